@@ -1,0 +1,98 @@
+#pragma once
+// Image datasets for Labelscope: one in-memory table of samples plus their pixels at the
+// training resolution, read from IDX files, an ImageFolder tree or a CSV manifest.
+//
+// Readers never throw and never crash on bad input: a corrupt, empty, truncated, oversized or
+// missing image is skipped and listed in Dataset::skipped (file, place, reason); a malformed
+// container (truncated IDX, unreadable CSV, unknown spec) is refused with LoadResult::error,
+// which names the file and the byte offset or line.
+
+#include <QString>
+#include <QStringList>
+
+#include <cstdint>
+#include <functional>
+#include <vector>
+
+namespace labelscope {
+
+/// One input that was skipped or refused while reading.
+struct SkippedItem {
+    QString file;      ///< the file concerned (absolute path where known)
+    QString location;  ///< "line 12", "byte 16", "" when the whole file is concerned
+    QString reason;    ///< human-readable reason ("not an image", "truncated", ...)
+};
+
+/// One sample as read from a source. Labels are class indices into Dataset::classes.
+struct Sample {
+    QString source;     ///< "idx", "folder" or "csv"
+    QString path;       ///< image file, or the IDX images file for source "idx"
+    qint64 offset = -1; ///< index of the image inside the IDX file; -1 for files
+    QString split;      ///< "train", "test" or "" (unassigned; treated as train)
+    int label = -1;     ///< given label; -1 = unlabelled
+    int trueLabel = -1; ///< known true label (after noise injection); -1 = unknown
+};
+
+/// A dataset held in memory. pixels is uint8 [N, C, H, W] row-major, N = samples.size(), at the
+/// training resolution (IDX keeps its native size; images from files are resized to
+/// LoadOptions::imageSize). The Dataset owns all its memory.
+struct Dataset {
+    QString spec;                   ///< the spec it was loaded from
+    QStringList classes;            ///< class names, index = label
+    std::vector<Sample> samples;
+    int channels = 1, height = 0, width = 0;
+    std::vector<std::uint8_t> pixels;
+    std::vector<SkippedItem> skipped;
+
+    std::size_t imageBytes() const { return std::size_t(channels) * height * width; }
+    const std::uint8_t *image(std::size_t i) const { return pixels.data() + i * imageBytes(); }
+};
+
+struct LoadOptions {
+    qint64 limit = -1;            ///< at most this many samples per split (first in file order); -1 = all
+    int imageSize = 32;           ///< side of the square training resolution for file images
+    qint64 maxPixels = 40000000;  ///< refuse an image whose header claims more pixels than this
+    /// Called now and then with (done, total); return false to cancel (LoadResult::error = "cancelled").
+    std::function<bool(qint64, qint64)> progress;
+};
+
+struct LoadResult {
+    Dataset dataset;
+    QString error; ///< empty on success
+    bool ok() const { return error.isEmpty(); }
+};
+
+/// Resolves SPEC and reads it: "fashion-mnist" (→ /usr/share/datasets/fashion-mnist/), "mnist",
+/// a folder of IDX files (train-images-idx3-ubyte[.gz], t10k-images-idx3-ubyte[.gz], labels
+/// beside them; both splits read), an ImageFolder root (root/<class>/<image>; PNG, JPEG, BMP),
+/// or a CSV manifest (path,label[,split]; header optional).
+LoadResult loadDataset(const QString &spec, const LoadOptions &options = {});
+
+/// Reads one IDX images file (+ optional labels file, "" for none), gzipped or not, as `split`.
+LoadResult readIdx(const QString &imagesFile, const QString &labelsFile, const QString &split,
+                   const LoadOptions &options = {});
+/// Reads root/<class>/<image>. Files directly in root are unlabelled samples.
+LoadResult readImageFolder(const QString &root, const LoadOptions &options = {});
+/// Reads a CSV manifest path,label[,split]; relative paths resolve against the CSV's folder;
+/// an empty label means unlabelled. Class names are taken in order of first appearance unless
+/// a classes.txt (one name a line) lies beside the CSV, in which case other labels are errors.
+LoadResult readCsvManifest(const QString &csvFile, const LoadOptions &options = {});
+
+/// A decoded image, interleaved HWC uint8 (channels 1 or 3, RGB order).
+struct DecodedImage {
+    int width = 0, height = 0, channels = 0;
+    std::vector<std::uint8_t> pixels;
+};
+
+/// Decodes an image file with OpenCV after checking its header's claimed size against
+/// maxPixels. Returns false and sets *error (without the file name) on failure.
+bool decodeImageFile(const QString &file, qint64 maxPixels, DecodedImage *out, QString *error);
+
+/// Pixels of one sample for display at its native resolution (IDX files are read once and
+/// cached per process; thread-safe). Returns false and sets *error on failure.
+bool loadSampleImage(const Sample &sample, DecodedImage *out, QString *error);
+
+/// Class names of Fashion-MNIST, in label order.
+QStringList fashionMnistClasses();
+
+} // namespace labelscope

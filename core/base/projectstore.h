@@ -1,0 +1,165 @@
+#pragma once
+// The project store: one SQLite file per project, through Qt SQL, in WAL mode.
+//
+// Tables (schema version kSchemaVersion, migrations run on open): meta, classes, samples
+// (source, path, offset, split, true label, given label, current label, excluded), label_events
+// (append-only: triggers refuse UPDATE and DELETE), runs (settings and summary as JSON),
+// scores (per sample per run), dynamics (per sample per run: per-epoch arrays as float32 BLOBs),
+// embeddings (per sample per run, float32 BLOB).
+//
+// Every write that belongs together is one transaction: an import, a batch of decisions, a whole
+// analysis run. A crash or kill mid-write leaves the previous consistent state.
+// Opening a file with a newer schema version than this build knows is refused.
+//
+// Threading: a ProjectStore owns one Qt SQL connection (unique name) and must be used on the
+// thread that opened it. Use one ProjectStore per thread; SQLite's WAL lets them share the file.
+// Errors: every fallible call returns false / empty and sets *error (when given) to a message
+// naming the file and the failing step.
+
+#include "category.h"
+#include "dataset.h"
+
+#include <QDateTime>
+#include <QJsonObject>
+#include <QString>
+#include <QStringList>
+
+#include <memory>
+#include <optional>
+#include <vector>
+
+namespace labelscope {
+
+/// A sample as stored. id is the SQLite rowid (1-based, dataset order at import).
+struct SampleRow {
+    qint64 id = 0;
+    Sample sample;       ///< source, path, offset, split, trueLabel; sample.label = given label
+    int givenLabel = -1; ///< label at import (after any injected noise); -1 unlabelled
+    int label = -1;      ///< current label after the annotators' decisions; -1 unlabelled
+    bool excluded = false;
+};
+
+/// One change of a sample's label or exclusion. reason: "import", "relabel", "undo", "redo",
+/// "accept", "exclude".
+struct LabelEvent {
+    qint64 id = 0;
+    qint64 sampleId = 0;
+    QDateTime time;     ///< UTC
+    QString annotator;
+    int oldLabel = -1, newLabel = -1;
+    bool oldExcluded = false, newExcluded = false;
+    QString reason;
+};
+
+/// An annotator's decision on one sample: its new label and exclusion state.
+struct Decision {
+    qint64 sampleId = 0;
+    int newLabel = -1;
+    bool excluded = false;
+    QString reason; ///< "relabel", "accept", "exclude", "undo", "redo"
+};
+
+/// Per-sample analysis result of one run.
+struct SampleScore {
+    qint64 sampleId = 0;
+    float noiseScore = 0.f;  ///< higher = more likely mislabelled; in [0, 1]
+    Category category = Category::Unknown;
+    float sigma = 1.f;       ///< final instance temperature σ_i (Data Parameters)
+    float meanProb = 0.f;    ///< mean over epochs of p(given label) (Cartography confidence)
+    float stdProb = 0.f;     ///< its standard deviation (Cartography variability)
+    float meanMargin = 0.f;  ///< mean over epochs of given logit − largest other (AUM)
+    int predLabel = -1;      ///< final model's predicted class
+    float predProb = 0.f;    ///< its softmax probability
+};
+
+/// Per-epoch training dynamics of N samples over E epochs, row-major [N, E].
+struct Dynamics {
+    int epochs = 0;
+    std::vector<qint64> sampleIds;  ///< [N]
+    std::vector<float> sigma;       ///< [N, E] instance temperature σ_i after each epoch
+    std::vector<float> probGiven;   ///< [N, E] softmax probability of the given label
+    std::vector<float> margin;      ///< [N, E] given logit − largest other logit
+    std::vector<qint16> predicted;  ///< [N, E] predicted class
+};
+
+/// One sample's trajectory (the row of Dynamics for it).
+struct Trajectory {
+    std::vector<float> sigma, probGiven, margin;
+    std::vector<int> predicted;
+};
+
+/// Everything an analysis run produces, written in one transaction by saveRun().
+struct RunRecord {
+    QDateTime started, finished;
+    QString status = QStringLiteral("done"); ///< "done", "cancelled", "failed"
+    QJsonObject settings, summary;
+    std::vector<SampleScore> scores;
+    Dynamics dynamics;
+    int embeddingDim = 0;
+    std::vector<qint64> embeddingIds;  ///< [M]
+    std::vector<float> embeddings;     ///< [M, embeddingDim] penultimate-layer features
+};
+
+struct RunInfo {
+    qint64 id = 0;
+    QDateTime started, finished;
+    QString status;
+    QJsonObject settings, summary;
+};
+
+class ProjectStore {
+public:
+    static constexpr int kSchemaVersion = 1;
+
+    ProjectStore();
+    ~ProjectStore();
+    ProjectStore(const ProjectStore &) = delete;
+    ProjectStore &operator=(const ProjectStore &) = delete;
+
+    /// Opens FILE, creating an empty project if it does not exist. Refuses a file that is not a
+    /// Labelscope project or whose schema is newer than kSchemaVersion.
+    bool open(const QString &file, QString *error = nullptr);
+    void close();
+    bool isOpen() const;
+    QString fileName() const;
+
+    /// Key/value metadata (e.g. "data_spec", "name").
+    QString meta(const QString &key) const;
+    bool setMeta(const QString &key, const QString &value, QString *error = nullptr);
+
+    /// Imports classes and samples of DATASET (one transaction, one "import" event per sample).
+    /// Refused if the project already holds samples.
+    bool importDataset(const Dataset &dataset, QString *error = nullptr);
+
+    QStringList classes() const;
+    qint64 sampleCount() const;
+    /// All samples ordered by id.
+    std::vector<SampleRow> samples() const;
+    std::optional<SampleRow> sample(qint64 id) const;
+
+    /// Applies DECISIONS in one transaction: updates each sample's label and exclusion and
+    /// appends one event per decision. Refused as a whole if any id or label is invalid.
+    bool applyDecisions(const std::vector<Decision> &decisions, const QString &annotator,
+                        QString *error = nullptr);
+    /// Events of one sample (or all when sampleId < 0), oldest first.
+    std::vector<LabelEvent> events(qint64 sampleId = -1) const;
+
+    /// Writes a run and all its results in one transaction; returns the run id or 0 on error.
+    qint64 saveRun(const RunRecord &run, QString *error = nullptr);
+    std::vector<RunInfo> runs() const;
+    /// The newest run with status "done".
+    std::optional<RunInfo> latestRun() const;
+    std::vector<SampleScore> scores(qint64 runId) const;
+    std::optional<Trajectory> trajectory(qint64 runId, qint64 sampleId) const;
+    /// Embeddings of a run: ids [M] and data [M, dim].
+    bool embeddings(qint64 runId, std::vector<qint64> *ids, std::vector<float> *data, int *dim) const;
+
+    /// Last error message (also returned through the error out-parameters).
+    QString lastError() const;
+
+private:
+    struct Private;
+    std::unique_ptr<Private> d;
+};
+
+} // namespace labelscope

@@ -1,0 +1,85 @@
+#pragma once
+// Analysis job: load a dataset (or a project's samples), optionally inject noise, train a small
+// network with Data Parameters (Saxena et al., NeurIPS 2019) while recording training dynamics
+// for every sample, categorise the samples and write one run into the project store.
+// This header is free of LibTorch so that ui/ can include it.
+
+#include "base/dataset.h"
+#include "base/projectstore.h"
+
+#include <QJsonObject>
+#include <QMetaType>
+#include <QString>
+
+#include <atomic>
+#include <functional>
+#include <vector>
+
+namespace labelscope {
+
+struct AnalysisParams {
+    QString dataSpec;          ///< dataset spec; may be empty when the project already exists
+    QString projectFile;       ///< created (with an import of dataSpec) if it does not exist
+    double injectNoise = 0.0;  ///< fraction of labels to corrupt at import (0 = none)
+    QString noiseKind = QStringLiteral("symmetric");
+    quint64 seed = 1;
+    int epochs = 0;            ///< 0 = automatic (from the dataset size)
+    qint64 limit = -1;         ///< at most this many samples per split; -1 = all
+    QString device = QStringLiteral("auto"); ///< "auto", "cpu", "cuda"
+    int threads = 0;           ///< intra-op threads on CPU; 0 = measured default
+    int batchSize = 128;
+    int imageSize = 32;        ///< training side for images read from files
+    bool classParameters = false; ///< also learn per-class temperatures
+};
+
+/// Progress of a running analysis. fraction in [0, 1]; etaSeconds < 0 when unknown.
+struct AnalysisProgress {
+    QString phase;             ///< "loading", "importing", "training", "scoring", "saving"
+    int epoch = 0, epochs = 0; ///< 1-based epoch in training
+    qint64 batch = 0, batches = 0;
+    double loss = 0.0;
+    double samplesPerSecond = 0.0;
+    double etaSeconds = -1.0;
+    double fraction = 0.0;
+};
+
+/// Detection quality against known true labels (only when they are known).
+struct NoiseMetrics {
+    bool available = false;
+    qint64 noisy = 0;            ///< samples whose given label differs from the true one
+    double auroc = 0.0;          ///< of the noise score against "label is wrong"
+    double precision = 0.0, recall = 0.0, f1 = 0.0; ///< of category hard against wrong labels
+    double easyNoiseRate = 0.0;  ///< fraction of easy samples whose label is wrong
+    double hardRecall = 0.0;     ///< fraction of wrong labels that are hard (= recall)
+    double flaggedRecall = 0.0;  ///< fraction of wrong labels that are hard or need review
+};
+
+struct AnalysisResult {
+    qint64 runId = 0;
+    qint64 samples = 0;          ///< samples analysed
+    std::vector<SkippedItem> skipped;
+    qint64 easy = 0, hard = 0, needReview = 0;
+    double seconds = 0.0;
+    QString device;
+    int epochs = 0;
+    double testAccuracy = -1.0;  ///< clean accuracy on the test split; -1 when there is none
+    NoiseMetrics noise;
+    QJsonObject toJson() const;
+};
+
+/// Runs an analysis synchronously on the calling thread. progress (optional) is called from that
+/// thread; cancel is polled at least once per batch, so the call returns within a second of it
+/// being set, with ok = false and error "cancelled", leaving the project consistent (a run row
+/// with status "cancelled" and no results). Exceptions from LibTorch, OpenCV and FAISS are caught
+/// and returned as error. Returns true on success.
+bool runAnalysis(const AnalysisParams &params, const std::atomic_bool &cancel,
+                 const std::function<void(const AnalysisProgress &)> &progress,
+                 AnalysisResult *result, QString *error);
+
+/// "cuda" if requested/available in this LibTorch build, else "cpu".
+QString resolveDevice(const QString &requested, QString *error = nullptr);
+
+} // namespace labelscope
+
+Q_DECLARE_METATYPE(labelscope::AnalysisProgress)
+Q_DECLARE_METATYPE(labelscope::AnalysisResult)
