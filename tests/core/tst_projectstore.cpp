@@ -1,0 +1,1119 @@
+// Tests of the project store (core/base/projectstore.h): schema, round trips, append-only
+// events, atomic batches, refusal of foreign and newer files, concurrent stores on two threads,
+// timings at Fashion-MNIST scale, and consistency after a SIGKILL in the middle of a write.
+//
+// The crash test runs this executable again as a child (environment variable
+// LABELSCOPE_STORE_CRASH_CHILD); the child writes in a loop from initTestCase() and is killed.
+
+#include "base/projectstore.h"
+
+#include <QCoreApplication>
+#include <QElapsedTimer>
+#include <QFile>
+#include <QProcess>
+#include <QSqlDatabase>
+#include <QSqlError>
+#include <QSqlQuery>
+#include <QTemporaryDir>
+#include <QThread>
+#include <QtTest>
+
+#include <atomic>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <map>
+
+using namespace labelscope;
+
+namespace {
+
+const char kChildEnv[] = "LABELSCOPE_STORE_CRASH_CHILD";
+
+// A plain connection beside the store's, for inspecting and tampering with the file.
+class RawDb {
+public:
+    explicit RawDb(const QString &file)
+    {
+        static std::atomic<int> counter{0};
+        name = QStringLiteral("tst-raw-%1").arg(counter++);
+        QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), name);
+        db.setDatabaseName(file);
+        db.setConnectOptions(QStringLiteral("QSQLITE_BUSY_TIMEOUT=5000"));
+        ok = db.open();
+    }
+    ~RawDb()
+    {
+        {
+            QSqlDatabase db = QSqlDatabase::database(name, false);
+            db.close();
+        }
+        QSqlDatabase::removeDatabase(name);
+    }
+    QSqlDatabase db() const { return QSqlDatabase::database(name, false); }
+    // Executes SQL; returns the first column of the first row (invalid on error or no row).
+    QVariant value(const QString &sql, QString *error = nullptr) const
+    {
+        QSqlQuery q(db());
+        if (!q.exec(sql)) {
+            if (error)
+                *error = q.lastError().text();
+            return QVariant();
+        }
+        return q.next() ? q.value(0) : QVariant();
+    }
+    bool exec(const QString &sql, QString *error = nullptr) const
+    {
+        QSqlQuery q(db());
+        const bool r = q.exec(sql);
+        if (!r && error)
+            *error = q.lastError().text();
+        return r;
+    }
+    bool ok = false;
+
+private:
+    QString name;
+};
+
+Dataset makeDataset(int n, int k)
+{
+    Dataset ds;
+    ds.spec = QStringLiteral("/data/synthetic");
+    for (int c = 0; c < k; ++c)
+        ds.classes << QStringLiteral("class %1 é").arg(c);
+    ds.samples.resize(std::size_t(n));
+    for (int i = 0; i < n; ++i) {
+        Sample &s = ds.samples[std::size_t(i)];
+        switch (i % 3) {
+        case 0:
+            s.source = QStringLiteral("idx");
+            s.path = QStringLiteral("/data/fashion/train-images-idx3-ubyte.gz");
+            s.offset = i;
+            break;
+        case 1:
+            s.source = QStringLiteral("folder");
+            s.path = QStringLiteral("/data/folder/class %1/ïmg_%2.png").arg(i % k).arg(i);
+            break;
+        default:
+            s.source = QStringLiteral("csv");
+            s.path = QStringLiteral("/data/csv/img_%1.jpg").arg(i);
+            break;
+        }
+        s.split = i % 5 == 0 ? QStringLiteral("test") : i % 7 == 0 ? QString() : QStringLiteral("train");
+        s.label = i % 11 == 0 ? -1 : (i * 7) % k;
+        s.trueLabel = i % 13 == 0 ? -1 : i % k;
+    }
+    return ds;
+}
+
+// A complete run over sample ids 1..n (every field derived from i and SALT).
+RunRecord makeRun(int n, int epochs, int dim, int salt, const QString &status = QStringLiteral("done"))
+{
+    RunRecord r;
+    r.started = QDateTime::currentDateTimeUtc().addSecs(-60);
+    r.finished = QDateTime::currentDateTimeUtc();
+    r.status = status;
+    r.settings = QJsonObject{{QStringLiteral("epochs"), epochs}, {QStringLiteral("salt"), salt},
+                             {QStringLiteral("model"), QStringLiteral("resnet-ish")}};
+    r.summary = QJsonObject{{QStringLiteral("accuracy"), 0.875}, {QStringLiteral("n"), n}};
+    r.scores.resize(std::size_t(n));
+    r.dynamics.epochs = epochs;
+    r.dynamics.sampleIds.resize(std::size_t(n));
+    const std::size_t ne = std::size_t(n) * std::size_t(epochs);
+    r.dynamics.sigma.resize(ne);
+    r.dynamics.probGiven.resize(ne);
+    r.dynamics.margin.resize(ne);
+    r.dynamics.predicted.resize(ne);
+    r.embeddingDim = dim;
+    if (dim > 0) {
+        r.embeddingIds.resize(std::size_t(n));
+        r.embeddings.resize(std::size_t(n) * std::size_t(dim));
+    }
+    for (int i = 0; i < n; ++i) {
+        SampleScore &s = r.scores[std::size_t(i)];
+        s.sampleId = i + 1;
+        s.noiseScore = float((i * 37 + salt) % 1000) / 1000.f;
+        s.category = Category((i + salt) % 4 - 1);
+        s.sigma = 1.f + float(i % 17) * 0.125f + float(salt) * 1e-3f;
+        s.meanProb = float(i % 100) / 99.f;
+        s.stdProb = float(i % 9) / 30.f;
+        s.meanMargin = float(i % 21) - 10.5f;
+        s.predLabel = (i + salt) % 10;
+        s.predProb = 0.1f + float(i % 90) / 100.f;
+        r.dynamics.sampleIds[std::size_t(i)] = i + 1;
+        for (int e = 0; e < epochs; ++e) {
+            const std::size_t at = std::size_t(i) * std::size_t(epochs) + std::size_t(e);
+            r.dynamics.sigma[at] = 1.f + float(e) / float(epochs) + float(i % 5) * 0.01f;
+            r.dynamics.probGiven[at] = std::fmod(float(i + e * 3 + salt) * 0.0137f, 1.f);
+            r.dynamics.margin[at] = float(e) - float(i % 7) * 0.5f;
+            r.dynamics.predicted[at] = qint16((i + e) % 10);
+        }
+        if (dim > 0) {
+            r.embeddingIds[std::size_t(i)] = i + 1;
+            for (int j = 0; j < dim; ++j)
+                r.embeddings[std::size_t(i) * std::size_t(dim) + std::size_t(j)] =
+                    std::sin(float(i) * 0.01f + float(j)) + float(salt);
+        }
+    }
+    return r;
+}
+
+bool sameSample(const SampleRow &r, const Sample &s, qint64 id)
+{
+    return r.id == id && r.sample.source == s.source && r.sample.path == s.path
+        && r.sample.offset == s.offset && r.sample.split == (s.split.isNull() ? QString() : s.split)
+        && r.sample.label == s.label && r.sample.trueLabel == s.trueLabel && r.givenLabel == s.label
+        && r.label == s.label && !r.excluded;
+}
+
+// The protocol of the crash child: lines "BEGIN <kind> <i>" and "COMMITTED <kind> <i> <ms>".
+struct ChildLog {
+    std::map<QString, int> committed; // kind → number committed (they are numbered 0, 1, ...)
+    std::map<QString, qint64> lastMs;
+};
+
+void parseChildLine(const QByteArray &rawLine, ChildLog *log, QString *begun = nullptr)
+{
+    const QStringList parts = QString::fromUtf8(rawLine).trimmed().split(QLatin1Char(' '));
+    if (parts.size() >= 4 && parts[0] == QLatin1String("COMMITTED")) {
+        log->committed[parts[1]] = parts[2].toInt() + 1;
+        log->lastMs[parts[1]] = parts[3].toLongLong();
+    } else if (parts.size() >= 3 && parts[0] == QLatin1String("BEGIN") && begun) {
+        *begun = parts[1];
+    }
+}
+
+constexpr int kCrashSamples = 20000;
+constexpr int kCrashBatch = 4000;
+
+// The child: writes forever (bounded) until the parent kills it.
+[[noreturn]] void runCrashChild(const QString &file)
+{
+    ProjectStore store;
+    QString error;
+    if (!store.open(file, &error)) {
+        std::fprintf(stderr, "child: %s\n", qPrintable(error));
+        std::exit(2);
+    }
+    const int n = int(store.sampleCount());
+    const int k = int(store.classes().size());
+    const RunRecord run = makeRun(n, 10, 64, 7);
+    // Continue the numbering of batches already in the file (annotator "batch-<i>").
+    int batch = 0;
+    {
+        for (const LabelEvent &e : store.events())
+            if (e.annotator.startsWith(QLatin1String("batch-")))
+                batch = std::max(batch, e.annotator.mid(6).toInt() + 1);
+    }
+    const int firstBatch = batch;
+    for (int iter = 0; iter < 200; ++iter) {
+        std::vector<Decision> decisions;
+        decisions.reserve(kCrashBatch);
+        for (int j = 0; j < kCrashBatch; ++j) {
+            Decision dec;
+            dec.sampleId = qint64((batch * 7919 + j) % n) + 1;
+            dec.newLabel = (batch + j) % (k + 1) - 1;
+            dec.excluded = (batch + j) % 7 == 0;
+            dec.reason = (j % 2) ? QStringLiteral("relabel") : QStringLiteral("accept");
+            decisions.push_back(dec);
+        }
+        QElapsedTimer t;
+        std::printf("BEGIN batch %d\n", batch - firstBatch);
+        std::fflush(stdout);
+        t.start();
+        if (!store.applyDecisions(decisions, QStringLiteral("batch-%1").arg(batch), &error)) {
+            std::fprintf(stderr, "child: %s\n", qPrintable(error));
+            std::exit(3);
+        }
+        std::printf("COMMITTED batch %d %lld\n", batch - firstBatch, qint64(t.elapsed()));
+        std::fflush(stdout);
+        ++batch;
+
+        std::printf("BEGIN run %d\n", iter);
+        std::fflush(stdout);
+        t.start();
+        if (store.saveRun(run, &error) <= 0) {
+            std::fprintf(stderr, "child: %s\n", qPrintable(error));
+            std::exit(4);
+        }
+        std::printf("COMMITTED run %d %lld\n", iter, qint64(t.elapsed()));
+        std::fflush(stdout);
+    }
+    std::exit(5); // never killed: the parent fails
+}
+
+} // namespace
+
+class TestProjectStore final : public QObject {
+    Q_OBJECT
+
+private Q_SLOTS:
+    void initTestCase();
+    void createAndReopen();
+    void importRoundTrip();
+    void eventsAreAppendOnly();
+    void applyDecisions();
+    void applyDecisionsRefusesInvalidBatch();
+    void newerSchemaRefused();
+    void nonProjectRefused();
+    void runRoundTrip();
+    void latestRunIgnoresCancelled();
+    void saveRunIsAtomic();
+    void concurrentStores();
+    void timingsAtScale();
+    void killMidWriteLeavesConsistentProject_data();
+    void killMidWriteLeavesConsistentProject();
+
+private:
+    QString newFile(const QString &name) const { return m_dir.filePath(name); }
+    QTemporaryDir m_dir;
+};
+
+void TestProjectStore::initTestCase()
+{
+    const QByteArray child = qgetenv(kChildEnv);
+    if (!child.isEmpty())
+        runCrashChild(QString::fromLocal8Bit(child));
+    QVERIFY(m_dir.isValid());
+}
+
+void TestProjectStore::createAndReopen()
+{
+    const QString file = newFile(QStringLiteral("create.lsproj"));
+    QString error;
+    {
+        ProjectStore store;
+        QVERIFY(!store.isOpen());
+        QVERIFY2(store.open(file, &error), qPrintable(error));
+        QVERIFY(store.isOpen());
+        QCOMPARE(store.fileName(), file);
+        QCOMPARE(store.sampleCount(), 0);
+        QVERIFY(store.classes().isEmpty());
+        QVERIFY(store.samples().empty());
+        QVERIFY(store.runs().empty());
+        QVERIFY(!store.latestRun());
+        QVERIFY(store.meta(QStringLiteral("name")).isNull());
+        QVERIFY2(store.setMeta(QStringLiteral("name"), QStringLiteral("Fashion ✓"), &error),
+                 qPrintable(error));
+        QVERIFY2(store.setMeta(QStringLiteral("data_spec"), QStringLiteral("fashion-mnist"), &error),
+                 qPrintable(error));
+        store.close();
+        QVERIFY(!store.isOpen());
+    }
+    QVERIFY(QFile::exists(file));
+    {
+        RawDb raw(file);
+        QVERIFY(raw.ok);
+        QCOMPARE(raw.value(QStringLiteral("PRAGMA user_version")).toInt(), ProjectStore::kSchemaVersion);
+        QCOMPARE(raw.value(QStringLiteral("PRAGMA journal_mode")).toString(), QStringLiteral("wal"));
+        for (const char *table : {"meta", "classes", "samples", "label_events", "runs", "scores",
+                                  "dynamics", "embeddings"})
+            QVERIFY2(raw.value(QStringLiteral("SELECT count(*) FROM sqlite_master WHERE type = 'table'"
+                                              " AND name = '%1'")
+                                   .arg(QLatin1String(table)))
+                             .toInt()
+                         == 1,
+                     table);
+    }
+    ProjectStore store;
+    QVERIFY2(store.open(file, &error), qPrintable(error));
+    QCOMPARE(store.meta(QStringLiteral("name")), QStringLiteral("Fashion ✓"));
+    QCOMPARE(store.meta(QStringLiteral("data_spec")), QStringLiteral("fashion-mnist"));
+    // Re-opening the same store object on another file closes the first.
+    QVERIFY2(store.open(newFile(QStringLiteral("create2.lsproj")), &error), qPrintable(error));
+    QVERIFY(store.meta(QStringLiteral("name")).isNull());
+    // A file in a folder that does not exist.
+    ProjectStore bad;
+    QVERIFY(!bad.open(newFile(QStringLiteral("no/such/folder/x.lsproj")), &error));
+    QVERIFY(error.contains(QStringLiteral("x.lsproj")));
+    QVERIFY(!bad.isOpen());
+}
+
+void TestProjectStore::importRoundTrip()
+{
+    const QString file = newFile(QStringLiteral("import.lsproj"));
+    const Dataset ds = makeDataset(1000, 10);
+    QString error;
+    {
+        ProjectStore store;
+        QVERIFY2(store.open(file, &error), qPrintable(error));
+        const QDateTime before = QDateTime::currentDateTimeUtc().addMSecs(-1);
+        QVERIFY2(store.importDataset(ds, &error), qPrintable(error));
+        const QDateTime after = QDateTime::currentDateTimeUtc().addMSecs(1);
+        QCOMPARE(store.classes(), ds.classes);
+        QCOMPARE(store.sampleCount(), qint64(ds.samples.size()));
+        QCOMPARE(store.meta(QStringLiteral("data_spec")), ds.spec);
+
+        const std::vector<LabelEvent> events = store.events();
+        QCOMPARE(events.size(), ds.samples.size());
+        for (std::size_t i = 0; i < events.size(); ++i) {
+            const LabelEvent &e = events[i];
+            QCOMPARE(e.sampleId, qint64(i) + 1);
+            QCOMPARE(e.reason, QStringLiteral("import"));
+            QCOMPARE(e.newLabel, ds.samples[i].label);
+            QCOMPARE(e.oldLabel, -1);
+            QVERIFY(!e.oldExcluded && !e.newExcluded);
+            QCOMPARE(e.time.timeSpec(), Qt::UTC);
+            QVERIFY(e.time >= before && e.time <= after);
+        }
+        // A second import is refused and changes nothing.
+        QVERIFY(!store.importDataset(makeDataset(10, 3), &error));
+        QVERIFY2(error.contains(file) && error.contains(QStringLiteral("already")), qPrintable(error));
+        QCOMPARE(store.sampleCount(), qint64(ds.samples.size()));
+        QCOMPARE(store.classes(), ds.classes);
+    }
+    // Read back after reopening: every field identical.
+    ProjectStore store;
+    QVERIFY2(store.open(file, &error), qPrintable(error));
+    const std::vector<SampleRow> rows = store.samples();
+    QCOMPARE(rows.size(), ds.samples.size());
+    for (std::size_t i = 0; i < rows.size(); ++i)
+        QVERIFY2(sameSample(rows[i], ds.samples[i], qint64(i) + 1), qPrintable(QString::number(i)));
+    const auto one = store.sample(500);
+    QVERIFY(one);
+    QVERIFY(sameSample(*one, ds.samples[499], 500));
+    QVERIFY(!store.sample(0));
+    QVERIFY(!store.sample(1001));
+    QCOMPARE(store.events(17).size(), std::size_t(1));
+
+    // A label outside the classes is refused before anything is written.
+    ProjectStore other;
+    QVERIFY2(other.open(newFile(QStringLiteral("import-bad.lsproj")), &error), qPrintable(error));
+    Dataset bad = makeDataset(20, 4);
+    bad.samples[13].label = 4;
+    QVERIFY(!other.importDataset(bad, &error));
+    QVERIFY2(error.contains(QStringLiteral("import-bad.lsproj")), qPrintable(error));
+    QCOMPARE(other.sampleCount(), 0);
+    QVERIFY(other.classes().isEmpty());
+    bad.samples[13].label = 3;
+    QVERIFY2(other.importDataset(bad, &error), qPrintable(error));
+    QCOMPARE(other.sampleCount(), 20);
+}
+
+void TestProjectStore::eventsAreAppendOnly()
+{
+    const QString file = newFile(QStringLiteral("appendonly.lsproj"));
+    QString error;
+    ProjectStore store;
+    QVERIFY2(store.open(file, &error), qPrintable(error));
+    QVERIFY2(store.importDataset(makeDataset(10, 3), &error), qPrintable(error));
+
+    RawDb raw(file);
+    QVERIFY(raw.ok);
+    QVERIFY(!raw.exec(QStringLiteral("UPDATE label_events SET new_label = 2 WHERE id = 1"), &error));
+    QVERIFY2(error.contains(QStringLiteral("append-only")), qPrintable(error));
+    QVERIFY(!raw.exec(QStringLiteral("DELETE FROM label_events WHERE id = 1"), &error));
+    QVERIFY2(error.contains(QStringLiteral("append-only")), qPrintable(error));
+    QVERIFY(!raw.exec(QStringLiteral("DELETE FROM label_events"), &error));
+    QVERIFY(!raw.exec(QStringLiteral("INSERT INTO label_events(sample_id, time, old_label, new_label,"
+                                     " old_excluded, new_excluded, reason)"
+                                     " VALUES (1, 'x', 0, 1, 0, 0, 'bogus')"),
+                      &error));
+    // Foreign keys: an event needs its sample (the raw connection enables them as the store does).
+    QVERIFY(raw.exec(QStringLiteral("PRAGMA foreign_keys = ON")));
+    QVERIFY(!raw.exec(QStringLiteral("INSERT INTO label_events(sample_id, time, old_label, new_label,"
+                                     " old_excluded, new_excluded, reason)"
+                                     " VALUES (999, 'x', 0, 1, 0, 0, 'relabel')"),
+                      &error));
+    QCOMPARE(store.events().size(), std::size_t(10));
+    // Appending is allowed.
+    QVERIFY2(store.applyDecisions({{3, 1, false, QStringLiteral("relabel")}}, QStringLiteral("ann"),
+                                  &error),
+             qPrintable(error));
+    QCOMPARE(store.events().size(), std::size_t(11));
+}
+
+void TestProjectStore::applyDecisions()
+{
+    const QString file = newFile(QStringLiteral("decisions.lsproj"));
+    const Dataset ds = makeDataset(100, 5);
+    QString error;
+    ProjectStore store;
+    QVERIFY2(store.open(file, &error), qPrintable(error));
+    QVERIFY2(store.importDataset(ds, &error), qPrintable(error));
+    QVERIFY2(store.applyDecisions({}, QStringLiteral("nobody"), &error), qPrintable(error));
+    QCOMPARE(store.events().size(), std::size_t(100));
+
+    const int given5 = ds.samples[4].label;
+    const QDateTime before = QDateTime::currentDateTimeUtc().addMSecs(-1);
+    const std::vector<Decision> batch = {
+        {5, 4, false, QStringLiteral("relabel")},
+        {9, ds.samples[8].label, true, QStringLiteral("exclude")},
+        {5, -1, false, QStringLiteral("relabel")},  // the same sample twice in one batch
+        {20, ds.samples[19].label, false, QStringLiteral("accept")},
+    };
+    QVERIFY2(store.applyDecisions(batch, QStringLiteral("alice"), &error), qPrintable(error));
+    const QDateTime after = QDateTime::currentDateTimeUtc().addMSecs(1);
+
+    const auto s5 = store.sample(5);
+    QVERIFY(s5);
+    QCOMPARE(s5->label, -1);
+    QCOMPARE(s5->givenLabel, given5);
+    QVERIFY(!s5->excluded);
+    QVERIFY(store.sample(9)->excluded);
+    QCOMPARE(store.sample(9)->label, ds.samples[8].label);
+
+    const std::vector<LabelEvent> ev5 = store.events(5);
+    QCOMPARE(ev5.size(), std::size_t(3));
+    QCOMPARE(ev5[0].reason, QStringLiteral("import"));
+    QCOMPARE(ev5[1].oldLabel, given5);
+    QCOMPARE(ev5[1].newLabel, 4);
+    QCOMPARE(ev5[1].reason, QStringLiteral("relabel"));
+    QCOMPARE(ev5[1].annotator, QStringLiteral("alice"));
+    QVERIFY(ev5[1].time >= before && ev5[1].time <= after);
+    QCOMPARE(ev5[1].time.timeSpec(), Qt::UTC);
+    QCOMPARE(ev5[2].oldLabel, 4);
+    QCOMPARE(ev5[2].newLabel, -1);
+    QVERIFY(ev5[1].id < ev5[2].id);
+
+    const std::vector<LabelEvent> ev9 = store.events(9);
+    QCOMPARE(ev9.size(), std::size_t(2));
+    QVERIFY(!ev9[1].oldExcluded);
+    QVERIFY(ev9[1].newExcluded);
+    QCOMPARE(ev9[1].reason, QStringLiteral("exclude"));
+
+    // Undo the exclusion.
+    QVERIFY2(store.applyDecisions({{9, ds.samples[8].label, false, QStringLiteral("undo")}},
+                                  QStringLiteral("bob"), &error),
+             qPrintable(error));
+    QVERIFY(!store.sample(9)->excluded);
+    const std::vector<LabelEvent> ev9b = store.events(9);
+    QCOMPARE(ev9b.size(), std::size_t(3));
+    QVERIFY(ev9b[2].oldExcluded && !ev9b[2].newExcluded);
+    QCOMPARE(ev9b[2].reason, QStringLiteral("undo"));
+    QCOMPARE(store.events().size(), std::size_t(100 + 4 + 1));
+    const std::vector<LabelEvent> all = store.events();
+    for (std::size_t i = 1; i < all.size(); ++i)
+        QVERIFY(all[i - 1].id < all[i].id);
+}
+
+void TestProjectStore::applyDecisionsRefusesInvalidBatch()
+{
+    const QString file = newFile(QStringLiteral("invalid.lsproj"));
+    const Dataset ds = makeDataset(50, 4);
+    QString error;
+    ProjectStore store;
+    QVERIFY2(store.open(file, &error), qPrintable(error));
+    QVERIFY2(store.importDataset(ds, &error), qPrintable(error));
+    const std::vector<SampleRow> before = store.samples();
+
+    auto refused = [&](const std::vector<Decision> &batch, const char *what) {
+        error.clear();
+        const bool ok = store.applyDecisions(batch, QStringLiteral("mallory"), &error);
+        if (ok)
+            qWarning("accepted: %s", what);
+        if (!error.contains(file) || store.lastError() != error)
+            qWarning("error does not name the file: %s", qPrintable(error));
+        return !ok && error.contains(file);
+    };
+    const Decision good1{1, 2, false, QStringLiteral("relabel")};
+    const Decision good2{2, 3, true, QStringLiteral("exclude")};
+    QVERIFY(refused({good1, good2, {51, 0, false, QStringLiteral("relabel")}}, "id past the end"));
+    QVERIFY(refused({good1, {0, 0, false, QStringLiteral("relabel")}, good2}, "id 0"));
+    QVERIFY(refused({good1, {-3, 0, false, QStringLiteral("relabel")}}, "negative id"));
+    QVERIFY(refused({good1, good2, {3, 4, false, QStringLiteral("relabel")}}, "label K"));
+    QVERIFY(refused({{3, -2, false, QStringLiteral("relabel")}, good1}, "label -2"));
+    QVERIFY(refused({good1, {3, 1, false, QStringLiteral("import")}}, "reason import"));
+    QVERIFY(refused({good1, {3, 1, false, QStringLiteral("whatever")}}, "unknown reason"));
+
+    // Nothing of any refused batch was written.
+    QCOMPARE(store.events().size(), std::size_t(50));
+    const std::vector<SampleRow> after = store.samples();
+    QCOMPARE(after.size(), before.size());
+    for (std::size_t i = 0; i < after.size(); ++i) {
+        QCOMPARE(after[i].label, before[i].label);
+        QCOMPARE(after[i].excluded, before[i].excluded);
+    }
+    // The same batch without the bad decision goes through; label -1 (unlabel) and K-1 are valid.
+    QVERIFY2(store.applyDecisions({good1, good2, {3, 3, false, {}}, {4, -1, false, {}}},
+                                  QStringLiteral("mallory"), &error),
+             qPrintable(error));
+    QCOMPARE(store.events().size(), std::size_t(54));
+    QCOMPARE(store.events(3).back().reason, QStringLiteral("relabel")); // empty reason = relabel
+    QCOMPARE(store.sample(4)->label, -1);
+}
+
+void TestProjectStore::newerSchemaRefused()
+{
+    const QString file = newFile(QStringLiteral("newer.lsproj"));
+    QString error;
+    {
+        ProjectStore store;
+        QVERIFY2(store.open(file, &error), qPrintable(error));
+        QVERIFY2(store.importDataset(makeDataset(10, 2), &error), qPrintable(error));
+    }
+    {
+        RawDb raw(file);
+        QVERIFY(raw.exec(QStringLiteral("PRAGMA user_version = %1").arg(ProjectStore::kSchemaVersion + 6)));
+    }
+    ProjectStore store;
+    QVERIFY(!store.open(file, &error));
+    QVERIFY(!store.isOpen());
+    QVERIFY2(error.contains(QStringLiteral("newer")) && error.contains(file)
+                 && error.contains(QString::number(ProjectStore::kSchemaVersion + 6))
+                 && error.contains(QStringLiteral("update Labelscope")),
+             qPrintable(error));
+    QCOMPARE(store.lastError(), error);
+    // The file was left alone.
+    RawDb raw(file);
+    QCOMPARE(raw.value(QStringLiteral("PRAGMA user_version")).toInt(), ProjectStore::kSchemaVersion + 6);
+    QCOMPARE(raw.value(QStringLiteral("SELECT count(*) FROM samples")).toInt(), 10);
+}
+
+void TestProjectStore::nonProjectRefused()
+{
+    QString error;
+    // Garbage bytes.
+    const QString garbage = newFile(QStringLiteral("garbage.lsproj"));
+    {
+        QFile f(garbage);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        QByteArray bytes(8192, '\0');
+        for (int i = 0; i < bytes.size(); ++i)
+            bytes[i] = char((i * 131 + 7) & 0xff);
+        f.write(bytes);
+    }
+    {
+        ProjectStore store;
+        QVERIFY(!store.open(garbage, &error));
+        QVERIFY(!store.isOpen());
+        QVERIFY2(error.contains(garbage) && error.contains(QStringLiteral("not a Labelscope project")),
+                 qPrintable(error));
+        QFile f(garbage);
+        QCOMPARE(f.size(), 8192); // untouched
+    }
+    // A short text file.
+    const QString text = newFile(QStringLiteral("notes.txt"));
+    {
+        QFile f(text);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write("hello\n");
+    }
+    {
+        ProjectStore store;
+        QVERIFY(!store.open(text, &error));
+        QVERIFY2(error.contains(QStringLiteral("not a Labelscope project")), qPrintable(error));
+    }
+    // A SQLite database of some other application.
+    const QString foreign = newFile(QStringLiteral("foreign.sqlite"));
+    {
+        RawDb raw(foreign);
+        QVERIFY(raw.exec(QStringLiteral("CREATE TABLE contacts (id INTEGER PRIMARY KEY, name TEXT)")));
+        QVERIFY(raw.exec(QStringLiteral("INSERT INTO contacts(name) VALUES ('x')")));
+    }
+    {
+        ProjectStore store;
+        QVERIFY(!store.open(foreign, &error));
+        QVERIFY2(error.contains(foreign) && error.contains(QStringLiteral("not a Labelscope project")),
+                 qPrintable(error));
+        RawDb raw(foreign);
+        QCOMPARE(raw.value(QStringLiteral("SELECT count(*) FROM sqlite_master")).toInt(), 1);
+        QCOMPARE(raw.value(QStringLiteral("PRAGMA journal_mode")).toString(), QStringLiteral("delete"));
+    }
+    // Another application's database with a meta table and user_version set.
+    const QString foreign2 = newFile(QStringLiteral("foreign2.sqlite"));
+    {
+        RawDb raw(foreign2);
+        QVERIFY(raw.exec(QStringLiteral("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT)")));
+        QVERIFY(raw.exec(QStringLiteral("PRAGMA user_version = 42")));
+    }
+    {
+        ProjectStore store;
+        QVERIFY(!store.open(foreign2, &error));
+        QVERIFY2(error.contains(QStringLiteral("not a Labelscope project")), qPrintable(error));
+    }
+    // A directory.
+    {
+        ProjectStore store;
+        QVERIFY(!store.open(m_dir.path(), &error));
+        QVERIFY2(error.contains(m_dir.path()), qPrintable(error));
+    }
+    // An empty file is a new project.
+    const QString empty = newFile(QStringLiteral("empty.lsproj"));
+    {
+        QFile f(empty);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+    }
+    ProjectStore store;
+    QVERIFY2(store.open(empty, &error), qPrintable(error));
+    QCOMPARE(store.sampleCount(), 0);
+}
+
+void TestProjectStore::runRoundTrip()
+{
+    const QString file = newFile(QStringLiteral("runs.lsproj"));
+    QString error;
+    const int n = 300, epochs = 12, dim = 16;
+    const RunRecord run = makeRun(n, epochs, dim, 3);
+    qint64 id = 0;
+    {
+        ProjectStore store;
+        QVERIFY2(store.open(file, &error), qPrintable(error));
+        QVERIFY2(store.importDataset(makeDataset(n, 10), &error), qPrintable(error));
+        id = store.saveRun(run, &error);
+        QVERIFY2(id > 0, qPrintable(error));
+    }
+    ProjectStore store;
+    QVERIFY2(store.open(file, &error), qPrintable(error));
+    const std::vector<RunInfo> runs = store.runs();
+    QCOMPARE(runs.size(), std::size_t(1));
+    QCOMPARE(runs[0].id, id);
+    QCOMPARE(runs[0].status, QStringLiteral("done"));
+    QCOMPARE(runs[0].settings, run.settings);
+    QCOMPARE(runs[0].summary, run.summary);
+    QCOMPARE(runs[0].started.toMSecsSinceEpoch(), run.started.toMSecsSinceEpoch());
+    QCOMPARE(runs[0].finished.toMSecsSinceEpoch(), run.finished.toMSecsSinceEpoch());
+    QCOMPARE(runs[0].started.timeSpec(), Qt::UTC);
+
+    const std::vector<SampleScore> scores = store.scores(id);
+    QCOMPARE(scores.size(), run.scores.size());
+    for (std::size_t i = 0; i < scores.size(); ++i) {
+        const SampleScore &a = scores[i], &b = run.scores[i];
+        QCOMPARE(a.sampleId, b.sampleId);
+        QCOMPARE(a.noiseScore, b.noiseScore);
+        QCOMPARE(a.category, b.category);
+        QCOMPARE(a.sigma, b.sigma);
+        QCOMPARE(a.meanProb, b.meanProb);
+        QCOMPARE(a.stdProb, b.stdProb);
+        QCOMPARE(a.meanMargin, b.meanMargin);
+        QCOMPARE(a.predLabel, b.predLabel);
+        QCOMPARE(a.predProb, b.predProb);
+    }
+    for (int i : {0, 1, 150, n - 1}) {
+        const auto t = store.trajectory(id, i + 1);
+        QVERIFY(t);
+        QCOMPARE(t->sigma.size(), std::size_t(epochs));
+        QCOMPARE(t->probGiven.size(), std::size_t(epochs));
+        QCOMPARE(t->margin.size(), std::size_t(epochs));
+        QCOMPARE(t->predicted.size(), std::size_t(epochs));
+        for (int e = 0; e < epochs; ++e) {
+            const std::size_t at = std::size_t(i) * epochs + std::size_t(e);
+            QCOMPARE(t->sigma[std::size_t(e)], run.dynamics.sigma[at]);
+            QCOMPARE(t->probGiven[std::size_t(e)], run.dynamics.probGiven[at]);
+            QCOMPARE(t->margin[std::size_t(e)], run.dynamics.margin[at]);
+            QCOMPARE(t->predicted[std::size_t(e)], int(run.dynamics.predicted[at]));
+        }
+    }
+    QVERIFY(!store.trajectory(id, n + 1));
+    QVERIFY(!store.trajectory(id + 1, 1));
+    // The BLOB layout is little-endian float32 (checked byte by byte on the raw file).
+    {
+        RawDb raw(file);
+        const QByteArray blob =
+            raw.value(QStringLiteral("SELECT sigma FROM dynamics WHERE run_id = %1 AND sample_id = 2").arg(id))
+                .toByteArray();
+        QCOMPARE(blob.size(), epochs * 4);
+        quint32 bits;
+        std::memcpy(&bits, &run.dynamics.sigma[std::size_t(epochs)], 4);
+        QCOMPARE(quint8(blob[0]), quint8(bits & 0xff));
+        QCOMPARE(quint8(blob[3]), quint8(bits >> 24));
+        const QByteArray pred =
+            raw.value(QStringLiteral("SELECT predicted FROM dynamics WHERE run_id = %1 AND sample_id = 2").arg(id))
+                .toByteArray();
+        QCOMPARE(pred.size(), epochs * 2);
+    }
+
+    std::vector<qint64> ids;
+    std::vector<float> data;
+    int d = -1;
+    QVERIFY(store.embeddings(id, &ids, &data, &d));
+    QCOMPARE(d, dim);
+    QCOMPARE(ids, run.embeddingIds);
+    QCOMPARE(data.size(), run.embeddings.size());
+    QVERIFY(data == run.embeddings);
+    QVERIFY(!store.embeddings(id + 5, &ids, &data, &d));
+
+    // A run without dynamics and embeddings, and with some NULL dynamics arrays.
+    RunRecord lean = makeRun(n, 4, 0, 9);
+    lean.dynamics.sigma.clear();
+    const qint64 id2 = store.saveRun(lean, &error);
+    QVERIFY2(id2 > id, qPrintable(error));
+    QVERIFY(store.embeddings(id2, &ids, &data, &d));
+    QVERIFY(ids.empty() && data.empty() && d == 0);
+    const auto t2 = store.trajectory(id2, 7);
+    QVERIFY(t2);
+    QVERIFY(t2->sigma.empty());
+    QCOMPARE(t2->probGiven.size(), std::size_t(4));
+    QCOMPARE(store.scores(id2).size(), std::size_t(n));
+    QCOMPARE(store.scores(id).size(), std::size_t(n));
+    QVERIFY(store.scores(12345).empty());
+}
+
+void TestProjectStore::latestRunIgnoresCancelled()
+{
+    const QString file = newFile(QStringLiteral("latest.lsproj"));
+    QString error;
+    ProjectStore store;
+    QVERIFY2(store.open(file, &error), qPrintable(error));
+    QVERIFY2(store.importDataset(makeDataset(40, 3), &error), qPrintable(error));
+    QVERIFY(!store.latestRun());
+
+    RunRecord cancelledEmpty;
+    cancelledEmpty.status = QStringLiteral("cancelled");
+    cancelledEmpty.started = QDateTime::currentDateTimeUtc();
+    const qint64 c1 = store.saveRun(cancelledEmpty, &error);
+    QVERIFY2(c1 > 0, qPrintable(error));
+    QVERIFY(!store.latestRun());
+    QVERIFY(store.scores(c1).empty());
+    QVERIFY(!store.runs()[0].finished.isValid());
+
+    const qint64 done1 = store.saveRun(makeRun(40, 3, 4, 1), &error);
+    QVERIFY2(done1 > c1, qPrintable(error));
+    QCOMPARE(store.latestRun()->id, done1);
+    const qint64 done2 = store.saveRun(makeRun(40, 3, 4, 2), &error);
+    QVERIFY2(done2 > done1, qPrintable(error));
+    QCOMPARE(store.latestRun()->id, done2);
+
+    const qint64 c2 = store.saveRun(makeRun(40, 3, 4, 3, QStringLiteral("cancelled")), &error);
+    QVERIFY2(c2 > done2, qPrintable(error));
+    const qint64 f1 = store.saveRun(makeRun(40, 3, 0, 4, QStringLiteral("failed")), &error);
+    QVERIFY2(f1 > c2, qPrintable(error));
+    const auto latest = store.latestRun();
+    QVERIFY(latest);
+    QCOMPARE(latest->id, done2);
+    QCOMPARE(latest->settings.value(QStringLiteral("salt")).toInt(), 2);
+    QCOMPARE(store.runs().size(), std::size_t(5));
+    QCOMPARE(store.runs().back().status, QStringLiteral("failed"));
+}
+
+void TestProjectStore::saveRunIsAtomic()
+{
+    const QString file = newFile(QStringLiteral("atomic-run.lsproj"));
+    QString error;
+    ProjectStore store;
+    QVERIFY2(store.open(file, &error), qPrintable(error));
+    QVERIFY2(store.importDataset(makeDataset(100, 10), &error), qPrintable(error));
+
+    // The last embedding names a sample that does not exist: the foreign key fails at the very
+    // end, after the run row, scores and dynamics were written; all of it is rolled back.
+    RunRecord run = makeRun(100, 5, 8, 1);
+    run.embeddingIds.back() = 100000;
+    QCOMPARE(store.saveRun(run, &error), 0);
+    QVERIFY2(error.contains(file) && error.contains(QStringLiteral("embedding")), qPrintable(error));
+    QVERIFY(store.runs().empty());
+    {
+        RawDb raw(file);
+        QCOMPARE(raw.value(QStringLiteral("SELECT count(*) FROM scores")).toInt(), 0);
+        QCOMPARE(raw.value(QStringLiteral("SELECT count(*) FROM dynamics")).toInt(), 0);
+        QCOMPARE(raw.value(QStringLiteral("SELECT count(*) FROM embeddings")).toInt(), 0);
+    }
+    // A duplicated score.
+    run = makeRun(100, 5, 8, 1);
+    run.scores[50].sampleId = 3;
+    QCOMPARE(store.saveRun(run, &error), 0);
+    QVERIFY(store.runs().empty());
+    // Malformed arrays are refused before writing.
+    run = makeRun(100, 5, 8, 1);
+    run.dynamics.margin.pop_back();
+    QCOMPARE(store.saveRun(run, &error), 0);
+    run = makeRun(100, 5, 8, 1);
+    run.embeddings.pop_back();
+    QCOMPARE(store.saveRun(run, &error), 0);
+    QVERIFY(store.runs().empty());
+    // And the store is still usable.
+    QVERIFY2(store.saveRun(makeRun(100, 5, 8, 1), &error) > 0, qPrintable(error));
+    QCOMPARE(store.runs().size(), std::size_t(1));
+}
+
+void TestProjectStore::concurrentStores()
+{
+    const QString file = newFile(QStringLiteral("concurrent.lsproj"));
+    const int n = 2000, k = 10, batches = 150, perBatch = 25;
+    QString error;
+    ProjectStore gui; // the "GUI thread" store
+    QVERIFY2(gui.open(file, &error), qPrintable(error));
+    QVERIFY2(gui.importDataset(makeDataset(n, k), &error), qPrintable(error));
+
+    struct Result {
+        int applied = 0;
+        qint64 runId = 0;
+        QString error;
+    };
+    Result results[2];
+    std::atomic<int> ready{0};
+    auto worker = [&](int w) {
+        Result &r = results[w];
+        ProjectStore store;
+        const bool opened = store.open(file, &r.error);
+        ++ready;
+        while (ready.load() < 2) // start writing together
+            QThread::yieldCurrentThread();
+        if (!opened)
+            return;
+        for (int b = 0; b < batches; ++b) {
+            std::vector<Decision> decisions;
+            for (int j = 0; j < perBatch; ++j) // disjoint halves of the samples
+                decisions.push_back({qint64(w * (n / 2) + (b * perBatch + j) % (n / 2)) + 1,
+                                     (b + j + w) % k, j % 5 == 0, QStringLiteral("relabel")});
+            if (!store.applyDecisions(decisions, QStringLiteral("worker-%1").arg(w), &r.error))
+                return;
+            ++r.applied;
+            // Pause as an annotator would: SQLite's busy handler is not fair, and a writer in a
+            // tight loop would keep the lock from the other for the whole loop.
+            QThread::usleep(500);
+            if (b == batches / 2 && w == 1) { // a whole run written while the others write too
+                r.runId = store.saveRun(makeRun(n, 10, 32, w), &r.error);
+                if (r.runId <= 0)
+                    return;
+            }
+        }
+    };
+    std::unique_ptr<QThread> t0(QThread::create(worker, 0));
+    std::unique_ptr<QThread> t1(QThread::create(worker, 1));
+    t0->start();
+    t1->start();
+    int guiReads = 0, guiWrites = 0;
+    while (!t0->isFinished() || !t1->isFinished()) {
+        // The GUI store reads, and writes decisions of its own, meanwhile.
+        QCOMPARE(gui.samples().size(), std::size_t(n));
+        ++guiReads;
+        if (guiWrites < 20) {
+            QVERIFY2(gui.applyDecisions({{qint64(1 + guiWrites), 0, false, QStringLiteral("accept")}},
+                                        QStringLiteral("gui"), &error),
+                     qPrintable(error));
+            ++guiWrites;
+        }
+        QThread::msleep(2);
+    }
+    QVERIFY(t0->wait(60000));
+    QVERIFY(t1->wait(60000));
+    for (const Result &r : results) {
+        QVERIFY2(r.error.isEmpty(), qPrintable(r.error));
+        QCOMPARE(r.applied, batches);
+    }
+    QVERIFY(results[1].runId > 0);
+    qInfo("concurrent: %d GUI reads, %d GUI writes while two workers wrote", guiReads, guiWrites);
+    const std::vector<LabelEvent> events = gui.events();
+    QCOMPARE(events.size(), std::size_t(n + 2 * batches * perBatch + guiWrites));
+    QCOMPARE(gui.scores(results[1].runId).size(), std::size_t(n));
+    // The two workers' transactions did interleave.
+    int switches = 0;
+    QString previous;
+    for (const LabelEvent &e : events) {
+        if (!e.annotator.startsWith(QLatin1String("worker-")))
+            continue;
+        if (!previous.isEmpty() && e.annotator != previous)
+            ++switches;
+        previous = e.annotator;
+    }
+    qInfo("concurrent: the workers' batches alternated %d times", switches);
+    QVERIFY(switches >= 1);
+    // Each sample's label is the new label of its last event.
+    std::map<qint64, const LabelEvent *> last;
+    for (const LabelEvent &e : events)
+        last[e.sampleId] = &e;
+    for (const SampleRow &r : gui.samples()) {
+        QCOMPARE(r.label, last[r.id]->newLabel);
+        QCOMPARE(r.excluded, last[r.id]->newExcluded);
+    }
+}
+
+void TestProjectStore::timingsAtScale()
+{
+    const QString file = newFile(QStringLiteral("scale.lsproj"));
+    const int n = 60000, k = 10;
+    QString error;
+    const Dataset ds = makeDataset(n, k);
+    const RunRecord run10 = makeRun(n, 10, 64, 1);
+    ProjectStore store;
+    QVERIFY2(store.open(file, &error), qPrintable(error));
+
+    QElapsedTimer t;
+    t.start();
+    QVERIFY2(store.importDataset(ds, &error), qPrintable(error));
+    const qint64 importMs = t.elapsed();
+
+    t.start();
+    const qint64 runId = store.saveRun(run10, &error);
+    const qint64 saveMs = t.elapsed();
+    QVERIFY2(runId > 0, qPrintable(error));
+
+    t.start();
+    const std::vector<SampleRow> rows = store.samples();
+    const qint64 samplesMs = t.elapsed();
+    QCOMPARE(rows.size(), std::size_t(n));
+
+    t.start();
+    const std::vector<SampleScore> scores = store.scores(runId);
+    const qint64 scoresMs = t.elapsed();
+    QCOMPARE(scores.size(), std::size_t(n));
+
+    t.start();
+    std::vector<qint64> ids;
+    std::vector<float> emb;
+    int dim = 0;
+    QVERIFY(store.embeddings(runId, &ids, &emb, &dim));
+    const qint64 embMs = t.elapsed();
+    QCOMPARE(dim, 64);
+    QVERIFY(emb == run10.embeddings);
+
+    t.start();
+    for (qint64 id = 1; id <= 1000; ++id)
+        QVERIFY(store.trajectory(runId, id * 59));
+    const qint64 trajMs = t.elapsed();
+
+    std::vector<Decision> decisions;
+    for (int i = 0; i < 5000; ++i)
+        decisions.push_back({qint64(i * 11 % n) + 1, i % k, false, QStringLiteral("relabel")});
+    t.start();
+    QVERIFY2(store.applyDecisions(decisions, QStringLiteral("bulk"), &error), qPrintable(error));
+    const qint64 decideMs = t.elapsed();
+
+    RunRecord run30 = makeRun(n, 30, 64, 2);
+    t.start();
+    QVERIFY2(store.saveRun(run30, &error) > 0, qPrintable(error));
+    const qint64 save30Ms = t.elapsed();
+
+    qInfo("60k samples: import %lld ms; saveRun (scores + dynamics E=10 + 64-d embeddings) %lld ms;"
+          " saveRun E=30 %lld ms; samples() %lld ms; scores() %lld ms; embeddings() %lld ms;"
+          " 1000 trajectories %lld ms; 5000 decisions %lld ms",
+          importMs, saveMs, save30Ms, samplesMs, scoresMs, embMs, trajMs, decideMs);
+    // Loose bounds (4x the targets) so that a loaded machine does not fail the suite.
+    QVERIFY2(importMs < 8000, "import of 60k samples is far too slow");
+    QVERIFY2(saveMs < 20000, "saveRun of 60k samples is far too slow");
+    QVERIFY2(samplesMs < 4000 && scoresMs < 4000, "reading 60k rows is far too slow");
+}
+
+void TestProjectStore::killMidWriteLeavesConsistentProject_data()
+{
+    QTest::addColumn<QString>("kind");
+    QTest::newRow("kill during saveRun") << QStringLiteral("run");
+    QTest::newRow("kill during applyDecisions") << QStringLiteral("batch");
+}
+
+void TestProjectStore::killMidWriteLeavesConsistentProject()
+{
+    QFETCH(QString, kind);
+    const QString file = newFile(QStringLiteral("crash-%1.lsproj").arg(kind));
+    QString error;
+    {
+        ProjectStore store;
+        QVERIFY2(store.open(file, &error), qPrintable(error));
+        QVERIFY2(store.importDataset(makeDataset(kCrashSamples, 10), &error), qPrintable(error));
+    }
+    int runsBefore = 0, batchesBefore = 0;
+    int killedBeforeCommit = 0;
+    const int rounds = 3;
+    for (int round = 0; round < rounds; ++round) {
+        QProcess child;
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        env.insert(QString::fromLatin1(kChildEnv), file);
+        child.setProcessEnvironment(env);
+        child.setProcessChannelMode(QProcess::SeparateChannels);
+        child.setProgram(QCoreApplication::applicationFilePath());
+        // initTestCase() always runs first; it becomes the child and never returns.
+        child.setArguments({QStringLiteral("createAndReopen")});
+        child.start();
+        QVERIFY2(child.waitForStarted(10000), qPrintable(child.errorString()));
+
+        ChildLog log;
+        QByteArray childErr;
+        QElapsedTimer deadline;
+        deadline.start();
+        bool killed = false;
+        while (!killed && deadline.elapsed() < 120000) {
+            if (!child.canReadLine() && !child.waitForReadyRead(1000)) {
+                if (child.state() == QProcess::NotRunning)
+                    break;
+                continue;
+            }
+            while (child.canReadLine()) {
+                QString begun;
+                parseChildLine(child.readLine(), &log, &begun);
+                // After at least one committed item of this kind, kill during the next one,
+                // about half-way through (the duration of the last one tells how long it takes).
+                if (begun == kind && log.committed[kind] >= 1 + round % 2) {
+                    const qint64 delay = std::max<qint64>(1, log.lastMs[kind] / 2);
+                    QThread::msleep(static_cast<unsigned long>(delay));
+                    child.kill(); // SIGKILL
+                    killed = true;
+                    break;
+                }
+            }
+        }
+        childErr = child.readAllStandardError();
+        QVERIFY2(killed, qPrintable(QStringLiteral("the child was not killed; its stderr: ")
+                                    + QString::fromUtf8(childErr)));
+        QVERIFY(child.waitForFinished(30000));
+        QCOMPARE(child.exitStatus(), QProcess::CrashExit);
+        while (child.canReadLine()) // what it reported before it died
+            parseChildLine(child.readLine(), &log);
+        const int runsReported = log.committed[QStringLiteral("run")];
+        const int batchesReported = log.committed[QStringLiteral("batch")];
+
+        // The project opens (WAL recovery) and is consistent.
+        ProjectStore store;
+        QVERIFY2(store.open(file, &error), qPrintable(error));
+        {
+            RawDb raw(file);
+            QCOMPARE(raw.value(QStringLiteral("PRAGMA integrity_check")).toString(), QStringLiteral("ok"));
+            QVERIFY(!raw.value(QStringLiteral("PRAGMA foreign_key_check")).isValid());
+            // No run without all its results.
+            QCOMPARE(raw.value(QStringLiteral(
+                                   "SELECT count(*) FROM runs r WHERE"
+                                   " (SELECT count(*) FROM scores s WHERE s.run_id = r.id) != %1 OR"
+                                   " (SELECT count(*) FROM dynamics d WHERE d.run_id = r.id) != %1 OR"
+                                   " (SELECT count(*) FROM embeddings e WHERE e.run_id = r.id) != %1")
+                                   .arg(kCrashSamples))
+                         .toInt(),
+                     0);
+            // No orphaned results.
+            QCOMPARE(raw.value(QStringLiteral("SELECT count(*) FROM scores WHERE run_id NOT IN"
+                                              " (SELECT id FROM runs)"))
+                         .toInt(),
+                     0);
+            // Every sample's state is the one its last event recorded.
+            QCOMPARE(raw.value(QStringLiteral(
+                                   "SELECT count(*) FROM samples s JOIN label_events e ON e.id ="
+                                   " (SELECT max(id) FROM label_events WHERE sample_id = s.id)"
+                                   " WHERE s.label != e.new_label OR s.excluded != e.new_excluded"))
+                         .toInt(),
+                     0);
+            // Whole batches only.
+            QCOMPARE(raw.value(QStringLiteral("SELECT count(*) FROM (SELECT annotator, count(*) AS c"
+                                              " FROM label_events WHERE reason != 'import'"
+                                              " GROUP BY annotator HAVING c != %1)")
+                                   .arg(kCrashBatch))
+                         .toInt(),
+                     0);
+        }
+        const int runsNow = int(store.runs().size());
+        int batchesNow = 0;
+        {
+            std::map<QString, int> perAnnotator;
+            const std::vector<LabelEvent> events = store.events();
+            for (const LabelEvent &e : events)
+                if (e.reason != QLatin1String("import"))
+                    ++perAnnotator[e.annotator];
+            batchesNow = int(perAnnotator.size());
+            QCOMPARE(qint64(events.size()), qint64(kCrashSamples) + qint64(batchesNow) * kCrashBatch);
+        }
+        // Everything the child reported committed is there; at most the item in flight besides.
+        const int runsNew = runsNow - runsBefore, batchesNew = batchesNow - batchesBefore;
+        QVERIFY2(runsNew >= runsReported && runsNew <= runsReported + 1,
+                 qPrintable(QStringLiteral("runs: %1 new, %2 reported").arg(runsNew).arg(runsReported)));
+        QVERIFY2(batchesNew >= batchesReported && batchesNew <= batchesReported + 1,
+                 qPrintable(QStringLiteral("batches: %1 new, %2 reported").arg(batchesNew).arg(batchesReported)));
+        const bool inFlightLost = kind == QLatin1String("run") ? runsNew == runsReported
+                                                                : batchesNew == batchesReported;
+        killedBeforeCommit += inFlightLost ? 1 : 0;
+        qInfo("round %d: killed %lld ms into a %s (last took %lld ms); %d runs and %d batches "
+              "committed; the one in flight was %s",
+              round, std::max<qint64>(1, log.lastMs[kind] / 2), qPrintable(kind), log.lastMs[kind],
+              runsReported, batchesReported, inFlightLost ? "rolled back" : "committed");
+        runsBefore = runsNow;
+        batchesBefore = batchesNow;
+
+        // The project stays writable (one whole batch, so that the batch check above holds).
+        std::vector<Decision> more(kCrashBatch, Decision{1, 2, false, QStringLiteral("accept")});
+        QVERIFY2(store.applyDecisions(more, QStringLiteral("after-crash-%1").arg(round), &error),
+                 qPrintable(error));
+        ++batchesBefore;
+    }
+    // At least one kill came before the in-flight transaction committed (i.e. mid-write).
+    QVERIFY2(killedBeforeCommit >= 1, "every kill came after the commit; the test proved nothing");
+}
+
+QTEST_GUILESS_MAIN(TestProjectStore)
+#include "tst_projectstore.moc"
