@@ -1,0 +1,154 @@
+#include "commands.h"
+
+#include "ml/analysis.h"
+
+#include <QCommandLineParser>
+#include <QCoreApplication>
+#include <QElapsedTimer>
+#include <QJsonDocument>
+#include <QTextStream>
+
+#include <atomic>
+#include <csignal>
+#include <cstdio>
+#include <unistd.h>
+
+namespace labelscope::app {
+
+namespace {
+
+std::atomic_bool g_cancel{false};
+
+void onSignal(int)
+{
+    g_cancel = true;
+}
+
+QString formatSeconds(double s)
+{
+    if (s < 0)
+        return QStringLiteral("?");
+    const int t = int(s + 0.5);
+    return t >= 60 ? QStringLiteral("%1m%2s").arg(t / 60).arg(t % 60, 2, 10, QLatin1Char('0'))
+                   : QStringLiteral("%1s").arg(t);
+}
+
+} // namespace
+
+int runAnalyzeCommand(const QStringList &arguments)
+{
+    QCommandLineParser parser;
+    parser.setApplicationDescription(QStringLiteral(
+        "Analyse a dataset for label noise: train a small network with Data Parameters, record the\n"
+        "training dynamics of every sample, sort samples into easy / hard / need review, and write\n"
+        "everything into a project file that the review window opens.\n\n"
+        "SPEC is 'fashion-mnist' (or 'mnist'), a folder of IDX files, an ImageFolder root\n"
+        "(root/<class>/<image>) or a CSV manifest (path,label[,split]).\n"
+        "If the project exists, its samples and current labels are analysed again."));
+    parser.addHelpOption();
+    parser.addPositionalArgument(QStringLiteral("analyze"), QStringLiteral("the command"));
+    const QCommandLineOption data(QStringLiteral("data"), QStringLiteral("Dataset to import (new project)."), QStringLiteral("SPEC"));
+    const QCommandLineOption project(QStringLiteral("project"), QStringLiteral("Project file to create or update."), QStringLiteral("FILE"));
+    const QCommandLineOption noise(QStringLiteral("inject-noise"), QStringLiteral("Corrupt this fraction of labels at import, for experiments (0-1)."), QStringLiteral("RATE"), QStringLiteral("0"));
+    const QCommandLineOption kind(QStringLiteral("noise-kind"), QStringLiteral("symmetric, swap or asymmetric."), QStringLiteral("KIND"), QStringLiteral("symmetric"));
+    const QCommandLineOption seed(QStringLiteral("seed"), QStringLiteral("Random seed."), QStringLiteral("N"), QStringLiteral("1"));
+    const QCommandLineOption epochs(QStringLiteral("epochs"), QStringLiteral("Training epochs (default: automatic)."), QStringLiteral("N"), QStringLiteral("0"));
+    const QCommandLineOption limit(QStringLiteral("limit"), QStringLiteral("Use at most N samples per split."), QStringLiteral("N"), QStringLiteral("-1"));
+    const QCommandLineOption device(QStringLiteral("device"), QStringLiteral("auto, cpu or cuda."), QStringLiteral("DEVICE"), QStringLiteral("auto"));
+    const QCommandLineOption threads(QStringLiteral("threads"), QStringLiteral("CPU threads (default: measured setting)."), QStringLiteral("N"), QStringLiteral("0"));
+    const QCommandLineOption classParams(QStringLiteral("class-parameters"), QStringLiteral("Also learn per-class temperatures."));
+    const QCommandLineOption json(QStringLiteral("json"), QStringLiteral("Print a JSON summary as the last line on stdout."));
+    parser.addOptions({data, project, noise, kind, seed, epochs, limit, device, threads, classParams, json});
+
+    QTextStream err(stderr);
+    if (!parser.parse(arguments)) {
+        err << "labelscope analyze: " << parser.errorText() << "\nSee 'labelscope analyze --help'.\n";
+        return 2;
+    }
+    if (parser.isSet(QStringLiteral("help"))) {
+        QTextStream(stdout) << parser.helpText().replace(QLatin1String("[options] analyze"), QLatin1String("analyze [options]"));
+        return 0;
+    }
+    if (!parser.isSet(project)) {
+        err << "labelscope analyze: --project FILE is required (the project file to create or update).\n";
+        return 2;
+    }
+
+    AnalysisParams params;
+    params.dataSpec = parser.value(data);
+    params.projectFile = parser.value(project);
+    bool ok = true;
+    auto number = [&](const QCommandLineOption &o, auto convert) {
+        bool good = false;
+        auto v = convert(parser.value(o), &good);
+        if (!good) {
+            err << "labelscope analyze: --" << o.names().first() << " expects a number, got '" << parser.value(o) << "'.\n";
+            ok = false;
+        }
+        return v;
+    };
+    params.injectNoise = number(noise, [](const QString &s, bool *g) { return s.toDouble(g); });
+    params.seed = number(seed, [](const QString &s, bool *g) { return s.toULongLong(g); });
+    params.epochs = number(epochs, [](const QString &s, bool *g) { return s.toInt(g); });
+    params.limit = number(limit, [](const QString &s, bool *g) { return s.toLongLong(g); });
+    params.threads = number(threads, [](const QString &s, bool *g) { return s.toInt(g); });
+    params.noiseKind = parser.value(kind);
+    params.device = parser.value(device);
+    params.classParameters = parser.isSet(classParams);
+    if (!ok)
+        return 2;
+    if (params.injectNoise < 0 || params.injectNoise > 1) {
+        err << "labelscope analyze: --inject-noise must be between 0 and 1 (a fraction), got " << params.injectNoise << ".\n";
+        return 2;
+    }
+
+    std::signal(SIGINT, onSignal);
+    std::signal(SIGTERM, onSignal);
+    const bool tty = isatty(fileno(stderr));
+    QString lastPhase;
+    int lastEpoch = -1;
+    AnalysisResult result;
+    QString error;
+    const bool done = runAnalysis(params, g_cancel, [&](const AnalysisProgress &p) {
+        QString line = QStringLiteral("[%1%] %2").arg(int(p.fraction * 100), 3).arg(p.phase);
+        if (p.phase == QLatin1String("training"))
+            line += QStringLiteral(" epoch %1/%2 batch %3/%4 loss %5 %6 samples/s ETA %7")
+                        .arg(p.epoch).arg(p.epochs).arg(p.batch).arg(p.batches)
+                        .arg(p.loss, 0, 'f', 4).arg(int(p.samplesPerSecond)).arg(formatSeconds(p.etaSeconds));
+        if (tty) {
+            err << '\r' << line.leftJustified(100) << Qt::flush;
+        } else if (p.phase != lastPhase || p.epoch != lastEpoch) {
+            // One line per phase and epoch when stderr is a file or pipe.
+            err << line << '\n' << Qt::flush;
+        }
+        lastPhase = p.phase;
+        lastEpoch = p.epoch;
+    }, &result, &error);
+    if (tty)
+        err << '\n';
+
+    for (const auto &s : result.skipped)
+        err << "skipped: " << s.file << (s.location.isEmpty() ? QString() : QStringLiteral(" (%1)").arg(s.location))
+            << ": " << s.reason << '\n';
+    if (!done) {
+        err << "labelscope analyze: " << error << '\n';
+        return error == QLatin1String("cancelled") ? 130 : 1;
+    }
+    err << QStringLiteral("analysed %1 samples in %2 on %3: %4 easy, %5 hard, %6 need review")
+               .arg(result.samples).arg(formatSeconds(result.seconds), result.device)
+               .arg(result.easy).arg(result.hard).arg(result.needReview) << '\n';
+    if (result.noise.available)
+        err << QStringLiteral("noise detection: AUROC %1, hard precision %2 recall %3 F1 %4, easy noise rate %5")
+                   .arg(result.noise.auroc, 0, 'f', 4).arg(result.noise.precision, 0, 'f', 3)
+                   .arg(result.noise.recall, 0, 'f', 3).arg(result.noise.f1, 0, 'f', 3)
+                   .arg(result.noise.easyNoiseRate, 0, 'f', 4) << '\n';
+    if (result.testAccuracy >= 0)
+        err << QStringLiteral("test accuracy: %1").arg(result.testAccuracy, 0, 'f', 4) << '\n';
+    err << "project written: " << params.projectFile << "  (open it with: labelscope open " << params.projectFile << ")\n";
+    err.flush();
+    if (parser.isSet(json))
+        QTextStream(stdout) << QJsonDocument(result.toJson()).toJson(QJsonDocument::Compact) << '\n';
+    return 0;
+}
+
+} // namespace labelscope::app

@@ -1,0 +1,165 @@
+#include "categorizer.h"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+// The rule.
+//
+// Noise score: s_i = 1 − (meanProb_i + lateProb_i + finalProb_i) / 3, in [0, 1]: one minus the
+// given label's probability averaged three ways — over all epochs (Cartography confidence),
+// over the second half of training, and from the final model without augmentation. Wrong labels
+// are learnt late or never, so that probability stays low while the network generalises. On
+// Fashion-MNIST with 20% symmetric noise (20,000 samples, 8 epochs) the AUROCs were: final-model
+// probability .9935, this blend .9932, mean over epochs .9916, AUM .9918, final σ_i .9869 —
+// Data Parameters' σ moves the right way but, over the few epochs a desktop CPU affords, ranks
+// worse than the probabilities, so it is shown, stored and used for training, not for the score.
+//
+// Categories: a two-component Gaussian mixture is fitted by EM to logit(s) (in log-odds the clean
+// and the wrong labels each form a bell; on the raw score the clean mass piles against 0 and the
+// mixture underestimated the noise rate: .175 for a true .203, against .208 in log-odds). The
+// posterior of the upper component, made non-decreasing in the score, estimates
+// P(label wrong | s). hard: posterior ≥ 0.5; easy: posterior ≤ 0.001 (tuned so that few wrong
+// labels hide among the easy ones while need review stays a small share); need review: between.
+// The mixture adapts to each dataset and noise rate instead of fixed score cut-offs (cf.
+// DivideMix's loss mixture, Li et al. 2020). A clean dataset gives a tiny upper component and
+// almost everything easy.
+
+namespace labelscope {
+
+std::vector<DynamicsSummary> summarizeDynamics(const Dynamics &dynamics)
+{
+    const std::size_t n = dynamics.sampleIds.size();
+    const int e = dynamics.epochs;
+    std::vector<DynamicsSummary> out(n);
+    if (e <= 0)
+        return out;
+    const int lateStart = e / 2;
+    for (std::size_t i = 0; i < n; ++i) {
+        const float *p = dynamics.probGiven.data() + i * e;
+        const float *m = dynamics.margin.data() + i * e;
+        double sum = 0, sumSq = 0, marginSum = 0, lateSum = 0;
+        for (int k = 0; k < e; ++k) {
+            sum += p[k];
+            sumSq += double(p[k]) * p[k];
+            marginSum += m[k];
+            if (k >= lateStart)
+                lateSum += p[k];
+        }
+        DynamicsSummary &s = out[i];
+        s.meanProb = float(sum / e);
+        s.stdProb = float(std::sqrt(std::max(0.0, sumSq / e - (sum / e) * (sum / e))));
+        s.meanMargin = float(marginSum / e);
+        s.lateProb = float(lateSum / (e - lateStart));
+        s.finalSigma = dynamics.sigma.empty() ? 1.f : dynamics.sigma[i * e + e - 1];
+    }
+    return out;
+}
+
+namespace {
+
+struct Gaussian {
+    double weight, mean, var;
+    double density(double x) const
+    {
+        const double d = x - mean;
+        return weight * std::exp(-0.5 * d * d / var) / std::sqrt(2 * M_PI * var);
+    }
+};
+
+double quantile(std::vector<float> v, double q)
+{
+    if (v.empty())
+        return 0.0;
+    const std::size_t k = std::min(v.size() - 1, std::size_t(q * double(v.size() - 1)));
+    std::nth_element(v.begin(), v.begin() + std::ptrdiff_t(k), v.end());
+    return v[k];
+}
+
+// EM for a two-component 1-D Gaussian mixture; returns P(high component | x) per sample.
+std::vector<float> highComponentPosterior(const std::vector<float> &x, double *highWeight)
+{
+    const std::size_t n = x.size();
+    std::vector<float> post(n, 0.f);
+    const double minVar = 1e-4;
+    // Start from the lower half and the top fifth of the data (scale-free).
+    const double median = quantile(x, 0.5), q80 = quantile(x, 0.8);
+    auto varianceWhere = [&](auto keep) {
+        double s = 0, ss = 0, c = 0;
+        for (float v : x)
+            if (keep(v)) {
+                s += v;
+                ss += double(v) * v;
+                ++c;
+            }
+        return c > 1 ? std::max(minVar, ss / c - (s / c) * (s / c)) : 1.0;
+    };
+    Gaussian lo{0.8, quantile(x, 0.25), varianceWhere([&](float v) { return v <= median; })};
+    Gaussian hi{0.2, quantile(x, 0.95), varianceWhere([&](float v) { return v >= q80; })};
+    for (int iter = 0; iter < 200; ++iter) {
+        double w = 0, sx = 0, sxx = 0, w0 = 0, s0 = 0, s00 = 0;
+        for (std::size_t i = 0; i < n; ++i) {
+            const double a = lo.density(x[i]), b = hi.density(x[i]);
+            const double r = a + b > 0 ? b / (a + b) : (x[i] > lo.mean ? 1.0 : 0.0);
+            post[i] = float(r);
+            w += r;
+            sx += r * x[i];
+            sxx += r * x[i] * x[i];
+            w0 += 1 - r;
+            s0 += (1 - r) * x[i];
+            s00 += (1 - r) * x[i] * x[i];
+        }
+        const Gaussian prevHi = hi;
+        if (w < 1e-9 || w0 < 1e-9)
+            break;
+        hi = {w / double(n), sx / w, std::max(minVar, sxx / w - (sx / w) * (sx / w))};
+        lo = {w0 / double(n), s0 / w0, std::max(minVar, s00 / w0 - (s0 / w0) * (s0 / w0))};
+        if (std::abs(hi.mean - prevHi.mean) < 1e-7 && std::abs(hi.weight - prevHi.weight) < 1e-7)
+            break;
+    }
+    *highWeight = hi.mean > lo.mean ? hi.weight : lo.weight;
+    if (hi.mean < lo.mean)
+        for (auto &p : post)
+            p = 1.f - p;
+    // A Gaussian's tails can give the wide component weight again at the far low end; the
+    // probability of a wrong label must not fall as the score rises: make it monotone.
+    std::vector<std::size_t> order(n);
+    std::iota(order.begin(), order.end(), 0);
+    std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return x[a] < x[b]; });
+    float running = 0.f;
+    for (std::size_t k = 0; k < n; ++k) {
+        running = std::max(running, post[order[k]]);
+        post[order[k]] = running;
+    }
+    return post;
+}
+
+} // namespace
+
+Categorization categorize(const std::vector<DynamicsSummary> &summaries, const CategoryRule &rule)
+{
+    Categorization c;
+    const std::size_t n = summaries.size();
+    c.noiseScore.resize(n);
+    c.category.resize(n, Category::Unknown);
+    std::vector<float> logOdds(n);
+    for (std::size_t i = 0; i < n; ++i) {
+        const DynamicsSummary &d = summaries[i];
+        const double s = std::clamp(1.0 - (double(d.meanProb) + d.lateProb + d.finalProb) / 3.0, 0.0, 1.0);
+        c.noiseScore[i] = float(s);
+        const double t = std::clamp(s, 1e-4, 1.0 - 1e-4);
+        logOdds[i] = float(std::log(t / (1.0 - t)));
+    }
+    if (n == 0)
+        return c;
+    c.posterior = highComponentPosterior(logOdds, &c.noisyFraction);
+    for (std::size_t i = 0; i < n; ++i) {
+        const double p = c.posterior[i];
+        c.category[i] = p >= rule.hardPosterior ? Category::Hard
+            : p <= rule.easyPosterior             ? Category::Easy
+                                                  : Category::NeedReview;
+    }
+    return c;
+}
+
+} // namespace labelscope

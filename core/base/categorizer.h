@@ -1,0 +1,49 @@
+#pragma once
+// Turns per-sample training dynamics into one continuous noise score and a category
+// (easy / hard / need review). Torch-free; see docs in categorizer.cpp for the rule and how it
+// was tuned.
+//
+// Signals (Dataset Cartography, Swayamdipta et al. 2020; AUM, Pleiss et al. 2020; Data
+// Parameters, Saxena et al. 2019):
+//   meanProb   = mean over epochs of p(given label)          (confidence)
+//   stdProb    = its standard deviation over epochs           (variability)
+//   meanMargin = mean over epochs of given logit − max other  (area under the margin)
+//   finalSigma = learnt instance temperature after the last epoch
+
+#include "category.h"
+#include "projectstore.h"
+
+#include <vector>
+
+namespace labelscope {
+
+struct DynamicsSummary {
+    float meanProb = 0.f, stdProb = 0.f, meanMargin = 0.f, finalSigma = 1.f;
+    float lateProb = 0.f; ///< mean p(given) over the last half of the epochs
+    float finalProb = 0.f; ///< p(given) from the final model in evaluation mode (set by the caller)
+};
+
+/// Summaries of every row of DYNAMICS ([N, E] arrays); finalProb is left 0 for the caller.
+/// E = 0 gives zeros.
+std::vector<DynamicsSummary> summarizeDynamics(const Dynamics &dynamics);
+
+/// Parameters of the category rule (defaults tuned on Fashion-MNIST train with injected
+/// symmetric noise, checked on other splits and noise kinds: tests/benchmarks/RESULTS.md).
+struct CategoryRule {
+    /// A sample is hard when its posterior of being mislabelled is at least this.
+    double hardPosterior = 0.5;
+    /// A sample is easy when that posterior is at most this.
+    double easyPosterior = 0.001;
+};
+
+struct Categorization {
+    std::vector<float> noiseScore;      ///< [N] in [0, 1], higher = more likely mislabelled
+    std::vector<float> posterior;       ///< [N] estimated P(label wrong | score)
+    std::vector<Category> category;     ///< [N]
+    double noisyFraction = 0.0;         ///< mixture weight of the "mislabelled" component
+};
+
+/// Scores and categorises N samples from their dynamics summaries.
+Categorization categorize(const std::vector<DynamicsSummary> &summaries, const CategoryRule &rule = {});
+
+} // namespace labelscope

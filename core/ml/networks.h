@@ -1,0 +1,67 @@
+#pragma once
+// Networks used by the trainer (LibTorch). Internal to core: ui/ never includes this header.
+//  - SmallCnn: for small grey images (≤ 32×32, e.g. 28×28 Fashion-MNIST): two conv blocks
+//    (32, 64 channels, batch norm, ReLU, 2×2 max-pool), a 128-d fully connected embedding, a
+//    linear classifier.
+//  - SmallResNet: for RGB (or larger) inputs resized to a set side: a ResNet-style stem and three
+//    stages of one basic residual block each (32, 64, 128 channels), global average pooling,
+//    a 128-d embedding, a linear classifier (cf. He et al. 2016).
+// Both return logits [B, K] from forward() and the penultimate-layer embedding [B, D] from
+// embed(); forward(x) == head(embed(x)).
+
+#include <torch/torch.h>
+
+#include <memory>
+
+namespace labelscope {
+
+class ClassifierImpl : public torch::nn::Module {
+public:
+    ~ClassifierImpl() override = default;
+    /// Penultimate-layer features [B, embeddingDim()] of a normalised batch [B, C, H, W].
+    virtual torch::Tensor embed(const torch::Tensor &x) = 0;
+    /// Logits [B, K] from features.
+    torch::Tensor head(const torch::Tensor &features) { return m_fc->forward(features); }
+    torch::Tensor forward(const torch::Tensor &x) { return head(embed(x)); }
+    int embeddingDim() const { return m_embeddingDim; }
+
+protected:
+    ClassifierImpl(int embeddingDim, int numClasses);
+    torch::nn::Linear m_fc{nullptr};
+    int m_embeddingDim;
+};
+
+class SmallCnnImpl : public ClassifierImpl {
+public:
+    SmallCnnImpl(int channels, int side, int numClasses);
+    torch::Tensor embed(const torch::Tensor &x) override;
+
+private:
+    torch::nn::Conv2d m_conv1{nullptr}, m_conv2{nullptr};
+    torch::nn::BatchNorm2d m_bn1{nullptr}, m_bn2{nullptr};
+    torch::nn::Linear m_fc1{nullptr};
+    torch::nn::Dropout m_dropout{nullptr};
+};
+
+class SmallResNetImpl : public ClassifierImpl {
+public:
+    SmallResNetImpl(int channels, int numClasses);
+    torch::Tensor embed(const torch::Tensor &x) override;
+
+private:
+    struct Block {
+        torch::nn::Conv2d conv1{nullptr}, conv2{nullptr}, shortcut{nullptr};
+        torch::nn::BatchNorm2d bn1{nullptr}, bn2{nullptr}, bnShortcut{nullptr};
+    };
+    torch::Tensor block(Block &b, const torch::Tensor &x);
+    torch::nn::Conv2d m_stem{nullptr};
+    torch::nn::BatchNorm2d m_stemBn{nullptr};
+    std::vector<Block> m_blocks;
+    torch::nn::Linear m_fc1{nullptr};
+};
+
+/// Builds the network that fits the input: SmallCnn for one channel and side ≤ 32, else
+/// SmallResNet.
+std::shared_ptr<ClassifierImpl> makeClassifier(int channels, int side, int numClasses);
+
+} // namespace labelscope

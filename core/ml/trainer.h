@@ -1,0 +1,72 @@
+#pragma once
+// Trains a classifier with Data Parameters (see dataparameters.h) and records training dynamics
+// of every sample at every epoch (Dataset Cartography, Swayamdipta et al. 2020; Area Under the
+// Margin, Pleiss et al. 2020): the probability of the given label, the margin (given logit minus
+// the largest other logit) and the predicted class, all from the training pass of that epoch,
+// and σ_i after the epoch. After training, one evaluation pass gives the penultimate-layer
+// embedding, pred_probs and predicted class of every sample, and the accuracy on a test set.
+// Internal to core (includes LibTorch).
+
+#include "dataparameters.h"
+
+#include <QString>
+#include <torch/torch.h>
+
+#include <atomic>
+#include <functional>
+
+namespace labelscope {
+
+struct TrainerConfig {
+    int epochs = 8;
+    int batchSize = 128;
+    double lr = 0.05;            ///< SGD (Nesterov momentum 0.9), cosine decay to 0
+    double momentum = 0.9;
+    double weightDecay = 5e-4;
+    bool augment = true;         ///< random crop with padding (and flip if hflip)
+    int cropPadding = 2;         ///< pixels of zero padding before the random crop
+    bool hflip = true;           ///< random horizontal flip (off for digits, text, ...)
+    quint64 seed = 1;
+    DataParametersConfig dataParameters;
+    torch::Device device = torch::kCPU;
+};
+
+/// Images uint8 [N, C, H, W] (CPU) and labels int64 [N] in 0..K-1.
+struct TrainData {
+    torch::Tensor images;
+    torch::Tensor labels;
+};
+
+struct TrainProgress {
+    int epoch = 0, epochs = 0;   ///< 1-based
+    int64_t batch = 0, batches = 0;
+    double loss = 0.0;           ///< running mean of the epoch's loss
+    double samplesPerSecond = 0.0;
+    bool evaluating = false;     ///< in the final evaluation pass
+};
+
+/// Results; per-epoch tensors are CPU [N, E]; others CPU [N] or [N, D] / [N, K].
+struct TrainOutput {
+    int epochs = 0;
+    torch::Tensor sigma, probGiven, margin, predicted; // [N, E] float, float, float, int16
+    torch::Tensor embeddings;  ///< [N, D] float, final model, eval mode
+    torch::Tensor predProbs;   ///< [N, K] float (softmax of the final model, eval mode)
+    double testAccuracy = -1;  ///< on the test data, -1 if none
+};
+
+/// Trains on `train` (and scores `test` if it is given and non-empty). Returns false with
+/// *error = "cancelled" if cancel becomes true (checked every batch), or another message if
+/// LibTorch fails. progress may be empty.
+bool trainWithDataParameters(const TrainData &train, const TrainData *test, int numClasses,
+                             const TrainerConfig &config, const std::atomic_bool &cancel,
+                             const std::function<void(const TrainProgress &)> &progress,
+                             TrainOutput *out, QString *error);
+
+/// Normalises uint8 images [B, C, H, W] to float with per-channel mean/std ([C] each).
+torch::Tensor normaliseImages(const torch::Tensor &images, const torch::Tensor &mean,
+                              const torch::Tensor &std);
+
+/// Random crop after zero padding and optional horizontal flip, per sample, drawn from gen.
+torch::Tensor augmentBatch(const torch::Tensor &x, int padding, bool hflip, torch::Generator &gen);
+
+} // namespace labelscope
