@@ -1,32 +1,11 @@
 #!/usr/bin/env bash
-# Installs what Labelscope needs on Debian 12 (all from Debian's archive) and builds it.
+# Installs what Labelscope needs on Debian 12 (scripts/setup-deps.sh) and builds it.
 # Usage: scripts/setup.sh [BUILD_DIR]   (default: build)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build_dir=${1:-build}
 
-packages=(
-  build-essential cmake ninja-build pkg-config zlib1g-dev
-  qt6-base-dev qt6-charts-dev libqt6opengl6-dev libxkbcommon-dev libqt6sql6-sqlite
-  libtorch-dev libfaiss-dev libopencv-dev libopenblas0-openmp
-  dataset-fashion-mnist xvfb xauth
-)
-missing=()
-for p in "${packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  sudo=""
-  [ "$(id -u)" -eq 0 ] || sudo="sudo"
-  echo "Installing: ${missing[*]}" >&2
-  $sudo apt-get update
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y --no-install-recommends "${missing[@]}"
-fi
-
-# LibTorch uses whatever libblas.so.3 points at; the reference BLAS is ~35x slower than OpenBLAS.
-if ! readlink -f /usr/lib/x86_64-linux-gnu/libblas.so.3 | grep -q openblas; then
-  echo "warning: libblas.so.3 is not OpenBLAS; training will be slow (see update-alternatives --config libblas.so.3-x86_64-linux-gnu)" >&2
-fi
+scripts/setup-deps.sh
 
 cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build "$build_dir" -j"$(nproc)"
