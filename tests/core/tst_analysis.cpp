@@ -1,0 +1,205 @@
+// The analysis job end to end: the worker's progress, cancel and failure signals, a real run on
+// a Fashion-MNIST subset with injected noise, and the RGB (ResNet-style) path on an ImageFolder.
+#include "base/projectstore.h"
+#include "ml/analysis.h"
+#include "ml/analysisworker.h"
+
+#include <QDir>
+#include <QElapsedTimer>
+#include <QFileInfo>
+#include <QSignalSpy>
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include <random>
+
+using namespace labelscope;
+
+namespace {
+const QString kFashion = QStringLiteral("/usr/share/datasets/fashion-mnist");
+}
+
+class TestAnalysis final : public QObject {
+    Q_OBJECT
+
+private Q_SLOTS:
+    void initTestCase()
+    {
+        if (!QFileInfo::exists(kFashion + QStringLiteral("/train-images-idx3-ubyte.gz")))
+            QSKIP("dataset-fashion-mnist is not installed");
+    }
+
+    void workerReportsProgressAndCancelsWithinASecond()
+    {
+        QTemporaryDir dir;
+        AnalysisParams params;
+        params.dataSpec = QStringLiteral("fashion-mnist");
+        params.projectFile = dir.filePath(QStringLiteral("cancel.lsproj"));
+        params.limit = 4000;
+        params.epochs = 20;
+        params.injectNoise = 0.1;
+        AnalysisWorker worker(params);
+        QSignalSpy progress(&worker, &AnalysisWorker::progress);
+        QSignalSpy cancelled(&worker, &AnalysisWorker::cancelled);
+        QSignalSpy finished(&worker, &AnalysisWorker::finished);
+        QSignalSpy failed(&worker, &AnalysisWorker::failed);
+        worker.start();
+
+        // Wait until training runs, then check what progress says.
+        QTRY_VERIFY_WITH_TIMEOUT(!progress.isEmpty()
+                                     && progress.last().at(0).value<AnalysisProgress>().phase == QLatin1String("training")
+                                     && progress.last().at(0).value<AnalysisProgress>().batch >= 3,
+                                 120000);
+        const auto p = progress.last().at(0).value<AnalysisProgress>();
+        QCOMPARE(p.epochs, 20);
+        QVERIFY(p.epoch >= 1);
+        QVERIFY(p.batches > 0 && p.batch <= p.batches);
+        QVERIFY(p.samplesPerSecond > 0);
+        QVERIFY(p.etaSeconds > 0);
+        QVERIFY(p.fraction > 0 && p.fraction < 1);
+        QVERIFY(std::isfinite(p.loss) && p.loss > 0);
+
+        QElapsedTimer timer;
+        timer.start();
+        worker.cancel();
+        QTRY_VERIFY_WITH_TIMEOUT(!cancelled.isEmpty(), 5000);
+        qInfo("cancelled after %lld ms", timer.elapsed());
+        QVERIFY2(timer.elapsed() < 1000, qPrintable(QStringLiteral("took %1 ms").arg(timer.elapsed())));
+        QVERIFY(finished.isEmpty());
+        QVERIFY(failed.isEmpty());
+        QTRY_VERIFY(!worker.isRunning());
+
+        // The project stays consistent: samples imported, a cancelled run, no results.
+        ProjectStore store;
+        QVERIFY(store.open(params.projectFile));
+        QCOMPARE(store.sampleCount(), qint64(8000)); // 4000 train + 4000 test
+        QVERIFY(!store.latestRun().has_value());
+        const auto runs = store.runs();
+        QCOMPARE(runs.size(), std::size_t(1));
+        QCOMPARE(runs.front().status, QStringLiteral("cancelled"));
+        QVERIFY(store.scores(runs.front().id).empty());
+    }
+
+    void workerFailsCleanlyOnBadInput()
+    {
+        QTemporaryDir dir;
+        AnalysisParams params;
+        params.dataSpec = dir.filePath(QStringLiteral("no-such-dataset"));
+        params.projectFile = dir.filePath(QStringLiteral("bad.lsproj"));
+        AnalysisWorker worker(params);
+        QSignalSpy failed(&worker, &AnalysisWorker::failed);
+        worker.start();
+        QTRY_VERIFY_WITH_TIMEOUT(!failed.isEmpty(), 30000);
+        const QString message = failed.first().at(0).toString();
+        QVERIFY2(message.contains(QStringLiteral("no-such-dataset")), qPrintable(message));
+
+        params.dataSpec = QStringLiteral("fashion-mnist");
+        params.device = QStringLiteral("tpu");
+        AnalysisResult result;
+        QString error;
+        std::atomic_bool cancel{false};
+        QVERIFY(!runAnalysis(params, cancel, {}, &result, &error));
+        QVERIFY2(error.contains(QStringLiteral("tpu")), qPrintable(error));
+    }
+
+    // A real run: 3,000 Fashion-MNIST images with 20% symmetric noise must rank the wrong labels
+    // far above chance and write a complete run.
+    void endToEndRanksInjectedNoise()
+    {
+        QTemporaryDir dir;
+        AnalysisParams params;
+        params.dataSpec = QStringLiteral("fashion-mnist");
+        params.projectFile = dir.filePath(QStringLiteral("e2e.lsproj"));
+        params.limit = 3000;
+        params.epochs = 12;
+        params.injectNoise = 0.2;
+        params.seed = 3;
+        AnalysisResult result;
+        QString error;
+        std::atomic_bool cancel{false};
+        QVERIFY2(runAnalysis(params, cancel, {}, &result, &error), qPrintable(error));
+        qInfo("AUROC %.4f precision %.3f recall %.3f F1 %.3f easy noise %.4f test accuracy %.3f in %.1f s",
+              result.noise.auroc, result.noise.precision, result.noise.recall, result.noise.f1,
+              result.noise.easyNoiseRate, result.testAccuracy, result.seconds);
+        QCOMPARE(result.samples, qint64(3000));
+        QVERIFY(result.noise.available);
+        QCOMPARE(result.noise.noisy, qint64(600));
+        QVERIFY2(result.noise.auroc > 0.95, qPrintable(QString::number(result.noise.auroc)));
+        QVERIFY(result.noise.recall > 0.7);
+        QVERIFY(result.noise.easyNoiseRate < 0.05); // 20% before the analysis
+        QVERIFY(result.testAccuracy > 0.7);
+        QCOMPARE(result.easy + result.hard + result.needReview, qint64(3000));
+
+        ProjectStore store;
+        QVERIFY(store.open(params.projectFile));
+        const auto run = store.latestRun();
+        QVERIFY(run.has_value());
+        QCOMPARE(run->id, result.runId);
+        const auto scores = store.scores(run->id);
+        QCOMPARE(scores.size(), std::size_t(3000));
+        const auto traj = store.trajectory(run->id, scores.front().sampleId);
+        QVERIFY(traj.has_value());
+        QCOMPARE(traj->sigma.size(), std::size_t(12));
+        QCOMPARE(traj->probGiven.size(), std::size_t(12));
+        std::vector<qint64> ids;
+        std::vector<float> emb;
+        int dim = 0;
+        QVERIFY(store.embeddings(run->id, &ids, &emb, &dim));
+        QCOMPARE(ids.size(), std::size_t(3000));
+        QCOMPARE(dim, 128);
+        QCOMPARE(run->summary.value(QStringLiteral("samples")).toInt(), 3000);
+
+        // Hard samples carry a higher noise score than easy ones.
+        double hardMean = 0, easyMean = 0;
+        for (const auto &s : scores)
+            (s.category == Category::Hard ? hardMean : easyMean) += s.category == Category::NeedReview ? 0 : s.noiseScore;
+        QVERIFY(hardMean / std::max<qint64>(1, result.hard) > easyMean / std::max<qint64>(1, result.easy));
+
+        // Re-analysing the project uses its current labels (and refuses another dataset).
+        params.dataSpec = QStringLiteral("mnist");
+        QVERIFY(!runAnalysis(params, cancel, {}, &result, &error));
+        QVERIFY2(error.contains(QStringLiteral("fashion-mnist")), qPrintable(error));
+    }
+
+    // Colour images in an ImageFolder go through the ResNet-style network.
+    void colourImageFolder()
+    {
+        QTemporaryDir dir;
+        std::mt19937 rng(5);
+        std::normal_distribution<float> jitter(0.f, 20.f);
+        const char *classes[] = {"red", "blue", "green"};
+        for (int c = 0; c < 3; ++c) {
+            QDir(dir.path()).mkpath(QStringLiteral("data/%1").arg(QLatin1String(classes[c])));
+            for (int i = 0; i < 40; ++i) {
+                cv::Mat img(40, 48, CV_8UC3, cv::Scalar(0, 0, 0));
+                cv::Vec3b colour(c == 1 ? 200 : 30, c == 2 ? 200 : 30, c == 0 ? 200 : 30); // BGR
+                for (int y = 0; y < img.rows; ++y)
+                    for (int x = 0; x < img.cols; ++x)
+                        for (int k = 0; k < 3; ++k)
+                            img.at<cv::Vec3b>(y, x)[k] = cv::saturate_cast<uchar>(colour[k] + jitter(rng));
+                cv::imwrite(QStringLiteral("%1/data/%2/%3.png").arg(dir.path(), QLatin1String(classes[c])).arg(i).toStdString(), img);
+            }
+        }
+        AnalysisParams params;
+        params.dataSpec = dir.filePath(QStringLiteral("data"));
+        params.projectFile = dir.filePath(QStringLiteral("colour.lsproj"));
+        params.epochs = 3;
+        params.imageSize = 16;
+        AnalysisResult result;
+        QString error;
+        std::atomic_bool cancel{false};
+        QVERIFY2(runAnalysis(params, cancel, {}, &result, &error), qPrintable(error));
+        QCOMPARE(result.samples, qint64(120));
+        QVERIFY(!result.noise.available || result.noise.noisy == 0);
+        ProjectStore store;
+        QVERIFY(store.open(params.projectFile));
+        QCOMPARE(store.classes(), (QStringList{QStringLiteral("blue"), QStringLiteral("green"), QStringLiteral("red")}));
+        QCOMPARE(store.scores(result.runId).size(), std::size_t(120));
+    }
+};
+
+QTEST_GUILESS_MAIN(TestAnalysis)
+#include "tst_analysis.moc"
