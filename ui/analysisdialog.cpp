@@ -1,0 +1,315 @@
+#include "analysisdialog.h"
+
+#include "ml/analysisworker.h"
+
+#include <QComboBox>
+#include <QDialogButtonBox>
+#include <QDoubleSpinBox>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QFormLayout>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QLineEdit>
+#include <QMenu>
+#include <QMessageBox>
+#include <QProgressBar>
+#include <QPushButton>
+#include <QSettings>
+#include <QSpinBox>
+#include <QVBoxLayout>
+
+#include <cmath>
+
+namespace labelscope::ui {
+
+namespace {
+QWidget *withButton(QLineEdit *edit, QWidget *button, QWidget *parent)
+{
+    auto *w = new QWidget(parent);
+    auto *l = new QHBoxLayout(w);
+    l->setContentsMargins(0, 0, 0, 0);
+    l->addWidget(edit, 1);
+    l->addWidget(button);
+    return w;
+}
+} // namespace
+
+AnalysisDialog::AnalysisDialog(QWidget *parent) : QDialog(parent)
+{
+    setWindowTitle(tr("New analysis"));
+    m_spec = new QLineEdit(this);
+    m_spec->setObjectName(QStringLiteral("dataSpec"));
+    m_spec->setPlaceholderText(tr("fashion-mnist, an IDX folder, an ImageFolder root or a CSV manifest"));
+    auto *browseData = new QPushButton(tr("Browse\u2026"), this);
+    auto *dataMenu = new QMenu(browseData);
+    connect(dataMenu->addAction(tr("Folder (ImageFolder root or IDX files)\u2026")), &QAction::triggered,
+            this, [this] {
+                const QString d = QFileDialog::getExistingDirectory(this, tr("Dataset folder"), m_spec->text());
+                if (!d.isEmpty())
+                    m_spec->setText(d);
+            });
+    connect(dataMenu->addAction(tr("CSV manifest\u2026")), &QAction::triggered, this, &AnalysisDialog::browseData);
+    dataMenu->addSeparator();
+    for (const char *builtin : {"fashion-mnist", "mnist"}) {
+        const QString name = QString::fromLatin1(builtin);
+        connect(dataMenu->addAction(name), &QAction::triggered, this, [this, name] { m_spec->setText(name); });
+    }
+    browseData->setMenu(dataMenu);
+
+    m_project = new QLineEdit(this);
+    m_project->setObjectName(QStringLiteral("projectFile"));
+    m_project->setPlaceholderText(tr("project file; created if it does not exist"));
+    auto *browseProject = new QPushButton(tr("Browse\u2026"), this);
+    connect(browseProject, &QPushButton::clicked, this, &AnalysisDialog::browseProject);
+
+    m_noise = new QDoubleSpinBox(this);
+    m_noise->setRange(0, 90);
+    m_noise->setDecimals(1);
+    m_noise->setSingleStep(5);
+    m_noise->setSuffix(QStringLiteral(" %"));
+    m_noise->setToolTip(tr("Corrupt this fraction of the labels at import, to measure detection"));
+    m_noiseKind = new QComboBox(this);
+    m_noiseKind->addItems({QStringLiteral("symmetric"), QStringLiteral("swap"), QStringLiteral("asymmetric")});
+    auto *noiseRow = new QWidget(this);
+    auto *nl = new QHBoxLayout(noiseRow);
+    nl->setContentsMargins(0, 0, 0, 0);
+    nl->addWidget(m_noise);
+    nl->addWidget(m_noiseKind, 1);
+
+    m_epochs = new QSpinBox(this);
+    m_epochs->setRange(0, 500);
+    m_epochs->setSpecialValueText(tr("automatic"));
+    m_limit = new QSpinBox(this);
+    m_limit->setRange(0, 100000000);
+    m_limit->setSingleStep(1000);
+    m_limit->setSpecialValueText(tr("all samples"));
+    m_limit->setToolTip(tr("At most this many samples per split"));
+    m_seed = new QSpinBox(this);
+    m_seed->setRange(0, 2147483647);
+    m_seed->setValue(1);
+    m_device = new QComboBox(this);
+    m_device->addItems({QStringLiteral("auto"), QStringLiteral("cpu"), QStringLiteral("cuda")});
+
+    m_hint = new QLabel(tr("The project file keeps the samples, every decision and every run. An existing "
+                           "project is analysed again with its current samples; the data spec is "
+                           "only read for a new project."),
+                        this);
+    m_hint->setWordWrap(true);
+    m_hint->setStyleSheet(QStringLiteral("color: #666;"));
+
+    auto *form = new QFormLayout;
+    form->addRow(tr("Data:"), withButton(m_spec, browseData, this));
+    form->addRow(tr("Project file:"), withButton(m_project, browseProject, this));
+    form->addRow(tr("Inject noise:"), noiseRow);
+    form->addRow(tr("Epochs:"), m_epochs);
+    form->addRow(tr("Limit:"), m_limit);
+    form->addRow(tr("Seed:"), m_seed);
+    form->addRow(tr("Device:"), m_device);
+
+    auto *buttons = new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel, this);
+    buttons->button(QDialogButtonBox::Ok)->setText(tr("Start analysis"));
+    connect(buttons, &QDialogButtonBox::accepted, this, &AnalysisDialog::accept);
+    connect(buttons, &QDialogButtonBox::rejected, this, &AnalysisDialog::reject);
+
+    auto *layout = new QVBoxLayout(this);
+    layout->addLayout(form);
+    layout->addWidget(m_hint);
+    layout->addWidget(buttons);
+    resize(640, sizeHint().height());
+}
+
+void AnalysisDialog::browseData()
+{
+    const QString f = QFileDialog::getOpenFileName(this, tr("CSV manifest"), m_spec->text(),
+                                                   tr("CSV files (*.csv);;All files (*)"));
+    if (!f.isEmpty())
+        m_spec->setText(f);
+}
+
+void AnalysisDialog::browseProject()
+{
+    QFileDialog dlg(this, tr("Project file"), m_project->text(),
+                    tr("Labelscope projects (*.lsproj *.sqlite *.db);;All files (*)"));
+    dlg.setAcceptMode(QFileDialog::AcceptSave);
+    dlg.setOption(QFileDialog::DontConfirmOverwrite); // an existing project is analysed again
+    dlg.setDefaultSuffix(QStringLiteral("lsproj"));
+    if (dlg.exec() == QDialog::Accepted && !dlg.selectedFiles().isEmpty())
+        m_project->setText(dlg.selectedFiles().constFirst());
+}
+
+void AnalysisDialog::setParams(const AnalysisParams &p)
+{
+    m_spec->setText(p.dataSpec);
+    m_project->setText(p.projectFile);
+    m_noise->setValue(p.injectNoise * 100.0);
+    const int k = m_noiseKind->findText(p.noiseKind);
+    m_noiseKind->setCurrentIndex(k < 0 ? 0 : k);
+    m_epochs->setValue(p.epochs);
+    m_limit->setValue(p.limit < 0 ? 0 : int(std::min<qint64>(p.limit, m_limit->maximum())));
+    m_seed->setValue(int(std::min<quint64>(p.seed, quint64(m_seed->maximum()))));
+    const int d = m_device->findText(p.device);
+    m_device->setCurrentIndex(d < 0 ? 0 : d);
+}
+
+AnalysisParams AnalysisDialog::params() const
+{
+    AnalysisParams p;
+    p.dataSpec = m_spec->text().trimmed();
+    p.projectFile = m_project->text().trimmed();
+    p.injectNoise = m_noise->value() / 100.0;
+    p.noiseKind = m_noiseKind->currentText();
+    p.epochs = m_epochs->value();
+    p.limit = m_limit->value() == 0 ? -1 : m_limit->value();
+    p.seed = quint64(m_seed->value());
+    p.device = m_device->currentText();
+    return p;
+}
+
+void AnalysisDialog::saveSettings() const
+{
+    QSettings s(QStringLiteral("Labelscope"), QStringLiteral("labelscope"));
+    s.beginGroup(QStringLiteral("analysis"));
+    const AnalysisParams p = params();
+    s.setValue(QStringLiteral("dataSpec"), p.dataSpec);
+    s.setValue(QStringLiteral("noise"), p.injectNoise);
+    s.setValue(QStringLiteral("noiseKind"), p.noiseKind);
+    s.setValue(QStringLiteral("epochs"), p.epochs);
+    s.setValue(QStringLiteral("limit"), p.limit);
+    s.setValue(QStringLiteral("seed"), p.seed);
+    s.setValue(QStringLiteral("device"), p.device);
+}
+
+void AnalysisDialog::loadSettings()
+{
+    QSettings s(QStringLiteral("Labelscope"), QStringLiteral("labelscope"));
+    s.beginGroup(QStringLiteral("analysis"));
+    AnalysisParams p = params();
+    p.dataSpec = s.value(QStringLiteral("dataSpec"), p.dataSpec).toString();
+    p.injectNoise = s.value(QStringLiteral("noise"), p.injectNoise).toDouble();
+    p.noiseKind = s.value(QStringLiteral("noiseKind"), p.noiseKind).toString();
+    p.epochs = s.value(QStringLiteral("epochs"), p.epochs).toInt();
+    p.limit = s.value(QStringLiteral("limit"), p.limit).toLongLong();
+    p.seed = s.value(QStringLiteral("seed"), p.seed).toULongLong();
+    p.device = s.value(QStringLiteral("device"), p.device).toString();
+    setParams(p);
+}
+
+void AnalysisDialog::accept()
+{
+    const AnalysisParams p = params();
+    if (p.projectFile.isEmpty()) {
+        QMessageBox::warning(this, windowTitle(), tr("Choose a project file."));
+        return;
+    }
+    if (p.dataSpec.isEmpty() && !QFileInfo::exists(p.projectFile)) {
+        QMessageBox::warning(this, windowTitle(),
+                             tr("The project does not exist yet: give the data to import."));
+        return;
+    }
+    saveSettings();
+    QDialog::accept();
+}
+
+// ---------------------------------------------------------------------------------------------
+
+QString describeProgress(const AnalysisProgress &p)
+{
+    QString phase = p.phase.isEmpty() ? QObject::tr("Working") : p.phase;
+    phase[0] = phase[0].toUpper();
+    QStringList parts{phase};
+    if (p.epochs > 0 && p.epoch > 0)
+        parts << QObject::tr("epoch %1/%2").arg(p.epoch).arg(p.epochs);
+    parts << QStringLiteral("%1%").arg(int(std::round(std::clamp(p.fraction, 0.0, 1.0) * 100)));
+    if (p.samplesPerSecond > 0)
+        parts << QObject::tr("%L1 samples/s").arg(qint64(p.samplesPerSecond));
+    if (p.etaSeconds >= 0) {
+        const qint64 s = qint64(std::round(p.etaSeconds));
+        parts << (s >= 60 ? QObject::tr("ETA %1 min %2 s").arg(s / 60).arg(s % 60, 2, 10, QLatin1Char('0'))
+                          : QObject::tr("ETA %1 s").arg(s));
+    }
+    return parts.join(QStringLiteral(" \u00B7 "));
+}
+
+AnalysisProgressWidget::AnalysisProgressWidget(QWidget *parent) : QWidget(parent)
+{
+    m_bar = new QProgressBar(this);
+    m_bar->setObjectName(QStringLiteral("analysisProgress"));
+    m_bar->setRange(0, 1000);
+    m_bar->setTextVisible(false);
+    m_bar->setMaximumWidth(180);
+    m_text = new QLabel(this);
+    m_text->setObjectName(QStringLiteral("analysisText"));
+    m_cancel = new QPushButton(tr("Cancel"), this);
+    m_cancel->setObjectName(QStringLiteral("analysisCancel"));
+    m_cancel->setFocusPolicy(Qt::NoFocus);
+    connect(m_cancel, &QPushButton::clicked, this, &AnalysisProgressWidget::cancel);
+    auto *l = new QHBoxLayout(this);
+    l->setContentsMargins(0, 0, 0, 0);
+    l->addWidget(new QLabel(tr("Analysis:"), this));
+    l->addWidget(m_bar);
+    l->addWidget(m_text);
+    l->addWidget(m_cancel);
+    hide();
+}
+
+AnalysisProgressWidget::~AnalysisProgressWidget() = default; // the worker cancels and joins
+
+bool AnalysisProgressWidget::isRunning() const { return m_worker && m_worker->isRunning(); }
+
+bool AnalysisProgressWidget::start(const AnalysisParams &params)
+{
+    if (m_worker)
+        return false;
+    m_params = params;
+    m_worker = std::make_unique<AnalysisWorker>(params);
+    connect(m_worker.get(), &AnalysisWorker::progress, this, &AnalysisProgressWidget::onProgress);
+    connect(m_worker.get(), &AnalysisWorker::finished, this, [this](const AnalysisResult &r) {
+        const QString file = m_params.projectFile;
+        done();
+        Q_EMIT finished(r, file);
+    });
+    connect(m_worker.get(), &AnalysisWorker::failed, this, [this](const QString &e) {
+        const QString file = m_params.projectFile;
+        done();
+        Q_EMIT failed(e, file);
+    });
+    connect(m_worker.get(), &AnalysisWorker::cancelled, this, [this] {
+        const QString file = m_params.projectFile;
+        done();
+        Q_EMIT cancelled(file);
+    });
+    m_bar->setValue(0);
+    m_text->setText(tr("Starting\u2026"));
+    m_cancel->setEnabled(true);
+    show();
+    m_worker->start();
+    return true;
+}
+
+void AnalysisProgressWidget::cancel()
+{
+    if (!m_worker)
+        return;
+    m_worker->cancel();
+    m_cancel->setEnabled(false);
+    m_text->setText(tr("Cancelling\u2026"));
+}
+
+void AnalysisProgressWidget::onProgress(const AnalysisProgress &p)
+{
+    if (!m_cancel->isEnabled())
+        return; // cancelling
+    m_bar->setValue(int(std::round(std::clamp(p.fraction, 0.0, 1.0) * 1000)));
+    m_text->setText(describeProgress(p));
+}
+
+void AnalysisProgressWidget::done()
+{
+    // Deleted later: we are inside one of its (queued) signals.
+    if (m_worker)
+        m_worker.release()->deleteLater();
+    hide();
+}
+
+} // namespace labelscope::ui

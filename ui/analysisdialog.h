@@ -1,0 +1,85 @@
+#pragma once
+// The "New analysis…" dialog (data spec, project file, injected noise, epochs, limit, seed,
+// device) and AnalysisProgressWidget, which runs an AnalysisWorker and shows its phase, epoch,
+// progress and ETA with a Cancel button while the window stays usable.
+
+#include "ml/analysis.h"
+
+#include <QDialog>
+#include <QWidget>
+
+#include <memory>
+
+class QComboBox;
+class QDoubleSpinBox;
+class QLabel;
+class QLineEdit;
+class QProgressBar;
+class QPushButton;
+class QSpinBox;
+
+namespace labelscope {
+class AnalysisWorker;
+}
+
+namespace labelscope::ui {
+
+class AnalysisDialog : public QDialog {
+    Q_OBJECT
+public:
+    explicit AnalysisDialog(QWidget *parent = nullptr);
+
+    void setParams(const AnalysisParams &params);
+    AnalysisParams params() const;
+    /// Remembers / restores the last values (QSettings).
+    void saveSettings() const;
+    void loadSettings();
+
+    QLineEdit *dataSpecEdit() const { return m_spec; }
+    QLineEdit *projectEdit() const { return m_project; }
+
+    void accept() override;
+
+private:
+    void browseData();
+    void browseProject();
+
+    QLineEdit *m_spec, *m_project;
+    QDoubleSpinBox *m_noise;
+    QComboBox *m_noiseKind, *m_device;
+    QSpinBox *m_epochs, *m_limit, *m_seed;
+    QLabel *m_hint;
+};
+
+/// Human-readable progress: "Training · epoch 3/12 · 41% · ETA 1 min 20 s".
+QString describeProgress(const AnalysisProgress &progress);
+
+class AnalysisProgressWidget : public QWidget {
+    Q_OBJECT
+public:
+    explicit AnalysisProgressWidget(QWidget *parent = nullptr);
+    ~AnalysisProgressWidget() override;
+
+    /// Starts a run (ignored while one is running).
+    bool start(const AnalysisParams &params);
+    bool isRunning() const;
+    void cancel();
+    QString projectFile() const { return m_params.projectFile; }
+
+Q_SIGNALS:
+    void finished(const labelscope::AnalysisResult &result, const QString &projectFile);
+    void failed(const QString &error, const QString &projectFile);
+    void cancelled(const QString &projectFile);
+
+private:
+    void onProgress(const AnalysisProgress &progress);
+    void done();
+
+    AnalysisParams m_params;
+    std::unique_ptr<AnalysisWorker> m_worker;
+    QProgressBar *m_bar;
+    QLabel *m_text;
+    QPushButton *m_cancel;
+};
+
+} // namespace labelscope::ui

@@ -1,0 +1,258 @@
+#include "gallerymodel.h"
+
+#include "reviewsession.h"
+#include "thumbnailloader.h"
+#include "uicommon.h"
+
+#include <algorithm>
+
+namespace labelscope::ui {
+
+GalleryModel::GalleryModel(ReviewSession *session, ThumbnailLoader *loader, QObject *parent)
+    : QAbstractListModel(parent), m_session(session), m_loader(loader)
+{
+    connect(m_session, &ReviewSession::reloaded, this, &GalleryModel::rebuild);
+    connect(m_session, &ReviewSession::samplesChanged, this, &GalleryModel::onSamplesChanged);
+    connect(m_loader, &ThumbnailLoader::thumbnailReady, this, &GalleryModel::onThumbnailReady);
+    rebuild();
+}
+
+int GalleryModel::rowCount(const QModelIndex &parent) const
+{
+    return parent.isValid() ? 0 : int(m_rows.size());
+}
+
+int GalleryModel::totalCount() const { return m_session->count(); }
+
+int GalleryModel::sessionIndexAt(int row) const
+{
+    return row >= 0 && row < int(m_rows.size()) ? m_rows[std::size_t(row)] : -1;
+}
+
+qint64 GalleryModel::sampleIdAt(int row) const
+{
+    const int i = sessionIndexAt(row);
+    return i < 0 ? -1 : m_session->row(i).id;
+}
+
+int GalleryModel::rowOfSample(qint64 id) const
+{
+    const int i = m_session->indexOf(id);
+    return i < 0 || i >= int(m_pos.size()) ? -1 : m_pos[std::size_t(i)];
+}
+
+QModelIndex GalleryModel::indexOfSample(qint64 id) const
+{
+    const int r = rowOfSample(id);
+    return r < 0 ? QModelIndex() : index(r);
+}
+
+Qt::ItemFlags GalleryModel::flags(const QModelIndex &index) const
+{
+    if (!index.isValid())
+        return Qt::NoItemFlags;
+    return Qt::ItemIsEnabled | Qt::ItemIsSelectable | Qt::ItemNeverHasChildren;
+}
+
+QString GalleryModel::caption(int i) const
+{
+    const SampleRow &r = m_session->row(i);
+    QString text = className(m_session->classes(), r.label);
+    if (r.label != r.givenLabel)
+        text += QStringLiteral(" \u270E"); // pencil: relabelled
+    if (r.excluded)
+        text += QStringLiteral(" \u2715"); // cross: excluded
+    return text;
+}
+
+QString GalleryModel::toolTip(int i) const
+{
+    const SampleRow &r = m_session->row(i);
+    const QStringList &classes = m_session->classes();
+    QString tip = QStringLiteral("#%1  %2\nGiven: %3\nCurrent: %4")
+                      .arg(r.id)
+                      .arg(samplePath(r.sample), className(classes, r.givenLabel),
+                           className(classes, r.label));
+    if (r.excluded)
+        tip += QStringLiteral(" (excluded)");
+    if (const SampleScore *s = m_session->score(i)) {
+        tip += QStringLiteral("\nPredicted: %1 (%2%)\nNoise score: %3 — %4")
+                   .arg(className(classes, s->predLabel))
+                   .arg(s->predProb * 100.0, 0, 'f', 1)
+                   .arg(double(s->noiseScore), 0, 'f', 3)
+                   .arg(categoryLabel(s->category));
+    }
+    return tip;
+}
+
+QVariant GalleryModel::data(const QModelIndex &index, int role) const
+{
+    if (!index.isValid() || index.row() >= int(m_rows.size()))
+        return {};
+    const int i = m_rows[std::size_t(index.row())];
+    const SampleRow &r = m_session->row(i);
+    switch (role) {
+    case Qt::DisplayRole:
+    case CaptionRole: return caption(i);
+    case Qt::ToolTipRole: return toolTip(i);
+    case SampleIdRole: return r.id;
+    case SessionIndexRole: return i;
+    case LabelRole: return r.label;
+    case GivenLabelRole: return r.givenLabel;
+    case CategoryRole: return int(m_session->category(i));
+    case NoiseScoreRole: return m_session->noiseScore(i);
+    case RelabelledRole: return r.label != r.givenLabel;
+    case ExcludedRole: return r.excluded;
+    case PredictedLabelRole: {
+        const SampleScore *s = m_session->score(i);
+        return s ? s->predLabel : -1;
+    }
+    case ThumbnailRole: return m_loader->thumbnail(r.id, r.sample);
+    case ThumbnailStateRole: return int(m_loader->state(r.id));
+    default: break;
+    }
+    return {};
+}
+
+bool GalleryModel::accepts(int i) const
+{
+    const SampleRow &r = m_session->row(i);
+    if (m_classFilter >= 0 && r.label != m_classFilter)
+        return false;
+    if (m_categoryFilter != kAllCategories && int(m_session->category(i)) != m_categoryFilter)
+        return false;
+    switch (m_stateFilter) {
+    case StateFilter::All: return true;
+    case StateFilter::Relabelled: return r.label != r.givenLabel;
+    case StateFilter::NotRelabelled: return r.label == r.givenLabel && !r.excluded;
+    case StateFilter::Excluded: return r.excluded;
+    case StateFilter::Disagrees: {
+        const SampleScore *s = m_session->score(i);
+        return s && s->predLabel >= 0 && s->predLabel != r.label;
+    }
+    }
+    return true;
+}
+
+bool GalleryModel::lessThan(int a, int b) const
+{
+    if (m_sortOrder == SortOrder::NoiseDescending) {
+        const float na = m_session->noiseScore(a), nb = m_session->noiseScore(b);
+        if (na != nb)
+            return na > nb;
+    }
+    return a < b; // session order = id order
+}
+
+void GalleryModel::refreshPositions()
+{
+    m_pos.assign(std::size_t(m_session->count()), -1);
+    for (std::size_t r = 0; r < m_rows.size(); ++r)
+        m_pos[std::size_t(m_rows[r])] = int(r);
+}
+
+void GalleryModel::rebuild()
+{
+    beginResetModel();
+    m_rows.clear();
+    const int n = m_session->count();
+    if (m_classFilter >= m_session->classes().size())
+        m_classFilter = -1;
+    m_rows.reserve(std::size_t(n));
+    for (int i = 0; i < n; ++i)
+        if (accepts(i))
+            m_rows.push_back(i);
+    std::sort(m_rows.begin(), m_rows.end(), [this](int a, int b) { return lessThan(a, b); });
+    refreshPositions();
+    endResetModel();
+    Q_EMIT countsChanged(shownCount(), totalCount());
+}
+
+void GalleryModel::setClassFilter(int label)
+{
+    if (label == m_classFilter)
+        return;
+    m_classFilter = label;
+    rebuild();
+}
+
+void GalleryModel::setCategoryFilter(int category)
+{
+    if (category == m_categoryFilter)
+        return;
+    m_categoryFilter = category;
+    rebuild();
+}
+
+void GalleryModel::setStateFilter(StateFilter filter)
+{
+    if (filter == m_stateFilter)
+        return;
+    m_stateFilter = filter;
+    rebuild();
+}
+
+void GalleryModel::setSortOrder(SortOrder order)
+{
+    if (order == m_sortOrder)
+        return;
+    m_sortOrder = order;
+    rebuild();
+}
+
+void GalleryModel::onSamplesChanged(const QVector<int> &indices)
+{
+    if (indices.size() > 64) {
+        // A big bulk decision: one reset is cheaper for the view than many row moves.
+        rebuild();
+        return;
+    }
+    bool countChanged = false;
+    for (int i : indices) {
+        if (i < 0 || i >= int(m_pos.size()))
+            continue;
+        const int row = m_pos[std::size_t(i)];
+        const bool want = accepts(i);
+        if (row >= 0 && want) {
+            const QModelIndex idx = index(row);
+            Q_EMIT dataChanged(idx, idx);
+        } else if (row >= 0) {
+            beginRemoveRows(QModelIndex(), row, row);
+            m_rows.erase(m_rows.begin() + row);
+            refreshPositions();
+            endRemoveRows();
+            countChanged = true;
+        } else if (want) {
+            auto it = std::lower_bound(m_rows.begin(), m_rows.end(), i,
+                                       [this](int a, int b) { return lessThan(a, b); });
+            const int at = int(it - m_rows.begin());
+            beginInsertRows(QModelIndex(), at, at);
+            m_rows.insert(it, i);
+            refreshPositions();
+            endInsertRows();
+            countChanged = true;
+        }
+    }
+    if (countChanged)
+        Q_EMIT countsChanged(shownCount(), totalCount());
+}
+
+void GalleryModel::onThumbnailReady(qint64 sampleId)
+{
+    const int r = rowOfSample(sampleId);
+    if (r < 0)
+        return;
+    const QModelIndex idx = index(r);
+    Q_EMIT dataChanged(idx, idx, {ThumbnailRole, ThumbnailStateRole});
+}
+
+void GalleryModel::prefetch(int first, int count)
+{
+    const int end = std::min(int(m_rows.size()), first + count);
+    for (int row = std::max(0, first); row < end; ++row) {
+        const SampleRow &r = m_session->row(m_rows[std::size_t(row)]);
+        m_loader->prefetch(r.id, r.sample);
+    }
+}
+
+} // namespace labelscope::ui

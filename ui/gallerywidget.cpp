@@ -1,0 +1,270 @@
+#include "gallerywidget.h"
+
+#include "gallerymodel.h"
+#include "reviewsession.h"
+#include "thumbnaildelegate.h"
+#include "thumbnailloader.h"
+#include "uicommon.h"
+
+#include <QComboBox>
+#include <QEvent>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QListView>
+#include <QMenu>
+#include <QScrollBar>
+#include <QTimer>
+#include <QToolButton>
+#include <QVBoxLayout>
+
+namespace labelscope::ui {
+
+GalleryWidget::GalleryWidget(ReviewSession *session, ThumbnailLoader *loader, QWidget *parent)
+    : QWidget(parent), m_session(session), m_loader(loader)
+{
+    m_model = new GalleryModel(session, loader, this);
+    m_delegate = new ThumbnailDelegate(loader->thumbnailSize(), this);
+
+    auto makeCombo = [this](const char *name, const QString &tip) {
+        auto *c = new QComboBox(this);
+        c->setObjectName(QString::fromLatin1(name));
+        c->setToolTip(tip);
+        c->setSizeAdjustPolicy(QComboBox::AdjustToContents);
+        return c;
+    };
+    m_classCombo = makeCombo("classFilter", tr("Show samples whose current label is this class"));
+    m_categoryCombo = makeCombo("categoryFilter", tr("Category from the latest analysis run"));
+    m_categoryCombo->addItem(tr("All categories"), GalleryModel::kAllCategories);
+    for (Category c : {Category::Hard, Category::NeedReview, Category::Easy, Category::Unknown})
+        m_categoryCombo->addItem(categoryLabel(c), int(c));
+    m_stateCombo = makeCombo("stateFilter", tr("Decision state"));
+    m_stateCombo->addItem(tr("Any state"), int(GalleryModel::StateFilter::All));
+    m_stateCombo->addItem(tr("Relabelled"), int(GalleryModel::StateFilter::Relabelled));
+    m_stateCombo->addItem(tr("Not relabelled"), int(GalleryModel::StateFilter::NotRelabelled));
+    m_stateCombo->addItem(tr("Excluded"), int(GalleryModel::StateFilter::Excluded));
+    m_stateCombo->addItem(tr("Model disagrees"), int(GalleryModel::StateFilter::Disagrees));
+    m_sortCombo = makeCombo("sortOrder", tr("Order of the gallery"));
+    m_sortCombo->addItem(tr("Noise score \u2193"), int(GalleryModel::SortOrder::NoiseDescending));
+    m_sortCombo->addItem(tr("Sample id"), int(GalleryModel::SortOrder::Id));
+
+    m_countLabel = new QLabel(this);
+    m_countLabel->setObjectName(QStringLiteral("countLabel"));
+
+    m_bulkMenu = new QMenu(this);
+    m_bulkButton = new QToolButton(this);
+    m_bulkButton->setObjectName(QStringLiteral("bulkRelabel"));
+    m_bulkButton->setText(tr("Relabel selection"));
+    m_bulkButton->setToolTip(tr("Set the label of every selected sample (or press a class number "
+                                "key while several are selected)"));
+    m_bulkButton->setPopupMode(QToolButton::InstantPopup);
+    m_bulkButton->setMenu(m_bulkMenu);
+    m_bulkButton->setEnabled(false);
+
+    auto *bar = new QHBoxLayout;
+    bar->setContentsMargins(4, 4, 4, 0);
+    bar->addWidget(new QLabel(tr("Class:"), this));
+    bar->addWidget(m_classCombo);
+    bar->addWidget(new QLabel(tr("Category:"), this));
+    bar->addWidget(m_categoryCombo);
+    bar->addWidget(new QLabel(tr("State:"), this));
+    bar->addWidget(m_stateCombo);
+    bar->addWidget(new QLabel(tr("Sort:"), this));
+    bar->addWidget(m_sortCombo);
+    bar->addStretch(1);
+    bar->addWidget(m_countLabel);
+    bar->addSpacing(8);
+    bar->addWidget(m_bulkButton);
+
+    m_view = new QListView(this);
+    m_view->setObjectName(QStringLiteral("galleryView"));
+    m_view->setViewMode(QListView::IconMode);
+    m_view->setMovement(QListView::Static);
+    m_view->setResizeMode(QListView::Adjust);
+    m_view->setUniformItemSizes(true);
+    m_view->setLayoutMode(QListView::Batched);
+    m_view->setBatchSize(4000);
+    m_view->setSelectionMode(QAbstractItemView::ExtendedSelection);
+    m_view->setSpacing(0);
+    m_view->setGridSize(ThumbnailDelegate::tileSize(loader->thumbnailSize()));
+    m_view->setWrapping(true);
+    m_view->setWordWrap(false);
+    m_view->setVerticalScrollMode(QAbstractItemView::ScrollPerPixel);
+    m_view->setVerticalScrollBarPolicy(Qt::ScrollBarAlwaysOn); // no width flicker in fitGrid()
+    m_view->verticalScrollBar()->setSingleStep(24);
+    m_view->setItemDelegate(m_delegate);
+    m_view->setModel(m_model);
+    m_view->viewport()->installEventFilter(this);
+
+    auto *layout = new QVBoxLayout(this);
+    layout->setContentsMargins(0, 0, 0, 0);
+    layout->addLayout(bar);
+    layout->addWidget(m_view, 1);
+
+    m_prefetchTimer = new QTimer(this);
+    m_prefetchTimer->setSingleShot(true);
+    m_prefetchTimer->setInterval(120);
+    connect(m_prefetchTimer, &QTimer::timeout, this, &GalleryWidget::prefetchAhead);
+    connect(m_view->verticalScrollBar(), &QScrollBar::valueChanged, this,
+            &GalleryWidget::schedulePrefetch);
+
+    for (QComboBox *c : {m_classCombo, m_categoryCombo, m_stateCombo, m_sortCombo})
+        connect(c, &QComboBox::currentIndexChanged, this, &GalleryWidget::applyFilters);
+    connect(m_model, &GalleryModel::countsChanged, this, &GalleryWidget::updateCount);
+    connect(m_model, &QAbstractItemModel::modelAboutToBeReset, this,
+            [this] { m_resetCurrent = currentSampleId(); });
+    connect(m_model, &QAbstractItemModel::modelReset, this, [this] {
+        if (!(m_resetCurrent >= 0 && setCurrentSample(m_resetCurrent)) && m_model->rowCount() > 0)
+            m_view->setCurrentIndex(m_model->index(0));
+        onCurrentChanged();
+        schedulePrefetch();
+    });
+    connect(m_view->selectionModel(), &QItemSelectionModel::currentChanged, this,
+            &GalleryWidget::onCurrentChanged);
+    connect(m_view->selectionModel(), &QItemSelectionModel::selectionChanged, this, [this] {
+        const int n = int(m_view->selectionModel()->selectedIndexes().size());
+        m_bulkButton->setEnabled(n > 0);
+        m_bulkButton->setText(n > 1 ? tr("Relabel %1 selected").arg(n) : tr("Relabel selection"));
+        Q_EMIT selectionCountChanged(n);
+    });
+    connect(m_session, &ReviewSession::reloaded, this, &GalleryWidget::rebuildClasses);
+    rebuildClasses();
+    updateCount(m_model->shownCount(), m_model->totalCount());
+}
+
+GalleryWidget::~GalleryWidget()
+{
+    // The model (a child created before the view) goes first; keep the view's selection model
+    // from calling back into a half-destroyed widget.
+    m_view->selectionModel()->disconnect(this);
+    m_model->disconnect(this);
+    m_view->viewport()->removeEventFilter(this);
+}
+
+bool GalleryWidget::eventFilter(QObject *watched, QEvent *event)
+{
+    if (watched == m_view->viewport() && event->type() == QEvent::Resize)
+        fitGrid();
+    return QWidget::eventFilter(watched, event);
+}
+
+void GalleryWidget::fitGrid()
+{
+    // Spread the columns over the whole width instead of leaving a gap on the right.
+    const QSize tile = ThumbnailDelegate::tileSize(m_loader->thumbnailSize());
+    const int width = m_view->viewport()->width() - 2;
+    const int columns = std::max(1, width / tile.width());
+    const QSize grid(std::max(tile.width(), width / columns), tile.height());
+    if (grid != m_view->gridSize())
+        m_view->setGridSize(grid);
+}
+
+void GalleryWidget::rebuildClasses()
+{
+    const QStringList &classes = m_session->classes();
+    const int previous = m_classCombo->currentData().isValid() ? m_classCombo->currentData().toInt() : -1;
+    {
+        const QSignalBlocker block(m_classCombo);
+        m_classCombo->clear();
+        m_classCombo->addItem(tr("All classes"), -1);
+        for (int k = 0; k < classes.size(); ++k)
+            m_classCombo->addItem(classes.at(k), k);
+        const int at = m_classCombo->findData(previous);
+        m_classCombo->setCurrentIndex(at < 0 ? 0 : at);
+    }
+    m_bulkMenu->clear();
+    for (int k = 0; k < classes.size(); ++k) {
+        const QString key = k < 9 ? QString::number(k + 1) : (k == 9 ? QStringLiteral("0") : QString());
+        QAction *a = m_bulkMenu->addAction(key.isEmpty() ? classes.at(k)
+                                                         : QStringLiteral("%1  %2").arg(key, classes.at(k)));
+        connect(a, &QAction::triggered, this, [this, k] { Q_EMIT bulkRelabelRequested(k); });
+    }
+    m_bulkMenu->addSeparator();
+    connect(m_bulkMenu->addAction(tr("Keep given labels")), &QAction::triggered, this,
+            [this] { Q_EMIT bulkAcceptRequested(); });
+    connect(m_bulkMenu->addAction(tr("Exclude")), &QAction::triggered, this,
+            [this] { Q_EMIT bulkExcludeRequested(); });
+    applyFilters();
+}
+
+void GalleryWidget::applyFilters()
+{
+    m_model->setClassFilter(m_classCombo->currentData().isValid() ? m_classCombo->currentData().toInt() : -1);
+    m_model->setCategoryFilter(m_categoryCombo->currentData().toInt());
+    m_model->setStateFilter(GalleryModel::StateFilter(m_stateCombo->currentData().toInt()));
+    m_model->setSortOrder(GalleryModel::SortOrder(m_sortCombo->currentData().toInt()));
+}
+
+void GalleryWidget::updateCount(int shown, int total)
+{
+    m_countLabel->setText(tr("Showing %L1 of %L2").arg(shown).arg(total));
+}
+
+qint64 GalleryWidget::currentSampleId() const
+{
+    const QModelIndex idx = m_view->currentIndex();
+    return idx.isValid() ? m_model->sampleIdAt(idx.row()) : -1;
+}
+
+bool GalleryWidget::setCurrentSample(qint64 id)
+{
+    const QModelIndex idx = m_model->indexOfSample(id);
+    if (!idx.isValid())
+        return false;
+    m_view->selectionModel()->setCurrentIndex(idx, QItemSelectionModel::ClearAndSelect);
+    m_view->scrollTo(idx);
+    return true;
+}
+
+QVector<qint64> GalleryWidget::selectedSampleIds() const
+{
+    QModelIndexList rows = m_view->selectionModel()->selectedIndexes();
+    std::sort(rows.begin(), rows.end(),
+              [](const QModelIndex &a, const QModelIndex &b) { return a.row() < b.row(); });
+    QVector<qint64> ids;
+    ids.reserve(rows.size());
+    for (const QModelIndex &idx : rows)
+        ids.push_back(m_model->sampleIdAt(idx.row()));
+    return ids;
+}
+
+qint64 GalleryWidget::sampleAfter(qint64 id) const
+{
+    const int r = m_model->rowOfSample(id);
+    return r < 0 ? -1 : m_model->sampleIdAt(r + 1);
+}
+
+qint64 GalleryWidget::sampleBefore(qint64 id) const
+{
+    const int r = m_model->rowOfSample(id);
+    return r <= 0 ? -1 : m_model->sampleIdAt(r - 1);
+}
+
+void GalleryWidget::onCurrentChanged()
+{
+    const qint64 id = currentSampleId();
+    if (id == m_lastEmitted)
+        return;
+    m_lastEmitted = id;
+    Q_EMIT currentSampleChanged(id);
+}
+
+void GalleryWidget::schedulePrefetch()
+{
+    if (!m_prefetchTimer->isActive())
+        m_prefetchTimer->start();
+}
+
+void GalleryWidget::prefetchAhead()
+{
+    // Preload one screenful below the visible area so that scrolling on shows images at once.
+    const QRect vp = m_view->viewport()->rect();
+    const QModelIndex last = m_view->indexAt(vp.bottomRight() - QPoint(4, 4));
+    const QModelIndex first = m_view->indexAt(vp.topLeft() + QPoint(4, 4));
+    if (!last.isValid() && !first.isValid())
+        return;
+    const int from = last.isValid() ? last.row() + 1 : first.row();
+    const int perScreen = last.isValid() && first.isValid() ? last.row() - first.row() + 1 : 60;
+    m_model->prefetch(from, std::min(perScreen, 300));
+}
+
+} // namespace labelscope::ui

@@ -1,0 +1,83 @@
+#pragma once
+// GalleryWidget: the filter bar ("Class", "Category", "State", "Sort", "Showing N of M", bulk
+// relabel button) above the thumbnail grid (QListView in IconMode over GalleryModel).
+
+#include <QVector>
+#include <QWidget>
+
+class QComboBox;
+class QLabel;
+class QListView;
+class QMenu;
+class QTimer;
+class QToolButton;
+
+namespace labelscope::ui {
+
+class GalleryModel;
+class ReviewSession;
+class ThumbnailDelegate;
+class ThumbnailLoader;
+
+class GalleryWidget : public QWidget {
+    Q_OBJECT
+public:
+    GalleryWidget(ReviewSession *session, ThumbnailLoader *loader, QWidget *parent = nullptr);
+    ~GalleryWidget() override;
+
+    GalleryModel *model() const { return m_model; }
+    QListView *view() const { return m_view; }
+
+    /// The current sample (shown in the labelling panel), or -1.
+    qint64 currentSampleId() const;
+    /// Makes ID current and the only selected item and scrolls to it; false if not shown.
+    bool setCurrentSample(qint64 id);
+    /// Selected sample ids in gallery order.
+    QVector<qint64> selectedSampleIds() const;
+    /// The sample after / before ID in the current order, or -1.
+    qint64 sampleAfter(qint64 id) const;
+    qint64 sampleBefore(qint64 id) const;
+
+    /// Filter and sort controls (also used by tests).
+    QComboBox *classCombo() const { return m_classCombo; }
+    QComboBox *categoryCombo() const { return m_categoryCombo; }
+    QComboBox *stateCombo() const { return m_stateCombo; }
+    QComboBox *sortCombo() const { return m_sortCombo; }
+    QLabel *countLabel() const { return m_countLabel; }
+
+    /// Re-reads the class names into the combo box and the bulk menu.
+    void rebuildClasses();
+
+Q_SIGNALS:
+    void currentSampleChanged(qint64 sampleId);
+    void selectionCountChanged(int count);
+    void bulkRelabelRequested(int label);
+    void bulkExcludeRequested();
+    void bulkAcceptRequested();
+
+protected:
+    bool eventFilter(QObject *watched, QEvent *event) override;
+
+private:
+    void fitGrid();
+    void applyFilters();
+    void updateCount(int shown, int total);
+    void schedulePrefetch();
+    void prefetchAhead();
+    void onCurrentChanged();
+
+    ReviewSession *m_session;
+    ThumbnailLoader *m_loader;
+    GalleryModel *m_model;
+    ThumbnailDelegate *m_delegate;
+    QListView *m_view;
+    QComboBox *m_classCombo, *m_categoryCombo, *m_stateCombo, *m_sortCombo;
+    QLabel *m_countLabel;
+    QToolButton *m_bulkButton;
+    QMenu *m_bulkMenu;
+    QTimer *m_prefetchTimer;
+    qint64 m_resetCurrent = -1;
+    qint64 m_lastEmitted = -2;
+};
+
+} // namespace labelscope::ui

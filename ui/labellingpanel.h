@@ -1,0 +1,93 @@
+#pragma once
+// LabellingPanel: the current sample large (nearest-neighbour enlarged when small), its given
+// and current label, the model's prediction, noise score and category, the trajectory of σ and
+// of p(given label) over the epochs, and one button per class with its number key. The panel
+// only emits requests; the main window turns them into decisions.
+
+#include <QFutureWatcher>
+#include <QImage>
+#include <QVector>
+#include <QWidget>
+
+class QAbstractButton;
+class QChart;
+class QChartView;
+class QGridLayout;
+class QLabel;
+class QLineSeries;
+class QPushButton;
+class QValueAxis;
+
+namespace labelscope::ui {
+
+class ReviewSession;
+class ThumbnailLoader;
+
+/// Paints an image as large as fits, with crisp pixels for small images.
+class ImageView : public QWidget {
+    Q_OBJECT
+public:
+    explicit ImageView(QWidget *parent = nullptr);
+    void setImage(const QImage &image, const QString &placeholder = QString());
+    const QImage &image() const { return m_image; }
+    QSize sizeHint() const override { return {320, 320}; }
+    QSize minimumSizeHint() const override { return {160, 160}; }
+
+protected:
+    void paintEvent(QPaintEvent *event) override;
+
+private:
+    QImage m_image;
+    QString m_placeholder;
+};
+
+class LabellingPanel : public QWidget {
+    Q_OBJECT
+public:
+    LabellingPanel(ReviewSession *session, ThumbnailLoader *loader, QWidget *parent = nullptr);
+
+    /// Shows sample ID (-1: nothing).
+    void setSample(qint64 id);
+    qint64 sampleId() const { return m_id; }
+    /// Re-reads the shown sample's labels (after a decision, undo or reload).
+    void refresh();
+    /// Re-creates the class buttons from the session's classes.
+    void rebuildClassButtons();
+    /// Shown above the buttons when several samples are selected.
+    void setSelectionCount(int count);
+
+    /// The number key of class K ("1".."9", "0" for the 10th, "" beyond).
+    static QString keyForClass(int k);
+
+    QLabel *currentLabelField() const { return m_current; }
+    ImageView *imageView() const { return m_image; }
+
+Q_SIGNALS:
+    void labelChosen(int label);
+    void acceptRequested();
+    void excludeRequested();
+    void nextRequested();
+    void previousRequested();
+
+private:
+    void loadImage();
+    void updateTrajectory();
+    void updateButtons();
+
+    ReviewSession *m_session;
+    ThumbnailLoader *m_loader;
+    qint64 m_id = -1;
+    ImageView *m_image;
+    QLabel *m_title, *m_given, *m_current, *m_predicted, *m_noise, *m_category, *m_selection;
+    QChartView *m_chartView;
+    QChart *m_chart;
+    QLineSeries *m_sigma, *m_prob;
+    QValueAxis *m_axisX, *m_axisSigma, *m_axisProb;
+    QGridLayout *m_buttonGrid;
+    QVector<QPushButton *> m_classButtons;
+    QPushButton *m_keep, *m_exclude, *m_prev, *m_next;
+    QFutureWatcher<QImage> m_imageWatcher;
+    qint64 m_loadingId = -1;
+};
+
+} // namespace labelscope::ui

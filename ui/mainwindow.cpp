@@ -1,0 +1,588 @@
+#include "mainwindow.h"
+
+#include "analysisdialog.h"
+#include "classrowsview.h"
+#include "exporter.h"
+#include "exportrunner.h"
+#include "gallerymodel.h"
+#include "gallerywidget.h"
+#include "labellingpanel.h"
+#include "reviewsession.h"
+#include "thumbnailloader.h"
+#include "uicommon.h"
+
+#include <QAction>
+#include <QApplication>
+#include <QCloseEvent>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QLabel>
+#include <QListView>
+#include <QListWidget>
+#include <QMenuBar>
+#include <QMessageBox>
+#include <QPushButton>
+#include <QScrollArea>
+#include <QSettings>
+#include <QSplitter>
+#include <QStackedWidget>
+#include <QStatusBar>
+#include <QTabWidget>
+#include <QUndoStack>
+#include <QVBoxLayout>
+
+#include <memory>
+
+namespace labelscope::ui {
+
+namespace {
+constexpr int kThumbnailSide = 84; // 3 × 28: MNIST-size images stay crisp
+const char *const kProjectFilter = "Labelscope projects (*.lsproj *.sqlite *.db);;All files (*)";
+
+
+bool sameFile(const QString &a, const QString &b)
+{
+    const QFileInfo fa(a), fb(b);
+    const QString ca = fa.canonicalFilePath(), cb = fb.canonicalFilePath();
+    return !ca.isEmpty() ? ca == cb : fa.absoluteFilePath() == fb.absoluteFilePath();
+}
+} // namespace
+
+MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent)
+{
+    setObjectName(QStringLiteral("labelscopeMainWindow"));
+    m_session = new ReviewSession(this);
+    m_loader = new ThumbnailLoader(this);
+    m_loader->setThumbnailSize(kThumbnailSide);
+
+    m_stack = new QStackedWidget(this);
+    m_startPage = createStartPage();
+    m_stack->addWidget(m_startPage);
+    m_stack->addWidget(createReviewPage());
+    setCentralWidget(m_stack);
+    refreshRecent();
+
+    m_analysis = new AnalysisProgressWidget(this);
+    m_counts = new QLabel(this);
+    m_counts->setObjectName(QStringLiteral("categoryCounts"));
+    statusBar()->addWidget(m_analysis);
+    statusBar()->addPermanentWidget(m_counts);
+    connect(m_analysis, &AnalysisProgressWidget::finished, this, &MainWindow::onAnalysisFinished);
+    connect(m_analysis, &AnalysisProgressWidget::failed, this, &MainWindow::onAnalysisFailed);
+    connect(m_analysis, &AnalysisProgressWidget::cancelled, this, [this](const QString &) {
+        statusBar()->showMessage(tr("Analysis cancelled."), 8000);
+    });
+
+    createActions();
+    connect(m_session, &ReviewSession::reloaded, this, [this] {
+        rebuildClassActions();
+        updateCounts();
+        updateActions();
+        updateTitle();
+    });
+    connect(m_session, &ReviewSession::samplesChanged, this, [this] {
+        updateCounts();
+        m_panel->refresh();
+    });
+    connect(m_session, &ReviewSession::undoRedoApplied, this, &MainWindow::onUndoRedo);
+    connect(m_session, &ReviewSession::errorOccurred, this, [this](const QString &msg) {
+        statusBar()->showMessage(msg, 10000);
+        QMessageBox::warning(this, tr("Labelscope"), msg);
+    });
+    resize(1440, 900);
+    updateActions();
+    updateTitle();
+}
+
+MainWindow::~MainWindow()
+{
+    // Views first (they read the session while they tear down), then the loader (joins its
+    // threads), the running analysis (cancels and joins), and the session last.
+    delete takeCentralWidget();
+    delete m_loader;
+    delete m_analysis;
+    delete m_session;
+}
+
+QWidget *MainWindow::createStartPage()
+{
+    auto *page = new QWidget(this);
+    page->setObjectName(QStringLiteral("startPage"));
+    auto *title = new QLabel(tr("<h1>Labelscope</h1><p>Find label noise in image datasets and fix the "
+                                "labels.</p>"),
+                             page);
+    title->setAlignment(Qt::AlignCenter);
+    auto *open = new QPushButton(tr("Open project\u2026"), page);
+    open->setObjectName(QStringLiteral("startOpen"));
+    auto *analyse = new QPushButton(tr("New analysis\u2026"), page);
+    analyse->setObjectName(QStringLiteral("startAnalysis"));
+    for (QPushButton *b : {open, analyse}) {
+        b->setMinimumSize(260, 44);
+        QFont f = b->font();
+        f.setPointSizeF(f.pointSizeF() * 1.2);
+        b->setFont(f);
+    }
+    connect(open, &QPushButton::clicked, this, &MainWindow::openProjectDialog);
+    connect(analyse, &QPushButton::clicked, this, &MainWindow::newAnalysisDialog);
+    m_recent = new QListWidget(page);
+    m_recent->setObjectName(QStringLiteral("recentProjects"));
+    m_recent->setMaximumWidth(520);
+    m_recent->setMaximumHeight(160);
+    connect(m_recent, &QListWidget::itemActivated, this, [this](QListWidgetItem *item) {
+        QString error;
+        if (!openProject(item->data(Qt::UserRole).toString(), &error))
+            QMessageBox::warning(this, tr("Open project"), error);
+    });
+    auto *layout = new QVBoxLayout(page);
+    layout->addStretch(2);
+    layout->addWidget(title);
+    layout->addSpacing(16);
+    layout->addWidget(open, 0, Qt::AlignHCenter);
+    layout->addWidget(analyse, 0, Qt::AlignHCenter);
+    layout->addSpacing(16);
+    auto *recentTitle = new QLabel(tr("Recent projects (double-click to open):"), page);
+    recentTitle->setObjectName(QStringLiteral("recentTitle"));
+    layout->addWidget(recentTitle, 0, Qt::AlignHCenter);
+    layout->addWidget(m_recent, 0, Qt::AlignHCenter);
+    layout->addStretch(3);
+    return page;
+}
+
+QWidget *MainWindow::createReviewPage()
+{
+    m_gallery = new GalleryWidget(m_session, m_loader, this);
+    m_rows = new ClassRowsView(m_session, m_loader, this);
+    m_panel = new LabellingPanel(m_session, m_loader, this);
+    m_tabs = new QTabWidget(this);
+    m_tabs->addTab(m_gallery, tr("Gallery"));
+    m_tabs->addTab(m_rows, tr("Class rows"));
+    m_tabs->setFocusPolicy(Qt::NoFocus);
+    auto *panelScroll = new QScrollArea(this);
+    panelScroll->setWidget(m_panel);
+    panelScroll->setWidgetResizable(true);
+    panelScroll->setMinimumWidth(380);
+    panelScroll->setFocusPolicy(Qt::NoFocus);
+    m_splitter = new QSplitter(Qt::Horizontal, this);
+    m_splitter->addWidget(m_tabs);
+    m_splitter->addWidget(panelScroll);
+    m_splitter->setStretchFactor(0, 3);
+    m_splitter->setStretchFactor(1, 1);
+    m_splitter->setSizes({1000, 440});
+
+    connect(m_gallery, &GalleryWidget::currentSampleChanged, this, &MainWindow::showSample);
+    connect(m_gallery, &GalleryWidget::selectionCountChanged, m_panel, &LabellingPanel::setSelectionCount);
+    connect(m_gallery, &GalleryWidget::bulkRelabelRequested, this,
+            [this](int k) { decide(DecisionKind::Relabel, k); });
+    connect(m_gallery, &GalleryWidget::bulkAcceptRequested, this, [this] { decide(DecisionKind::Accept); });
+    connect(m_gallery, &GalleryWidget::bulkExcludeRequested, this, [this] { decide(DecisionKind::Exclude); });
+    connect(m_rows, &ClassRowsView::sampleActivated, this, [this](qint64 id) {
+        if (!m_gallery->setCurrentSample(id)) {
+            m_gallery->view()->clearSelection();
+            showSample(id);
+        }
+    });
+    connect(m_panel, &LabellingPanel::labelChosen, this, [this](int k) { decide(DecisionKind::Relabel, k); });
+    connect(m_panel, &LabellingPanel::acceptRequested, this, [this] { decide(DecisionKind::Accept); });
+    connect(m_panel, &LabellingPanel::excludeRequested, this, [this] { decide(DecisionKind::Exclude); });
+    connect(m_panel, &LabellingPanel::nextRequested, this, &MainWindow::next);
+    connect(m_panel, &LabellingPanel::previousRequested, this, &MainWindow::previous);
+    return m_splitter;
+}
+
+void MainWindow::createActions()
+{
+    QMenu *file = menuBar()->addMenu(tr("&File"));
+    QAction *open = file->addAction(tr("&Open project\u2026"), this, &MainWindow::openProjectDialog);
+    open->setShortcut(QKeySequence::Open);
+    QAction *analyse = file->addAction(tr("&New analysis\u2026"), this, &MainWindow::newAnalysisDialog);
+    analyse->setShortcut(QKeySequence::New);
+    file->addSeparator();
+    m_exportCsv = file->addAction(tr("Export &CSV\u2026"), this, &MainWindow::exportCsvDialog);
+    m_exportFolder = file->addAction(tr("Export &ImageFolder\u2026"), this, &MainWindow::exportImageFolderDialog);
+    file->addSeparator();
+    QAction *quit = file->addAction(tr("&Quit"), this, &QWidget::close);
+    quit->setShortcut(QKeySequence::Quit);
+
+    QMenu *edit = menuBar()->addMenu(tr("&Edit"));
+    m_undo = m_session->undoStack()->createUndoAction(this, tr("&Undo"));
+    m_undo->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_Z));
+    m_redo = m_session->undoStack()->createRedoAction(this, tr("&Redo"));
+    m_redo->setShortcuts({QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_Z), QKeySequence(Qt::CTRL | Qt::Key_Y)});
+    edit->addAction(m_undo);
+    edit->addAction(m_redo);
+
+    QMenu *review = menuBar()->addMenu(tr("&Review"));
+    m_next = review->addAction(tr("&Next sample"), this, &MainWindow::next);
+    m_next->setShortcuts({QKeySequence(Qt::Key_D), QKeySequence(Qt::Key_Right)});
+    m_prev = review->addAction(tr("&Previous sample"), this, &MainWindow::previous);
+    m_prev->setShortcuts({QKeySequence(Qt::Key_A), QKeySequence(Qt::Key_Left)});
+    review->addSeparator();
+    m_keep = review->addAction(tr("&Keep given label"), this, [this] { decide(DecisionKind::Accept); });
+    m_keep->setShortcuts({QKeySequence(Qt::Key_K), QKeySequence(Qt::Key_Space)});
+    m_acceptPrediction = review->addAction(tr("Accept the model's &prediction"), this,
+                                           [this] { decide(DecisionKind::AcceptPrediction); });
+    m_acceptPrediction->setShortcut(QKeySequence(Qt::Key_P));
+    m_exclude = review->addAction(tr("E&xclude"), this, [this] { decide(DecisionKind::Exclude); });
+    m_exclude->setShortcut(QKeySequence(Qt::Key_X));
+    review->addSeparator();
+    m_labelMenu = review->addMenu(tr("&Label as"));
+    for (QAction *a : {m_next, m_prev, m_keep, m_acceptPrediction, m_exclude})
+        a->setShortcutContext(Qt::WindowShortcut);
+}
+
+void MainWindow::rebuildClassActions()
+{
+    qDeleteAll(m_classActions);
+    m_classActions.clear();
+    m_labelMenu->clear();
+    const QStringList &classes = m_session->classes();
+    for (int k = 0; k < classes.size(); ++k) {
+        QAction *a = m_labelMenu->addAction(classes.at(k), this, [this, k] { decide(DecisionKind::Relabel, k); });
+        const QString key = LabellingPanel::keyForClass(k);
+        if (!key.isEmpty())
+            a->setShortcut(QKeySequence(key));
+        a->setShortcutContext(Qt::WindowShortcut);
+        m_classActions.push_back(a);
+    }
+}
+
+void MainWindow::updateActions()
+{
+    const bool open = m_session->isOpen();
+    const bool sample = open && m_panel->sampleId() >= 0;
+    m_exportCsv->setEnabled(open);
+    m_exportFolder->setEnabled(open);
+    for (QAction *a : {m_next, m_prev})
+        a->setEnabled(open);
+    for (QAction *a : {m_keep, m_exclude, m_acceptPrediction})
+        a->setEnabled(sample);
+    m_labelMenu->setEnabled(sample);
+    for (QAction *a : std::as_const(m_classActions))
+        a->setEnabled(sample);
+}
+
+void MainWindow::updateCounts()
+{
+    if (!m_session->isOpen()) {
+        m_counts->clear();
+        return;
+    }
+    const ReviewSession::Counts c = m_session->counts();
+    auto chip = [](Category cat, qint64 n) {
+        return QStringLiteral("<span style='color:%1'>\u25A0</span> %2 %L3")
+            .arg(categoryColor(cat).name(), categoryLabel(cat))
+            .arg(n);
+    };
+    QString text = chip(Category::Easy, c.easy) + QStringLiteral(" &nbsp; ")
+        + chip(Category::Hard, c.hard) + QStringLiteral(" &nbsp; ")
+        + chip(Category::NeedReview, c.needReview);
+    if (c.unknown > 0)
+        text += QStringLiteral(" &nbsp; ") + chip(Category::Unknown, c.unknown);
+    text += tr(" &nbsp;|&nbsp; relabelled %L1 &nbsp; excluded %L2").arg(c.relabelled).arg(c.excluded);
+    m_counts->setText(text);
+}
+
+void MainWindow::updateTitle()
+{
+    if (!m_session->isOpen()) {
+        setWindowTitle(tr("Labelscope"));
+        return;
+    }
+    QString title = tr("%1 \u2014 Labelscope").arg(QFileInfo(m_session->fileName()).fileName());
+    if (m_session->runId() > 0)
+        title += tr(" (run %1)").arg(m_session->runId());
+    setWindowTitle(title);
+}
+
+bool MainWindow::isStartPageShown() const { return m_stack->currentWidget() == m_startPage; }
+
+bool MainWindow::openProject(const QString &file, QString *error)
+{
+    m_loader->clear();
+    QString err;
+    if (!m_session->open(file, &err)) {
+        if (error)
+            *error = err;
+        m_stack->setCurrentWidget(m_startPage);
+        return false;
+    }
+    addRecent(file);
+    m_stack->setCurrentIndex(1);
+    m_gallery->view()->setFocus();
+    if (m_gallery->model()->rowCount() > 0) // start at the top of the (noisiest-first) gallery
+        m_gallery->setCurrentSample(m_gallery->model()->sampleIdAt(0));
+    m_gallery->view()->scrollToTop();
+    statusBar()->showMessage(tr("Opened %1: %L2 samples, %3 classes%4")
+                                 .arg(QFileInfo(file).fileName())
+                                 .arg(m_session->count())
+                                 .arg(m_session->classes().size())
+                                 .arg(m_session->runId() > 0 ? QString()
+                                                             : tr(" \u2014 no analysis run yet (File \u203A New analysis)")),
+                             8000);
+    return true;
+}
+
+void MainWindow::showSample(qint64 id)
+{
+    m_panel->setSample(id);
+    updateActions();
+    // Preload the next sample's thumbnail so that the panel shows something at once.
+    const int idx = m_session->indexOf(m_gallery->sampleAfter(id));
+    if (idx >= 0)
+        m_loader->prefetch(m_session->row(idx).id, m_session->row(idx).sample);
+}
+
+bool MainWindow::decide(DecisionKind kind, int label)
+{
+    if (!m_session->isOpen())
+        return false;
+    QVector<qint64> ids = m_gallery->selectedSampleIds();
+    const qint64 current = m_panel->sampleId();
+    const bool bulk = ids.size() > 1;
+    if (!bulk) {
+        if (current < 0)
+            return false;
+        ids = {current};
+    }
+    const QStringList &classes = m_session->classes();
+    if (kind == DecisionKind::Relabel && (label < 0 || label >= classes.size()))
+        return false;
+    std::vector<Decision> decisions;
+    decisions.reserve(std::size_t(ids.size()));
+    for (qint64 id : std::as_const(ids)) {
+        const int i = m_session->indexOf(id);
+        if (i < 0)
+            continue;
+        const SampleRow &r = m_session->row(i);
+        Decision d;
+        d.sampleId = id;
+        switch (kind) {
+        case DecisionKind::Relabel:
+            d.newLabel = label;
+            d.reason = label == r.givenLabel ? QStringLiteral("accept") : QStringLiteral("relabel");
+            break;
+        case DecisionKind::Accept:
+            d.newLabel = r.givenLabel;
+            d.reason = QStringLiteral("accept");
+            break;
+        case DecisionKind::Exclude:
+            d.newLabel = r.label;
+            d.excluded = true;
+            d.reason = QStringLiteral("exclude");
+            break;
+        case DecisionKind::AcceptPrediction: {
+            const SampleScore *s = m_session->score(i);
+            if (!s || s->predLabel < 0 || s->predLabel >= classes.size())
+                continue;
+            d.newLabel = s->predLabel;
+            d.reason = s->predLabel == r.givenLabel ? QStringLiteral("accept") : QStringLiteral("relabel");
+            break;
+        }
+        }
+        decisions.push_back(d);
+    }
+    if (decisions.empty())
+        return false;
+    QString what;
+    switch (kind) {
+    case DecisionKind::Relabel: what = tr("Label as %1").arg(classes.at(label)); break;
+    case DecisionKind::Accept: what = tr("Keep given label"); break;
+    case DecisionKind::Exclude: what = tr("Exclude"); break;
+    case DecisionKind::AcceptPrediction: what = tr("Accept prediction"); break;
+    }
+    const QString text = decisions.size() > 1 ? tr("%1 (%2 samples)").arg(what).arg(decisions.size())
+                                              : tr("%1 (#%2)").arg(what).arg(decisions.front().sampleId);
+    const qint64 nextId = bulk ? -1 : m_gallery->sampleAfter(current);
+    QString error;
+    if (!m_session->decide(decisions, text, &error)) {
+        statusBar()->showMessage(tr("Not saved: %1").arg(error), 10000);
+        QMessageBox::warning(this, tr("Decision not saved"), error);
+        return false;
+    }
+    statusBar()->showMessage(tr("Saved: %1").arg(text), 4000);
+    if (!bulk) {
+        // Open the next sample in the gallery's order (the decided one may have left the filter).
+        if (!(nextId >= 0 && m_gallery->setCurrentSample(nextId)) && !m_gallery->setCurrentSample(current)) {
+            const int rows = m_gallery->model()->rowCount();
+            if (rows > 0)
+                m_gallery->setCurrentSample(m_gallery->model()->sampleIdAt(rows - 1));
+        }
+    }
+    return true;
+}
+
+void MainWindow::next()
+{
+    const qint64 id = m_gallery->sampleAfter(m_panel->sampleId());
+    if (id >= 0)
+        m_gallery->setCurrentSample(id);
+    else if (m_panel->sampleId() < 0 && m_gallery->model()->rowCount() > 0)
+        m_gallery->setCurrentSample(m_gallery->model()->sampleIdAt(0));
+}
+
+void MainWindow::previous()
+{
+    const qint64 id = m_gallery->sampleBefore(m_panel->sampleId());
+    if (id >= 0)
+        m_gallery->setCurrentSample(id);
+}
+
+void MainWindow::onUndoRedo(const QVector<qint64> &ids)
+{
+    if (ids.isEmpty())
+        return;
+    // Go back to the sample whose decision was undone, so that it can be decided again.
+    if (ids.size() == 1 && !m_gallery->setCurrentSample(ids.front()))
+        showSample(ids.front());
+    m_panel->refresh();
+    statusBar()->showMessage(tr("%n sample(s) restored", nullptr, int(ids.size())), 4000);
+}
+
+void MainWindow::openProjectDialog()
+{
+    const QString file = QFileDialog::getOpenFileName(this, tr("Open project"), QString(),
+                                                      tr(kProjectFilter));
+    if (file.isEmpty())
+        return;
+    QString error;
+    if (!openProject(file, &error))
+        QMessageBox::warning(this, tr("Open project"), error);
+}
+
+void MainWindow::newAnalysisDialog()
+{
+    if (m_analysis->isRunning()) {
+        QMessageBox::information(this, tr("New analysis"), tr("An analysis is already running."));
+        return;
+    }
+    AnalysisDialog dlg(this);
+    dlg.loadSettings();
+    if (m_session->isOpen()) {
+        AnalysisParams p = dlg.params();
+        p.projectFile = m_session->fileName();
+        const QString spec = m_session->store()->meta(QStringLiteral("data_spec"));
+        if (!spec.isEmpty())
+            p.dataSpec = spec;
+        const QString limit = m_session->store()->meta(QStringLiteral("limit"));
+        if (!limit.isEmpty())
+            p.limit = limit.toLongLong();
+        p.injectNoise = 0.0; // noise is injected only when a project is created
+        dlg.setParams(p);
+    }
+    if (dlg.exec() != QDialog::Accepted)
+        return;
+    startAnalysis(dlg.params());
+}
+
+bool MainWindow::startAnalysis(const AnalysisParams &params)
+{
+    if (!m_analysis->start(params))
+        return false;
+    statusBar()->showMessage(tr("Analysis started; you can keep reviewing meanwhile."), 5000);
+    return true;
+}
+
+void MainWindow::onAnalysisFinished(const AnalysisResult &result, const QString &file)
+{
+    QString error;
+    bool ok;
+    if (m_session->isOpen() && sameFile(m_session->fileName(), file))
+        ok = m_session->reload(&error); // fresh read of the new scores
+    else
+        ok = openProject(file, &error);
+    if (!ok) {
+        QMessageBox::warning(this, tr("Analysis"), tr("The analysis finished but the project could not be "
+                                                     "read: %1").arg(error));
+        return;
+    }
+    QString msg = tr("Analysis done in %1 s on %2: %L3 hard, %L4 need review, %L5 easy.")
+                      .arg(result.seconds, 0, 'f', 0)
+                      .arg(result.device)
+                      .arg(result.hard)
+                      .arg(result.needReview)
+                      .arg(result.easy);
+    if (result.noise.available)
+        msg += tr(" Detection of the injected noise: AUROC %1, recall %2.")
+                   .arg(result.noise.auroc, 0, 'f', 3)
+                   .arg(result.noise.recall, 0, 'f', 3);
+    statusBar()->showMessage(msg, 20000);
+}
+
+void MainWindow::onAnalysisFailed(const QString &error, const QString &)
+{
+    statusBar()->showMessage(tr("Analysis failed."), 8000);
+    QMessageBox::warning(this, tr("Analysis failed"), error);
+}
+
+void MainWindow::exportCsvDialog()
+{
+    if (!m_session->isOpen())
+        return;
+    const QFileInfo project(m_session->fileName());
+    const QString suggested = project.absoluteDir().filePath(project.completeBaseName() + QStringLiteral("-cleaned.csv"));
+    const QString file = QFileDialog::getSaveFileName(this, tr("Export CSV"), suggested, tr("CSV files (*.csv)"));
+    if (file.isEmpty())
+        return;
+    auto snap = std::make_shared<ExportSnapshot>(exportSnapshot(*m_session));
+    runExportWithProgress(this, tr("Writing %1\u2026").arg(QFileInfo(file).fileName()),
+                          [snap, file](ExportStatus *st) { return exportCsv(*snap, file, st); }, tr("rows"));
+}
+
+void MainWindow::exportImageFolderDialog()
+{
+    if (!m_session->isOpen())
+        return;
+    const QString root = QFileDialog::getExistingDirectory(this, tr("Export ImageFolder into"),
+                                                           QFileInfo(m_session->fileName()).absolutePath());
+    if (root.isEmpty())
+        return;
+    auto snap = std::make_shared<ExportSnapshot>(exportSnapshot(*m_session));
+    runExportWithProgress(this, tr("Writing images to %1\u2026").arg(root),
+                          [snap, root](ExportStatus *st) { return exportImageFolder(*snap, root, st); },
+                          tr("images"));
+}
+
+void MainWindow::addRecent(const QString &file)
+{
+    QSettings s(QStringLiteral("Labelscope"), QStringLiteral("labelscope"));
+    QStringList recent = s.value(QStringLiteral("recentProjects")).toStringList();
+    const QString abs = QFileInfo(file).absoluteFilePath();
+    recent.removeAll(abs);
+    recent.prepend(abs);
+    while (recent.size() > 8)
+        recent.removeLast();
+    s.setValue(QStringLiteral("recentProjects"), recent);
+    refreshRecent();
+}
+
+void MainWindow::refreshRecent()
+{
+    QSettings s(QStringLiteral("Labelscope"), QStringLiteral("labelscope"));
+    m_recent->clear();
+    const QStringList recent = s.value(QStringLiteral("recentProjects")).toStringList();
+    for (const QString &f : recent) {
+        if (!QFileInfo::exists(f))
+            continue;
+        auto *item = new QListWidgetItem(QStringLiteral("%1   \u2014   %2").arg(QFileInfo(f).fileName(), f), m_recent);
+        item->setData(Qt::UserRole, f);
+    }
+    m_recent->setVisible(m_recent->count() > 0);
+    if (auto *title = m_startPage->findChild<QLabel *>(QStringLiteral("recentTitle")))
+        title->setVisible(m_recent->count() > 0);
+}
+
+void MainWindow::closeEvent(QCloseEvent *event)
+{
+    if (m_analysis->isRunning()) {
+        const auto answer = QMessageBox::question(this, tr("Quit"),
+                                                  tr("An analysis is running. Cancel it and quit?"));
+        if (answer != QMessageBox::Yes) {
+            event->ignore();
+            return;
+        }
+        m_analysis->cancel();
+    }
+    event->accept();
+}
+
+} // namespace labelscope::ui

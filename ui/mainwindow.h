@@ -1,0 +1,99 @@
+#pragma once
+// MainWindow: start page, or the review page — gallery / per-class rows on the left, labelling
+// panel on the right — with File / Edit / Review menus, the analysis progress and the category
+// counts in the status bar. Decisions are written at once through ReviewSession.
+
+#include "base/projectstore.h"
+#include "ml/analysis.h"
+
+#include <QMainWindow>
+#include <QVector>
+
+class QAction;
+class QLabel;
+class QListWidget;
+class QMenu;
+class QSplitter;
+class QStackedWidget;
+class QTabWidget;
+
+namespace labelscope::ui {
+
+class AnalysisProgressWidget;
+class ClassRowsView;
+class GalleryWidget;
+class LabellingPanel;
+class ReviewSession;
+class ThumbnailLoader;
+
+class MainWindow : public QMainWindow {
+    Q_OBJECT
+public:
+    explicit MainWindow(QWidget *parent = nullptr);
+    ~MainWindow() override;
+
+    /// Opens FILE; on failure shows the start page and returns false with *error.
+    bool openProject(const QString &file, QString *error = nullptr);
+
+    ReviewSession *session() const { return m_session; }
+    GalleryWidget *gallery() const { return m_gallery; }
+    LabellingPanel *panel() const { return m_panel; }
+    ClassRowsView *classRows() const { return m_rows; }
+    AnalysisProgressWidget *analysisProgress() const { return m_analysis; }
+    ThumbnailLoader *thumbnailLoader() const { return m_loader; }
+    /// True while the start page is shown.
+    bool isStartPageShown() const;
+
+    enum class DecisionKind { Relabel, Accept, Exclude, AcceptPrediction };
+    /// Applies a decision to the selection (several selected) or to the shown sample, then opens
+    /// the next sample in gallery order. Returns false when nothing was written.
+    bool decide(DecisionKind kind, int label = -1);
+
+public Q_SLOTS:
+    void openProjectDialog();
+    void newAnalysisDialog();
+    void exportCsvDialog();
+    void exportImageFolderDialog();
+    void next();
+    void previous();
+    /// Starts an analysis directly (the dialog calls this).
+    bool startAnalysis(const labelscope::AnalysisParams &params);
+
+protected:
+    void closeEvent(QCloseEvent *event) override;
+
+private:
+    void createActions();
+    QWidget *createStartPage();
+    QWidget *createReviewPage();
+    void rebuildClassActions();
+    void updateActions();
+    void updateCounts();
+    void updateTitle();
+    void showSample(qint64 id);
+    void onUndoRedo(const QVector<qint64> &ids);
+    void onAnalysisFinished(const labelscope::AnalysisResult &result, const QString &file);
+    void onAnalysisFailed(const QString &error, const QString &file);
+    void addRecent(const QString &file);
+    void refreshRecent();
+
+    ReviewSession *m_session;
+    ThumbnailLoader *m_loader;
+    QStackedWidget *m_stack;
+    QWidget *m_startPage = nullptr;
+    QListWidget *m_recent = nullptr;
+    QTabWidget *m_tabs = nullptr;
+    GalleryWidget *m_gallery = nullptr;
+    ClassRowsView *m_rows = nullptr;
+    LabellingPanel *m_panel = nullptr;
+    QSplitter *m_splitter = nullptr;
+    AnalysisProgressWidget *m_analysis;
+    QLabel *m_counts;
+    QMenu *m_labelMenu = nullptr;
+    QAction *m_exportCsv = nullptr, *m_exportFolder = nullptr, *m_next = nullptr, *m_prev = nullptr,
+            *m_keep = nullptr, *m_exclude = nullptr, *m_acceptPrediction = nullptr,
+            *m_undo = nullptr, *m_redo = nullptr;
+    QVector<QAction *> m_classActions;
+};
+
+} // namespace labelscope::ui
