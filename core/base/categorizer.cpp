@@ -117,19 +117,35 @@ std::vector<float> highComponentPosterior(const std::vector<float> &x, double *h
         if (std::abs(hi.mean - prevHi.mean) < 1e-7 && std::abs(hi.weight - prevHi.weight) < 1e-7)
             break;
     }
-    *highWeight = hi.mean > lo.mean ? hi.weight : lo.weight;
+    // Equal means (e.g. all scores equal): `hi` is the upper one, as the posterior computed is P(hi).
+    const Gaussian &upper = hi.mean >= lo.mean ? hi : lo, &lower = hi.mean >= lo.mean ? lo : hi;
+    *highWeight = upper.weight;
     if (hi.mean < lo.mean)
         for (auto &p : post)
             p = 1.f - p;
-    // A Gaussian's tails can give the wide component weight again at the far low end; the
-    // probability of a wrong label must not fall as the score rises: make it monotone.
+    // With unequal variances the log posterior ratio is a quadratic in x with one extremum
+    // outside [μ_lower, μ_upper]: if the upper component is the wider, its tail takes the
+    // posterior up again at the far low end (below the valley); if the lower one is the wider,
+    // the posterior falls again at the far high end. The probability of a wrong label must not
+    // fall as the score rises: flatten the spurious branch to the extremum's value — a running
+    // minimum from the high end in the first case, a running maximum from the low end in the
+    // second. (A running maximum in the first case spread the low tail's posterior, up to 1 for
+    // a single sample learnt perfectly, to every sample.)
     std::vector<std::size_t> order(n);
     std::iota(order.begin(), order.end(), 0);
     std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return x[a] < x[b]; });
-    float running = 0.f;
-    for (std::size_t k = 0; k < n; ++k) {
-        running = std::max(running, post[order[k]]);
-        post[order[k]] = running;
+    if (upper.var > lower.var) {
+        float running = 1.f;
+        for (std::size_t k = n; k-- > 0;) {
+            running = std::min(running, post[order[k]]);
+            post[order[k]] = running;
+        }
+    } else {
+        float running = 0.f;
+        for (std::size_t k = 0; k < n; ++k) {
+            running = std::max(running, post[order[k]]);
+            post[order[k]] = running;
+        }
     }
     return post;
 }
