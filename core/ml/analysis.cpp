@@ -238,6 +238,11 @@ bool runAnalysis(const AnalysisParams &params, const std::atomic_bool &cancel,
     config.seed = params.seed;
     config.hflip = !looksLikeDigits(classes);
     config.dataParameters.learnClass = params.classParameters;
+    // The paper's instance lr (0.2, with the batch-mean loss) suits ~100 epochs; over the few epochs
+    // here σ hardly moved (clean .98, wrong 1.11 after 8 epochs on 20,000 Fashion-MNIST images).
+    // With 4.0 σ separates (clean .75, wrong 4.8) and the final model ranks the wrong labels as
+    // well or slightly better (AUROC .9941 vs .9935): RESULTS.md.
+    config.dataParameters.instanceLr = 4.0;
     config.device = deviceName == QLatin1String("cuda") ? torch::Device(torch::kCUDA) : torch::Device(torch::kCPU);
     result->epochs = config.epochs;
 
