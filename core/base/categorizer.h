@@ -34,6 +34,8 @@ struct CategoryRule {
     double hardPosterior = 0.5;
     /// A sample is easy when that posterior is at most this.
     double easyPosterior = 0.001;
+    /// Classes with fewer samples than this use the mixture fitted on all samples.
+    std::size_t minClassSize = 200;
 };
 
 struct Categorization {
@@ -43,7 +45,9 @@ struct Categorization {
     double noisyFraction = 0.0;         ///< mixture weight of the "mislabelled" component
 };
 
-/// Scores and categorises N samples from their dynamics summaries.
-Categorization categorize(const std::vector<DynamicsSummary> &summaries, const CategoryRule &rule = {});
+/// Scores and categorises N samples from their dynamics summaries. givenLabels ([N], or empty)
+/// lets the mixture be fitted per given class (classes of at least rule.minClassSize samples).
+Categorization categorize(const std::vector<DynamicsSummary> &summaries,
+                          const std::vector<int> &givenLabels = {}, const CategoryRule &rule = {});
 
 } // namespace labelscope

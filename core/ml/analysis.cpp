@@ -318,7 +318,7 @@ bool runAnalysis(const AnalysisParams &params, const std::atomic_bool &cancel,
         for (qint64 i = 0; i < n; ++i)
             summaries[std::size_t(i)].finalProb = g[i];
     }
-    const Categorization cat = categorize(summaries);
+    const Categorization cat = categorize(summaries, std::vector<int>(trainLabels.begin(), trainLabels.end()));
     auto [predProb, predLabel] = predProbs.max(1);
     auto predProbA = predProb.accessor<float, 1>();
     auto predLabelA = predLabel.accessor<int64_t, 1>();

@@ -188,6 +188,7 @@ private Q_SLOTS:
     void perfectSamples_data();
     void perfectSamples();
     void tinyAndDegenerateInputs();
+    void perClassMixture();
     void emptyInput();
     void deterministic();
     // metrics
@@ -403,7 +404,7 @@ void TestCategorizer::ruleThresholds()
     CategoryRule rule;
     rule.hardPosterior = hardPosterior;
     rule.easyPosterior = easyPosterior;
-    const auto c = categorize(summariesOf(syn), rule);
+    const auto c = categorize(summariesOf(syn), {}, rule);
     const auto ref = categorize(summariesOf(syn)); // default rule: same scores and posterior
     for (std::size_t i = 0; i < c.category.size(); ++i) {
         QCOMPARE(c.posterior[i], ref.posterior[i]);
@@ -669,6 +670,53 @@ void TestCategorizer::precisionRecallF1()
     QVERIFY(std::abs(c.precision() - precision) < 1e-12);
     QVERIFY(std::abs(c.recall() - recall) < 1e-12);
     QVERIFY2(std::abs(c.f1() - f1) < 1e-12, qPrintable(QString::number(c.f1())));
+}
+
+// Class-conditional noise: class 0 is hard to learn but clean (its scores sit higher than class
+// 1's), class 1 has 15% wrong labels at a moderate score. Fitted per class, the wrong labels of
+// class 1 are found and class 0's hard-but-correct samples are not called hard.
+void TestCategorizer::perClassMixture()
+{
+    std::mt19937 rng(11u);
+    std::normal_distribution<double> gauss(0.0, 1.0);
+    std::vector<DynamicsSummary> in;
+    std::vector<int> labels;
+    std::vector<bool> wrong;
+    for (int i = 0; i < 3000; ++i) { // class 0: clean, hard (log-odds ~ N(-0.5, 0.8))
+        const double s = sigmoid(-0.5 + 0.8 * gauss(rng));
+        in.push_back(summary(float(1 - s), float(1 - s), float(1 - s)));
+        labels.push_back(0);
+        wrong.push_back(false);
+    }
+    for (int i = 0; i < 3000; ++i) { // class 1: easy, 15% wrong at log-odds ~ N(2.5, 0.5)
+        const bool w = i % 20 < 3;
+        const double s = sigmoid(w ? 2.5 + 0.5 * gauss(rng) : -3.0 + 0.6 * gauss(rng));
+        in.push_back(summary(float(1 - s), float(1 - s), float(1 - s)));
+        labels.push_back(1);
+        wrong.push_back(w);
+    }
+    const auto perClass = categorize(in, labels);
+    int hard0 = 0, wrongHard = 0, cleanHard1 = 0;
+    for (std::size_t i = 0; i < in.size(); ++i) {
+        const bool hard = perClass.category[i] == Category::Hard;
+        if (labels[i] == 0)
+            hard0 += hard;
+        else if (wrong[i])
+            wrongHard += hard;
+        else
+            cleanHard1 += hard;
+    }
+    qInfo("per class: class-0 hard %d of 3000; class-1 wrong hard %d of 450, clean hard %d", hard0, wrongHard, cleanHard1);
+    QVERIFY(wrongHard >= 0.9 * 450);
+    QVERIFY(cleanHard1 <= 0.01 * 2550);
+    QVERIFY(hard0 <= 0.05 * 3000);
+    // Classes below minClassSize use the global fit: with a huge minimum, the result is the
+    // global one.
+    CategoryRule global;
+    global.minClassSize = 1000000;
+    const auto g1 = categorize(in, labels, global);
+    const auto g2 = categorize(in);
+    QCOMPARE(g1.posterior, g2.posterior);
 }
 
 QTEST_GUILESS_MAIN(TestCategorizer)
