@@ -969,10 +969,7 @@ void TestProjectStore::timingsAtScale()
           " saveRun E=30 %lld ms; samples() %lld ms; scores() %lld ms; embeddings() %lld ms;"
           " 1000 trajectories %lld ms; 5000 decisions %lld ms",
           importMs, saveMs, save30Ms, samplesMs, scoresMs, embMs, trajMs, decideMs);
-    // Loose bounds (4x the targets) so that a loaded machine does not fail the suite.
-    QVERIFY2(importMs < 8000, "import of 60k samples is far too slow");
-    QVERIFY2(saveMs < 20000, "saveRun of 60k samples is far too slow");
-    QVERIFY2(samplesMs < 4000 && scoresMs < 4000, "reading 60k rows is far too slow");
+    // Figures only (recorded in tests/benchmarks/RESULTS.md); no timing assertion in a test.
 }
 
 void TestProjectStore::killMidWriteLeavesConsistentProject_data()
