@@ -1,0 +1,138 @@
+#include "projectschema.h"
+
+#include "projectstore.h"
+
+#include <QSqlError>
+#include <QSqlQuery>
+#include <QStringList>
+
+namespace labelscope {
+
+QString sqlError(const QSqlError &e)
+{
+    QString s = e.text().trimmed();
+    if (s.isEmpty())
+        s = QStringLiteral("unknown SQL error");
+    return s;
+}
+
+namespace {
+
+bool execAll(QSqlDatabase &db, const QStringList &statements, QString *detail)
+{
+    QSqlQuery q(db);
+    for (const QString &s : statements) {
+        if (!q.exec(s)) {
+            *detail = sqlError(q.lastError());
+            return false;
+        }
+    }
+    return true;
+}
+
+// Version 0 → 1: the whole first schema.
+bool migrate0to1(QSqlDatabase &db, QString *detail)
+{
+    const QStringList statements = {
+        QStringLiteral("CREATE TABLE meta (key TEXT PRIMARY KEY NOT NULL, value TEXT)"),
+        QStringLiteral("CREATE TABLE classes (id INTEGER PRIMARY KEY, name TEXT NOT NULL)"),
+        QStringLiteral(
+            "CREATE TABLE samples ("
+            " id INTEGER PRIMARY KEY,"
+            " source TEXT NOT NULL,"
+            " path TEXT NOT NULL,"
+            " \"offset\" INTEGER NOT NULL DEFAULT -1,"
+            " split TEXT NOT NULL DEFAULT '',"
+            " true_label INTEGER NOT NULL DEFAULT -1,"
+            " given_label INTEGER NOT NULL DEFAULT -1,"
+            " label INTEGER NOT NULL DEFAULT -1,"
+            " excluded INTEGER NOT NULL DEFAULT 0 CHECK (excluded IN (0, 1)))"),
+        QStringLiteral(
+            "CREATE TABLE label_events ("
+            " id INTEGER PRIMARY KEY,"
+            " sample_id INTEGER NOT NULL REFERENCES samples(id),"
+            " time TEXT NOT NULL,"
+            " annotator TEXT NOT NULL DEFAULT '',"
+            " old_label INTEGER NOT NULL,"
+            " new_label INTEGER NOT NULL,"
+            " old_excluded INTEGER NOT NULL CHECK (old_excluded IN (0, 1)),"
+            " new_excluded INTEGER NOT NULL CHECK (new_excluded IN (0, 1)),"
+            " reason TEXT NOT NULL CHECK (reason IN"
+            "  ('import', 'relabel', 'undo', 'redo', 'accept', 'exclude')))"),
+        QStringLiteral("CREATE INDEX label_events_sample ON label_events(sample_id)"),
+        QStringLiteral("CREATE TRIGGER label_events_no_update BEFORE UPDATE ON label_events"
+                       " BEGIN SELECT RAISE(ABORT, 'label_events is append-only'); END"),
+        QStringLiteral("CREATE TRIGGER label_events_no_delete BEFORE DELETE ON label_events"
+                       " BEGIN SELECT RAISE(ABORT, 'label_events is append-only'); END"),
+        QStringLiteral(
+            "CREATE TABLE runs ("
+            " id INTEGER PRIMARY KEY,"
+            " started TEXT,"
+            " finished TEXT,"
+            " status TEXT NOT NULL,"
+            " settings TEXT NOT NULL DEFAULT '{}',"
+            " summary TEXT NOT NULL DEFAULT '{}')"),
+        QStringLiteral("CREATE INDEX runs_status ON runs(status)"),
+        QStringLiteral(
+            "CREATE TABLE scores ("
+            " run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+            " sample_id INTEGER NOT NULL REFERENCES samples(id),"
+            " noise_score REAL NOT NULL,"
+            " category TEXT NOT NULL CHECK (category IN"
+            "  ('easy', 'hard', 'need_review', 'unknown')),"
+            " sigma REAL NOT NULL,"
+            " mean_prob REAL NOT NULL,"
+            " std_prob REAL NOT NULL,"
+            " mean_margin REAL NOT NULL,"
+            " pred_label INTEGER NOT NULL,"
+            " pred_prob REAL NOT NULL,"
+            " PRIMARY KEY (run_id, sample_id)) WITHOUT ROWID"),
+        QStringLiteral(
+            "CREATE TABLE dynamics ("
+            " run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+            " sample_id INTEGER NOT NULL REFERENCES samples(id),"
+            " epochs INTEGER NOT NULL,"
+            " sigma BLOB,"       // float32 LE [epochs]
+            " prob_given BLOB,"  // float32 LE [epochs]
+            " margin BLOB,"      // float32 LE [epochs]
+            " predicted BLOB,"   // int16 LE [epochs]
+            " PRIMARY KEY (run_id, sample_id))"),
+        QStringLiteral(
+            "CREATE TABLE embeddings ("
+            " run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+            " sample_id INTEGER NOT NULL REFERENCES samples(id),"
+            " vec BLOB NOT NULL,"  // float32 LE [dim]
+            " PRIMARY KEY (run_id, sample_id))"),
+        QStringLiteral("INSERT INTO meta(key, value) VALUES ('%1', '%2')")
+            .arg(QLatin1String(kMarkerKey), QLatin1String(kMarkerValue)),
+    };
+    return execAll(db, statements, detail);
+}
+
+} // namespace
+
+// migrations()[n] takes a project from schema version n to n + 1. Append, never edit.
+const std::vector<Migration> &migrations()
+{
+    static const std::vector<Migration> table = {migrate0to1};
+    return table;
+}
+
+QString migrationTableProblem()
+{
+    if (migrations().size() == std::size_t(ProjectStore::kSchemaVersion))
+        return QString();
+    return QStringLiteral("internal error: %1 migrations for schema version %2")
+        .arg(migrations().size())
+        .arg(ProjectStore::kSchemaVersion);
+}
+
+QString schemaTooNewMessage(int fileVersion)
+{
+    return QStringLiteral("project schema version %1 is newer than this Labelscope "
+                          "supports (%2); update Labelscope")
+        .arg(fileVersion)
+        .arg(ProjectStore::kSchemaVersion);
+}
+
+} // namespace labelscope
