@@ -121,6 +121,9 @@ bool GalleryModel::accepts(int i) const
         return false;
     if (m_categoryFilter != kAllCategories && int(m_session->category(i)) != m_categoryFilter)
         return false;
+    if (m_splitFilter != SplitFilter::All
+        && ReviewSession::isTestSample(r) != (m_splitFilter == SplitFilter::Test))
+        return false;
     switch (m_stateFilter) {
     case StateFilter::All: return true;
     case StateFilter::Relabelled: return r.label != r.givenLabel;
@@ -189,6 +192,14 @@ void GalleryModel::setStateFilter(StateFilter filter)
     if (filter == m_stateFilter)
         return;
     m_stateFilter = filter;
+    rebuild();
+}
+
+void GalleryModel::setSplitFilter(SplitFilter filter)
+{
+    if (filter == m_splitFilter)
+        return;
+    m_splitFilter = filter;
     rebuild();
 }
 

@@ -37,6 +37,7 @@ public:
         PredictedLabelRole,              ///< int, -1 unknown
     };
     enum class StateFilter { All, Relabelled, NotRelabelled, Excluded, Disagrees };
+    enum class SplitFilter { All, Train, Test }; ///< "" counts as train
     enum class SortOrder { NoiseDescending, Id };
     static constexpr int kAllCategories = -2;
 
@@ -54,6 +55,8 @@ public:
     int categoryFilter() const { return m_categoryFilter; }
     void setStateFilter(StateFilter filter);
     StateFilter stateFilter() const { return m_stateFilter; }
+    void setSplitFilter(SplitFilter filter);
+    SplitFilter splitFilter() const { return m_splitFilter; }
     void setSortOrder(SortOrder order);
     SortOrder sortOrder() const { return m_sortOrder; }
 
@@ -90,6 +93,7 @@ private:
     int m_classFilter = -1;
     int m_categoryFilter = kAllCategories;
     StateFilter m_stateFilter = StateFilter::All;
+    SplitFilter m_splitFilter = SplitFilter::All;
     SortOrder m_sortOrder = SortOrder::NoiseDescending;
 };
 

@@ -43,6 +43,12 @@ GalleryWidget::GalleryWidget(ReviewSession *session, ThumbnailLoader *loader, QW
     m_stateCombo->addItem(tr("Not relabelled"), int(GalleryModel::StateFilter::NotRelabelled));
     m_stateCombo->addItem(tr("Excluded"), int(GalleryModel::StateFilter::Excluded));
     m_stateCombo->addItem(tr("Model disagrees"), int(GalleryModel::StateFilter::Disagrees));
+    m_splitCombo = makeCombo("splitFilter", tr("Dataset split (an analysis scores the training "
+                                               "split only)"));
+    m_splitCombo->addItem(tr("All splits"), int(GalleryModel::SplitFilter::All));
+    m_splitCombo->addItem(tr("Train"), int(GalleryModel::SplitFilter::Train));
+    m_splitCombo->addItem(tr("Test"), int(GalleryModel::SplitFilter::Test));
+    m_splitLabel = new QLabel(tr("Split:"), this);
     m_sortCombo = makeCombo("sortOrder", tr("Order of the gallery"));
     m_sortCombo->addItem(tr("Noise score \u2193"), int(GalleryModel::SortOrder::NoiseDescending));
     m_sortCombo->addItem(tr("Sample id"), int(GalleryModel::SortOrder::Id));
@@ -68,6 +74,8 @@ GalleryWidget::GalleryWidget(ReviewSession *session, ThumbnailLoader *loader, QW
     bar->addWidget(m_categoryCombo);
     bar->addWidget(new QLabel(tr("State:"), this));
     bar->addWidget(m_stateCombo);
+    bar->addWidget(m_splitLabel);
+    bar->addWidget(m_splitCombo);
     bar->addWidget(new QLabel(tr("Sort:"), this));
     bar->addWidget(m_sortCombo);
     bar->addStretch(1);
@@ -107,7 +115,7 @@ GalleryWidget::GalleryWidget(ReviewSession *session, ThumbnailLoader *loader, QW
     connect(m_view->verticalScrollBar(), &QScrollBar::valueChanged, this,
             &GalleryWidget::schedulePrefetch);
 
-    for (QComboBox *c : {m_classCombo, m_categoryCombo, m_stateCombo, m_sortCombo})
+    for (QComboBox *c : {m_classCombo, m_categoryCombo, m_stateCombo, m_splitCombo, m_sortCombo})
         connect(c, &QComboBox::currentIndexChanged, this, &GalleryWidget::applyFilters);
     connect(m_model, &GalleryModel::countsChanged, this, &GalleryWidget::updateCount);
     connect(m_model, &QAbstractItemModel::modelAboutToBeReset, this,
@@ -183,7 +191,25 @@ void GalleryWidget::rebuildClasses()
             [this] { Q_EMIT bulkAcceptRequested(); });
     connect(m_bulkMenu->addAction(tr("Exclude")), &QAction::triggered, this,
             [this] { Q_EMIT bulkExcludeRequested(); });
+    rebuildSplits();
     applyFilters();
+}
+
+void GalleryWidget::rebuildSplits()
+{
+    // Shown only for a project with both splits; a newly opened one starts on "Train" (the
+    // analysed samples), a reload of the same project keeps the choice.
+    const bool both = m_session->hasTrainAndTest();
+    const QString file = m_session->fileName();
+    const QSignalBlocker block(m_splitCombo);
+    if (!both)
+        m_splitCombo->setCurrentIndex(m_splitCombo->findData(int(GalleryModel::SplitFilter::All)));
+    else if (file != m_splitFile || !m_splitShown)
+        m_splitCombo->setCurrentIndex(m_splitCombo->findData(int(GalleryModel::SplitFilter::Train)));
+    m_splitFile = file;
+    m_splitShown = both;
+    m_splitCombo->setVisible(both);
+    m_splitLabel->setVisible(both);
 }
 
 void GalleryWidget::applyFilters()
@@ -191,6 +217,7 @@ void GalleryWidget::applyFilters()
     m_model->setClassFilter(m_classCombo->currentData().isValid() ? m_classCombo->currentData().toInt() : -1);
     m_model->setCategoryFilter(m_categoryCombo->currentData().toInt());
     m_model->setStateFilter(GalleryModel::StateFilter(m_stateCombo->currentData().toInt()));
+    m_model->setSplitFilter(GalleryModel::SplitFilter(m_splitCombo->currentData().toInt()));
     m_model->setSortOrder(GalleryModel::SortOrder(m_sortCombo->currentData().toInt()));
 }
 

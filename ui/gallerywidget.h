@@ -1,5 +1,5 @@
 #pragma once
-// GalleryWidget: the filter bar ("Class", "Category", "State", "Sort", "Showing N of M", bulk
+// GalleryWidget: the filter bar ("Class", "Category", "State", "Split", "Sort", "Showing N of M", bulk
 // relabel button) above the thumbnail grid (QListView in IconMode over GalleryModel).
 
 #include <QVector>
@@ -42,6 +42,8 @@ public:
     QComboBox *classCombo() const { return m_classCombo; }
     QComboBox *categoryCombo() const { return m_categoryCombo; }
     QComboBox *stateCombo() const { return m_stateCombo; }
+    /// "All splits" / "Train" / "Test"; shown only when the project has both splits.
+    QComboBox *splitCombo() const { return m_splitCombo; }
     QComboBox *sortCombo() const { return m_sortCombo; }
     QLabel *countLabel() const { return m_countLabel; }
 
@@ -61,6 +63,7 @@ protected:
 private:
     void fitGrid();
     void applyFilters();
+    void rebuildSplits();
     void updateCount(int shown, int total);
     void schedulePrefetch();
     void prefetchAhead();
@@ -71,7 +74,10 @@ private:
     GalleryModel *m_model;
     ThumbnailDelegate *m_delegate;
     QListView *m_view;
-    QComboBox *m_classCombo, *m_categoryCombo, *m_stateCombo, *m_sortCombo;
+    QComboBox *m_classCombo, *m_categoryCombo, *m_stateCombo, *m_splitCombo, *m_sortCombo;
+    QLabel *m_splitLabel;
+    QString m_splitFile;       // project for which the split combo was last set up
+    bool m_splitShown = false; // the project has both splits
     QLabel *m_countLabel;
     QToolButton *m_bulkButton;
     QMenu *m_bulkMenu;

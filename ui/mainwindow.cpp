@@ -278,6 +278,11 @@ void MainWindow::updateCounts()
         + chip(Category::NeedReview, c.needReview);
     if (c.unknown > 0)
         text += QStringLiteral(" &nbsp; ") + chip(Category::Unknown, c.unknown);
+    if (c.notAnalysedTest > 0)
+        text += QStringLiteral(" &nbsp; ")
+            + tr("<span style='color:%1'>\u25A1</span> not analysed (test split) %L2")
+                  .arg(categoryColor(Category::Unknown).name())
+                  .arg(c.notAnalysedTest);
     text += tr(" &nbsp;|&nbsp; relabelled %L1 &nbsp; excluded %L2").arg(c.relabelled).arg(c.excluded);
     m_counts->setText(text);
 }

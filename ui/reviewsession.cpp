@@ -213,6 +213,17 @@ std::optional<Trajectory> ReviewSession::trajectory(int index) const
     return m_store->trajectory(m_runId, row(index).id);
 }
 
+bool ReviewSession::hasTrainAndTest() const
+{
+    bool train = false, test = false;
+    for (const SampleRow &r : m_samples) {
+        (isTestSample(r) ? test : train) = true;
+        if (train && test)
+            return true;
+    }
+    return false;
+}
+
 ReviewSession::Counts ReviewSession::counts() const
 {
     Counts c;
@@ -221,7 +232,12 @@ ReviewSession::Counts ReviewSession::counts() const
         case Category::Easy: ++c.easy; break;
         case Category::Hard: ++c.hard; break;
         case Category::NeedReview: ++c.needReview; break;
-        case Category::Unknown: ++c.unknown; break;
+        case Category::Unknown:
+            if (!score(i) && isTestSample(m_samples[std::size_t(i)]))
+                ++c.notAnalysedTest;
+            else
+                ++c.unknown;
+            break;
         }
         const SampleRow &r = m_samples[std::size_t(i)];
         if (r.excluded)

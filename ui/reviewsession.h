@@ -53,9 +53,16 @@ public:
     const std::optional<RunInfo> &run() const { return m_run; }
     std::optional<Trajectory> trajectory(int index) const;
 
-    /// Counts over all samples.
+    /// True for a sample of the "test" split ("" and "train" count as train).
+    static bool isTestSample(const SampleRow &r) { return r.sample.split == QLatin1String("test"); }
+    /// Whether the project holds samples of both the train and the test split.
+    bool hasTrainAndTest() const;
+
+    /// Counts over all samples. An unscored sample of the test split (an analysis only scores
+    /// the training split) counts as notAnalysedTest, not as unknown.
     struct Counts {
-        qint64 easy = 0, hard = 0, needReview = 0, unknown = 0, relabelled = 0, excluded = 0;
+        qint64 easy = 0, hard = 0, needReview = 0, unknown = 0, notAnalysedTest = 0,
+               relabelled = 0, excluded = 0;
     };
     Counts counts() const;
 

@@ -232,6 +232,64 @@ private Q_SLOTS:
         QCOMPARE(g->countLabel()->text(), QStringLiteral("Showing 0 of 6"));
     }
 
+    void splitFilter()
+    {
+        // The shared fixture has only train samples: no split combo, nothing filtered.
+        QVERIFY(!m_window->gallery()->splitCombo()->isVisible());
+        QCOMPARE(model()->splitFilter(), GalleryModel::SplitFilter::All);
+
+        // A project with two unscored "test" samples (ids 7, 8) opens on "Train".
+        QTemporaryDir dir;
+        QVERIFY(dir.isValid());
+        QString error;
+        const QString file = testing::makeFixtureProject(dir.path(), &error, 6, true, 2);
+        QVERIFY2(!file.isEmpty(), qPrintable(error));
+        MainWindow w;
+        QVERIFY2(w.openProject(file, &error), qPrintable(error));
+        w.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&w));
+        GalleryWidget *g = w.gallery();
+        QComboBox *split = g->splitCombo();
+        QVERIFY(split->isVisible());
+        QCOMPARE(split->currentData().toInt(), int(GalleryModel::SplitFilter::Train));
+        QCOMPARE(g->model()->splitFilter(), GalleryModel::SplitFilter::Train);
+        QCOMPARE(g->countLabel()->text(), QStringLiteral("Showing 6 of 8"));
+        QCOMPARE(g->model()->rowOfSample(7), -1);
+        QCOMPARE(w.panel()->sampleId(), qint64(2)); // noisiest train sample
+
+        // Status bar: the test samples are "not analysed", not "Unknown".
+        const QString counts = w.findChild<QLabel *>(QStringLiteral("categoryCounts"))->text();
+        QVERIFY2(counts.contains(QStringLiteral("not analysed (test split) 2")), qPrintable(counts));
+        QVERIFY2(!counts.contains(QStringLiteral("Unknown")), qPrintable(counts));
+
+        split->setCurrentIndex(split->findData(int(GalleryModel::SplitFilter::All)));
+        QCOMPARE(g->countLabel()->text(), QStringLiteral("Showing 8 of 8"));
+        split->setCurrentIndex(split->findData(int(GalleryModel::SplitFilter::Test)));
+        QCOMPARE(g->countLabel()->text(), QStringLiteral("Showing 2 of 8"));
+        QCOMPARE(g->model()->sampleIdAt(0), qint64(7));
+        QCOMPARE(g->model()->sampleIdAt(1), qint64(8));
+
+        // Navigation walks the filtered order: next from 7 is 8, then it stays.
+        QVERIFY(g->setCurrentSample(7));
+        QCOMPARE(w.panel()->sampleId(), qint64(7));
+        w.next();
+        QCOMPARE(w.panel()->sampleId(), qint64(8));
+        w.next();
+        QCOMPARE(w.panel()->sampleId(), qint64(8));
+        // A decision on the last test sample stays within the split.
+        QVERIFY(w.decide(MainWindow::DecisionKind::Accept));
+        QCOMPARE(w.panel()->sampleId(), qint64(8));
+        w.previous();
+        QCOMPARE(w.panel()->sampleId(), qint64(7));
+        QVERIFY(w.decide(MainWindow::DecisionKind::Accept));
+        QCOMPARE(w.panel()->sampleId(), qint64(8));
+
+        // A reload of the same project keeps the chosen split.
+        QVERIFY2(w.session()->reload(&error), qPrintable(error));
+        QCOMPARE(split->currentData().toInt(), int(GalleryModel::SplitFilter::Test));
+        QCOMPARE(g->countLabel()->text(), QStringLiteral("Showing 2 of 8"));
+    }
+
     void bulkRelabelIsOneCall()
     {
         sortById();

@@ -40,8 +40,11 @@ inline QStringList fixtureClasses()
 }
 
 /// Writes `count` images (cycling through the fixture labels) into DIR and creates DIR/project.db.
-/// With `count` > 6 the scores repeat the six-sample pattern. Returns the project file or "".
-inline QString makeFixtureProject(const QString &dir, QString *error, int count = 6, bool withRun = true)
+/// With `count` > 6 the scores repeat the six-sample pattern. `testCount` more samples of the
+/// "test" split follow (ids count+1..), unscored like a real run leaves them. Returns the
+/// project file or "".
+inline QString makeFixtureProject(const QString &dir, QString *error, int count = 6, bool withRun = true,
+                                  int testCount = 0)
 {
     const std::vector<FixtureSample> pattern = fixtureSamples();
     Dataset ds;
@@ -61,16 +64,16 @@ inline QString makeFixtureProject(const QString &dir, QString *error, int count 
             return {};
         }
     }
-    for (int i = 0; i < count; ++i) {
+    for (int i = 0; i < count + testCount; ++i) {
         Sample s;
         s.source = QStringLiteral("folder");
         s.path = QDir(dir).filePath(QStringLiteral("img_%1.png").arg(i % distinctImages));
-        s.split = QStringLiteral("train");
+        s.split = i < count ? QStringLiteral("train") : QStringLiteral("test");
         s.label = pattern[std::size_t(i % 6)].label;
         s.trueLabel = s.label;
         ds.samples.push_back(s);
     }
-    ds.pixels.assign(std::size_t(count) * ds.imageBytes(), 0);
+    ds.pixels.assign(std::size_t(count + testCount) * ds.imageBytes(), 0);
 
     const QString file = QDir(dir).filePath(QStringLiteral("project.db"));
     ProjectStore store;
@@ -87,6 +90,8 @@ inline QString makeFixtureProject(const QString &dir, QString *error, int count 
     const int epochs = 3;
     run.dynamics.epochs = epochs;
     for (std::size_t i = 0; i < rows.size(); ++i) {
+        if (rows[i].sample.split == QLatin1String("test"))
+            continue; // an analysis scores the training split only
         const FixtureSample &f = pattern[i % 6];
         SampleScore sc;
         sc.sampleId = rows[i].id;
