@@ -1,0 +1,54 @@
+#pragma once
+// Confident Learning (Northcutt, Jiang, Chuang, JAIR 2021): finds likely label errors from
+// out-of-sample predicted probabilities. Follows cleanlab 2.x `cleanlab.filter.find_label_issues`
+// step by step (see METHODS.md, "Confident Learning"); plain C++ and Qt Core only.
+
+#include <QString>
+
+#include <cstdint>
+#include <vector>
+
+namespace labelscope {
+
+struct LabelIssuesOptions {
+    /// prune_by_noise_rate | prune_by_class | both | confident_learning | predicted_neq_given |
+    /// low_self_confidence | low_normalized_margin
+    QString filterBy = QStringLiteral("prune_by_noise_rate");
+    /// Fraction of the estimated off-diagonal counts to flag (prune methods), in (0, 1].
+    double fracNoise = 1.0;
+    /// Classes with at most this many samples are not pruned; prune counts leave this many.
+    int minExamplesPerClass = 1;
+    /// "" (indices ascending) or self_confidence | normalized_margin | confidence_weighted_entropy
+    /// (indices ordered by that score ascending: most likely wrong first; ties keep index order).
+    QString rankBy;
+};
+
+struct LabelIssuesResult {
+    std::vector<int64_t> indices;        ///< flagged samples: ascending, or ranked when rankBy set
+    std::vector<double> thresholds;      ///< [K] per-class confident thresholds
+    std::vector<int64_t> confidentJoint; ///< [K*K] row-major C[given][guess], diagonal >= 1
+    std::vector<int64_t> calibratedJoint;///< [K*K] calibrated, row k sums to the count of class k
+    int64_t numLabelIssues = 0;          ///< indices.size()
+    QString error;                       ///< non-empty on invalid input (other fields then empty)
+    bool ok() const { return error.isEmpty(); }
+};
+
+/// Finds label issues.
+/// - `labels`: [N] given labels in 0..numClasses-1.
+/// - `predProbs`: [N, K] row-major out-of-sample predicted probabilities, K = numClasses
+///   (float32 data should be converted to double by the caller, as cleanlab's astype(float64)).
+/// Errors (result.error set, nothing flagged): numClasses < 2, predProbs.size() != N*K, a label
+/// out of range, a probability NaN or outside [0, 1], an unknown filterBy or rankBy, fracNoise
+/// outside (0, 1], minExamplesPerClass < 0.
+LabelIssuesResult findLabelIssues(const std::vector<int> &labels,
+                                  const std::vector<double> &predProbs, int numClasses,
+                                  const LabelIssuesOptions &options = {});
+
+/// Label-quality scores [N] (lower = more likely mislabelled), method one of self_confidence,
+/// normalized_margin, confidence_weighted_entropy. Same shapes as findLabelIssues(); on invalid
+/// input returns an empty vector and sets *error.
+std::vector<double> rankingScores(const std::vector<int> &labels,
+                                  const std::vector<double> &predProbs, int numClasses,
+                                  const QString &method, QString *error = nullptr);
+
+} // namespace labelscope
