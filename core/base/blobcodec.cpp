@@ -25,22 +25,26 @@ QByteArray encodeLEImpl(const T *p, std::size_t n)
 }
 
 template <typename T>
+bool appendLEImpl(const QByteArray &b, std::vector<T> *out)
+{
+    if (b.size() % qsizetype(sizeof(T)) != 0)
+        return false;
+    const std::size_t at = out->size(), n = std::size_t(b.size()) / sizeof(T);
+    out->resize(at + n);
+    if (n == 0)
+        return true;
+    if constexpr (QSysInfo::ByteOrder == QSysInfo::LittleEndian)
+        std::memcpy(out->data() + at, b.constData(), std::size_t(b.size()));
+    else
+        qFromLittleEndian<T>(b.constData(), qsizetype(n), out->data() + at);
+    return true;
+}
+
+template <typename T>
 bool decodeLEImpl(const QVariant &v, std::vector<T> *out)
 {
     out->clear();
-    if (v.isNull())
-        return true;
-    const QByteArray b = v.toByteArray();
-    if (b.size() % qsizetype(sizeof(T)) != 0)
-        return false;
-    out->resize(std::size_t(b.size()) / sizeof(T));
-    if (out->empty())
-        return true;
-    if constexpr (QSysInfo::ByteOrder == QSysInfo::LittleEndian)
-        std::memcpy(out->data(), b.constData(), std::size_t(b.size()));
-    else
-        qFromLittleEndian<T>(b.constData(), qsizetype(out->size()), out->data());
-    return true;
+    return v.isNull() || appendLEImpl(v.toByteArray(), out);
 }
 
 } // namespace
@@ -63,6 +67,11 @@ bool decodeLE(const QVariant &v, std::vector<float> *out)
 bool decodeLE(const QVariant &v, std::vector<qint16> *out)
 {
     return decodeLEImpl(v, out);
+}
+
+bool appendLE(const QByteArray &blob, std::vector<float> *out)
+{
+    return appendLEImpl(blob, out);
 }
 
 } // namespace labelscope

@@ -18,5 +18,7 @@ QByteArray encodeLE(const qint16 *p, std::size_t n);
 // elements.
 bool decodeLE(const QVariant &v, std::vector<float> *out);
 bool decodeLE(const QVariant &v, std::vector<qint16> *out);
+// Appends the float32 elements of BLOB to *out; false (nothing appended) on a partial element.
+bool appendLE(const QByteArray &blob, std::vector<float> *out);
 
 } // namespace labelscope

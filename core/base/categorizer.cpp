@@ -22,9 +22,10 @@
 // posterior of the upper component, made non-decreasing in the score, estimates
 // P(label wrong | s). hard: posterior ≥ 0.5; easy: posterior ≤ 0.001 (tuned so that few wrong
 // labels hide among the easy ones while need review stays a small share); need review: between.
-// The mixture adapts to each dataset and noise rate instead of fixed score cut-offs (cf.
-// DivideMix's loss mixture, Li et al. 2020). A clean dataset gives a tiny upper component and
-// almost everything easy.
+// The mixture is fitted per given class when labels are passed (class-conditional noise), and
+// its wrong-label component is anchored at a high score (kWrongMinMean, kWrongMaxVar below), so
+// a clean class gives a tiny upper component and mostly easy samples. It adapts to each dataset
+// and noise rate instead of fixed score cut-offs (cf. DivideMix's loss mixture, Li et al. 2020).
 
 namespace labelscope {
 
@@ -92,8 +93,9 @@ std::vector<float> highComponentPosterior(const std::vector<float> &x, double *h
     const std::size_t n = x.size();
     std::vector<float> post(n, 0.f);
     const double minVar = 1e-4;
-    // Start from the lower half and the top fifth of the data (scale-free).
-    const double median = quantile(x, 0.5), q80 = quantile(x, 0.8);
+    // The correct-label component starts on the lower half of the data, the wrong-label one at its
+    // anchor.
+    const double median = quantile(x, 0.5);
     auto varianceWhere = [&](auto keep) {
         double s = 0, ss = 0, c = 0;
         for (float v : x)
@@ -104,7 +106,6 @@ std::vector<float> highComponentPosterior(const std::vector<float> &x, double *h
             }
         return c > 1 ? std::max(minVar, ss / c - (s / c) * (s / c)) : 1.0;
     };
-    (void)q80;
     Gaussian lo{0.9, quantile(x, 0.25), varianceWhere([&](float v) { return v <= median; })};
     Gaussian hi{0.1, std::max(quantile(x, 0.95), kWrongMinMean), kWrongMaxVar};
     for (int iter = 0; iter < 200; ++iter) {

@@ -302,12 +302,7 @@ bool ProjectStore::embeddings(qint64 runId, std::vector<qint64> *ids, std::vecto
             return d->fail(nullptr, step, QStringLiteral("embedding BLOBs of inconsistent size"));
         d0 = int(b.size() / 4);
         outIds.push_back(q.value(0).toLongLong());
-        const std::size_t at = outData.size();
-        outData.resize(at + std::size_t(d0));
-        if constexpr (QSysInfo::ByteOrder == QSysInfo::LittleEndian)
-            std::memcpy(outData.data() + at, b.constData(), std::size_t(b.size()));
-        else
-            qFromLittleEndian<float>(b.constData(), d0, outData.data() + at);
+        appendLE(b, &outData);
     }
     if (ids)
         *ids = std::move(outIds);
