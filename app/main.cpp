@@ -15,19 +15,27 @@
 
 namespace labelscope::app {
 
+static const CommandRegistration analyzeRegistration{
+    "analyze", "analyse a dataset for label noise into a project (headless)", runAnalyzeCommand};
+
 QString usage()
 {
-    return QStringLiteral(
+    QString text = QStringLiteral(
         "Labelscope: find and fix wrong labels in image datasets.\n\n"
         "Usage:\n"
-        "  labelscope analyze --data SPEC --project FILE [options]   analyse a dataset (headless)\n"
-        "  labelscope open FILE                                     open a project in the review window\n"
-        "  labelscope FILE                                          same as open\n"
-        "  labelscope                                               review window with a start page\n"
-        "  labelscope COMMAND --help                                help for a command\n\n"
-        "Example:\n"
+        "  labelscope COMMAND [options]      headless commands (below)\n"
+        "  labelscope open FILE              open a project in the review window\n"
+        "  labelscope FILE                   same as open\n"
+        "  labelscope                        review window with a start page\n"
+        "  labelscope COMMAND --help         help for a command\n\n"
+        "Commands:\n");
+    for (const Command &c : commands())
+        text += QStringLiteral("  %1 %2\n").arg(c.name.leftJustified(16), c.summary);
+    text += QStringLiteral(
+        "\nExample:\n"
         "  labelscope analyze --data fashion-mnist --project fmnist.lsproj --inject-noise 0.2\n"
         "  labelscope open fmnist.lsproj\n");
+    return text;
 }
 
 } // namespace labelscope::app
@@ -78,10 +86,12 @@ int main(int argc, char **argv)
         args << QString::fromLocal8Bit(argv[i]);
     const QString command = args.size() > 1 ? args.at(1) : QString();
 
-    if (command == QLatin1String("analyze") || command == QLatin1String("analyse")) {
+    const labelscope::app::Command *headless = labelscope::app::findCommand(
+        command == QLatin1String("analyse") ? QStringLiteral("analyze") : command);
+    if (headless) {
         QCoreApplication app(argc, argv);
         QCoreApplication::setApplicationName(QStringLiteral("labelscope"));
-        return labelscope::app::runAnalyzeCommand(args);
+        return headless->run(args);
     }
     if (command == QLatin1String("--help") || command == QLatin1String("-h") || command == QLatin1String("help")) {
         QTextStream(stdout) << labelscope::app::usage();

@@ -59,6 +59,16 @@ QByteArray encodeLE(const qint16 *p, std::size_t n)
     return encodeLEImpl(p, n);
 }
 
+QByteArray encodeLE(const qint64 *p, std::size_t n)
+{
+    return encodeLEImpl(p, n);
+}
+
+bool decodeLE(const QVariant &v, std::vector<qint64> *out)
+{
+    return decodeLEImpl(v, out);
+}
+
 bool decodeLE(const QVariant &v, std::vector<float> *out)
 {
     return decodeLEImpl(v, out);

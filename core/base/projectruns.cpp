@@ -6,6 +6,7 @@
 #include <QSysInfo>
 #include <QtEndian>
 
+#include <cmath>
 #include <cstring>
 
 namespace labelscope {
@@ -41,6 +42,18 @@ qint64 ProjectStore::saveRun(const RunRecord &run, QString *error)
                           .arg(run.embeddingDim)
                           .arg(run.embeddings.size()));
 
+    const OutOfSamplePredProbs &oos = run.predProbs;
+    const std::size_t np = oos.sampleIds.size();
+    if (np > 0 && (oos.numClasses < 2 || oos.folds.size() != np
+                   || oos.probs.size() != np * std::size_t(oos.numClasses)))
+        return failed(QStringLiteral("out-of-sample pred_probs are not [%1, %2] with %3 folds")
+                          .arg(np)
+                          .arg(oos.numClasses)
+                          .arg(oos.folds.size()));
+    for (const Layout &l : run.layouts)
+        if (l.kind.isEmpty() || l.xy.size() != 2 * l.sampleIds.size())
+            return failed(QStringLiteral("layout '%1' is not [%2, 2]").arg(l.kind).arg(l.sampleIds.size()));
+
     if (!d->begin(step, error))
         return 0;
     qint64 runId = 0;
@@ -67,7 +80,9 @@ qint64 ProjectStore::saveRun(const RunRecord &run, QString *error)
         QSqlQuery q(d->db);
         if (!q.prepare(QStringLiteral(
                 "INSERT INTO scores(run_id, sample_id, noise_score, category, sigma, mean_prob,"
-                " std_prob, mean_margin, pred_label, pred_prob) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"))) {
+                " std_prob, mean_margin, pred_label, pred_prob, dp_score, cl_score, cl_issue,"
+                " suggested_label, suggested_prob)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"))) {
             d->abortQuery(error, step + QStringLiteral(" (scores)"), q);
             return 0;
         }
@@ -85,6 +100,12 @@ qint64 ProjectStore::saveRun(const RunRecord &run, QString *error)
             q.bindValue(7, double(s.meanMargin));
             q.bindValue(8, s.predLabel);
             q.bindValue(9, double(s.predProb));
+            const QVariant nullReal(QMetaType::fromType<double>());
+            q.bindValue(10, std::isnan(s.dpScore) ? nullReal : QVariant(double(s.dpScore)));
+            q.bindValue(11, std::isnan(s.clScore) ? nullReal : QVariant(double(s.clScore)));
+            q.bindValue(12, s.clIssue ? 1 : 0);
+            q.bindValue(13, s.suggestedLabel);
+            q.bindValue(14, double(s.suggestedProb));
             if (!q.exec()) {
                 d->abortQuery(error, step + QStringLiteral(" (score of sample %1)").arg(s.sampleId), q);
                 return 0;
@@ -141,9 +162,123 @@ qint64 ProjectStore::saveRun(const RunRecord &run, QString *error)
             }
         }
     }
+    if (np > 0) {
+        QSqlQuery q(d->db);
+        if (!q.prepare(QStringLiteral("INSERT INTO pred_probs(run_id, sample_id, fold, probs) VALUES (?, ?, ?, ?)"))) {
+            d->abortQuery(error, step + QStringLiteral(" (pred_probs)"), q);
+            return 0;
+        }
+        const std::size_t k = std::size_t(oos.numClasses);
+        q.bindValue(0, runId);
+        for (std::size_t i = 0; i < np; ++i) {
+            q.bindValue(1, oos.sampleIds[i]);
+            q.bindValue(2, oos.folds[i]);
+            q.bindValue(3, encodeLE(oos.probs.data() + i * k, k));
+            if (!q.exec()) {
+                d->abortQuery(error, step + QStringLiteral(" (pred_probs of sample %1)").arg(oos.sampleIds[i]), q);
+                return 0;
+            }
+        }
+    }
+    for (const Layout &l : run.layouts) {
+        if (!insertLayout(runId, l, step, error))
+            return 0;
+    }
     if (!d->commit(step, error))
         return 0;
     return runId;
+}
+
+bool ProjectStore::insertLayout(qint64 runId, const Layout &layout, const QString &step, QString *error)
+{
+    QSqlQuery q(d->db);
+    q.prepare(QStringLiteral("INSERT OR REPLACE INTO layouts(run_id, kind, sample_ids, xy, settings)"
+                             " VALUES (?, ?, ?, ?, ?)"));
+    q.bindValue(0, runId);
+    q.bindValue(1, layout.kind);
+    q.bindValue(2, encodeLE(layout.sampleIds.data(), layout.sampleIds.size()));
+    q.bindValue(3, encodeLE(layout.xy.data(), layout.xy.size()));
+    q.bindValue(4, toJson(layout.settings));
+    if (!q.exec())
+        return d->abortQuery(error, step + QStringLiteral(" (layout '%1')").arg(layout.kind), q);
+    return true;
+}
+
+bool ProjectStore::saveLayout(qint64 runId, const Layout &layout, QString *error)
+{
+    if (!d->isOpen)
+        return d->notOpen(error);
+    const QString step = QStringLiteral("save layout '%1' of run %2").arg(layout.kind).arg(runId);
+    if (layout.kind.isEmpty() || layout.xy.size() != 2 * layout.sampleIds.size())
+        return d->fail(error, step, QStringLiteral("layout is not [%1, 2]").arg(layout.sampleIds.size()));
+    {
+        QSqlQuery q(d->db);
+        q.prepare(QStringLiteral("SELECT 1 FROM runs WHERE id = ?"));
+        q.bindValue(0, runId);
+        if (!q.exec())
+            return d->failQuery(error, step, q);
+        if (!q.next())
+            return d->fail(error, step, QStringLiteral("no such run"));
+    }
+    if (!d->begin(step, error))
+        return false;
+    if (!insertLayout(runId, layout, step, error))
+        return false;
+    return d->commit(step, error);
+}
+
+std::optional<Layout> ProjectStore::layout(qint64 runId, const QString &kind) const
+{
+    if (!d->isOpen)
+        return std::nullopt;
+    const QString step = QStringLiteral("read layout '%1' of run %2").arg(kind).arg(runId);
+    QSqlQuery q(d->db);
+    q.setForwardOnly(true);
+    q.prepare(QStringLiteral("SELECT sample_ids, xy, settings FROM layouts WHERE run_id = ? AND kind = ?"));
+    q.bindValue(0, runId);
+    q.bindValue(1, kind);
+    if (!q.exec()) {
+        d->failQuery(nullptr, step, q);
+        return std::nullopt;
+    }
+    if (!q.next())
+        return std::nullopt;
+    Layout l;
+    l.kind = kind;
+    if (!decodeLE(q.value(0), &l.sampleIds) || !decodeLE(q.value(1), &l.xy)
+        || l.xy.size() != 2 * l.sampleIds.size()) {
+        d->fail(nullptr, step, QStringLiteral("corrupt layout BLOB"));
+        return std::nullopt;
+    }
+    l.settings = fromJson(q.value(2));
+    return l;
+}
+
+bool ProjectStore::outOfSamplePredProbs(qint64 runId, OutOfSamplePredProbs *out) const
+{
+    *out = OutOfSamplePredProbs();
+    if (!d->isOpen)
+        return d->notOpen(nullptr);
+    const QString step = QStringLiteral("read pred_probs of run %1").arg(runId);
+    QSqlQuery q(d->db);
+    q.setForwardOnly(true);
+    q.prepare(QStringLiteral("SELECT sample_id, fold, probs FROM pred_probs WHERE run_id = ? ORDER BY sample_id"));
+    q.bindValue(0, runId);
+    if (!q.exec())
+        return d->failQuery(nullptr, step, q);
+    while (q.next()) {
+        const QByteArray b = q.value(2).toByteArray();
+        const int k = int(b.size() / 4);
+        if (b.size() % 4 != 0 || k < 2 || (out->numClasses > 0 && k != out->numClasses)) {
+            *out = OutOfSamplePredProbs();
+            return d->fail(nullptr, step, QStringLiteral("pred_probs BLOBs of inconsistent size"));
+        }
+        out->numClasses = k;
+        out->sampleIds.push_back(q.value(0).toLongLong());
+        out->folds.push_back(q.value(1).toInt());
+        appendLE(b, &out->probs);
+    }
+    return true;
 }
 
 namespace {
@@ -202,7 +337,8 @@ std::vector<SampleScore> ProjectStore::scores(qint64 runId) const
     QSqlQuery q(d->db);
     q.setForwardOnly(true);
     q.prepare(QStringLiteral("SELECT sample_id, noise_score, category, sigma, mean_prob, std_prob,"
-                             " mean_margin, pred_label, pred_prob FROM scores WHERE run_id = ?"
+                             " mean_margin, pred_label, pred_prob, dp_score, cl_score, cl_issue,"
+                             " suggested_label, suggested_prob FROM scores WHERE run_id = ?"
                              " ORDER BY sample_id"));
     q.bindValue(0, runId);
     if (!q.exec()) {
@@ -226,6 +362,13 @@ std::vector<SampleScore> ProjectStore::scores(qint64 runId) const
         s.meanMargin = float(q.value(6).toDouble());
         s.predLabel = q.value(7).toInt();
         s.predProb = float(q.value(8).toDouble());
+        if (!q.value(9).isNull())
+            s.dpScore = float(q.value(9).toDouble());
+        if (!q.value(10).isNull())
+            s.clScore = float(q.value(10).toDouble());
+        s.clIssue = q.value(11).toInt() != 0;
+        s.suggestedLabel = q.value(12).toInt();
+        s.suggestedProb = float(q.value(13).toDouble());
         out.push_back(s);
     }
     return out;

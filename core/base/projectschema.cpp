@@ -109,12 +109,65 @@ bool migrate0to1(QSqlDatabase &db, QString *detail)
     return execAll(db, statements, detail);
 }
 
+// Version 1 → 2: Confident Learning on out-of-sample pred_probs (issue 3), 2-D layouts
+// (t-SNE, issue 5) and active-learning rounds (issue 4).
+bool migrate1to2(QSqlDatabase &db, QString *detail)
+{
+    const QStringList statements = {
+        // Per-sample verdict inputs: the Data Parameters score, the out-of-sample score and
+        // whether find_label_issues flagged the sample; the suggested label.
+        QStringLiteral("ALTER TABLE scores ADD COLUMN dp_score REAL"),
+        QStringLiteral("ALTER TABLE scores ADD COLUMN cl_score REAL"),
+        QStringLiteral("ALTER TABLE scores ADD COLUMN cl_issue INTEGER NOT NULL DEFAULT 0"),
+        QStringLiteral("ALTER TABLE scores ADD COLUMN suggested_label INTEGER NOT NULL DEFAULT -1"),
+        QStringLiteral("ALTER TABLE scores ADD COLUMN suggested_prob REAL NOT NULL DEFAULT 0"),
+        // Out-of-sample pred_probs of K-fold cross-validation: fold = the fold whose model
+        // predicted the sample (that model never trained on it).
+        QStringLiteral(
+            "CREATE TABLE pred_probs ("
+            " run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+            " sample_id INTEGER NOT NULL REFERENCES samples(id),"
+            " fold INTEGER NOT NULL,"
+            " probs BLOB NOT NULL,"  // float32 LE [K]
+            " PRIMARY KEY (run_id, sample_id))"),
+        // 2-D layouts of a run (kind: "embedding", "trajectory", ...), one row per kind.
+        QStringLiteral(
+            "CREATE TABLE layouts ("
+            " run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+            " kind TEXT NOT NULL,"
+            " sample_ids BLOB NOT NULL,"  // int64 LE [N]
+            " xy BLOB NOT NULL,"          // float32 LE [N, 2]
+            " settings TEXT NOT NULL DEFAULT '{}',"
+            " PRIMARY KEY (run_id, kind))"),
+        // Active learning: rounds and the queued batch of each.
+        QStringLiteral(
+            "CREATE TABLE al_rounds ("
+            " id INTEGER PRIMARY KEY,"
+            " started TEXT,"
+            " finished TEXT,"
+            " strategy TEXT NOT NULL DEFAULT '',"
+            " diversity TEXT NOT NULL DEFAULT '',"
+            " batch_size INTEGER NOT NULL DEFAULT 0,"
+            " labelled INTEGER NOT NULL DEFAULT 0,"
+            " val_accuracy REAL,"
+            " settings TEXT NOT NULL DEFAULT '{}')"),
+        QStringLiteral(
+            "CREATE TABLE al_queue ("
+            " round_id INTEGER NOT NULL REFERENCES al_rounds(id) ON DELETE CASCADE,"
+            " sample_id INTEGER NOT NULL REFERENCES samples(id),"
+            " position INTEGER NOT NULL,"
+            " score REAL NOT NULL DEFAULT 0,"
+            " PRIMARY KEY (round_id, sample_id))"),
+    };
+    return execAll(db, statements, detail);
+}
+
 } // namespace
 
 // migrations()[n] takes a project from schema version n to n + 1. Append, never edit.
 const std::vector<Migration> &migrations()
 {
-    static const std::vector<Migration> table = {migrate0to1};
+    static const std::vector<Migration> table = {migrate0to1, migrate1to2};
     return table;
 }
 

@@ -25,6 +25,7 @@
 #include <QStringList>
 
 #include <memory>
+#include <limits>
 #include <optional>
 #include <vector>
 
@@ -70,6 +71,29 @@ struct SampleScore {
     float meanMargin = 0.f;  ///< mean over epochs of given logit − largest other (AUM)
     int predLabel = -1;      ///< final model's predicted class
     float predProb = 0.f;    ///< its softmax probability
+    // Confident Learning on out-of-sample pred_probs (NaN / -1 / false when it did not run):
+    float dpScore = std::numeric_limits<float>::quiet_NaN(); ///< Data Parameters score in [0, 1]
+    float clScore = std::numeric_limits<float>::quiet_NaN(); ///< 1 − out-of-sample self_confidence
+    bool clIssue = false;    ///< flagged by find_label_issues
+    int suggestedLabel = -1; ///< most likely true class (argmax of out-of-sample pred_probs)
+    float suggestedProb = 0.f; ///< its probability
+};
+
+/// Out-of-sample pred_probs of a run: row i belongs to sampleIds[i] and was predicted by the
+/// model of fold folds[i], which never trained on it. probs is row-major [N, K].
+struct OutOfSamplePredProbs {
+    int numClasses = 0;
+    std::vector<qint64> sampleIds;  ///< [N]
+    std::vector<int> folds;         ///< [N] in 0..numFolds-1
+    std::vector<float> probs;       ///< [N, K]
+};
+
+/// A 2-D layout (e.g. t-SNE) of a run's samples: xy is row-major [N, 2], row i for sampleIds[i].
+struct Layout {
+    QString kind;                   ///< "embedding", "trajectory", ...
+    std::vector<qint64> sampleIds;  ///< [N]
+    std::vector<float> xy;          ///< [N, 2]
+    QJsonObject settings;           ///< e.g. perplexity, iterations, seed
 };
 
 /// Per-epoch training dynamics of N samples over E epochs, row-major [N, E].
@@ -98,6 +122,8 @@ struct RunRecord {
     int embeddingDim = 0;
     std::vector<qint64> embeddingIds;  ///< [M]
     std::vector<float> embeddings;     ///< [M, embeddingDim] penultimate-layer features
+    OutOfSamplePredProbs predProbs;    ///< empty when K-fold did not run
+    std::vector<Layout> layouts;       ///< optional 2-D layouts
 };
 
 struct RunInfo {
@@ -109,7 +135,7 @@ struct RunInfo {
 
 class ProjectStore {
 public:
-    static constexpr int kSchemaVersion = 1;
+    static constexpr int kSchemaVersion = 2;
 
     ProjectStore();
     ~ProjectStore();
@@ -153,11 +179,18 @@ public:
     std::optional<Trajectory> trajectory(qint64 runId, qint64 sampleId) const;
     /// Embeddings of a run: ids [M] and data [M, dim].
     bool embeddings(qint64 runId, std::vector<qint64> *ids, std::vector<float> *data, int *dim) const;
+    /// Out-of-sample pred_probs of a run (empty when the run has none). False on a store error.
+    bool outOfSamplePredProbs(qint64 runId, OutOfSamplePredProbs *out) const;
+    /// Writes (replaces) one layout of a finished run, in one transaction.
+    bool saveLayout(qint64 runId, const Layout &layout, QString *error = nullptr);
+    /// The layout of KIND of a run, or nullopt when there is none (or on error: see lastError()).
+    std::optional<Layout> layout(qint64 runId, const QString &kind) const;
 
     /// Last error message (also returned through the error out-parameters).
     QString lastError() const;
 
 private:
+    bool insertLayout(qint64 runId, const Layout &layout, const QString &step, QString *error);
     struct Private;
     std::unique_ptr<Private> d;
 };

@@ -201,6 +201,13 @@ bool trainWithDataParameters(const TrainData &train, const TrainData *test, int 
         }
         out->testAccuracy = probs.argmax(1).eq(test->labels).to(torch::kFloat64).mean().item<double>();
     }
+    if (config.predictImages.defined() && config.predictImages.size(0) > 0) {
+        evaluate(*net, config.predictImages, norm, device, cancel, &out->predictEmbeddings, &out->predictProbs);
+        if (cancel.load()) {
+            *error = QStringLiteral("cancelled");
+            return false;
+        }
+    }
     return true;
 }
 

@@ -29,6 +29,11 @@ struct TrainerConfig {
     quint64 seed = 1;
     DataParametersConfig dataParameters;
     torch::Device device = torch::kCPU;
+    /// Optional images uint8 [M, C, H, W] (CPU) that the network does not train on: after
+    /// training, the final model (eval mode) predicts them into TrainOutput::predictProbs and
+    /// predictEmbeddings. Used for out-of-sample pred_probs (K-fold) and for scoring an
+    /// active-learning pool.
+    torch::Tensor predictImages;
 };
 
 /// Images uint8 [N, C, H, W] (CPU) and labels int64 [N] in 0..K-1.
@@ -52,6 +57,8 @@ struct TrainOutput {
     torch::Tensor embeddings;  ///< [N, D] float, final model, eval mode
     torch::Tensor predProbs;   ///< [N, K] float (softmax of the final model, eval mode)
     double testAccuracy = -1;  ///< on the test data, -1 if none
+    torch::Tensor predictProbs;      ///< [M, K] for TrainerConfig::predictImages, else undefined
+    torch::Tensor predictEmbeddings; ///< [M, D] for TrainerConfig::predictImages, else undefined
 };
 
 /// Trains on `train` (and scores `test` if it is given and non-empty). Returns false with
