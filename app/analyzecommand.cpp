@@ -39,9 +39,11 @@ int runAnalyzeCommand(const QStringList &arguments)
 {
     QCommandLineParser parser;
     parser.setApplicationDescription(QStringLiteral(
-        "Analyse a dataset for label noise: train a small network with Data Parameters, record the\n"
-        "training dynamics of every sample, sort samples into easy / hard / need review, and write\n"
-        "everything into a project file that the review window opens.\n\n"
+        "Analyse a dataset for label noise: train small networks with Data Parameters in K folds,\n"
+        "record the training dynamics of every sample, predict every sample with the fold model\n"
+        "that never saw it (out-of-sample pred_probs for Confident Learning), sort samples into\n"
+        "easy / hard / need review with a suggested label, and write everything into a project\n"
+        "file that the review window opens.\n\n"
         "SPEC is 'fashion-mnist' (or 'mnist'), a folder of IDX files, an ImageFolder root\n"
         "(root/<class>/<image>) or a CSV manifest (path,label[,split]).\n"
         "If the project exists, its samples and current labels are analysed again."));
@@ -58,7 +60,15 @@ int runAnalyzeCommand(const QStringList &arguments)
     const QCommandLineOption threads(QStringLiteral("threads"), QStringLiteral("CPU threads (default: measured setting)."), QStringLiteral("N"), QStringLiteral("0"));
     const QCommandLineOption classParams(QStringLiteral("class-parameters"), QStringLiteral("Also learn per-class temperatures."));
     const QCommandLineOption json(QStringLiteral("json"), QStringLiteral("Print a JSON summary as the last line on stdout."));
-    parser.addOptions({data, project, noise, kind, seed, epochs, limit, device, threads, classParams, json});
+    const QCommandLineOption method(QStringLiteral("method"), QStringLiteral(
+        "all (K-fold training with Data Parameters; verdict from the training dynamics and Confident\n"
+        "Learning on out-of-sample pred_probs), data-parameters (one model, dynamics only; fastest)\n"
+        "or confident-learning (K-fold, out-of-sample pred_probs only)."), QStringLiteral("METHOD"), QStringLiteral("all"));
+    const QCommandLineOption folds(QStringLiteral("folds"), QStringLiteral("K of the stratified K-fold (default 4)."), QStringLiteral("K"), QStringLiteral("4"));
+    const QCommandLineOption filterBy(QStringLiteral("filter-by"), QStringLiteral(
+        "find_label_issues filter_by: prune_by_noise_rate (default), prune_by_class, both,\n"
+        "confident_learning, predicted_neq_given, low_self_confidence, low_normalized_margin."), QStringLiteral("M"), QStringLiteral("prune_by_noise_rate"));
+    parser.addOptions({data, project, noise, kind, seed, epochs, limit, device, threads, classParams, method, folds, filterBy, json});
 
     QTextStream err(stderr);
     if (!parser.parse(arguments)) {
@@ -95,6 +105,9 @@ int runAnalyzeCommand(const QStringList &arguments)
     params.noiseKind = parser.value(kind);
     params.device = parser.value(device);
     params.classParameters = parser.isSet(classParams);
+    params.method = parser.value(method);
+    params.folds = number(folds, [](const QString &s, bool *g) { return s.toInt(g); });
+    params.filterBy = parser.value(filterBy);
     if (!ok)
         return 2;
     if (params.injectNoise < 0 || params.injectNoise > 1) {
@@ -106,23 +119,26 @@ int runAnalyzeCommand(const QStringList &arguments)
     std::signal(SIGTERM, onSignal);
     const bool tty = isatty(fileno(stderr));
     QString lastPhase;
-    int lastEpoch = -1;
+    int lastEpoch = -1, lastFold = -1;
     AnalysisResult result;
     QString error;
     const bool done = runAnalysis(params, g_cancel, [&](const AnalysisProgress &p) {
         QString line = QStringLiteral("[%1%] %2").arg(int(p.fraction * 100), 3).arg(p.phase);
+        if (p.folds > 0 && (p.phase == QLatin1String("training") || p.phase == QLatin1String("scoring")))
+            line += QStringLiteral(" fold %1/%2").arg(p.fold).arg(p.folds);
         if (p.phase == QLatin1String("training"))
             line += QStringLiteral(" epoch %1/%2 batch %3/%4 loss %5 %6 samples/s ETA %7")
                         .arg(p.epoch).arg(p.epochs).arg(p.batch).arg(p.batches)
                         .arg(p.loss, 0, 'f', 4).arg(int(p.samplesPerSecond)).arg(formatSeconds(p.etaSeconds));
         if (tty) {
             err << '\r' << line.leftJustified(100) << Qt::flush;
-        } else if (p.phase != lastPhase || p.epoch != lastEpoch) {
+        } else if (p.phase != lastPhase || p.epoch != lastEpoch || p.fold != lastFold) {
             // One line per phase and epoch when stderr is a file or pipe.
             err << line << '\n' << Qt::flush;
         }
         lastPhase = p.phase;
         lastEpoch = p.epoch;
+        lastFold = p.fold;
     }, &result, &error);
     if (tty)
         err << '\n';
@@ -142,6 +158,13 @@ int runAnalyzeCommand(const QStringList &arguments)
                    .arg(result.noise.auroc, 0, 'f', 4).arg(result.noise.precision, 0, 'f', 3)
                    .arg(result.noise.recall, 0, 'f', 3).arg(result.noise.f1, 0, 'f', 3)
                    .arg(result.noise.easyNoiseRate, 0, 'f', 4) << '\n';
+    for (auto it = result.signals.constBegin(); it != result.signals.constEnd(); ++it)
+        err << QStringLiteral("  %1 alone: AUROC %2, precision %3 recall %4 F1 %5")
+                   .arg(it.key()).arg(it->auroc, 0, 'f', 4).arg(it->precision, 0, 'f', 3)
+                   .arg(it->recall, 0, 'f', 3).arg(it->f1, 0, 'f', 3) << '\n';
+    if (result.numLabelIssues >= 0)
+        err << QStringLiteral("find_label_issues (%1, %2-fold out-of-sample pred_probs): %3 label issues")
+                   .arg(params.filterBy).arg(result.folds).arg(result.numLabelIssues) << '\n';
     if (result.testAccuracy >= 0)
         err << QStringLiteral("test accuracy: %1").arg(result.testAccuracy, 0, 'f', 4) << '\n';
     err << "project written: " << params.projectFile << "  (open it with: labelscope open " << params.projectFile << ")\n";

@@ -170,17 +170,30 @@ std::vector<float> highComponentPosterior(const std::vector<float> &x, double *h
 
 } // namespace
 
+float dynamicsNoiseScore(const DynamicsSummary &d)
+{
+    return float(std::clamp(1.0 - (double(d.meanProb) + d.lateProb + d.finalProb) / 3.0, 0.0, 1.0));
+}
+
 Categorization categorize(const std::vector<DynamicsSummary> &summaries, const std::vector<int> &givenLabels,
                           const CategoryRule &rule)
 {
+    std::vector<float> score(summaries.size());
+    for (std::size_t i = 0; i < summaries.size(); ++i)
+        score[i] = dynamicsNoiseScore(summaries[i]);
+    return categorizeScores(score, givenLabels, rule);
+}
+
+Categorization categorizeScores(const std::vector<float> &noiseScore, const std::vector<int> &givenLabels,
+                                const CategoryRule &rule)
+{
     Categorization c;
-    const std::size_t n = summaries.size();
+    const std::size_t n = noiseScore.size();
     c.noiseScore.resize(n);
     c.category.resize(n, Category::Unknown);
     std::vector<float> logOdds(n);
     for (std::size_t i = 0; i < n; ++i) {
-        const DynamicsSummary &d = summaries[i];
-        const double s = std::clamp(1.0 - (double(d.meanProb) + d.lateProb + d.finalProb) / 3.0, 0.0, 1.0);
+        const double s = std::clamp(double(noiseScore[i]), 0.0, 1.0);
         c.noiseScore[i] = float(s);
         const double t = std::clamp(s, 1e-4, 1.0 - 1e-4);
         logOdds[i] = float(std::log(t / (1.0 - t)));

@@ -45,6 +45,14 @@ struct Categorization {
     double noisyFraction = 0.0;         ///< mixture weight of the "mislabelled" component
 };
 
+/// Categorises N samples from a precomputed noise score ([N] in [0, 1], higher = more likely
+/// mislabelled) with the same mixture rule as categorize(); noiseScore is copied into the result.
+Categorization categorizeScores(const std::vector<float> &noiseScore,
+                                const std::vector<int> &givenLabels = {}, const CategoryRule &rule = {});
+
+/// The Data Parameters noise score of one sample: 1 − mean(meanProb, lateProb, finalProb).
+float dynamicsNoiseScore(const DynamicsSummary &summary);
+
 /// Scores and categorises N samples from their dynamics summaries. givenLabels ([N], or empty)
 /// lets the mixture be fitted per given class (classes of at least rule.minClassSize samples).
 Categorization categorize(const std::vector<DynamicsSummary> &summaries,

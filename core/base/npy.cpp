@@ -1,9 +1,12 @@
 #include "npy.h"
 
 #include <QFile>
+#include <QSaveFile>
 #include <QRegularExpression>
 
 #include <cstring>
+#include <limits>
+#include <type_traits>
 
 namespace labelscope {
 
@@ -63,25 +66,36 @@ bool parseNpy(const QByteArray &bytes, const QString &name, NpyArray *out, QStri
         return fail(error, name, headerStart, QStringLiteral("malformed header: %1").arg(header.trimmed()));
     NpyArray a;
     a.descr = dm.captured(1);
-    if (a.descr != QLatin1String("<i8") && a.descr != QLatin1String("<f4")
-        && a.descr != QLatin1String("<f8"))
+    // '=' (native) is little-endian on the hosts Labelscope supports; '|' means byte order does
+    // not apply (1-byte types).
+    QString descr = a.descr;
+    if (descr.startsWith(QLatin1Char('=')))
+        descr[0] = QLatin1Char('<');
+    static const QStringList integerTypes = {
+        QStringLiteral("|b1"), QStringLiteral("|i1"), QStringLiteral("|u1"), QStringLiteral("<i2"),
+        QStringLiteral("<u2"), QStringLiteral("<i4"), QStringLiteral("<u4"), QStringLiteral("<i8"),
+        QStringLiteral("<u8")};
+    const bool integer = integerTypes.contains(descr);
+    if (!integer && descr != QLatin1String("<f4") && descr != QLatin1String("<f8"))
         return fail(error, name, headerStart + dm.capturedStart(1),
-                    QStringLiteral("unsupported dtype '%1' (need <i8, <f4 or <f8)").arg(a.descr));
+                    QStringLiteral("unsupported dtype '%1' (need a little-endian integer type, <f4 or <f8)").arg(a.descr));
+    a.descr = integer ? QStringLiteral("<i8") : descr;
     if (fm.captured(1) == QLatin1String("True"))
         return fail(error, name, headerStart + fm.capturedStart(1),
                     QStringLiteral("Fortran order is not supported"));
     const QStringList dims = sm.captured(1).split(QLatin1Char(','), Qt::SkipEmptyParts);
+    int64_t n = 1;
     for (const QString &d : dims) {
         bool ok = false;
         const qint64 v = d.trimmed().toLongLong(&ok);
-        if (!ok || v < 0)
+        if (!ok || v < 0 || (v > 0 && n > (int64_t(1) << 40) / v))
             return fail(error, name, headerStart + sm.capturedStart(1),
                         QStringLiteral("bad shape '%1'").arg(sm.captured(1)));
+        n *= v;
         a.shape.push_back(v);
     }
     const qint64 dataStart = headerStart + headerLen;
-    const int itemSize = a.descr == QLatin1String("<f4") ? 4 : 8;
-    const int64_t n = a.size();
+    const int itemSize = descr.mid(2).toInt();
     const qint64 need = n * itemSize;
     if (bytes.size() - dataStart < need)
         return fail(error, name, bytes.size(),
@@ -89,17 +103,41 @@ bool parseNpy(const QByteArray &bytes, const QString &name, NpyArray *out, QStri
                             .arg(need).arg(dataStart).arg(bytes.size() - dataStart));
     const char *p = bytes.constData() + dataStart;
     // Assumes a little-endian host (x86-64, aarch64).
-    if (a.descr == QLatin1String("<i8")) {
-        a.ints.resize(size_t(n));
-        std::memcpy(a.ints.data(), p, size_t(need));
-    } else if (itemSize == 8) {
-        a.doubles.resize(size_t(n));
-        std::memcpy(a.doubles.data(), p, size_t(need));
-    } else {
-        std::vector<float> f(static_cast<size_t>(n));
-        std::memcpy(f.data(), p, size_t(need));
-        a.doubles.assign(f.begin(), f.end());
-    }
+    auto convert = [&](auto tag, auto *dest) {
+        using T = decltype(tag);
+        std::vector<T> v(static_cast<size_t>(n));
+        if (n > 0)
+            std::memcpy(v.data(), p, size_t(need));
+        dest->resize(size_t(n));
+        for (size_t i = 0; i < v.size(); ++i)
+            (*dest)[i] = static_cast<typename std::remove_pointer_t<decltype(dest)>::value_type>(v[i]);
+    };
+    if (descr == QLatin1String("|b1") || descr == QLatin1String("|u1"))
+        convert(uint8_t(), &a.ints);
+    else if (descr == QLatin1String("|i1"))
+        convert(int8_t(), &a.ints);
+    else if (descr == QLatin1String("<i2"))
+        convert(int16_t(), &a.ints);
+    else if (descr == QLatin1String("<u2"))
+        convert(uint16_t(), &a.ints);
+    else if (descr == QLatin1String("<i4"))
+        convert(int32_t(), &a.ints);
+    else if (descr == QLatin1String("<u4"))
+        convert(uint32_t(), &a.ints);
+    else if (descr == QLatin1String("<i8"))
+        convert(int64_t(), &a.ints);
+    else if (descr == QLatin1String("<u8")) {
+        std::vector<uint64_t> v(static_cast<size_t>(n));
+        if (n > 0)
+            std::memcpy(v.data(), p, size_t(need));
+        for (size_t i = 0; i < v.size(); ++i)
+            if (v[i] > uint64_t(std::numeric_limits<int64_t>::max()))
+                return fail(error, name, dataStart + qint64(i) * 8, QStringLiteral("uint64 value too large"));
+        convert(uint64_t(), &a.ints);
+    } else if (descr == QLatin1String("<f8"))
+        convert(double(), &a.doubles);
+    else
+        convert(float(), &a.doubles);
     *out = std::move(a);
     return true;
 }
@@ -113,6 +151,110 @@ bool readNpy(const QString &path, NpyArray *out, QString *error)
         return false;
     }
     return parseNpy(f.readAll(), path, out, error);
+}
+
+bool writeNpyFloat32(const QString &path, const float *data, const std::vector<int64_t> &shape, QString *error)
+{
+    QString dims;
+    int64_t count = 1;
+    for (int64_t d : shape) {
+        dims += QString::number(d) + QLatin1Char(',');
+        count *= d;
+    }
+    if (shape.size() > 1)
+        dims.chop(1); // (5,) for 1-d, (5,2) otherwise
+    QByteArray header = QStringLiteral("{'descr': '<f4', 'fortran_order': False, 'shape': (%1), }")
+                                .arg(dims).toLatin1();
+    // Magic (6) + version (2) + length (2) + header + '\n' padded to a multiple of 64.
+    const int pad = int((64 - (10 + header.size() + 1) % 64) % 64);
+    header.append(QByteArray(pad, ' ')).append('\n');
+    QByteArray head("\x93NUMPY\x01\x00", 8);
+    head.append(char(header.size() & 0xff)).append(char((header.size() >> 8) & 0xff)).append(header);
+    QFile f(path);
+    if (!f.open(QIODevice::WriteOnly | QIODevice::Truncate)) {
+        if (error)
+            *error = QStringLiteral("%1: cannot write: %2").arg(path, f.errorString());
+        return false;
+    }
+    const qint64 bytes = count * qint64(sizeof(float));
+    if (f.write(head) != head.size()
+        || f.write(reinterpret_cast<const char *>(data), bytes) != bytes) {
+        if (error)
+            *error = QStringLiteral("%1: write failed: %2").arg(path, f.errorString());
+        return false;
+    }
+    return true;
+}
+
+} // namespace labelscope
+
+namespace labelscope {
+
+namespace {
+
+QByteArray npyHeader(const char *descr, const std::vector<int64_t> &shape)
+{
+    QString dims;
+    for (int64_t d : shape)
+        dims += QString::number(d) + QLatin1Char(',');
+    if (shape.size() > 1)
+        dims.chop(1);
+    QByteArray dict = QStringLiteral("{'descr': '%1', 'fortran_order': False, 'shape': (%2), }")
+                          .arg(QLatin1String(descr), dims)
+                          .toLatin1();
+    // Version 1.0: magic (6) + version (2) + header length (2) + header, padded with spaces and
+    // ending in a newline so that the data starts on a multiple of 64 bytes.
+    const int total = 10 + int(dict.size()) + 1;
+    dict += QByteArray((64 - total % 64) % 64, ' ');
+    dict += '\n';
+    QByteArray out("\x93NUMPY\x01\x00", 8);
+    const quint16 len = quint16(dict.size());
+    out += char(len & 0xff);
+    out += char(len >> 8);
+    out += dict;
+    return out;
+}
+
+bool writeBytes(const QString &path, const QByteArray &header, const char *data, qint64 size, QString *error)
+{
+    QSaveFile f(path);
+    if (!f.open(QIODevice::WriteOnly) || f.write(header) != header.size() || f.write(data, size) != size
+        || !f.commit()) {
+        if (error)
+            *error = QStringLiteral("%1: cannot write: %2").arg(path, f.errorString());
+        return false;
+    }
+    return true;
+}
+
+} // namespace
+
+bool writeNpy(const QString &path, const std::vector<int64_t> &shape, const std::vector<float> &data, QString *error)
+{
+    int64_t n = 1;
+    for (int64_t d : shape)
+        n *= d;
+    if (n != int64_t(data.size())) {
+        if (error)
+            *error = QStringLiteral("%1: %2 values do not fill the shape").arg(path).arg(data.size());
+        return false;
+    }
+    return writeBytes(path, npyHeader("<f4", shape), reinterpret_cast<const char *>(data.data()),
+                      qint64(data.size() * sizeof(float)), error);
+}
+
+bool writeNpy(const QString &path, const std::vector<int64_t> &shape, const std::vector<int64_t> &data, QString *error)
+{
+    int64_t n = 1;
+    for (int64_t d : shape)
+        n *= d;
+    if (n != int64_t(data.size())) {
+        if (error)
+            *error = QStringLiteral("%1: %2 values do not fill the shape").arg(path).arg(data.size());
+        return false;
+    }
+    return writeBytes(path, npyHeader("<i8", shape), reinterpret_cast<const char *>(data.data()),
+                      qint64(data.size() * sizeof(int64_t)), error);
 }
 
 } // namespace labelscope

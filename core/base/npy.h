@@ -1,7 +1,9 @@
 #pragma once
-// A minimal reader of NumPy .npy files (format version 1.0 and 2.0): little-endian '<i8', '<f4'
-// and '<f8' arrays in C order. Enough for fixtures and predicted-probability files; anything else
-// is refused with an error naming the file and the byte offset of the problem.
+// A minimal reader and writer of NumPy .npy files (format version 1.0 and 2.0): little-endian
+// integer (bool, int8..int64, uint8..uint64), float32 and float64 arrays in C order. Enough for
+// labels, predicted probabilities and embeddings; anything else (big-endian, Fortran order,
+// structured dtypes, truncated data) is refused with an error naming the file and byte offset.
+// Own code: no Debian package offers a C++ .npy reader (cnpy is not packaged).
 
 #include <QByteArray>
 #include <QString>
@@ -11,8 +13,9 @@
 
 namespace labelscope {
 
-/// A loaded array. `descr` is "<i8", "<f4" or "<f8". Integer arrays fill `ints`; float arrays
-/// fill `doubles` (float32 converted to double). Both are flat, row-major (C order).
+/// A loaded array. `descr` is "<i8" for every integer dtype (values widened to int64), "<f4" or
+/// "<f8". Integer arrays fill `ints`; float arrays fill `doubles` (float32 converted to double).
+/// Both are flat, row-major (C order).
 struct NpyArray {
     QString descr;
     std::vector<int64_t> shape;
@@ -30,5 +33,15 @@ bool readNpy(const QString &path, NpyArray *out, QString *error);
 
 /// The same on bytes already in memory; `name` is used in error messages.
 bool parseNpy(const QByteArray &bytes, const QString &name, NpyArray *out, QString *error);
+
+/// Writes `data`, float32 of `shape` (C order), as a version 1.0 '<f4' .npy file. Returns false
+/// and sets `*error` (naming the file) when it cannot be written.
+bool writeNpyFloat32(const QString &path, const float *data, const std::vector<int64_t> &shape, QString *error);
+
+/// Writes a C-order float32 / int64 array of SHAPE (product = data.size()) atomically (QSaveFile).
+bool writeNpy(const QString &path, const std::vector<int64_t> &shape, const std::vector<float> &data,
+              QString *error);
+bool writeNpy(const QString &path, const std::vector<int64_t> &shape, const std::vector<int64_t> &data,
+              QString *error);
 
 } // namespace labelscope

@@ -1,6 +1,9 @@
 #include "analysis.h"
 
 #include "base/categorizer.h"
+#include "base/confidentlearning.h"
+#include "base/kfold.h"
+#include "base/verdict.h"
 #include "base/metrics.h"
 #include "base/noise.h"
 #include "runtime.h"
@@ -47,6 +50,26 @@ QJsonObject AnalysisResult::toJson() const
             {QStringLiteral("easy_noise_rate"), noise.easyNoiseRate},
             {QStringLiteral("hard_recall"), noise.hardRecall},
             {QStringLiteral("flagged_recall"), noise.flaggedRecall}};
+    o[QStringLiteral("method")] = method;
+    if (folds > 0)
+        o[QStringLiteral("folds")] = folds;
+    if (numLabelIssues >= 0) {
+        QJsonObject cl{{QStringLiteral("num_label_issues"), numLabelIssues}};
+        QJsonArray joint;
+        for (int64_t c : confidentJoint)
+            joint.append(qint64(c));
+        cl[QStringLiteral("confident_joint")] = joint;
+        o[QStringLiteral("confident_learning")] = cl;
+    }
+    if (!signals.isEmpty()) {
+        QJsonObject sig;
+        for (auto it = signals.constBegin(); it != signals.constEnd(); ++it)
+            sig[it.key()] = QJsonObject{{QStringLiteral("auroc"), it->auroc},
+                                        {QStringLiteral("precision"), it->precision},
+                                        {QStringLiteral("recall"), it->recall},
+                                        {QStringLiteral("f1"), it->f1}};
+        o[QStringLiteral("signals")] = sig;
+    }
     return o;
 }
 
@@ -109,6 +132,11 @@ struct Prepared {
     std::vector<int> testLabels;
 };
 
+torch::Tensor allLabelsIndex(const std::vector<int64_t> &labels)
+{
+    return torch::tensor(at::ArrayRef<int64_t>(labels), torch::kLong).unsqueeze(1);
+}
+
 bool fail(QString *error, const QString &message)
 {
     if (error)
@@ -137,6 +165,18 @@ bool runAnalysis(const AnalysisParams &params, const std::atomic_bool &cancel,
         progress(p);
     };
 
+    if (params.method != QLatin1String("all") && params.method != QLatin1String("data-parameters")
+        && params.method != QLatin1String("confident-learning"))
+        return fail(error, QStringLiteral("unknown method '%1' (use all, data-parameters or confident-learning)").arg(params.method));
+    if (params.method != QLatin1String("data-parameters") && (params.folds < 2 || params.folds > 20))
+        return fail(error, QStringLiteral("folds must be between 2 and 20 (got %1)").arg(params.folds));
+    {
+        LabelIssuesOptions probe;
+        probe.filterBy = params.filterBy;
+        const LabelIssuesResult check = findLabelIssues({0, 1}, {1.0, 0.0, 0.0, 1.0}, 2, probe);
+        if (!check.ok())
+            return fail(error, check.error);
+    }
     QString deviceError;
     const QString deviceName = resolveDevice(params.device, &deviceError);
     if (deviceName.isEmpty())
@@ -246,39 +286,109 @@ bool runAnalysis(const AnalysisParams &params, const std::atomic_bool &cancel,
     config.device = deviceName == QLatin1String("cuda") ? torch::Device(torch::kCUDA) : torch::Device(torch::kCPU);
     result->epochs = config.epochs;
 
-    TrainOutput out;
+    const bool useDp = params.method != QLatin1String("confident-learning");
+    const bool useCl = params.method != QLatin1String("data-parameters");
+    const int numClasses = int(classes.size());
+    const std::vector<int> givenLabels(trainLabels.begin(), trainLabels.end());
+    // K-fold when Confident Learning is wanted: fold f's model trains (with Data Parameters,
+    // recording dynamics) on the other folds and predicts fold f out of sample.
+    std::vector<int> fold;
+    int folds = 1;
+    if (useCl) {
+        QString foldError;
+        fold = stratifiedKFold(givenLabels, params.folds, params.seed, &foldError);
+        if (fold.empty())
+            return fail(error, QStringLiteral("%1: %2").arg(spec, foldError));
+        folds = params.folds;
+    }
+    result->folds = useCl ? folds : 0;
+    result->method = params.method;
+
+    // Accumulated over the models that trained on each sample (1 model, or K − 1 of K).
+    torch::Tensor sigmaSum, probSum, marginSum, predictedLast, inSampleProbSum, oosProbs, embeddings, testProbSum;
+    torch::Tensor trainCount = torch::zeros({n});
     QString trainError;
-    bool trained = false;
+    bool trained = true;
     try {
-        TrainData train{gather(trainImage), torch::tensor(at::ArrayRef<int64_t>(trainLabels), torch::kLong)};
+        const torch::Tensor allImages = gather(trainImage);
+        const torch::Tensor allLabels = torch::tensor(at::ArrayRef<int64_t>(trainLabels), torch::kLong);
         TrainData test;
         if (!testImage.empty())
             test = TrainData{gather(testImage), torch::tensor(at::ArrayRef<int64_t>(testLabels), torch::kLong)};
-        // Whole job = training passes plus one evaluation pass (about a third of a training pass).
-        const double work = double(n) * config.epochs + (double(n) + double(testImage.size())) / 3.0;
-        QElapsedTimer throttle;
-        throttle.start();
-        trained = trainWithDataParameters(train, &test, int(classes.size()), config, cancel,
-            [&](const TrainProgress &tp) {
-                if (!progress || (throttle.elapsed() < 100 && tp.batch != tp.batches && !tp.evaluating))
-                    return;
-                throttle.restart();
-                AnalysisProgress p;
-                p.phase = tp.evaluating ? QStringLiteral("scoring") : QStringLiteral("training");
-                p.epoch = tp.epoch;
-                p.epochs = tp.epochs;
-                p.batch = tp.batch;
-                p.batches = tp.batches;
-                p.loss = tp.loss;
-                p.samplesPerSecond = tp.samplesPerSecond;
-                const double done = tp.evaluating ? double(n) * config.epochs
-                    : double(n) * (tp.epoch - 1) + double(tp.batch) * config.batchSize;
-                p.fraction = 0.05 + 0.9 * std::min(1.0, done / work);
-                p.etaSeconds = tp.samplesPerSecond > 0 ? (work - done) / tp.samplesPerSecond : -1.0;
-                progress(p);
-            },
-            &out, &trainError);
+        const qint64 trainPerModel = useCl ? n - n / folds : n;
+        // Whole job = training passes plus evaluation passes (about a third of a training pass each).
+        const double work = double(folds) * (double(trainPerModel) * config.epochs
+                                             + (double(n) + double(testImage.size())) / 3.0);
+        QElapsedTimer clock;
+        clock.start();
+        for (int f = 0; f < folds && trained; ++f) {
+            std::vector<int64_t> in, out;
+            for (qint64 i = 0; i < n; ++i)
+                (useCl && fold[std::size_t(i)] == f ? out : in).push_back(i);
+            const auto inIdx = torch::tensor(at::ArrayRef<int64_t>(in), torch::kLong);
+            const auto outIdx = torch::tensor(at::ArrayRef<int64_t>(out), torch::kLong);
+            TrainData train{allImages.index_select(0, inIdx), allLabels.index_select(0, inIdx)};
+            TrainerConfig foldConfig = config;
+            foldConfig.seed = params.seed + quint64(f);
+            if (!out.empty())
+                foldConfig.predictImages = allImages.index_select(0, outIdx);
+            const double before = double(f) * (double(trainPerModel) * config.epochs
+                                               + (double(n) + double(testImage.size())) / 3.0);
+            QElapsedTimer throttle;
+            throttle.start();
+            TrainOutput o;
+            trained = trainWithDataParameters(train, &test, numClasses, foldConfig, cancel,
+                [&](const TrainProgress &tp) {
+                    if (!progress || (throttle.elapsed() < 100 && tp.batch != tp.batches && !tp.evaluating))
+                        return;
+                    throttle.restart();
+                    AnalysisProgress p;
+                    p.phase = tp.evaluating ? QStringLiteral("scoring") : QStringLiteral("training");
+                    p.fold = useCl ? f + 1 : 0;
+                    p.folds = useCl ? folds : 0;
+                    p.epoch = tp.epoch;
+                    p.epochs = tp.epochs;
+                    p.batch = tp.batch;
+                    p.batches = tp.batches;
+                    p.loss = tp.loss;
+                    p.samplesPerSecond = tp.samplesPerSecond;
+                    const double done = before + (tp.evaluating ? double(in.size()) * config.epochs
+                        : double(in.size()) * (tp.epoch - 1) + double(tp.batch) * config.batchSize);
+                    p.fraction = 0.05 + 0.9 * std::min(1.0, done / work);
+                    const double rate = done / std::max(1e-3, clock.elapsed() / 1000.0);
+                    p.etaSeconds = rate > 0 && done > 0 ? (work - done) / rate : -1.0;
+                    progress(p);
+                },
+                &o, &trainError);
+            if (!trained)
+                break;
+            if (f == 0) {
+                const int64_t e = o.epochs;
+                sigmaSum = torch::zeros({n, e});
+                probSum = torch::zeros({n, e});
+                marginSum = torch::zeros({n, e});
+                predictedLast = torch::zeros({n, e}, torch::kInt16);
+                inSampleProbSum = torch::zeros({n, numClasses});
+                oosProbs = torch::zeros({n, numClasses});
+                // One model's feature space for every sample (fold 0: in-sample and held-out).
+                embeddings = torch::zeros({n, o.embeddings.size(1)});
+                embeddings.index_copy_(0, inIdx, o.embeddings);
+                if (!out.empty())
+                    embeddings.index_copy_(0, outIdx, o.predictEmbeddings);
+            }
+            sigmaSum.index_add_(0, inIdx, o.sigma);
+            probSum.index_add_(0, inIdx, o.probGiven);
+            marginSum.index_add_(0, inIdx, o.margin);
+            predictedLast.index_copy_(0, inIdx, o.predicted);
+            inSampleProbSum.index_add_(0, inIdx, o.predProbs);
+            trainCount.index_add_(0, inIdx, torch::ones({int64_t(in.size())}));
+            if (!out.empty())
+                oosProbs.index_copy_(0, outIdx, o.predictProbs);
+            if (o.testProbs.defined())
+                testProbSum = testProbSum.defined() ? testProbSum + o.testProbs : o.testProbs.clone();
+        }
     } catch (const std::exception &e) {
+        trained = false;
         trainError = QStringLiteral("training failed: %1").arg(QString::fromLocal8Bit(e.what()).section(QLatin1Char('\n'), 0, 0));
     }
     if (!trained) {
@@ -291,12 +401,14 @@ bool runAnalysis(const AnalysisParams &params, const std::atomic_bool &cancel,
         return fail(error, trainError);
     }
 
-    // Dynamics → categories and noise score.
+    // Dynamics (mean over the models that trained on each sample) → signals → verdict.
     report(QStringLiteral("saving"), 0.96);
+    const auto count = trainCount.clamp_min(1.0f);
+    const auto perSample = count.unsqueeze(1);
     RunRecord run;
     run.started = started;
     Dynamics &dyn = run.dynamics;
-    dyn.epochs = out.epochs;
+    dyn.epochs = int(sigmaSum.size(1));
     dyn.sampleIds.resize(std::size_t(n));
     for (qint64 i = 0; i < n; ++i)
         dyn.sampleIds[std::size_t(i)] = rows[std::size_t(trainRow[std::size_t(i)])].id;
@@ -305,29 +417,77 @@ bool runAnalysis(const AnalysisParams &params, const std::atomic_bool &cancel,
         using T = typename std::decay_t<decltype(vec)>::value_type;
         vec.assign(c.data_ptr<T>(), c.data_ptr<T>() + c.numel());
     };
-    copyOut(out.sigma, dyn.sigma);
-    copyOut(out.probGiven, dyn.probGiven);
-    copyOut(out.margin, dyn.margin);
-    copyOut(out.predicted, dyn.predicted);
+    copyOut(sigmaSum / perSample, dyn.sigma);
+    copyOut(probSum / perSample, dyn.probGiven);
+    copyOut(marginSum / perSample, dyn.margin);
+    copyOut(predictedLast, dyn.predicted);
 
     std::vector<DynamicsSummary> summaries = summarizeDynamics(dyn);
-    auto predProbs = out.predProbs.contiguous();
+    const auto labelIndex = allLabelsIndex(trainLabels);
+    const auto inSampleProbs = (inSampleProbSum / perSample).contiguous();
     {
-        auto given = predProbs.gather(1, torch::tensor(at::ArrayRef<int64_t>(trainLabels), torch::kLong).unsqueeze(1)).squeeze(1).contiguous();
+        auto given = inSampleProbs.gather(1, labelIndex).squeeze(1).contiguous();
         const float *g = given.data_ptr<float>();
         for (qint64 i = 0; i < n; ++i)
             summaries[std::size_t(i)].finalProb = g[i];
     }
-    const Categorization cat = categorize(summaries, std::vector<int>(trainLabels.begin(), trainLabels.end()));
-    auto [predProb, predLabel] = predProbs.max(1);
+    const std::size_t nn = std::size_t(n);
+    VerdictInputs verdict;
+    verdict.givenLabels = givenLabels;
+    std::vector<float> dpScore(nn), clScore;
+    for (std::size_t i = 0; i < nn; ++i)
+        dpScore[i] = dynamicsNoiseScore(summaries[i]);
+    if (useDp)
+        verdict.dpScore = dpScore;
+    LabelIssuesResult issues;
+    std::vector<bool> clIssue;
+    if (useCl) {
+        const auto oos = oosProbs.contiguous();
+        const float *p = oos.data_ptr<float>();
+        // Rows are softmax outputs in float32; renormalise in double as cleanlab's astype(float64).
+        std::vector<double> probs(p, p + oos.numel());
+        for (std::size_t i = 0; i < nn; ++i) {
+            double sum = 0.0;
+            for (int k = 0; k < numClasses; ++k)
+                sum += probs[i * std::size_t(numClasses) + std::size_t(k)];
+            for (int k = 0; k < numClasses; ++k)
+                probs[i * std::size_t(numClasses) + std::size_t(k)] = std::clamp(probs[i * std::size_t(numClasses) + std::size_t(k)] / sum, 0.0, 1.0);
+        }
+        LabelIssuesOptions options;
+        options.filterBy = params.filterBy;
+        options.rankBy = QStringLiteral("self_confidence");
+        issues = findLabelIssues(givenLabels, probs, numClasses, options);
+        if (!issues.ok())
+            return fail(error, QStringLiteral("find_label_issues: %1").arg(issues.error));
+        clIssue.assign(nn, false);
+        for (int64_t i : issues.indices)
+            clIssue[std::size_t(i)] = true;
+        clScore.resize(nn);
+        for (std::size_t i = 0; i < nn; ++i)
+            clScore[i] = float(1.0 - probs[i * std::size_t(numClasses) + std::size_t(givenLabels[i])]);
+        verdict.clScore = clScore;
+        verdict.clIssue = clIssue;
+        run.predProbs.numClasses = numClasses;
+        run.predProbs.sampleIds = dyn.sampleIds;
+        run.predProbs.folds = fold;
+        copyOut(oos, run.predProbs.probs);
+        result->numLabelIssues = qint64(issues.indices.size());
+        result->confidentJoint = issues.confidentJoint;
+    }
+    const Categorization cat = combineVerdict(verdict);
+    // Suggested label: the most likely class of the out-of-sample model, else of the models that trained on it.
+    const auto suggestFrom = useCl ? oosProbs.contiguous() : inSampleProbs;
+    auto [predProb, predLabel] = inSampleProbs.max(1);
+    auto [suggestProb, suggestLabel] = suggestFrom.max(1);
     auto predProbA = predProb.accessor<float, 1>();
     auto predLabelA = predLabel.accessor<int64_t, 1>();
+    auto suggestProbA = suggestProb.accessor<float, 1>();
+    auto suggestLabelA = suggestLabel.accessor<int64_t, 1>();
 
-    const std::size_t count = std::size_t(n);
-    std::vector<float> scoreVec(count);
-    std::vector<bool> wrong(count), hardFlag(count), flagged(count);
+    std::vector<float> scoreVec(nn);
+    std::vector<bool> wrong(nn), hardFlag(nn), flagged(nn);
     bool truthKnown = true;
-    run.scores.resize(std::size_t(n));
+    run.scores.resize(nn);
     for (qint64 i = 0; i < n; ++i) {
         const std::size_t u = std::size_t(i);
         const SampleRow &row = rows[std::size_t(trainRow[u])];
@@ -341,6 +501,13 @@ bool runAnalysis(const AnalysisParams &params, const std::atomic_bool &cancel,
         s.meanMargin = summaries[u].meanMargin;
         s.predLabel = int(predLabelA[i]);
         s.predProb = predProbA[i];
+        s.dpScore = dpScore[u];
+        if (useCl) {
+            s.clScore = clScore[u];
+            s.clIssue = clIssue[u];
+        }
+        s.suggestedLabel = int(suggestLabelA[i]);
+        s.suggestedProb = suggestProbA[i];
         switch (s.category) {
         case Category::Easy: ++result->easy; break;
         case Category::Hard: ++result->hard; break;
@@ -353,7 +520,9 @@ bool runAnalysis(const AnalysisParams &params, const std::atomic_bool &cancel,
         flagged[u] = s.category != Category::Easy;
     }
     result->samples = n;
-    result->testAccuracy = out.testAccuracy;
+    if (testProbSum.defined())
+        result->testAccuracy = testProbSum.argmax(1).eq(torch::tensor(at::ArrayRef<int64_t>(testLabels), torch::kLong))
+                                   .to(torch::kFloat64).mean().item<double>();
 
     if (truthKnown) {
         NoiseMetrics &m = result->noise;
@@ -371,11 +540,30 @@ bool runAnalysis(const AnalysisParams &params, const std::atomic_bool &cancel,
             if (run.scores[std::size_t(i)].category == Category::Easy && wrong[std::size_t(i)])
                 ++easyWrong;
         m.easyNoiseRate = result->easy ? double(easyWrong) / double(result->easy) : 0.0;
+        // Each signal alone, to show what the combination adds.
+        auto signalFigures = [&](const std::vector<float> &score, const std::vector<bool> &flags) {
+            SignalMetrics sm;
+            sm.auroc = auroc(score, wrong);
+            const BinaryCounts bc = binaryCounts(flags, wrong);
+            sm.precision = bc.precision();
+            sm.recall = bc.recall();
+            sm.f1 = bc.f1();
+            return sm;
+        };
+        {
+            const Categorization dpOnly = categorizeScores(dpScore, givenLabels);
+            std::vector<bool> dpHard(nn);
+            for (std::size_t i = 0; i < nn; ++i)
+                dpHard[i] = dpOnly.category[i] == Category::Hard;
+            result->signals[QStringLiteral("data_parameters")] = signalFigures(dpScore, dpHard);
+        }
+        if (useCl)
+            result->signals[QStringLiteral("confident_learning")] = signalFigures(clScore, clIssue);
     }
 
-    run.embeddingDim = int(out.embeddings.size(1));
+    run.embeddingDim = int(embeddings.size(1));
     run.embeddingIds = dyn.sampleIds;
-    copyOut(out.embeddings, run.embeddings);
+    copyOut(embeddings, run.embeddings);
     run.settings = QJsonObject{
         {QStringLiteral("data_spec"), spec},
         {QStringLiteral("epochs"), config.epochs},
@@ -387,7 +575,10 @@ bool runAnalysis(const AnalysisParams &params, const std::atomic_bool &cancel,
         {QStringLiteral("hflip"), config.hflip},
         {QStringLiteral("instance_lr"), config.dataParameters.instanceLr},
         {QStringLiteral("class_parameters"), config.dataParameters.learnClass},
-        {QStringLiteral("noisy_fraction_estimate"), cat.noisyFraction}};
+        {QStringLiteral("noisy_fraction_estimate"), cat.noisyFraction},
+        {QStringLiteral("method"), params.method},
+        {QStringLiteral("folds"), useCl ? folds : 0},
+        {QStringLiteral("filter_by"), useCl ? params.filterBy : QString()}};
     result->seconds = total.elapsed() / 1000.0;
     run.summary = result->toJson();
     run.finished = QDateTime::currentDateTimeUtc();

@@ -8,6 +8,7 @@
 #include "base/projectstore.h"
 
 #include <QJsonObject>
+#include <QMap>
 #include <QMetaType>
 #include <QString>
 
@@ -30,11 +31,19 @@ struct AnalysisParams {
     int batchSize = 128;
     int imageSize = 32;        ///< training side for images read from files
     bool classParameters = false; ///< also learn per-class temperatures
+    /// "all" (default): K-fold training with Data Parameters; the verdict combines the training
+    /// dynamics with Confident Learning on the out-of-sample pred_probs. "data-parameters": one
+    /// model on all samples, dynamics only (a third of the training time of "all" at K = 4).
+    /// "confident-learning": K-fold, verdict from the out-of-sample pred_probs only.
+    QString method = QStringLiteral("all");
+    int folds = 4;             ///< K of the stratified K-fold (methods all, confident-learning)
+    QString filterBy = QStringLiteral("prune_by_noise_rate"); ///< find_label_issues filter_by
 };
 
 /// Progress of a running analysis. fraction in [0, 1]; etaSeconds < 0 when unknown.
 struct AnalysisProgress {
     QString phase;             ///< "loading", "importing", "training", "scoring", "saving"
+    int fold = 0, folds = 0;   ///< 1-based fold of K-fold training; 0 when not K-fold
     int epoch = 0, epochs = 0; ///< 1-based epoch in training
     qint64 batch = 0, batches = 0;
     double loss = 0.0;
@@ -54,6 +63,11 @@ struct NoiseMetrics {
     double flaggedRecall = 0.0;  ///< fraction of wrong labels that are hard or need review
 };
 
+/// Detection figures of one signal alone (its own flags), for comparison with the verdict.
+struct SignalMetrics {
+    double auroc = 0.0, precision = 0.0, recall = 0.0, f1 = 0.0;
+};
+
 struct AnalysisResult {
     qint64 runId = 0;
     qint64 samples = 0;          ///< samples analysed
@@ -64,6 +78,12 @@ struct AnalysisResult {
     int epochs = 0;
     double testAccuracy = -1.0;  ///< clean accuracy on the test split; -1 when there is none
     NoiseMetrics noise;
+    QString method;              ///< as in AnalysisParams
+    int folds = 0;               ///< K of K-fold, 0 when not used
+    qint64 numLabelIssues = -1;  ///< find_label_issues count, -1 when Confident Learning did not run
+    std::vector<int64_t> confidentJoint; ///< [K*K] row-major C[given][likely true], or empty
+    /// "data_parameters", "confident_learning": each signal alone (known true labels only).
+    QMap<QString, SignalMetrics> signals;
     QJsonObject toJson() const;
 };
 

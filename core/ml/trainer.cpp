@@ -200,6 +200,7 @@ bool trainWithDataParameters(const TrainData &train, const TrainData *test, int 
             return false;
         }
         out->testAccuracy = probs.argmax(1).eq(test->labels).to(torch::kFloat64).mean().item<double>();
+        out->testProbs = probs;
     }
     if (config.predictImages.defined() && config.predictImages.size(0) > 0) {
         evaluate(*net, config.predictImages, norm, device, cancel, &out->predictEmbeddings, &out->predictProbs);

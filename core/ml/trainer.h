@@ -57,6 +57,7 @@ struct TrainOutput {
     torch::Tensor embeddings;  ///< [N, D] float, final model, eval mode
     torch::Tensor predProbs;   ///< [N, K] float (softmax of the final model, eval mode)
     double testAccuracy = -1;  ///< on the test data, -1 if none
+    torch::Tensor testProbs;   ///< [T, K] softmax on the test data, undefined if none
     torch::Tensor predictProbs;      ///< [M, K] for TrainerConfig::predictImages, else undefined
     torch::Tensor predictEmbeddings; ///< [M, D] for TrainerConfig::predictImages, else undefined
 };

@@ -1,0 +1,30 @@
+#pragma once
+// One verdict per sample from both label-noise signals Labelscope computes:
+//  - Data Parameters / training dynamics (Saxena et al. 2019; Dataset Cartography, Swayamdipta
+//    et al. 2020): dpScore = 1 − mean(mean p(given), late p(given), final p(given)) from models
+//    that trained on the sample;
+//  - Confident Learning (Northcutt et al. 2021, cleanlab's find_label_issues) on out-of-sample
+//    pred_probs: clScore = 1 − self_confidence (p(given) from a model that never saw the sample)
+//    and clIssue = flagged by find_label_issues.
+// The rule (measured on injected noise in tests/benchmarks/RESULTS.md) is documented in
+// verdict.cpp. Torch-free.
+
+#include "categorizer.h"
+
+#include <vector>
+
+namespace labelscope {
+
+struct VerdictInputs {
+    std::vector<int> givenLabels;  ///< [N]
+    std::vector<float> dpScore;    ///< [N] in [0, 1], or empty when Data Parameters did not run
+    std::vector<float> clScore;    ///< [N] in [0, 1], or empty when Confident Learning did not run
+    std::vector<bool> clIssue;     ///< [N], or empty (with clScore)
+};
+
+/// Combines the available signals into one noise score per sample and a category. With one
+/// signal only, it is categorize()'s mixture rule on that signal (and CL flags keep a sample out
+/// of easy). Sizes must agree (else an empty result).
+Categorization combineVerdict(const VerdictInputs &inputs, const CategoryRule &rule = {});
+
+} // namespace labelscope
