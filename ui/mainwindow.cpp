@@ -8,6 +8,8 @@
 #include "gallerywidget.h"
 #include "labellingpanel.h"
 #include "reviewsession.h"
+#include "scatterpanel.h"
+#include "statisticspage.h"
 #include "thumbnailloader.h"
 #include "uicommon.h"
 
@@ -156,6 +158,12 @@ QWidget *MainWindow::createReviewPage()
     m_tabs = new QTabWidget(this);
     m_tabs->addTab(m_gallery, tr("Gallery"));
     m_tabs->addTab(m_rows, tr("Class rows"));
+    m_scatter = new ScatterPanel(m_session, m_loader, m_gallery, this);
+    m_tabs->addTab(m_scatter, tr("Scatter"));
+    m_statistics = new StatisticsPage(m_session, this);
+    m_tabs->addTab(m_statistics, tr("Statistics"));
+    connect(m_scatter, &ScatterPanel::relabelRequested, this, [this](int k) { decide(DecisionKind::Relabel, k); });
+    connect(m_scatter, &ScatterPanel::excludeRequested, this, [this] { decide(DecisionKind::Exclude); });
     m_tabs->setFocusPolicy(Qt::NoFocus);
     auto *panelScroll = new QScrollArea(this);
     panelScroll->setWidget(m_panel);

@@ -24,6 +24,8 @@ class ClassRowsView;
 class GalleryWidget;
 class LabellingPanel;
 class ReviewSession;
+class ScatterPanel;
+class StatisticsPage;
 class ThumbnailLoader;
 
 class MainWindow : public QMainWindow {
@@ -39,6 +41,9 @@ public:
     GalleryWidget *gallery() const { return m_gallery; }
     LabellingPanel *panel() const { return m_panel; }
     ClassRowsView *classRows() const { return m_rows; }
+    ScatterPanel *scatter() const { return m_scatter; }
+    StatisticsPage *statistics() const { return m_statistics; }
+    QTabWidget *tabs() const { return m_tabs; }
     AnalysisProgressWidget *analysisProgress() const { return m_analysis; }
     ThumbnailLoader *thumbnailLoader() const { return m_loader; }
     /// True while the start page is shown.
@@ -86,6 +91,8 @@ private:
     GalleryWidget *m_gallery = nullptr;
     ClassRowsView *m_rows = nullptr;
     LabellingPanel *m_panel = nullptr;
+    ScatterPanel *m_scatter = nullptr;
+    StatisticsPage *m_statistics = nullptr;
     QSplitter *m_splitter = nullptr;
     AnalysisProgressWidget *m_analysis;
     QLabel *m_counts;

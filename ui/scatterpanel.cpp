@@ -1,0 +1,571 @@
+#include "scatterpanel.h"
+
+#include "exporter.h"
+#include "exportrunner.h"
+#include "gallerymodel.h"
+#include "gallerywidget.h"
+#include "reviewsession.h"
+#include "scatterview.h"
+#include "thumbnailloader.h"
+#include "uicommon.h"
+
+#include <QAction>
+#include <QActionGroup>
+#include <QComboBox>
+#include <QFile>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QHBoxLayout>
+#include <QItemSelection>
+#include <QLabel>
+#include <QListView>
+#include <QMainWindow>
+#include <QMenu>
+#include <QSaveFile>
+#include <QStackedWidget>
+#include <QTextStream>
+#include <QTimer>
+#include <QToolBar>
+#include <QToolButton>
+#include <QVBoxLayout>
+
+#include <algorithm>
+#include <memory>
+
+namespace labelscope::ui {
+
+namespace {
+// Tableau 10 then its light half (matplotlib "tab20" order): distinct at a glance for up to
+// 20 classes; beyond that the palette repeats.
+constexpr std::uint32_t kPalette[] = {
+    0xff1f77b4, 0xffff7f0e, 0xff2ca02c, 0xffd62728, 0xff9467bd, 0xff8c564b, 0xffe377c2,
+    0xff7f7f7f, 0xffbcbd22, 0xff17becf, 0xffaec7e8, 0xffffbb78, 0xff98df8a, 0xffff9896,
+    0xffc5b0d5, 0xffc49c94, 0xfff7b6d2, 0xffc7c7c7, 0xffdbdb8d, 0xff9edae5};
+constexpr std::uint32_t kGrey = 0xffa0a0a0;
+constexpr std::uint32_t kAgree = 0xffa6bddb;
+constexpr std::uint32_t kDisagree = 0xffd7301f;
+
+std::uint32_t classColour(int label)
+{
+    if (label < 0)
+        return kGrey;
+    return kPalette[std::size_t(label) % (sizeof(kPalette) / sizeof(kPalette[0]))];
+}
+
+// Viridis at five stops, linearly interpolated (matplotlib's perceptually uniform ramp).
+std::uint32_t viridis(float t)
+{
+    static const float stops[5][3] = {
+        {68, 1, 84}, {59, 82, 139}, {33, 145, 140}, {94, 201, 98}, {253, 231, 37}};
+    t = std::clamp(t, 0.f, 1.f) * 4.f;
+    const int k = std::min(3, int(t));
+    const float f = t - float(k);
+    std::uint32_t c = 0xff000000;
+    for (int ch = 0; ch < 3; ++ch) {
+        const float v = stops[k][ch] + f * (stops[k + 1][ch] - stops[k][ch]);
+        c |= std::uint32_t(std::lround(v)) << (16 - 8 * ch);
+    }
+    return c;
+}
+
+QString chip(std::uint32_t colour, const QString &text)
+{
+    return QStringLiteral("<span style='color:#%1'>\u25A0</span>&nbsp;%2")
+        .arg(colour & 0xffffff, 6, 16, QLatin1Char('0'))
+        .arg(text.toHtmlEscaped());
+}
+
+struct SelectionExport {
+    QStringList classes;
+    std::vector<SampleRow> rows;
+};
+
+ExportResult writeSelectionCsv(const SelectionExport &sel, const QString &file, ExportStatus *status)
+{
+    ExportResult result;
+    if (status)
+        status->total = qint64(sel.rows.size());
+    QSaveFile out(file);
+    if (!out.open(QIODevice::WriteOnly | QIODevice::Text)) {
+        result.error = QStringLiteral("Cannot write %1: %2").arg(file, out.errorString());
+        return result;
+    }
+    QTextStream ts(&out);
+    ts << "id,path,given_label,label\n";
+    for (const SampleRow &r : sel.rows) {
+        if (status && status->cancel.load()) {
+            out.cancelWriting();
+            result.cancelled = true;
+            return result;
+        }
+        ts << r.id << ',' << csvField(samplePath(r.sample)) << ','
+           << csvField(r.givenLabel >= 0 ? className(sel.classes, r.givenLabel) : QString()) << ','
+           << csvField(r.label >= 0 ? className(sel.classes, r.label) : QString()) << '\n';
+        ++result.written;
+        if (status)
+            ++status->done;
+    }
+    ts.flush();
+    if (!out.commit()) {
+        result.error = QStringLiteral("Cannot write %1: %2").arg(file, out.errorString());
+        return result;
+    }
+    result.ok = true;
+    return result;
+}
+} // namespace
+
+ScatterPanel::ScatterPanel(ReviewSession *session, ThumbnailLoader *loader, GalleryWidget *gallery,
+                           QWidget *parent)
+    : QWidget(parent), m_session(session), m_loader(loader), m_gallery(gallery)
+{
+    setObjectName(QStringLiteral("scatterPanel"));
+    m_view = new ScatterView(this);
+
+    auto *bar = new QToolBar(this);
+    bar->setIconSize(QSize(16, 16));
+    bar->setToolButtonStyle(Qt::ToolButtonTextOnly);
+    bar->addWidget(new QLabel(tr("Layout:"), bar));
+    m_kindCombo = new QComboBox(bar);
+    m_kindCombo->setObjectName(QStringLiteral("scatterKind"));
+    m_kindCombo->addItem(tr("Embeddings (t-SNE)"), QStringLiteral("embedding"));
+    m_kindCombo->addItem(tr("Training dynamics (t-SNE)"), QStringLiteral("trajectory"));
+    m_kindCombo->setToolTip(tr("Which 2-D layout of the latest analysis run to show"));
+    bar->addWidget(m_kindCombo);
+    bar->addWidget(new QLabel(tr(" Colour:"), bar));
+    m_colorCombo = new QComboBox(bar);
+    m_colorCombo->setObjectName(QStringLiteral("scatterColor"));
+    m_colorCombo->addItem(tr("Class"), int(ColorBy::Class));
+    m_colorCombo->addItem(tr("Category"), int(ColorBy::Category));
+    m_colorCombo->addItem(tr("Given \u2260 predicted"), int(ColorBy::Disagreement));
+    m_colorCombo->addItem(tr("Noise score"), int(ColorBy::NoiseScore));
+    bar->addWidget(m_colorCombo);
+    bar->addSeparator();
+
+    auto *tools = new QActionGroup(this);
+    auto addTool = [&](const QString &text, const QString &tip, ScatterView::Tool tool) {
+        QAction *a = bar->addAction(text);
+        a->setToolTip(tip);
+        a->setCheckable(true);
+        a->setActionGroup(tools);
+        connect(a, &QAction::triggered, this, [this, tool] { m_view->setTool(tool); });
+        return a;
+    };
+    addTool(tr("Pan"), tr("Drag to pan (the middle button pans with any tool); wheel zooms"),
+            ScatterView::Tool::Pan);
+    addTool(tr("Lasso"), tr("Drag around points to select them; Shift adds, Ctrl removes"),
+            ScatterView::Tool::Lasso)
+        ->setChecked(true);
+    addTool(tr("Rectangle"), tr("Drag a rectangle to select; Shift adds, Ctrl removes"),
+            ScatterView::Tool::Rectangle);
+    m_view->setTool(ScatterView::Tool::Lasso);
+    QAction *fit = bar->addAction(tr("Fit"));
+    fit->setToolTip(tr("Show all points (F)"));
+    connect(fit, &QAction::triggered, m_view, &ScatterView::fitToView);
+    bar->addSeparator();
+
+    m_relabelMenu = new QMenu(this);
+    m_relabelButton = new QToolButton(bar);
+    m_relabelButton->setObjectName(QStringLiteral("scatterRelabel"));
+    m_relabelButton->setText(tr("Relabel selection"));
+    m_relabelButton->setPopupMode(QToolButton::InstantPopup);
+    m_relabelButton->setMenu(m_relabelMenu);
+    bar->addWidget(m_relabelButton);
+    m_excludeAction = bar->addAction(tr("Exclude"));
+    m_excludeAction->setToolTip(tr("Exclude the selected samples from the cleaned dataset"));
+    connect(m_excludeAction, &QAction::triggered, this, &ScatterPanel::excludeRequested);
+    m_exportAction = bar->addAction(tr("Export CSV\u2026"));
+    m_exportAction->setToolTip(tr("Write the selected samples' ids and paths to a CSV file"));
+    connect(m_exportAction, &QAction::triggered, this, &ScatterPanel::exportSelectionDialog);
+    m_similarAction = bar->addAction(tr("Find similar"));
+    m_similarAction->setToolTip(tr("Show the samples nearest to the selection's mean embedding"));
+    connect(m_similarAction, &QAction::triggered, this,
+            [this] { Q_EMIT findSimilarRequested(selectedSampleIds()); });
+    m_similarAction->setVisible(false); // shown once the window wires a similarity search
+
+    m_countLabel = new QLabel(this);
+    m_countLabel->setObjectName(QStringLiteral("scatterCount"));
+    m_legend = new QLabel(this);
+    m_legend->setObjectName(QStringLiteral("scatterLegend"));
+    m_legend->setWordWrap(true);
+    m_legend->setTextFormat(Qt::RichText);
+
+    m_emptyLabel = new QLabel(this);
+    m_emptyLabel->setObjectName(QStringLiteral("scatterEmpty"));
+    m_emptyLabel->setAlignment(Qt::AlignCenter);
+    m_emptyLabel->setWordWrap(true);
+    m_stack = new QStackedWidget(this);
+    m_stack->addWidget(m_emptyLabel);
+    m_stack->addWidget(m_view);
+
+    auto *foot = new QHBoxLayout;
+    foot->setContentsMargins(6, 0, 6, 2);
+    foot->addWidget(m_legend, 1);
+    foot->addWidget(m_countLabel);
+    auto *layout = new QVBoxLayout(this);
+    layout->setContentsMargins(0, 0, 0, 0);
+    layout->setSpacing(2);
+    layout->addWidget(bar);
+    layout->addWidget(m_stack, 1);
+    layout->addLayout(foot);
+
+    m_maskTimer = new QTimer(this);
+    m_maskTimer->setSingleShot(true);
+    m_maskTimer->setInterval(0);
+    connect(m_maskTimer, &QTimer::timeout, this, &ScatterPanel::updateMask);
+
+    connect(m_kindCombo, &QComboBox::currentIndexChanged, this, [this] { reloadLayout(); });
+    connect(m_colorCombo, &QComboBox::currentIndexChanged, this,
+            [this] { setColorBy(ColorBy(m_colorCombo->currentData().toInt())); });
+    connect(m_view, &ScatterView::selectionEdited, this, &ScatterPanel::pushSelectionToGallery);
+    connect(m_view, &ScatterView::pointHovered, this, &ScatterPanel::onHover);
+    connect(m_loader, &ThumbnailLoader::thumbnailReady, this, &ScatterPanel::onThumbnailReady);
+
+    GalleryModel *model = m_gallery->model();
+    connect(model, &QAbstractItemModel::modelReset, this, &ScatterPanel::scheduleMaskUpdate);
+    connect(model, &QAbstractItemModel::layoutChanged, this, &ScatterPanel::scheduleMaskUpdate);
+    connect(model, &QAbstractItemModel::rowsInserted, this, &ScatterPanel::scheduleMaskUpdate);
+    connect(model, &QAbstractItemModel::rowsRemoved, this, &ScatterPanel::scheduleMaskUpdate);
+    connect(m_gallery->view()->selectionModel(), &QItemSelectionModel::selectionChanged, this,
+            &ScatterPanel::pullSelectionFromGallery);
+    // The window tears the gallery down first (it was created first); its model goes before
+    // its view. Stop listening to either as soon as that starts.
+    connect(model, &QObject::destroyed, this, [this] {
+        m_galleryGone = true;
+        m_maskTimer->stop();
+        m_gallery->view()->selectionModel()->disconnect(this);
+    });
+    connect(m_session, &ReviewSession::reloaded, this, [this] {
+        rebuildClassMenu();
+        reloadLayout();
+    });
+    connect(m_session, &ReviewSession::samplesChanged, this, [this] {
+        if (m_colorBy == ColorBy::Class)
+            recolor();
+    });
+    rebuildClassMenu();
+    reloadLayout();
+}
+
+ScatterPanel::~ScatterPanel()
+{
+    if (m_galleryGone)
+        return;
+    m_gallery->view()->selectionModel()->disconnect(this);
+    m_gallery->model()->disconnect(this);
+}
+
+void ScatterPanel::rebuildClassMenu()
+{
+    m_relabelMenu->clear();
+    const QStringList &classes = m_session->classes();
+    for (int k = 0; k < classes.size(); ++k) {
+        const QString key = k < 9 ? QString::number(k + 1) : (k == 9 ? QStringLiteral("0") : QString());
+        QAction *a = m_relabelMenu->addAction(key.isEmpty() ? classes.at(k)
+                                                            : QStringLiteral("%1  %2").arg(key, classes.at(k)));
+        connect(a, &QAction::triggered, this, [this, k] { Q_EMIT relabelRequested(k); });
+    }
+}
+
+QString ScatterPanel::kind() const { return m_kindCombo->currentData().toString(); }
+
+bool ScatterPanel::hasLayout() const { return m_stack->currentWidget() == m_view; }
+
+bool ScatterPanel::reloadLayout()
+{
+    const QString kind = this->kind();
+    m_pointSession.clear();
+    m_pointIds.clear();
+    m_sessionPoint.assign(std::size_t(std::max(0, m_session->count())), -1);
+    std::optional<Layout> layout;
+    if (m_session->isOpen() && m_session->runId() > 0)
+        layout = m_session->store()->layout(m_session->runId(), kind);
+    if (!layout || layout->sampleIds.empty() || layout->xy.size() != layout->sampleIds.size() * 2) {
+        m_view->setPoints({});
+        QString text;
+        if (!m_session->isOpen())
+            text = tr("No project is open.");
+        else if (m_session->runId() <= 0)
+            text = tr("This project has no analysis run yet, so there is no 2-D layout to show.\n"
+                      "Run File \u203A New analysis first.");
+        else
+            text = tr("The latest analysis run (%1) has no \u201c%2\u201d layout.\n"
+                      "Layouts are computed by \u201clabelscope analyze\u201d; re-run the analysis to add one.")
+                       .arg(m_session->runId())
+                       .arg(m_kindCombo->currentText());
+        m_emptyLabel->setText(text);
+        m_stack->setCurrentWidget(m_emptyLabel);
+        m_layoutRun = -1;
+        updateCountLabel();
+        m_legend->clear();
+        return false;
+    }
+    const std::size_t n = layout->sampleIds.size();
+    m_pointSession.resize(n);
+    m_pointIds = layout->sampleIds;
+    for (std::size_t i = 0; i < n; ++i) {
+        const int s = m_session->indexOf(layout->sampleIds[i]);
+        m_pointSession[i] = s;
+        if (s >= 0)
+            m_sessionPoint[std::size_t(s)] = int(i);
+    }
+    m_view->setPoints(std::move(layout->xy));
+    m_layoutRun = m_session->runId();
+    m_layoutKind = kind;
+    m_stack->setCurrentWidget(m_view);
+    recolor();
+    updateMask();
+    pullSelectionFromGallery();
+    return true;
+}
+
+void ScatterPanel::setColorBy(ColorBy by)
+{
+    m_colorBy = by;
+    const int at = m_colorCombo->findData(int(by));
+    if (at >= 0 && at != m_colorCombo->currentIndex()) {
+        const QSignalBlocker block(m_colorCombo);
+        m_colorCombo->setCurrentIndex(at);
+    }
+    recolor();
+}
+
+void ScatterPanel::recolor()
+{
+    const std::size_t n = m_pointSession.size();
+    std::vector<std::uint32_t> colours(n, kGrey);
+    for (std::size_t i = 0; i < n; ++i) {
+        const int s = m_pointSession[i];
+        if (s < 0)
+            continue;
+        const SampleRow &r = m_session->row(s);
+        const SampleScore *sc = m_session->score(s);
+        switch (m_colorBy) {
+        case ColorBy::Class: colours[i] = classColour(r.label); break;
+        case ColorBy::Category: colours[i] = categoryColor(m_session->category(s)).rgb(); break;
+        case ColorBy::Disagreement:
+            if (sc && sc->predLabel >= 0)
+                colours[i] = sc->predLabel != r.givenLabel ? kDisagree : kAgree;
+            break;
+        case ColorBy::NoiseScore:
+            if (sc)
+                colours[i] = viridis(sc->noiseScore);
+            break;
+        }
+    }
+    m_view->setColors(std::move(colours));
+    updateLegend();
+}
+
+void ScatterPanel::updateLegend()
+{
+    QStringList parts;
+    switch (m_colorBy) {
+    case ColorBy::Class: {
+        const QStringList &classes = m_session->classes();
+        for (int k = 0; k < classes.size(); ++k)
+            parts << chip(classColour(k), classes.at(k));
+        break;
+    }
+    case ColorBy::Category:
+        for (Category c : {Category::Easy, Category::Hard, Category::NeedReview, Category::Unknown})
+            parts << chip(categoryColor(c).rgb(), categoryLabel(c));
+        break;
+    case ColorBy::Disagreement:
+        parts << chip(kDisagree, tr("model disagrees with the given label"))
+              << chip(kAgree, tr("agrees")) << chip(kGrey, tr("no prediction"));
+        break;
+    case ColorBy::NoiseScore:
+        parts << chip(viridis(0.f), tr("0 (clean)")) << chip(viridis(0.5f), QStringLiteral("0.5"))
+              << chip(viridis(1.f), tr("1 (likely wrong)")) << chip(kGrey, tr("unscored"));
+        break;
+    }
+    parts << chip(0xffdadada, tr("hidden by the gallery's filters"));
+    m_legend->setText(parts.join(QStringLiteral(" &nbsp; ")));
+}
+
+void ScatterPanel::scheduleMaskUpdate()
+{
+    if (!m_maskTimer->isActive())
+        m_maskTimer->start();
+}
+
+void ScatterPanel::updateMask()
+{
+    const std::size_t n = m_pointSession.size();
+    if (n == 0)
+        return;
+    GalleryModel *model = m_gallery->model();
+    std::vector<std::uint8_t> mask(n, 0);
+    for (std::size_t i = 0; i < n; ++i)
+        mask[i] = m_pointSession[i] >= 0 && model->rowOfSample(m_pointIds[i]) >= 0;
+    m_view->setSelectable(std::move(mask));
+    updateCountLabel();
+}
+
+int ScatterPanel::pointOfSample(qint64 id) const
+{
+    const int s = m_session->indexOf(id);
+    return s < 0 || s >= int(m_sessionPoint.size()) ? -1 : m_sessionPoint[std::size_t(s)];
+}
+
+qint64 ScatterPanel::sampleOfPoint(int i) const
+{
+    return i < 0 || i >= int(m_pointIds.size()) ? -1 : m_pointIds[std::size_t(i)];
+}
+
+QVector<qint64> ScatterPanel::selectedSampleIds() const
+{
+    QVector<qint64> ids;
+    ids.reserve(qsizetype(m_view->selection().size()));
+    for (int i : m_view->selection())
+        ids.push_back(m_pointIds[std::size_t(i)]);
+    std::sort(ids.begin(), ids.end());
+    return ids;
+}
+
+void ScatterPanel::pushSelectionToGallery()
+{
+    GalleryModel *model = m_gallery->model();
+    QItemSelectionModel *sm = m_gallery->view()->selectionModel();
+    std::vector<int> rows;
+    rows.reserve(m_view->selection().size());
+    for (int i : m_view->selection()) {
+        const int r = model->rowOfSample(m_pointIds[std::size_t(i)]);
+        if (r >= 0)
+            rows.push_back(r);
+    }
+    std::sort(rows.begin(), rows.end());
+    m_syncing = true;
+    if (rows.empty()) {
+        sm->clearSelection();
+    } else if (rows.size() == 1) {
+        m_gallery->setCurrentSample(model->sampleIdAt(rows.front()));
+    } else {
+        // One range per run of consecutive rows: cheap for the selection model.
+        QItemSelection sel;
+        std::size_t a = 0;
+        while (a < rows.size()) {
+            std::size_t b = a;
+            while (b + 1 < rows.size() && rows[b + 1] == rows[b] + 1)
+                ++b;
+            sel.append(QItemSelectionRange(model->index(rows[a]), model->index(rows[b])));
+            a = b + 1;
+        }
+        sm->select(sel, QItemSelectionModel::ClearAndSelect);
+        const QModelIndex first = model->index(rows.front());
+        sm->setCurrentIndex(first, QItemSelectionModel::NoUpdate);
+        m_gallery->view()->scrollTo(first);
+    }
+    m_syncing = false;
+    updateCountLabel();
+}
+
+void ScatterPanel::pullSelectionFromGallery()
+{
+    if (m_syncing || m_pointSession.empty()) {
+        updateCountLabel();
+        return;
+    }
+    const QVector<qint64> ids = m_gallery->selectedSampleIds();
+    std::vector<int> points;
+    points.reserve(std::size_t(ids.size()));
+    for (qint64 id : ids) {
+        const int p = pointOfSample(id);
+        if (p >= 0)
+            points.push_back(p);
+    }
+    m_view->setSelection(std::move(points));
+    updateCountLabel();
+}
+
+void ScatterPanel::updateCountLabel()
+{
+    const int n = m_view->pointCount();
+    const int sel = int(m_view->selection().size());
+    m_countLabel->setText(n == 0 ? QString() : tr("%L1 points, %L2 selected").arg(n).arg(sel));
+    m_relabelButton->setEnabled(sel > 0);
+    m_excludeAction->setEnabled(sel > 0);
+    m_exportAction->setEnabled(sel > 0);
+    m_similarAction->setEnabled(sel > 0);
+    m_relabelButton->setText(sel > 1 ? tr("Relabel %L1 selected").arg(sel) : tr("Relabel selection"));
+}
+
+void ScatterPanel::onHover(int point)
+{
+    m_hoverId = -1;
+    if (point < 0)
+        return;
+    const int s = m_pointSession[std::size_t(point)];
+    if (s < 0)
+        return;
+    const SampleRow &r = m_session->row(s);
+    m_hoverId = r.id;
+    const QStringList &classes = m_session->classes();
+    QString text = tr("#%1  given: %2").arg(r.id).arg(className(classes, r.givenLabel));
+    if (r.label != r.givenLabel)
+        text += tr(", now: %1").arg(className(classes, r.label));
+    if (r.excluded)
+        text += tr(" (excluded)");
+    if (const SampleScore *sc = m_session->score(s))
+        text += tr("\npredicted: %1 (%2%)\nnoise %3 \u2014 %4")
+                    .arg(className(classes, sc->predLabel))
+                    .arg(sc->predProb * 100.0, 0, 'f', 0)
+                    .arg(double(sc->noiseScore), 0, 'f', 2)
+                    .arg(categoryLabel(sc->category));
+    m_view->setHoverInfo(point, m_loader->thumbnail(r.id, r.sample), text);
+}
+
+void ScatterPanel::onThumbnailReady(qint64 sampleId)
+{
+    if (sampleId == m_hoverId && m_view->hoveredPoint() >= 0)
+        onHover(m_view->hoveredPoint());
+}
+
+bool ScatterPanel::exportSelectionCsv(const QString &file, QString *error) const
+{
+    SelectionExport sel;
+    sel.classes = m_session->classes();
+    for (qint64 id : selectedSampleIds()) {
+        const int s = m_session->indexOf(id);
+        if (s >= 0)
+            sel.rows.push_back(m_session->row(s));
+    }
+    const ExportResult r = writeSelectionCsv(sel, file, nullptr);
+    if (!r.ok && error)
+        *error = r.error;
+    return r.ok;
+}
+
+void ScatterPanel::exportSelectionDialog()
+{
+    if (m_view->selection().empty())
+        return;
+    const QFileInfo project(m_session->fileName());
+    const QString suggested =
+        project.absoluteDir().filePath(project.completeBaseName() + QStringLiteral("-selection.csv"));
+    const QString file = QFileDialog::getSaveFileName(this, tr("Export selection"), suggested,
+                                                      tr("CSV files (*.csv)"));
+    if (file.isEmpty())
+        return;
+    auto *mainWindow = qobject_cast<QMainWindow *>(window());
+    if (!mainWindow) { // not inside the review window: write synchronously
+        QString error;
+        if (!exportSelectionCsv(file, &error))
+            m_countLabel->setText(error);
+        return;
+    }
+    auto sel = std::make_shared<SelectionExport>();
+    sel->classes = m_session->classes();
+    for (qint64 id : selectedSampleIds()) {
+        const int s = m_session->indexOf(id);
+        if (s >= 0)
+            sel->rows.push_back(m_session->row(s));
+    }
+    runExportWithProgress(mainWindow,
+                          tr("Writing %1\u2026").arg(QFileInfo(file).fileName()),
+                          [sel, file](ExportStatus *st) { return writeSelectionCsv(*sel, file, st); },
+                          tr("rows"));
+}
+
+} // namespace labelscope::ui

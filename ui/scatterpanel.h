@@ -1,0 +1,106 @@
+#pragma once
+// ScatterPanel: the review window's "Scatter" page — a ScatterView of the latest run's 2-D
+// layout (ProjectStore::layout, kind "embedding" or "trajectory") with a tool bar: layout kind,
+// colour by (class, category, given ≠ predicted, noise score), pan / lasso / rectangle, fit,
+// bulk relabel / exclude / export of the selection, and a legend.
+//
+// Linking with the gallery: the scatter selection and the gallery's selection are kept equal
+// both ways (through the gallery's QItemSelectionModel); points the gallery's filters hide are
+// dimmed and cannot be selected. Decisions go through the main window's usual code (the panel
+// only emits requests), so they are undoable and written at once like any other decision.
+
+#include <QVector>
+#include <QWidget>
+
+#include <cstdint>
+#include <vector>
+
+class QComboBox;
+class QLabel;
+class QPushButton;
+class QStackedWidget;
+class QTimer;
+class QToolButton;
+class QAction;
+class QMenu;
+
+namespace labelscope::ui {
+
+class GalleryWidget;
+class ReviewSession;
+class ScatterView;
+class ThumbnailLoader;
+
+class ScatterPanel : public QWidget {
+    Q_OBJECT
+public:
+    enum class ColorBy { Class, Category, Disagreement, NoiseScore };
+
+    ScatterPanel(ReviewSession *session, ThumbnailLoader *loader, GalleryWidget *gallery,
+                 QWidget *parent = nullptr);
+    ~ScatterPanel() override;
+
+    ScatterView *view() const { return m_view; }
+    QComboBox *kindCombo() const { return m_kindCombo; }
+    QComboBox *colorCombo() const { return m_colorCombo; }
+
+    /// Reads the layout of the chosen kind from the session's latest run. False (and the "no
+    /// layout" page is shown) when the project has none.
+    bool reloadLayout();
+    bool hasLayout() const;
+    /// The layout kind shown ("embedding", "trajectory").
+    QString kind() const;
+    void setColorBy(ColorBy by);
+
+    /// Point index of sample ID, or -1; sample id of point I, or -1.
+    int pointOfSample(qint64 id) const;
+    qint64 sampleOfPoint(int i) const;
+    /// Sample ids of the scatter selection, ascending.
+    QVector<qint64> selectedSampleIds() const;
+    /// Writes the selection as CSV (`id,path,given_label,label`); false and *error on failure.
+    bool exportSelectionCsv(const QString &file, QString *error = nullptr) const;
+
+Q_SIGNALS:
+    void relabelRequested(int label);
+    void excludeRequested();
+    /// Emitted with the selected ids when the user asks for samples similar to the selection.
+    void findSimilarRequested(const QVector<qint64> &sampleIds);
+
+private:
+    void rebuildClassMenu();
+    void recolor();
+    void updateLegend();
+    void scheduleMaskUpdate();
+    void updateMask();
+    void pushSelectionToGallery();
+    void pullSelectionFromGallery();
+    void updateCountLabel();
+    void onHover(int point);
+    void onThumbnailReady(qint64 sampleId);
+    void exportSelectionDialog();
+
+    ReviewSession *m_session;
+    ThumbnailLoader *m_loader;
+    GalleryWidget *m_gallery;
+    ScatterView *m_view;
+    QStackedWidget *m_stack;
+    QLabel *m_emptyLabel;
+    QComboBox *m_kindCombo, *m_colorCombo;
+    QLabel *m_legend, *m_countLabel;
+    QToolButton *m_relabelButton;
+    QMenu *m_relabelMenu;
+    QAction *m_excludeAction, *m_exportAction, *m_similarAction;
+    QTimer *m_maskTimer;
+    std::vector<int> m_pointSession;   // [N] session index of each point, -1 if unknown
+    std::vector<int> m_sessionPoint;   // [session count] point index, -1 if not in the layout
+    std::vector<qint64> m_pointIds;    // [N]
+    QString m_layoutFile;
+    qint64 m_layoutRun = -1;
+    QString m_layoutKind;
+    bool m_syncing = false;
+    bool m_galleryGone = false;
+    qint64 m_hoverId = -1;
+    ColorBy m_colorBy = ColorBy::Class;
+};
+
+} // namespace labelscope::ui

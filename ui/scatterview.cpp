@@ -1,0 +1,447 @@
+#include "scatterview.h"
+
+#include <QElapsedTimer>
+#include <QKeyEvent>
+#include <QMouseEvent>
+#include <QPainter>
+#include <QPainterPath>
+#include <QWheelEvent>
+
+#include <algorithm>
+#include <cmath>
+
+namespace labelscope::ui {
+
+namespace {
+constexpr std::uint32_t kBackground = 0xffffffff;
+constexpr std::uint32_t kDimmed = 0xffdadada;    // filtered out by the gallery
+constexpr std::uint32_t kOutline = 0xff1a1a1a;   // ring around selected points
+constexpr std::uint32_t kNoColour = 0xff7f7f7f;
+constexpr double kHoverRadiusPx = 5.0;
+
+// Writes an s×s square at (ix, iy) (top-left, already clipped).
+inline void square(std::uint32_t *bits, int stride, int ix, int iy, int s, std::uint32_t c)
+{
+    std::uint32_t *row = bits + std::ptrdiff_t(iy) * stride + ix;
+    for (int dy = 0; dy < s; ++dy, row += stride)
+        for (int dx = 0; dx < s; ++dx)
+            row[dx] = c;
+}
+} // namespace
+
+ScatterView::ScatterView(QWidget *parent) : QWidget(parent)
+{
+    setObjectName(QStringLiteral("scatterView"));
+    setMouseTracking(true);
+    setFocusPolicy(Qt::StrongFocus);
+    setAttribute(Qt::WA_OpaquePaintEvent);
+    setCursor(Qt::CrossCursor);
+    setMinimumSize(200, 150);
+}
+
+void ScatterView::setPoints(std::vector<float> xy)
+{
+    m_grid.build(std::move(xy));
+    m_selection.clear();
+    m_selectable.clear();
+    if (m_colors.size() != std::size_t(m_grid.size()))
+        m_colors.clear();
+    m_hover = -1;
+    m_hoverImage = {};
+    m_hoverText.clear();
+    fitToView();
+}
+
+void ScatterView::setColors(std::vector<std::uint32_t> colors)
+{
+    m_colors = std::move(colors);
+    invalidate();
+}
+
+void ScatterView::setSelectable(std::vector<std::uint8_t> mask)
+{
+    m_selectable = std::move(mask);
+    if (!m_selectable.empty() && m_selectable.size() != std::size_t(pointCount()))
+        m_selectable.clear();
+    if (!m_selectable.empty()) {
+        m_selection.erase(std::remove_if(m_selection.begin(), m_selection.end(),
+                                         [this](int i) { return !m_selectable[std::size_t(i)]; }),
+                          m_selection.end());
+        if (m_hover >= 0 && !m_selectable[std::size_t(m_hover)]) {
+            m_hover = -1;
+            Q_EMIT pointHovered(-1);
+        }
+    }
+    invalidate();
+}
+
+bool ScatterView::isSelectable(int index) const
+{
+    if (index < 0 || index >= pointCount())
+        return false;
+    return m_selectable.empty() || m_selectable[std::size_t(index)];
+}
+
+void ScatterView::setSelection(std::vector<int> indices)
+{
+    indices.erase(std::remove_if(indices.begin(), indices.end(), [this](int i) { return !isSelectable(i); }),
+                  indices.end());
+    std::sort(indices.begin(), indices.end());
+    indices.erase(std::unique(indices.begin(), indices.end()), indices.end());
+    if (indices == m_selection)
+        return;
+    m_selection = std::move(indices);
+    invalidate();
+}
+
+void ScatterView::setTool(Tool tool)
+{
+    m_tool = tool;
+    setCursor(tool == Tool::Pan ? Qt::OpenHandCursor : Qt::CrossCursor);
+}
+
+void ScatterView::setPointSize(int pixels)
+{
+    m_pointSize = std::clamp(pixels, 0, 4);
+    invalidate();
+}
+
+int ScatterView::effectivePointSize() const
+{
+    if (m_pointSize > 0)
+        return m_pointSize;
+    const int n = pointCount();
+    return n <= 5000 ? 4 : n <= 50000 ? 3 : 2;
+}
+
+QPointF ScatterView::toScreen(QPointF d) const
+{
+    return {(d.x() - m_centre.x()) * m_scale + width() / 2.0, -(d.y() - m_centre.y()) * m_scale + height() / 2.0};
+}
+
+QPointF ScatterView::toData(QPointF s) const
+{
+    return {m_centre.x() + (s.x() - width() / 2.0) / m_scale, m_centre.y() - (s.y() - height() / 2.0) / m_scale};
+}
+
+void ScatterView::fitToView()
+{
+    const QRectF b = m_grid.bounds();
+    const double margin = 12.0;
+    const double w = std::max(1.0, width() - 2 * margin), h = std::max(1.0, height() - 2 * margin);
+    if (b.isNull() && pointCount() == 0) {
+        m_scale = 1.0;
+        m_centre = {};
+    } else {
+        const double bw = std::max(b.width(), 1e-9), bh = std::max(b.height(), 1e-9);
+        m_scale = std::min(w / bw, h / bh);
+        m_centre = b.center();
+    }
+    invalidate();
+    Q_EMIT viewChanged();
+}
+
+void ScatterView::panBy(QPointF px)
+{
+    m_centre += QPointF(-px.x() / m_scale, px.y() / m_scale);
+    invalidate();
+    Q_EMIT viewChanged();
+}
+
+void ScatterView::zoomAt(QPointF pos, double factor)
+{
+    if (!(factor > 0))
+        return;
+    const QPointF d = toData(pos);
+    m_scale = std::clamp(m_scale * factor, 1e-9, 1e12);
+    m_centre = {d.x() - (pos.x() - width() / 2.0) / m_scale, d.y() + (pos.y() - height() / 2.0) / m_scale};
+    invalidate();
+    Q_EMIT viewChanged();
+}
+
+int ScatterView::pointAt(QPointF pos) const
+{
+    const double r = std::max(kHoverRadiusPx, double(effectivePointSize()) + 1.0) / m_scale;
+    return m_grid.nearest(toData(pos), r, m_selectable.empty() ? nullptr : &m_selectable);
+}
+
+void ScatterView::invalidate()
+{
+    m_dirty = true;
+    update();
+}
+
+const QImage &ScatterView::render()
+{
+    QElapsedTimer timer;
+    timer.start();
+    const QSize sz(std::max(1, width()), std::max(1, height()));
+    if (m_cache.size() != sz)
+        m_cache = QImage(sz, QImage::Format_RGB32);
+    m_cache.fill(kBackground);
+    const int n = pointCount();
+    const int s = effectivePointSize();
+    const int w = sz.width(), h = sz.height();
+    auto *bits = reinterpret_cast<std::uint32_t *>(m_cache.bits());
+    const int stride = int(m_cache.bytesPerLine() / 4);
+    const float *xy = m_grid.xy().data();
+    const bool haveColours = m_colors.size() == std::size_t(n);
+    const bool haveMask = !m_selectable.empty();
+    // screen = a * data + b, with the half point size folded into b so that the square is centred.
+    const float ax = float(m_scale), bx = float(w / 2.0 - m_centre.x() * m_scale - s / 2.0);
+    const float ay = float(-m_scale), by = float(h / 2.0 + m_centre.y() * m_scale - s / 2.0);
+    const float maxX = float(w - s), maxY = float(h - s);
+
+    // Two passes so that filtered-out points never hide the others.
+    for (int pass = haveMask ? 0 : 1; pass < 2; ++pass) {
+        const std::uint8_t want = std::uint8_t(pass);
+        for (int i = 0; i < n; ++i) {
+            if (haveMask && (m_selectable[std::size_t(i)] != 0) != bool(want))
+                continue;
+            const float fx = xy[2 * i] * ax + bx, fy = xy[2 * i + 1] * ay + by;
+            if (!(fx >= 0.f && fy >= 0.f && fx <= maxX && fy <= maxY))
+                continue;
+            const std::uint32_t c = pass == 0 ? kDimmed : haveColours ? m_colors[std::size_t(i)] : kNoColour;
+            square(bits, stride, int(fx), int(fy), s, c);
+        }
+    }
+    // Selected points on top, with a dark ring.
+    for (int i : m_selection) {
+        const float fx = xy[2 * i] * ax + bx, fy = xy[2 * i + 1] * ay + by;
+        if (!(fx >= 1.f && fy >= 1.f && fx <= maxX - 1.f && fy <= maxY - 1.f))
+            continue;
+        square(bits, stride, int(fx) - 1, int(fy) - 1, s + 2, kOutline);
+        square(bits, stride, int(fx), int(fy), s, haveColours ? m_colors[std::size_t(i)] : kNoColour);
+    }
+    m_dirty = false;
+    m_lastRenderMs = double(timer.nsecsElapsed()) / 1e6;
+    return m_cache;
+}
+
+void ScatterView::paintEvent(QPaintEvent *)
+{
+    if (m_dirty || m_cache.size() != size())
+        render();
+    QPainter p(this);
+    p.drawImage(0, 0, m_cache);
+    p.setRenderHint(QPainter::Antialiasing);
+    if (m_drag == Drag::Lasso && m_lasso.size() > 1) {
+        p.setPen(QPen(QColor(31, 95, 215), 1.5, Qt::DashLine));
+        p.setBrush(QColor(31, 95, 215, 30));
+        p.drawPolygon(m_lasso);
+    } else if (m_drag == Drag::Rectangle && m_moved) {
+        p.setPen(QPen(QColor(31, 95, 215), 1.5, Qt::DashLine));
+        p.setBrush(QColor(31, 95, 215, 30));
+        p.drawRect(QRectF(m_pressPos, m_lastPos).normalized());
+    }
+    if (m_hover >= 0 && m_hover < pointCount()) {
+        const QPointF at = toScreen({m_grid.x(m_hover), m_grid.y(m_hover)});
+        p.setPen(QPen(Qt::black, 1.5));
+        p.setBrush(Qt::NoBrush);
+        p.drawEllipse(at, 6, 6);
+        if (!m_hoverImage.isNull() || !m_hoverText.isEmpty()) {
+            const QSize img = m_hoverImage.isNull() ? QSize(0, 0) : m_hoverImage.size();
+            const QFontMetrics fm(font());
+            const QRect textRect = fm.boundingRect(QRect(0, 0, 260, 400), Qt::TextWordWrap, m_hoverText);
+            const int pad = 6;
+            const int bw = std::max(img.width(), textRect.width()) + 2 * pad;
+            const int bh = img.height() + textRect.height() + 2 * pad + (img.isEmpty() ? 0 : 4);
+            QPointF tl = at + QPointF(14, 14);
+            if (tl.x() + bw > width())
+                tl.setX(at.x() - 14 - bw);
+            if (tl.y() + bh > height())
+                tl.setY(at.y() - 14 - bh);
+            tl.setX(std::max(0.0, tl.x()));
+            tl.setY(std::max(0.0, tl.y()));
+            const QRectF box(tl, QSizeF(bw, bh));
+            p.setPen(QColor(120, 120, 120));
+            p.setBrush(QColor(255, 255, 255, 235));
+            p.drawRoundedRect(box, 4, 4);
+            if (!m_hoverImage.isNull())
+                p.drawImage(QPointF(box.left() + pad, box.top() + pad), m_hoverImage);
+            p.setPen(Qt::black);
+            p.drawText(QRectF(box.left() + pad, box.top() + pad + img.height() + (img.isEmpty() ? 0 : 4),
+                              textRect.width(), textRect.height()),
+                       Qt::TextWordWrap, m_hoverText);
+        }
+    }
+}
+
+void ScatterView::resizeEvent(QResizeEvent *event)
+{
+    QWidget::resizeEvent(event);
+    invalidate();
+}
+
+void ScatterView::setHoverInfo(int index, const QImage &thumbnail, const QString &text)
+{
+    if (index != m_hover)
+        return;
+    m_hoverImage = thumbnail;
+    m_hoverText = text;
+    update();
+}
+
+void ScatterView::updateHover(QPointF pos)
+{
+    const int idx = pointAt(pos);
+    if (idx == m_hover)
+        return;
+    m_hover = idx;
+    m_hoverImage = {};
+    m_hoverText.clear();
+    update();
+    Q_EMIT pointHovered(idx);
+}
+
+void ScatterView::mousePressEvent(QMouseEvent *event)
+{
+    m_pressPos = m_lastPos = event->position();
+    m_moved = false;
+    const Qt::KeyboardModifiers mods = event->modifiers();
+    m_dragMode = mods & Qt::ShiftModifier ? SelectMode::Add
+        : mods & (Qt::ControlModifier | Qt::AltModifier) ? SelectMode::Subtract
+                                                         : SelectMode::Replace;
+    if (event->button() == Qt::MiddleButton || (event->button() == Qt::LeftButton && m_tool == Tool::Pan)) {
+        m_drag = Drag::Pan;
+        setCursor(Qt::ClosedHandCursor);
+    } else if (event->button() == Qt::LeftButton) {
+        m_drag = m_tool == Tool::Rectangle ? Drag::Rectangle : Drag::Lasso;
+        m_lasso.clear();
+        m_lasso << m_pressPos;
+    } else {
+        QWidget::mousePressEvent(event);
+        return;
+    }
+    event->accept();
+}
+
+void ScatterView::mouseMoveEvent(QMouseEvent *event)
+{
+    const QPointF pos = event->position();
+    if (m_drag == Drag::None) {
+        updateHover(pos);
+        return;
+    }
+    if (!m_moved && (pos - m_pressPos).manhattanLength() >= 3)
+        m_moved = true;
+    switch (m_drag) {
+    case Drag::Pan:
+        if (m_moved)
+            panBy(pos - m_lastPos);
+        m_lastPos = pos;
+        break;
+    case Drag::Lasso:
+        if (m_lasso.isEmpty() || (pos - m_lasso.last()).manhattanLength() >= 2)
+            m_lasso << pos;
+        m_lastPos = pos;
+        update();
+        break;
+    case Drag::Rectangle:
+        m_lastPos = pos;
+        update();
+        break;
+    case Drag::None: break;
+    }
+}
+
+void ScatterView::mouseReleaseEvent(QMouseEvent *event)
+{
+    const Drag drag = m_drag;
+    m_drag = Drag::None;
+    setCursor(m_tool == Tool::Pan ? Qt::OpenHandCursor : Qt::CrossCursor);
+    if (drag == Drag::None)
+        return;
+    const QPointF pos = event->position();
+    if (!m_moved) {
+        // A click: select the point under the cursor (or clear on empty space).
+        const int idx = pointAt(pos);
+        if (event->button() == Qt::LeftButton || event->button() == Qt::MiddleButton) {
+            if (idx >= 0)
+                applySelection({idx}, m_dragMode);
+            else if (m_dragMode == SelectMode::Replace)
+                applySelection({}, SelectMode::Replace);
+            Q_EMIT pointClicked(idx);
+        }
+        update();
+        return;
+    }
+    if (drag == Drag::Lasso) {
+        m_lasso << pos;
+        const QPolygonF poly = m_lasso;
+        m_lasso.clear();
+        selectPolygon(poly, m_dragMode);
+    } else if (drag == Drag::Rectangle) {
+        selectRect(QRectF(m_pressPos, pos).normalized(), m_dragMode);
+    }
+    update();
+}
+
+void ScatterView::wheelEvent(QWheelEvent *event)
+{
+    const double steps = event->angleDelta().y() / 120.0;
+    if (steps != 0)
+        zoomAt(event->position(), std::pow(1.25, steps));
+    event->accept();
+}
+
+void ScatterView::leaveEvent(QEvent *event)
+{
+    QWidget::leaveEvent(event);
+    if (m_hover >= 0) {
+        m_hover = -1;
+        update();
+        Q_EMIT pointHovered(-1);
+    }
+}
+
+void ScatterView::keyPressEvent(QKeyEvent *event)
+{
+    if (event->key() == Qt::Key_Escape && !m_selection.empty()) {
+        applySelection({}, SelectMode::Replace);
+        return;
+    }
+    if (event->key() == Qt::Key_F && event->modifiers() == Qt::NoModifier) {
+        fitToView();
+        return;
+    }
+    QWidget::keyPressEvent(event);
+}
+
+void ScatterView::selectPolygon(const QPolygonF &screenPolygon, SelectMode mode)
+{
+    QPolygonF data;
+    data.reserve(screenPolygon.size());
+    for (const QPointF &p : screenPolygon)
+        data << toData(p);
+    applySelection(m_grid.pointsInPolygon(data, m_selectable.empty() ? nullptr : &m_selectable), mode);
+}
+
+void ScatterView::selectRect(const QRectF &screenRect, SelectMode mode)
+{
+    const QRectF data = QRectF(toData(screenRect.topLeft()), toData(screenRect.bottomRight())).normalized();
+    applySelection(m_grid.pointsInRect(data, m_selectable.empty() ? nullptr : &m_selectable), mode);
+}
+
+void ScatterView::applySelection(std::vector<int> hits, SelectMode mode)
+{
+    std::vector<int> next;
+    switch (mode) {
+    case SelectMode::Replace: next = std::move(hits); break;
+    case SelectMode::Add:
+        next.reserve(m_selection.size() + hits.size());
+        std::set_union(m_selection.begin(), m_selection.end(), hits.begin(), hits.end(), std::back_inserter(next));
+        break;
+    case SelectMode::Subtract:
+        std::set_difference(m_selection.begin(), m_selection.end(), hits.begin(), hits.end(),
+                            std::back_inserter(next));
+        break;
+    }
+    if (next == m_selection)
+        return;
+    m_selection = std::move(next);
+    invalidate();
+    Q_EMIT selectionEdited();
+}
+
+} // namespace labelscope::ui

@@ -1,0 +1,395 @@
+#include "statisticspage.h"
+
+#include "confusionmatrixview.h"
+#include "reviewsession.h"
+#include "uicommon.h"
+
+#include <QBarCategoryAxis>
+#include <QBarSeries>
+#include <QBarSet>
+#include <QChart>
+#include <QChartView>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QGridLayout>
+#include <QGroupBox>
+#include <QHBoxLayout>
+#include <QHeaderView>
+#include <QLabel>
+#include <QMessageBox>
+#include <QPushButton>
+#include <QScrollArea>
+#include <QStackedBarSeries>
+#include <QTableWidget>
+#include <QTimer>
+#include <QVBoxLayout>
+#include <QValueAxis>
+#include <QtConcurrent/QtConcurrentRun>
+
+#include <algorithm>
+
+namespace labelscope::ui {
+
+namespace {
+QChart *makeChart(const QString &title)
+{
+    auto *chart = new QChart;
+    chart->setTitle(title);
+    chart->setAnimationOptions(QChart::NoAnimation);
+    chart->legend()->setAlignment(Qt::AlignBottom);
+    chart->setMargins(QMargins(4, 4, 4, 4));
+    return chart;
+}
+
+void clearChart(QChart *chart)
+{
+    chart->removeAllSeries();
+    for (QAbstractAxis *a : chart->axes()) {
+        chart->removeAxis(a);
+        delete a;
+    }
+}
+
+// Category axis with the class names, rotated when they would not fit.
+QBarCategoryAxis *classAxis(const QStringList &classes)
+{
+    auto *axis = new QBarCategoryAxis;
+    axis->append(classes);
+    if (classes.size() > 6)
+        axis->setLabelsAngle(-45);
+    return axis;
+}
+
+QValueAxis *countAxis(double max, const QString &title)
+{
+    auto *axis = new QValueAxis;
+    axis->setRange(0, std::max(1.0, max * 1.08));
+    axis->setLabelFormat(QStringLiteral("%.0f"));
+    axis->setTitleText(title);
+    return axis;
+}
+} // namespace
+
+StatisticsPage::StatisticsPage(ReviewSession *session, QWidget *parent) : QWidget(parent), m_session(session)
+{
+    setObjectName(QStringLiteral("statisticsPage"));
+    m_cancel = std::make_shared<std::atomic_bool>(false);
+    m_done = std::make_shared<std::atomic<qint64>>(0);
+
+    m_classChart = makeChart(tr("Samples per class: given vs current label"));
+    m_categoryChart = makeChart(tr("Categories per class (by given label, latest run)"));
+    m_imageChart = makeChart(tr("Image statistics per class (current label)"));
+    m_classView = new QChartView(m_classChart);
+    m_categoryView = new QChartView(m_categoryChart);
+    m_imageView = new QChartView(m_imageChart);
+    for (QChartView *v : {m_classView, m_categoryView, m_imageView}) {
+        v->setRenderHint(QPainter::Antialiasing);
+        v->setMinimumHeight(300);
+    }
+    m_confusion = new ConfusionMatrixView;
+
+    m_imageTable = new QTableWidget;
+    m_imageTable->setObjectName(QStringLiteral("imageStatsTable"));
+    m_imageTable->setColumnCount(6);
+    m_imageTable->setHorizontalHeaderLabels({tr("Class"), tr("Images measured"), tr("Mean size"),
+                                             tr("Brightness"), tr("Contrast"), tr("Colour")});
+    m_imageTable->verticalHeader()->hide();
+    m_imageTable->setEditTriggers(QAbstractItemView::NoEditTriggers);
+    m_imageTable->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
+    m_imageTable->setMinimumHeight(160);
+    m_imageStatus = new QLabel;
+    m_imageStatus->setObjectName(QStringLiteral("imageStatsStatus"));
+    m_imageBox = new QWidget;
+    auto *imageLayout = new QVBoxLayout(m_imageBox);
+    imageLayout->setContentsMargins(0, 0, 0, 0);
+    imageLayout->addWidget(m_imageView, 1);
+    imageLayout->addWidget(m_imageTable);
+    imageLayout->addWidget(m_imageStatus);
+
+    auto box = [this](const QString &title, QWidget *content, Chart which) {
+        auto *group = new QGroupBox(title);
+        auto *export_ = new QPushButton(tr("Export PNG\u2026"));
+        export_->setObjectName(QStringLiteral("exportChart%1").arg(int(which)));
+        connect(export_, &QPushButton::clicked, this, [this, which] { exportDialog(which); });
+        auto *l = new QVBoxLayout(group);
+        l->addWidget(content, 1);
+        l->addWidget(export_, 0, Qt::AlignRight);
+        return group;
+    };
+    auto *grid = new QGridLayout;
+    grid->addWidget(box(tr("Classes"), m_classView, Chart::Classes), 0, 0);
+    grid->addWidget(box(tr("Categories"), m_categoryView, Chart::Categories), 0, 1);
+    grid->addWidget(box(tr("Images"), m_imageBox, Chart::ImageStats), 1, 0);
+    grid->addWidget(box(tr("Given label vs prediction"), m_confusion, Chart::Confusion), 1, 1);
+    auto *content = new QWidget;
+    content->setLayout(grid);
+    auto *scroll = new QScrollArea(this);
+    scroll->setWidget(content);
+    scroll->setWidgetResizable(true);
+    scroll->setFrameShape(QFrame::NoFrame);
+    auto *layout = new QVBoxLayout(this);
+    layout->setContentsMargins(0, 0, 0, 0);
+    layout->addWidget(scroll);
+
+    m_progressTimer = new QTimer(this);
+    m_progressTimer->setInterval(250);
+    connect(m_progressTimer, &QTimer::timeout, this, [this] {
+        m_imageStatus->setText(tr("Measuring images\u2026 %L1 of %L2").arg(m_done->load()).arg(m_total));
+    });
+    // Decisions come in bursts (bulk relabel, undo): count once after them.
+    m_countTimer = new QTimer(this);
+    m_countTimer->setSingleShot(true);
+    m_countTimer->setInterval(150);
+    connect(m_countTimer, &QTimer::timeout, this, [this] {
+        updateCounts();
+        m_stale = true; // image statistics are per current label
+        if (isVisible())
+            startImageStats();
+    });
+    connect(&m_watcher, &QFutureWatcher<ImageStatsResult>::finished, this, &StatisticsPage::onImageStatsFinished);
+    connect(m_session, &ReviewSession::reloaded, this, &StatisticsPage::refresh);
+    connect(m_session, &ReviewSession::samplesChanged, this, [this] { m_countTimer->start(); });
+    updateCounts();
+}
+
+StatisticsPage::~StatisticsPage()
+{
+    m_cancel->store(true);
+    m_watcher.waitForFinished();
+}
+
+QWidget *StatisticsPage::chartWidget(Chart which) const
+{
+    switch (which) {
+    case Chart::Classes: return m_classView;
+    case Chart::Categories: return m_categoryView;
+    case Chart::ImageStats: return m_imageBox;
+    case Chart::Confusion: return m_confusion;
+    }
+    return nullptr;
+}
+
+void StatisticsPage::refresh()
+{
+    updateCounts();
+    m_stale = true;
+    if (isVisible())
+        startImageStats();
+}
+
+void StatisticsPage::showEvent(QShowEvent *event)
+{
+    QWidget::showEvent(event);
+    if (m_stale)
+        startImageStats();
+}
+
+bool StatisticsPage::isComputingImageStats() const { return m_watcher.isRunning(); }
+
+void StatisticsPage::updateCounts()
+{
+    const QStringList &classes = m_session->classes();
+    const int k = int(classes.size());
+    std::vector<qint64> given(std::size_t(k), 0), current(std::size_t(k), 0);
+    std::vector<qint64> cats(std::size_t(k) * 4, 0); // easy, hard, need review, unknown
+    std::vector<qint64> confusion(std::size_t(k) * std::size_t(k), 0);
+    const int n = m_session->isOpen() ? m_session->count() : 0;
+    for (int i = 0; i < n; ++i) {
+        const SampleRow &r = m_session->row(i);
+        if (r.givenLabel >= 0 && r.givenLabel < k)
+            ++given[std::size_t(r.givenLabel)];
+        if (r.label >= 0 && r.label < k && !r.excluded)
+            ++current[std::size_t(r.label)];
+        const SampleScore *s = m_session->score(i);
+        if (r.givenLabel >= 0 && r.givenLabel < k && (s || !ReviewSession::isTestSample(r))) {
+            const Category c = m_session->category(i);
+            const int slot = c == Category::Easy ? 0 : c == Category::Hard ? 1 : c == Category::NeedReview ? 2 : 3;
+            ++cats[std::size_t(r.givenLabel) * 4 + slot];
+        }
+        if (s && s->predLabel >= 0 && s->predLabel < k && r.givenLabel >= 0 && r.givenLabel < k)
+            ++confusion[std::size_t(r.givenLabel) * k + s->predLabel];
+    }
+
+    clearChart(m_classChart);
+    auto *givenSet = new QBarSet(tr("Given label"));
+    auto *currentSet = new QBarSet(tr("Current label (excluded not counted)"));
+    givenSet->setColor(QColor(0x9e, 0xb9, 0xd4));
+    currentSet->setColor(QColor(0x1f, 0x5f, 0xd7));
+    qint64 maxCount = 0;
+    for (int c = 0; c < k; ++c) {
+        *givenSet << double(given[std::size_t(c)]);
+        *currentSet << double(current[std::size_t(c)]);
+        maxCount = std::max({maxCount, given[std::size_t(c)], current[std::size_t(c)]});
+    }
+    auto *classSeries = new QBarSeries;
+    classSeries->append(givenSet);
+    classSeries->append(currentSet);
+    m_classChart->addSeries(classSeries);
+    QBarCategoryAxis *x1 = classAxis(classes);
+    QValueAxis *y1 = countAxis(double(maxCount), tr("samples"));
+    m_classChart->addAxis(x1, Qt::AlignBottom);
+    m_classChart->addAxis(y1, Qt::AlignLeft);
+    classSeries->attachAxis(x1);
+    classSeries->attachAxis(y1);
+
+    clearChart(m_categoryChart);
+    auto *stacked = new QStackedBarSeries;
+    const Category order[4] = {Category::Easy, Category::Hard, Category::NeedReview, Category::Unknown};
+    qint64 maxStack = 0;
+    for (int c = 0; c < k; ++c)
+        maxStack = std::max(maxStack, cats[std::size_t(c) * 4] + cats[std::size_t(c) * 4 + 1]
+                                          + cats[std::size_t(c) * 4 + 2] + cats[std::size_t(c) * 4 + 3]);
+    for (int slot = 0; slot < 4; ++slot) {
+        auto *set = new QBarSet(categoryLabel(order[slot]));
+        set->setColor(categoryColor(order[slot]));
+        for (int c = 0; c < k; ++c)
+            *set << double(cats[std::size_t(c) * 4 + slot]);
+        stacked->append(set);
+    }
+    m_categoryChart->addSeries(stacked);
+    QBarCategoryAxis *x2 = classAxis(classes);
+    QValueAxis *y2 = countAxis(double(maxStack), tr("samples"));
+    m_categoryChart->addAxis(x2, Qt::AlignBottom);
+    m_categoryChart->addAxis(y2, Qt::AlignLeft);
+    stacked->attachAxis(x2);
+    stacked->attachAxis(y2);
+
+    m_confusion->setMatrix(m_session->runId() > 0 ? classes : QStringList(),
+                           m_session->runId() > 0 ? confusion : std::vector<qint64>());
+}
+
+void StatisticsPage::startImageStats()
+{
+    if (!m_session->isOpen())
+        return;
+    if (m_watcher.isRunning()) {
+        m_restart = true;
+        m_cancel->store(true);
+        return;
+    }
+    m_stale = false;
+    m_restart = false;
+    const int k = int(m_session->classes().size());
+    std::vector<int> labels;
+    labels.reserve(std::size_t(m_session->count()));
+    for (int i = 0; i < m_session->count(); ++i) {
+        const SampleRow &r = m_session->row(i);
+        labels.push_back(r.excluded ? -1 : r.label);
+    }
+    const std::vector<int> picked = sampleForImageStats(labels, k, kImagesPerClass);
+    std::vector<Sample> samples;
+    std::vector<int> pickedLabels;
+    samples.reserve(picked.size());
+    for (int i : picked) {
+        samples.push_back(m_session->row(i).sample);
+        pickedLabels.push_back(labels[std::size_t(i)]);
+    }
+    m_total = qint64(samples.size());
+    m_cancel = std::make_shared<std::atomic_bool>(false);
+    m_done = std::make_shared<std::atomic<qint64>>(0);
+    auto cancel = m_cancel;
+    auto done = m_done;
+    m_watcher.setFuture(QtConcurrent::run([samples = std::move(samples), pickedLabels = std::move(pickedLabels), k,
+                                           cancel, done] {
+        return computeImageStats(samples, pickedLabels, k, *cancel, done.get());
+    }));
+    m_imageStatus->setText(tr("Measuring images\u2026"));
+    m_progressTimer->start();
+}
+
+void StatisticsPage::cancelImageStats() { m_cancel->store(true); }
+
+void StatisticsPage::onImageStatsFinished()
+{
+    m_progressTimer->stop();
+    ImageStatsResult r = m_watcher.result();
+    if (m_restart) {
+        startImageStats();
+        return;
+    }
+    if (r.cancelled) {
+        m_imageStatus->setText(tr("Image statistics cancelled."));
+        m_stale = true;
+        return;
+    }
+    m_imageStats = std::move(r);
+    showImageStats();
+    Q_EMIT imageStatsReady();
+}
+
+void StatisticsPage::showImageStats()
+{
+    const QStringList &classes = m_session->classes();
+    const int k = int(std::min<qsizetype>(classes.size(), qsizetype(m_imageStats.perClass.size())));
+    clearChart(m_imageChart);
+    auto *bright = new QBarSet(tr("Mean brightness"));
+    auto *contrast = new QBarSet(tr("Mean contrast (std of grey)"));
+    bright->setColor(QColor(0xf0, 0xb4, 0x29));
+    contrast->setColor(QColor(0x55, 0x55, 0x55));
+    m_imageTable->setRowCount(k);
+    qint64 measured = 0, failed = 0;
+    for (int c = 0; c < k; ++c) {
+        const ClassImageStats &s = m_imageStats.perClass[std::size_t(c)];
+        *bright << s.meanBrightness;
+        *contrast << s.meanContrast;
+        measured += s.images;
+        failed += s.failed;
+        const QStringList cells = {classes.at(c), QString::number(s.images),
+                                   s.images ? QStringLiteral("%1 \u00d7 %2").arg(s.meanWidth, 0, 'f', 1).arg(s.meanHeight, 0, 'f', 1)
+                                            : QString(),
+                                   s.images ? QString::number(s.meanBrightness, 'f', 1) : QString(),
+                                   s.images ? QString::number(s.meanContrast, 'f', 1) : QString(),
+                                   s.images ? QStringLiteral("%1%").arg(s.colourShare * 100.0, 0, 'f', 0) : QString()};
+        for (int col = 0; col < cells.size(); ++col)
+            m_imageTable->setItem(c, col, new QTableWidgetItem(cells.at(col)));
+    }
+    auto *series = new QBarSeries;
+    series->append(bright);
+    series->append(contrast);
+    m_imageChart->addSeries(series);
+    QBarCategoryAxis *x = classAxis(classes.mid(0, k));
+    auto *y = new QValueAxis;
+    y->setRange(0, 255);
+    y->setTitleText(tr("grey level (0\u2013255)"));
+    y->setLabelFormat(QStringLiteral("%.0f"));
+    m_imageChart->addAxis(x, Qt::AlignBottom);
+    m_imageChart->addAxis(y, Qt::AlignLeft);
+    series->attachAxis(x);
+    series->attachAxis(y);
+    QString status = tr("Measured %L1 images (at most %2 per class).").arg(measured).arg(kImagesPerClass);
+    if (failed > 0)
+        status += tr(" %L1 could not be read: %2").arg(failed).arg(m_imageStats.firstError);
+    m_imageStatus->setText(status);
+}
+
+bool StatisticsPage::exportChart(Chart which, const QString &file, QString *error)
+{
+    QWidget *w = chartWidget(which);
+    if (!w)
+        return false;
+    if (w->size().isEmpty() || !w->isVisible())
+        w->resize(w->sizeHint().expandedTo(QSize(640, 420)));
+    const QPixmap pixmap = w->grab();
+    if (pixmap.isNull() || !pixmap.save(file, "PNG")) {
+        if (error)
+            *error = tr("Cannot write %1").arg(file);
+        return false;
+    }
+    return true;
+}
+
+void StatisticsPage::exportDialog(Chart which)
+{
+    static const char *const names[] = {"classes", "categories", "image-statistics", "confusion"};
+    const QFileInfo project(m_session->fileName());
+    const QString suggested = project.absoluteDir().filePath(
+        QStringLiteral("%1-%2.png").arg(project.completeBaseName(), QLatin1String(names[int(which)])));
+    const QString file = QFileDialog::getSaveFileName(this, tr("Export chart"), suggested, tr("PNG images (*.png)"));
+    if (file.isEmpty())
+        return;
+    QString error;
+    if (!exportChart(which, file, &error))
+        QMessageBox::warning(this, tr("Export chart"), error);
+}
+
+} // namespace labelscope::ui
