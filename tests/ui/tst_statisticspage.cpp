@@ -1,0 +1,170 @@
+// Statistics page (offscreen): class histogram given vs current, categories per class, the
+// confusion of given label vs prediction, image statistics measured off the GUI thread against
+// values computed here from the fixture images, counts following a decision, and PNG export.
+
+#include "ui/uifixture.h"
+
+#include "confusionmatrixview.h"
+#include "imagestatistics.h"
+#include "mainwindow.h"
+#include "reviewsession.h"
+#include "statisticspage.h"
+
+#include <QBarSeries>
+#include <QBarSet>
+#include <QChart>
+#include <QSignalSpy>
+#include <QStackedBarSeries>
+#include <QStandardPaths>
+#include <QTabWidget>
+#include <QTableWidget>
+#include <QTemporaryDir>
+#include <QTest>
+
+#include <memory>
+
+using namespace labelscope;
+using namespace labelscope::ui;
+
+namespace {
+QList<qreal> setValues(QBarSet *set)
+{
+    QList<qreal> v;
+    for (int i = 0; i < set->count(); ++i)
+        v << set->at(i);
+    return v;
+}
+} // namespace
+
+class TestStatisticsPage final : public QObject {
+    Q_OBJECT
+
+private:
+    std::unique_ptr<QTemporaryDir> m_dir;
+    QString m_file;
+    std::unique_ptr<MainWindow> m_window;
+
+private Q_SLOTS:
+    void initTestCase() { QStandardPaths::setTestModeEnabled(true); }
+
+    void init()
+    {
+        m_dir = std::make_unique<QTemporaryDir>();
+        QVERIFY(m_dir->isValid());
+        QString error;
+        m_file = testing::makeFixtureProject(m_dir->path(), &error, 12);
+        QVERIFY2(!m_file.isEmpty(), qPrintable(error));
+        m_window = std::make_unique<MainWindow>();
+        QVERIFY2(m_window->openProject(m_file, &error), qPrintable(error));
+        m_window->resize(1300, 900);
+        m_window->show();
+        QVERIFY(QTest::qWaitForWindowExposed(m_window.get()));
+    }
+
+    void cleanup()
+    {
+        m_window.reset();
+        m_dir.reset();
+    }
+
+    void sampling()
+    {
+        const std::vector<int> labels{0, 0, 0, 0, 1, 1, -1, 7};
+        QCOMPARE(sampleForImageStats(labels, 2, 2), (std::vector<int>{0, 2, 4, 5}));
+        QCOMPARE(sampleForImageStats(labels, 2, 10), (std::vector<int>{0, 1, 2, 3, 4, 5}));
+    }
+
+    void countsAndConfusion()
+    {
+        StatisticsPage *page = m_window->statistics();
+        // 12 samples cycling labels 0, 1, 2, 0, 1, 2: four per class, given and current.
+        auto *classSeries = qobject_cast<QBarSeries *>(page->classChart()->series().value(0));
+        QVERIFY(classSeries);
+        QCOMPARE(classSeries->count(), 2);
+        QCOMPARE(setValues(classSeries->barSets().at(0)), (QList<qreal>{4, 4, 4}));
+        QCOMPARE(setValues(classSeries->barSets().at(1)), (QList<qreal>{4, 4, 4}));
+        // Categories by given label: class 0 has ids 1, 4, 7, 10 → easy, hard, easy, hard.
+        auto *stacked = qobject_cast<QStackedBarSeries *>(page->categoryChart()->series().value(0));
+        QVERIFY(stacked);
+        QCOMPARE(stacked->count(), 4); // easy, hard, need review, unknown
+        QCOMPARE(setValues(stacked->barSets().at(0)), (QList<qreal>{2, 2, 0}));
+        QCOMPARE(setValues(stacked->barSets().at(1)), (QList<qreal>{2, 2, 0}));
+        QCOMPARE(setValues(stacked->barSets().at(2)), (QList<qreal>{0, 0, 4}));
+        // Confusion (given, predicted) from the fixture pattern, each pair twice.
+        ConfusionMatrixView *cm = page->confusion();
+        QCOMPARE(cm->classCount(), 3);
+        const qint64 expected[3][3] = {{2, 2, 0}, {0, 2, 2}, {2, 0, 2}};
+        for (int g = 0; g < 3; ++g)
+            for (int p = 0; p < 3; ++p)
+                QCOMPARE(cm->count(g, p), expected[g][p]);
+
+        // A decision moves sample 1 from class 0 to class 2: the current-label bars follow.
+        std::vector<Decision> d{{1, 2, false, QStringLiteral("relabel")}};
+        QVERIFY(m_window->session()->decide(d, QStringLiteral("test")));
+        QTRY_COMPARE(setValues(qobject_cast<QBarSeries *>(page->classChart()->series().value(0))->barSets().at(1)),
+                     (QList<qreal>{3, 4, 5}));
+        QCOMPARE(setValues(qobject_cast<QBarSeries *>(page->classChart()->series().value(0))->barSets().at(0)),
+                 (QList<qreal>{4, 4, 4}));
+    }
+
+    void imageStatistics()
+    {
+        StatisticsPage *page = m_window->statistics();
+        QSignalSpy ready(page, &StatisticsPage::imageStatsReady);
+        m_window->tabs()->setCurrentWidget(page); // computed when the page is first shown
+        QTRY_VERIFY_WITH_TIMEOUT(ready.count() >= 1, 20000);
+        const ImageStatsResult &r = page->imageStats();
+        QCOMPARE(int(r.perClass.size()), 3);
+        for (int k = 0; k < 3; ++k) {
+            const ClassImageStats &s = r.perClass[std::size_t(k)];
+            QCOMPARE(s.images, qint64(4));
+            QCOMPARE(s.failed, qint64(0));
+            QCOMPARE(s.meanWidth, 12.0);
+            QCOMPARE(s.meanHeight, 10.0);
+            QCOMPARE(s.colourShare, 1.0); // saturated fills
+            // Brightness and contrast of the class's images, computed here with QImage.
+            double bright = 0, contrast = 0;
+            for (int i = k; i < 12; i += 3) {
+                const QImage img(m_dir->filePath(QStringLiteral("img_%1.png").arg(i)));
+                QVERIFY(!img.isNull());
+                double sum = 0, sumSq = 0;
+                for (int y = 0; y < img.height(); ++y)
+                    for (int x = 0; x < img.width(); ++x) {
+                        const QRgb c = img.pixel(x, y);
+                        const double g = 0.299 * qRed(c) + 0.587 * qGreen(c) + 0.114 * qBlue(c);
+                        sum += g;
+                        sumSq += g * g;
+                    }
+                const double n = img.width() * img.height(), mean = sum / n;
+                bright += mean / 4;
+                contrast += std::sqrt(std::max(0.0, sumSq / n - mean * mean)) / 4;
+            }
+            QVERIFY2(qAbs(s.meanBrightness - bright) < 1e-6, qPrintable(QString::number(s.meanBrightness)));
+            QVERIFY(qAbs(s.meanContrast - contrast) < 1e-6);
+            QVERIFY(s.meanContrast > 10); // the black row
+        }
+        QCOMPARE(page->imageTable()->rowCount(), 3);
+        QCOMPARE(page->imageTable()->item(0, 1)->text(), QStringLiteral("4"));
+    }
+
+    void exportPng()
+    {
+        StatisticsPage *page = m_window->statistics();
+        m_window->tabs()->setCurrentWidget(page);
+        for (auto which : {StatisticsPage::Chart::Classes, StatisticsPage::Chart::Categories,
+                           StatisticsPage::Chart::ImageStats, StatisticsPage::Chart::Confusion}) {
+            const QString file = m_dir->filePath(QStringLiteral("chart%1.png").arg(int(which)));
+            QString error;
+            QVERIFY2(page->exportChart(which, file, &error), qPrintable(error));
+            const QImage img(file);
+            QVERIFY(!img.isNull());
+            QVERIFY(img.width() > 100 && img.height() > 100);
+        }
+        QString error;
+        QVERIFY(!page->exportChart(StatisticsPage::Chart::Classes, QStringLiteral("/nonexistent/dir/x.png"), &error));
+        QVERIFY(error.contains(QStringLiteral("/nonexistent/dir/x.png")));
+    }
+};
+
+QTEST_MAIN(TestStatisticsPage)
+#include "tst_statisticspage.moc"
