@@ -126,6 +126,24 @@ struct RunRecord {
     std::vector<Layout> layouts;       ///< optional 2-D layouts
 };
 
+/// One active-learning round (table al_rounds); its queued batch is in al_queue.
+struct AlRoundInfo {
+    qint64 id = 0;
+    QDateTime started, finished;
+    QString strategy, diversity;   ///< names as in the YAML config (querystrategy.h)
+    int batchSize = 0;
+    qint64 labelled = 0;           ///< labelled training samples when the round ran
+    double valAccuracy = -1;       ///< validation accuracy of the round's model, -1 unknown
+    QJsonObject settings;
+};
+
+/// One queued sample of a round, in labelling order (position 0 first); score = uncertainty.
+struct AlQueueItem {
+    qint64 sampleId = 0;
+    int position = 0;
+    float score = 0.f;
+};
+
 struct RunInfo {
     qint64 id = 0;
     QDateTime started, finished;
@@ -185,6 +203,14 @@ public:
     bool saveLayout(qint64 runId, const Layout &layout, QString *error = nullptr);
     /// The layout of KIND of a run, or nullopt when there is none (or on error: see lastError()).
     std::optional<Layout> layout(qint64 runId, const QString &kind) const;
+
+    /// Active learning (core/base/projectactivelearning.cpp): writes a round and its queue in
+    /// one transaction; returns the round id or 0 on error (unknown sample ids are refused).
+    qint64 saveAlRound(const AlRoundInfo &round, const std::vector<AlQueueItem> &queue, QString *error = nullptr);
+    /// All rounds, oldest first.
+    std::vector<AlRoundInfo> alRounds() const;
+    /// The queue of a round ordered by position (empty on error: see lastError()).
+    std::vector<AlQueueItem> alQueue(qint64 roundId) const;
 
     /// Last error message (also returned through the error out-parameters).
     QString lastError() const;

@@ -1,0 +1,585 @@
+#include "activelearning.h"
+
+#include "altrainer.h"
+#include "oracle.h"
+#include "querystrategy.h"
+#include "base/projectstore.h"
+
+#include <QElapsedTimer>
+#include <QHash>
+#include <QJsonArray>
+
+#include <faiss/Clustering.h>
+#include <faiss/IndexFlat.h>
+
+#include <algorithm>
+#include <numeric>
+#include <random>
+
+namespace labelscope {
+
+namespace {
+
+const QString kCancelled = QStringLiteral("cancelled");
+
+bool fail(QString *error, const QString &message)
+{
+    *error = message;
+    return false;
+}
+
+torch::Tensor gather(const Dataset &d, const std::vector<int64_t> &idx)
+{
+    auto all = torch::from_blob(const_cast<std::uint8_t *>(d.pixels.data()),
+                                {int64_t(d.samples.size()), d.channels, d.height, d.width}, torch::kUInt8);
+    auto index = torch::from_blob(const_cast<int64_t *>(idx.data()), {int64_t(idx.size())}, torch::kLong);
+    return all.index_select(0, index).clone();
+}
+
+torch::Tensor subset(const torch::Tensor &t, const std::vector<int64_t> &idx)
+{
+    auto index = torch::from_blob(const_cast<int64_t *>(idx.data()), {int64_t(idx.size())}, torch::kLong).clone();
+    return t.index_select(0, index);
+}
+
+std::vector<float> toVector(const torch::Tensor &t)
+{
+    auto c = t.to(torch::kFloat32).contiguous();
+    return std::vector<float>(c.data_ptr<float>(), c.data_ptr<float>() + c.numel());
+}
+
+AlTrainConfig trainConfig(const AlConfig &c, quint64 seed, torch::Device device)
+{
+    AlTrainConfig t;
+    t.epochs = c.epochs;
+    t.minSteps = c.minSteps;
+    t.batchSize = c.batchSize;
+    t.adam = c.optimizer == QLatin1String("Adam");
+    t.lr = c.lr;
+    t.momentum = c.momentum;
+    t.weightDecay = c.weightDecay;
+    t.nesterov = c.nesterov;
+    t.augment = c.augment;
+    t.hflip = c.hflip;
+    t.seed = seed;
+    t.device = device;
+    return t;
+}
+
+double accuracy(const torch::Tensor &probs, const torch::Tensor &labels)
+{
+    return probs.argmax(1).eq(labels).to(torch::kFloat64).mean().item<double>();
+}
+
+// Cold start: `n` of the `m` candidates chosen without labels, as pool indices.
+bool coldStart(const AlConfig &config, const torch::Tensor &images, int numClasses, int64_t n, quint64 seed,
+               torch::Device device, const std::atomic_bool &cancel, std::vector<int64_t> *picks, QString *error)
+{
+    const int64_t m = images.size(0);
+    n = std::min(n, m);
+    picks->clear();
+    if (n <= 0)
+        return true;
+    QueryPool pool;
+    pool.size = m;
+    pool.numClasses = 1;
+    pool.probs.assign(std::size_t(m), 1.0f);
+    QueryOptions options;
+    options.seed = seed;
+    std::unique_ptr<QueryStrategy> strategy;
+    if (config.coldStart == QLatin1String("random_sampling")) {
+        QueryStrategy::create(QStringLiteral("random_sampling"), QStringLiteral("random_sampling"), &strategy, error);
+    } else {
+        torch::Tensor emb;
+        if (!alUntrainedEmbeddings(images, numClasses, seed, device, cancel, &emb, error))
+            return false;
+        pool.embeddingDim = int(emb.size(1));
+        pool.embeddings = toVector(emb);
+        if (config.coldStart == QLatin1String("kmeans")) {
+            // One FAISS k-means centroid per label; the pool sample nearest each centroid.
+            const int d = pool.embeddingDim;
+            faiss::ClusteringParameters cp;
+            cp.niter = 15;
+            cp.seed = int(seed & 0x7fffffff);
+            cp.min_points_per_centroid = 1;
+            faiss::Clustering clustering(d, size_t(n), cp);
+            faiss::IndexFlatL2 index(d);
+            try {
+                clustering.train(m, pool.embeddings.data(), index);
+            } catch (const std::exception &e) {
+                return fail(error, QStringLiteral("cold-start k-means: %1").arg(QString::fromUtf8(e.what())));
+            }
+            faiss::IndexFlatL2 points(d);
+            points.add(m, pool.embeddings.data());
+            const int64_t probe = 8;
+            std::vector<float> dist(std::size_t(n * probe));
+            std::vector<faiss::Index::idx_t> nearest(std::size_t(n * probe));
+            points.search(n, clustering.centroids.data(), probe, dist.data(), nearest.data());
+            std::vector<char> taken(std::size_t(m), 0);
+            for (int64_t c = 0; c < n; ++c)
+                for (int64_t j = 0; j < probe; ++j) {
+                    const auto i = nearest[std::size_t(c * probe + j)];
+                    if (i >= 0 && !taken[std::size_t(i)]) {
+                        taken[std::size_t(i)] = 1;
+                        picks->push_back(i);
+                        break;
+                    }
+                }
+            std::mt19937_64 rng(seed);
+            while (int64_t(picks->size()) < n) { // centroids that shared their neighbours: random fill
+                const int64_t i = std::uniform_int_distribution<int64_t>(0, m - 1)(rng);
+                if (!taken[std::size_t(i)]) {
+                    taken[std::size_t(i)] = 1;
+                    picks->push_back(i);
+                }
+            }
+            return true;
+        }
+        // stratified_random: random within k-means clusters, quota per cluster.
+        options.clusters = std::max(config.clusters, 2 * numClasses);
+        QueryStrategy::create(QStringLiteral("random_sampling"), QStringLiteral("clustering_sampling"), &strategy, error);
+    }
+    QuerySelection selection;
+    if (!strategy->select(pool, n, options, cancel, &selection, error))
+        return false;
+    *picks = selection.indices;
+    return true;
+}
+
+// Active-Labeler's preindex: the nearest unlabelled neighbours of the labelled samples, taken
+// round-robin (1st neighbour of every labelled sample, then the 2nd, ...) until n are chosen.
+std::vector<int64_t> preindexNeighbours(const QueryPool &pool, int64_t n)
+{
+    const int d = pool.embeddingDim;
+    const int64_t l = pool.labelledCount();
+    std::vector<int64_t> out;
+    if (l == 0 || d == 0)
+        return out;
+    faiss::IndexFlatL2 index(d);
+    index.add(pool.size, pool.embeddings.data());
+    const int64_t k = std::min<int64_t>(pool.size, (n + l - 1) / l + 4);
+    std::vector<float> dist(std::size_t(l * k));
+    std::vector<faiss::Index::idx_t> nn(std::size_t(l * k));
+    index.search(l, pool.labelledEmbeddings.data(), k, dist.data(), nn.data());
+    std::vector<char> taken(std::size_t(pool.size), 0);
+    for (int64_t j = 0; j < k && int64_t(out.size()) < n; ++j)
+        for (int64_t a = 0; a < l && int64_t(out.size()) < n; ++a) {
+            const auto i = nn[std::size_t(a * k + j)];
+            if (i >= 0 && !taken[std::size_t(i)]) {
+                taken[std::size_t(i)] = 1;
+                out.push_back(i);
+            }
+        }
+    return out;
+}
+
+} // namespace
+
+QJsonObject AlCurve::toJson() const
+{
+    QJsonArray rs;
+    for (const AlRoundRecord &r : rounds)
+        rs.append(QJsonObject{{QStringLiteral("round"), r.round}, {QStringLiteral("labels"), double(r.labels)},
+                              {QStringLiteral("test_accuracy"), r.testAccuracy},
+                              {QStringLiteral("pseudo_labels"), double(r.pseudoLabels)},
+                              {QStringLiteral("pseudo_label_accuracy"), r.pseudoLabelAccuracy},
+                              {QStringLiteral("pool_scored"), double(r.poolScored)},
+                              {QStringLiteral("train_seconds"), r.trainSeconds},
+                              {QStringLiteral("score_seconds"), r.scoreSeconds},
+                              {QStringLiteral("select_seconds"), r.selectSeconds}});
+    return {{QStringLiteral("strategy"), strategy}, {QStringLiteral("diversity_sampling"), diversity},
+            {QStringLiteral("seed"), double(seed)}, {QStringLiteral("rounds"), rs},
+            {QStringLiteral("stop_reason"), stopReason}, {QStringLiteral("oracle_queries"), double(oracleQueries)},
+            {QStringLiteral("seconds"), seconds}};
+}
+
+bool runAlSimulation(const Dataset &data, const AlConfig &config, quint64 seed, const QString &device,
+                     const std::atomic_bool &cancel, const AlProgressCallback &progress, AlCurve *out,
+                     QString *error)
+{
+    QElapsedTimer total;
+    total.start();
+    *out = AlCurve();
+    out->strategy = config.strategy;
+    out->diversity = config.diversity;
+    out->seed = seed;
+    std::unique_ptr<QueryStrategy> strategy;
+    if (!QueryStrategy::create(config.strategy, config.diversity, &strategy, error))
+        return false;
+    const int k = config.numClasses > 0 ? config.numClasses : int(data.classes.size());
+    if (k < 2)
+        return fail(error, QStringLiteral("%1: %2 classes; active learning needs at least 2").arg(data.spec).arg(k));
+
+    // The pool (train split) with its true labels, which go into the oracle and nowhere else;
+    // the test split for evaluation.
+    std::vector<int64_t> poolImage, testImage;
+    std::vector<int> truth;
+    std::vector<int64_t> testLabels;
+    for (std::size_t i = 0; i < data.samples.size(); ++i) {
+        const Sample &s = data.samples[i];
+        const int t = s.trueLabel >= 0 ? s.trueLabel : s.label;
+        if (t >= k)
+            return fail(error, QStringLiteral("%1: sample %2 has label %3, but there are %4 classes").arg(data.spec).arg(i).arg(t).arg(k));
+        if (s.split == QLatin1String("test")) {
+            if (t >= 0) {
+                testImage.push_back(int64_t(i));
+                testLabels.push_back(t);
+            }
+        } else if (t >= 0) {
+            poolImage.push_back(int64_t(i));
+            truth.push_back(t);
+        }
+    }
+    if (poolImage.empty())
+        return fail(error, QStringLiteral("%1: no labelled training samples to simulate with").arg(data.spec));
+    Oracle oracle(std::move(truth));
+    const int64_t m = int64_t(poolImage.size());
+    const torch::Device dev = device == QLatin1String("cuda") ? torch::Device(torch::kCUDA) : torch::Device(torch::kCPU);
+    const AlTrainConfig tc = trainConfig(config, seed, dev);
+    std::mt19937_64 rng(seed * 0x2545F4914F6CDD1DULL + 1);
+
+    torch::Tensor poolImages, testImages, testY;
+    try {
+        poolImages = gather(data, poolImage);
+        if (!testImage.empty()) {
+            testImages = gather(data, testImage);
+            testY = torch::tensor(at::ArrayRef<int64_t>(testLabels), torch::kLong);
+        }
+    } catch (const std::exception &e) {
+        return fail(error, QString::fromUtf8(e.what()));
+    }
+
+    const int rounds = config.iterations + 1;
+    auto report = [&](int round, const QString &phase, double fraction, double lastAcc) {
+        if (progress)
+            progress(AlProgress{round, rounds, phase, fraction, oracle.queries(), lastAcc});
+    };
+
+    // Labelled set: pool indices and the labels the oracle revealed.
+    std::vector<int64_t> labelled;
+    std::vector<int64_t> labels;
+    std::vector<char> isLabelled(std::size_t(m), 0);
+    auto queryAll = [&](const std::vector<int64_t> &picks) {
+        for (int64_t p : picks) {
+            if (isLabelled[std::size_t(p)])
+                continue;
+            isLabelled[std::size_t(p)] = 1;
+            labelled.push_back(p);
+            labels.push_back(oracle.query(p));
+        }
+    };
+    auto budgetLeft = [&]() {
+        return config.budget > 0 ? std::max<int64_t>(0, config.budget - oracle.queries()) : std::numeric_limits<int64_t>::max();
+    };
+
+    report(0, QStringLiteral("cold start"), 0, -1);
+    {
+        std::vector<int64_t> picks;
+        const int64_t n0 = std::min<int64_t>(std::max(1, config.initialLabelled), budgetLeft());
+        if (!coldStart(config, poolImages, k, n0, seed, dev, cancel, &picks, error))
+            return false;
+        queryAll(picks);
+    }
+
+    AlModel model;
+    torch::Tensor pseudoImages, pseudoY;
+    std::vector<int64_t> pseudoIdx;
+    double best = -1;
+    int sinceBest = 0;
+    for (int round = 0;; ++round) {
+        AlRoundRecord rec;
+        rec.round = round;
+        rec.labels = oracle.queries();
+        QElapsedTimer timer;
+        timer.start();
+        // Train.
+        const auto labelledImages = subset(poolImages, labelled);
+        const auto labelledY = torch::tensor(at::ArrayRef<int64_t>(labels), torch::kLong);
+        rec.pseudoLabels = int64_t(pseudoIdx.size());
+        if (!pseudoIdx.empty()) {
+            std::vector<int> guesses(pseudoY.data_ptr<int64_t>(), pseudoY.data_ptr<int64_t>() + pseudoY.numel());
+            rec.pseudoLabelAccuracy = oracle.audit(pseudoIdx, guesses);
+        }
+        const AlTrainConfig roundConfig = [&] {
+            AlTrainConfig c = tc;
+            c.seed = seed * 1000 + quint64(round);
+            return c;
+        }();
+        if (!alTrain(&model, config.warmStart, labelledImages, labelledY, pseudoImages, pseudoY, k, roundConfig, cancel,
+                     [&](double f) { report(round, QStringLiteral("training"), f, best); }, error))
+            return false;
+        rec.trainSeconds = timer.elapsed() / 1000.0;
+        // Evaluate.
+        if (testImages.defined()) {
+            report(round, QStringLiteral("evaluating"), 0, best);
+            torch::Tensor probs;
+            if (!alPredict(model, testImages, 0, dev, cancel, &probs, nullptr, nullptr, error))
+                return false;
+            rec.testAccuracy = accuracy(probs, testY);
+        }
+        // Stop?
+        const bool improved = rec.testAccuracy > best + config.plateauDelta;
+        if (rec.testAccuracy > best)
+            best = rec.testAccuracy;
+        sinceBest = improved ? 0 : sinceBest + 1;
+        QString stop;
+        if (config.targetAccuracy > 0 && rec.testAccuracy >= config.targetAccuracy)
+            stop = QStringLiteral("target accuracy");
+        else if (config.budget > 0 && budgetLeft() == 0)
+            stop = QStringLiteral("budget");
+        else if (round >= config.iterations)
+            stop = QStringLiteral("iterations");
+        else if (config.plateauRounds > 0 && round > 0 && sinceBest >= config.plateauRounds)
+            stop = QStringLiteral("plateau");
+        else if (int64_t(labelled.size()) >= m)
+            stop = QStringLiteral("pool exhausted");
+        if (!stop.isEmpty()) {
+            out->rounds.push_back(rec);
+            out->stopReason = stop;
+            break;
+        }
+
+        // Score a random `limit` subset of the unlabelled pool.
+        timer.restart();
+        report(round, QStringLiteral("scoring"), 0, best);
+        std::vector<int64_t> candidates;
+        for (int64_t i = 0; i < m; ++i)
+            if (!isLabelled[std::size_t(i)])
+                candidates.push_back(i);
+        if (config.limit > 0 && int64_t(candidates.size()) > config.limit) {
+            for (int64_t i = 0; i < config.limit; ++i)
+                std::swap(candidates[std::size_t(i)],
+                          candidates[std::size_t(std::uniform_int_distribution<int64_t>(i, int64_t(candidates.size()) - 1)(rng))]);
+            candidates.resize(std::size_t(config.limit));
+        }
+        QueryPool pool;
+        pool.size = int64_t(candidates.size());
+        pool.numClasses = k;
+        {
+            torch::Tensor probs, emb, mc, lemb;
+            const int t = strategy->uncertainty().needsMcSamples() ? config.mcSamples : 0;
+            if (!alPredict(model, subset(poolImages, candidates), t, dev, cancel, &probs, &emb, t > 1 ? &mc : nullptr, error))
+                return false;
+            if (!alPredict(model, labelledImages, 0, dev, cancel, nullptr, &lemb, nullptr, error))
+                return false;
+            pool.probs = toVector(probs);
+            pool.embeddingDim = int(emb.size(1));
+            pool.embeddings = toVector(emb);
+            pool.labelledEmbeddings = toVector(lemb);
+            if (t > 1) {
+                pool.mcSamples = t;
+                pool.mcProbs = toVector(mc);
+            }
+        }
+        rec.poolScored = pool.size;
+        rec.scoreSeconds = timer.elapsed() / 1000.0;
+
+        // Select and query.
+        timer.restart();
+        report(round, QStringLiteral("selecting"), 0, best);
+        const int64_t n = std::min<int64_t>(config.numLabelled, budgetLeft());
+        std::vector<int64_t> chosen;
+        if (config.preindex && round == 0) {
+            chosen = preindexNeighbours(pool, n);
+        } else {
+            QueryOptions options;
+            options.seed = seed * 7919 + quint64(round);
+            options.clusters = config.clusters;
+            QuerySelection selection;
+            if (!strategy->select(pool, n, options, cancel, &selection, error))
+                return false;
+            chosen = selection.indices;
+        }
+        rec.selectSeconds = timer.elapsed() / 1000.0;
+        std::vector<int64_t> picks;
+        std::vector<char> picked(std::size_t(pool.size), 0);
+        for (int64_t c : chosen) {
+            picks.push_back(candidates[std::size_t(c)]);
+            picked[std::size_t(c)] = 1;
+        }
+        queryAll(picks);
+
+        // Pseudo-labels for the next round: confident predictions on the scored, still unlabelled pool.
+        pseudoIdx.clear();
+        pseudoImages = torch::Tensor();
+        pseudoY = torch::Tensor();
+        if (config.pseudoLabelThreshold > 0) {
+            std::vector<std::pair<float, int64_t>> confident; // (confidence, pool-subset row)
+            for (int64_t i = 0; i < pool.size; ++i) {
+                if (picked[std::size_t(i)])
+                    continue;
+                const float *p = pool.probs.data() + i * k;
+                const float top = *std::max_element(p, p + k);
+                if (top >= config.pseudoLabelThreshold)
+                    confident.push_back({top, i});
+            }
+            std::sort(confident.begin(), confident.end(), std::greater<>());
+            if (config.pseudoLabelMax > 0 && int64_t(confident.size()) > config.pseudoLabelMax)
+                confident.resize(std::size_t(config.pseudoLabelMax));
+            std::vector<int64_t> guess;
+            for (const auto &[conf, i] : confident) {
+                const float *p = pool.probs.data() + i * k;
+                pseudoIdx.push_back(candidates[std::size_t(i)]);
+                guess.push_back(std::max_element(p, p + k) - p);
+            }
+            if (!pseudoIdx.empty()) {
+                pseudoImages = subset(poolImages, pseudoIdx);
+                pseudoY = torch::tensor(at::ArrayRef<int64_t>(guess), torch::kLong);
+            }
+        }
+        out->rounds.push_back(rec);
+    }
+    out->oracleQueries = oracle.queries();
+    out->seconds = total.elapsed() / 1000.0;
+    return true;
+}
+
+bool runAlProjectRound(const QString &projectFile, const AlConfig &config, const QString &device,
+                       const std::atomic_bool &cancel, const AlProgressCallback &progress,
+                       AlProjectRound *out, QString *error)
+{
+    const QDateTime started = QDateTime::currentDateTimeUtc();
+    *out = AlProjectRound();
+    std::unique_ptr<QueryStrategy> strategy;
+    if (!QueryStrategy::create(config.strategy, config.diversity, &strategy, error))
+        return false;
+    ProjectStore store;
+    if (!store.open(projectFile, error))
+        return false;
+    if (store.sampleCount() == 0)
+        return fail(error, QStringLiteral("%1: the project has no samples (create it with 'labelscope analyze --data SPEC --project FILE')").arg(projectFile));
+    const QString spec = store.meta(QStringLiteral("data_spec"));
+    LoadOptions options;
+    options.limit = store.meta(QStringLiteral("limit")).isEmpty() ? -1 : store.meta(QStringLiteral("limit")).toLongLong();
+    if (!store.meta(QStringLiteral("image_size")).isEmpty())
+        options.imageSize = store.meta(QStringLiteral("image_size")).toInt();
+    options.progress = [&](qint64, qint64) { return !cancel.load(); };
+    if (progress)
+        progress(AlProgress{0, 1, QStringLiteral("loading"), 0, 0, -1});
+    LoadResult loaded = loadDataset(spec, options);
+    if (!loaded.ok())
+        return fail(error, loaded.error);
+    const Dataset &data = loaded.dataset;
+    const QStringList classes = store.classes();
+    const int k = int(classes.size());
+    if (k < 2)
+        return fail(error, QStringLiteral("%1: %2 classes; active learning needs at least 2").arg(projectFile).arg(k));
+
+    QHash<QString, int64_t> imageOf;
+    for (std::size_t i = 0; i < data.samples.size(); ++i)
+        imageOf.insert(data.samples[i].path + QLatin1Char('#') + QString::number(data.samples[i].offset), int64_t(i));
+    // Samples already waiting in an earlier round's queue and still unlabelled are not asked again.
+    QSet<qint64> waiting;
+    for (const AlRoundInfo &r : store.alRounds())
+        for (const AlQueueItem &q : store.alQueue(r.id))
+            waiting.insert(q.sampleId);
+    std::vector<int64_t> trainImage, poolImage, testImage;
+    std::vector<int64_t> trainY, testY;
+    std::vector<qint64> poolIds;
+    for (const SampleRow &row : store.samples()) {
+        const auto it = imageOf.constFind(row.sample.path + QLatin1Char('#') + QString::number(row.sample.offset));
+        if (it == imageOf.constEnd() || row.excluded)
+            continue;
+        if (row.sample.split == QLatin1String("test")) {
+            if (row.label >= 0) {
+                testImage.push_back(*it);
+                testY.push_back(row.label);
+            }
+        } else if (row.label >= 0) {
+            trainImage.push_back(*it);
+            trainY.push_back(row.label);
+        } else if (!waiting.contains(row.id)) {
+            poolImage.push_back(*it);
+            poolIds.push_back(row.id);
+        }
+    }
+    out->labelled = int64_t(trainImage.size());
+    out->pool = int64_t(poolImage.size());
+    if (poolImage.empty())
+        return fail(error, QStringLiteral("%1: no unlabelled samples left to queue").arg(projectFile));
+    const torch::Device dev = device == QLatin1String("cuda") ? torch::Device(torch::kCUDA) : torch::Device(torch::kCPU);
+    const int64_t n = std::min<int64_t>(config.numLabelled, int64_t(poolImage.size()));
+    std::vector<int64_t> chosen;
+    std::vector<float> scores;
+    try {
+        const auto poolImages = gather(data, poolImage);
+        if (trainImage.size() < 2) {
+            // Nothing to learn from yet: a cold-start batch.
+            if (!coldStart(config, poolImages, k, n, config.seed, dev, cancel, &chosen, error))
+                return false;
+            scores.assign(chosen.size(), 0.f);
+        } else {
+            AlModel model;
+            const auto images = gather(data, trainImage);
+            const auto labels = torch::tensor(at::ArrayRef<int64_t>(trainY), torch::kLong);
+            if (!alTrain(&model, false, images, labels, {}, {}, k, trainConfig(config, config.seed, dev), cancel,
+                         [&](double f) { if (progress) progress(AlProgress{0, 1, QStringLiteral("training"), f, out->labelled, -1}); },
+                         error))
+                return false;
+            if (!testImage.empty()) {
+                torch::Tensor probs;
+                if (!alPredict(model, gather(data, testImage), 0, dev, cancel, &probs, nullptr, nullptr, error))
+                    return false;
+                out->validationAccuracy = accuracy(probs, torch::tensor(at::ArrayRef<int64_t>(testY), torch::kLong));
+            }
+            if (progress)
+                progress(AlProgress{0, 1, QStringLiteral("scoring"), 0, out->labelled, out->validationAccuracy});
+            std::vector<int64_t> candidates(poolImage.size());
+            std::iota(candidates.begin(), candidates.end(), 0);
+            std::mt19937_64 rng(config.seed);
+            if (config.limit > 0 && int64_t(candidates.size()) > config.limit) {
+                std::shuffle(candidates.begin(), candidates.end(), rng);
+                candidates.resize(std::size_t(config.limit));
+            }
+            QueryPool pool;
+            pool.size = int64_t(candidates.size());
+            pool.numClasses = k;
+            torch::Tensor probs, emb, mc, lemb;
+            const int t = strategy->uncertainty().needsMcSamples() ? config.mcSamples : 0;
+            if (!alPredict(model, subset(poolImages, candidates), t, dev, cancel, &probs, &emb, t > 1 ? &mc : nullptr, error)
+                || !alPredict(model, images, 0, dev, cancel, nullptr, &lemb, nullptr, error))
+                return false;
+            pool.probs = toVector(probs);
+            pool.embeddingDim = int(emb.size(1));
+            pool.embeddings = toVector(emb);
+            pool.labelledEmbeddings = toVector(lemb);
+            if (t > 1) {
+                pool.mcSamples = t;
+                pool.mcProbs = toVector(mc);
+            }
+            QueryOptions qo;
+            qo.seed = config.seed;
+            qo.clusters = config.clusters;
+            QuerySelection selection;
+            if (!strategy->select(pool, n, qo, cancel, &selection, error))
+                return false;
+            for (std::size_t j = 0; j < selection.indices.size(); ++j) {
+                chosen.push_back(candidates[std::size_t(selection.indices[j])]);
+                scores.push_back(selection.scores[j]);
+            }
+        }
+    } catch (const std::exception &e) {
+        return fail(error, QString::fromUtf8(e.what()));
+    }
+
+    AlRoundInfo info;
+    info.started = started;
+    info.finished = QDateTime::currentDateTimeUtc();
+    info.strategy = trainImage.size() < 2 ? QStringLiteral("cold_start:") + config.coldStart : config.strategy;
+    info.diversity = config.diversity;
+    info.batchSize = int(chosen.size());
+    info.labelled = out->labelled;
+    info.valAccuracy = out->validationAccuracy;
+    info.settings = config.toJson();
+    std::vector<AlQueueItem> queue;
+    for (std::size_t j = 0; j < chosen.size(); ++j) {
+        const qint64 id = poolIds[std::size_t(chosen[j])];
+        queue.push_back({id, int(j), scores[j]});
+        out->queued.push_back(id);
+        out->scores.push_back(scores[j]);
+    }
+    out->roundId = store.saveAlRound(info, queue, error);
+    return out->roundId > 0;
+}
+
+} // namespace labelscope

@@ -1,0 +1,88 @@
+#pragma once
+// Active-learning loops: a simulation against an Oracle that holds back the true labels (to
+// compare strategies honestly and measure label efficiency), and one interactive round on a
+// project whose batch is queued in the store (al_rounds / al_queue).
+//
+// Simulation, per seed: the train split's labels go into an Oracle; the learner sees only the
+// labels it queried. Cold start (round 0): `initial_labelled` samples chosen without labels —
+// random_sampling; stratified_random (random within FAISS k-means clusters of an untrained
+// network's embeddings, quota per cluster); or kmeans (the sample nearest each centroid). Each
+// round: train (from scratch or warm-started; augmentation; optional pseudo-labels of confident
+// pool predictions), evaluate on the test split, stop on budget / target accuracy / plateau /
+// iterations, score a random `limit` subset of the pool, select `num_labelled` with the
+// QueryStrategy (querystrategy.h), query the oracle. With `preindex` the first queried batch is
+// the nearest unlabelled neighbours (FAISS) of the labelled seed, as in SpaceML Active-Labeler.
+//
+// Long work: cancellable within a second, progress callback. Errors are returned, never thrown.
+// Torch-free header (ui/ may include it).
+
+#include "alconfig.h"
+#include "base/dataset.h"
+
+#include <QJsonObject>
+#include <QString>
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <vector>
+
+namespace labelscope {
+
+/// One point of a learning curve: the model trained on `labels` labels and its test accuracy.
+struct AlRoundRecord {
+    int round = 0;             ///< 0 = the cold-start model
+    int64_t labels = 0;        ///< oracle queries so far (labels used to train this model)
+    double testAccuracy = -1;  ///< on the test split (fraction); -1 when there is none
+    int64_t pseudoLabels = 0;  ///< pseudo-labelled pool samples mixed into training
+    double pseudoLabelAccuracy = -1; ///< their accuracy, measured after the fact (simulation only)
+    int64_t poolScored = 0;    ///< pool samples scored for the next batch (0 on the last round)
+    double trainSeconds = 0, scoreSeconds = 0, selectSeconds = 0;
+};
+
+/// The learning curve of one simulated run.
+struct AlCurve {
+    QString strategy, diversity;
+    quint64 seed = 1;
+    std::vector<AlRoundRecord> rounds;
+    QString stopReason;        ///< "iterations", "budget", "target accuracy", "plateau", "pool exhausted"
+    int64_t oracleQueries = 0;
+    double seconds = 0;
+    QJsonObject toJson() const;
+};
+
+struct AlProgress {
+    int round = 0, rounds = 0;
+    QString phase;             ///< "cold start", "training", "scoring", "selecting", "evaluating"
+    double fraction = 0;       ///< of the phase
+    int64_t labels = 0;
+    double lastAccuracy = -1;
+};
+
+using AlProgressCallback = std::function<void(const AlProgress &)>;
+
+/// Runs one simulated active-learning run on `data` (train split = pool with labels held by the
+/// oracle; test split = evaluation) with config.seed replaced by `seed`. `device` is "cpu" or
+/// "cuda". False with *error ("cancelled" when cancelled). *out holds the rounds done so far.
+bool runAlSimulation(const Dataset &data, const AlConfig &config, quint64 seed, const QString &device,
+                     const std::atomic_bool &cancel, const AlProgressCallback &progress, AlCurve *out,
+                     QString *error);
+
+/// Result of one interactive round on a project.
+struct AlProjectRound {
+    qint64 roundId = 0;            ///< al_rounds id
+    std::vector<qint64> queued;    ///< sample ids queued, in order
+    std::vector<float> scores;     ///< their uncertainty
+    int64_t labelled = 0;          ///< labelled training samples used
+    int64_t pool = 0;              ///< unlabelled pool size
+    double validationAccuracy = -1; ///< on the project's labelled test split, -1 if none
+};
+
+/// One round on a project: trains on its labelled, non-excluded, non-test samples, scores the
+/// unlabelled ones, selects config.numLabelled with the configured strategy and writes the round
+/// and its queue (al_rounds, al_queue). With no labelled samples, the batch is a cold start.
+bool runAlProjectRound(const QString &projectFile, const AlConfig &config, const QString &device,
+                       const std::atomic_bool &cancel, const AlProgressCallback &progress,
+                       AlProjectRound *out, QString *error);
+
+} // namespace labelscope

@@ -1,0 +1,62 @@
+#pragma once
+// The active-learning round's classifier: a small training loop of its own (plain softmax
+// cross-entropy, SGD with Nesterov momentum or Adam, cosine learning rate, random-crop/flip
+// augmentation) that, unlike trainWithDataParameters(), keeps the model so that a round can be
+// warm-started from the previous one and the pool can be scored with MC dropout (BALD).
+// Optional pseudo-labelled pool samples (Lee 2013) are mixed into every batch: B labelled plus
+// up to B pseudo-labelled images per step.
+// Internal to core (includes LibTorch); ui/ never includes it.
+
+#include "networks.h"
+
+#include <QString>
+#include <torch/torch.h>
+
+#include <atomic>
+#include <functional>
+#include <memory>
+
+namespace labelscope {
+
+struct AlTrainConfig {
+    int epochs = 30;          ///< passes over the labelled set
+    int minSteps = 400;       ///< at least this many steps (small labelled sets)
+    int batchSize = 64;
+    bool adam = false;        ///< Adam instead of SGD
+    double lr = 0.05, momentum = 0.9, weightDecay = 5e-4;
+    bool nesterov = true;
+    bool augment = true;
+    int cropPadding = 2;
+    bool hflip = true;
+    uint64_t seed = 1;
+    torch::Device device = torch::kCPU;
+};
+
+/// A trained network with its input normalisation. Empty (net == nullptr) before the first round.
+struct AlModel {
+    std::shared_ptr<ClassifierImpl> net;
+    torch::Tensor mean, std; ///< [C] per-channel statistics of the first training set
+};
+
+/// Trains model (from scratch when model->net is null or !warm, else continuing) on images uint8
+/// [N, C, H, W] with labels int64 [N], plus optional pseudo-labelled images/labels (undefined or
+/// empty = none). progress(fraction in [0, 1]) may be empty. False with *error ("cancelled" or
+/// LibTorch's message).
+bool alTrain(AlModel *model, bool warm, const torch::Tensor &images, const torch::Tensor &labels,
+             const torch::Tensor &pseudoImages, const torch::Tensor &pseudoLabels, int numClasses,
+             const AlTrainConfig &config, const std::atomic_bool &cancel,
+             const std::function<void(double)> &progress, QString *error);
+
+/// Predicts images uint8 [M, C, H, W] in eval mode: probs [M, K] and embeddings [M, D] (CPU
+/// float). With mcSamples > 1 also mcProbs [T, M, K] from T passes with dropout active (batch
+/// norm stays in eval mode). Any output pointer may be null. False with *error.
+bool alPredict(AlModel &model, const torch::Tensor &images, int mcSamples, torch::Device device,
+               const std::atomic_bool &cancel, torch::Tensor *probs, torch::Tensor *embeddings,
+               torch::Tensor *mcProbs, QString *error);
+
+/// Embeddings [M, D] of an untrained (randomly initialised, seeded) network: a cold-start feature
+/// space that needs no labels. Normalisation from the images themselves.
+bool alUntrainedEmbeddings(const torch::Tensor &images, int numClasses, uint64_t seed, torch::Device device,
+                           const std::atomic_bool &cancel, torch::Tensor *embeddings, QString *error);
+
+} // namespace labelscope
