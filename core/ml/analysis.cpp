@@ -362,6 +362,14 @@ bool runAnalysis(const AnalysisParams &params, const std::atomic_bool &cancel,
                 &o, &trainError);
             if (!trained)
                 break;
+            if (params.foldObserver) {
+                std::vector<qint64> trainedIds, predictedIds;
+                for (int64_t i : in)
+                    trainedIds.push_back(rows[std::size_t(trainRow[std::size_t(i)])].id);
+                for (int64_t i : out)
+                    predictedIds.push_back(rows[std::size_t(trainRow[std::size_t(i)])].id);
+                params.foldObserver(f, trainedIds, predictedIds);
+            }
             if (f == 0) {
                 const int64_t e = o.epochs;
                 sigmaSum = torch::zeros({n, e});

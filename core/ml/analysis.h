@@ -38,6 +38,10 @@ struct AnalysisParams {
     QString method = QStringLiteral("all");
     int folds = 4;             ///< K of the stratified K-fold (methods all, confident-learning)
     QString filterBy = QStringLiteral("prune_by_noise_rate"); ///< find_label_issues filter_by
+    /// Optional, for audits and tests: called once per trained model with its fold (0-based) and
+    /// the sample ids it trained on and predicted out of sample (empty for data-parameters).
+    std::function<void(int fold, const std::vector<qint64> &trainedIds, const std::vector<qint64> &predictedIds)>
+        foldObserver;
 };
 
 /// Progress of a running analysis. fraction in [0, 1]; etaSeconds < 0 when unknown.

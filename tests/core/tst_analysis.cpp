@@ -11,6 +11,9 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
+#include <map>
+#include <set>
+
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
@@ -105,8 +108,9 @@ private Q_SLOTS:
         QVERIFY2(error.contains(QStringLiteral("tpu")), qPrintable(error));
     }
 
-    // A real run: 3,000 Fashion-MNIST images with 20% symmetric noise must rank the wrong labels
-    // far above chance and write a complete run.
+    // A real run: 3,000 Fashion-MNIST images with 20% symmetric noise (method "all": 4-fold
+    // models with Data Parameters, Confident Learning on out-of-sample pred_probs) must rank the
+    // wrong labels far above chance and write a complete run.
     void endToEndRanksInjectedNoise()
     {
         QTemporaryDir dir;
@@ -114,9 +118,14 @@ private Q_SLOTS:
         params.dataSpec = QStringLiteral("fashion-mnist");
         params.projectFile = dir.filePath(QStringLiteral("e2e.lsproj"));
         params.limit = 3000;
-        params.epochs = 12;
+        params.epochs = 8;
         params.injectNoise = 0.2;
         params.seed = 3;
+        std::map<int, std::pair<std::set<qint64>, std::set<qint64>>> models; // fold → (trained, predicted)
+        params.foldObserver = [&](int fold, const std::vector<qint64> &trained, const std::vector<qint64> &predicted) {
+            models[fold] = {std::set<qint64>(trained.begin(), trained.end()),
+                            std::set<qint64>(predicted.begin(), predicted.end())};
+        };
         AnalysisResult result;
         QString error;
         std::atomic_bool cancel{false};
@@ -142,8 +151,56 @@ private Q_SLOTS:
         QCOMPARE(scores.size(), std::size_t(3000));
         const auto traj = store.trajectory(run->id, scores.front().sampleId);
         QVERIFY(traj.has_value());
-        QCOMPARE(traj->sigma.size(), std::size_t(12));
-        QCOMPARE(traj->probGiven.size(), std::size_t(12));
+        QCOMPARE(traj->sigma.size(), std::size_t(8));
+        QCOMPARE(traj->probGiven.size(), std::size_t(8));
+
+        // K-fold bookkeeping: 4 models; none predicted a sample it trained on; each sample was
+        // predicted by exactly one model, the one whose fold the project stores for it, and
+        // trained on by the other three.
+        QCOMPARE(models.size(), std::size_t(4));
+        OutOfSamplePredProbs oos;
+        QVERIFY(store.outOfSamplePredProbs(run->id, &oos));
+        QCOMPARE(oos.sampleIds.size(), std::size_t(3000));
+        QCOMPARE(oos.numClasses, 10);
+        std::map<qint64, int> predictedBy;
+        for (const auto &[fold, sets] : models) {
+            for (qint64 id : sets.second) {
+                QVERIFY2(!sets.first.count(id), qPrintable(QStringLiteral("model %1 trained on and predicted %2").arg(fold).arg(id)));
+                QVERIFY(!predictedBy.count(id));
+                predictedBy[id] = fold;
+            }
+            QCOMPARE(sets.first.size() + sets.second.size(), std::size_t(3000));
+        }
+        for (std::size_t i = 0; i < oos.sampleIds.size(); ++i) {
+            QCOMPARE(predictedBy.at(oos.sampleIds[i]), oos.folds[i]);
+            double rowSum = 0;
+            for (int k = 0; k < oos.numClasses; ++k)
+                rowSum += oos.probs[i * 10 + std::size_t(k)];
+            QVERIFY(std::abs(rowSum - 1.0) < 1e-3);
+        }
+        // Both signals were measured and the suggested label of a wrongly labelled sample that
+        // was flagged is mostly its true label.
+        QVERIFY(result.signals.contains(QStringLiteral("data_parameters")));
+        QVERIFY(result.signals.contains(QStringLiteral("confident_learning")));
+        QVERIFY(result.numLabelIssues > 300 && result.numLabelIssues < 1500);
+        const auto rows = store.samples();
+        std::map<qint64, int> truth;
+        for (const auto &r : rows)
+            truth[r.id] = r.sample.trueLabel;
+        int flaggedWrong = 0, suggestedRight = 0;
+        for (const auto &s : scores) {
+            QVERIFY(!std::isnan(s.dpScore) && !std::isnan(s.clScore));
+            QVERIFY(s.suggestedLabel >= 0 && s.suggestedLabel < 10);
+            if (s.category == Category::Hard && s.predLabel >= 0) {
+                const auto row = store.sample(s.sampleId);
+                if (row && row->label != truth[s.sampleId]) {
+                    ++flaggedWrong;
+                    suggestedRight += s.suggestedLabel == truth[s.sampleId];
+                }
+            }
+        }
+        QVERIFY(flaggedWrong > 200);
+        QVERIFY2(suggestedRight > 0.7 * flaggedWrong, qPrintable(QStringLiteral("%1 of %2").arg(suggestedRight).arg(flaggedWrong)));
         std::vector<qint64> ids;
         std::vector<float> emb;
         int dim = 0;

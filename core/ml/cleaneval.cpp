@@ -1,0 +1,235 @@
+#include "cleaneval.h"
+
+#include "analysis.h"
+#include "base/dataset.h"
+#include "base/projectstore.h"
+#include "runtime.h"
+#include "trainer.h"
+
+#include <QDir>
+#include <QHash>
+#include <QJsonArray>
+#include <QTemporaryDir>
+
+#include <torch/torch.h>
+
+#include <cmath>
+#include <memory>
+
+namespace labelscope {
+
+const std::vector<QString> &cleanEvalVariants()
+{
+    static const std::vector<QString> names = {
+        QStringLiteral("noisy"), QStringLiteral("removed"), QStringLiteral("relabelled"),
+        QStringLiteral("easy_only"), QStringLiteral("true_labels")};
+    return names;
+}
+
+namespace {
+
+bool fail(QString *error, const QString &message)
+{
+    if (error)
+        *error = message;
+    return false;
+}
+
+QString key(const Sample &s)
+{
+    return s.path + QLatin1Char('#') + QString::number(s.offset);
+}
+
+} // namespace
+
+bool runCleanEval(const CleanEvalParams &params, const std::atomic_bool &cancel,
+                  const std::function<void(const CleanEvalProgress &)> &progress,
+                  QJsonObject *result, QString *error)
+{
+    if (params.rates.empty() || params.seeds < 1)
+        return fail(error, QStringLiteral("clean-eval needs at least one noise rate and one seed"));
+    for (double r : params.rates)
+        if (!(r >= 0.0 && r < 1.0))
+            return fail(error, QStringLiteral("noise rate %1 is not in [0, 1)").arg(r));
+    configureRuntime(params.threads);
+    QString deviceError;
+    const QString deviceName = resolveDevice(params.device, &deviceError);
+    if (deviceName.isEmpty())
+        return fail(error, deviceError);
+
+    LoadOptions options;
+    options.limit = params.limit;
+    LoadResult loaded = loadDataset(params.dataSpec, options);
+    if (!loaded.ok())
+        return fail(error, loaded.error);
+    const Dataset &dataset = loaded.dataset;
+    QHash<QString, qint64> imageOf;
+    bool hasTest = false;
+    for (std::size_t i = 0; i < dataset.samples.size(); ++i) {
+        imageOf.insert(key(dataset.samples[i]), qint64(i));
+        hasTest = hasTest || dataset.samples[i].split == QLatin1String("test");
+    }
+    if (!hasTest)
+        return fail(error, QStringLiteral("%1 has no test split; clean-eval measures accuracy on it").arg(params.dataSpec));
+
+    std::unique_ptr<QTemporaryDir> tmp;
+    QString workDir = params.workDir;
+    if (workDir.isEmpty()) {
+        tmp = std::make_unique<QTemporaryDir>();
+        if (!tmp->isValid())
+            return fail(error, QStringLiteral("cannot create a temporary directory"));
+        workDir = tmp->path();
+    }
+    QDir().mkpath(workDir);
+
+    const auto all = torch::from_blob(const_cast<uint8_t *>(dataset.pixels.data()),
+                                      {qint64(dataset.samples.size()), dataset.channels, dataset.height, dataset.width},
+                                      torch::kUInt8);
+    auto gather = [&](const std::vector<int64_t> &idx) {
+        return all.index_select(0, torch::tensor(at::ArrayRef<int64_t>(idx), torch::kLong)).clone();
+    };
+    const int numClasses = int(dataset.classes.size());
+    const int variants = int(cleanEvalVariants().size());
+    const double steps = double(params.rates.size()) * params.seeds * (1 + variants);
+    double stepsDone = 0;
+    auto report = [&](const QString &stage, double rate, int seed) {
+        if (progress)
+            progress(CleanEvalProgress{stage, rate, seed, stepsDone / steps});
+    };
+
+    QJsonArray rateResults;
+    for (double rate : params.rates) {
+        std::map<QString, std::vector<double>> accuracy;
+        double flaggedSum = 0, precisionSum = 0;
+        for (int seed = 1; seed <= params.seeds; ++seed) {
+            // 1. The analysis flags samples (its own project, noise injected at import).
+            report(QStringLiteral("analysis"), rate, seed);
+            AnalysisParams ap;
+            ap.dataSpec = params.dataSpec;
+            ap.projectFile = QDir(workDir).filePath(QStringLiteral("clean-eval-%1-%2.lsproj").arg(rate).arg(seed));
+            QFile::remove(ap.projectFile);
+            ap.injectNoise = rate;
+            ap.noiseKind = params.noiseKind;
+            ap.seed = quint64(seed);
+            ap.epochs = params.epochs;
+            ap.limit = params.limit;
+            ap.device = params.device;
+            ap.threads = params.threads;
+            ap.method = params.method;
+            AnalysisResult ar;
+            QString analysisError;
+            if (!runAnalysis(ap, cancel, {}, &ar, &analysisError))
+                return fail(error, analysisError);
+            ++stepsDone;
+            ProjectStore store;
+            if (!store.open(ap.projectFile, &analysisError))
+                return fail(error, analysisError);
+            const std::vector<SampleScore> scores = store.scores(ar.runId);
+            QHash<qint64, const SampleScore *> scoreOf;
+            for (const SampleScore &s : scores)
+                scoreOf.insert(s.sampleId, &s);
+
+            // 2. Label sets of the variants, over the same training images.
+            std::map<QString, std::pair<std::vector<int64_t>, std::vector<int64_t>>> sets; // images, labels
+            std::vector<int64_t> testImages, testLabels;
+            qint64 flagged = 0, flaggedWrong = 0;
+            for (const SampleRow &row : store.samples()) {
+                const auto it = imageOf.constFind(key(row.sample));
+                if (it == imageOf.constEnd())
+                    continue;
+                const int truth = row.sample.trueLabel;
+                if (row.sample.split == QLatin1String("test")) {
+                    testImages.push_back(*it);
+                    testLabels.push_back(truth);
+                    continue;
+                }
+                const SampleScore *s = scoreOf.value(row.id, nullptr);
+                if (!s || truth < 0 || row.givenLabel < 0)
+                    continue;
+                const bool hard = s->category == Category::Hard;
+                flagged += hard;
+                flaggedWrong += hard && row.givenLabel != truth;
+                auto add = [&](const QString &v, int label) {
+                    sets[v].first.push_back(*it);
+                    sets[v].second.push_back(label);
+                };
+                add(QStringLiteral("noisy"), row.givenLabel);
+                if (!hard)
+                    add(QStringLiteral("removed"), row.givenLabel);
+                add(QStringLiteral("relabelled"), hard && s->suggestedLabel >= 0 ? s->suggestedLabel : row.givenLabel);
+                if (s->category == Category::Easy)
+                    add(QStringLiteral("easy_only"), row.givenLabel);
+                add(QStringLiteral("true_labels"), truth);
+            }
+            flaggedSum += double(flagged);
+            precisionSum += flagged ? double(flaggedWrong) / double(flagged) : 0.0;
+            store.close();
+            QFile::remove(ap.projectFile);
+
+            // 3. One fresh model per variant (plain cross-entropy, same recipe and seed).
+            TrainData test{gather(testImages), torch::tensor(at::ArrayRef<int64_t>(testLabels), torch::kLong)};
+            for (const QString &v : cleanEvalVariants()) {
+                report(v, rate, seed);
+                const auto &[images, labels] = sets[v];
+                if (images.size() < 10)
+                    return fail(error, QStringLiteral("variant %1 at rate %2 kept only %3 samples").arg(v).arg(rate).arg(images.size()));
+                TrainerConfig config;
+                config.epochs = ar.epochs;
+                config.seed = quint64(seed);
+                config.hflip = true;
+                const QStringList &cls = dataset.classes;
+                bool digits = !cls.isEmpty();
+                for (const QString &c : cls) {
+                    bool ok = false;
+                    c.toInt(&ok);
+                    digits = digits && ok;
+                }
+                config.hflip = !digits;
+                config.dataParameters.learnInstance = false;
+                config.dataParameters.learnClass = false;
+                config.device = deviceName == QLatin1String("cuda") ? torch::Device(torch::kCUDA) : torch::Device(torch::kCPU);
+                TrainData train{gather(images), torch::tensor(at::ArrayRef<int64_t>(labels), torch::kLong)};
+                TrainOutput out;
+                QString trainError;
+                bool ok = false;
+                try {
+                    ok = trainWithDataParameters(train, &test, numClasses, config, cancel, {}, &out, &trainError);
+                } catch (const std::exception &e) {
+                    trainError = QString::fromLocal8Bit(e.what()).section(QLatin1Char('\n'), 0, 0);
+                }
+                if (!ok)
+                    return fail(error, trainError);
+                accuracy[v].push_back(out.testAccuracy);
+                ++stepsDone;
+            }
+        }
+        QJsonObject variantsJson;
+        for (const QString &v : cleanEvalVariants()) {
+            const std::vector<double> &runs = accuracy[v];
+            double mean = 0, var = 0;
+            for (double a : runs)
+                mean += a / double(runs.size());
+            for (double a : runs)
+                var += (a - mean) * (a - mean);
+            const double stdev = runs.size() > 1 ? std::sqrt(var / double(runs.size() - 1)) : 0.0;
+            QJsonArray runsJson;
+            for (double a : runs)
+                runsJson.append(a);
+            variantsJson[v] = QJsonObject{{QStringLiteral("mean"), mean}, {QStringLiteral("std"), stdev},
+                                          {QStringLiteral("runs"), runsJson}};
+        }
+        rateResults.append(QJsonObject{{QStringLiteral("rate"), rate},
+                                       {QStringLiteral("flagged"), flaggedSum / params.seeds},
+                                       {QStringLiteral("flag_precision"), precisionSum / params.seeds},
+                                       {QStringLiteral("variants"), variantsJson}});
+    }
+    *result = QJsonObject{{QStringLiteral("data"), params.dataSpec},
+                          {QStringLiteral("noise_kind"), params.noiseKind},
+                          {QStringLiteral("seeds"), params.seeds},
+                          {QStringLiteral("limit"), params.limit},
+                          {QStringLiteral("method"), params.method},
+                          {QStringLiteral("rates"), rateResults}};
+    return true;
+}
+
+} // namespace labelscope

@@ -1,0 +1,53 @@
+#pragma once
+// Cleaning experiment ("how much do label errors hurt a model, and what does cleaning recover?"):
+// for each noise rate and seed, inject noise into the training labels, run Labelscope's analysis
+// (K-fold Data Parameters + Confident Learning, see analysis.h) to flag samples, then train a
+// fresh model on
+//   noisy       – the noisy labels as given,
+//   removed     – the noisy labels without the flagged (hard) samples,
+//   relabelled  – the flagged samples relabelled to their suggested label,
+//   easy_only   – only the samples categorised easy,
+//   true_labels – the true labels (the ceiling),
+// and measure each model's accuracy on the clean test split. Torch-free header.
+
+#include <QJsonObject>
+#include <QString>
+
+#include <atomic>
+#include <functional>
+#include <vector>
+
+namespace labelscope {
+
+struct CleanEvalParams {
+    QString dataSpec;                 ///< a dataset with a test split and known labels
+    std::vector<double> rates{0.2};   ///< noise rates to evaluate (each in [0, 1))
+    QString noiseKind = QStringLiteral("symmetric");
+    int seeds = 1;                    ///< seeds 1..seeds per rate
+    qint64 limit = -1;                ///< samples per split (-1 = all)
+    int epochs = 0;                   ///< per model; 0 = automatic (as analyze)
+    QString method = QStringLiteral("all"); ///< analysis method that flags samples
+    int threads = 0;
+    QString device = QStringLiteral("auto");
+    QString workDir;                  ///< where the per-run projects go (a temporary dir if empty)
+};
+
+struct CleanEvalProgress {
+    QString stage;        ///< "analysis" or a variant name
+    double rate = 0.0;
+    int seed = 0;
+    double fraction = 0.0; ///< of the whole experiment
+};
+
+/// Runs the experiment synchronously. cancel is polled at least once per training batch.
+/// Returns false with *error ("cancelled" or the problem). The result JSON:
+/// {"data", "noise_kind", "seeds", "limit", "epochs", "rates": [{"rate", "flagged" (mean),
+///  "flag_precision" (mean), "variants": {name: {"mean", "std", "runs": [...]}}}]}.
+bool runCleanEval(const CleanEvalParams &params, const std::atomic_bool &cancel,
+                  const std::function<void(const CleanEvalProgress &)> &progress,
+                  QJsonObject *result, QString *error);
+
+/// Variant names in report order.
+const std::vector<QString> &cleanEvalVariants();
+
+} // namespace labelscope
