@@ -124,6 +124,11 @@ bool GalleryModel::accepts(int i) const
     if (m_splitFilter != SplitFilter::All
         && ReviewSession::isTestSample(r) != (m_splitFilter == SplitFilter::Test))
         return false;
+    if (m_pairGiven >= 0 || m_pairSuggested >= 0) {
+        const SampleScore *s = m_session->score(i);
+        if (!s || r.givenLabel != m_pairGiven || s->suggestedLabel != m_pairSuggested)
+            return false;
+    }
     switch (m_stateFilter) {
     case StateFilter::All: return true;
     case StateFilter::Relabelled: return r.label != r.givenLabel;
@@ -208,6 +213,15 @@ void GalleryModel::setSortOrder(SortOrder order)
     if (order == m_sortOrder)
         return;
     m_sortOrder = order;
+    rebuild();
+}
+
+void GalleryModel::setPairFilter(int given, int suggested)
+{
+    if (given == m_pairGiven && suggested == m_pairSuggested)
+        return;
+    m_pairGiven = given;
+    m_pairSuggested = suggested;
     rebuild();
 }
 

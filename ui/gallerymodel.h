@@ -59,6 +59,11 @@ public:
     SplitFilter splitFilter() const { return m_splitFilter; }
     void setSortOrder(SortOrder order);
     SortOrder sortOrder() const { return m_sortOrder; }
+    /// Confident-joint cell: only samples with given label GIVEN and suggested label SUGGESTED
+    /// (latest run); -1, -1 turns it off.
+    void setPairFilter(int given, int suggested);
+    int pairGiven() const { return m_pairGiven; }
+    int pairSuggested() const { return m_pairSuggested; }
 
     int shownCount() const { return int(m_rows.size()); }
     int totalCount() const;
@@ -95,6 +100,7 @@ private:
     StateFilter m_stateFilter = StateFilter::All;
     SplitFilter m_splitFilter = SplitFilter::All;
     SortOrder m_sortOrder = SortOrder::NoiseDescending;
+    int m_pairGiven = -1, m_pairSuggested = -1;
 };
 
 } // namespace labelscope::ui

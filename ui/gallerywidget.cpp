@@ -66,6 +66,13 @@ GalleryWidget::GalleryWidget(ReviewSession *session, ThumbnailLoader *loader, QW
     m_bulkButton->setMenu(m_bulkMenu);
     m_bulkButton->setEnabled(false);
 
+    m_pairButton = new QToolButton(this);
+    m_pairButton->setObjectName(QStringLiteral("pairFilter"));
+    m_pairButton->setToolTip(tr("Confident-joint cell filter: click to show all samples again"));
+    m_pairButton->setStyleSheet(QStringLiteral("QToolButton { color: #1f5fd7; font-weight: bold; }"));
+    m_pairButton->hide();
+    connect(m_pairButton, &QToolButton::clicked, this, [this] { showPair(-1, -1); });
+
     auto *bar = new QHBoxLayout;
     bar->setContentsMargins(4, 4, 4, 0);
     bar->addWidget(new QLabel(tr("Class:"), this));
@@ -78,6 +85,7 @@ GalleryWidget::GalleryWidget(ReviewSession *session, ThumbnailLoader *loader, QW
     bar->addWidget(m_splitCombo);
     bar->addWidget(new QLabel(tr("Sort:"), this));
     bar->addWidget(m_sortCombo);
+    bar->addWidget(m_pairButton);
     bar->addStretch(1);
     bar->addWidget(m_countLabel);
     bar->addSpacing(8);
@@ -187,6 +195,8 @@ void GalleryWidget::rebuildClasses()
         connect(a, &QAction::triggered, this, [this, k] { Q_EMIT bulkRelabelRequested(k); });
     }
     m_bulkMenu->addSeparator();
+    if (m_session->fileName() != m_splitFile)
+        showPair(-1, -1); // another project: its classes differ
     connect(m_bulkMenu->addAction(tr("Keep given labels")), &QAction::triggered, this,
             [this] { Q_EMIT bulkAcceptRequested(); });
     connect(m_bulkMenu->addAction(tr("Exclude")), &QAction::triggered, this,
@@ -219,6 +229,23 @@ void GalleryWidget::applyFilters()
     m_model->setStateFilter(GalleryModel::StateFilter(m_stateCombo->currentData().toInt()));
     m_model->setSplitFilter(GalleryModel::SplitFilter(m_splitCombo->currentData().toInt()));
     m_model->setSortOrder(GalleryModel::SortOrder(m_sortCombo->currentData().toInt()));
+}
+
+void GalleryWidget::showPair(int given, int suggested)
+{
+    const bool on = given >= 0 || suggested >= 0;
+    if (on) {
+        for (QComboBox *c : {m_classCombo, m_categoryCombo, m_stateCombo}) {
+            const QSignalBlocker block(c);
+            c->setCurrentIndex(0); // "All classes", "All categories", "Any state"
+        }
+        const QStringList &classes = m_session->classes();
+        m_pairButton->setText(tr("Given %1 \u2192 suggested %2  \u2715")
+                                  .arg(className(classes, given), className(classes, suggested)));
+    }
+    m_pairButton->setVisible(on);
+    m_model->setPairFilter(on ? given : -1, on ? suggested : -1);
+    applyFilters();
 }
 
 void GalleryWidget::updateCount(int shown, int total)

@@ -50,6 +50,12 @@ public:
     /// Re-reads the class names into the combo box and the bulk menu.
     void rebuildClasses();
 
+    /// Shows exactly the samples with given label GIVEN and suggested label SUGGESTED (a cell of
+    /// the confident joint): resets the class, category and state filters and shows a button
+    /// that clears this filter. showPair(-1, -1) clears it.
+    void showPair(int given, int suggested);
+    QToolButton *pairButton() const { return m_pairButton; }
+
 Q_SIGNALS:
     void currentSampleChanged(qint64 sampleId);
     void selectionCountChanged(int count);
@@ -80,6 +86,7 @@ private:
     bool m_splitShown = false; // the project has both splits
     QLabel *m_countLabel;
     QToolButton *m_bulkButton;
+    QToolButton *m_pairButton;
     QMenu *m_bulkMenu;
     QTimer *m_prefetchTimer;
     qint64 m_resetCurrent = -1;

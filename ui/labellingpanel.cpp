@@ -99,12 +99,15 @@ LabellingPanel::LabellingPanel(ReviewSession *session, ThumbnailLoader *loader, 
     m_predicted = valueLabel(this);
     m_noise = valueLabel(this);
     m_category = valueLabel(this);
+    m_suggested = valueLabel(this);
+    m_suggested->setObjectName(QStringLiteral("suggestedLabel"));
     auto *form = new QFormLayout;
     form->setContentsMargins(0, 0, 0, 0);
     form->setVerticalSpacing(2);
     form->addRow(tr("Given label:"), m_given);
     form->addRow(tr("Current label:"), m_current);
     form->addRow(tr("Model predicts:"), m_predicted);
+    form->addRow(tr("Suggested:"), m_suggested);
     form->addRow(tr("Noise score:"), m_noise);
     form->addRow(tr("Category:"), m_category);
 
@@ -167,6 +170,13 @@ LabellingPanel::LabellingPanel(ReviewSession *session, ThumbnailLoader *loader, 
     m_next = actionButton(tr("Next (D) \u25B6"), tr("Next sample in gallery order (D or Right)"), this);
     m_keep = actionButton(tr("Keep given (K)"), tr("Accept the given label (K or Space)"), this);
     m_exclude = actionButton(tr("Exclude (X)"), tr("Exclude the sample from the cleaned dataset (X)"), this);
+    m_acceptSuggestion = actionButton(tr("Accept suggestion (W)"),
+                                      tr("Relabel to the suggested label: the most likely class of the "
+                                         "out-of-sample model (W)"),
+                                      this);
+    m_acceptSuggestion->setObjectName(QStringLiteral("acceptSuggestion"));
+    m_acceptSuggestion->setStyleSheet(QStringLiteral("QPushButton { color: #1f5fd7; font-weight: bold; }"));
+    connect(m_acceptSuggestion, &QPushButton::clicked, this, &LabellingPanel::acceptSuggestionRequested);
     m_keep->setStyleSheet(QStringLiteral("QPushButton { color: #2e9e44; font-weight: bold; }"));
     m_exclude->setStyleSheet(QStringLiteral("QPushButton { color: #d7301f; font-weight: bold; }"));
     connect(m_prev, &QPushButton::clicked, this, &LabellingPanel::previousRequested);
@@ -175,6 +185,7 @@ LabellingPanel::LabellingPanel(ReviewSession *session, ThumbnailLoader *loader, 
     connect(m_exclude, &QPushButton::clicked, this, &LabellingPanel::excludeRequested);
     auto *decisionRow = new QHBoxLayout;
     decisionRow->addWidget(m_keep);
+    decisionRow->addWidget(m_acceptSuggestion);
     decisionRow->addWidget(m_exclude);
     auto *navRow = new QHBoxLayout;
     navRow->addWidget(m_prev);
@@ -285,8 +296,9 @@ void LabellingPanel::refresh()
     const bool have = index >= 0;
     for (QWidget *w : std::initializer_list<QWidget *>{m_keep, m_exclude, m_prev, m_next})
         w->setEnabled(have);
+    m_acceptSuggestion->setEnabled(false);
     if (!have) {
-        for (QLabel *l : {m_given, m_current, m_predicted, m_noise, m_category})
+        for (QLabel *l : {m_given, m_current, m_predicted, m_noise, m_category, m_suggested})
             l->clear();
         m_sigma->clear();
         m_prob->clear();
@@ -316,11 +328,25 @@ void LabellingPanel::refresh()
                              .arg(double(s->noiseScore), 0, 'f', 3)
                              .arg(double(s->sigma), 0, 'f', 3)
                              .arg(double(s->meanProb), 0, 'f', 3));
+        if (s->suggestedLabel >= 0 && s->suggestedLabel < classes.size()) {
+            QString text = tr("<b>%1</b> %2")
+                               .arg(className(classes, s->suggestedLabel).toHtmlEscaped())
+                               .arg(double(s->suggestedProb), 0, 'f', 2);
+            if (s->clIssue)
+                text += tr("  <span style='color:#d7301f'>(flagged by Confident Learning)</span>");
+            else if (s->suggestedLabel == r.givenLabel)
+                text += tr("  (= given)");
+            m_suggested->setText(text);
+            m_acceptSuggestion->setEnabled(true);
+        } else {
+            m_suggested->setText(tr("\u2014 (no Confident Learning run)"));
+        }
         const QColor c = categoryColor(s->category);
         m_category->setText(QStringLiteral("<span style='background:%1;color:white'>&nbsp;%2&nbsp;</span>")
                                 .arg(c.name(), categoryLabel(s->category)));
     } else {
         m_predicted->setText(tr("\u2014 (no analysis run)"));
+        m_suggested->setText(tr("\u2014"));
         m_noise->setText(tr("\u2014"));
         m_category->setText(categoryLabel(Category::Unknown));
     }
@@ -388,6 +414,8 @@ void LabellingPanel::updateButtons()
             marks << tr("given");
         if (s && s->predLabel == k)
             marks << tr("model");
+        if (s && s->suggestedLabel == k)
+            marks << tr("suggested");
         const QString key = keyForClass(k);
         QString text = key.isEmpty() ? classes.value(k) : QStringLiteral("%1  %2").arg(key, classes.value(k));
         if (!marks.isEmpty())

@@ -1,7 +1,8 @@
 #pragma once
 // LabellingPanel: the current sample large (nearest-neighbour enlarged when small), its given
 // and current label, the model's prediction, noise score and category, the trajectory of σ and
-// of p(given label) over the epochs, and one button per class with its number key. The panel
+// of p(given label) over the epochs, the suggested label of Confident Learning with its
+// probability ("Accept suggestion", W), and one button per class with its number key. The panel
 // only emits requests; the main window turns them into decisions.
 
 #include <QFutureWatcher>
@@ -60,11 +61,16 @@ public:
     static QString keyForClass(int k);
 
     QLabel *currentLabelField() const { return m_current; }
+    /// "Coat 0.91" (and whether Confident Learning flagged the sample), or a dash.
+    QLabel *suggestedLabelField() const { return m_suggested; }
+    QPushButton *acceptSuggestionButton() const { return m_acceptSuggestion; }
     ImageView *imageView() const { return m_image; }
 
 Q_SIGNALS:
     void labelChosen(int label);
     void acceptRequested();
+    /// Relabel to the suggested label (W).
+    void acceptSuggestionRequested();
     void excludeRequested();
     void nextRequested();
     void previousRequested();
@@ -79,13 +85,14 @@ private:
     qint64 m_id = -1;
     ImageView *m_image;
     QLabel *m_title, *m_given, *m_current, *m_predicted, *m_noise, *m_category, *m_selection;
+    QLabel *m_suggested;
     QChartView *m_chartView;
     QChart *m_chart;
     QLineSeries *m_sigma, *m_prob;
     QValueAxis *m_axisX, *m_axisSigma, *m_axisProb;
     QGridLayout *m_buttonGrid;
     QVector<QPushButton *> m_classButtons;
-    QPushButton *m_keep, *m_exclude, *m_prev, *m_next;
+    QPushButton *m_keep, *m_exclude, *m_prev, *m_next, *m_acceptSuggestion;
     QFutureWatcher<QImage> m_imageWatcher;
     qint64 m_loadingId = -1;
 };

@@ -2,11 +2,13 @@
 
 #include "analysisdialog.h"
 #include "classrowsview.h"
+#include "confidentjointview.h"
 #include "exporter.h"
 #include "exportrunner.h"
 #include "gallerymodel.h"
 #include "gallerywidget.h"
 #include "labellingpanel.h"
+#include "reportpage.h"
 #include "reviewsession.h"
 #include "scatterpanel.h"
 #include "statisticspage.h"
@@ -164,6 +166,21 @@ QWidget *MainWindow::createReviewPage()
     m_tabs->addTab(m_statistics, tr("Statistics"));
     connect(m_scatter, &ScatterPanel::relabelRequested, this, [this](int k) { decide(DecisionKind::Relabel, k); });
     connect(m_scatter, &ScatterPanel::excludeRequested, this, [this] { decide(DecisionKind::Exclude); });
+    m_joint = new ConfidentJointView(m_session, this);
+    auto *jointScroll = new QScrollArea(this);
+    jointScroll->setWidget(m_joint);
+    jointScroll->setWidgetResizable(true);
+    jointScroll->setFocusPolicy(Qt::NoFocus);
+    m_tabs->addTab(jointScroll, tr("Confident joint"));
+    m_report = new ReportPage(m_session, this);
+    m_tabs->addTab(m_report, tr("Report"));
+    connect(m_joint, &ConfidentJointView::cellClicked, this, [this](int given, int likelyTrue) {
+        m_gallery->showPair(given, likelyTrue);
+        m_tabs->setCurrentWidget(m_gallery);
+        if (m_gallery->model()->rowCount() > 0)
+            m_gallery->setCurrentSample(m_gallery->model()->sampleIdAt(0));
+        m_gallery->view()->setFocus();
+    });
     m_tabs->setFocusPolicy(Qt::NoFocus);
     auto *panelScroll = new QScrollArea(this);
     panelScroll->setWidget(m_panel);
@@ -191,6 +208,7 @@ QWidget *MainWindow::createReviewPage()
     });
     connect(m_panel, &LabellingPanel::labelChosen, this, [this](int k) { decide(DecisionKind::Relabel, k); });
     connect(m_panel, &LabellingPanel::acceptRequested, this, [this] { decide(DecisionKind::Accept); });
+    connect(m_panel, &LabellingPanel::acceptSuggestionRequested, this, [this] { decide(DecisionKind::AcceptSuggestion); });
     connect(m_panel, &LabellingPanel::excludeRequested, this, [this] { decide(DecisionKind::Exclude); });
     connect(m_panel, &LabellingPanel::nextRequested, this, &MainWindow::next);
     connect(m_panel, &LabellingPanel::previousRequested, this, &MainWindow::previous);
@@ -230,11 +248,14 @@ void MainWindow::createActions()
     m_acceptPrediction = review->addAction(tr("Accept the model's &prediction"), this,
                                            [this] { decide(DecisionKind::AcceptPrediction); });
     m_acceptPrediction->setShortcut(QKeySequence(Qt::Key_P));
+    m_acceptSuggestion = review->addAction(tr("Accept the &suggested label"), this,
+                                           [this] { decide(DecisionKind::AcceptSuggestion); });
+    m_acceptSuggestion->setShortcut(QKeySequence(Qt::Key_W));
     m_exclude = review->addAction(tr("E&xclude"), this, [this] { decide(DecisionKind::Exclude); });
     m_exclude->setShortcut(QKeySequence(Qt::Key_X));
     review->addSeparator();
     m_labelMenu = review->addMenu(tr("&Label as"));
-    for (QAction *a : {m_next, m_prev, m_keep, m_acceptPrediction, m_exclude})
+    for (QAction *a : {m_next, m_prev, m_keep, m_acceptPrediction, m_acceptSuggestion, m_exclude})
         a->setShortcutContext(Qt::WindowShortcut);
 }
 
@@ -262,7 +283,7 @@ void MainWindow::updateActions()
     m_exportFolder->setEnabled(open);
     for (QAction *a : {m_next, m_prev})
         a->setEnabled(open);
-    for (QAction *a : {m_keep, m_exclude, m_acceptPrediction})
+    for (QAction *a : {m_keep, m_exclude, m_acceptPrediction, m_acceptSuggestion})
         a->setEnabled(sample);
     m_labelMenu->setEnabled(sample);
     for (QAction *a : std::as_const(m_classActions))
@@ -391,6 +412,15 @@ bool MainWindow::decide(DecisionKind kind, int label)
             d.reason = s->predLabel == r.givenLabel ? QStringLiteral("accept") : QStringLiteral("relabel");
             break;
         }
+        case DecisionKind::AcceptSuggestion: {
+            // Confident Learning's suggested label (argmax of the out-of-sample pred_probs).
+            const SampleScore *s = m_session->score(i);
+            if (!s || s->suggestedLabel < 0 || s->suggestedLabel >= classes.size())
+                continue;
+            d.newLabel = s->suggestedLabel;
+            d.reason = s->suggestedLabel == r.givenLabel ? QStringLiteral("accept") : QStringLiteral("relabel");
+            break;
+        }
         }
         decisions.push_back(d);
     }
@@ -402,6 +432,7 @@ bool MainWindow::decide(DecisionKind kind, int label)
     case DecisionKind::Accept: what = tr("Keep given label"); break;
     case DecisionKind::Exclude: what = tr("Exclude"); break;
     case DecisionKind::AcceptPrediction: what = tr("Accept prediction"); break;
+    case DecisionKind::AcceptSuggestion: what = tr("Accept suggestion"); break;
     }
     const QString text = decisions.size() > 1 ? tr("%1 (%2 samples)").arg(what).arg(decisions.size())
                                               : tr("%1 (#%2)").arg(what).arg(decisions.front().sampleId);

@@ -21,8 +21,10 @@ namespace labelscope::ui {
 
 class AnalysisProgressWidget;
 class ClassRowsView;
+class ConfidentJointView;
 class GalleryWidget;
 class LabellingPanel;
+class ReportPage;
 class ReviewSession;
 class ScatterPanel;
 class StatisticsPage;
@@ -41,6 +43,8 @@ public:
     GalleryWidget *gallery() const { return m_gallery; }
     LabellingPanel *panel() const { return m_panel; }
     ClassRowsView *classRows() const { return m_rows; }
+    ConfidentJointView *confidentJoint() const { return m_joint; }
+    ReportPage *report() const { return m_report; }
     ScatterPanel *scatter() const { return m_scatter; }
     StatisticsPage *statistics() const { return m_statistics; }
     QTabWidget *tabs() const { return m_tabs; }
@@ -49,7 +53,7 @@ public:
     /// True while the start page is shown.
     bool isStartPageShown() const;
 
-    enum class DecisionKind { Relabel, Accept, Exclude, AcceptPrediction };
+    enum class DecisionKind { Relabel, Accept, Exclude, AcceptPrediction, AcceptSuggestion };
     /// Applies a decision to the selection (several selected) or to the shown sample, then opens
     /// the next sample in gallery order. Returns false when nothing was written.
     bool decide(DecisionKind kind, int label = -1);
@@ -91,6 +95,8 @@ private:
     GalleryWidget *m_gallery = nullptr;
     ClassRowsView *m_rows = nullptr;
     LabellingPanel *m_panel = nullptr;
+    ConfidentJointView *m_joint = nullptr;
+    ReportPage *m_report = nullptr;
     ScatterPanel *m_scatter = nullptr;
     StatisticsPage *m_statistics = nullptr;
     QSplitter *m_splitter = nullptr;
@@ -98,7 +104,7 @@ private:
     QLabel *m_counts;
     QMenu *m_labelMenu = nullptr;
     QAction *m_exportCsv = nullptr, *m_exportFolder = nullptr, *m_next = nullptr, *m_prev = nullptr,
-            *m_keep = nullptr, *m_exclude = nullptr, *m_acceptPrediction = nullptr,
+            *m_keep = nullptr, *m_exclude = nullptr, *m_acceptPrediction = nullptr, *m_acceptSuggestion = nullptr,
             *m_undo = nullptr, *m_redo = nullptr;
     QVector<QAction *> m_classActions;
 };

@@ -7,6 +7,8 @@
 
 #include <QDir>
 #include <QImage>
+#include <QJsonArray>
+#include <QJsonObject>
 #include <QString>
 #include <QStringList>
 
@@ -113,6 +115,85 @@ inline QString makeFixtureProject(const QString &dir, QString *error, int count 
     if (store.saveRun(run, error) <= 0)
         return {};
     return file;
+}
+
+/// Confident Learning fields of the six-sample pattern (ids 1..6): suggested label, its
+/// probability, and whether find_label_issues flagged the sample.
+struct FixtureSuggestion {
+    int suggested;
+    float prob;
+    bool issue;
+};
+
+inline std::vector<FixtureSuggestion> fixtureSuggestions()
+{
+    return {
+        {0, 0.90f, false}, // id 1: given 0
+        {2, 0.80f, true},  // id 2: given 1
+        {2, 0.70f, false}, // id 3: given 2
+        {1, 0.85f, true},  // id 4: given 0
+        {1, 0.95f, false}, // id 5: given 1
+        {0, 0.60f, true},  // id 6: given 2
+    };
+}
+
+/// The confident joint (3 × 3, row-major, given × likely true) stored with fixtureSuggestions().
+inline std::vector<qint64> fixtureConfidentJoint() { return {4, 2, 0, 0, 3, 1, 1, 0, 5}; }
+
+/// Adds a second finished run to the project FILE (made by makeFixtureProject) whose scores also
+/// carry the Confident Learning fields of fixtureSuggestions() (pattern repeated over the train
+/// samples). With `summaryJoint` the run summary holds confident_learning.confident_joint =
+/// fixtureConfidentJoint() and num_label_issues; otherwise only out-of-sample pred_probs are
+/// stored (the suggested class gets the stated probability, the rest is spread evenly).
+/// Returns the run id, or 0 with *error.
+inline qint64 addConfidentLearningRun(const QString &file, QString *error, bool summaryJoint = true)
+{
+    ProjectStore store;
+    if (!store.open(file, error))
+        return 0;
+    const std::vector<FixtureSample> pattern = fixtureSamples();
+    const std::vector<FixtureSuggestion> cl = fixtureSuggestions();
+    const int k = int(store.classes().size());
+    RunRecord run;
+    run.started = QDateTime::currentDateTimeUtc().addSecs(-30);
+    run.finished = QDateTime::currentDateTimeUtc();
+    run.status = QStringLiteral("done");
+    run.settings.insert(QStringLiteral("method"), QStringLiteral("all"));
+    const std::vector<SampleRow> rows = store.samples();
+    qint64 issues = 0;
+    run.predProbs.numClasses = k;
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+        if (rows[i].sample.split == QLatin1String("test"))
+            continue;
+        const FixtureSample &f = pattern[i % 6];
+        const FixtureSuggestion &c = cl[i % 6];
+        SampleScore sc;
+        sc.sampleId = rows[i].id;
+        sc.noiseScore = f.noise;
+        sc.category = f.category;
+        sc.predLabel = f.predLabel;
+        sc.predProb = 0.7f;
+        sc.dpScore = f.noise;
+        sc.clScore = 1.f - (c.suggested == rows[i].givenLabel ? c.prob : (1.f - c.prob) / float(k - 1));
+        sc.clIssue = c.issue;
+        sc.suggestedLabel = c.suggested;
+        sc.suggestedProb = c.prob;
+        issues += c.issue ? 1 : 0;
+        run.scores.push_back(sc);
+        run.predProbs.sampleIds.push_back(rows[i].id);
+        run.predProbs.folds.push_back(int(i % 4));
+        for (int j = 0; j < k; ++j)
+            run.predProbs.probs.push_back(j == c.suggested ? c.prob : (1.f - c.prob) / float(k - 1));
+    }
+    if (summaryJoint) {
+        QJsonArray joint;
+        for (qint64 v : fixtureConfidentJoint())
+            joint.append(v);
+        run.summary.insert(QStringLiteral("confident_learning"),
+                           QJsonObject{{QStringLiteral("confident_joint"), joint},
+                                       {QStringLiteral("num_label_issues"), issues}});
+    }
+    return store.saveRun(run, error);
 }
 
 } // namespace labelscope::testing

@@ -1,0 +1,299 @@
+// GUI tests of the Confident Learning parts of the review window (offscreen): the labelling
+// panel shows the suggested label and W accepts it (written to the database, shown in the
+// gallery, next sample opened, undoable); the confident-joint view shows the run's joint and
+// noise rates, and a click on a cell filters the gallery to exactly the samples with that given
+// and suggested label.
+
+#include "ui/uifixture.h"
+
+#include "confidentjointview.h"
+#include "gallerymodel.h"
+#include "gallerywidget.h"
+#include "labellingpanel.h"
+#include "mainwindow.h"
+#include "reviewsession.h"
+
+#include "base/confidentlearning.h"
+
+#include <QComboBox>
+#include <QLabel>
+#include <QListView>
+#include <QPushButton>
+#include <QScrollArea>
+#include <QSet>
+#include <QStandardPaths>
+#include <QTabWidget>
+#include <QTemporaryDir>
+#include <QTest>
+#include <QToolButton>
+
+#include <cmath>
+#include <memory>
+
+using namespace labelscope;
+using namespace labelscope::ui;
+
+class TestConfidentJoint final : public QObject {
+    Q_OBJECT
+
+private:
+    std::unique_ptr<QTemporaryDir> m_dir;
+    QString m_file;
+    std::unique_ptr<MainWindow> m_window;
+
+    GalleryModel *model() const { return m_window->gallery()->model(); }
+    QListView *view() const { return m_window->gallery()->view(); }
+
+    static std::optional<SampleRow> dbSample(const QString &file, qint64 id)
+    {
+        ProjectStore s;
+        if (!s.open(file))
+            return std::nullopt;
+        return s.sample(id);
+    }
+    static std::vector<LabelEvent> dbEvents(const QString &file, qint64 id = -1)
+    {
+        ProjectStore s;
+        if (!s.open(file))
+            return {};
+        return s.events(id);
+    }
+
+    /// A fixture of COUNT train samples, optionally with a Confident Learning run, opened.
+    void openProject(int count, bool clRun, bool summaryJoint = true)
+    {
+        m_dir = std::make_unique<QTemporaryDir>();
+        QVERIFY(m_dir->isValid());
+        QString error;
+        m_file = testing::makeFixtureProject(m_dir->path(), &error, count);
+        QVERIFY2(!m_file.isEmpty(), qPrintable(error));
+        if (clRun)
+            QVERIFY2(testing::addConfidentLearningRun(m_file, &error, summaryJoint) > 0, qPrintable(error));
+        m_window = std::make_unique<MainWindow>();
+        QVERIFY2(m_window->openProject(m_file, &error), qPrintable(error));
+        m_window->show();
+        QVERIFY(QTest::qWaitForWindowActive(m_window.get()));
+        view()->setFocus();
+    }
+    void sortById()
+    {
+        QComboBox *sort = m_window->gallery()->sortCombo();
+        sort->setCurrentIndex(sort->findData(int(GalleryModel::SortOrder::Id)));
+        QCOMPARE(model()->sampleIdAt(0), qint64(1));
+    }
+    void selectRow(int row)
+    {
+        view()->selectionModel()->setCurrentIndex(model()->index(row), QItemSelectionModel::ClearAndSelect);
+    }
+
+private Q_SLOTS:
+    void initTestCase() { QStandardPaths::setTestModeEnabled(true); }
+
+    void cleanup()
+    {
+        m_window.reset();
+        m_dir.reset();
+    }
+
+    void panelShowsSuggestion()
+    {
+        openProject(6, true);
+        sortById();
+        selectRow(1); // id 2: given dog, suggested "bird, small" 0.80, flagged
+        QCOMPARE(m_window->panel()->sampleId(), qint64(2));
+        const QString text = m_window->panel()->suggestedLabelField()->text();
+        QVERIFY2(text.contains(QStringLiteral("bird, small")) && text.contains(QStringLiteral("0.80"))
+                     && text.contains(QStringLiteral("flagged")),
+                 qPrintable(text));
+        QVERIFY(m_window->panel()->acceptSuggestionButton()->isEnabled());
+        // The class button of the suggestion is marked.
+        auto *b = m_window->panel()->findChild<QPushButton *>(QStringLiteral("classButton2"));
+        QVERIFY(b);
+        QVERIFY2(b->text().contains(QStringLiteral("suggested")), qPrintable(b->text()));
+    }
+
+    void wAcceptsSuggestionAndUndo()
+    {
+        openProject(6, true);
+        sortById();
+        selectRow(1); // id 2: given 1, suggested 2
+        const std::size_t before = dbEvents(m_file).size();
+
+        QTest::keyClick(view(), Qt::Key_W);
+
+        // In the database, through another connection.
+        std::optional<SampleRow> row = dbSample(m_file, 2);
+        QVERIFY(row);
+        QCOMPARE(row->label, 2);
+        QCOMPARE(row->givenLabel, 1);
+        std::vector<LabelEvent> events = dbEvents(m_file);
+        QCOMPARE(events.size(), before + 1);
+        QCOMPARE(events.back().sampleId, qint64(2));
+        QCOMPARE(events.back().reason, QStringLiteral("relabel"));
+        QCOMPARE(events.back().oldLabel, 1);
+        QCOMPARE(events.back().newLabel, 2);
+        // In the gallery.
+        const QModelIndex idx = model()->index(1);
+        QCOMPARE(idx.data(GalleryModel::SampleIdRole).toLongLong(), qint64(2));
+        QCOMPARE(idx.data(GalleryModel::LabelRole).toInt(), 2);
+        QVERIFY(idx.data(GalleryModel::RelabelledRole).toBool());
+        QVERIFY(idx.data(GalleryModel::CaptionRole).toString().startsWith(QStringLiteral("bird, small")));
+        // The next sample opened by itself.
+        QCOMPARE(m_window->panel()->sampleId(), qint64(3));
+
+        // W on a sample whose suggestion is its given label records an "accept".
+        QTest::keyClick(view(), Qt::Key_W); // id 3: given 2, suggested 2
+        QCOMPARE(dbSample(m_file, 3)->label, 2);
+        QCOMPARE(dbEvents(m_file, 3).back().reason, QStringLiteral("accept"));
+        QCOMPARE(m_window->panel()->sampleId(), qint64(4));
+
+        // Ctrl+Z twice: back to the given label of id 2, with "undo" events.
+        QTest::keyClick(view(), Qt::Key_Z, Qt::ControlModifier);
+        QTest::keyClick(view(), Qt::Key_Z, Qt::ControlModifier);
+        row = dbSample(m_file, 2);
+        QCOMPARE(row->label, 1);
+        events = dbEvents(m_file);
+        QCOMPARE(events.size(), before + 4);
+        QCOMPARE(events.back().reason, QStringLiteral("undo"));
+        QCOMPARE(model()->index(1).data(GalleryModel::LabelRole).toInt(), 1);
+        QVERIFY(!model()->index(1).data(GalleryModel::RelabelledRole).toBool());
+        QCOMPARE(m_window->panel()->sampleId(), qint64(2));
+    }
+
+    void wWithoutSuggestionWritesNothing()
+    {
+        openProject(6, false); // a run without Confident Learning
+        sortById();
+        selectRow(1);
+        QVERIFY(!m_window->panel()->acceptSuggestionButton()->isEnabled());
+        QVERIFY(m_window->panel()->suggestedLabelField()->text().contains(QStringLiteral("no Confident Learning")));
+        const std::size_t before = dbEvents(m_file).size();
+        QTest::keyClick(view(), Qt::Key_W);
+        QCOMPARE(dbEvents(m_file).size(), before);
+        QCOMPARE(dbSample(m_file, 2)->label, 1);
+        // The joint view says why it is empty.
+        QVERIFY(!m_window->confidentJoint()->hasJoint());
+        QVERIFY2(m_window->confidentJoint()->message().contains(QStringLiteral("no Confident Learning")),
+                 qPrintable(m_window->confidentJoint()->message()));
+    }
+
+    void jointViewShowsRunJoint()
+    {
+        openProject(6, true);
+        ConfidentJointView *v = m_window->confidentJoint();
+        QVERIFY(v->hasJoint());
+        QCOMPARE(v->source(), QStringLiteral("summary"));
+        QCOMPARE(v->classCount(), 3);
+        const std::vector<qint64> joint = testing::fixtureConfidentJoint();
+        for (int g = 0; g < 3; ++g)
+            for (int t = 0; t < 3; ++t)
+                QCOMPARE(v->count(g, t), joint[std::size_t(g * 3 + t)]);
+        // Noise rate = off-diagonal share of the row: 2/6, 1/4, 1/6.
+        QVERIFY(std::abs(v->noiseRate(0) - 2.0 / 6.0) < 1e-12);
+        QVERIFY(std::abs(v->noiseRate(1) - 1.0 / 4.0) < 1e-12);
+        QVERIFY(std::abs(v->noiseRate(2) - 1.0 / 6.0) < 1e-12);
+        // Given × suggested sample counts of the run: id 4 is given 0, suggested 1.
+        QCOMPARE(v->pairCount(0, 1), qint64(1));
+        QCOMPARE(v->pairCount(1, 1), qint64(1));
+        QCOMPARE(v->pairCount(1, 0), qint64(0));
+    }
+
+    void cellClickFiltersGallery_data()
+    {
+        QTest::addColumn<int>("given");
+        QTest::addColumn<int>("suggested");
+        QTest::newRow("off-diagonal 0->1") << 0 << 1;
+        QTest::newRow("off-diagonal 1->2") << 1 << 2;
+        QTest::newRow("diagonal 1") << 1 << 1;
+        QTest::newRow("empty 1->0") << 1 << 0;
+    }
+
+    void cellClickFiltersGallery()
+    {
+        QFETCH(int, given);
+        QFETCH(int, suggested);
+        openProject(18, true);
+        ReviewSession *session = m_window->session();
+        // Some filters set before the click must not hide samples of the cell.
+        QComboBox *cls = m_window->gallery()->classCombo();
+        cls->setCurrentIndex(cls->findData(2));
+        // Expected: every sample with this given label and this suggested label.
+        QSet<qint64> expected;
+        for (int i = 0; i < session->count(); ++i) {
+            const SampleScore *s = session->score(i);
+            if (s && session->row(i).givenLabel == given && s->suggestedLabel == suggested)
+                expected.insert(session->row(i).id);
+        }
+        m_window->tabs()->setCurrentWidget(m_window->confidentJoint()->parentWidget()->parentWidget());
+        ConfidentJointView *v = m_window->confidentJoint();
+        QTRY_VERIFY(v->isVisible());
+        const QRect cell = v->cellRect(given, suggested);
+        QVERIFY(!cell.isEmpty());
+        QTest::mouseClick(v, Qt::LeftButton, Qt::NoModifier, cell.center());
+
+        QCOMPARE(m_window->tabs()->currentWidget(), static_cast<QWidget *>(m_window->gallery()));
+        QSet<qint64> shown;
+        for (int r = 0; r < model()->rowCount(); ++r)
+            shown.insert(model()->sampleIdAt(r));
+        QCOMPARE(shown, expected);
+        QCOMPARE(qint64(shown.size()), v->pairCount(given, suggested));
+        QCOMPARE(m_window->gallery()->countLabel()->text(),
+                 QStringLiteral("Showing %1 of 18").arg(expected.size()));
+        QToolButton *pair = m_window->gallery()->pairButton();
+        QVERIFY(pair->isVisible());
+        if (!expected.isEmpty()) {
+            QCOMPARE(m_window->panel()->sampleId(), model()->sampleIdAt(0));
+        }
+
+        // The button clears the cell filter.
+        pair->click();
+        QVERIFY(!pair->isVisible());
+        QCOMPARE(model()->rowCount(), 18);
+    }
+
+    void decisionInCellKeepsFilterAndMovesOn()
+    {
+        openProject(18, true);
+        m_window->gallery()->showPair(0, 1); // ids 4, 10, 16
+        QCOMPARE(model()->rowCount(), 3);
+        const qint64 first = model()->sampleIdAt(0);
+        m_window->gallery()->setCurrentSample(first);
+        QTest::keyClick(view(), Qt::Key_W);
+        QCOMPARE(dbSample(m_file, first)->label, 1);
+        // The cell is defined on the given label: the fixed sample stays, marked relabelled.
+        QCOMPARE(model()->rowCount(), 3);
+        QVERIFY(model()->index(0).data(GalleryModel::RelabelledRole).toBool());
+        QCOMPARE(m_window->panel()->sampleId(), model()->sampleIdAt(1));
+    }
+
+    void jointRecomputedFromPredProbs()
+    {
+        openProject(12, true, /*summaryJoint=*/false);
+        ConfidentJointView *v = m_window->confidentJoint();
+        QVERIFY2(v->hasJoint(), qPrintable(v->message()));
+        QCOMPARE(v->source(), QStringLiteral("pred_probs"));
+        // The same as findLabelIssues on the stored pred_probs and the given labels.
+        ProjectStore store;
+        QVERIFY(store.open(m_file));
+        OutOfSamplePredProbs oos;
+        QVERIFY(store.outOfSamplePredProbs(store.latestRun()->id, &oos));
+        std::vector<int> labels;
+        std::vector<double> probs;
+        for (std::size_t i = 0; i < oos.sampleIds.size(); ++i) {
+            labels.push_back(store.sample(oos.sampleIds[i])->givenLabel);
+            double sum = 0;
+            for (int c = 0; c < 3; ++c)
+                sum += double(oos.probs[i * 3 + std::size_t(c)]);
+            for (int c = 0; c < 3; ++c)
+                probs.push_back(double(oos.probs[i * 3 + std::size_t(c)]) / sum);
+        }
+        const LabelIssuesResult res = findLabelIssues(labels, probs, 3);
+        QVERIFY2(res.ok(), qPrintable(res.error));
+        for (int g = 0; g < 3; ++g)
+            for (int t = 0; t < 3; ++t)
+                QCOMPARE(v->count(g, t), qint64(res.confidentJoint[std::size_t(g * 3 + t)]));
+    }
+};
+
+QTEST_MAIN(TestConfidentJoint)
+#include "tst_confidentjoint.moc"

@@ -1,0 +1,661 @@
+#include "reportpage.h"
+
+#include "reviewsession.h"
+
+#include <QBarCategoryAxis>
+#include <QBarSeries>
+#include <QBarSet>
+#include <QChart>
+#include <QChartView>
+#include <QComboBox>
+#include <QFile>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QHBoxLayout>
+#include <QHeaderView>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QLabel>
+#include <QLegendMarker>
+#include <QLineSeries>
+#include <QMessageBox>
+#include <QPushButton>
+#include <QSaveFile>
+#include <QScatterSeries>
+#include <QScrollArea>
+#include <QTableWidget>
+#include <QTextStream>
+#include <QValueAxis>
+#include <QVBoxLayout>
+
+#include <algorithm>
+#include <cmath>
+
+namespace labelscope::ui {
+
+namespace {
+const char *const kMetaKey = "clean_eval";
+
+QColor variantColor(int i)
+{
+    static const QColor colors[] = {QColor(0xd7, 0x30, 0x1f), QColor(0xe6, 0x9f, 0x00), QColor(0x1f, 0x5f, 0xd7),
+                                    QColor(0x2e, 0x9e, 0x44), QColor(0x55, 0x55, 0x55), QColor(0x7b, 0x3f, 0xbf),
+                                    QColor(0x8c, 0x56, 0x4b), QColor(0x17, 0xbe, 0xcf)};
+    return colors[std::size_t(i) % (sizeof(colors) / sizeof(colors[0]))];
+}
+
+/// Line and column of byte OFFSET in JSON (1-based), for syntax error messages.
+QString placeOf(const QByteArray &json, int offset)
+{
+    int line = 1, col = 1;
+    for (int i = 0; i < offset && i < json.size(); ++i) {
+        if (json.at(i) == '\n') {
+            ++line;
+            col = 1;
+        } else {
+            ++col;
+        }
+    }
+    return QStringLiteral("line %1, column %2").arg(line).arg(col);
+}
+
+bool readNumber(const QJsonObject &o, const char *key, const QString &path, bool required, double *out,
+                QString *error)
+{
+    const QJsonValue v = o.value(QLatin1String(key));
+    if (v.isUndefined() && !required)
+        return true;
+    if (!v.isDouble() || !std::isfinite(v.toDouble())) {
+        *error = v.isUndefined() ? QStringLiteral("%1.%2 is missing").arg(path, QLatin1String(key))
+                                 : QStringLiteral("%1.%2 is not a number").arg(path, QLatin1String(key));
+        return false;
+    }
+    *out = v.toDouble();
+    return true;
+}
+
+QString percent(double v) { return QString::number(v * 100.0, 'f', 2); }
+} // namespace
+
+// ---------------------------------------------------------------------------------------------
+
+double CleanEvalVariant::low() const
+{
+    return runs.empty() ? mean - std : *std::min_element(runs.begin(), runs.end());
+}
+
+double CleanEvalVariant::high() const
+{
+    return runs.empty() ? mean + std : *std::max_element(runs.begin(), runs.end());
+}
+
+QStringList CleanEvalReport::standardVariants()
+{
+    return {QStringLiteral("noisy"), QStringLiteral("removed"), QStringLiteral("relabelled"),
+            QStringLiteral("easy_only"), QStringLiteral("true_labels")};
+}
+
+QString CleanEvalReport::variantTitle(const QString &name)
+{
+    if (name == QLatin1String("noisy"))
+        return QObject::tr("Noisy labels");
+    if (name == QLatin1String("removed"))
+        return QObject::tr("Flagged removed");
+    if (name == QLatin1String("relabelled"))
+        return QObject::tr("Flagged relabelled");
+    if (name == QLatin1String("easy_only"))
+        return QObject::tr("Easy only");
+    if (name == QLatin1String("true_labels"))
+        return QObject::tr("True labels");
+    return name;
+}
+
+QStringList CleanEvalReport::variantNames() const
+{
+    QStringList present;
+    for (const CleanEvalRate &r : rates)
+        for (const auto &v : r.variants)
+            if (!present.contains(v.first))
+                present << v.first;
+    QStringList out;
+    for (const QString &s : standardVariants())
+        if (present.contains(s))
+            out << s;
+    QStringList others;
+    for (const QString &s : present)
+        if (!out.contains(s))
+            others << s;
+    others.sort();
+    return out + others;
+}
+
+bool CleanEvalReport::parse(const QByteArray &json, const QString &source, CleanEvalReport *out, QString *error)
+{
+    auto fail = [&](const QString &msg) {
+        if (error)
+            *error = QStringLiteral("%1: %2").arg(source, msg);
+        return false;
+    };
+    QJsonParseError pe;
+    const QJsonDocument doc = QJsonDocument::fromJson(json, &pe);
+    if (pe.error != QJsonParseError::NoError)
+        return fail(QStringLiteral("not valid JSON at %1: %2").arg(placeOf(json, pe.offset), pe.errorString()));
+    if (!doc.isObject())
+        return fail(QStringLiteral("the document is not a JSON object"));
+    const QJsonObject root = doc.object();
+    CleanEvalReport r;
+    r.data = root.value(QStringLiteral("data")).toString();
+    r.noiseKind = root.value(QStringLiteral("noise_kind")).toString();
+    r.seeds = root.value(QStringLiteral("seeds")).toInt(0);
+    const QJsonValue rates = root.value(QStringLiteral("rates"));
+    if (!rates.isArray())
+        return fail(rates.isUndefined() ? QStringLiteral("\"rates\" is missing")
+                                        : QStringLiteral("\"rates\" is not an array"));
+    const QJsonArray arr = rates.toArray();
+    if (arr.isEmpty())
+        return fail(QStringLiteral("\"rates\" is empty"));
+    QString msg;
+    for (int i = 0; i < arr.size(); ++i) {
+        const QString path = QStringLiteral("rates[%1]").arg(i);
+        if (!arr.at(i).isObject())
+            return fail(QStringLiteral("%1 is not an object").arg(path));
+        const QJsonObject ro = arr.at(i).toObject();
+        CleanEvalRate rate;
+        if (!readNumber(ro, "rate", path, true, &rate.rate, &msg))
+            return fail(msg);
+        if (rate.rate < 0.0 || rate.rate > 1.0)
+            return fail(QStringLiteral("%1.rate %2 is outside [0, 1]").arg(path).arg(rate.rate));
+        double flagged = -1.0;
+        if (!readNumber(ro, "flagged", path, false, &flagged, &msg))
+            return fail(msg);
+        rate.flagged = qint64(std::llround(flagged));
+        const QJsonValue vars = ro.value(QStringLiteral("variants"));
+        if (!vars.isObject())
+            return fail(QStringLiteral("%1.variants is %2").arg(path, vars.isUndefined() ? QStringLiteral("missing")
+                                                                                          : QStringLiteral("not an object")));
+        const QJsonObject vo = vars.toObject();
+        for (auto it = vo.constBegin(); it != vo.constEnd(); ++it) {
+            const QString vpath = QStringLiteral("%1.variants.%2").arg(path, it.key());
+            if (!it.value().isObject())
+                return fail(QStringLiteral("%1 is not an object").arg(vpath));
+            const QJsonObject o = it.value().toObject();
+            CleanEvalVariant v;
+            if (!readNumber(o, "mean", vpath, true, &v.mean, &msg) || !readNumber(o, "std", vpath, false, &v.std, &msg))
+                return fail(msg);
+            if (v.mean < 0.0 || v.mean > 1.0)
+                return fail(QStringLiteral("%1.mean %2 is not an accuracy in [0, 1]").arg(vpath).arg(v.mean));
+            const QJsonValue runs = o.value(QStringLiteral("runs"));
+            if (!runs.isUndefined() && !runs.isArray())
+                return fail(QStringLiteral("%1.runs is not an array").arg(vpath));
+            const QJsonArray ra = runs.toArray();
+            for (int j = 0; j < ra.size(); ++j) {
+                // A run is an accuracy, or an object with one (as a future version may write).
+                const QJsonValue rv = ra.at(j).isObject() ? ra.at(j).toObject().value(QStringLiteral("accuracy")) : ra.at(j);
+                if (!rv.isDouble() || !std::isfinite(rv.toDouble()))
+                    return fail(QStringLiteral("%1.runs[%2] is not a number").arg(vpath).arg(j));
+                v.runs.push_back(rv.toDouble());
+            }
+            rate.variants[it.key()] = v;
+        }
+        if (rate.variants.empty())
+            return fail(QStringLiteral("%1.variants is empty").arg(path));
+        r.rates.push_back(std::move(rate));
+    }
+    std::stable_sort(r.rates.begin(), r.rates.end(),
+                     [](const CleanEvalRate &a, const CleanEvalRate &b) { return a.rate < b.rate; });
+    *out = std::move(r);
+    return true;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+ReportPage::ReportPage(ReviewSession *session, QWidget *parent) : QWidget(parent), m_session(session)
+{
+    setObjectName(QStringLiteral("reportPage"));
+    m_title = new QLabel(this);
+    m_title->setObjectName(QStringLiteral("reportTitle"));
+    m_title->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    QFont tf = m_title->font();
+    tf.setBold(true);
+    m_title->setFont(tf);
+    m_message = new QLabel(this);
+    m_message->setObjectName(QStringLiteral("reportMessage"));
+    m_message->setWordWrap(true);
+    m_message->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_open = new QPushButton(tr("Open JSON\u2026"), this);
+    m_open->setToolTip(tr("Show a report written by `labelscope clean-eval --json --out FILE`"));
+    m_exportPng = new QPushButton(tr("Export PNG\u2026"), this);
+    m_exportCsv = new QPushButton(tr("Export CSV\u2026"), this);
+    m_rateCombo = new QComboBox(this);
+    m_rateCombo->setObjectName(QStringLiteral("reportRate"));
+    m_rateCombo->setToolTip(tr("Noise rate shown in the bar chart"));
+    for (QWidget *w : std::initializer_list<QWidget *>{m_open, m_exportPng, m_exportCsv, m_rateCombo})
+        w->setFocusPolicy(Qt::NoFocus); // keep the review keys with the gallery
+    connect(m_open, &QPushButton::clicked, this, &ReportPage::openJsonDialog);
+    connect(m_exportPng, &QPushButton::clicked, this, &ReportPage::exportPngDialog);
+    connect(m_exportCsv, &QPushButton::clicked, this, &ReportPage::exportCsvDialog);
+    connect(m_rateCombo, &QComboBox::currentIndexChanged, this, [this](int) { fillBarChart(); });
+
+    auto *bar = new QHBoxLayout;
+    bar->addWidget(m_title, 1);
+    bar->addWidget(new QLabel(tr("Bars at noise rate:"), this));
+    bar->addWidget(m_rateCombo);
+    bar->addWidget(m_open);
+    bar->addWidget(m_exportPng);
+    bar->addWidget(m_exportCsv);
+
+    m_content = new QWidget(this);
+    m_content->setObjectName(QStringLiteral("reportContent"));
+    m_content->setAutoFillBackground(true);
+    m_barChart = new QChart;
+    m_barChart->setBackgroundRoundness(0);
+    m_barChart->legend()->setVisible(false);
+    m_barView = new QChartView(m_barChart, m_content);
+    m_lineChart = new QChart;
+    m_lineChart->setBackgroundRoundness(0);
+    m_lineChart->legend()->setAlignment(Qt::AlignBottom);
+    m_lineView = new QChartView(m_lineChart, m_content);
+    for (QChartView *v : {m_barView, m_lineView}) {
+        v->setRenderHint(QPainter::Antialiasing);
+        v->setMinimumSize(360, 300);
+        v->setFocusPolicy(Qt::NoFocus);
+    }
+    m_table = new QTableWidget(m_content);
+    m_table->setObjectName(QStringLiteral("reportTable"));
+    m_table->setEditTriggers(QAbstractItemView::NoEditTriggers);
+    m_table->verticalHeader()->setVisible(false);
+    m_table->setFocusPolicy(Qt::NoFocus);
+    m_table->setSizeAdjustPolicy(QAbstractScrollArea::AdjustToContents);
+    auto *charts = new QHBoxLayout;
+    charts->addWidget(m_barView, 1);
+    charts->addWidget(m_lineView, 1);
+    auto *cl = new QVBoxLayout(m_content);
+    cl->setContentsMargins(0, 0, 0, 0);
+    cl->addLayout(charts, 3);
+    cl->addWidget(m_table, 1);
+
+    auto *layout = new QVBoxLayout(this);
+    layout->setContentsMargins(6, 6, 6, 6);
+    layout->addLayout(bar);
+    layout->addWidget(m_message);
+    layout->addWidget(m_content, 1);
+
+    connect(m_session, &ReviewSession::reloaded, this, [this] {
+        // A report opened from a file stays until another project is shown.
+        if (m_source.isEmpty() || m_source == QLatin1String(kMetaKey) || !m_session->isOpen())
+            loadFromProject();
+    });
+    loadFromProject();
+}
+
+QString ReportPage::message() const { return m_message->isHidden() ? QString() : m_message->text(); }
+
+void ReportPage::showMessage(const QString &text, bool error)
+{
+    m_message->setText(text);
+    m_message->setStyleSheet(error ? QStringLiteral("color: #d7301f;") : QString());
+    m_message->setVisible(!text.isEmpty());
+}
+
+bool ReportPage::loadFromProject()
+{
+    const QString howTo = tr("Make one with:\n"
+                             "    labelscope clean-eval --data fashion-mnist --inject-noise 0.2 --seeds 3 "
+                             "--json --project %1\n"
+                             "(it stores the results in the project), or open a JSON file written by "
+                             "`labelscope clean-eval --json --out FILE`.")
+                              .arg(m_session->isOpen() ? m_session->fileName() : tr("FILE"));
+    m_report = {};
+    m_source.clear();
+    showReport();
+    const QString json = m_session->isOpen() ? m_session->store()->meta(QLatin1String(kMetaKey)) : QString();
+    if (json.trimmed().isEmpty()) {
+        showMessage(tr("No clean-eval results in this project. ") + howTo, false);
+        return false;
+    }
+    QString error;
+    if (!loadJson(json.toUtf8(), tr("project meta \u201c%1\u201d").arg(QLatin1String(kMetaKey)), &error)) {
+        showMessage(error + QStringLiteral("\n") + howTo, true);
+        return false;
+    }
+    m_source = QLatin1String(kMetaKey);
+    return true;
+}
+
+bool ReportPage::loadFile(const QString &file, QString *error)
+{
+    QFile f(file);
+    if (!f.open(QIODevice::ReadOnly)) {
+        const QString msg = tr("%1: cannot read (%2)").arg(file, f.errorString());
+        showMessage(msg, true);
+        if (error)
+            *error = msg;
+        return false;
+    }
+    return loadJson(f.readAll(), file, error);
+}
+
+bool ReportPage::loadJson(const QByteArray &json, const QString &source, QString *error)
+{
+    CleanEvalReport report;
+    QString err;
+    if (!CleanEvalReport::parse(json, source, &report, &err)) {
+        // Keep what was shown before; say why the new one is refused.
+        showMessage(err, true);
+        if (error)
+            *error = err;
+        return false;
+    }
+    m_report = std::move(report);
+    m_source = source;
+    showMessage(QString(), false);
+    showReport();
+    return true;
+}
+
+void ReportPage::setBarRate(int index)
+{
+    if (index >= 0 && index < m_rateCombo->count())
+        m_rateCombo->setCurrentIndex(index);
+}
+
+void ReportPage::showReport()
+{
+    const bool have = !m_report.isEmpty();
+    m_content->setVisible(have);
+    m_exportPng->setEnabled(have);
+    m_exportCsv->setEnabled(have);
+    m_rateCombo->setEnabled(have);
+    if (have) {
+        QString title = tr("Clean evaluation: %1").arg(m_report.data.isEmpty() ? tr("(dataset not named)") : m_report.data);
+        if (!m_report.noiseKind.isEmpty())
+            title += tr(", %1 noise").arg(m_report.noiseKind);
+        if (m_report.seeds > 0)
+            title += tr(", %n seed(s)", nullptr, m_report.seeds);
+        m_title->setText(title);
+        m_title->setToolTip(tr("From %1").arg(m_source));
+    } else {
+        m_title->setText(tr("Clean evaluation"));
+        m_title->setToolTip(QString());
+    }
+    {
+        const QSignalBlocker block(m_rateCombo);
+        m_rateCombo->clear();
+        for (const CleanEvalRate &r : m_report.rates)
+            m_rateCombo->addItem(QStringLiteral("%1 %").arg(r.rate * 100.0, 0, 'g', 3));
+        // Default: the first rate with noise (0 % shows little), else the first.
+        int pick = 0;
+        for (int i = 0; i < int(m_report.rates.size()); ++i)
+            if (m_report.rates[std::size_t(i)].rate > 0) {
+                pick = i;
+                break;
+            }
+        if (have)
+            m_rateCombo->setCurrentIndex(pick);
+    }
+    fillBarChart();
+    fillLineChart();
+    fillTable();
+}
+
+void ReportPage::fillBarChart()
+{
+    m_barChart->removeAllSeries();
+    for (QAbstractAxis *a : m_barChart->axes())
+        m_barChart->removeAxis(a);
+    const int ri = m_rateCombo->currentIndex();
+    if (ri < 0 || ri >= int(m_report.rates.size()))
+        return;
+    const CleanEvalRate &rate = m_report.rates[std::size_t(ri)];
+    const QStringList names = m_report.variantNames();
+    bool anyRuns = false;
+    for (const auto &v : rate.variants)
+        anyRuns = anyRuns || !v.second.runs.empty();
+    m_barChart->setTitle(tr("Clean test accuracy at %1 % noise (bars: mean; whiskers: %2)")
+                             .arg(rate.rate * 100.0, 0, 'g', 3)
+                             .arg(anyRuns ? tr("lowest to highest seed") : tr("\u00b1 1 std")));
+    auto *series = new QBarSeries;
+    auto *set = new QBarSet(tr("accuracy"));
+    QStringList categories;
+    double lo = 100.0, hi = 0.0;
+    for (int i = 0; i < names.size(); ++i) {
+        const auto it = rate.variants.find(names.at(i));
+        const double mean = it == rate.variants.end() ? 0.0 : it->second.mean * 100.0;
+        set->append(mean);
+        categories << CleanEvalReport::variantTitle(names.at(i));
+        if (it != rate.variants.end()) {
+            lo = std::min(lo, it->second.low() * 100.0);
+            hi = std::max(hi, it->second.high() * 100.0);
+        }
+    }
+    set->setColor(QColor(0x1f, 0x77, 0xb4).lighter(130));
+    set->setBorderColor(QColor(0x1f, 0x77, 0xb4));
+    series->append(set);
+    series->setLabelsVisible(true);
+    series->setLabelsFormat(QStringLiteral("@value"));
+    series->setLabelsPrecision(4);
+    series->setLabelsPosition(QAbstractBarSeries::LabelsInsideEnd);
+    m_barChart->addSeries(series);
+    auto *axisX = new QBarCategoryAxis;
+    axisX->append(categories);
+    auto *axisY = new QValueAxis;
+    axisY->setTitleText(tr("accuracy (%)"));
+    axisY->setLabelFormat(QStringLiteral("%.0f"));
+    // The bars differ by a few points: start the axis below the lowest whisker (not at 0), on a
+    // multiple of 5, and say so in the axis title.
+    const double from = std::max(0.0, std::floor((lo - 2.0) / 5.0) * 5.0);
+    const double to = std::min(100.0, std::max(from + 5.0, std::ceil((hi + 1.0) / 5.0) * 5.0));
+    axisY->setRange(from, to);
+    axisY->setTickCount(int(std::lround((to - from) / 5.0)) + 1);
+    if (from > 0)
+        axisY->setTitleText(tr("accuracy (%, axis from %1)").arg(from));
+    m_barChart->addAxis(axisX, Qt::AlignBottom);
+    m_barChart->addAxis(axisY, Qt::AlignLeft);
+    series->attachAxis(axisX);
+    series->attachAxis(axisY);
+    // Whiskers: a line series per variant on the category axis (category i sits at x = i).
+    for (int i = 0; i < names.size(); ++i) {
+        const auto it = rate.variants.find(names.at(i));
+        if (it == rate.variants.end())
+            continue;
+        const double l = it->second.low() * 100.0, h = it->second.high() * 100.0;
+        auto *w = new QLineSeries;
+        w->setPen(QPen(QColor(0x20, 0x20, 0x20), 1.5));
+        const double x = i, cap = 0.12;
+        w->append({QPointF(x - cap, l), QPointF(x + cap, l), QPointF(x, l), QPointF(x, h), QPointF(x - cap, h),
+                   QPointF(x + cap, h)});
+        m_barChart->addSeries(w);
+        w->attachAxis(axisX);
+        w->attachAxis(axisY);
+    }
+}
+
+void ReportPage::fillLineChart()
+{
+    m_lineChart->removeAllSeries();
+    for (QAbstractAxis *a : m_lineChart->axes())
+        m_lineChart->removeAxis(a);
+    if (m_report.isEmpty())
+        return;
+    m_lineChart->setTitle(tr("Clean test accuracy vs noise rate (mean over seeds)"));
+    auto *axisX = new QValueAxis;
+    axisX->setTitleText(tr("injected noise rate (%)"));
+    axisX->setLabelFormat(QStringLiteral("%.0f"));
+    auto *axisY = new QValueAxis;
+    axisY->setTitleText(tr("accuracy (%)"));
+    axisY->setLabelFormat(QStringLiteral("%.0f"));
+    m_lineChart->addAxis(axisX, Qt::AlignBottom);
+    m_lineChart->addAxis(axisY, Qt::AlignLeft);
+    double xmax = 0.0, lo = 100.0, hi = 0.0;
+    const QStringList names = m_report.variantNames();
+    for (int i = 0; i < names.size(); ++i) {
+        auto *s = new QLineSeries;
+        s->setName(CleanEvalReport::variantTitle(names.at(i)));
+        s->setPointsVisible(true);
+        QPen pen(variantColor(i), 2);
+        if (names.at(i) == QLatin1String("true_labels"))
+            pen.setStyle(Qt::DashLine); // the ceiling
+        s->setPen(pen);
+        for (const CleanEvalRate &r : m_report.rates) {
+            const auto it = r.variants.find(names.at(i));
+            if (it == r.variants.end())
+                continue;
+            s->append(r.rate * 100.0, it->second.mean * 100.0);
+            xmax = std::max(xmax, r.rate * 100.0);
+            lo = std::min(lo, it->second.mean * 100.0);
+            hi = std::max(hi, it->second.mean * 100.0);
+        }
+        m_lineChart->addSeries(s);
+        s->attachAxis(axisX);
+        s->attachAxis(axisY);
+    }
+    const double xTo = std::max(10.0, std::ceil(xmax / 10.0) * 10.0);
+    axisX->setRange(0.0, xTo);
+    axisX->setTickCount(int(std::lround(xTo / 10.0)) + 1);
+    const double from = std::max(0.0, std::floor((lo - 2.0) / 5.0) * 5.0);
+    const double to = std::min(100.0, std::max(from + 5.0, std::ceil((hi + 1.0) / 5.0) * 5.0));
+    axisY->setRange(from, to);
+    axisY->setTickCount(int(std::lround((to - from) / 5.0)) + 1);
+}
+
+void ReportPage::fillTable()
+{
+    const QStringList names = m_report.variantNames();
+    m_table->clear();
+    m_table->setRowCount(int(m_report.rates.size()));
+    m_table->setColumnCount(2 + int(names.size()));
+    QStringList headers{tr("Noise rate"), tr("Flagged")};
+    for (const QString &n : names)
+        headers << tr("%1 (%)").arg(CleanEvalReport::variantTitle(n));
+    m_table->setHorizontalHeaderLabels(headers);
+    auto item = [](const QString &text) {
+        auto *it = new QTableWidgetItem(text);
+        it->setTextAlignment(Qt::AlignRight | Qt::AlignVCenter);
+        return it;
+    };
+    for (int r = 0; r < int(m_report.rates.size()); ++r) {
+        const CleanEvalRate &rate = m_report.rates[std::size_t(r)];
+        m_table->setItem(r, 0, item(QStringLiteral("%1 %").arg(rate.rate * 100.0, 0, 'g', 3)));
+        m_table->setItem(r, 1, item(rate.flagged >= 0 ? QLocale().toString(rate.flagged) : QStringLiteral("\u2014")));
+        for (int c = 0; c < names.size(); ++c) {
+            const auto it = rate.variants.find(names.at(c));
+            QTableWidgetItem *cell;
+            if (it == rate.variants.end()) {
+                cell = item(QStringLiteral("\u2014"));
+            } else {
+                cell = item(QStringLiteral("%1 \u00b1 %2").arg(percent(it->second.mean), percent(it->second.std)));
+                QStringList runs;
+                for (double v : it->second.runs)
+                    runs << percent(v);
+                if (!runs.isEmpty())
+                    cell->setToolTip(tr("Seeds: %1").arg(runs.join(QStringLiteral(", "))));
+            }
+            m_table->setItem(r, 2 + c, cell);
+        }
+    }
+    m_table->resizeColumnsToContents();
+    m_table->horizontalHeader()->setStretchLastSection(true);
+}
+
+bool ReportPage::exportPng(const QString &file, QString *error)
+{
+    if (m_report.isEmpty()) {
+        if (error)
+            *error = tr("There is no report to export.");
+        return false;
+    }
+    // Render at the page's size, or at a sensible size when the page has not been shown.
+    if (!m_content->isVisible() && m_content->size().width() < 600)
+        m_content->resize(1100, 760);
+    const QPixmap pix = m_content->grab();
+    if (pix.isNull() || !pix.save(file, "PNG")) {
+        if (error)
+            *error = tr("%1: cannot write the PNG image").arg(file);
+        return false;
+    }
+    return true;
+}
+
+bool ReportPage::exportCsv(const QString &file, QString *error) const
+{
+    if (m_report.isEmpty()) {
+        if (error)
+            *error = tr("There is no report to export.");
+        return false;
+    }
+    QSaveFile f(file);
+    if (!f.open(QIODevice::WriteOnly | QIODevice::Text)) {
+        if (error)
+            *error = tr("%1: cannot write (%2)").arg(file, f.errorString());
+        return false;
+    }
+    auto csv = [](const QString &s) {
+        if (!s.contains(QLatin1Char(',')) && !s.contains(QLatin1Char('"')) && !s.contains(QLatin1Char('\n')))
+            return s;
+        QString q = s;
+        q.replace(QLatin1String("\""), QLatin1String("\"\""));
+        return QStringLiteral("\"%1\"").arg(q);
+    };
+    auto num = [](double v) { return QString::number(v, 'g', 10); };
+    QTextStream out(&f);
+    out << "data,noise_kind,rate,flagged,variant,mean,std,min,max,runs\n";
+    const QStringList names = m_report.variantNames();
+    for (const CleanEvalRate &r : m_report.rates) {
+        for (const QString &n : names) {
+            const auto it = r.variants.find(n);
+            if (it == r.variants.end())
+                continue;
+            const CleanEvalVariant &v = it->second;
+            QStringList runs;
+            for (double a : v.runs)
+                runs << num(a);
+            out << csv(m_report.data) << ',' << csv(m_report.noiseKind) << ',' << num(r.rate) << ','
+                << (r.flagged >= 0 ? QString::number(r.flagged) : QString()) << ',' << csv(n) << ',' << num(v.mean)
+                << ',' << num(v.std) << ',' << (v.runs.empty() ? QString() : num(v.low())) << ','
+                << (v.runs.empty() ? QString() : num(v.high())) << ',' << runs.join(QLatin1Char(';')) << '\n';
+        }
+    }
+    out.flush();
+    if (!f.commit()) {
+        if (error)
+            *error = tr("%1: cannot write (%2)").arg(file, f.errorString());
+        return false;
+    }
+    return true;
+}
+
+void ReportPage::openJsonDialog()
+{
+    const QString file = QFileDialog::getOpenFileName(this, tr("Open clean-eval report"), QString(),
+                                                      tr("JSON files (*.json);;All files (*)"));
+    if (file.isEmpty())
+        return;
+    QString error;
+    if (!loadFile(file, &error))
+        QMessageBox::warning(this, tr("Open clean-eval report"), error);
+}
+
+void ReportPage::exportPngDialog()
+{
+    const QString file = QFileDialog::getSaveFileName(this, tr("Export report as PNG"), QStringLiteral("clean-eval.png"),
+                                                      tr("PNG images (*.png)"));
+    if (file.isEmpty())
+        return;
+    QString error;
+    if (!exportPng(file, &error))
+        QMessageBox::warning(this, tr("Export PNG"), error);
+}
+
+void ReportPage::exportCsvDialog()
+{
+    const QString file = QFileDialog::getSaveFileName(this, tr("Export report as CSV"), QStringLiteral("clean-eval.csv"),
+                                                      tr("CSV files (*.csv)"));
+    if (file.isEmpty())
+        return;
+    QString error;
+    if (!exportCsv(file, &error))
+        QMessageBox::warning(this, tr("Export CSV"), error);
+}
+
+} // namespace labelscope::ui

@@ -1,0 +1,122 @@
+#pragma once
+// ReportPage: the results of `labelscope clean-eval` — how much label errors hurt a model and
+// what cleaning recovers — as Qt Charts: clean test accuracy per variant (bars for one noise
+// rate, whiskers from the lowest to the highest seed, or ± one standard deviation when the runs
+// are not listed), accuracy vs noise rate (one line per variant), and a short table. Exports the
+// page as PNG and the figures as CSV.
+//
+// Input: the JSON document `labelscope clean-eval --json --out FILE` writes, read from the open
+// project's meta key "clean_eval" (stored there by `clean-eval --project FILE`) or from a file
+// the user picks:
+//   {"data": "fashion-mnist", "noise_kind": "symmetric", "seeds": 3,
+//    "rates": [{"rate": 0.2, "flagged": 11873,
+//               "variants": {"noisy": {"mean": 0.861, "std": 0.004, "runs": [..]}, ...}}, ...]}
+// Accuracies are fractions in [0, 1]; the variants are noisy, removed, relabelled, easy_only,
+// true_labels (others are shown after them).
+
+#include <QString>
+#include <QStringList>
+#include <QWidget>
+
+#include <map>
+#include <vector>
+
+class QChart;
+class QChartView;
+class QComboBox;
+class QLabel;
+class QPushButton;
+class QTableWidget;
+
+namespace labelscope::ui {
+
+class ReviewSession;
+
+/// One variant at one noise rate: clean test accuracy over the seeds.
+struct CleanEvalVariant {
+    double mean = 0.0, std = 0.0;
+    std::vector<double> runs; ///< one accuracy per seed; may be empty
+    double low() const;       ///< min of runs, else mean − std
+    double high() const;      ///< max of runs, else mean + std
+};
+
+struct CleanEvalRate {
+    double rate = 0.0;   ///< injected noise rate in [0, 1]
+    qint64 flagged = -1; ///< samples flagged by the analysis, -1 unknown
+    std::map<QString, CleanEvalVariant> variants;
+};
+
+/// A parsed clean-eval document.
+struct CleanEvalReport {
+    QString data, noiseKind;
+    int seeds = 0;
+    std::vector<CleanEvalRate> rates; ///< ascending by rate
+    /// Variant names in display order: the standard five first, then any others by name.
+    QStringList variantNames() const;
+    bool isEmpty() const { return rates.empty(); }
+
+    /// Parses JSON. SOURCE names the input in error messages (file name or "project meta").
+    /// On error returns false and sets *error to a message naming the source and the place
+    /// (line and column for a syntax error, the JSON path for a bad value).
+    static bool parse(const QByteArray &json, const QString &source, CleanEvalReport *out, QString *error);
+    /// The standard variant names, in order.
+    static QStringList standardVariants();
+    /// Human-readable name of a variant ("Flagged removed", ...).
+    static QString variantTitle(const QString &name);
+};
+
+class ReportPage : public QWidget {
+    Q_OBJECT
+public:
+    explicit ReportPage(ReviewSession *session, QWidget *parent = nullptr);
+
+    /// Reads the open project's meta "clean_eval" (called on reload). Returns false when there
+    /// is none or it is malformed (message() says which).
+    bool loadFromProject();
+    /// Reads a JSON file; false and *error (also shown on the page) when it cannot be used.
+    bool loadFile(const QString &file, QString *error = nullptr);
+    /// Parses JSON from SOURCE and shows it; false and *error when malformed.
+    bool loadJson(const QByteArray &json, const QString &source, QString *error = nullptr);
+
+    /// Writes the page (charts and table) as a PNG image.
+    bool exportPng(const QString &file, QString *error = nullptr);
+    /// Writes data,noise_kind,rate,flagged,variant,mean,std,min,max,runs (one row per rate and
+    /// variant; runs separated by ';').
+    bool exportCsv(const QString &file, QString *error = nullptr) const;
+
+    const CleanEvalReport &report() const { return m_report; }
+    /// Where the shown report came from ("" when none).
+    QString source() const { return m_source; }
+    /// The message shown instead of (or above) the charts: how to make a report, or an error.
+    QString message() const;
+    QTableWidget *table() const { return m_table; }
+    QChart *barChart() const { return m_barChart; }
+    QChart *lineChart() const { return m_lineChart; }
+    /// Selects the noise rate shown in the bar chart (index into report().rates).
+    void setBarRate(int index);
+
+public Q_SLOTS:
+    void openJsonDialog();
+    void exportPngDialog();
+    void exportCsvDialog();
+
+private:
+    void showReport();
+    void showMessage(const QString &text, bool error);
+    void fillBarChart();
+    void fillLineChart();
+    void fillTable();
+
+    ReviewSession *m_session;
+    CleanEvalReport m_report;
+    QString m_source;
+    QLabel *m_title, *m_message;
+    QPushButton *m_open, *m_exportPng, *m_exportCsv;
+    QComboBox *m_rateCombo;
+    QWidget *m_content;
+    QChart *m_barChart, *m_lineChart;
+    QChartView *m_barView, *m_lineView;
+    QTableWidget *m_table;
+};
+
+} // namespace labelscope::ui
