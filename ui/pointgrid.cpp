@@ -32,6 +32,8 @@ void PointGrid::clear()
     m_xy.clear();
     m_cellStart.clear();
     m_cellPoints.clear();
+    m_rank.clear();
+    m_sortedXy.clear();
     m_gx = m_gy = 0;
 }
 
@@ -77,6 +79,14 @@ void PointGrid::build(std::vector<float> xy, int targetPerCell)
     std::vector<int> fill(m_cellStart.begin(), m_cellStart.end() - 1);
     for (int i = 0; i < n; ++i)
         m_cellPoints[std::size_t(fill[std::size_t(cellOf[std::size_t(i)])]++)] = i;
+    m_rank.resize(std::size_t(n));
+    m_sortedXy.resize(std::size_t(n) * 2);
+    for (int j = 0; j < n; ++j) {
+        const int i = m_cellPoints[std::size_t(j)];
+        m_rank[std::size_t(i)] = j;
+        m_sortedXy[std::size_t(j) * 2] = x(i);
+        m_sortedXy[std::size_t(j) * 2 + 1] = y(i);
+    }
 }
 
 QRectF PointGrid::bounds() const

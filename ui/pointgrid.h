@@ -35,6 +35,12 @@ public:
     float y(int i) const { return m_xy[std::size_t(i) * 2 + 1]; }
     /// Bounding box of the points (empty rect when there are none).
     QRectF bounds() const;
+    /// The point indices in cell order (row-major cells), [N], and each point's position in it,
+    /// [N]; the coordinates in that order, [N, 2]. Drawing in cell order keeps the writes to the
+    /// frame buffer local (neighbouring points land on neighbouring pixels).
+    const std::vector<int> &cellOrder() const { return m_cellPoints; }
+    const std::vector<int> &rankInCellOrder() const { return m_rank; }
+    const std::vector<float> &xyInCellOrder() const { return m_sortedXy; }
     int columns() const { return m_gx; }
     int rows() const { return m_gy; }
 
@@ -58,6 +64,8 @@ private:
     std::vector<float> m_xy;            // [N, 2]
     std::vector<int> m_cellStart;       // [gx * gy + 1], CSR offsets into m_cellPoints
     std::vector<int> m_cellPoints;      // [N] point indices grouped by cell
+    std::vector<int> m_rank;            // [N] position of each point in m_cellPoints
+    std::vector<float> m_sortedXy;      // [N, 2] coordinates in m_cellPoints order
     double m_x0 = 0, m_y0 = 0, m_cw = 1, m_ch = 1;
     double m_minX = 0, m_minY = 0, m_maxX = 0, m_maxY = 0;
     int m_gx = 0, m_gy = 0;

@@ -15,18 +15,9 @@ namespace labelscope::ui {
 namespace {
 constexpr std::uint32_t kBackground = 0xffffffff;
 constexpr std::uint32_t kDimmed = 0xffdadada;    // filtered out by the gallery
-constexpr std::uint32_t kOutline = 0xff1a1a1a;   // ring around selected points
 constexpr std::uint32_t kNoColour = 0xff7f7f7f;
 constexpr double kHoverRadiusPx = 5.0;
 
-// Writes an s×s square at (ix, iy) (top-left, already clipped).
-inline void square(std::uint32_t *bits, int stride, int ix, int iy, int s, std::uint32_t c)
-{
-    std::uint32_t *row = bits + std::ptrdiff_t(iy) * stride + ix;
-    for (int dy = 0; dy < s; ++dy, row += stride)
-        for (int dx = 0; dx < s; ++dx)
-            row[dx] = c;
-}
 } // namespace
 
 ScatterView::ScatterView(QWidget *parent) : QWidget(parent)
@@ -42,6 +33,8 @@ ScatterView::ScatterView(QWidget *parent) : QWidget(parent)
 void ScatterView::setPoints(std::vector<float> xy)
 {
     m_grid.build(std::move(xy));
+    m_levels.clear();
+    m_sortedColors.clear();
     m_selection.clear();
     m_selectable.clear();
     if (m_colors.size() != std::size_t(m_grid.size()))
@@ -55,6 +48,7 @@ void ScatterView::setPoints(std::vector<float> xy)
 void ScatterView::setColors(std::vector<std::uint32_t> colors)
 {
     m_colors = std::move(colors);
+    m_sortedColors.clear();
     invalidate();
 }
 
@@ -72,6 +66,7 @@ void ScatterView::setSelectable(std::vector<std::uint8_t> mask)
             Q_EMIT pointHovered(-1);
         }
     }
+    m_levels.clear(); // rebuilt by render()
     invalidate();
 }
 
@@ -91,6 +86,7 @@ void ScatterView::setSelection(std::vector<int> indices)
     if (indices == m_selection)
         return;
     m_selection = std::move(indices);
+    m_levels.clear();
     invalidate();
 }
 
@@ -184,38 +180,73 @@ const QImage &ScatterView::render()
     const int w = sz.width(), h = sz.height();
     auto *bits = reinterpret_cast<std::uint32_t *>(m_cache.bits());
     const int stride = int(m_cache.bytesPerLine() / 4);
-    const float *xy = m_grid.xy().data();
-    const bool haveColours = m_colors.size() == std::size_t(n);
-    const bool haveMask = !m_selectable.empty();
+    // Per-pixel priority of what was drawn there: a point only overwrites pixels of its own or a
+    // lower level, so one pass in any order draws filtered-out points below the others and
+    // selected points on top, without sorting or extra passes.
+    m_priority.assign(std::size_t(w) * std::size_t(h), 0);
+    std::uint8_t *prio = m_priority.data();
+    if (m_levels.size() != std::size_t(n))
+        updateLevels();
+    if (m_sortedColors.size() != std::size_t(n))
+        updateSortedColors();
+    // Everything per point is read in the grid's cell order (see PointGrid::cellOrder()).
+    const std::uint8_t *level = m_levels.data();
+    const std::uint32_t *colour = m_sortedColors.data();
+    const float *xy = m_grid.xyInCellOrder().data();
+    const bool fade = !m_selection.empty(); // with a selection, the other points are faded
     // screen = a * data + b, with the half point size folded into b so that the square is centred.
     const float ax = float(m_scale), bx = float(w / 2.0 - m_centre.x() * m_scale - s / 2.0);
     const float ay = float(-m_scale), by = float(h / 2.0 + m_centre.y() * m_scale - s / 2.0);
     const float maxX = float(w - s), maxY = float(h - s);
-
-    // Two passes so that filtered-out points never hide the others.
-    for (int pass = haveMask ? 0 : 1; pass < 2; ++pass) {
-        const std::uint8_t want = std::uint8_t(pass);
-        for (int i = 0; i < n; ++i) {
-            if (haveMask && (m_selectable[std::size_t(i)] != 0) != bool(want))
-                continue;
-            const float fx = xy[2 * i] * ax + bx, fy = xy[2 * i + 1] * ay + by;
-            if (!(fx >= 0.f && fy >= 0.f && fx <= maxX && fy <= maxY))
-                continue;
-            const std::uint32_t c = pass == 0 ? kDimmed : haveColours ? m_colors[std::size_t(i)] : kNoColour;
-            square(bits, stride, int(fx), int(fy), s, c);
-        }
-    }
-    // Selected points on top, with a dark ring.
-    for (int i : m_selection) {
+    for (int i = 0; i < n; ++i) {
         const float fx = xy[2 * i] * ax + bx, fy = xy[2 * i + 1] * ay + by;
-        if (!(fx >= 1.f && fy >= 1.f && fx <= maxX - 1.f && fy <= maxY - 1.f))
+        if (!(fx >= 0.f && fy >= 0.f && fx <= maxX && fy <= maxY))
             continue;
-        square(bits, stride, int(fx) - 1, int(fy) - 1, s + 2, kOutline);
-        square(bits, stride, int(fx), int(fy), s, haveColours ? m_colors[std::size_t(i)] : kNoColour);
+        // Branch-free choices: levels and overlaps are in random order, so branches would
+        // mispredict about half the time once a selection or a filter splits the points.
+        const std::uint8_t lv = level[i];
+        const std::uint32_t own = colour[i];
+        const std::uint32_t faded = 0xff000000u | (((own >> 1) & 0x7f7f7fu) + 0x7f7f7fu); // halfway to white
+        std::uint32_t c = (fade && lv == kLevelNormal) ? faded : own;
+        c = lv == kLevelDimmed ? kDimmed : c;
+        const std::ptrdiff_t at = std::ptrdiff_t(int(fy)) * stride + int(fx);
+        const std::ptrdiff_t pat = std::ptrdiff_t(int(fy)) * w + int(fx);
+        for (int dy = 0; dy < s; ++dy)
+            for (int dx = 0; dx < s; ++dx) {
+                std::uint8_t &p = prio[pat + std::ptrdiff_t(dy) * w + dx];
+                std::uint32_t &px = bits[at + std::ptrdiff_t(dy) * stride + dx];
+                const bool ok = p <= lv;
+                p = ok ? lv : p;
+                px = ok ? c : px;
+            }
     }
     m_dirty = false;
     m_lastRenderMs = double(timer.nsecsElapsed()) / 1e6;
     return m_cache;
+}
+
+void ScatterView::updateLevels()
+{
+    const std::size_t n = std::size_t(pointCount());
+    const std::vector<int> &order = m_grid.cellOrder();
+    const std::vector<int> &rank = m_grid.rankInCellOrder();
+    m_levels.assign(n, kLevelNormal);
+    if (m_selectable.size() == n)
+        for (std::size_t j = 0; j < n; ++j)
+            if (!m_selectable[std::size_t(order[j])])
+                m_levels[j] = kLevelDimmed;
+    for (int i : m_selection)
+        m_levels[std::size_t(rank[std::size_t(i)])] = kLevelSelected;
+}
+
+void ScatterView::updateSortedColors()
+{
+    const std::size_t n = std::size_t(pointCount());
+    const std::vector<int> &order = m_grid.cellOrder();
+    const bool haveColours = m_colors.size() == n;
+    m_sortedColors.resize(n);
+    for (std::size_t j = 0; j < n; ++j)
+        m_sortedColors[j] = haveColours ? m_colors[std::size_t(order[j])] : kNoColour;
 }
 
 void ScatterView::paintEvent(QPaintEvent *)
@@ -440,6 +471,7 @@ void ScatterView::applySelection(std::vector<int> hits, SelectMode mode)
     if (next == m_selection)
         return;
     m_selection = std::move(next);
+    m_levels.clear();
     invalidate();
     Q_EMIT selectionEdited();
 }

@@ -100,6 +100,10 @@ private:
     void applySelection(std::vector<int> hits, SelectMode mode);
     void invalidate();
     void updateHover(QPointF pos);
+    void updateLevels();
+    void updateSortedColors();
+
+    static constexpr std::uint8_t kLevelDimmed = 1, kLevelNormal = 2, kLevelSelected = 3;
 
     PointGrid m_grid;
     std::vector<std::uint32_t> m_colors;
@@ -110,6 +114,9 @@ private:
     double m_scale = 1.0;
     QPointF m_centre;
     QImage m_cache;
+    std::vector<std::uint8_t> m_levels;    // [N] draw level, in the grid's cell order
+    std::vector<std::uint32_t> m_sortedColors; // [N] m_colors in the grid's cell order
+    std::vector<std::uint8_t> m_priority;  // [width * height] level drawn at each pixel
     bool m_dirty = true;
     double m_lastRenderMs = 0;
 

@@ -253,10 +253,20 @@ private Q_SLOTS:
         // Rendering paints the selected point's ring and the points' colours.
         std::vector<std::uint32_t> colours(100, 0xff1f77b4);
         v.setColors(colours);
+        colours[0] = 0xffd62728;
+        v.setColors(colours);
+        // With a selection the other points are faded halfway to white; the selected one is not.
+        const QPoint at = v.toScreen(QPointF(5, 5)).toPoint();
         const QImage &img = v.render();
         QCOMPARE(img.size(), QSize(400, 300));
-        const QPoint at = v.toScreen(QPointF(5, 5)).toPoint();
-        QCOMPARE(img.pixel(at) & 0xffffff, 0x1f77b4u);
+        QCOMPARE(img.pixel(at) & 0xffffff, 0x8ebad9u);
+        QCOMPARE(v.render().pixel(v.toScreen(QPointF(0, 0)).toPoint()) & 0xffffff, 0xd62728u);
+        // Without one, every point has its colour; filtered-out points are light grey.
+        v.setSelection({});
+        QCOMPARE(v.render().pixel(at) & 0xffffff, 0x1f77b4u);
+        QCOMPARE(v.render().pixel(v.toScreen(QPointF(1, 0)).toPoint()) & 0xffffff, 0xdadadau);
+        // Background elsewhere.
+        QCOMPARE(v.render().pixel(v.toScreen(QPointF(4.5, 4.5)).toPoint()) & 0xffffff, 0xffffffu);
     }
 
     void noLayoutIsExplained()
