@@ -148,6 +148,8 @@ bool CleanEvalReport::parse(const QByteArray &json, const QString &source, Clean
     r.data = root.value(QStringLiteral("data")).toString();
     r.noiseKind = root.value(QStringLiteral("noise_kind")).toString();
     r.seeds = root.value(QStringLiteral("seeds")).toInt(0);
+    r.method = root.value(QStringLiteral("method")).toString();
+    r.limit = root.value(QStringLiteral("limit")).toInteger(-1);
     const QJsonValue rates = root.value(QStringLiteral("rates"));
     if (!rates.isArray())
         return fail(rates.isUndefined() ? QStringLiteral("\"rates\" is missing")
@@ -170,6 +172,8 @@ bool CleanEvalReport::parse(const QByteArray &json, const QString &source, Clean
         if (!readNumber(ro, "flagged", path, false, &flagged, &msg))
             return fail(msg);
         rate.flagged = qint64(std::llround(flagged));
+        if (!readNumber(ro, "flag_precision", path, false, &rate.flagPrecision, &msg))
+            return fail(msg);
         const QJsonValue vars = ro.value(QStringLiteral("variants"));
         if (!vars.isObject())
             return fail(QStringLiteral("%1.variants is %2").arg(path, vars.isUndefined() ? QStringLiteral("missing")
@@ -280,6 +284,9 @@ ReportPage::ReportPage(ReviewSession *session, QWidget *parent) : QWidget(parent
     layout->addLayout(bar);
     layout->addWidget(m_message);
     layout->addWidget(m_content, 1);
+    layout->addStretch(0); // keeps the message at the top while there are no charts
+    m_message->setSizePolicy(QSizePolicy::Preferred, QSizePolicy::Maximum);
+    m_message->setAlignment(Qt::AlignLeft | Qt::AlignTop);
 
     connect(m_session, &ReviewSession::reloaded, this, [this] {
         // A report opened from a file stays until another project is shown.
@@ -301,10 +308,9 @@ void ReportPage::showMessage(const QString &text, bool error)
 bool ReportPage::loadFromProject()
 {
     const QString howTo = tr("Make one with:\n"
-                             "    labelscope clean-eval --data fashion-mnist --inject-noise 0.2 --seeds 3 "
-                             "--json --project %1\n"
-                             "(it stores the results in the project), or open a JSON file written by "
-                             "`labelscope clean-eval --json --out FILE`.")
+                             "    labelscope clean-eval --data fashion-mnist --sweep --seeds 3 --project %1\n"
+                             "(noise rates 0\u201340 %; it stores the results in the project), or open a JSON "
+                             "file written by `labelscope clean-eval ... --out FILE`.")
                               .arg(m_session->isOpen() ? m_session->fileName() : tr("FILE"));
     m_report = {};
     m_source.clear();
@@ -373,6 +379,10 @@ void ReportPage::showReport()
             title += tr(", %1 noise").arg(m_report.noiseKind);
         if (m_report.seeds > 0)
             title += tr(", %n seed(s)", nullptr, m_report.seeds);
+        if (m_report.limit > 0)
+            title += tr(", at most %L1 samples per split").arg(m_report.limit);
+        if (!m_report.method.isEmpty())
+            title += tr(", flagged by method \u201c%1\u201d").arg(m_report.method);
         m_title->setText(title);
         m_title->setToolTip(tr("From %1").arg(m_source));
     } else {
@@ -524,8 +534,14 @@ void ReportPage::fillTable()
     const QStringList names = m_report.variantNames();
     m_table->clear();
     m_table->setRowCount(int(m_report.rates.size()));
-    m_table->setColumnCount(2 + int(names.size()));
+    bool precision = false;
+    for (const CleanEvalRate &r : m_report.rates)
+        precision = precision || r.flagPrecision >= 0;
+    const int first = precision ? 3 : 2; // first variant column
+    m_table->setColumnCount(first + int(names.size()));
     QStringList headers{tr("Noise rate"), tr("Flagged")};
+    if (precision)
+        headers << tr("Flag precision");
     for (const QString &n : names)
         headers << tr("%1 (%)").arg(CleanEvalReport::variantTitle(n));
     m_table->setHorizontalHeaderLabels(headers);
@@ -538,6 +554,9 @@ void ReportPage::fillTable()
         const CleanEvalRate &rate = m_report.rates[std::size_t(r)];
         m_table->setItem(r, 0, item(QStringLiteral("%1 %").arg(rate.rate * 100.0, 0, 'g', 3)));
         m_table->setItem(r, 1, item(rate.flagged >= 0 ? QLocale().toString(rate.flagged) : QStringLiteral("\u2014")));
+        if (precision)
+            m_table->setItem(r, 2, item(rate.flagPrecision >= 0 ? QString::number(rate.flagPrecision, 'f', 3)
+                                                                : QStringLiteral("\u2014")));
         for (int c = 0; c < names.size(); ++c) {
             const auto it = rate.variants.find(names.at(c));
             QTableWidgetItem *cell;
@@ -551,7 +570,7 @@ void ReportPage::fillTable()
                 if (!runs.isEmpty())
                     cell->setToolTip(tr("Seeds: %1").arg(runs.join(QStringLiteral(", "))));
             }
-            m_table->setItem(r, 2 + c, cell);
+            m_table->setItem(r, first + c, cell);
         }
     }
     m_table->resizeColumnsToContents();
@@ -599,7 +618,7 @@ bool ReportPage::exportCsv(const QString &file, QString *error) const
     };
     auto num = [](double v) { return QString::number(v, 'g', 10); };
     QTextStream out(&f);
-    out << "data,noise_kind,rate,flagged,variant,mean,std,min,max,runs\n";
+    out << "data,noise_kind,rate,flagged,flag_precision,variant,mean,std,min,max,runs\n";
     const QStringList names = m_report.variantNames();
     for (const CleanEvalRate &r : m_report.rates) {
         for (const QString &n : names) {
@@ -611,7 +630,8 @@ bool ReportPage::exportCsv(const QString &file, QString *error) const
             for (double a : v.runs)
                 runs << num(a);
             out << csv(m_report.data) << ',' << csv(m_report.noiseKind) << ',' << num(r.rate) << ','
-                << (r.flagged >= 0 ? QString::number(r.flagged) : QString()) << ',' << csv(n) << ',' << num(v.mean)
+                << (r.flagged >= 0 ? QString::number(r.flagged) : QString()) << ','
+                << (r.flagPrecision >= 0 ? num(r.flagPrecision) : QString()) << ',' << csv(n) << ',' << num(v.mean)
                 << ',' << num(v.std) << ',' << (v.runs.empty() ? QString() : num(v.low())) << ','
                 << (v.runs.empty() ? QString() : num(v.high())) << ',' << runs.join(QLatin1Char(';')) << '\n';
         }

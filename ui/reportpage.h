@@ -42,14 +42,16 @@ struct CleanEvalVariant {
 
 struct CleanEvalRate {
     double rate = 0.0;   ///< injected noise rate in [0, 1]
-    qint64 flagged = -1; ///< samples flagged by the analysis, -1 unknown
+    qint64 flagged = -1; ///< samples flagged by the analysis (mean over seeds), -1 unknown
+    double flagPrecision = -1.0; ///< share of the flagged samples whose label was wrong, -1 unknown
     std::map<QString, CleanEvalVariant> variants;
 };
 
 /// A parsed clean-eval document.
 struct CleanEvalReport {
-    QString data, noiseKind;
+    QString data, noiseKind, method;
     int seeds = 0;
+    qint64 limit = -1; ///< samples per split, -1 all
     std::vector<CleanEvalRate> rates; ///< ascending by rate
     /// Variant names in display order: the standard five first, then any others by name.
     QStringList variantNames() const;
@@ -80,7 +82,7 @@ public:
 
     /// Writes the page (charts and table) as a PNG image.
     bool exportPng(const QString &file, QString *error = nullptr);
-    /// Writes data,noise_kind,rate,flagged,variant,mean,std,min,max,runs (one row per rate and
+    /// Writes data,noise_kind,rate,flagged,flag_precision,variant,mean,std,min,max,runs (one row per rate and
     /// variant; runs separated by ';').
     bool exportCsv(const QString &file, QString *error = nullptr) const;
 

@@ -36,7 +36,7 @@ const char *const kReport = R"({
                   "relabelled": {"mean": 0.84, "std": 0.002, "runs": [0.838, 0.84, 0.842]},
                   "true_labels": {"mean": 0.90, "std": 0.001, "runs": [0.899, 0.90, 0.901]},
                   "coteaching": {"mean": 0.83, "std": 0.0}}},
-    {"rate": 0.2, "flagged": 11873,
+    {"rate": 0.2, "flagged": 11873, "flag_precision": 0.912,
      "variants": {"noisy": {"mean": 0.861, "std": 0.004, "runs": [0.857, 0.861, 0.865]},
                   "removed": {"mean": 0.882, "std": 0.003, "runs": [0.879, 0.882, 0.885]},
                   "relabelled": {"mean": 0.878, "std": 0.002},
@@ -99,20 +99,23 @@ private Q_SLOTS:
 
         QTableWidget *t = m_page->table();
         QCOMPARE(t->rowCount(), 2);
-        QCOMPARE(t->columnCount(), 2 + 6);
+        QCOMPARE(t->columnCount(), 3 + 6);
+        QCOMPARE(t->horizontalHeaderItem(2)->text(), QStringLiteral("Flag precision"));
+        QCOMPARE(t->item(0, 2)->text(), QStringLiteral("0.912"));
+        QCOMPARE(t->item(1, 2)->text(), QStringLiteral("\u2014"));
         QCOMPARE(t->horizontalHeaderItem(0)->text(), QStringLiteral("Noise rate"));
-        QCOMPARE(t->horizontalHeaderItem(2)->text(), QStringLiteral("Noisy labels (%)"));
-        QCOMPARE(t->horizontalHeaderItem(6)->text(), QStringLiteral("True labels (%)"));
+        QCOMPARE(t->horizontalHeaderItem(3)->text(), QStringLiteral("Noisy labels (%)"));
+        QCOMPARE(t->horizontalHeaderItem(7)->text(), QStringLiteral("True labels (%)"));
         QCOMPARE(t->item(0, 0)->text(), QStringLiteral("20 %"));
         QCOMPARE(t->item(0, 1)->text(), QLocale().toString(qint64(11873)));
-        QCOMPARE(t->item(0, 2)->text(), QStringLiteral("86.10 \u00b1 0.40"));
-        QCOMPARE(t->item(0, 5)->text(), QStringLiteral("87.00 \u00b1 0.60"));
-        QCOMPARE(t->item(0, 7)->text(), QStringLiteral("\u2014")); // no coteaching at 20 %
+        QCOMPARE(t->item(0, 3)->text(), QStringLiteral("86.10 \u00b1 0.40"));
+        QCOMPARE(t->item(0, 6)->text(), QStringLiteral("87.00 \u00b1 0.60"));
+        QCOMPARE(t->item(0, 8)->text(), QStringLiteral("\u2014")); // no coteaching at 20 %
         QCOMPARE(t->item(1, 0)->text(), QStringLiteral("40 %"));
-        QCOMPARE(t->item(1, 3)->text(), QStringLiteral("85.00 \u00b1 0.50"));
-        QCOMPARE(t->item(1, 5)->text(), QStringLiteral("\u2014")); // no easy_only at 40 %
-        QCOMPARE(t->item(1, 7)->text(), QStringLiteral("83.00 \u00b1 0.00"));
-        QVERIFY(t->item(0, 2)->toolTip().contains(QStringLiteral("85.70")));
+        QCOMPARE(t->item(1, 4)->text(), QStringLiteral("85.00 \u00b1 0.50"));
+        QCOMPARE(t->item(1, 6)->text(), QStringLiteral("\u2014")); // no easy_only at 40 %
+        QCOMPARE(t->item(1, 8)->text(), QStringLiteral("83.00 \u00b1 0.00"));
+        QVERIFY(t->item(0, 3)->toolTip().contains(QStringLiteral("85.70")));
 
         // Bar chart at 20 %: one bar set with the six means, one whisker series per variant.
         QList<QAbstractSeries *> bars = m_page->barChart()->series();
@@ -136,6 +139,24 @@ private Q_SLOTS:
         QCOMPARE(qobject_cast<QBarSeries *>(bars.front())->barSets().front()->at(0), 80.0);
     }
 
+    void parsesCleanEvalCommandOutput()
+    {
+        // The shape core/ml/cleaneval.cpp writes: flagged as a mean over seeds, limit, method.
+        const QByteArray json = R"({"data": "fashion-mnist", "noise_kind": "asymmetric", "seeds": 2, "limit": 1000,
+            "method": "all", "rates": [{"rate": 0.2, "flagged": 210.5, "flag_precision": 0.8,
+            "variants": {"noisy": {"mean": 0.7, "std": 0.01, "runs": [0.69, 0.71]},
+                         "true_labels": {"mean": 0.75, "std": 0, "runs": [0.75, 0.75]}}}]})";
+        QString error;
+        QVERIFY2(m_page->loadJson(json, QStringLiteral("out.json"), &error), qPrintable(error));
+        const CleanEvalReport &r = m_page->report();
+        QCOMPARE(r.limit, qint64(1000));
+        QCOMPARE(r.method, QStringLiteral("all"));
+        QCOMPARE(r.rates[0].flagged, qint64(211));
+        QCOMPARE(r.rates[0].flagPrecision, 0.8);
+        QCOMPARE(m_page->table()->columnCount(), 3 + 2);
+        QCOMPARE(m_page->table()->item(0, 4)->text(), QStringLiteral("75.00 \u00b1 0.00"));
+    }
+
     void readsProjectMeta()
     {
         QString error;
@@ -144,7 +165,8 @@ private Q_SLOTS:
         QVERIFY(m_session->open(file, &error));
         // No report yet: the page says how to make one.
         QVERIFY(m_page->report().isEmpty());
-        QVERIFY2(m_page->message().contains(QStringLiteral("labelscope clean-eval")), qPrintable(m_page->message()));
+        QVERIFY2(m_page->message().contains(QStringLiteral("labelscope clean-eval --data fashion-mnist")),
+                 qPrintable(m_page->message()));
         QVERIFY(m_page->message().contains(file));
         {
             ProjectStore store;
@@ -246,10 +268,10 @@ private Q_SLOTS:
         QVERIFY(f.open(QIODevice::ReadOnly | QIODevice::Text));
         const QStringList lines = QString::fromUtf8(f.readAll()).split(QLatin1Char('\n'), Qt::SkipEmptyParts);
         QCOMPARE(lines.size(), 1 + 5 + 5);
-        QCOMPARE(lines.at(0), QStringLiteral("data,noise_kind,rate,flagged,variant,mean,std,min,max,runs"));
-        QCOMPARE(lines.at(1), QStringLiteral("fashion-mnist,symmetric,0.2,11873,noisy,0.861,0.004,0.857,0.865,0.857;0.861;0.865"));
-        QCOMPARE(lines.at(3), QStringLiteral("fashion-mnist,symmetric,0.2,11873,relabelled,0.878,0.002,,,"));
-        QCOMPARE(lines.at(10), QStringLiteral("fashion-mnist,symmetric,0.4,24012,coteaching,0.83,0,,,"));
+        QCOMPARE(lines.at(0), QStringLiteral("data,noise_kind,rate,flagged,flag_precision,variant,mean,std,min,max,runs"));
+        QCOMPARE(lines.at(1), QStringLiteral("fashion-mnist,symmetric,0.2,11873,0.912,noisy,0.861,0.004,0.857,0.865,0.857;0.861;0.865"));
+        QCOMPARE(lines.at(3), QStringLiteral("fashion-mnist,symmetric,0.2,11873,0.912,relabelled,0.878,0.002,,,"));
+        QCOMPARE(lines.at(10), QStringLiteral("fashion-mnist,symmetric,0.4,24012,,coteaching,0.83,0,,,"));
 
         const QString png = m_dir->filePath(QStringLiteral("report.png"));
         QVERIFY2(m_page->exportPng(png, &error), qPrintable(error));
