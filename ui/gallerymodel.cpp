@@ -81,6 +81,11 @@ QString GalleryModel::toolTip(int i) const
                    .arg(s->predProb * 100.0, 0, 'f', 1)
                    .arg(double(s->noiseScore), 0, 'f', 3)
                    .arg(categoryLabel(s->category));
+        if (s->suggestedLabel >= 0)
+            tip += QStringLiteral("\nSuggested: %1 (%2%)%3")
+                       .arg(className(classes, s->suggestedLabel))
+                       .arg(double(s->suggestedProb) * 100.0, 0, 'f', 1)
+                       .arg(s->clIssue ? QStringLiteral(" \u2014 flagged by Confident Learning") : QString());
     }
     return tip;
 }
@@ -137,6 +142,10 @@ bool GalleryModel::accepts(int i) const
     case StateFilter::Disagrees: {
         const SampleScore *s = m_session->score(i);
         return s && s->predLabel >= 0 && s->predLabel != r.label;
+    }
+    case StateFilter::Flagged: {
+        const SampleScore *s = m_session->score(i);
+        return s && s->clIssue;
     }
     }
     return true;

@@ -36,7 +36,8 @@ public:
         ThumbnailStateRole,              ///< int (ThumbnailLoader::State), no request
         PredictedLabelRole,              ///< int, -1 unknown
     };
-    enum class StateFilter { All, Relabelled, NotRelabelled, Excluded, Disagrees };
+    /// Flagged: find_label_issues flagged the sample (Confident Learning) in the latest run.
+    enum class StateFilter { All, Relabelled, NotRelabelled, Excluded, Disagrees, Flagged };
     enum class SplitFilter { All, Train, Test }; ///< "" counts as train
     enum class SortOrder { NoiseDescending, Id };
     static constexpr int kAllCategories = -2;

@@ -43,6 +43,7 @@ GalleryWidget::GalleryWidget(ReviewSession *session, ThumbnailLoader *loader, QW
     m_stateCombo->addItem(tr("Not relabelled"), int(GalleryModel::StateFilter::NotRelabelled));
     m_stateCombo->addItem(tr("Excluded"), int(GalleryModel::StateFilter::Excluded));
     m_stateCombo->addItem(tr("Model disagrees"), int(GalleryModel::StateFilter::Disagrees));
+    m_stateCombo->addItem(tr("Flagged (Confident Learning)"), int(GalleryModel::StateFilter::Flagged));
     m_splitCombo = makeCombo("splitFilter", tr("Dataset split (an analysis scores the training "
                                                "split only)"));
     m_splitCombo->addItem(tr("All splits"), int(GalleryModel::SplitFilter::All));

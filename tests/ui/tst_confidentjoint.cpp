@@ -177,7 +177,23 @@ private Q_SLOTS:
                  qPrintable(m_window->confidentJoint()->message()));
     }
 
-    void jointViewShowsRunJoint()
+    void flaggedStateFilterAndToolTip()
+    {
+        openProject(6, true);
+        QComboBox *state = m_window->gallery()->stateCombo();
+        const int at = state->findData(int(GalleryModel::StateFilter::Flagged));
+        QVERIFY(at >= 0);
+        state->setCurrentIndex(at);
+        QSet<qint64> shown;
+        for (int r = 0; r < model()->rowCount(); ++r)
+            shown.insert(model()->sampleIdAt(r));
+        QCOMPARE(shown, QSet<qint64>({2, 4, 6}));
+        const QString tip = model()->indexOfSample(4).data(Qt::ToolTipRole).toString();
+        QVERIFY2(tip.contains(QStringLiteral("Suggested: dog (85.0%)")) && tip.contains(QStringLiteral("flagged")),
+                 qPrintable(tip));
+    }
+
+        void jointViewShowsRunJoint()
     {
         openProject(6, true);
         ConfidentJointView *v = m_window->confidentJoint();
