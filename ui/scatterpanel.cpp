@@ -21,6 +21,8 @@
 #include <QListView>
 #include <QMainWindow>
 #include <QMenu>
+#include <QProgressBar>
+#include <QPushButton>
 #include <QSaveFile>
 #include <QStackedWidget>
 #include <QTextStream>
@@ -28,6 +30,7 @@
 #include <QToolBar>
 #include <QToolButton>
 #include <QVBoxLayout>
+#include <QtConcurrent/QtConcurrentRun>
 
 #include <algorithm>
 #include <memory>
@@ -128,9 +131,10 @@ ScatterPanel::ScatterPanel(ReviewSession *session, ThumbnailLoader *loader, Gall
     bar->addWidget(new QLabel(tr("Layout:"), bar));
     m_kindCombo = new QComboBox(bar);
     m_kindCombo->setObjectName(QStringLiteral("scatterKind"));
-    m_kindCombo->addItem(tr("Embeddings (t-SNE)"), QStringLiteral("embedding"));
-    m_kindCombo->addItem(tr("Training dynamics (t-SNE)"), QStringLiteral("trajectory"));
-    m_kindCombo->setToolTip(tr("Which 2-D layout of the latest analysis run to show"));
+    m_kindCombo->setToolTip(tr("Which 2-D layout of the latest analysis run to show: t-SNE of the "
+                               "embeddings, of every sample's σ trajectory over the epochs, or of "
+                               "one class's trajectories"));
+    m_kindCombo->setSizeAdjustPolicy(QComboBox::AdjustToContents);
     bar->addWidget(m_kindCombo);
     bar->addWidget(new QLabel(tr(" Colour:"), bar));
     m_colorCombo = new QComboBox(bar);
@@ -159,6 +163,16 @@ ScatterPanel::ScatterPanel(ReviewSession *session, ThumbnailLoader *loader, Gall
     addTool(tr("Rectangle"), tr("Drag a rectangle to select; Shift adds, Ctrl removes"),
             ScatterView::Tool::Rectangle);
     m_view->setTool(ScatterView::Tool::Lasso);
+    m_computeAction = bar->addAction(tr("Compute layout"));
+    m_computeAction->setToolTip(tr("Compute this layout with t-SNE (in the background) and store it in "
+                                   "the project"));
+    connect(m_computeAction, &QAction::triggered, this, [this] { computeLayout(); });
+    m_animateAction = bar->addAction(tr("Animate"));
+    m_animateAction->setCheckable(true);
+    m_animateAction->setChecked(true);
+    m_animateAction->setToolTip(tr("Show the layout while t-SNE converges"));
+    m_animateFlag = std::make_shared<std::atomic_bool>(true);
+    connect(m_animateAction, &QAction::toggled, this, [this](bool on) { m_animateFlag->store(on); });
     QAction *fit = bar->addAction(tr("Fit"));
     fit->setToolTip(tr("Show all points (F)"));
     connect(fit, &QAction::triggered, m_view, &ScatterView::fitToView);
@@ -190,17 +204,38 @@ ScatterPanel::ScatterPanel(ReviewSession *session, ThumbnailLoader *loader, Gall
     m_legend->setWordWrap(true);
     m_legend->setTextFormat(Qt::RichText);
 
-    m_emptyLabel = new QLabel(this);
+    auto *emptyPage = new QWidget(this);
+    m_emptyLabel = new QLabel(emptyPage);
     m_emptyLabel->setObjectName(QStringLiteral("scatterEmpty"));
     m_emptyLabel->setAlignment(Qt::AlignCenter);
     m_emptyLabel->setWordWrap(true);
+    m_computeButton = new QPushButton(tr("Compute layout"), emptyPage);
+    m_computeButton->setObjectName(QStringLiteral("scatterCompute"));
+    connect(m_computeButton, &QPushButton::clicked, this, [this] { computeLayout(); });
+    auto *emptyLayout = new QVBoxLayout(emptyPage);
+    emptyLayout->addStretch(1);
+    emptyLayout->addWidget(m_emptyLabel);
+    emptyLayout->addWidget(m_computeButton, 0, Qt::AlignHCenter);
+    emptyLayout->addStretch(1);
     m_stack = new QStackedWidget(this);
-    m_stack->addWidget(m_emptyLabel);
+    m_stack->addWidget(emptyPage);
     m_stack->addWidget(m_view);
+
+    m_progress = new QProgressBar(this);
+    m_progress->setObjectName(QStringLiteral("scatterProgress"));
+    m_progress->setMaximumWidth(220);
+    m_progress->setTextVisible(true);
+    m_cancelButton = new QPushButton(tr("Cancel"), this);
+    connect(m_cancelButton, &QPushButton::clicked, this, &ScatterPanel::cancelCompute);
+    m_status = new QLabel(this);
+    m_status->setObjectName(QStringLiteral("scatterStatus"));
 
     auto *foot = new QHBoxLayout;
     foot->setContentsMargins(6, 0, 6, 2);
     foot->addWidget(m_legend, 1);
+    foot->addWidget(m_status);
+    foot->addWidget(m_progress);
+    foot->addWidget(m_cancelButton);
     foot->addWidget(m_countLabel);
     auto *layout = new QVBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);
@@ -237,18 +272,25 @@ ScatterPanel::ScatterPanel(ReviewSession *session, ThumbnailLoader *loader, Gall
     });
     connect(m_session, &ReviewSession::reloaded, this, [this] {
         rebuildClassMenu();
+        rebuildKinds();
         reloadLayout();
     });
+    connect(&m_job, &QFutureWatcher<LayoutJobResult>::finished, this, &ScatterPanel::onComputeFinished);
     connect(m_session, &ReviewSession::samplesChanged, this, [this] {
         if (m_colorBy == ColorBy::Class)
             recolor();
     });
     rebuildClassMenu();
+    rebuildKinds();
     reloadLayout();
+    updateComputeUi();
 }
 
 ScatterPanel::~ScatterPanel()
 {
+    if (m_jobCancel)
+        m_jobCancel->store(true);
+    m_job.waitForFinished();
     if (m_galleryGone)
         return;
     m_gallery->view()->selectionModel()->disconnect(this);
@@ -271,16 +313,38 @@ QString ScatterPanel::kind() const { return m_kindCombo->currentData().toString(
 
 bool ScatterPanel::hasLayout() const { return m_stack->currentWidget() == m_view; }
 
+void ScatterPanel::rebuildKinds()
+{
+    const QString previous = kind();
+    const QSignalBlocker block(m_kindCombo);
+    m_kindCombo->clear();
+    m_kindCombo->addItem(tr("Embeddings (t-SNE)"), QStringLiteral("embedding"));
+    m_kindCombo->addItem(tr("Training dynamics (t-SNE of \u03c3 over epochs)"), QStringLiteral("trajectory"));
+    const QStringList &classes = m_session->classes();
+    for (int k = 0; k < classes.size(); ++k)
+        m_kindCombo->addItem(tr("Training dynamics of class \u201c%1\u201d").arg(classes.at(k)),
+                             classTrajectoryKind(k));
+    const int at = m_kindCombo->findData(previous);
+    m_kindCombo->setCurrentIndex(at < 0 ? 0 : at);
+}
+
+void ScatterPanel::setKind(const QString &kind)
+{
+    const int at = m_kindCombo->findData(kind);
+    if (at >= 0)
+        m_kindCombo->setCurrentIndex(at);
+}
+
 bool ScatterPanel::reloadLayout()
 {
     const QString kind = this->kind();
-    m_pointSession.clear();
-    m_pointIds.clear();
-    m_sessionPoint.assign(std::size_t(std::max(0, m_session->count())), -1);
     std::optional<Layout> layout;
     if (m_session->isOpen() && m_session->runId() > 0)
         layout = m_session->store()->layout(m_session->runId(), kind);
+    m_animating = false;
     if (!layout || layout->sampleIds.empty() || layout->xy.size() != layout->sampleIds.size() * 2) {
+        m_pointSession.clear();
+        m_pointIds.clear();
         m_view->setPoints({});
         QString text;
         if (!m_session->isOpen())
@@ -289,34 +353,137 @@ bool ScatterPanel::reloadLayout()
             text = tr("This project has no analysis run yet, so there is no 2-D layout to show.\n"
                       "Run File \u203A New analysis first.");
         else
-            text = tr("The latest analysis run (%1) has no \u201c%2\u201d layout.\n"
-                      "Layouts are computed by \u201clabelscope analyze\u201d; re-run the analysis to add one.")
+            text = tr("The latest analysis run (%1) has no \u201c%2\u201d layout yet.\n"
+                      "\u201clabelscope analyze\u201d stores layouts; or compute it here (t-SNE, in the background).")
                        .arg(m_session->runId())
                        .arg(m_kindCombo->currentText());
         m_emptyLabel->setText(text);
-        m_stack->setCurrentWidget(m_emptyLabel);
+        m_stack->setCurrentIndex(0);
         m_layoutRun = -1;
         updateCountLabel();
+        updateComputeUi();
         m_legend->clear();
         return false;
     }
-    const std::size_t n = layout->sampleIds.size();
+    m_layoutRun = m_session->runId();
+    m_layoutKind = kind;
+    showLayout(std::move(layout->sampleIds), std::move(layout->xy));
+    updateComputeUi();
+    return true;
+}
+
+void ScatterPanel::showLayout(std::vector<qint64> ids, std::vector<float> xy)
+{
+    const std::size_t n = ids.size();
+    m_sessionPoint.assign(std::size_t(std::max(0, m_session->count())), -1);
     m_pointSession.resize(n);
-    m_pointIds = layout->sampleIds;
+    m_pointIds = std::move(ids);
     for (std::size_t i = 0; i < n; ++i) {
-        const int s = m_session->indexOf(layout->sampleIds[i]);
+        const int s = m_session->indexOf(m_pointIds[i]);
         m_pointSession[i] = s;
         if (s >= 0)
             m_sessionPoint[std::size_t(s)] = int(i);
     }
-    m_view->setPoints(std::move(layout->xy));
-    m_layoutRun = m_session->runId();
-    m_layoutKind = kind;
+    m_view->setPoints(std::move(xy));
     m_stack->setCurrentWidget(m_view);
     recolor();
     updateMask();
     pullSelectionFromGallery();
+}
+
+bool ScatterPanel::isComputing() const { return m_job.isRunning(); }
+
+void ScatterPanel::cancelCompute()
+{
+    if (m_jobCancel)
+        m_jobCancel->store(true);
+}
+
+bool ScatterPanel::computeLayout(const TsneParams &params)
+{
+    if (m_job.isRunning() || !m_session->isOpen() || m_session->runId() <= 0)
+        return false;
+    LayoutJobParams p;
+    p.projectFile = m_session->fileName();
+    p.runId = m_session->runId();
+    p.kind = kind();
+    p.tsne = params;
+    m_jobKind = p.kind;
+    m_jobCancel = std::make_shared<std::atomic_bool>(false);
+    auto cancel = m_jobCancel;
+    auto animate = m_animateFlag;
+    // The destructor waits for the job, so `this` outlives every call below.
+    auto progress = [this, animate](const TsneProgress &tp, const std::vector<qint64> &ids) {
+        // On the job's thread: copy what the GUI needs and queue it.
+        std::vector<float> xy;
+        if (tp.layout && animate->load())
+            xy.assign(tp.layout, tp.layout + tp.n * 2);
+        std::vector<qint64> idsCopy = xy.empty() ? std::vector<qint64>() : ids;
+        QMetaObject::invokeMethod(
+            this,
+            [this, it = tp.iteration, total = tp.iterations, stage = tp.stage, idsCopy = std::move(idsCopy),
+             xy = std::move(xy)]() mutable { onComputeProgress(it, total, stage, std::move(idsCopy), std::move(xy)); },
+            Qt::QueuedConnection);
+    };
+    m_job.setFuture(QtConcurrent::run([p, cancel, progress] { return runLayoutJob(p, *cancel, progress); }));
+    m_status->setText(tr("Computing the layout\u2026"));
+    m_progress->setRange(0, 0);
+    updateComputeUi();
     return true;
+}
+
+void ScatterPanel::onComputeProgress(int iteration, int iterations, const QString &stage, std::vector<qint64> ids,
+                                     std::vector<float> xy)
+{
+    if (!m_job.isRunning())
+        return;
+    if (iterations > 0 && stage == QLatin1String("optimise")) {
+        m_progress->setRange(0, iterations);
+        m_progress->setValue(iteration);
+    }
+    m_status->setText(stage == QLatin1String("optimise") ? tr("t-SNE iteration %1 of %2").arg(iteration).arg(iterations)
+                                                          : tr("t-SNE: %1\u2026").arg(stage));
+    if (!xy.empty() && m_jobKind == kind() && m_animateAction->isChecked()) {
+        m_animating = true;
+        showLayout(std::move(ids), std::move(xy));
+    }
+}
+
+void ScatterPanel::onComputeFinished()
+{
+    const LayoutJobResult r = m_job.result();
+    updateComputeUi();
+    if (r.cancelled) {
+        m_status->setText(tr("Layout cancelled."));
+        if (m_animating)
+            reloadLayout(); // back to what the project holds
+        Q_EMIT layoutComputed(false, QStringLiteral("cancelled"));
+        return;
+    }
+    if (!r.error.isEmpty()) {
+        m_status->setText(tr("Layout failed: %1").arg(r.error));
+        if (m_animating)
+            reloadLayout();
+        Q_EMIT layoutComputed(false, r.error);
+        return;
+    }
+    m_status->setText(tr("Layout of %L1 samples computed in %2 s and stored.").arg(r.layout.sampleIds.size())
+                          .arg(r.seconds, 0, 'f', 1));
+    if (r.layout.kind == kind())
+        reloadLayout();
+    Q_EMIT layoutComputed(true, QString());
+}
+
+void ScatterPanel::updateComputeUi()
+{
+    const bool running = m_job.isRunning();
+    const bool canCompute = m_session->isOpen() && m_session->runId() > 0 && !running;
+    m_computeButton->setEnabled(canCompute);
+    m_computeButton->setVisible(m_session->isOpen() && m_session->runId() > 0);
+    m_computeAction->setEnabled(canCompute);
+    m_computeAction->setText(hasLayout() && !m_animating ? tr("Recompute layout") : tr("Compute layout"));
+    m_progress->setVisible(running);
+    m_cancelButton->setVisible(running);
 }
 
 void ScatterPanel::setColorBy(ColorBy by)

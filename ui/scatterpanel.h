@@ -9,10 +9,15 @@
 // dimmed and cannot be selected. Decisions go through the main window's usual code (the panel
 // only emits requests), so they are undoable and written at once like any other decision.
 
+#include "layoutjob.h"
+
+#include <QFutureWatcher>
 #include <QVector>
 #include <QWidget>
 
+#include <atomic>
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 class QComboBox;
@@ -23,6 +28,7 @@ class QTimer;
 class QToolButton;
 class QAction;
 class QMenu;
+class QProgressBar;
 
 namespace labelscope::ui {
 
@@ -60,11 +66,22 @@ public:
     /// Writes the selection as CSV (`id,path,given_label,label`); false and *error on failure.
     bool exportSelectionCsv(const QString &file, QString *error = nullptr) const;
 
+    /// Starts computing the shown kind's layout with t-SNE off the GUI thread (stored in the
+    /// project when done; shown as it converges while "Animate" is on). False if one is running
+    /// or there is no run.
+    bool computeLayout(const TsneParams &params = TsneParams());
+    bool isComputing() const;
+    void cancelCompute();
+    /// Selects the layout kind (adds a per-class trajectory kind on demand).
+    void setKind(const QString &kind);
+
 Q_SIGNALS:
     void relabelRequested(int label);
     void excludeRequested();
     /// Emitted with the selected ids when the user asks for samples similar to the selection.
     void findSimilarRequested(const QVector<qint64> &sampleIds);
+    /// A computeLayout() ended: OK, or MESSAGE says why not ("cancelled" when cancelled).
+    void layoutComputed(bool ok, const QString &message);
 
 private:
     void rebuildClassMenu();
@@ -78,6 +95,12 @@ private:
     void onHover(int point);
     void onThumbnailReady(qint64 sampleId);
     void exportSelectionDialog();
+    void rebuildKinds();
+    void showLayout(std::vector<qint64> ids, std::vector<float> xy);
+    void onComputeFinished();
+    void onComputeProgress(int iteration, int iterations, const QString &stage, std::vector<qint64> ids,
+                           std::vector<float> xy);
+    void updateComputeUi();
 
     ReviewSession *m_session;
     ThumbnailLoader *m_loader;
@@ -91,6 +114,16 @@ private:
     QMenu *m_relabelMenu;
     QAction *m_excludeAction, *m_exportAction, *m_similarAction;
     QTimer *m_maskTimer;
+    QPushButton *m_computeButton;
+    QAction *m_computeAction, *m_animateAction;
+    QProgressBar *m_progress;
+    QPushButton *m_cancelButton;
+    QLabel *m_status;
+    QFutureWatcher<LayoutJobResult> m_job;
+    std::shared_ptr<std::atomic_bool> m_jobCancel;
+    std::shared_ptr<std::atomic_bool> m_animateFlag; // read by the job's thread
+    QString m_jobKind;
+    bool m_animating = false;  // the view shows an unfinished layout
     std::vector<int> m_pointSession;   // [N] session index of each point, -1 if unknown
     std::vector<int> m_sessionPoint;   // [session count] point index, -1 if not in the layout
     std::vector<qint64> m_pointIds;    // [N]

@@ -7,6 +7,7 @@
 
 #include "gallerymodel.h"
 #include "gallerywidget.h"
+#include "layoutjob.h"
 #include "mainwindow.h"
 #include "pointgrid.h"
 #include "reviewsession.h"
@@ -277,6 +278,55 @@ private Q_SLOTS:
         auto *label = panel->findChild<QLabel *>(QStringLiteral("scatterEmpty"));
         QVERIFY(label && label->isVisible());
         QVERIFY(label->text().contains(QStringLiteral("layout")));
+    }
+
+    void computeLayoutInBackground()
+    {
+        openProjectWithLayout(false);
+        ScatterPanel *panel = m_window->scatter();
+        QVERIFY(!panel->hasLayout());
+        // The fixture run has σ trajectories (3 epochs) for its 12 samples.
+        panel->setKind(QStringLiteral("trajectory"));
+        QSignalSpy done(panel, &ScatterPanel::layoutComputed);
+        TsneParams params;
+        params.iterations = 300;
+        params.exaggerationIterations = 100;
+        params.emitEvery = 50;
+        params.threads = 1;
+        QVERIFY(panel->computeLayout(params));
+        QVERIFY(panel->isComputing());
+        QVERIFY(!panel->computeLayout(params)); // one at a time
+        QTRY_VERIFY_WITH_TIMEOUT(done.count() == 1, 60000);
+        QVERIFY2(done.at(0).at(0).toBool(), qPrintable(done.at(0).at(1).toString()));
+        QVERIFY(panel->hasLayout());
+        QCOMPARE(panel->view()->pointCount(), 12);
+        ProjectStore store;
+        QString error;
+        QVERIFY(store.open(m_file, &error));
+        const std::optional<Layout> layout = store.layout(m_window->session()->runId(), QStringLiteral("trajectory"));
+        QVERIFY(layout);
+        QCOMPARE(layout->sampleIds.size(), std::size_t(12));
+        QCOMPARE(layout->settings.value(QStringLiteral("features")).toString(), QStringLiteral("log_sigma_per_epoch"));
+        for (float v : layout->xy)
+            QVERIFY(std::isfinite(v));
+
+        // One class's trajectories: class 0 has the samples 1, 4, 7, 10.
+        panel->setKind(classTrajectoryKind(0));
+        QVERIFY(!panel->hasLayout());
+        QVERIFY(panel->computeLayout(params));
+        QTRY_VERIFY_WITH_TIMEOUT(done.count() == 2, 60000);
+        QVERIFY2(done.at(1).at(0).toBool(), qPrintable(done.at(1).at(1).toString()));
+        QCOMPARE(panel->view()->pointCount(), 4);
+        QCOMPARE(panel->sampleOfPoint(panel->pointOfSample(7)), qint64(7));
+        QCOMPARE(panel->pointOfSample(2), -1);
+
+        // The embedding kind fails cleanly: the fixture run stored no embeddings.
+        panel->setKind(QStringLiteral("embedding"));
+        QVERIFY(panel->computeLayout(params));
+        QTRY_VERIFY_WITH_TIMEOUT(done.count() == 3, 60000);
+        QVERIFY(!done.at(2).at(0).toBool());
+        QVERIFY(done.at(2).at(1).toString().contains(QStringLiteral("embeddings")));
+        QVERIFY(!panel->hasLayout());
     }
 
     void gallerySelectionSyncBothWays()
