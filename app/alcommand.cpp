@@ -131,7 +131,9 @@ int runAlSimulateCommand(const QStringList &arguments)
     const QCommandLineOption threads(QStringLiteral("threads"), QStringLiteral("CPU threads (default: measured setting)."), QStringLiteral("N"), QStringLiteral("0"));
     const QCommandLineOption device(QStringLiteral("device"), QStringLiteral("auto, cpu or cuda (overrides model.device)."), QStringLiteral("DEVICE"));
     const QCommandLineOption json(QStringLiteral("json"), QStringLiteral("Print a JSON summary as the last line on stdout."));
-    parser.addOptions({data, config, seeds, outDir, compare, compareWith, limit, threads, device, json});
+    const QCommandLineOption strategyOpt(QStringLiteral("strategy"), QStringLiteral("Uncertainty (overrides the config): %1.").arg(uncertaintyNames().join(QStringLiteral(", "))), QStringLiteral("NAME"));
+    const QCommandLineOption diversityOpt(QStringLiteral("diversity"), QStringLiteral("Diversity sampling (overrides the config): %1.").arg(diversityNames().join(QStringLiteral(", "))), QStringLiteral("NAME"));
+    parser.addOptions({data, config, seeds, outDir, compare, compareWith, limit, threads, device, json, strategyOpt, diversityOpt});
     int exitCode = 0;
     if (!parseCommon(parser, arguments, QStringLiteral("al-simulate"), &exitCode))
         return exitCode;
@@ -147,6 +149,15 @@ int runAlSimulateCommand(const QStringList &arguments)
         return usageError(error);
     for (const QString &w : cfg.warnings)
         err << "warning: " << w << '\n';
+    if (parser.isSet(strategyOpt))
+        cfg.strategy = parser.value(strategyOpt);
+    if (parser.isSet(diversityOpt))
+        cfg.diversity = parser.value(diversityOpt);
+    {
+        std::unique_ptr<QueryStrategy> probe;
+        if (!QueryStrategy::create(cfg.strategy, cfg.diversity, &probe, &error))
+            return usageError(error);
+    }
     const QString spec = parser.isSet(data) ? parser.value(data) : cfg.path;
     if (spec.isEmpty())
         return usageError(QStringLiteral("give a dataset: --data SPEC (or data.path in the config)"));

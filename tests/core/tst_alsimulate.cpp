@@ -1,0 +1,207 @@
+// Tests of the active-learning loop (core/ml/activelearning.h), the oracle (core/ml/oracle.h) and
+// the store's al_rounds / al_queue API, on a small Fashion-MNIST subset.
+
+#include "base/projectstore.h"
+#include "ml/activelearning.h"
+#include "ml/oracle.h"
+#include "ml/runtime.h"
+
+#include <QTemporaryDir>
+#include <QTest>
+
+#include <set>
+
+using namespace labelscope;
+
+namespace {
+
+// A small, quick configuration: 50 cold-start labels, batches of 100.
+AlConfig smallConfig()
+{
+    AlConfig c;
+    c.epochs = 2;
+    c.minSteps = 60;
+    c.batchSize = 32;
+    c.initialLabelled = 50;
+    c.numLabelled = 100;
+    c.iterations = 2;
+    c.coldStart = QStringLiteral("random_sampling");
+    c.strategy = QStringLiteral("margin_based");
+    c.diversity = QStringLiteral("pick_top_n");
+    return c;
+}
+
+} // namespace
+
+class TestAlSimulate final : public QObject {
+    Q_OBJECT
+
+    Dataset m_data;
+
+private Q_SLOTS:
+    void initTestCase()
+    {
+        configureRuntime(1); // one thread: no OpenMP spinning when the machine is shared
+        LoadOptions o;
+        o.limit = 800;
+        LoadResult r = loadDataset(QStringLiteral("fashion-mnist"), o);
+        QVERIFY2(r.ok(), qPrintable(r.error));
+        m_data = std::move(r.dataset);
+    }
+
+    void oracleRevealsOnlyQueried()
+    {
+        Oracle oracle({3, 1, 4, 1, 5});
+        QCOMPARE(oracle.size(), int64_t(5));
+        QCOMPARE(oracle.queries(), int64_t(0));
+        for (int64_t i = 0; i < 5; ++i)
+            QVERIFY(!oracle.isRevealed(i));
+        QCOMPARE(oracle.query(2), 4);
+        QVERIFY(oracle.isRevealed(2));
+        QVERIFY(!oracle.isRevealed(1));
+        QCOMPARE(oracle.queries(), int64_t(1));
+        QCOMPARE(oracle.query(2), 4); // asked again: not charged again
+        QCOMPARE(oracle.queries(), int64_t(1));
+        QCOMPARE(oracle.query(7), -2); // out of range reveals nothing
+        QCOMPARE(oracle.query(-1), -2);
+        QCOMPARE(oracle.queries(), int64_t(1));
+        QCOMPARE(oracle.audit({0, 1}, {3, 2}), 0.5);
+        QCOMPARE(oracle.queries(), int64_t(1));
+        QVERIFY(!oracle.isRevealed(0));
+    }
+
+    void curveRises()
+    {
+        std::atomic_bool cancel{false};
+        AlCurve curve;
+        QString error;
+        QVERIFY2(runAlSimulation(m_data, smallConfig(), 1, QStringLiteral("cpu"), cancel, {}, &curve, &error), qPrintable(error));
+        QCOMPARE(int(curve.rounds.size()), 3);
+        QCOMPARE(curve.stopReason, QStringLiteral("iterations"));
+        // Labels used: 50, 150, 250; every one through the oracle.
+        QCOMPARE(curve.rounds[0].labels, int64_t(50));
+        QCOMPARE(curve.rounds[1].labels, int64_t(150));
+        QCOMPARE(curve.rounds[2].labels, int64_t(250));
+        QCOMPARE(curve.oracleQueries, int64_t(250));
+        for (const AlRoundRecord &r : curve.rounds)
+            QVERIFY(r.testAccuracy > 0.1 && r.testAccuracy <= 1.0);
+        qInfo("curve: %d labels %.3f, %d labels %.3f, %d labels %.3f", int(curve.rounds[0].labels),
+              curve.rounds[0].testAccuracy, int(curve.rounds[1].labels), curve.rounds[1].testAccuracy,
+              int(curve.rounds[2].labels), curve.rounds[2].testAccuracy);
+        QVERIFY(curve.rounds[2].testAccuracy > curve.rounds[0].testAccuracy + 0.03);
+        QCOMPARE(curve.rounds[0].poolScored, int64_t(800 - 50));
+    }
+
+    void stoppingRules()
+    {
+        std::atomic_bool cancel{false};
+        QString error;
+        AlConfig c = smallConfig();
+        c.minSteps = 20;
+        c.budget = 120; // 50 + 70: the second batch is cut to the budget
+        AlCurve curve;
+        QVERIFY2(runAlSimulation(m_data, c, 2, QStringLiteral("cpu"), cancel, {}, &curve, &error), qPrintable(error));
+        QCOMPARE(curve.stopReason, QStringLiteral("budget"));
+        QCOMPARE(curve.oracleQueries, int64_t(120));
+        QCOMPARE(curve.rounds.back().labels, int64_t(120));
+
+        c = smallConfig();
+        c.minSteps = 20;
+        c.targetAccuracy = 0.05;
+        QVERIFY2(runAlSimulation(m_data, c, 2, QStringLiteral("cpu"), cancel, {}, &curve, &error), qPrintable(error));
+        QCOMPARE(curve.stopReason, QStringLiteral("target accuracy"));
+        QCOMPARE(int(curve.rounds.size()), 1);
+    }
+
+    void limitScoresSubsetAndCancel()
+    {
+        std::atomic_bool cancel{false};
+        QString error;
+        AlConfig c = smallConfig();
+        c.minSteps = 20;
+        c.iterations = 1;
+        c.limit = 300;
+        c.diversity = QStringLiteral("clustering_sampling");
+        c.coldStart = QStringLiteral("stratified_random");
+        AlCurve curve;
+        QVERIFY2(runAlSimulation(m_data, c, 3, QStringLiteral("cpu"), cancel, {}, &curve, &error), qPrintable(error));
+        QCOMPARE(curve.rounds[0].poolScored, int64_t(300));
+        QCOMPARE(curve.oracleQueries, int64_t(150));
+
+        cancel = true;
+        QVERIFY(!runAlSimulation(m_data, c, 3, QStringLiteral("cpu"), cancel, {}, &curve, &error));
+        QCOMPARE(error, QStringLiteral("cancelled"));
+    }
+
+    void storeRoundsAndProjectRound()
+    {
+        QTemporaryDir dir;
+        const QString file = dir.filePath(QStringLiteral("al.lsproj"));
+        // A project of 300 + 300 Fashion-MNIST images whose train labels are hidden except 40.
+        LoadOptions o;
+        o.limit = 300;
+        LoadResult r = loadDataset(QStringLiteral("fashion-mnist"), o);
+        QVERIFY(r.ok());
+        int kept = 0;
+        for (Sample &s : r.dataset.samples)
+            if (s.split != QLatin1String("test") && kept++ >= 40)
+                s.label = -1;
+        {
+            ProjectStore store;
+            QString error;
+            QVERIFY2(store.open(file, &error), qPrintable(error));
+            QVERIFY2(store.importDataset(r.dataset, &error), qPrintable(error));
+            QVERIFY(store.setMeta(QStringLiteral("data_spec"), QStringLiteral("fashion-mnist"), &error));
+            QVERIFY(store.setMeta(QStringLiteral("limit"), QStringLiteral("300"), &error));
+
+            // Store API round trip; an unknown sample id is refused as a whole.
+            AlRoundInfo info;
+            info.strategy = QStringLiteral("margin_based");
+            info.diversity = QStringLiteral("pick_top_n");
+            info.batchSize = 2;
+            QVERIFY(store.saveAlRound(info, {{999999, 0, 0.5f}}, &error) == 0);
+            QVERIFY(error.contains(QLatin1String("999999")));
+            QVERIFY(store.alRounds().empty());
+        }
+        AlConfig c = smallConfig();
+        c.minSteps = 20;
+        c.numLabelled = 25;
+        std::atomic_bool cancel{false};
+        AlProjectRound round;
+        QString error;
+        QVERIFY2(runAlProjectRound(file, c, QStringLiteral("cpu"), cancel, {}, &round, &error), qPrintable(error));
+        QCOMPARE(round.labelled, int64_t(40));
+        QCOMPARE(round.pool, int64_t(260));
+        QCOMPARE(int(round.queued.size()), 25);
+        QVERIFY(round.validationAccuracy > 0.1);
+
+        ProjectStore store;
+        QVERIFY(store.open(file, &error));
+        const auto rounds = store.alRounds();
+        QCOMPARE(int(rounds.size()), 1);
+        QCOMPARE(rounds[0].id, round.roundId);
+        QCOMPARE(rounds[0].strategy, QStringLiteral("margin_based"));
+        QCOMPARE(rounds[0].batchSize, 25);
+        QCOMPARE(rounds[0].labelled, qint64(40));
+        const auto queue = store.alQueue(round.roundId);
+        QCOMPARE(int(queue.size()), 25);
+        std::set<qint64> first;
+        for (int i = 0; i < 25; ++i) {
+            QCOMPARE(queue[i].position, i);
+            QCOMPARE(queue[i].sampleId, round.queued[i]);
+            const auto s = store.sample(queue[i].sampleId);
+            QVERIFY(s && s->label < 0 && s->sample.split != QLatin1String("test"));
+            first.insert(queue[i].sampleId);
+        }
+        store.close();
+        // A second round does not queue samples still waiting in the first.
+        AlProjectRound second;
+        QVERIFY2(runAlProjectRound(file, c, QStringLiteral("cpu"), cancel, {}, &second, &error), qPrintable(error));
+        QCOMPARE(second.pool, int64_t(260 - 25));
+        for (qint64 id : second.queued)
+            QVERIFY(!first.count(id));
+    }
+};
+
+QTEST_GUILESS_MAIN(TestAlSimulate)
+#include "tst_alsimulate.moc"
