@@ -22,6 +22,7 @@
 #include <QMessageBox>
 #include <QPushButton>
 #include <QSaveFile>
+#include <QShowEvent>
 #include <QScatterSeries>
 #include <QScrollArea>
 #include <QTableWidget>
@@ -316,6 +317,7 @@ bool ReportPage::loadFromProject()
     m_source.clear();
     showReport();
     const QString json = m_session->isOpen() ? m_session->store()->meta(QLatin1String(kMetaKey)) : QString();
+    m_metaText = json;
     if (json.trimmed().isEmpty()) {
         showMessage(tr("No clean-eval results in this project. ") + howTo, false);
         return false;
@@ -327,6 +329,15 @@ bool ReportPage::loadFromProject()
     }
     m_source = QLatin1String(kMetaKey);
     return true;
+}
+
+void ReportPage::showEvent(QShowEvent *event)
+{
+    QWidget::showEvent(event);
+    if (!m_session->isOpen() || !(m_source.isEmpty() || m_source == QLatin1String(kMetaKey)))
+        return;
+    if (m_session->store()->meta(QLatin1String(kMetaKey)) != m_metaText)
+        loadFromProject();
 }
 
 bool ReportPage::loadFile(const QString &file, QString *error)

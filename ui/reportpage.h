@@ -102,6 +102,10 @@ public Q_SLOTS:
     void exportPngDialog();
     void exportCsvDialog();
 
+protected:
+    /// Re-reads the project's report when `clean-eval --project` has written a new one meanwhile.
+    void showEvent(QShowEvent *event) override;
+
 private:
     void showReport();
     void showMessage(const QString &text, bool error);
@@ -112,6 +116,7 @@ private:
     ReviewSession *m_session;
     CleanEvalReport m_report;
     QString m_source;
+    QString m_metaText; // the project's "clean_eval" as last read
     QLabel *m_title, *m_message;
     QPushButton *m_open, *m_exportPng, *m_exportCsv;
     QComboBox *m_rateCombo;
