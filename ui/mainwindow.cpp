@@ -1,5 +1,6 @@
 #include "mainwindow.h"
 
+#include "activelearningpanel.h"
 #include "analysisdialog.h"
 #include "classrowsview.h"
 #include "confidentjointview.h"
@@ -32,6 +33,7 @@
 #include <QStackedWidget>
 #include <QStatusBar>
 #include <QTabWidget>
+#include <QTimer>
 #include <QUndoStack>
 #include <QVBoxLayout>
 
@@ -174,6 +176,21 @@ QWidget *MainWindow::createReviewPage()
     m_tabs->addTab(jointScroll, tr("Confident joint"));
     m_report = new ReportPage(m_session, this);
     m_tabs->addTab(m_report, tr("Report"));
+    // Active learning (ui/activelearningpanel.h): rounds, the queued batch, the learning curve.
+    // While its tab is shown, a decision opens the next queued sample.
+    auto *activeLearning = new ActiveLearningPanel(m_session, this);
+    m_tabs->addTab(activeLearning, tr("Active learning"));
+    connect(activeLearning, &ActiveLearningPanel::sampleActivated, this, &MainWindow::showSample);
+    connect(m_session, &ReviewSession::decisionsWritten, this, [this, activeLearning] {
+        if (m_tabs->currentWidget() != activeLearning)
+            return;
+        const qint64 decided = m_panel->sampleId();
+        QTimer::singleShot(0, this, [this, activeLearning, decided] {
+            const qint64 next = activeLearning->nextQueued(decided);
+            if (next >= 0)
+                showSample(next);
+        });
+    });
     connect(m_joint, &ConfidentJointView::cellClicked, this, [this](int given, int likelyTrue) {
         m_gallery->showPair(given, likelyTrue);
         m_tabs->setCurrentWidget(m_gallery);

@@ -1,0 +1,90 @@
+// GUI test of the active-learning panel (ui/activelearningpanel.h) in the review window: a round
+// runs on a worker thread, queues a batch, the queued samples open in the labelling panel one
+// after another as they are labelled.
+
+#include "activelearningpanel.h"
+#include "labellingpanel.h"
+#include "mainwindow.h"
+#include "reviewsession.h"
+
+#include "base/dataset.h"
+#include "base/projectstore.h"
+
+#include <QListWidget>
+#include <QSignalSpy>
+#include <QSpinBox>
+#include <QStandardPaths>
+#include <QTabWidget>
+#include <QTemporaryDir>
+#include <QTest>
+
+using namespace labelscope;
+using namespace labelscope::ui;
+
+class TestActiveLearningPanel final : public QObject {
+    Q_OBJECT
+
+private Q_SLOTS:
+    void initTestCase() { QStandardPaths::setTestModeEnabled(true); }
+
+    void roundQueuesAndLabellingAdvances()
+    {
+        QTemporaryDir dir;
+        const QString file = dir.filePath(QStringLiteral("al.db"));
+        {
+            // 200 train images with their labels hidden (an unlabelled pool) and 200 test images.
+            LoadOptions o;
+            o.limit = 200;
+            LoadResult r = loadDataset(QStringLiteral("fashion-mnist"), o);
+            QVERIFY2(r.ok(), qPrintable(r.error));
+            for (Sample &s : r.dataset.samples)
+                if (s.split != QLatin1String("test"))
+                    s.label = -1;
+            ProjectStore store;
+            QString error;
+            QVERIFY2(store.open(file, &error), qPrintable(error));
+            QVERIFY2(store.importDataset(r.dataset, &error), qPrintable(error));
+            QVERIFY(store.setMeta(QStringLiteral("data_spec"), QStringLiteral("fashion-mnist"), &error));
+            QVERIFY(store.setMeta(QStringLiteral("limit"), QStringLiteral("200"), &error));
+        }
+        MainWindow w;
+        QString error;
+        QVERIFY2(w.openProject(file, &error), qPrintable(error));
+        auto *al = w.findChild<ActiveLearningPanel *>(QStringLiteral("activeLearningPanel"));
+        QVERIFY(al);
+        w.tabs()->setCurrentWidget(al);
+        QVERIFY(al->pendingQueue().isEmpty());
+        al->batchBox()->setValue(8);
+
+        // No labels yet: the round is a cold start (no training), on the worker thread.
+        QSignalSpy finished(al, &ActiveLearningPanel::roundFinished);
+        QSignalSpy failed(al, &ActiveLearningPanel::roundFailed);
+        QVERIFY(al->runRound());
+        QVERIFY(al->isRunning());
+        QVERIFY(!al->runRound()); // one at a time
+        QTRY_VERIFY_WITH_TIMEOUT(finished.count() + failed.count() > 0, 120000);
+        if (!failed.isEmpty())
+            QFAIL(qPrintable(failed.front().front().toString()));
+        const QVector<qint64> queue = al->pendingQueue();
+        QCOMPARE(queue.size(), 8);
+        QCOMPARE(al->findChild<QListWidget *>(QStringLiteral("alQueue"))->count(), 8);
+        // The first queued sample opens in the labelling panel.
+        QCOMPARE(w.panel()->sampleId(), queue[0]);
+
+        // Label it with a number key's decision: the next queued one opens by itself.
+        QVERIFY(w.decide(MainWindow::DecisionKind::Relabel, 3));
+        QTRY_COMPARE(w.panel()->sampleId(), queue[1]);
+        QCOMPARE(al->pendingQueue().size(), 7);
+        const int i = w.session()->indexOf(queue[0]);
+        QCOMPARE(w.session()->row(i).label, 3);
+        QCOMPARE(al->nextQueued(queue[1]), queue[2]);
+
+        // The store holds the round and its queue.
+        const auto rounds = w.session()->store()->alRounds();
+        QCOMPARE(int(rounds.size()), 1);
+        QCOMPARE(int(w.session()->store()->alQueue(rounds[0].id).size()), 8);
+    }
+};
+
+QTEST_MAIN(TestActiveLearningPanel)
+#include "tst_activelearningpanel.moc"

@@ -1,0 +1,232 @@
+#include "activelearningpanel.h"
+
+#include "reviewsession.h"
+
+#include "ml/activelearning.h"
+#include "ml/alconfig.h"
+#include "ml/querystrategy.h"
+
+#include <QChart>
+#include <QChartView>
+#include <QComboBox>
+#include <QFormLayout>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QLineSeries>
+#include <QListWidget>
+#include <QPointer>
+#include <QProgressBar>
+#include <QPushButton>
+#include <QSpinBox>
+#include <QValueAxis>
+#include <QVBoxLayout>
+#include <QtConcurrent/QtConcurrentRun>
+
+#include <memory>
+
+namespace labelscope::ui {
+
+struct ActiveLearningPanel::Job {
+    AlProjectRound round;
+    QString error;
+};
+
+ActiveLearningPanel::ActiveLearningPanel(ReviewSession *session, QWidget *parent)
+    : QWidget(parent), m_session(session)
+{
+    setObjectName(QStringLiteral("activeLearningPanel"));
+    m_strategy = new QComboBox(this);
+    m_strategy->addItems(uncertaintyNames());
+    m_strategy->setCurrentText(QStringLiteral("margin_based"));
+    m_diversity = new QComboBox(this);
+    m_diversity->addItems(diversityNames());
+    m_batch = new QSpinBox(this);
+    m_batch->setRange(1, 100000);
+    m_batch->setValue(50);
+    m_run = new QPushButton(tr("Run round"), this);
+    m_cancel = new QPushButton(tr("Cancel"), this);
+    m_cancel->setEnabled(false);
+    m_progress = new QProgressBar(this);
+    m_progress->setRange(0, 100);
+    m_progress->setValue(0);
+    m_status = new QLabel(this);
+    m_status->setWordWrap(true);
+    m_spent = new QLabel(this);
+    m_queue = new QListWidget(this);
+    m_queue->setObjectName(QStringLiteral("alQueue"));
+
+    m_curve = new QLineSeries;
+    m_curve->setName(tr("validation accuracy"));
+    m_curve->setPointsVisible(true);
+    auto *chart = new QChart;
+    chart->addSeries(m_curve);
+    chart->legend()->hide();
+    chart->setTitle(tr("Learning curve"));
+    m_axisX = new QValueAxis;
+    m_axisX->setTitleText(tr("labels used"));
+    m_axisX->setLabelFormat(QStringLiteral("%d"));
+    m_axisY = new QValueAxis;
+    m_axisY->setTitleText(tr("accuracy"));
+    m_axisY->setRange(0, 1);
+    chart->addAxis(m_axisX, Qt::AlignBottom);
+    chart->addAxis(m_axisY, Qt::AlignLeft);
+    m_curve->attachAxis(m_axisX);
+    m_curve->attachAxis(m_axisY);
+    m_chartView = new QChartView(chart, this);
+    m_chartView->setMinimumHeight(220);
+    m_chartView->setRenderHint(QPainter::Antialiasing);
+
+    auto *form = new QFormLayout;
+    form->addRow(tr("Strategy"), m_strategy);
+    form->addRow(tr("Diversity"), m_diversity);
+    form->addRow(tr("Batch size"), m_batch);
+    auto *buttons = new QHBoxLayout;
+    buttons->addWidget(m_run);
+    buttons->addWidget(m_cancel);
+    auto *layout = new QVBoxLayout(this);
+    layout->addLayout(form);
+    layout->addLayout(buttons);
+    layout->addWidget(m_progress);
+    layout->addWidget(m_status);
+    layout->addWidget(m_spent);
+    layout->addWidget(new QLabel(tr("Queue (label with the number keys; the next opens by itself):"), this));
+    layout->addWidget(m_queue, 1);
+    layout->addWidget(m_chartView, 1);
+
+    connect(m_run, &QPushButton::clicked, this, &ActiveLearningPanel::runRound);
+    connect(m_cancel, &QPushButton::clicked, this, &ActiveLearningPanel::cancel);
+    connect(&m_watcher, &QFutureWatcher<bool>::finished, this, &ActiveLearningPanel::onFinished);
+    connect(m_queue, &QListWidget::currentRowChanged, this, [this](int row) {
+        if (row >= 0 && row < m_pending.size())
+            Q_EMIT sampleActivated(m_pending[row]);
+    });
+    connect(m_session, &ReviewSession::reloaded, this, &ActiveLearningPanel::refresh);
+    connect(m_session, &ReviewSession::decisionsWritten, this, &ActiveLearningPanel::refresh);
+    refresh();
+}
+
+ActiveLearningPanel::~ActiveLearningPanel()
+{
+    m_cancelFlag = true;
+    m_watcher.waitForFinished();
+}
+
+bool ActiveLearningPanel::isRunning() const
+{
+    return m_watcher.isRunning();
+}
+
+qint64 ActiveLearningPanel::nextQueued(qint64 id) const
+{
+    const int at = m_pending.indexOf(id);
+    if (at < 0)
+        return m_pending.isEmpty() ? -1 : m_pending.front();
+    return at + 1 < m_pending.size() ? m_pending[at + 1] : -1;
+}
+
+bool ActiveLearningPanel::runRound()
+{
+    if (isRunning() || !m_session->isOpen())
+        return false;
+    AlConfig config;
+    config.strategy = m_strategy->currentText();
+    config.diversity = m_diversity->currentText();
+    config.numLabelled = m_batch->value();
+    config.initialLabelled = m_batch->value();
+    const QString file = m_session->fileName();
+    m_cancelFlag = false;
+    m_error.clear();
+    m_run->setEnabled(false);
+    m_cancel->setEnabled(true);
+    m_progress->setValue(0);
+    m_status->setText(tr("Running a round (%1 / %2)…").arg(config.strategy, config.diversity));
+    QPointer<ActiveLearningPanel> self(this);
+    auto job = std::make_shared<Job>();
+    m_job = job;
+    m_watcher.setFuture(QtConcurrent::run([this, self, file, config, job]() {
+        return runAlProjectRound(file, config, QStringLiteral("cpu"), m_cancelFlag,
+            [self](const AlProgress &p) {
+                const int percent = int(p.fraction * 100);
+                const QString phase = p.phase;
+                QMetaObject::invokeMethod(self.data(), [self, percent, phase] {
+                    if (!self)
+                        return;
+                    self->m_progress->setValue(percent);
+                    self->m_status->setText(tr("Round: %1…").arg(phase));
+                }, Qt::QueuedConnection);
+            },
+            &job->round, &job->error);
+    }));
+    return true;
+}
+
+void ActiveLearningPanel::cancel()
+{
+    m_cancelFlag = true;
+    m_status->setText(tr("Cancelling…"));
+}
+
+void ActiveLearningPanel::onFinished()
+{
+    m_run->setEnabled(true);
+    m_cancel->setEnabled(false);
+    const bool ok = m_watcher.future().result();
+    m_error = m_job ? m_job->error : QString();
+    m_roundId = ok && m_job ? m_job->round.roundId : 0;
+    if (!ok) {
+        m_progress->setValue(0);
+        m_status->setText(m_error == QLatin1String("cancelled") ? tr("Round cancelled.") : tr("Round failed: %1").arg(m_error));
+        Q_EMIT roundFailed(m_error);
+        return;
+    }
+    m_progress->setValue(100);
+    refresh();
+    m_status->setText(tr("Round %1 queued %2 samples.").arg(m_roundId).arg(m_pending.size()));
+    Q_EMIT roundFinished(m_roundId);
+    if (!m_pending.isEmpty())
+        m_queue->setCurrentRow(0);
+}
+
+void ActiveLearningPanel::refresh()
+{
+    const QSignalBlocker blocker(m_queue);
+    m_pending.clear();
+    m_queue->clear();
+    m_curve->clear();
+    ProjectStore *store = m_session->isOpen() ? m_session->store() : nullptr;
+    if (!store) {
+        m_spent->setText(tr("No project open."));
+        return;
+    }
+    const std::vector<AlRoundInfo> rounds = store->alRounds();
+    qint64 maxLabels = 1;
+    qint64 fromQueues = 0;
+    for (const AlRoundInfo &r : rounds) {
+        if (r.valAccuracy >= 0)
+            m_curve->append(double(r.labelled), r.valAccuracy);
+        maxLabels = std::max(maxLabels, r.labelled);
+        for (const AlQueueItem &q : store->alQueue(r.id)) {
+            const int i = m_session->indexOf(q.sampleId);
+            if (i >= 0 && m_session->row(i).label >= 0)
+                ++fromQueues;
+        }
+    }
+    m_axisX->setRange(0, double(maxLabels) * 1.1);
+    if (!rounds.empty()) {
+        for (const AlQueueItem &q : store->alQueue(rounds.back().id)) {
+            const int i = m_session->indexOf(q.sampleId);
+            if (i < 0 || m_session->row(i).label >= 0 || m_session->row(i).excluded)
+                continue;
+            m_pending.push_back(q.sampleId);
+            m_queue->addItem(tr("#%1  uncertainty %2").arg(q.sampleId).arg(double(q.score), 0, 'f', 3));
+        }
+    }
+    qint64 labelled = 0;
+    for (const SampleRow &r : m_session->rows())
+        if (r.label >= 0 && !ReviewSession::isTestSample(r))
+            ++labelled;
+    m_spent->setText(tr("Labelled training samples: %L1 (%L2 from active-learning queues); %3 rounds; %4 waiting in the queue.")
+                         .arg(labelled).arg(fromQueues).arg(rounds.size()).arg(m_pending.size()));
+}
+
+} // namespace labelscope::ui

@@ -1,0 +1,80 @@
+#pragma once
+// ActiveLearningPanel: runs active-learning rounds on the open project (core/ml/activelearning.h)
+// off the GUI thread with progress and cancel, shows the queue of samples to label next (they open
+// in the labelling panel one after another), the labels spent, and a live learning curve
+// (validation accuracy against labels used, Qt Charts).
+
+#include <QFutureWatcher>
+#include <QVector>
+#include <QWidget>
+
+#include <atomic>
+#include <memory>
+
+class QComboBox;
+class QLabel;
+class QListWidget;
+class QProgressBar;
+class QPushButton;
+class QSpinBox;
+class QLineSeries;
+class QChartView;
+class QValueAxis;
+
+namespace labelscope::ui {
+
+class ReviewSession;
+
+class ActiveLearningPanel : public QWidget {
+    Q_OBJECT
+public:
+    explicit ActiveLearningPanel(ReviewSession *session, QWidget *parent = nullptr);
+    ~ActiveLearningPanel() override;
+
+    /// Sample ids of the newest round's queue that are still unlabelled, in labelling order.
+    QVector<qint64> pendingQueue() const { return m_pending; }
+    /// The queued sample after `id` that is still unlabelled (the first one when id is not
+    /// queued), or -1.
+    qint64 nextQueued(qint64 id) const;
+    bool isRunning() const;
+    QComboBox *strategyBox() const { return m_strategy; }
+    QComboBox *diversityBox() const { return m_diversity; }
+    QSpinBox *batchBox() const { return m_batch; }
+
+public Q_SLOTS:
+    /// Starts a round with the chosen strategy and batch size; false when one is running or no
+    /// project is open.
+    bool runRound();
+    void cancel();
+    /// Re-reads rounds, queue and counts from the store.
+    void refresh();
+
+Q_SIGNALS:
+    /// The user picked a queued sample (or a round finished: its first sample).
+    void sampleActivated(qint64 id);
+    void roundFinished(qint64 roundId);
+    void roundFailed(const QString &error);
+
+private:
+    void onFinished();
+
+    ReviewSession *m_session;
+    QComboBox *m_strategy, *m_diversity;
+    QSpinBox *m_batch;
+    QPushButton *m_run, *m_cancel;
+    QProgressBar *m_progress;
+    QLabel *m_status, *m_spent;
+    QListWidget *m_queue;
+    QChartView *m_chartView;
+    QLineSeries *m_curve;
+    QValueAxis *m_axisX, *m_axisY;
+    QVector<qint64> m_pending;
+    std::atomic_bool m_cancelFlag{false};
+    struct Job;
+    std::shared_ptr<Job> m_job; // result of the running round, written by the worker
+    QFutureWatcher<bool> m_watcher;
+    QString m_error;
+    qint64 m_roundId = 0;
+};
+
+} // namespace labelscope::ui
