@@ -38,7 +38,7 @@ qint64 ConfusionMatrixView::count(int given, int predicted) const
 QSize ConfusionMatrixView::sizeHint() const
 {
     const int k = std::max(1, classCount());
-    return {std::max(420, 140 + 52 * k), std::max(320, 120 + 34 * k)};
+    return {std::max(360, 120 + 40 * k), std::max(320, 120 + 34 * k)};
 }
 
 void ConfusionMatrixView::paintEvent(QPaintEvent *)

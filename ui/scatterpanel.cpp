@@ -125,7 +125,8 @@ ScatterPanel::ScatterPanel(ReviewSession *session, ThumbnailLoader *loader, Gall
     setObjectName(QStringLiteral("scatterPanel"));
     m_view = new ScatterView(this);
 
-    auto *bar = new QToolBar(this);
+    auto *viewBar = new QToolBar(this);
+    QToolBar *bar = viewBar;
     bar->setIconSize(QSize(16, 16));
     bar->setToolButtonStyle(Qt::ToolButtonTextOnly);
     bar->addWidget(new QLabel(tr("Layout:"), bar));
@@ -134,7 +135,8 @@ ScatterPanel::ScatterPanel(ReviewSession *session, ThumbnailLoader *loader, Gall
     m_kindCombo->setToolTip(tr("Which 2-D layout of the latest analysis run to show: t-SNE of the "
                                "embeddings, of every sample's σ trajectory over the epochs, or of "
                                "one class's trajectories"));
-    m_kindCombo->setSizeAdjustPolicy(QComboBox::AdjustToContents);
+    m_kindCombo->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
+    m_kindCombo->setMinimumContentsLength(26);
     bar->addWidget(m_kindCombo);
     bar->addWidget(new QLabel(tr(" Colour:"), bar));
     m_colorCombo = new QComboBox(bar);
@@ -178,6 +180,10 @@ ScatterPanel::ScatterPanel(ReviewSession *session, ThumbnailLoader *loader, Gall
     connect(fit, &QAction::triggered, m_view, &ScatterView::fitToView);
     bar->addSeparator();
 
+    // Second row: what to do with the selection.
+    auto *selectionBar = new QToolBar(this);
+    selectionBar->setToolButtonStyle(Qt::ToolButtonTextOnly);
+    bar = selectionBar;
     m_relabelMenu = new QMenu(this);
     m_relabelButton = new QToolButton(bar);
     m_relabelButton->setObjectName(QStringLiteral("scatterRelabel"));
@@ -236,11 +242,13 @@ ScatterPanel::ScatterPanel(ReviewSession *session, ThumbnailLoader *loader, Gall
     foot->addWidget(m_status);
     foot->addWidget(m_progress);
     foot->addWidget(m_cancelButton);
-    foot->addWidget(m_countLabel);
+    selectionBar->addSeparator();
+    selectionBar->addWidget(m_countLabel);
     auto *layout = new QVBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);
     layout->setSpacing(2);
-    layout->addWidget(bar);
+    layout->addWidget(viewBar);
+    layout->addWidget(selectionBar);
     layout->addWidget(m_stack, 1);
     layout->addLayout(foot);
 

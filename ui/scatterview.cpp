@@ -133,6 +133,7 @@ void ScatterView::fitToView()
         m_scale = std::min(w / bw, h / bh);
         m_centre = b.center();
     }
+    m_autoFit = true;
     invalidate();
     Q_EMIT viewChanged();
 }
@@ -140,6 +141,7 @@ void ScatterView::fitToView()
 void ScatterView::panBy(QPointF px)
 {
     m_centre += QPointF(-px.x() / m_scale, px.y() / m_scale);
+    m_autoFit = false;
     invalidate();
     Q_EMIT viewChanged();
 }
@@ -151,6 +153,7 @@ void ScatterView::zoomAt(QPointF pos, double factor)
     const QPointF d = toData(pos);
     m_scale = std::clamp(m_scale * factor, 1e-9, 1e12);
     m_centre = {d.x() - (pos.x() - width() / 2.0) / m_scale, d.y() + (pos.y() - height() / 2.0) / m_scale};
+    m_autoFit = false;
     invalidate();
     Q_EMIT viewChanged();
 }
@@ -301,6 +304,8 @@ void ScatterView::paintEvent(QPaintEvent *)
 void ScatterView::resizeEvent(QResizeEvent *event)
 {
     QWidget::resizeEvent(event);
+    if (m_autoFit) // not panned or zoomed since the last fit: keep everything in view
+        fitToView();
     invalidate();
 }
 

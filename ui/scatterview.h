@@ -59,6 +59,7 @@ public:
     QPointF toScreen(QPointF data) const;
     QPointF toData(QPointF screen) const;
     double scale() const { return m_scale; }
+    /// Shows all points; the view then refits on resize until it is panned or zoomed.
     void fitToView();
     void panBy(QPointF pixels);
     void zoomAt(QPointF screenPos, double factor);
@@ -113,6 +114,7 @@ private:
     int m_pointSize = 0;
     double m_scale = 1.0;
     QPointF m_centre;
+    bool m_autoFit = true; // refit on resize until the user pans or zooms
     QImage m_cache;
     std::vector<std::uint8_t> m_levels;    // [N] draw level, in the grid's cell order
     std::vector<std::uint32_t> m_sortedColors; // [N] m_colors in the grid's cell order

@@ -63,7 +63,8 @@ QBarCategoryAxis *classAxis(const QStringList &classes)
 QValueAxis *countAxis(double max, const QString &title)
 {
     auto *axis = new QValueAxis;
-    axis->setRange(0, std::max(1.0, max * 1.08));
+    axis->setRange(0, std::max(1.0, max * 1.05));
+    axis->applyNiceNumbers();
     axis->setLabelFormat(QStringLiteral("%.0f"));
     axis->setTitleText(title);
     return axis;
@@ -121,6 +122,8 @@ StatisticsPage::StatisticsPage(ReviewSession *session, QWidget *parent) : QWidge
     grid->addWidget(box(tr("Categories"), m_categoryView, Chart::Categories), 0, 1);
     grid->addWidget(box(tr("Images"), m_imageBox, Chart::ImageStats), 1, 0);
     grid->addWidget(box(tr("Given label vs prediction"), m_confusion, Chart::Confusion), 1, 1);
+    grid->setColumnStretch(0, 1);
+    grid->setColumnStretch(1, 1);
     auto *content = new QWidget;
     content->setLayout(grid);
     auto *scroll = new QScrollArea(this);

@@ -7,9 +7,22 @@
 // update) and a brute-force PNPOLY pass over all points for comparison. Asserts nothing.
 //
 //   build/tests/scatter_bench [N] [repeats]
+//   build/tests/scatter_bench --sync [N]   scatter ↔ gallery selection sync in the review window
+//                                          on a fixture project of N samples (default 60,000)
 
+#include "ui/uifixture.h"
+
+#include "gallerymodel.h"
+#include "gallerywidget.h"
+#include "mainwindow.h"
 #include "pointgrid.h"
+#include "scatterpanel.h"
 #include "scatterview.h"
+
+#include <QComboBox>
+#include <QListView>
+#include <QTabWidget>
+#include <QTemporaryDir>
 
 #include <QApplication>
 #include <QElapsedTimer>
@@ -74,11 +87,87 @@ QString loadAverage()
 }
 } // namespace
 
+int syncBench(int n)
+{
+    using namespace labelscope;
+    using namespace labelscope::ui;
+    QTemporaryDir dir;
+    QString error;
+    QElapsedTimer t;
+    t.start();
+    const QString file = testing::makeFixtureProject(dir.path(), &error, n);
+    if (file.isEmpty()) {
+        std::fprintf(stderr, "%s\n", qPrintable(error));
+        return 1;
+    }
+    {
+        ProjectStore store;
+        if (!store.open(file, &error))
+            return 1;
+        Layout layout;
+        layout.kind = QStringLiteral("embedding");
+        QRandomGenerator rng(3);
+        for (qint64 id = 1; id <= n; ++id) {
+            layout.sampleIds.push_back(id);
+            layout.xy.push_back(float(rng.generateDouble() * 100));
+            layout.xy.push_back(float(rng.generateDouble() * 100));
+        }
+        if (!store.saveLayout(store.latestRun()->id, layout, &error)) {
+            std::fprintf(stderr, "%s\n", qPrintable(error));
+            return 1;
+        }
+    }
+    std::printf("sync: fixture of %d samples with a random layout in %lld ms\n", n, t.elapsed());
+    MainWindow w;
+    w.resize(1400, 900);
+    w.show();
+    t.restart();
+    if (!w.openProject(file, &error))
+        return 1;
+    std::printf("%-58s %7lld ms\n", "open project (gallery + scatter + statistics counts)", t.elapsed());
+    ScatterPanel *panel = w.scatter();
+    w.tabs()->setCurrentWidget(panel);
+    ScatterView *view = panel->view();
+    QApplication::processEvents();
+    for (double r : {0.1, 0.3, 0.6}) {
+        // A square lasso over a share r of the (uniform) layout's area, gallery noise-sorted, so the
+        // selected rows are scattered over the gallery.
+        const double side = std::sqrt(r) * 100;
+        QPolygonF lasso;
+        for (QPointF d : {QPointF(0, 0), QPointF(side, 0), QPointF(side, side), QPointF(0, side)})
+            lasso << view->toScreen(d);
+        view->setSelection({});
+        w.gallery()->view()->selectionModel()->clearSelection();
+        QApplication::processEvents();
+        t.restart();
+        view->selectPolygon(lasso); // emits selectionEdited → gallery selection
+        const double pushMs = double(t.nsecsElapsed()) / 1e6;
+        const int gallerySelected = int(w.gallery()->selectedSampleIds().size());
+        // And back: a gallery selection of the same rows shows in the scatter.
+        const QItemSelection sel = w.gallery()->view()->selectionModel()->selection();
+        w.gallery()->view()->selectionModel()->clearSelection();
+        t.restart();
+        w.gallery()->view()->selectionModel()->select(sel, QItemSelectionModel::Select);
+        const double pullMs = double(t.nsecsElapsed()) / 1e6;
+        char buf[120];
+        std::snprintf(buf, sizeof buf, "lasso %2.0f%% -> gallery (%d rows) / gallery -> scatter", r * 100,
+                      gallerySelected);
+        std::printf("%-58s %7.1f ms / %7.1f ms (%zu points)\n", buf, pushMs, pullMs, view->selection().size());
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM"))
         qputenv("QT_QPA_PLATFORM", "offscreen");
     QApplication app(argc, argv);
+    if (argc > 1 && QByteArray(argv[1]) == "--sync") {
+        std::printf("load average before: %s\n", qPrintable(loadAverage()));
+        const int rc = syncBench(argc > 2 ? std::max(10, std::atoi(argv[2])) : 60000);
+        std::printf("load average after: %s\n", qPrintable(loadAverage()));
+        return rc;
+    }
     const int n = argc > 1 ? std::max(1, std::atoi(argv[1])) : 1000000;
     const int repeats = argc > 2 ? std::max(3, std::atoi(argv[2])) : 60;
     std::printf("scatter_bench: %d points, %d repeats, load average before: %s\n", n, repeats,
