@@ -68,7 +68,8 @@ int runAnalyzeCommand(const QStringList &arguments)
     const QCommandLineOption filterBy(QStringLiteral("filter-by"), QStringLiteral(
         "find_label_issues filter_by: prune_by_noise_rate (default), prune_by_class, both,\n"
         "confident_learning, predicted_neq_given, low_self_confidence, low_normalized_margin."), QStringLiteral("M"), QStringLiteral("prune_by_noise_rate"));
-    parser.addOptions({data, project, noise, kind, seed, epochs, limit, device, threads, classParams, method, folds, filterBy, json});
+    const QCommandLineOption noLayouts(QStringLiteral("no-layouts"), QStringLiteral("Skip the 2-D t-SNE layouts of the scatter view."));
+    parser.addOptions({data, project, noise, kind, seed, epochs, limit, device, threads, classParams, method, folds, filterBy, noLayouts, json});
 
     QTextStream err(stderr);
     if (!parser.parse(arguments)) {
@@ -108,6 +109,7 @@ int runAnalyzeCommand(const QStringList &arguments)
     params.method = parser.value(method);
     params.folds = number(folds, [](const QString &s, bool *g) { return s.toInt(g); });
     params.filterBy = parser.value(filterBy);
+    params.layouts = !parser.isSet(noLayouts);
     if (!ok)
         return 2;
     if (params.injectNoise < 0 || params.injectNoise > 1) {

@@ -7,6 +7,7 @@
 #include "base/metrics.h"
 #include "base/noise.h"
 #include "runtime.h"
+#include "tsne.h"
 #include "trainer.h"
 
 #include <QElapsedTimer>
@@ -410,7 +411,7 @@ bool runAnalysis(const AnalysisParams &params, const std::atomic_bool &cancel,
     }
 
     // Dynamics (mean over the models that trained on each sample) → signals → verdict.
-    report(QStringLiteral("saving"), 0.96);
+    report(QStringLiteral("scoring"), 0.95);
     const auto count = trainCount.clamp_min(1.0f);
     const auto perSample = count.unsqueeze(1);
     RunRecord run;
@@ -572,6 +573,50 @@ bool runAnalysis(const AnalysisParams &params, const std::atomic_bool &cancel,
     run.embeddingDim = int(embeddings.size(1));
     run.embeddingIds = dyn.sampleIds;
     copyOut(embeddings, run.embeddings);
+
+    if (params.layouts) {
+        // 2-D layouts for the scatter view: t-SNE of the embeddings and of the log σ trajectories.
+        std::vector<float> logSigma(dyn.sigma.size());
+        for (std::size_t i = 0; i < logSigma.size(); ++i)
+            logSigma[i] = std::log(std::max(dyn.sigma[i], 1e-6f));
+        const struct {
+            QString kind, features;
+            const std::vector<float> *data;
+            int dim;
+        } inputs[] = {{QStringLiteral("embedding"), QStringLiteral("embedding"), &run.embeddings, run.embeddingDim},
+                      {QStringLiteral("trajectory"), QStringLiteral("log_sigma_per_epoch"), &logSigma, dyn.epochs}};
+        int done = 0;
+        for (const auto &in : inputs) {
+            TsneParams tp;
+            tp.seed = params.seed;
+            tp.threads = torch::get_num_threads();
+            const TsneResult t = computeTsne(in.data->data(), n, in.dim, tp, cancel, [&](const TsneProgress &p) {
+                report(QStringLiteral("layout"), 0.95 + 0.04 * (done + (p.iterations ? double(p.iteration) / p.iterations : 0.0)) / 2.0);
+            });
+            if (cancel.load() || t.cancelled) {
+                RunRecord cancelledRun;
+                cancelledRun.started = started;
+                cancelledRun.finished = QDateTime::currentDateTimeUtc();
+                cancelledRun.status = QStringLiteral("cancelled");
+                cancelledRun.summary = QJsonObject{{QStringLiteral("error"), QStringLiteral("cancelled")}};
+                store.saveRun(cancelledRun, nullptr);
+                return fail(error, QStringLiteral("cancelled"));
+            }
+            if (!t.ok())
+                return fail(error, QStringLiteral("t-SNE of the %1: %2").arg(in.kind, t.error));
+            Layout l;
+            l.kind = in.kind;
+            l.sampleIds = dyn.sampleIds;
+            l.xy = t.layout;
+            l.settings = QJsonObject{{QStringLiteral("method"), QStringLiteral("tsne")},
+                                     {QStringLiteral("features"), in.features},
+                                     {QStringLiteral("perplexity"), t.perplexity},
+                                     {QStringLiteral("iterations"), t.iterations},
+                                     {QStringLiteral("seed"), QString::number(params.seed)}};
+            run.layouts.push_back(std::move(l));
+            ++done;
+        }
+    }
     run.settings = QJsonObject{
         {QStringLiteral("data_spec"), spec},
         {QStringLiteral("epochs"), config.epochs},
@@ -590,6 +635,7 @@ bool runAnalysis(const AnalysisParams &params, const std::atomic_bool &cancel,
     result->seconds = total.elapsed() / 1000.0;
     run.summary = result->toJson();
     run.finished = QDateTime::currentDateTimeUtc();
+    report(QStringLiteral("saving"), 0.99);
     const qint64 runId = store.saveRun(run, &storeError);
     if (runId <= 0)
         return fail(error, storeError);

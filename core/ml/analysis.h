@@ -38,6 +38,9 @@ struct AnalysisParams {
     QString method = QStringLiteral("all");
     int folds = 4;             ///< K of the stratified K-fold (methods all, confident-learning)
     QString filterBy = QStringLiteral("prune_by_noise_rate"); ///< find_label_issues filter_by
+    /// Also compute and store 2-D t-SNE layouts (kinds "embedding": penultimate-layer features;
+    /// "trajectory": log σ over epochs) for the scatter view.
+    bool layouts = true;
     /// Optional, for audits and tests: called once per trained model with its fold (0-based) and
     /// the sample ids it trained on and predicted out of sample (empty for data-parameters).
     std::function<void(int fold, const std::vector<qint64> &trainedIds, const std::vector<qint64> &predictedIds)>
@@ -46,7 +49,7 @@ struct AnalysisParams {
 
 /// Progress of a running analysis. fraction in [0, 1]; etaSeconds < 0 when unknown.
 struct AnalysisProgress {
-    QString phase;             ///< "loading", "importing", "training", "scoring", "saving"
+    QString phase;             ///< "loading", "importing", "training", "scoring", "layout", "saving"
     int fold = 0, folds = 0;   ///< 1-based fold of K-fold training; 0 when not K-fold
     int epoch = 0, epochs = 0; ///< 1-based epoch in training
     qint64 batch = 0, batches = 0;
