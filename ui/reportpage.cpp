@@ -102,13 +102,28 @@ QString CleanEvalReport::variantTitle(const QString &name)
     if (name == QLatin1String("noisy"))
         return QObject::tr("Noisy labels");
     if (name == QLatin1String("removed"))
-        return QObject::tr("Flagged removed");
+        return QObject::tr("Removed");
     if (name == QLatin1String("relabelled"))
-        return QObject::tr("Flagged relabelled");
+        return QObject::tr("Relabelled");
     if (name == QLatin1String("easy_only"))
         return QObject::tr("Easy only");
     if (name == QLatin1String("true_labels"))
         return QObject::tr("True labels");
+    return name;
+}
+
+QString CleanEvalReport::variantDescription(const QString &name)
+{
+    if (name == QLatin1String("noisy"))
+        return QObject::tr("Trained on the noisy labels");
+    if (name == QLatin1String("removed"))
+        return QObject::tr("Trained without the flagged samples");
+    if (name == QLatin1String("relabelled"))
+        return QObject::tr("Trained with the flagged samples relabelled to the suggested label");
+    if (name == QLatin1String("easy_only"))
+        return QObject::tr("Trained on the samples categorised easy only");
+    if (name == QLatin1String("true_labels"))
+        return QObject::tr("Trained on the true labels (the ceiling)");
     return name;
 }
 
@@ -456,7 +471,7 @@ void ReportPage::fillBarChart()
     series->setLabelsVisible(true);
     series->setLabelsFormat(QStringLiteral("@value"));
     series->setLabelsPrecision(4);
-    series->setLabelsPosition(QAbstractBarSeries::LabelsInsideEnd);
+    series->setLabelsPosition(QAbstractBarSeries::LabelsInsideBase); // clear of the whiskers
     m_barChart->addSeries(series);
     auto *axisX = new QBarCategoryAxis;
     axisX->append(categories);
@@ -584,8 +599,22 @@ void ReportPage::fillTable()
             m_table->setItem(r, first + c, cell);
         }
     }
+    const QStringList tips{tr("Injected label noise rate"), tr("Samples the analysis flagged (mean over seeds)"),
+                           tr("Share of the flagged samples whose label was wrong")};
+    for (int c = 0; c < m_table->columnCount(); ++c) {
+        QTableWidgetItem *h = m_table->horizontalHeaderItem(c);
+        if (c < first)
+            h->setToolTip(tips.value(c));
+        else
+            h->setToolTip(CleanEvalReport::variantDescription(names.at(c - first)));
+    }
     m_table->resizeColumnsToContents();
-    m_table->horizontalHeader()->setStretchLastSection(true);
+    m_table->horizontalHeader()->setStretchLastSection(false);
+    // As tall as its rows: the charts get the rest.
+    int h = m_table->horizontalHeader()->height() + 2 * m_table->frameWidth() + 4;
+    for (int r = 0; r < m_table->rowCount(); ++r)
+        h += m_table->rowHeight(r);
+    m_table->setMaximumHeight(h);
 }
 
 bool ReportPage::exportPng(const QString &file, QString *error)

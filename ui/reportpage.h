@@ -63,8 +63,10 @@ struct CleanEvalReport {
     static bool parse(const QByteArray &json, const QString &source, CleanEvalReport *out, QString *error);
     /// The standard variant names, in order.
     static QStringList standardVariants();
-    /// Human-readable name of a variant ("Flagged removed", ...).
+    /// Short human-readable name of a variant ("Removed", ...).
     static QString variantTitle(const QString &name);
+    /// One sentence on what the variant trained on (tooltips).
+    static QString variantDescription(const QString &name);
 };
 
 class ReportPage : public QWidget {
