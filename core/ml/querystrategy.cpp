@@ -31,6 +31,30 @@ std::vector<int64_t> topIndices(const std::vector<float> &v, int64_t n, const st
     return idx;
 }
 
+// Squared L2 distances from one vector c to every pool row, ‖e_i‖² − 2 e_i·c + ‖c‖², with the
+// matrix-vector product through LibTorch (OpenBLAS: vectorised, threaded). The greedy selectors
+// (core-set, ranked batch, BADGE, iterative proximity) make one such pass per pick; FAISS's
+// per-vector loop (fvec_L2sqr_ny, built without AVX in Debian) was 2-3x slower on a 57,000 x 128
+// pool (tests/benchmarks/RESULTS.md, "Active learning").
+class PoolDistances {
+public:
+    explicit PoolDistances(const QueryPool &pool) : m_d(pool.embeddingDim)
+    {
+        m_e = torch::from_blob(const_cast<float *>(pool.embeddings.data()), {pool.size, int64_t(m_d)});
+        m_norms = m_e.pow(2).sum(1);
+    }
+    torch::Tensor to(const float *c) const
+    {
+        auto cv = torch::from_blob(const_cast<float *>(c), {int64_t(m_d)});
+        return (m_norms - 2.0f * torch::mv(m_e, cv) + cv.dot(cv)).clamp_min_(0.0f);
+    }
+    torch::Tensor toRow(int64_t row) const { return to(m_e[row].data_ptr<float>()); }
+
+private:
+    int m_d;
+    torch::Tensor m_e, m_norms;
+};
+
 // ---- uncertainty measures -------------------------------------------------------------------
 
 class LeastConfidence final : public UncertaintyMeasure {
@@ -184,6 +208,7 @@ public:
         picked->clear();
         std::vector<double> sum(d, 0.0);
         std::vector<float> centre(d), dist(m), score(m);
+        const PoolDistances distances(pool);
         while (int64_t(picked->size()) < n) {
             if (cancel.load())
                 return false;
@@ -194,7 +219,8 @@ public:
             } else {
                 for (int j = 0; j < d; ++j)
                     centre[j] = float(sum[j] / double(picked->size()));
-                faiss::fvec_L2sqr_ny(dist.data(), centre.data(), pool.embeddings.data(), d, m);
+                const auto dt = distances.to(centre.data()).contiguous();
+                std::copy(dt.data_ptr<float>(), dt.data_ptr<float>() + m, dist.begin());
                 float lo = std::numeric_limits<float>::max(), hi = std::numeric_limits<float>::lowest();
                 for (int64_t i = 0; i < m; ++i) {
                     dist[i] = std::sqrt(dist[i]);
@@ -285,13 +311,10 @@ void nearestDistances(const QueryPool &pool, const float *centres, int64_t count
     index.search(pool.size, pool.embeddings.data(), 1, minDist->data(), label.data());
 }
 
-void updateDistances(const QueryPool &pool, int64_t centre, std::vector<float> *minDist, std::vector<float> *scratch)
+void updateDistances(const PoolDistances &distances, int64_t centre, std::vector<float> *minDist)
 {
-    const int d = pool.embeddingDim;
-    scratch->resize(pool.size);
-    faiss::fvec_L2sqr_ny(scratch->data(), pool.embeddings.data() + centre * d, pool.embeddings.data(), d, pool.size);
-    for (int64_t i = 0; i < pool.size; ++i)
-        (*minDist)[i] = std::min((*minDist)[i], (*scratch)[i]);
+    auto md = torch::from_blob(minDist->data(), {int64_t(minDist->size())});
+    md.copy_(torch::minimum(md, distances.toRow(centre)));
 }
 
 class CoreSet final : public DiversitySelector {
@@ -300,7 +323,8 @@ public:
     bool select(const QueryPool &pool, const std::vector<float> &u, int64_t n, const QueryOptions &,
                 const std::atomic_bool &cancel, std::vector<int64_t> *picked, QString *) const override
     {
-        std::vector<float> minDist, scratch;
+        std::vector<float> minDist;
+        const PoolDistances distances(pool);
         nearestDistances(pool, pool.labelledEmbeddings.data(), pool.labelledCount(), &minDist);
         picked->clear();
         std::vector<char> taken(pool.size, 0);
@@ -320,7 +344,7 @@ public:
             }
             taken[best] = 1;
             picked->push_back(best);
-            updateDistances(pool, best, &minDist, &scratch);
+            updateDistances(distances, best, &minDist);
         }
         return true;
     }
@@ -333,7 +357,8 @@ public:
     bool select(const QueryPool &pool, const std::vector<float> &u, int64_t n, const QueryOptions &,
                 const std::atomic_bool &cancel, std::vector<int64_t> *picked, QString *) const override
     {
-        std::vector<float> minDist, scratch;
+        std::vector<float> minDist;
+        const PoolDistances distances(pool);
         int64_t labelled = pool.labelledCount();
         nearestDistances(pool, pool.labelledEmbeddings.data(), labelled, &minDist);
         picked->clear();
@@ -362,7 +387,7 @@ public:
             taken[best] = 1;
             picked->push_back(best);
             ++labelled;
-            updateDistances(pool, best, &minDist, &scratch);
+            updateDistances(distances, best, &minDist);
         }
         return true;
     }
@@ -379,58 +404,42 @@ public:
     {
         const int64_t m = pool.size;
         const int k = pool.numClasses, d = pool.embeddingDim;
-        std::vector<float> a(pool.probs);
-        std::vector<double> norm2(m);
-        for (int64_t i = 0; i < m; ++i) {
-            float *ai = a.data() + i * k;
-            const int64_t yhat = std::max_element(ai, ai + k) - ai;
-            ai[yhat] -= 1.0f;
-            double na = 0.0, ne = 0.0;
-            for (int c = 0; c < k; ++c)
-                na += double(ai[c]) * ai[c];
-            const float *ei = pool.embeddings.data() + i * d;
-            for (int j = 0; j < d; ++j)
-                ne += double(ei[j]) * ei[j];
-            norm2[i] = na * ne;
-        }
-        std::vector<double> minDist(m, std::numeric_limits<double>::max());
+        // a_i = p_i − onehot(argmax p_i) [M, K]; e_i [M, D]; ‖g_i‖² = ‖a_i‖² ‖e_i‖².
+        auto p = torch::from_blob(const_cast<float *>(pool.probs.data()), {m, int64_t(k)});
+        auto a = p.clone();
+        a.scatter_add_(1, p.argmax(1, true), torch::full({m, 1}, -1.0f));
+        auto e = torch::from_blob(const_cast<float *>(pool.embeddings.data()), {m, int64_t(d)});
+        const auto norm2 = (a.pow(2).sum(1) * e.pow(2).sum(1)).contiguous();
+        auto minDist = torch::full({m}, std::numeric_limits<float>::max());
         std::vector<char> taken(m, 0);
         std::mt19937_64 rng(options.seed * 0x94D049BB133111EBULL + 5);
         picked->clear();
         auto addCentre = [&](int64_t c) {
             taken[c] = 1;
             picked->push_back(c);
-            const float *ac = a.data() + c * k;
-            const float *ec = pool.embeddings.data() + c * d;
-            for (int64_t i = 0; i < m; ++i) {
-                const float *ai = a.data() + i * k;
-                const float *ei = pool.embeddings.data() + i * d;
-                double dotA = 0.0;
-                for (int q = 0; q < k; ++q)
-                    dotA += double(ai[q]) * ac[q];
-                const double dotE = faiss::fvec_inner_product(ei, ec, size_t(d));
-                const double dist = std::max(0.0, norm2[i] + norm2[c] - 2.0 * dotA * dotE);
-                minDist[i] = std::min(minDist[i], dist);
-            }
+            auto dist = (norm2 + norm2[c] - 2.0f * torch::mv(a, a[c]) * torch::mv(e, e[c])).clamp_min_(0.0f);
+            minDist = torch::minimum(minDist, dist);
         };
         // The reference implementation starts from the largest gradient norm.
-        addCentre(std::max_element(norm2.begin(), norm2.end()) - norm2.begin());
+        addCentre(norm2.argmax().item<int64_t>());
         while (int64_t(picked->size()) < n) {
             if (cancel.load())
                 return false;
+            const auto md = minDist.contiguous();
+            const float *w = md.data_ptr<float>();
             double total = 0.0;
             for (int64_t i = 0; i < m; ++i)
                 if (!taken[i])
-                    total += minDist[i];
+                    total += w[i];
             int64_t next = -1;
             if (total > 0.0) {
                 std::uniform_real_distribution<double> uniform(0.0, total);
                 double r = uniform(rng);
                 for (int64_t i = 0; i < m; ++i) {
-                    if (taken[i] || minDist[i] <= 0.0)
+                    if (taken[i] || w[i] <= 0.0f)
                         continue;
                     next = i;
-                    r -= minDist[i];
+                    r -= w[i];
                     if (r <= 0.0)
                         break;
                 }
