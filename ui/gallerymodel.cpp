@@ -122,6 +122,8 @@ QVariant GalleryModel::data(const QModelIndex &index, int role) const
 bool GalleryModel::accepts(int i) const
 {
     const SampleRow &r = m_session->row(i);
+    if (!m_rank.empty() && (std::size_t(i) >= m_rank.size() || m_rank[std::size_t(i)] < 0))
+        return false;
     if (m_classFilter >= 0 && r.label != m_classFilter)
         return false;
     if (m_categoryFilter != kAllCategories && int(m_session->category(i)) != m_categoryFilter)
@@ -153,6 +155,8 @@ bool GalleryModel::accepts(int i) const
 
 bool GalleryModel::lessThan(int a, int b) const
 {
+    if (!m_rank.empty())
+        return m_rank[std::size_t(a)] < m_rank[std::size_t(b)];
     if (m_sortOrder == SortOrder::NoiseDescending) {
         const float na = m_session->noiseScore(a), nb = m_session->noiseScore(b);
         if (na != nb)
@@ -183,6 +187,20 @@ void GalleryModel::rebuild()
     refreshPositions();
     endResetModel();
     Q_EMIT countsChanged(shownCount(), totalCount());
+}
+
+void GalleryModel::setRanking(const QVector<qint64> &sampleIds)
+{
+    m_rank.clear();
+    if (!sampleIds.isEmpty()) {
+        m_rank.assign(std::size_t(m_session->count()), -1);
+        for (int k = 0; k < sampleIds.size(); ++k) {
+            const int i = m_session->indexOf(sampleIds[k]);
+            if (i >= 0 && m_rank[std::size_t(i)] < 0)
+                m_rank[std::size_t(i)] = k;
+        }
+    }
+    rebuild();
 }
 
 void GalleryModel::setClassFilter(int label)

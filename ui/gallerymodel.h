@@ -62,6 +62,10 @@ public:
     SortOrder sortOrder() const { return m_sortOrder; }
     /// Confident-joint cell: only samples with given label GIVEN and suggested label SUGGESTED
     /// (latest run); -1, -1 turns it off.
+    /// "Find similar": show only SAMPLEIDS, in this order (nearest first), still under the other
+    /// filters; an empty list ends the ranking.
+    void setRanking(const QVector<qint64> &sampleIds);
+    bool hasRanking() const { return !m_rank.empty(); }
     void setPairFilter(int given, int suggested);
     int pairGiven() const { return m_pairGiven; }
     int pairSuggested() const { return m_pairSuggested; }
@@ -102,6 +106,7 @@ private:
     SplitFilter m_splitFilter = SplitFilter::All;
     SortOrder m_sortOrder = SortOrder::NoiseDescending;
     int m_pairGiven = -1, m_pairSuggested = -1;
+    std::vector<int> m_rank; // session index -> position in the ranking, -1 not ranked; empty: none
 };
 
 } // namespace labelscope::ui

@@ -190,6 +190,16 @@ LabellingPanel::LabellingPanel(ReviewSession *session, ThumbnailLoader *loader, 
     auto *navRow = new QHBoxLayout;
     navRow->addWidget(m_prev);
     navRow->addWidget(m_next);
+    m_findSimilar = actionButton(tr("Find similar"), tr("Show the samples nearest to this one in the "
+                                                        "embedding space, nearest first, in the gallery"),
+                                 this);
+    m_findSimilar->setObjectName(QStringLiteral("findSimilar"));
+    m_findSimilar->hide();
+    connect(m_findSimilar, &QPushButton::clicked, this, [this] {
+        if (m_id >= 0)
+            Q_EMIT findSimilarRequested(m_id);
+    });
+    navRow->addWidget(m_findSimilar);
 
     auto *layout = new QVBoxLayout(this);
     layout->setContentsMargins(6, 6, 6, 6);
@@ -251,6 +261,8 @@ void LabellingPanel::rebuildClassButtons()
     }
     updateButtons();
 }
+
+void LabellingPanel::setFindSimilarAvailable(bool available) { m_findSimilar->setVisible(available); }
 
 void LabellingPanel::setSelectionCount(int count)
 {

@@ -54,6 +54,9 @@ public:
     void refresh();
     /// Re-creates the class buttons from the session's classes.
     void rebuildClassButtons();
+    /// Shows the "Find similar" button (the window calls this once a similarity search is wired).
+    void setFindSimilarAvailable(bool available);
+    QPushButton *findSimilarButton() const { return m_findSimilar; }
     /// Shown above the buttons when several samples are selected.
     void setSelectionCount(int count);
 
@@ -74,6 +77,8 @@ Q_SIGNALS:
     void excludeRequested();
     void nextRequested();
     void previousRequested();
+    /// "Find similar" on the shown sample (the button shows once setFindSimilarAvailable(true)).
+    void findSimilarRequested(qint64 sampleId);
 
 private:
     void loadImage();
@@ -93,6 +98,7 @@ private:
     QGridLayout *m_buttonGrid;
     QVector<QPushButton *> m_classButtons;
     QPushButton *m_keep, *m_exclude, *m_prev, *m_next, *m_acceptSuggestion;
+    QPushButton *m_findSimilar = nullptr;
     QFutureWatcher<QImage> m_imageWatcher;
     qint64 m_loadingId = -1;
 };

@@ -257,7 +257,13 @@ ScatterPanel::ScatterPanel(ReviewSession *session, ThumbnailLoader *loader, Gall
     m_maskTimer->setInterval(0);
     connect(m_maskTimer, &QTimer::timeout, this, &ScatterPanel::updateMask);
 
-    connect(m_kindCombo, &QComboBox::currentIndexChanged, this, [this] { reloadLayout(); });
+    connect(m_kindCombo, &QComboBox::currentIndexChanged, this, [this] {
+        // One class's trajectories are read by category (as the Data Parameters enrichment
+        // write-up shows them): every point there has the same class colour.
+        if (layoutKindClass(kind()) >= 0 && m_colorBy == ColorBy::Class)
+            setColorBy(ColorBy::Category);
+        reloadLayout();
+    });
     connect(m_colorCombo, &QComboBox::currentIndexChanged, this,
             [this] { setColorBy(ColorBy(m_colorCombo->currentData().toInt())); });
     connect(m_view, &ScatterView::selectionEdited, this, &ScatterPanel::pushSelectionToGallery);
@@ -399,7 +405,9 @@ void ScatterPanel::showLayout(std::vector<qint64> ids, std::vector<float> xy)
     pullSelectionFromGallery();
 }
 
-bool ScatterPanel::isComputing() const { return m_job.isRunning(); }
+void ScatterPanel::setFindSimilarAvailable(bool available) { m_similarAction->setVisible(available); }
+
+bool ScatterPanel::isComputing() const { return m_computing; }
 
 void ScatterPanel::cancelCompute()
 {
@@ -409,7 +417,7 @@ void ScatterPanel::cancelCompute()
 
 bool ScatterPanel::computeLayout(const TsneParams &params)
 {
-    if (m_job.isRunning() || !m_session->isOpen() || m_session->runId() <= 0)
+    if (m_computing || !m_session->isOpen() || m_session->runId() <= 0)
         return false;
     LayoutJobParams p;
     p.projectFile = m_session->fileName();
@@ -433,6 +441,8 @@ bool ScatterPanel::computeLayout(const TsneParams &params)
              xy = std::move(xy)]() mutable { onComputeProgress(it, total, stage, std::move(idsCopy), std::move(xy)); },
             Qt::QueuedConnection);
     };
+    // A flag of our own: the future reports "running" only once the pool has started the job.
+    m_computing = true;
     m_job.setFuture(QtConcurrent::run([p, cancel, progress] { return runLayoutJob(p, *cancel, progress); }));
     m_status->setText(tr("Computing the layout\u2026"));
     m_progress->setRange(0, 0);
@@ -443,7 +453,7 @@ bool ScatterPanel::computeLayout(const TsneParams &params)
 void ScatterPanel::onComputeProgress(int iteration, int iterations, const QString &stage, std::vector<qint64> ids,
                                      std::vector<float> xy)
 {
-    if (!m_job.isRunning())
+    if (!m_computing)
         return;
     if (iterations > 0 && stage == QLatin1String("optimise")) {
         m_progress->setRange(0, iterations);
@@ -460,6 +470,7 @@ void ScatterPanel::onComputeProgress(int iteration, int iterations, const QStrin
 void ScatterPanel::onComputeFinished()
 {
     const LayoutJobResult r = m_job.result();
+    m_computing = false;
     updateComputeUi();
     if (r.cancelled) {
         m_status->setText(tr("Layout cancelled."));
@@ -484,7 +495,7 @@ void ScatterPanel::onComputeFinished()
 
 void ScatterPanel::updateComputeUi()
 {
-    const bool running = m_job.isRunning();
+    const bool running = m_computing;
     const bool canCompute = m_session->isOpen() && m_session->runId() > 0 && !running;
     m_computeButton->setEnabled(canCompute);
     m_computeButton->setVisible(m_session->isOpen() && m_session->runId() > 0);

@@ -72,6 +72,8 @@ public:
     bool computeLayout(const TsneParams &params = TsneParams());
     bool isComputing() const;
     void cancelCompute();
+    /// Shows the "Find similar" action (emits findSimilarRequested with the selection).
+    void setFindSimilarAvailable(bool available);
     /// Selects the layout kind (adds a per-class trajectory kind on demand).
     void setKind(const QString &kind);
 
@@ -124,6 +126,7 @@ private:
     std::shared_ptr<std::atomic_bool> m_animateFlag; // read by the job's thread
     QString m_jobKind;
     bool m_animating = false;  // the view shows an unfinished layout
+    bool m_computing = false;  // from computeLayout() until the job's result is handled
     std::vector<int> m_pointSession;   // [N] session index of each point, -1 if unknown
     std::vector<int> m_sessionPoint;   // [session count] point index, -1 if not in the layout
     std::vector<qint64> m_pointIds;    // [N]

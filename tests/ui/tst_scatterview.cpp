@@ -7,6 +7,7 @@
 
 #include "gallerymodel.h"
 #include "gallerywidget.h"
+#include "labellingpanel.h"
 #include "layoutjob.h"
 #include "mainwindow.h"
 #include "pointgrid.h"
@@ -18,6 +19,7 @@
 #include <QFile>
 #include <QLabel>
 #include <QListView>
+#include <QPushButton>
 #include <QRandomGenerator>
 #include <QSignalSpy>
 #include <QStandardPaths>
@@ -367,6 +369,42 @@ private Q_SLOTS:
         QCOMPARE(m_window->gallery()->selectedSampleIds(), (QVector<qint64>{2, 5, 8, 11}));
         cls->setCurrentIndex(cls->findData(-1));
         QTRY_VERIFY(v->isSelectable(panel->pointOfSample(1)));
+    }
+
+    void galleryRanking()
+    {
+        // "Find similar" shows the gallery in the order of a ranking, under the other filters.
+        openProjectWithLayout();
+        GalleryModel *model = m_window->gallery()->model();
+        QVERIFY(!model->hasRanking());
+        model->setRanking({5, 2, 9});
+        QVERIFY(model->hasRanking());
+        QCOMPARE(model->rowCount(), 3);
+        QCOMPARE(model->sampleIdAt(0), qint64(5));
+        QCOMPARE(model->sampleIdAt(1), qint64(2));
+        QCOMPARE(model->sampleIdAt(2), qint64(9));
+        // Points outside the ranking are dimmed in the scatter view.
+        ScatterPanel *panel = m_window->scatter();
+        QTRY_VERIFY(!panel->view()->isSelectable(panel->pointOfSample(1)));
+        QVERIFY(panel->view()->isSelectable(panel->pointOfSample(9)));
+        QComboBox *cls = m_window->gallery()->classCombo();
+        cls->setCurrentIndex(cls->findData(1)); // dog: 2, 5, 8, 11
+        QCOMPARE(model->rowCount(), 2);
+        QCOMPARE(model->sampleIdAt(0), qint64(5));
+        cls->setCurrentIndex(cls->findData(-1));
+        model->setRanking({});
+        QVERIFY(!model->hasRanking());
+        QCOMPARE(model->rowCount(), 12);
+        // The panel's button shows once the window wires a search.
+        LabellingPanel *lp = m_window->panel();
+        QVERIFY(lp->findSimilarButton()->isHidden());
+        lp->setFindSimilarAvailable(true);
+        QVERIFY(!lp->findSimilarButton()->isHidden());
+        QSignalSpy asked(lp, &LabellingPanel::findSimilarRequested);
+        m_window->gallery()->setCurrentSample(4);
+        lp->findSimilarButton()->click();
+        QCOMPARE(asked.count(), 1);
+        QCOMPARE(asked.at(0).at(0).toLongLong(), qint64(4));
     }
 
     void lassoRelabelAndExport()
