@@ -468,10 +468,8 @@ void ReportPage::fillBarChart()
     set->setColor(QColor(0x1f, 0x77, 0xb4).lighter(130));
     set->setBorderColor(QColor(0x1f, 0x77, 0xb4));
     series->append(set);
-    series->setLabelsVisible(true);
-    series->setLabelsFormat(QStringLiteral("@value"));
-    series->setLabelsPrecision(4);
-    series->setLabelsPosition(QAbstractBarSeries::LabelsInsideBase); // clear of the whiskers
+    // No value labels on the bars: they collide with the whiskers, and the table below has the
+    // figures.
     m_barChart->addSeries(series);
     auto *axisX = new QBarCategoryAxis;
     axisX->append(categories);
