@@ -1,0 +1,92 @@
+// The combined verdict of Data Parameters and Confident Learning (core/base/verdict.h).
+#include "base/metrics.h"
+#include "base/verdict.h"
+
+#include <QtTest>
+
+#include <random>
+
+using namespace labelscope;
+
+class TestVerdict final : public QObject {
+    Q_OBJECT
+
+    // Two noisy views of the same truth, as two detectors whose errors differ: in log-odds, a
+    // sample's difficulty (shared) plus each detector's own noise, around -3 for clean labels and
+    // +3 for wrong ones (the shape real noise scores have: tests/benchmarks/RESULTS.md).
+    // 20% wrong labels, 4 classes of 1,000.
+    struct Synthetic {
+        std::vector<int> labels;
+        std::vector<bool> wrong;
+        std::vector<float> dp, cl;
+    };
+    static Synthetic make(unsigned seed)
+    {
+        Synthetic s;
+        std::mt19937 rng(seed);
+        std::normal_distribution<float> shared(0.f, 1.0f), own(0.f, 1.5f);
+        auto sigmoid = [](float x) { return 1.f / (1.f + std::exp(-x)); };
+        for (int i = 0; i < 4000; ++i) {
+            const bool w = i % 5 == 0;
+            s.labels.push_back(i % 4);
+            s.wrong.push_back(w);
+            const float base = (w ? 3.f : -3.f) + shared(rng);
+            s.dp.push_back(sigmoid(base + own(rng)));
+            s.cl.push_back(sigmoid(base + own(rng)));
+        }
+        return s;
+    }
+
+private Q_SLOTS:
+    void combinationRanksBetterThanEachSignal()
+    {
+        const Synthetic s = make(7);
+        VerdictInputs dpOnly{s.labels, s.dp, {}, {}};
+        VerdictInputs clOnly{s.labels, {}, s.cl, {}};
+        VerdictInputs both{s.labels, s.dp, s.cl, {}};
+        const double aDp = auroc(combineVerdict(dpOnly).noiseScore, s.wrong);
+        const double aCl = auroc(combineVerdict(clOnly).noiseScore, s.wrong);
+        const Categorization c = combineVerdict(both);
+        const double aBoth = auroc(c.noiseScore, s.wrong);
+        QVERIFY2(aBoth > std::max(aDp, aCl), qPrintable(QStringLiteral("%1 vs %2, %3").arg(aBoth).arg(aDp).arg(aCl)));
+        // With one signal the score is that signal; with two, their mean.
+        QCOMPARE(combineVerdict(dpOnly).noiseScore[3], s.dp[3]);
+        QCOMPARE(c.noiseScore[3], (s.dp[3] + s.cl[3]) / 2);
+        // The categories follow the score: hard samples are mostly the wrong ones, and the
+        // combination's hard set is better (F1) than either signal's alone.
+        auto hardF1 = [&](const Categorization &cat) {
+            std::vector<bool> hard(s.labels.size());
+            for (std::size_t i = 0; i < hard.size(); ++i)
+                hard[i] = cat.category[i] == Category::Hard;
+            return binaryCounts(hard, s.wrong).f1();
+        };
+        const double f1Both = hardF1(c), f1Dp = hardF1(combineVerdict(dpOnly)), f1Cl = hardF1(combineVerdict(clOnly));
+        QVERIFY2(f1Both > std::max(f1Dp, f1Cl) && f1Both > 0.75,
+                 qPrintable(QStringLiteral("%1 vs %2, %3").arg(f1Both).arg(f1Dp).arg(f1Cl)));
+    }
+
+    void confidentLearningFlagKeepsASampleOutOfEasy()
+    {
+        const Synthetic s = make(3);
+        std::vector<bool> flags(s.labels.size(), false);
+        const Categorization plain = combineVerdict({s.labels, s.dp, s.cl, {}});
+        std::size_t easyOne = 0;
+        while (plain.category[easyOne] != Category::Easy)
+            ++easyOne;
+        flags[easyOne] = true;
+        const Categorization flagged = combineVerdict({s.labels, s.dp, s.cl, flags});
+        QCOMPARE(flagged.category[easyOne], Category::NeedReview);
+        for (std::size_t i = 0; i < flags.size(); ++i)
+            if (i != easyOne)
+                QCOMPARE(flagged.category[i], plain.category[i]);
+    }
+
+    void mismatchedSizesGiveNothing()
+    {
+        QVERIFY(combineVerdict({{0, 1}, {0.1f}, {}, {}}).category.empty());
+        QVERIFY(combineVerdict({{0, 1}, {}, {}, {}}).category.empty());
+    }
+};
+
+QTEST_GUILESS_MAIN(TestVerdict)
+#include "tst_verdict.moc"
