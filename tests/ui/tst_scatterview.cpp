@@ -331,6 +331,57 @@ private Q_SLOTS:
         QVERIFY(!panel->hasLayout());
     }
 
+    void computeLayoutAnimatesAndCancels()
+    {
+        // A second run with 2,000 random 16-dim embeddings: t-SNE takes long enough to watch
+        // the animation and to cancel it.
+        m_dir = std::make_unique<QTemporaryDir>();
+        QString error;
+        m_file = testing::makeFixtureProject(m_dir->path(), &error, 2000);
+        QVERIFY2(!m_file.isEmpty(), qPrintable(error));
+        {
+            ProjectStore store;
+            QVERIFY(store.open(m_file, &error));
+            RunRecord run;
+            run.started = QDateTime::currentDateTimeUtc();
+            run.finished = run.started;
+            run.scores = store.scores(store.latestRun()->id);
+            run.embeddingDim = 16;
+            QRandomGenerator rng(5);
+            for (const SampleScore &sc : run.scores) {
+                run.embeddingIds.push_back(sc.sampleId);
+                for (int d = 0; d < 16; ++d)
+                    run.embeddings.push_back(float(rng.generateDouble()) + (d == int(sc.sampleId % 3) ? 3.f : 0.f));
+            }
+            QVERIFY2(store.saveRun(run, &error) > 0, qPrintable(error));
+        }
+        m_window = std::make_unique<MainWindow>();
+        QVERIFY2(m_window->openProject(m_file, &error), qPrintable(error));
+        m_window->show();
+        m_window->tabs()->setCurrentWidget(m_window->scatter());
+        ScatterPanel *panel = m_window->scatter();
+        panel->setKind(QStringLiteral("embedding"));
+        QVERIFY(!panel->hasLayout());
+        QSignalSpy done(panel, &ScatterPanel::layoutComputed);
+        TsneParams params;
+        params.iterations = 5000; // far more than this test waits for
+        params.emitEvery = 5;
+        params.threads = 1;
+        QVERIFY(panel->computeLayout(params));
+        // The layout shows while it converges.
+        QTRY_VERIFY_WITH_TIMEOUT(panel->view()->pointCount() == 2000, 60000);
+        QVERIFY(panel->isComputing());
+        panel->cancelCompute();
+        QTRY_VERIFY_WITH_TIMEOUT(done.count() == 1, 10000);
+        QVERIFY(!done.at(0).at(0).toBool());
+        QCOMPARE(done.at(0).at(1).toString(), QStringLiteral("cancelled"));
+        QVERIFY(!panel->isComputing());
+        QVERIFY(!panel->hasLayout()); // back to what the project holds: nothing
+        ProjectStore store;
+        QVERIFY(store.open(m_file, &error));
+        QVERIFY(!store.layout(store.latestRun()->id, QStringLiteral("embedding")));
+    }
+
     void gallerySelectionSyncBothWays()
     {
         openProjectWithLayout();
