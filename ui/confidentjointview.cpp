@@ -158,17 +158,25 @@ qint64 ConfidentJointView::pairCount(int given, int suggested) const
     return m_pairs[std::size_t(given * m_k + suggested)];
 }
 
-QSize ConfidentJointView::sizeHint() const
+QSize ConfidentJointView::sizeForCell(int cell) const
 {
-    if (m_k == 0)
-        return {520, 300};
     const QFontMetrics fm(font());
     int nameW = 0;
     for (const QString &n : m_names)
         nameW = std::max(nameW, fm.horizontalAdvance(n));
-    const int cell = 56;
-    return {nameW + fm.height() * 2 + 2 * kMargin + m_k * cell + kNoiseWidth + 16,
-            fm.height() * 3 + nameW + 2 * kMargin + m_k * cell + 16};
+    // The same parts as layoutCells(), plus a line below the grid.
+    return {kMargin + fm.height() + 6 + nameW + 8 + m_k * cell + 10 + kNoiseWidth + kMargin,
+            kMargin + fm.height() * 3 + 10 + nameW + 6 + m_k * cell + fm.height() + 8 + kMargin};
+}
+
+QSize ConfidentJointView::sizeHint() const
+{
+    return m_k == 0 ? QSize(520, 300) : sizeForCell(56);
+}
+
+QSize ConfidentJointView::minimumSizeHint() const
+{
+    return m_k == 0 ? QSize(360, 300) : sizeForCell(18).expandedTo(QSize(360, 300));
 }
 
 void ConfidentJointView::resizeEvent(QResizeEvent *event)

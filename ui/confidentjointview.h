@@ -44,7 +44,8 @@ public:
     QRect cellRect(int given, int likelyTrue) const;
 
     QSize sizeHint() const override;
-    QSize minimumSizeHint() const override { return {360, 300}; }
+    /// Room for cells of at least 18 px (many classes scroll in the tab's scroll area).
+    QSize minimumSizeHint() const override;
 
 Q_SIGNALS:
     void cellClicked(int given, int likelyTrue);
@@ -64,6 +65,7 @@ private:
     void layoutCells();
     bool cellAt(const QPoint &pos, int *given, int *likelyTrue) const;
     QString cellToolTip(int given, int likelyTrue) const;
+    QSize sizeForCell(int cell) const;
 
     ReviewSession *m_session;
     int m_k = 0;
