@@ -153,39 +153,6 @@ bool readNpy(const QString &path, NpyArray *out, QString *error)
     return parseNpy(f.readAll(), path, out, error);
 }
 
-bool writeNpyFloat32(const QString &path, const float *data, const std::vector<int64_t> &shape, QString *error)
-{
-    QString dims;
-    int64_t count = 1;
-    for (int64_t d : shape) {
-        dims += QString::number(d) + QLatin1Char(',');
-        count *= d;
-    }
-    if (shape.size() > 1)
-        dims.chop(1); // (5,) for 1-d, (5,2) otherwise
-    QByteArray header = QStringLiteral("{'descr': '<f4', 'fortran_order': False, 'shape': (%1), }")
-                                .arg(dims).toLatin1();
-    // Magic (6) + version (2) + length (2) + header + '\n' padded to a multiple of 64.
-    const int pad = int((64 - (10 + header.size() + 1) % 64) % 64);
-    header.append(QByteArray(pad, ' ')).append('\n');
-    QByteArray head("\x93NUMPY\x01\x00", 8);
-    head.append(char(header.size() & 0xff)).append(char((header.size() >> 8) & 0xff)).append(header);
-    QFile f(path);
-    if (!f.open(QIODevice::WriteOnly | QIODevice::Truncate)) {
-        if (error)
-            *error = QStringLiteral("%1: cannot write: %2").arg(path, f.errorString());
-        return false;
-    }
-    const qint64 bytes = count * qint64(sizeof(float));
-    if (f.write(head) != head.size()
-        || f.write(reinterpret_cast<const char *>(data), bytes) != bytes) {
-        if (error)
-            *error = QStringLiteral("%1: write failed: %2").arg(path, f.errorString());
-        return false;
-    }
-    return true;
-}
-
 } // namespace labelscope
 
 namespace labelscope {

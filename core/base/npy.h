@@ -34,10 +34,6 @@ bool readNpy(const QString &path, NpyArray *out, QString *error);
 /// The same on bytes already in memory; `name` is used in error messages.
 bool parseNpy(const QByteArray &bytes, const QString &name, NpyArray *out, QString *error);
 
-/// Writes `data`, float32 of `shape` (C order), as a version 1.0 '<f4' .npy file. Returns false
-/// and sets `*error` (naming the file) when it cannot be written.
-bool writeNpyFloat32(const QString &path, const float *data, const std::vector<int64_t> &shape, QString *error);
-
 /// Writes a C-order float32 / int64 array of SHAPE (product = data.size()) atomically (QSaveFile).
 bool writeNpy(const QString &path, const std::vector<int64_t> &shape, const std::vector<float> &data,
               QString *error);
