@@ -134,6 +134,10 @@ int runCleanEvalCommand(const QStringList &arguments)
         const QJsonObject vs = r.value(QStringLiteral("variants")).toObject();
         for (const QString &v : cleanEvalVariants()) {
             const QJsonObject o = vs.value(v).toObject();
+            if (!o.contains(QStringLiteral("mean"))) {
+                err << QStringLiteral("-").leftJustified(14);
+                continue;
+            }
             err << QStringLiteral("%1±%2").arg(o.value(QStringLiteral("mean")).toDouble(), 0, 'f', 4)
                        .arg(o.value(QStringLiteral("std")).toDouble(), 0, 'f', 4).leftJustified(14);
         }

@@ -100,6 +100,7 @@ bool runCleanEval(const CleanEvalParams &params, const std::atomic_bool &cancel,
     QJsonArray rateResults;
     for (double rate : params.rates) {
         std::map<QString, std::vector<double>> accuracy;
+        std::map<QString, std::vector<int>> skipped; // variant → seeds with too few samples
         double flaggedSum = 0, precisionSum = 0;
         for (int seed = 1; seed <= params.seeds; ++seed) {
             // 1. The analysis flags samples (its own project, noise injected at import).
@@ -137,10 +138,13 @@ bool runCleanEval(const CleanEvalParams &params, const std::atomic_bool &cancel,
                 const auto it = imageOf.constFind(key(row.sample));
                 if (it == imageOf.constEnd())
                     continue;
-                const int truth = row.sample.trueLabel;
+                // Without injected noise (rate 0) the given label is the true one.
+                const int truth = row.sample.trueLabel >= 0 ? row.sample.trueLabel : row.givenLabel;
                 if (row.sample.split == QLatin1String("test")) {
-                    testImages.push_back(*it);
-                    testLabels.push_back(truth);
+                    if (truth >= 0) {
+                        testImages.push_back(*it);
+                        testLabels.push_back(truth);
+                    }
                     continue;
                 }
                 const SampleScore *s = scoreOf.value(row.id, nullptr);
@@ -171,8 +175,13 @@ bool runCleanEval(const CleanEvalParams &params, const std::atomic_bool &cancel,
             for (const QString &v : cleanEvalVariants()) {
                 report(v, rate, seed);
                 const auto &[images, labels] = sets[v];
-                if (images.size() < 10)
-                    return fail(error, QStringLiteral("variant %1 at rate %2 kept only %3 samples").arg(v).arg(rate).arg(images.size()));
+                if (images.size() < 10) {
+                    // Nothing sensible to train (e.g. no easy samples after a very short
+                    // analysis): the variant is left out of this seed's figures, not fatal.
+                    skipped[v].push_back(seed);
+                    ++stepsDone;
+                    continue;
+                }
                 TrainerConfig config;
                 config.epochs = ar.epochs;
                 config.seed = quint64(seed);
@@ -206,6 +215,10 @@ bool runCleanEval(const CleanEvalParams &params, const std::atomic_bool &cancel,
         QJsonObject variantsJson;
         for (const QString &v : cleanEvalVariants()) {
             const std::vector<double> &runs = accuracy[v];
+            if (runs.empty()) {
+                variantsJson[v] = QJsonObject{{QStringLiteral("skipped"), QStringLiteral("fewer than 10 samples")}};
+                continue;
+            }
             double mean = 0, var = 0;
             for (double a : runs)
                 mean += a / double(runs.size());
@@ -215,8 +228,11 @@ bool runCleanEval(const CleanEvalParams &params, const std::atomic_bool &cancel,
             QJsonArray runsJson;
             for (double a : runs)
                 runsJson.append(a);
-            variantsJson[v] = QJsonObject{{QStringLiteral("mean"), mean}, {QStringLiteral("std"), stdev},
-                                          {QStringLiteral("runs"), runsJson}};
+            QJsonObject o{{QStringLiteral("mean"), mean}, {QStringLiteral("std"), stdev},
+                          {QStringLiteral("runs"), runsJson}};
+            if (!skipped[v].empty())
+                o[QStringLiteral("skipped_seeds")] = qint64(skipped[v].size());
+            variantsJson[v] = o;
         }
         rateResults.append(QJsonObject{{QStringLiteral("rate"), rate},
                                        {QStringLiteral("flagged"), flaggedSum / params.seeds},

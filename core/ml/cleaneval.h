@@ -42,7 +42,9 @@ struct CleanEvalProgress {
 /// Runs the experiment synchronously. cancel is polled at least once per training batch.
 /// Returns false with *error ("cancelled" or the problem). The result JSON:
 /// {"data", "noise_kind", "seeds", "limit", "epochs", "rates": [{"rate", "flagged" (mean),
-///  "flag_precision" (mean), "variants": {name: {"mean", "std", "runs": [...]}}}]}.
+///  "flag_precision" (mean), "variants": {name: {"mean", "std", "runs": [...]}}}]}. A variant
+/// left with fewer than 10 training samples (e.g. easy_only after a very short analysis) is
+/// skipped for that seed ("skipped_seeds"), or entirely ({"skipped": reason}).
 bool runCleanEval(const CleanEvalParams &params, const std::atomic_bool &cancel,
                   const std::function<void(const CleanEvalProgress &)> &progress,
                   QJsonObject *result, QString *error);
