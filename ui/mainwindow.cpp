@@ -12,6 +12,7 @@
 #include "reportpage.h"
 #include "reviewsession.h"
 #include "scatterpanel.h"
+#include "similaritysearch.h"
 #include "statisticspage.h"
 #include "thumbnailloader.h"
 #include "uicommon.h"
@@ -168,6 +169,39 @@ QWidget *MainWindow::createReviewPage()
     m_tabs->addTab(m_statistics, tr("Statistics"));
     connect(m_scatter, &ScatterPanel::relabelRequested, this, [this](int k) { decide(DecisionKind::Relabel, k); });
     connect(m_scatter, &ScatterPanel::excludeRequested, this, [this] { decide(DecisionKind::Exclude); });
+    // Find similar: the gallery shows the query and its nearest samples, nearest first.
+    m_similar = new SimilaritySearch(m_session, this);
+    m_showAll = new QPushButton(this);
+    m_showAll->setObjectName(QStringLiteral("showAllSamples"));
+    m_showAll->setFlat(true);
+    m_showAll->hide();
+    statusBar()->addPermanentWidget(m_showAll);
+    connect(m_showAll, &QPushButton::clicked, this, [this] {
+        m_gallery->model()->setRanking({});
+        m_showAll->hide();
+    });
+    connect(m_session, &ReviewSession::reloaded, m_showAll, &QWidget::hide);
+    connect(m_panel, &LabellingPanel::findSimilarRequested, this, [this](qint64 id) { m_similar->request({id}); });
+    connect(m_scatter, &ScatterPanel::findSimilarRequested, this,
+            [this](const QVector<qint64> &ids) { m_similar->request(ids); });
+    connect(m_similar, &SimilaritySearch::indexingStarted, this,
+            [this] { statusBar()->showMessage(tr("Indexing the embeddings for Find similar\u2026"), 10000); });
+    connect(m_similar, &SimilaritySearch::failed, this, [this](const QString &msg) { statusBar()->showMessage(msg, 10000); });
+    connect(m_similar, &SimilaritySearch::resultsReady, this,
+            [this](const QVector<qint64> &query, const QVector<qint64> &neighbours, const QVector<float> &) {
+                m_gallery->model()->setRanking(query + neighbours);
+                m_tabs->setCurrentWidget(m_gallery);
+                if (!m_gallery->setCurrentSample(query.front()) && !neighbours.isEmpty())
+                    m_gallery->setCurrentSample(neighbours.front());
+                const QString what = query.size() == 1 ? tr("#%1").arg(query.front())
+                                                       : tr("the %1 selected samples").arg(query.size());
+                m_showAll->setText(tr("Nearest %1 to %2 (under the gallery's filters) \u2014 show all")
+                                       .arg(neighbours.size())
+                                       .arg(what));
+                m_showAll->show();
+            });
+    m_panel->setFindSimilarAvailable(true);
+    m_scatter->setFindSimilarAvailable(true);
     m_joint = new ConfidentJointView(m_session, this);
     auto *jointScroll = new QScrollArea(this);
     jointScroll->setWidget(m_joint);

@@ -13,6 +13,7 @@ class QAction;
 class QLabel;
 class QListWidget;
 class QMenu;
+class QPushButton;
 class QSplitter;
 class QStackedWidget;
 class QTabWidget;
@@ -27,6 +28,7 @@ class LabellingPanel;
 class ReportPage;
 class ReviewSession;
 class ScatterPanel;
+class SimilaritySearch;
 class StatisticsPage;
 class ThumbnailLoader;
 
@@ -47,6 +49,7 @@ public:
     ReportPage *report() const { return m_report; }
     ScatterPanel *scatter() const { return m_scatter; }
     StatisticsPage *statistics() const { return m_statistics; }
+    SimilaritySearch *similarity() const { return m_similar; }
     QTabWidget *tabs() const { return m_tabs; }
     AnalysisProgressWidget *analysisProgress() const { return m_analysis; }
     ThumbnailLoader *thumbnailLoader() const { return m_loader; }
@@ -99,6 +102,8 @@ private:
     ReportPage *m_report = nullptr;
     ScatterPanel *m_scatter = nullptr;
     StatisticsPage *m_statistics = nullptr;
+    SimilaritySearch *m_similar = nullptr;
+    QPushButton *m_showAll = nullptr; // ends a "Find similar" ranking of the gallery
     QSplitter *m_splitter = nullptr;
     AnalysisProgressWidget *m_analysis;
     QLabel *m_counts;

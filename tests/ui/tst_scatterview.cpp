@@ -21,12 +21,14 @@
 #include <QListView>
 #include <QPushButton>
 #include <QRandomGenerator>
+#include <QSet>
 #include <QSignalSpy>
 #include <QStandardPaths>
 #include <QTabWidget>
 #include <QTemporaryDir>
 #include <QTest>
 
+#include <functional>
 #include <memory>
 
 using namespace labelscope;
@@ -106,6 +108,26 @@ private:
         // Sample id order in the gallery makes expectations easy to read.
         QComboBox *sort = m_window->gallery()->sortCombo();
         sort->setCurrentIndex(sort->findData(int(GalleryModel::SortOrder::Id)));
+    }
+
+    /// Adds a second finished run to m_file with the first run's scores and embeddings
+    /// VALUE(sample id, dimension) of DIM dimensions.
+    void addRunWithEmbeddings(int dim, const std::function<float(qint64, int)> &value)
+    {
+        ProjectStore store;
+        QString error;
+        QVERIFY(store.open(m_file, &error));
+        RunRecord run;
+        run.started = QDateTime::currentDateTimeUtc();
+        run.finished = run.started;
+        run.scores = store.scores(store.latestRun()->id);
+        run.embeddingDim = dim;
+        for (const SampleScore &sc : run.scores) {
+            run.embeddingIds.push_back(sc.sampleId);
+            for (int d = 0; d < dim; ++d)
+                run.embeddings.push_back(value(sc.sampleId, d));
+        }
+        QVERIFY2(store.saveRun(run, &error) > 0, qPrintable(error));
     }
 
     /// Screen polygon around the data points with x in [x0, x1] (all y).
@@ -339,22 +361,10 @@ private Q_SLOTS:
         QString error;
         m_file = testing::makeFixtureProject(m_dir->path(), &error, 2000);
         QVERIFY2(!m_file.isEmpty(), qPrintable(error));
-        {
-            ProjectStore store;
-            QVERIFY(store.open(m_file, &error));
-            RunRecord run;
-            run.started = QDateTime::currentDateTimeUtc();
-            run.finished = run.started;
-            run.scores = store.scores(store.latestRun()->id);
-            run.embeddingDim = 16;
-            QRandomGenerator rng(5);
-            for (const SampleScore &sc : run.scores) {
-                run.embeddingIds.push_back(sc.sampleId);
-                for (int d = 0; d < 16; ++d)
-                    run.embeddings.push_back(float(rng.generateDouble()) + (d == int(sc.sampleId % 3) ? 3.f : 0.f));
-            }
-            QVERIFY2(store.saveRun(run, &error) > 0, qPrintable(error));
-        }
+        QRandomGenerator rng(5);
+        addRunWithEmbeddings(16, [&](qint64 id, int d) {
+            return float(rng.generateDouble()) + (d == int(id % 3) ? 3.f : 0.f);
+        });
         m_window = std::make_unique<MainWindow>();
         QVERIFY2(m_window->openProject(m_file, &error), qPrintable(error));
         m_window->show();
@@ -446,8 +456,9 @@ private Q_SLOTS:
         model->setRanking({});
         QVERIFY(!model->hasRanking());
         QCOMPARE(model->rowCount(), 12);
-        // The panel's button shows once the window wires a search.
+        // The panel's button asks for the shown sample.
         LabellingPanel *lp = m_window->panel();
+        lp->setFindSimilarAvailable(false);
         QVERIFY(lp->findSimilarButton()->isHidden());
         lp->setFindSimilarAvailable(true);
         QVERIFY(!lp->findSimilarButton()->isHidden());
@@ -456,6 +467,66 @@ private Q_SLOTS:
         lp->findSimilarButton()->click();
         QCOMPARE(asked.count(), 1);
         QCOMPARE(asked.at(0).at(0).toLongLong(), qint64(4));
+    }
+
+    void findSimilar()
+    {
+        // Embeddings on a line: sample k at (k, 0, 0, 0). The nearest to #5 are #4 and #6.
+        m_dir = std::make_unique<QTemporaryDir>();
+        QString error;
+        m_file = testing::makeFixtureProject(m_dir->path(), &error, 12);
+        QVERIFY2(!m_file.isEmpty(), qPrintable(error));
+        addRunWithEmbeddings(4, [](qint64 id, int d) { return d == 0 ? float(id) : 0.f; });
+        {
+            ProjectStore store; // a layout for the scatter part below: sample k at (k, k % 3)
+            QVERIFY(store.open(m_file, &error));
+            Layout layout;
+            layout.kind = QStringLiteral("embedding");
+            for (qint64 id = 1; id <= 12; ++id) {
+                layout.sampleIds.push_back(id);
+                layout.xy.push_back(float(id));
+                layout.xy.push_back(float(id % 3));
+            }
+            QVERIFY(store.saveLayout(store.latestRun()->id, layout, &error));
+        }
+        m_window = std::make_unique<MainWindow>();
+        QVERIFY2(m_window->openProject(m_file, &error), qPrintable(error));
+        m_window->resize(1200, 800);
+        m_window->show();
+        QComboBox *sort = m_window->gallery()->sortCombo();
+        sort->setCurrentIndex(sort->findData(int(GalleryModel::SortOrder::Id)));
+        GalleryModel *model = m_window->gallery()->model();
+        LabellingPanel *lp = m_window->panel();
+        QVERIFY(!lp->findSimilarButton()->isHidden());
+        auto *showAll = m_window->findChild<QPushButton *>(QStringLiteral("showAllSamples"));
+        QVERIFY(showAll && showAll->isHidden());
+
+        QVERIFY(m_window->gallery()->setCurrentSample(5));
+        lp->findSimilarButton()->click();
+        QTRY_VERIFY_WITH_TIMEOUT(model->hasRanking(), 20000);
+        QCOMPARE(model->rowCount(), 12); // the query and its 11 neighbours (k = 200 > 11)
+        QCOMPARE(model->sampleIdAt(0), qint64(5));
+        const QSet<qint64> nextTwo{model->sampleIdAt(1), model->sampleIdAt(2)};
+        QCOMPARE(nextTwo, (QSet<qint64>{4, 6}));
+        QCOMPARE((QSet<qint64>{model->sampleIdAt(3), model->sampleIdAt(4)}), (QSet<qint64>{3, 7}));
+        QCOMPARE(model->sampleIdAt(11), qint64(12)); // farthest
+        QVERIFY(!showAll->isHidden());
+        QCOMPARE(m_window->gallery()->currentSampleId(), qint64(5));
+
+        // From a scatter selection: the mean of #1 and #2 is nearest to #3, then #4.
+        showAll->click();
+        QVERIFY(!model->hasRanking());
+        ScatterPanel *panel = m_window->scatter();
+        m_window->tabs()->setCurrentWidget(panel);
+        panel->view()->selectPolygon(screenBox(panel->view(), 1, 2));
+        QCOMPARE(panel->selectedSampleIds(), (QVector<qint64>{1, 2}));
+        Q_EMIT panel->findSimilarRequested(panel->selectedSampleIds());
+        QTRY_VERIFY(model->hasRanking());
+        QCOMPARE(m_window->tabs()->currentWidget(), static_cast<QWidget *>(m_window->gallery()));
+        QCOMPARE(model->sampleIdAt(0), qint64(1));
+        QCOMPARE(model->sampleIdAt(1), qint64(2));
+        QCOMPARE(model->sampleIdAt(2), qint64(3));
+        QCOMPARE(model->sampleIdAt(3), qint64(4));
     }
 
     void lassoRelabelAndExport()
