@@ -145,6 +145,7 @@ ScatterPanel::ScatterPanel(ReviewSession *session, ThumbnailLoader *loader, Gall
     m_colorCombo->addItem(tr("Category"), int(ColorBy::Category));
     m_colorCombo->addItem(tr("Given \u2260 predicted"), int(ColorBy::Disagreement));
     m_colorCombo->addItem(tr("Noise score"), int(ColorBy::NoiseScore));
+    m_colorCombo->addItem(tr("Sub-cluster (k-means per class)"), int(ColorBy::Subcluster));
     bar->addWidget(m_colorCombo);
     bar->addSeparator();
 
@@ -290,6 +291,17 @@ ScatterPanel::ScatterPanel(ReviewSession *session, ThumbnailLoader *loader, Gall
         reloadLayout();
     });
     connect(&m_job, &QFutureWatcher<LayoutJobResult>::finished, this, &ScatterPanel::onComputeFinished);
+    connect(&m_subWatcher, &QFutureWatcher<ClassSubclusters>::finished, this, [this] {
+        m_subRunning = false;
+        m_sub = m_subWatcher.result();
+        if (!m_sub.error.isEmpty())
+            m_status->setText(m_sub.error == QLatin1String("cancelled") ? QString()
+                                                                          : tr("Sub-clusters: %1").arg(m_sub.error));
+        else
+            m_status->clear();
+        if (m_colorBy == ColorBy::Subcluster)
+            recolor();
+    });
     connect(m_session, &ReviewSession::samplesChanged, this, [this] {
         if (m_colorBy == ColorBy::Class)
             recolor();
@@ -304,7 +316,10 @@ ScatterPanel::~ScatterPanel()
 {
     if (m_jobCancel)
         m_jobCancel->store(true);
+    if (m_subCancel)
+        m_subCancel->store(true);
     m_job.waitForFinished();
+    m_subWatcher.waitForFinished();
     if (m_galleryGone)
         return;
     m_gallery->view()->selectionModel()->disconnect(this);
@@ -406,6 +421,39 @@ void ScatterPanel::showLayout(std::vector<qint64> ids, std::vector<float> xy)
 }
 
 void ScatterPanel::setFindSimilarAvailable(bool available) { m_similarAction->setVisible(available); }
+
+bool ScatterPanel::hasSubclusters() const
+{
+    return !m_subRunning && m_sub.error.isEmpty() && m_sub.runId > 0 && m_sub.runId == m_session->runId()
+        && m_sub.file == m_session->fileName();
+}
+
+int ScatterPanel::subclusterOf(qint64 id) const
+{
+    if (!hasSubclusters())
+        return -1;
+    const auto it = m_sub.clusterOf.find(id);
+    return it == m_sub.clusterOf.end() ? -1 : it->second;
+}
+
+void ScatterPanel::startSubclusters()
+{
+    if (m_subRunning || !m_session->isOpen() || m_session->runId() <= 0)
+        return;
+    if (m_sub.runId == m_session->runId() && m_sub.file == m_session->fileName() && !m_sub.error.isEmpty()
+        && m_sub.error != QLatin1String("cancelled"))
+        return; // failed for this run already (e.g. no embeddings); the status line says why
+    m_subRunning = true;
+    m_subCancel = std::make_shared<std::atomic_bool>(false);
+    auto cancel = m_subCancel;
+    const QString file = m_session->fileName();
+    const qint64 runId = m_session->runId();
+    const int k = int(m_session->classes().size());
+    m_status->setText(tr("Computing sub-clusters\u2026"));
+    m_subWatcher.setFuture(QtConcurrent::run([file, runId, k, cancel] {
+        return computeClassSubclusters(file, runId, k, *cancel);
+    }));
+}
 
 bool ScatterPanel::isComputing() const { return m_computing; }
 
@@ -537,8 +585,16 @@ void ScatterPanel::recolor()
             if (sc)
                 colours[i] = viridis(sc->noiseScore);
             break;
+        case ColorBy::Subcluster: {
+            const int c = subclusterOf(r.id);
+            if (c >= 0)
+                colours[i] = classColour(c);
+            break;
+        }
         }
     }
+    if (m_colorBy == ColorBy::Subcluster && !hasSubclusters())
+        startSubclusters();
     m_view->setColors(std::move(colours));
     updateLegend();
 }
@@ -565,6 +621,23 @@ void ScatterPanel::updateLegend()
         parts << chip(viridis(0.f), tr("0 (clean)")) << chip(viridis(0.5f), QStringLiteral("0.5"))
               << chip(viridis(1.f), tr("1 (likely wrong)")) << chip(kGrey, tr("unscored"));
         break;
+    case ColorBy::Subcluster: {
+        const int k = m_gallery->model()->classFilter();
+        if (!hasSubclusters()) {
+            parts << (m_subRunning ? tr("computing sub-clusters\u2026") : tr("no sub-clusters"));
+        } else if (k >= 0 && k < int(m_sub.perClass.size())) {
+            const std::vector<Subcluster> &cl = m_sub.perClass[std::size_t(k)];
+            for (int c = 0; c < int(cl.size()); ++c)
+                parts << chip(classColour(c), tr("%L1 (hard %2%, review %3%)")
+                                                  .arg(cl[std::size_t(c)].size)
+                                                  .arg(cl[std::size_t(c)].hardShare * 100, 0, 'f', 0)
+                                                  .arg(cl[std::size_t(c)].needReviewShare * 100, 0, 'f', 0));
+        } else {
+            parts << tr("clusters of each class (by given label), largest first; choose a class in the "
+                        "gallery's Class filter to see one class's clusters and their share of hard samples");
+        }
+        break;
+    }
     }
     parts << chip(0xffdadada, tr("hidden by the gallery's filters"));
     m_legend->setText(parts.join(QStringLiteral(" &nbsp; ")));
@@ -587,6 +660,8 @@ void ScatterPanel::updateMask()
         mask[i] = m_pointSession[i] >= 0 && model->rowOfSample(m_pointIds[i]) >= 0;
     m_view->setSelectable(std::move(mask));
     updateCountLabel();
+    if (m_colorBy == ColorBy::Subcluster)
+        updateLegend(); // the legend follows the gallery's class filter
 }
 
 int ScatterPanel::pointOfSample(qint64 id) const

@@ -10,6 +10,7 @@
 // only emits requests), so they are undoable and written at once like any other decision.
 
 #include "layoutjob.h"
+#include "subclusterjob.h"
 
 #include <QFutureWatcher>
 #include <QVector>
@@ -40,7 +41,8 @@ class ThumbnailLoader;
 class ScatterPanel : public QWidget {
     Q_OBJECT
 public:
-    enum class ColorBy { Class, Category, Disagreement, NoiseScore };
+    /// Subcluster: k-means sub-clusters of each class's embeddings (computed on first use).
+    enum class ColorBy { Class, Category, Disagreement, NoiseScore, Subcluster };
 
     ScatterPanel(ReviewSession *session, ThumbnailLoader *loader, GalleryWidget *gallery,
                  QWidget *parent = nullptr);
@@ -71,6 +73,10 @@ public:
     /// or there is no run.
     bool computeLayout(const TsneParams &params = TsneParams());
     bool isComputing() const;
+    /// True once the sub-clusters of the shown run are known (ColorBy::Subcluster).
+    bool hasSubclusters() const;
+    /// Cluster index within its class of sample ID, or -1.
+    int subclusterOf(qint64 id) const;
     void cancelCompute();
     /// Shows the "Find similar" action (emits findSimilarRequested with the selection).
     void setFindSimilarAvailable(bool available);
@@ -103,6 +109,7 @@ private:
     void onComputeProgress(int iteration, int iterations, const QString &stage, std::vector<qint64> ids,
                            std::vector<float> xy);
     void updateComputeUi();
+    void startSubclusters();
 
     ReviewSession *m_session;
     ThumbnailLoader *m_loader;
@@ -127,6 +134,10 @@ private:
     QString m_jobKind;
     bool m_animating = false;  // the view shows an unfinished layout
     bool m_computing = false;  // from computeLayout() until the job's result is handled
+    QFutureWatcher<ClassSubclusters> m_subWatcher;
+    std::shared_ptr<std::atomic_bool> m_subCancel;
+    ClassSubclusters m_sub;    // valid when m_sub.file/runId match the session and error is empty
+    bool m_subRunning = false;
     std::vector<int> m_pointSession;   // [N] session index of each point, -1 if unknown
     std::vector<int> m_sessionPoint;   // [session count] point index, -1 if not in the layout
     std::vector<qint64> m_pointIds;    // [N]

@@ -527,6 +527,18 @@ private Q_SLOTS:
         QCOMPARE(model->sampleIdAt(1), qint64(2));
         QCOMPARE(model->sampleIdAt(2), qint64(3));
         QCOMPARE(model->sampleIdAt(3), qint64(4));
+
+        // Sub-cluster colouring: k-means of each class's embeddings (4 samples each: 2 clusters).
+        panel->setColorBy(ScatterPanel::ColorBy::Subcluster);
+        QTRY_VERIFY_WITH_TIMEOUT(panel->hasSubclusters(), 20000);
+        QSet<int> clustersOfClass0;
+        for (qint64 id = 1; id <= 12; ++id) {
+            const int c = panel->subclusterOf(id);
+            QVERIFY2(c == 0 || c == 1, qPrintable(QString::number(c)));
+            if (id % 3 == 1)
+                clustersOfClass0.insert(c);
+        }
+        QCOMPARE(clustersOfClass0, (QSet<int>{0, 1}));
     }
 
     void lassoRelabelAndExport()
