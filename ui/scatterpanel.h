@@ -1,8 +1,9 @@
 #pragma once
 // ScatterPanel: the review window's "Scatter" page — a ScatterView of the latest run's 2-D
-// layout (ProjectStore::layout, kind "embedding" or "trajectory") with a tool bar: layout kind,
-// colour by (class, category, given ≠ predicted, noise score), pan / lasso / rectangle, fit,
-// bulk relabel / exclude / export of the selection, and a legend.
+// layout (ProjectStore::layout, kind "embedding", "trajectory" or "trajectory-class-K") with
+// tool bars: layout kind, colour by (class, category, given ≠ predicted, noise score,
+// sub-cluster), pan / lasso / rectangle, compute the layout (t-SNE in the background, animated),
+// fit; bulk relabel / exclude / CSV export / find similar of the selection; and a legend.
 //
 // Linking with the gallery: the scatter selection and the gallery's selection are kept equal
 // both ways (through the gallery's QItemSelectionModel); points the gallery's filters hide are

@@ -1,6 +1,6 @@
 // Screenshot of the review window's scatter page on an analysed project (for docs/): opens
 // PROJECT, computes the embedding layout with t-SNE if the run has none (stored in the project),
-// colours by COLOUR (class, category, disagreement, noise), lassos a region to show a selection,
+// colours by COLOUR (class, category, disagreement, noise, subcluster: one class), lassos a region to show a selection,
 // hovers a point for the thumbnail overlay and saves the window as OUT.
 //
 //   xvfb-run -a build/tests/scatter_screenshot PROJECT OUT.png [COLOUR] [STATS.png]
@@ -27,7 +27,7 @@ int main(int argc, char **argv)
 {
     QApplication app(argc, argv);
     if (argc < 3) {
-        std::fprintf(stderr, "usage: %s PROJECT OUT.png [class|category|disagreement|noise] [STATS.png]\n", argv[0]);
+        std::fprintf(stderr, "usage: %s PROJECT OUT.png [class|category|disagreement|noise|subcluster] [STATS.png]\n", argv[0]);
         return 2;
     }
     MainWindow window;
@@ -69,7 +69,17 @@ int main(int argc, char **argv)
     panel->setColorBy(colour == QLatin1String("category")       ? ScatterPanel::ColorBy::Category
                       : colour == QLatin1String("disagreement") ? ScatterPanel::ColorBy::Disagreement
                       : colour == QLatin1String("noise")        ? ScatterPanel::ColorBy::NoiseScore
+                      : colour == QLatin1String("subcluster")   ? ScatterPanel::ColorBy::Subcluster
                                                                 : ScatterPanel::ColorBy::Class);
+    if (colour == QLatin1String("subcluster")) {
+        while (!panel->hasSubclusters())
+            QTest::qWait(100);
+        // One class (LABELSCOPE_SHOT_CLASS, default 6 = Shirt) so that its clusters stand out.
+        QComboBox *cls = window.gallery()->classCombo();
+        cls->setCurrentIndex(cls->findData(qEnvironmentVariableIntValue("LABELSCOPE_SHOT_CLASS")
+                                               ? qEnvironmentVariableIntValue("LABELSCOPE_SHOT_CLASS")
+                                               : 6));
+    }
     ScatterView *view = panel->view();
     QTest::qWait(200);
     // A lasso around a region right of the centre, as a user would draw it.
