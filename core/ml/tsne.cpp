@@ -844,7 +844,7 @@ TsneResult computeTsne(const float *data, std::int64_t n, std::int64_t d, const 
                 y[size_t(2 * i + 1)] -= my;
             }
             result.iterations = it + 1;
-            if ((it + 1) % params.emitEvery == 0 && it + 1 < params.iterations)
+            if (progress && (it + 1) % params.emitEvery == 0 && it + 1 < params.iterations)
                 emit(it + 1);
         }
         z = exact ? exactRepulsion(y.data(), n, rep.data()) : fft.compute(y.data(), n, rep.data(), threads);

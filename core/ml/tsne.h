@@ -43,7 +43,9 @@ struct TsneParams {
 
 /// What the progress callback sees. `layout` is [n, 2] float32 row-major, valid only during the
 /// call (copy it to keep it). `klDivergence` is KL(P‖Q) of the un-exaggerated P, computed at
-/// each emit; `stage` is "knn", "affinities" or "optimise" (layout is null before "optimise").
+/// each emit (one log per non-zero of P: emit every 10+ iterations on large inputs) with Z from
+/// the step's gradient; `stage` is "knn", "affinities" or "optimise" (layout is null before
+/// "optimise"). Called on the computing thread.
 struct TsneProgress {
     QString stage;
     int iteration = 0;       ///< iterations done (0 before optimisation starts)
