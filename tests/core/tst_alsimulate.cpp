@@ -20,8 +20,9 @@ AlConfig smallConfig()
 {
     AlConfig c;
     c.epochs = 2;
-    c.minSteps = 60;
+    c.minSteps = 150;
     c.batchSize = 32;
+    c.lr = 0.02;
     c.initialLabelled = 50;
     c.numLabelled = 100;
     c.iterations = 2;
@@ -75,21 +76,24 @@ private Q_SLOTS:
         std::atomic_bool cancel{false};
         AlCurve curve;
         QString error;
-        QVERIFY2(runAlSimulation(m_data, smallConfig(), 1, QStringLiteral("cpu"), cancel, {}, &curve, &error), qPrintable(error));
+        AlConfig c = smallConfig();
+        c.initialLabelled = 100;
+        c.numLabelled = 200;
+        QVERIFY2(runAlSimulation(m_data, c, 1, QStringLiteral("cpu"), cancel, {}, &curve, &error), qPrintable(error));
         QCOMPARE(int(curve.rounds.size()), 3);
         QCOMPARE(curve.stopReason, QStringLiteral("iterations"));
-        // Labels used: 50, 150, 250; every one through the oracle.
-        QCOMPARE(curve.rounds[0].labels, int64_t(50));
-        QCOMPARE(curve.rounds[1].labels, int64_t(150));
-        QCOMPARE(curve.rounds[2].labels, int64_t(250));
-        QCOMPARE(curve.oracleQueries, int64_t(250));
+        // Labels used: 100, 300, 500; every one through the oracle.
+        QCOMPARE(curve.rounds[0].labels, int64_t(100));
+        QCOMPARE(curve.rounds[1].labels, int64_t(300));
+        QCOMPARE(curve.rounds[2].labels, int64_t(500));
+        QCOMPARE(curve.oracleQueries, int64_t(500));
         for (const AlRoundRecord &r : curve.rounds)
             QVERIFY(r.testAccuracy > 0.1 && r.testAccuracy <= 1.0);
         qInfo("curve: %d labels %.3f, %d labels %.3f, %d labels %.3f", int(curve.rounds[0].labels),
               curve.rounds[0].testAccuracy, int(curve.rounds[1].labels), curve.rounds[1].testAccuracy,
               int(curve.rounds[2].labels), curve.rounds[2].testAccuracy);
         QVERIFY(curve.rounds[2].testAccuracy > curve.rounds[0].testAccuracy + 0.03);
-        QCOMPARE(curve.rounds[0].poolScored, int64_t(800 - 50));
+        QCOMPARE(curve.rounds[0].poolScored, int64_t(800 - 100));
     }
 
     void stoppingRules()
