@@ -6,6 +6,7 @@
 #include "base/projectstore.h"
 
 #include <QElapsedTimer>
+#include <QFileInfo>
 #include <QHash>
 #include <QJsonArray>
 
@@ -443,6 +444,8 @@ bool runAlProjectRound(const QString &projectFile, const AlConfig &config, const
     std::unique_ptr<QueryStrategy> strategy;
     if (!QueryStrategy::create(config.strategy, config.diversity, &strategy, error))
         return false;
+    if (!QFileInfo::exists(projectFile))
+        return fail(error, QStringLiteral("%1: no such project file").arg(projectFile));
     ProjectStore store;
     if (!store.open(projectFile, error))
         return false;
