@@ -194,34 +194,32 @@ bool writeBytes(const QString &path, const QByteArray &header, const char *data,
     return true;
 }
 
+template <typename T>
+bool writeNpyImpl(const QString &path, const char *descr, const std::vector<int64_t> &shape,
+                  const std::vector<T> &data, QString *error)
+{
+    int64_t n = 1;
+    for (int64_t d : shape)
+        n *= d;
+    if (n != int64_t(data.size())) {
+        if (error)
+            *error = QStringLiteral("%1: %2 values do not fill the shape").arg(path).arg(data.size());
+        return false;
+    }
+    return writeBytes(path, npyHeader(descr, shape), reinterpret_cast<const char *>(data.data()),
+                      qint64(data.size() * sizeof(T)), error);
+}
+
 } // namespace
 
 bool writeNpy(const QString &path, const std::vector<int64_t> &shape, const std::vector<float> &data, QString *error)
 {
-    int64_t n = 1;
-    for (int64_t d : shape)
-        n *= d;
-    if (n != int64_t(data.size())) {
-        if (error)
-            *error = QStringLiteral("%1: %2 values do not fill the shape").arg(path).arg(data.size());
-        return false;
-    }
-    return writeBytes(path, npyHeader("<f4", shape), reinterpret_cast<const char *>(data.data()),
-                      qint64(data.size() * sizeof(float)), error);
+    return writeNpyImpl(path, "<f4", shape, data, error);
 }
 
 bool writeNpy(const QString &path, const std::vector<int64_t> &shape, const std::vector<int64_t> &data, QString *error)
 {
-    int64_t n = 1;
-    for (int64_t d : shape)
-        n *= d;
-    if (n != int64_t(data.size())) {
-        if (error)
-            *error = QStringLiteral("%1: %2 values do not fill the shape").arg(path).arg(data.size());
-        return false;
-    }
-    return writeBytes(path, npyHeader("<i8", shape), reinterpret_cast<const char *>(data.data()),
-                      qint64(data.size() * sizeof(int64_t)), error);
+    return writeNpyImpl(path, "<i8", shape, data, error);
 }
 
 } // namespace labelscope
