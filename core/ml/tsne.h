@@ -33,7 +33,9 @@ struct TsneParams {
     int exaggerationIterations = 250;
     double learningRate = 0.0;         ///< <= 0: max(N / 12, 200)
     std::uint64_t seed = 1;            ///< random init and the approximate kNN's k-means; PCA init is seed-free
-    int threads = 0;                   ///< OpenMP threads; <= 0: all cores
+    int threads = 0;                   ///< OpenMP threads; <= 0: all cores; under 4,096 rows: 1.
+                                       ///< On a busy machine 1 can beat 2 (see RESULTS.md).
+                                       ///< The kNN's matrix products use OpenBLAS's own threads.
     int emitEvery = 25;                ///< progress callback every this many iterations (>= 1)
     bool pcaInit = true;               ///< false: Gaussian init with std 1e-4 from `seed`
     std::int64_t exactKnnLimit = 20000; ///< exact kNN up to this N, approximate (cells) above
