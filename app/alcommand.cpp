@@ -9,6 +9,7 @@
 
 #include <QCommandLineParser>
 #include <QDir>
+#include <QElapsedTimer>
 #include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -20,6 +21,7 @@
 #include <csignal>
 #include <cstdio>
 #include <map>
+#include <random>
 
 namespace labelscope::app {
 
@@ -123,7 +125,8 @@ int runAlSimulateCommand(const QStringList &arguments)
     parser.addPositionalArgument(QStringLiteral("al-simulate"), QStringLiteral("the command"));
     const QCommandLineOption data(QStringLiteral("data"), QStringLiteral("Dataset SPEC (default: data.path of the config)."), QStringLiteral("SPEC"));
     const QCommandLineOption config(QStringLiteral("config"), QStringLiteral("YAML config file (default: built-in defaults)."), QStringLiteral("FILE"));
-    const QCommandLineOption seeds(QStringLiteral("seeds"), QStringLiteral("Run N seeds (config seed, +1, ...)."), QStringLiteral("N"), QStringLiteral("1"));
+    const QCommandLineOption seeds(QStringLiteral("seeds"), QStringLiteral("Run N seeds (first seed, +1, ...)."), QStringLiteral("N"), QStringLiteral("1"));
+    const QCommandLineOption firstSeed(QStringLiteral("seed"), QStringLiteral("First seed (overrides active_learner.seed)."), QStringLiteral("N"));
     const QCommandLineOption outDir(QStringLiteral("out"), QStringLiteral("Write curves.csv and curves.json into DIR."), QStringLiteral("DIR"));
     const QCommandLineOption compare(QStringLiteral("compare"), QStringLiteral("Also run the random baseline (and any --compare-with pairs) on the same seeds."));
     const QCommandLineOption compareWith(QStringLiteral("compare-with"), QStringLiteral("Comma list of strategy/diversity_sampling pairs to run beside the config's, e.g. entropy_based/coreset,bald/pick_top_n."), QStringLiteral("PAIRS"));
@@ -133,7 +136,7 @@ int runAlSimulateCommand(const QStringList &arguments)
     const QCommandLineOption json(QStringLiteral("json"), QStringLiteral("Print a JSON summary as the last line on stdout."));
     const QCommandLineOption strategyOpt(QStringLiteral("strategy"), QStringLiteral("Uncertainty (overrides the config): %1.").arg(uncertaintyNames().join(QStringLiteral(", "))), QStringLiteral("NAME"));
     const QCommandLineOption diversityOpt(QStringLiteral("diversity"), QStringLiteral("Diversity sampling (overrides the config): %1.").arg(diversityNames().join(QStringLiteral(", "))), QStringLiteral("NAME"));
-    parser.addOptions({data, config, seeds, outDir, compare, compareWith, limit, threads, device, json, strategyOpt, diversityOpt});
+    parser.addOptions({data, config, seeds, firstSeed, outDir, compare, compareWith, limit, threads, device, json, strategyOpt, diversityOpt});
     int exitCode = 0;
     if (!parseCommon(parser, arguments, QStringLiteral("al-simulate"), &exitCode))
         return exitCode;
@@ -165,6 +168,11 @@ int runAlSimulateCommand(const QStringList &arguments)
     const int nSeeds = parser.value(seeds).toInt(&ok);
     if (!ok || nSeeds < 1)
         return usageError(QStringLiteral("--seeds expects a positive number, got '%1'").arg(parser.value(seeds)));
+    if (parser.isSet(firstSeed)) {
+        cfg.seed = parser.value(firstSeed).toULongLong(&ok);
+        if (!ok)
+            return usageError(QStringLiteral("--seed expects a non-negative number, got '%1'").arg(parser.value(firstSeed)));
+    }
     const qint64 loadLimit = parser.value(limit).toLongLong(&ok);
     if (!ok)
         return usageError(QStringLiteral("--limit expects a number, got '%1'").arg(parser.value(limit)));
@@ -349,6 +357,87 @@ int runAlRoundCommand(const QStringList &arguments)
     return 0;
 }
 
+int runAlBenchCommand(const QStringList &arguments)
+{
+    QCommandLineParser parser;
+    parser.setApplicationDescription(QStringLiteral(
+        "Time the selection of every query strategy on a synthetic pool (Gaussian embeddings,\n"
+        "Dirichlet-like softmax probabilities, a labelled set), as in one active-learning round."));
+    parser.addHelpOption();
+    parser.addPositionalArgument(QStringLiteral("al-bench"), QStringLiteral("the command"));
+    const QCommandLineOption poolSize(QStringLiteral("pool"), QStringLiteral("Pool size M."), QStringLiteral("M"), QStringLiteral("57000"));
+    const QCommandLineOption dim(QStringLiteral("dim"), QStringLiteral("Embedding dimension D."), QStringLiteral("D"), QStringLiteral("128"));
+    const QCommandLineOption classes(QStringLiteral("classes"), QStringLiteral("Classes K."), QStringLiteral("K"), QStringLiteral("10"));
+    const QCommandLineOption labelled(QStringLiteral("labelled"), QStringLiteral("Labelled set size L."), QStringLiteral("L"), QStringLiteral("2500"));
+    const QCommandLineOption batch(QStringLiteral("batch"), QStringLiteral("Batch size N."), QStringLiteral("N"), QStringLiteral("250"));
+    const QCommandLineOption mc(QStringLiteral("mc"), QStringLiteral("MC-dropout samples for bald."), QStringLiteral("T"), QStringLiteral("10"));
+    const QCommandLineOption threads(QStringLiteral("threads"), QStringLiteral("CPU threads."), QStringLiteral("N"), QStringLiteral("0"));
+    parser.addOptions({poolSize, dim, classes, labelled, batch, mc, threads});
+    int exitCode = 0;
+    if (!parseCommon(parser, arguments, QStringLiteral("al-bench"), &exitCode))
+        return exitCode;
+    const int64_t m = parser.value(poolSize).toLongLong();
+    const int d = parser.value(dim).toInt(), k = parser.value(classes).toInt(), t = parser.value(mc).toInt();
+    const int64_t l = parser.value(labelled).toLongLong(), n = parser.value(batch).toLongLong();
+    if (m < 1 || d < 1 || k < 2 || l < 0 || n < 1 || t < 2) {
+        QTextStream(stderr) << "labelscope al-bench: sizes must be positive (K >= 2, T >= 2)\n";
+        return 2;
+    }
+    configureRuntime(parser.value(threads).toInt());
+    std::mt19937 rng(1);
+    std::normal_distribution<float> normal(0.f, 1.f);
+    std::gamma_distribution<float> gamma(0.3f, 1.f);
+    QueryPool pool;
+    pool.size = m;
+    pool.numClasses = k;
+    pool.embeddingDim = d;
+    auto probsInto = [&](std::vector<float> &v, int64_t rows) {
+        v.resize(std::size_t(rows * k));
+        for (int64_t i = 0; i < rows; ++i) {
+            float s = 0;
+            for (int c = 0; c < k; ++c)
+                s += (v[std::size_t(i * k + c)] = gamma(rng) + 1e-6f);
+            for (int c = 0; c < k; ++c)
+                v[std::size_t(i * k + c)] /= s;
+        }
+    };
+    probsInto(pool.probs, m);
+    pool.embeddings.resize(std::size_t(m * d));
+    for (float &x : pool.embeddings)
+        x = std::max(0.f, normal(rng)); // ReLU features, as the penultimate layer gives
+    pool.labelledEmbeddings.resize(std::size_t(l * d));
+    for (float &x : pool.labelledEmbeddings)
+        x = std::max(0.f, normal(rng));
+    QTextStream out(stdout);
+    out << QStringLiteral("pool %1 x %2, %3 classes, %4 labelled, batch %5, %6 threads\n")
+               .arg(m).arg(d).arg(k).arg(l).arg(n).arg(parser.value(threads).toInt() > 0 ? parser.value(threads).toInt() : defaultThreadCount());
+    std::atomic_bool noCancel{false};
+    auto time = [&](const QString &u, const QString &div) {
+        std::unique_ptr<QueryStrategy> s;
+        QString error;
+        QueryStrategy::create(u, div, &s, &error);
+        QueryOptions o;
+        QuerySelection sel;
+        QElapsedTimer timer;
+        timer.start();
+        const bool ok = s->select(pool, n, o, noCancel, &sel, &error);
+        const double seconds = timer.nsecsElapsed() / 1e9;
+        out << QStringLiteral("%1 / %2: %3 s%4\n").arg(u, -16).arg(div, -28).arg(seconds, 0, 'f', 3)
+                   .arg(ok ? QString() : QStringLiteral(" (failed: %1)").arg(error)) << Qt::flush;
+    };
+    for (const QString &u : {QStringLiteral("least_confidence"), QStringLiteral("margin_based"), QStringLiteral("entropy_based")})
+        time(u, QStringLiteral("pick_top_n"));
+    for (const QString &div : diversityNames())
+        if (div != QLatin1String("pick_top_n"))
+            time(QStringLiteral("margin_based"), div);
+    pool.mcSamples = t;
+    probsInto(pool.mcProbs, m * t);
+    time(QStringLiteral("bald"), QStringLiteral("pick_top_n"));
+    return 0;
+}
+
+static const CommandRegistration alBenchRegistration{
+    "al-bench", "time every active-learning query strategy on a synthetic pool", runAlBenchCommand};
 static const CommandRegistration alSimulateRegistration{
     "al-simulate", "simulate active learning against an oracle; learning curves as CSV/JSON", runAlSimulateCommand};
 static const CommandRegistration alRoundRegistration{
