@@ -140,6 +140,22 @@ QStringList fashionMnistClasses()
             QStringLiteral("Ankle boot")};
 }
 
+QString sampleKey(const Sample &s)
+{
+    return s.path + QLatin1Char('#') + QString::number(s.offset);
+}
+
+bool looksLikeDigits(const QStringList &classes)
+{
+    for (const auto &c : classes) {
+        bool ok = false;
+        c.toInt(&ok);
+        if (!ok)
+            return false;
+    }
+    return !classes.isEmpty();
+}
+
 LoadResult loadDataset(const QString &spec, const LoadOptions &options)
 {
     LoadResult result;

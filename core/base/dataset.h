@@ -68,6 +68,13 @@ struct LoadResult {
 /// or a CSV manifest (path,label[,split]; header optional).
 LoadResult loadDataset(const QString &spec, const LoadOptions &options = {});
 
+/// A key that identifies a sample's image across a dataset load and a project ("path#offset").
+QString sampleKey(const Sample &sample);
+
+/// True when every class name is a number (digits): horizontal flips would change their meaning,
+/// so augmentation leaves them out. Clothes, animals and objects stay themselves when flipped.
+bool looksLikeDigits(const QStringList &classes);
+
 /// Reads one IDX images file (+ optional labels file, "" for none), gzipped or not, as `split`.
 LoadResult readIdx(const QString &imagesFile, const QString &labelsFile, const QString &split,
                    const LoadOptions &options = {});

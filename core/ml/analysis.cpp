@@ -107,23 +107,6 @@ int automaticEpochs(qint64 n)
     return int(std::clamp<qint64>(400000 / n, 8, 30));
 }
 
-bool looksLikeDigits(const QStringList &classes)
-{
-    // Flipping digits or text changes their meaning; clothes, animals and objects stay themselves.
-    for (const auto &c : classes) {
-        bool ok = false;
-        c.toInt(&ok);
-        if (!ok)
-            return false;
-    }
-    return !classes.isEmpty();
-}
-
-QString sampleKey(const Sample &s)
-{
-    return s.path + QLatin1Char('#') + QString::number(s.offset);
-}
-
 struct Prepared {
     Dataset dataset;
     std::vector<SampleRow> rows;
@@ -400,15 +383,18 @@ bool runAnalysis(const AnalysisParams &params, const std::atomic_bool &cancel,
         trained = false;
         trainError = QStringLiteral("training failed: %1").arg(QString::fromLocal8Bit(e.what()).section(QLatin1Char('\n'), 0, 0));
     }
-    if (!trained) {
-        RunRecord cancelledRun;
-        cancelledRun.started = started;
-        cancelledRun.finished = QDateTime::currentDateTimeUtc();
-        cancelledRun.status = trainError == QLatin1String("cancelled") ? QStringLiteral("cancelled") : QStringLiteral("failed");
-        cancelledRun.summary = QJsonObject{{QStringLiteral("error"), trainError}};
-        store.saveRun(cancelledRun, nullptr);
-        return fail(error, trainError);
-    }
+    // A stopped run leaves a run row with its status and no results, so the project stays consistent.
+    auto stopped = [&](const QString &reason) {
+        RunRecord stoppedRun;
+        stoppedRun.started = started;
+        stoppedRun.finished = QDateTime::currentDateTimeUtc();
+        stoppedRun.status = reason == QLatin1String("cancelled") ? QStringLiteral("cancelled") : QStringLiteral("failed");
+        stoppedRun.summary = QJsonObject{{QStringLiteral("error"), reason}};
+        store.saveRun(stoppedRun, nullptr);
+        return fail(error, reason);
+    };
+    if (!trained)
+        return stopped(trainError);
 
     // Dynamics (mean over the models that trained on each sample) → signals → verdict.
     report(QStringLiteral("scoring"), 0.95);
@@ -593,15 +579,8 @@ bool runAnalysis(const AnalysisParams &params, const std::atomic_bool &cancel,
             const TsneResult t = computeTsne(in.data->data(), n, in.dim, tp, cancel, [&](const TsneProgress &p) {
                 report(QStringLiteral("layout"), 0.95 + 0.04 * (done + (p.iterations ? double(p.iteration) / p.iterations : 0.0)) / 2.0);
             });
-            if (cancel.load() || t.cancelled) {
-                RunRecord cancelledRun;
-                cancelledRun.started = started;
-                cancelledRun.finished = QDateTime::currentDateTimeUtc();
-                cancelledRun.status = QStringLiteral("cancelled");
-                cancelledRun.summary = QJsonObject{{QStringLiteral("error"), QStringLiteral("cancelled")}};
-                store.saveRun(cancelledRun, nullptr);
-                return fail(error, QStringLiteral("cancelled"));
-            }
+            if (cancel.load() || t.cancelled)
+                return stopped(QStringLiteral("cancelled"));
             if (!t.ok())
                 return fail(error, QStringLiteral("t-SNE of the %1: %2").arg(in.kind, t.error));
             Layout l;

@@ -35,11 +35,6 @@ bool fail(QString *error, const QString &message)
     return false;
 }
 
-QString key(const Sample &s)
-{
-    return s.path + QLatin1Char('#') + QString::number(s.offset);
-}
-
 } // namespace
 
 bool runCleanEval(const CleanEvalParams &params, const std::atomic_bool &cancel,
@@ -66,7 +61,7 @@ bool runCleanEval(const CleanEvalParams &params, const std::atomic_bool &cancel,
     QHash<QString, qint64> imageOf;
     bool hasTest = false;
     for (std::size_t i = 0; i < dataset.samples.size(); ++i) {
-        imageOf.insert(key(dataset.samples[i]), qint64(i));
+        imageOf.insert(sampleKey(dataset.samples[i]), qint64(i));
         hasTest = hasTest || dataset.samples[i].split == QLatin1String("test");
     }
     if (!hasTest)
@@ -135,7 +130,7 @@ bool runCleanEval(const CleanEvalParams &params, const std::atomic_bool &cancel,
             std::vector<int64_t> testImages, testLabels;
             qint64 flagged = 0, flaggedWrong = 0;
             for (const SampleRow &row : store.samples()) {
-                const auto it = imageOf.constFind(key(row.sample));
+                const auto it = imageOf.constFind(sampleKey(row.sample));
                 if (it == imageOf.constEnd())
                     continue;
                 // Without injected noise (rate 0) the given label is the true one.
@@ -185,15 +180,7 @@ bool runCleanEval(const CleanEvalParams &params, const std::atomic_bool &cancel,
                 TrainerConfig config;
                 config.epochs = ar.epochs;
                 config.seed = quint64(seed);
-                config.hflip = true;
-                const QStringList &cls = dataset.classes;
-                bool digits = !cls.isEmpty();
-                for (const QString &c : cls) {
-                    bool ok = false;
-                    c.toInt(&ok);
-                    digits = digits && ok;
-                }
-                config.hflip = !digits;
+                config.hflip = !looksLikeDigits(dataset.classes);
                 config.dataParameters.learnInstance = false;
                 config.dataParameters.learnClass = false;
                 config.device = deviceName == QLatin1String("cuda") ? torch::Device(torch::kCUDA) : torch::Device(torch::kCPU);
