@@ -3,6 +3,7 @@
 #include "commands.h"
 
 #include "base/npy.h"
+#include "ml/runtime.h"
 #include "ml/tsne.h"
 
 #include <QCommandLineParser>
@@ -35,7 +36,8 @@ int runTsneCommand(const QStringList &arguments)
         "2-D t-SNE layout of a float32 [N, D] .npy matrix (embeddings, or per-epoch trajectories).\n"
         "Writes a float32 [N, 2] .npy. kNN by FAISS (k = 3 x perplexity), repulsion by FFT\n"
         "interpolation, PCA initialisation, early exaggeration 12 for 250 iterations,\n"
-        "learning rate max(N/12, 200). Deterministic for a seed and thread count."));
+        "learning rate max(N/12, 200). Deterministic for a seed and thread count\n"
+        "(on --device cpu and torch-cpu; CUDA runs differ in the last bits)."));
     parser.addHelpOption();
     parser.addPositionalArgument(QStringLiteral("tsne"), QStringLiteral("the command"));
     const QCommandLineOption input(QStringLiteral("input"), QStringLiteral("Input .npy, float32 or float64 [N, D]."), QStringLiteral("X.npy"));
@@ -44,7 +46,14 @@ int runTsneCommand(const QStringList &arguments)
     const QCommandLineOption iterations(QStringLiteral("iterations"), QStringLiteral("Total iterations, exaggeration phase included (default 750)."), QStringLiteral("N"), QStringLiteral("750"));
     const QCommandLineOption seed(QStringLiteral("seed"), QStringLiteral("Random seed (default 1)."), QStringLiteral("S"), QStringLiteral("1"));
     const QCommandLineOption threads(QStringLiteral("threads"), QStringLiteral("CPU threads (default: all cores)."), QStringLiteral("T"), QStringLiteral("0"));
-    parser.addOptions({input, output, perplexity, iterations, seed, threads});
+    const QCommandLineOption device(
+        QStringLiteral("device"),
+        QStringLiteral("Where the optimisation runs (kNN and affinities always on the CPU): auto = cuda when "
+                       "LibTorch sees a GPU, else cpu (default); cpu = FFTW on the CPU cores; cuda = LibTorch "
+                       "on the GPU, float32 (error without CUDA); torch-cpu = the LibTorch path on the CPU "
+                       "(for comparison; slower than cpu)."),
+        QStringLiteral("auto|cpu|cuda|torch-cpu"), QStringLiteral("auto"));
+    parser.addOptions({input, output, perplexity, iterations, seed, threads, device});
     QTextStream err(stderr);
     if (!parser.parse(arguments)) {
         err << "labelscope tsne: " << parser.errorText() << "\n";
@@ -69,6 +78,14 @@ int runTsneCommand(const QStringList &arguments)
         return 2;
     }
     params.exaggerationIterations = std::min(params.exaggerationIterations, params.iterations);
+    params.device = parser.value(device).trimmed().toLower();
+    if (!QStringList{QStringLiteral("auto"), QStringLiteral("cpu"), QStringLiteral("cuda"), QStringLiteral("torch-cpu")}
+             .contains(params.device)) {
+        err << "labelscope tsne: --device must be auto, cpu, cuda or torch-cpu (got " << parser.value(device) << ")\n";
+        return 2;
+    }
+    if (params.device == QLatin1String("torch-cpu") && params.threads > 0)
+        configureRuntime(params.threads); // LibTorch's intra-op threads (this process only)
 
     QElapsedTimer timer;
     timer.start();
@@ -89,7 +106,7 @@ int runTsneCommand(const QStringList &arguments)
     const int64_t n = array.shape[0], d = array.shape[1];
     std::vector<float> x(array.doubles.begin(), array.doubles.end());
     array = NpyArray();
-    err << "tsne: " << n << " x " << d << " from " << parser.value(input) << "\n";
+    err << "tsne: " << n << " x " << d << " from " << parser.value(input) << ", device " << params.device << "\n";
     err.flush();
 
     std::signal(SIGINT, onTsneSignal);

@@ -1,4 +1,5 @@
 #include "tsne.h"
+#include "tsnetorch.h"
 
 // Own implementation of t-SNE (see tsne.h for the method and its sources). kNN by FAISS, FFTs by
 // FFTW, PCA eigenvectors by LibTorch; the rest (bandwidth search, symmetrisation, FFT
@@ -763,6 +764,10 @@ TsneResult computeTsne(const float *data, std::int64_t n, std::int64_t d, const 
                                    "emit interval >= 1, exaggeration > 0"));
     if (!finiteInput(data, n * d))
         return fail(QStringLiteral("t-SNE: the input contains NaN or infinite values"));
+    // Device of the optimisation loop ("cuda" without CUDA fails here, before the kNN).
+    QString torchDevice, deviceError;
+    if (!tsneResolveDevice(params.device, &torchDevice, &deviceError))
+        return fail(deviceError);
 
     // Small inputs: one thread (parallel regions cost more than they save; and a thread count
     // that depends only on n and the setting keeps results deterministic).
@@ -820,6 +825,10 @@ TsneResult computeTsne(const float *data, std::int64_t n, std::int64_t d, const 
 
         const double lr = params.learningRate > 0 ? params.learningRate : std::max(double(n) / 12.0, 200.0);
         result.learningRate = lr;
+        if (!torchDevice.isEmpty()) { // the same loop in LibTorch ops on that device (tsnetorch.cpp)
+            tsneTorchOptimise(p, y, params, lr, torchDevice, cancel, progress, info, &result);
+            return result;
+        }
         std::vector<double> grad(size_t(2 * n)), attr(size_t(2 * n)), rep(size_t(2 * n));
         std::vector<double> update(size_t(2 * n), 0.0), gains(size_t(2 * n), 1.0);
         std::vector<float> layout(size_t(2 * n));

@@ -41,6 +41,12 @@ struct TsneParams {
     std::int64_t exactKnnLimit = 20000; ///< exact kNN up to this N, approximate (cells) above
     int interpolationNodes = 3;        ///< FFT repulsion: Lagrange nodes per box and axis (1-8)
     double boxWidth = 1.0;             ///< FFT repulsion: box width in layout units (>= 50 boxes a side)
+    /// Where the optimisation loop runs (kNN and P are always built on the CPU): "cpu" = the
+    /// FFTW path above; "cuda" = the same steps in LibTorch ops, float32, on the GPU (error if
+    /// CUDA is not available; not bit-identical run to run: atomics); "auto" = "cuda" when
+    /// CUDA is available, else "cpu"; "torch-cpu" = the LibTorch path on the CPU device (tests,
+    /// comparison; uses LibTorch's intra-op threads, not `threads`). See core/ml/tsnetorch.cpp.
+    QString device = QStringLiteral("cpu");
 };
 
 /// What the progress callback sees. `layout` is [n, 2] float32 row-major, valid only during the
@@ -118,5 +124,15 @@ void tsneExactGradient(const TsneAffinities &p, const double *y, double *gradien
 double tsneFftGradient(const TsneAffinities &p, const double *y, double *gradient,
                        double exaggeration = 1.0, int threads = 0, int interpolationNodes = 3,
                        double boxWidth = 1.0);
+
+/// The same gradient (with the factor 4) as computed by the LibTorch path computeTsne takes for
+/// devices "cuda" / "torch-cpu": attraction over P in COO form (index_select / index_add_),
+/// repulsion by the same FFT interpolation in torch ops, float32 on the device. `device`:
+/// "torch-cpu" (or "cpu": also the torch CPU device here), "cuda", or "auto". `y` [n, 2] and
+/// `gradient` [n, 2] are host arrays. Returns Z = Σ_{i≠j} q_ij, or -1 with `error` (unknown
+/// device, CUDA not available, a torch error).
+double tsneTorchGradient(const TsneAffinities &p, const double *y, double *gradient, const QString &device,
+                         QString *error = nullptr, double exaggeration = 1.0, int interpolationNodes = 3,
+                         double boxWidth = 1.0);
 
 } // namespace labelscope

@@ -1,0 +1,396 @@
+#include "tsnetorch.h"
+
+// t-SNE optimisation on a LibTorch device (CUDA, or the CPU device for tests and comparison).
+// Our own code, the same method as the FFTW path in tsne.cpp, written in tensor ops so that it
+// runs on any torch::Device:
+//   - attraction Σ_j p_ij q_ij (y_i − y_j) from P in COO form: gather both endpoints
+//     (index_select), per-edge weight p_ij / (1 + d²), scatter back (index_add_);
+//   - repulsion by FFT-accelerated interpolation (FIt-SNE, Linderman et al., Nature Methods 2019;
+//     grid rules as openTSNE's estimate_negative_gradient_fft_2d, Poličar et al. 2024): the grid,
+//     boxes, Lagrange nodes, charges (1, y_x, y_y) and kernels (q² for the forces, q for Z) of
+//     tsne.cpp's FftRepulsion; charges scattered with index_add_, the circulant convolution by
+//     torch::fft::rfft2 / irfft2, potentials gathered with the same weights;
+//   - the optimiser of computeTsne (momentum 0.5 → 0.8, gains +0.2 / ×0.8 min 0.01, re-centring).
+// Everything per point or per edge is float32 on the device; Z, KL and the kernel spectra are
+// summed / transformed in float64. index_add_ on CUDA uses atomics, so CUDA runs are not
+// bit-identical run to run (the CPU device is).
+
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+namespace labelscope {
+
+namespace {
+
+using torch::indexing::Slice;
+
+// Smallest integer >= n whose only prime factors are 2, 3, 5 and 7 (as tsne.cpp).
+int niceFftSize(int n)
+{
+    for (int m = std::max(n, 1);; ++m) {
+        int r = m;
+        for (int p : {2, 3, 5, 7})
+            while (r % p == 0)
+                r /= p;
+        if (r == 1)
+            return m;
+    }
+}
+
+// P in COO form on the device, with the flat indices the 1-D index_add_ / index_select use
+// (1-D scatters are a tight loop on the CPU device; [E, 2] ones go slice by slice).
+struct DeviceAffinities {
+    int64_t n = 0;
+    torch::Tensor rows, cols;  // [E] int64
+    torch::Tensor values;      // [E] float32
+    torch::Tensor rows2;       // [2E] int64: 2·row, 2·row + 1 (x then y of each edge)
+    torch::Tensor flatPairs;   // [2, 2E] int64: flat layout indices of both endpoints
+};
+
+DeviceAffinities toDevice(const TsneAffinities &p, const torch::Device &device)
+{
+    DeviceAffinities d;
+    d.n = p.n;
+    const int64_t e = int64_t(p.cols.size());
+    torch::Tensor rows = torch::empty({e}, torch::kInt64);
+    int64_t *r = rows.data_ptr<int64_t>();
+    for (int64_t i = 0; i < p.n; ++i)
+        for (int64_t k = p.rowPtr[size_t(i)]; k < p.rowPtr[size_t(i + 1)]; ++k)
+            r[k] = i;
+    torch::Tensor cols = torch::from_blob(const_cast<int32_t *>(p.cols.data()), {e}, torch::kInt32).to(torch::kInt64);
+    torch::Tensor values = torch::from_blob(const_cast<float *>(p.values.data()), {e}, torch::kFloat32).clone();
+    d.rows = rows.to(device);
+    d.cols = cols.to(device);
+    d.values = values.to(device);
+    d.rows2 = torch::stack({2 * d.rows, 2 * d.rows + 1}, 1).reshape({-1});
+    d.flatPairs = torch::stack({d.rows2, torch::stack({2 * d.cols, 2 * d.cols + 1}, 1).reshape({-1})});
+    return d;
+}
+
+// attr [n, 2] = Σ_j p_ij q_ij (y_i − y_j); `y` [n, 2] float32 contiguous.
+torch::Tensor attractiveForces(const DeviceAffinities &p, const torch::Tensor &y)
+{
+    const torch::Tensor flat = y.reshape({-1});
+    const torch::Tensor diff = (flat.index_select(0, p.flatPairs[0]) - flat.index_select(0, p.flatPairs[1]))
+                                   .view({-1, 2});                           // [E, 2]
+    const torch::Tensor w = p.values / (1.0 + diff.square().sum(1));         // [E]
+    torch::Tensor attr = torch::zeros({2 * p.n}, y.options());
+    attr.index_add_(0, p.rows2, (diff * w.unsqueeze(1)).reshape({-1}));
+    return attr.view({p.n, 2});
+}
+
+// KL(P‖Q) = Σ p log p − Σ p log q_ij + log Z over the non-zeros of P (as tsne.cpp's klFromZ),
+// summed in float64.
+double klFromZ(const DeviceAffinities &p, const torch::Tensor &y, double z)
+{
+    const torch::Tensor flat = y.reshape({-1}).to(torch::kFloat64);
+    const torch::Tensor diff = (flat.index_select(0, p.flatPairs[0]) - flat.index_select(0, p.flatPairs[1]))
+                                   .view({-1, 2});
+    const torch::Tensor pv = p.values.to(torch::kFloat64);
+    const torch::Tensor positive = pv > 0;
+    const torch::Tensor terms = torch::where(positive, pv * (torch::log(pv.clamp_min(1e-300))
+                                                             + torch::log1p(diff.square().sum(1))),
+                                             torch::zeros_like(pv));
+    return terms.sum().item<double>() + std::log(z);
+}
+
+// Exact kernel sums for tiny problems (n < 64, as tsne.cpp): rep [n, 2] = Σ_j q_ij² (y_i − y_j) / Z.
+torch::Tensor exactRepulsion(const torch::Tensor &y, double *z)
+{
+    const torch::Tensor diff = y.unsqueeze(1) - y.unsqueeze(0); // [n, n, 2]
+    torch::Tensor q = 1.0 / (1.0 + diff.square().sum(2));
+    q.fill_diagonal_(0.0);
+    *z = std::max(q.to(torch::kFloat64).sum().item<double>(), 1e-300);
+    return (q.square().unsqueeze(2) * diff).sum(1) / *z;
+}
+
+// Repulsive forces by FFT-accelerated interpolation on the device; keeps the kernel spectra
+// while the grid size and node spacing stay (see tsne.cpp's FftRepulsion for the grid rules).
+class TorchFftRepulsion
+{
+public:
+    static constexpr int kMinBoxes = 50;
+
+    TorchFftRepulsion(int nodes, double boxWidth, torch::Device device)
+        : m_nodes(std::max(1, std::min(nodes, 8))), m_boxWidth(boxWidth > 0 ? boxWidth : 1.0), m_device(device)
+    {
+        // Lagrange nodes at (k + 0.5) / p in the unit box and their barycentric denominators.
+        std::vector<double> denom(size_t(m_nodes), 1.0);
+        for (int a = 0; a < m_nodes; ++a) {
+            m_node.push_back((a + 0.5) / m_nodes);
+        }
+        for (int a = 0; a < m_nodes; ++a)
+            for (int b = 0; b < m_nodes; ++b)
+                if (b != a)
+                    denom[size_t(a)] *= m_node[size_t(a)] - m_node[size_t(b)];
+        m_denom = denom;
+        m_offsets = torch::arange(m_nodes, torch::TensorOptions().dtype(torch::kInt64).device(device));
+    }
+
+    // y [n, 2] float32 on the device → rep [n, 2] = Σ_j q_ij² (y_i − y_j) / Z; *z = Σ_{i≠j} q_ij.
+    torch::Tensor compute(const torch::Tensor &y, double *z)
+    {
+        const int p = m_nodes;
+        const int64_t n = y.size(0);
+        // The grid's extent on the host (one small device → host copy per iteration).
+        const torch::Tensor lohi = torch::stack({y.min(), y.max()}).to(torch::kCPU, torch::kFloat64);
+        const double lo = lohi[0].item<double>(), hi = lohi[1].item<double>();
+        double range = hi - lo;
+        if (!(range > 1e-12))
+            range = 1e-12;
+        double boxWidth = m_boxWidth;
+        int boxes = int(std::ceil(range / boxWidth * (1.0 + 1e-9)));
+        if (boxes < kMinBoxes) {
+            boxes = kMinBoxes;
+            boxWidth = range / kMinBoxes * (1.0 + 1e-9);
+        }
+        while (niceFftSize(2 * boxes * p) != 2 * boxes * p)
+            ++boxes;
+        const int64_t n1 = int64_t(boxes) * p; // interpolation nodes per axis
+        const int64_t m = 2 * n1;              // circulant embedding
+        const int64_t mm = m * m;
+        ensureKernels(m, boxWidth / p);
+
+        // Per point and axis: box index and Lagrange weights [n, 2, p].
+        const torch::Tensor u = (y - lo) / boxWidth;
+        const torch::Tensor box = u.floor().clamp(0, boxes - 1);
+        const torch::Tensor t = u - box;
+        std::vector<torch::Tensor> weights;
+        for (int c = 0; c < p; ++c) {
+            torch::Tensor v = torch::ones_like(t);
+            for (int e = 0; e < p; ++e)
+                if (e != c)
+                    v = v * (t - m_node[size_t(e)]);
+            weights.push_back(v / m_denom[size_t(c)]);
+        }
+        const torch::Tensor w = torch::stack(weights, 2);                          // [n, 2, p]
+        const torch::Tensor w2 = (w.select(1, 0).unsqueeze(2) * w.select(1, 1).unsqueeze(1))
+                                     .reshape({n, p * p});                          // [n, p²]
+        const torch::Tensor base = box.to(torch::kInt64) * p;                       // [n, 2]
+        const torch::Tensor gx = base.select(1, 0).unsqueeze(1) + m_offsets.unsqueeze(0); // [n, p]
+        const torch::Tensor gy = base.select(1, 1).unsqueeze(1) + m_offsets.unsqueeze(0);
+        const torch::Tensor idx = (gx.unsqueeze(2) * m + gy.unsqueeze(1)).reshape({n * p * p}); // [n p²]
+
+        // Charges 1, y_x, y_y onto three m × m grids (flat 1-D scatter).
+        const torch::Tensor charges = torch::cat({torch::ones({n, 1}, y.options()), y}, 1).t(); // [3, n]
+        const torch::Tensor src = (charges.unsqueeze(2) * w2.unsqueeze(0)).reshape({-1});     // [3 n p²]
+        const torch::Tensor planes = torch::arange(3, idx.options()).unsqueeze(1) * mm;
+        torch::Tensor grid = torch::zeros({3 * mm}, y.options());
+        grid.index_add_(0, (planes + idx.unsqueeze(0)).reshape({-1}), src);
+
+        // Circulant convolutions: grids 0..2 with q², grid 0 with q (for Z). Potentials [4, m, m].
+        const torch::Tensor spectra = torch::fft::rfft2(grid.view({3, m, m}));
+        const torch::Tensor potQ2 = torch::fft::irfft2(spectra * m_kernelQ2, {m, m});
+        const torch::Tensor potQ = torch::fft::irfft2(spectra[0] * m_kernelQ, {m, m});
+        const torch::Tensor potentials = torch::cat({potQ2, potQ.unsqueeze(0)}, 0).reshape({-1}); // [4 mm]
+
+        // Back at the points with the same weights: phi [4, n].
+        const torch::Tensor planes4 = torch::arange(4, idx.options()).unsqueeze(1) * mm;
+        const torch::Tensor phi = (potentials.index_select(0, (planes4 + idx.unsqueeze(0)).reshape({-1}))
+                                       .view({4, n, p * p})
+                                   * w2.unsqueeze(0))
+                                      .sum(2);
+        double zz = phi[3].to(torch::kFloat64).sum().item<double>() - double(n); // minus the self terms
+        if (!(zz > 1e-300))
+            zz = 1e-300;
+        *z = zz;
+        const torch::Tensor rep = torch::stack({y.select(1, 0) * phi[0] - phi[1], y.select(1, 1) * phi[0] - phi[2]}, 1);
+        return rep / zz;
+    }
+
+private:
+    // Kernel spectra for grid size m and node spacing h, built in float64 and stored as float32
+    // real parts (the kernels are even, their spectra real), as tsne.cpp.
+    void ensureKernels(int64_t m, double h)
+    {
+        if (m == m_size && h == m_h)
+            return;
+        const int64_t n1 = m / 2;
+        const auto opts = torch::TensorOptions().dtype(torch::kFloat64).device(m_device);
+        torch::Tensor off = torch::arange(m, opts);
+        off = torch::where(off < double(n1), off, off - double(m)); // signed offsets
+        const torch::Tensor d2 = (off.square().unsqueeze(1) + off.square().unsqueeze(0)) * (h * h);
+        torch::Tensor q = 1.0 / (1.0 + d2);
+        q.index_fill_(0, torch::tensor({n1}, opts.dtype(torch::kInt64)), 0.0); // the wrap row/column unused
+        q.index_fill_(1, torch::tensor({n1}, opts.dtype(torch::kInt64)), 0.0);
+        m_kernelQ = torch::real(torch::fft::rfft2(q)).to(torch::kFloat32).contiguous();
+        m_kernelQ2 = torch::real(torch::fft::rfft2(q.square())).to(torch::kFloat32).contiguous();
+        m_size = m;
+        m_h = h;
+    }
+
+    int m_nodes;
+    double m_boxWidth;
+    torch::Device m_device;
+    std::vector<double> m_node, m_denom;
+    torch::Tensor m_offsets;
+    int64_t m_size = 0;
+    double m_h = -1.0;
+    torch::Tensor m_kernelQ, m_kernelQ2; // [m, m/2 + 1] float32
+};
+
+torch::Device parseDevice(const QString &torchDevice)
+{
+    return torch::Device(torchDevice.toStdString());
+}
+
+QString torchError(const QString &device, const std::exception &e)
+{
+    // c10::Error's what() carries a C++ backtrace after the first line.
+    QString what = QString::fromLocal8Bit(e.what());
+    const int cut = what.indexOf(QLatin1Char('\n'));
+    if (cut > 0)
+        what.truncate(cut);
+    return QStringLiteral("t-SNE on LibTorch device %1: %2").arg(device, what);
+}
+
+} // namespace
+
+bool tsneResolveDevice(const QString &requested, QString *torchDevice, QString *error)
+{
+    torchDevice->clear();
+    const QString d = requested.trimmed().toLower();
+    if (d.isEmpty() || d == QLatin1String("cpu"))
+        return true;
+    if (d == QLatin1String("torch-cpu")) {
+        *torchDevice = QStringLiteral("cpu");
+        return true;
+    }
+    bool cuda = false;
+    try {
+        cuda = torch::cuda::is_available();
+    } catch (const std::exception &) {
+        cuda = false;
+    }
+    if (d == QLatin1String("auto")) {
+        if (cuda)
+            *torchDevice = QStringLiteral("cuda");
+        return true;
+    }
+    if (d == QLatin1String("cuda")) {
+        if (!cuda) {
+            if (error)
+                *error = QStringLiteral("t-SNE: device \"cuda\" was requested but CUDA is not available (this "
+                                        "LibTorch has no CUDA support or no GPU is visible); use device \"auto\" "
+                                        "or \"cpu\"");
+            return false;
+        }
+        *torchDevice = QStringLiteral("cuda");
+        return true;
+    }
+    if (error)
+        *error = QStringLiteral("t-SNE: unknown device \"%1\" (expected auto, cpu, cuda or torch-cpu)").arg(requested);
+    return false;
+}
+
+double tsneTorchGradient(const TsneAffinities &p, const double *y, double *gradient, const QString &device,
+                         QString *error, double exaggeration, int interpolationNodes, double boxWidth)
+{
+    QString torchDevice, why;
+    if (!tsneResolveDevice(device, &torchDevice, &why)) {
+        if (error)
+            *error = why;
+        return -1.0;
+    }
+    if (torchDevice.isEmpty())
+        torchDevice = QStringLiteral("cpu");
+    try {
+        torch::NoGradGuard noGrad;
+        const torch::Device dev = parseDevice(torchDevice);
+        const DeviceAffinities dp = toDevice(p, dev);
+        const torch::Tensor yt = torch::from_blob(const_cast<double *>(y), {p.n, 2}, torch::kFloat64)
+                                     .to(dev, torch::kFloat32)
+                                     .contiguous();
+        TorchFftRepulsion fft(interpolationNodes, boxWidth, dev);
+        double z = 0.0;
+        const torch::Tensor rep = fft.compute(yt, &z);
+        const torch::Tensor attr = attractiveForces(dp, yt);
+        const torch::Tensor g = (4.0 * (exaggeration * attr - rep)).to(torch::kCPU, torch::kFloat64).contiguous();
+        std::memcpy(gradient, g.data_ptr<double>(), size_t(2 * p.n) * sizeof(double));
+        return z;
+    } catch (const std::exception &e) {
+        if (error)
+            *error = torchError(torchDevice, e);
+        return -1.0;
+    }
+}
+
+void tsneTorchOptimise(const TsneAffinities &p, const std::vector<double> &y0, const TsneParams &params,
+                       double learningRate, const QString &torchDevice, const std::atomic_bool &cancel,
+                       const TsneProgressCallback &progress, TsneProgress info, TsneResult *result)
+{
+    const int64_t n = p.n;
+    auto fail = [&](const QString &why) {
+        result->error = why;
+        result->layout.clear();
+    };
+    try {
+        torch::NoGradGuard noGrad;
+        const torch::Device dev = parseDevice(torchDevice);
+        const auto opts = torch::TensorOptions().dtype(torch::kFloat32).device(dev);
+        const DeviceAffinities dp = toDevice(p, dev);
+        torch::Tensor y = torch::from_blob(const_cast<double *>(y0.data()), {n, 2}, torch::kFloat64)
+                              .to(dev, torch::kFloat32)
+                              .contiguous();
+        torch::Tensor update = torch::zeros({n, 2}, opts), gains = torch::ones({n, 2}, opts);
+        const bool exact = n < 64; // as tsne.cpp
+        TorchFftRepulsion fft(params.interpolationNodes, params.boxWidth, dev);
+        std::vector<float> layout(size_t(2 * n));
+        torch::Tensor norm2 = torch::zeros({}, opts);
+        double z = 1.0;
+        auto toHost = [&](std::vector<float> *out) {
+            const torch::Tensor h = y.to(torch::kCPU).contiguous();
+            out->resize(size_t(2 * n));
+            std::memcpy(out->data(), h.data_ptr<float>(), size_t(2 * n) * sizeof(float));
+        };
+        auto repulsion = [&](double *zOut) { return exact ? exactRepulsion(y, zOut) : fft.compute(y, zOut); };
+        for (int it = 0; it < params.iterations; ++it) {
+            if (cancel.load()) {
+                result->cancelled = true;
+                return fail(QStringLiteral("cancelled"));
+            }
+            const bool early = it < params.exaggerationIterations;
+            const double exaggeration = early ? params.earlyExaggeration : 1.0;
+            const double momentum = early ? 0.5 : 0.8;
+            const torch::Tensor rep = repulsion(&z);
+            const torch::Tensor attr = attractiveForces(dp, y);
+            const torch::Tensor g = exaggeration * attr - rep;
+            norm2 = g.square().sum();
+            gains = torch::where(update * g < 0, gains + 0.2, gains * 0.8).clamp_min_(0.01);
+            update.mul_(momentum).sub_(gains * g, learningRate);
+            y.add_(update);
+            y.sub_(y.mean(0, true));
+            result->iterations = it + 1;
+            if (progress && (it + 1) % params.emitEvery == 0 && it + 1 < params.iterations) {
+                toHost(&layout);
+                info.stage = QStringLiteral("optimise");
+                info.iteration = it + 1;
+                info.klDivergence = klFromZ(dp, y, z);
+                info.gradientNorm = std::sqrt(norm2.item<double>());
+                info.layout = layout.data();
+                progress(info);
+                info.layout = nullptr;
+            }
+        }
+        repulsion(&z);
+        result->klDivergence = klFromZ(dp, y, z);
+        toHost(&result->layout);
+        if (progress) {
+            info.stage = QStringLiteral("optimise");
+            info.iteration = result->iterations;
+            info.klDivergence = result->klDivergence;
+            info.gradientNorm = std::sqrt(norm2.item<double>());
+            info.layout = result->layout.data();
+            progress(info);
+            info.layout = nullptr;
+        }
+    } catch (const std::exception &e) {
+        fail(torchError(torchDevice, e));
+    }
+}
+
+} // namespace labelscope
