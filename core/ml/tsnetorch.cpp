@@ -26,7 +26,6 @@ namespace labelscope {
 
 namespace {
 
-using torch::indexing::Slice;
 
 // Smallest integer >= n whose only prime factors are 2, 3, 5 and 7 (as tsne.cpp).
 int niceFftSize(int n)
@@ -41,71 +40,72 @@ int niceFftSize(int n)
     }
 }
 
-// P in COO form on the device, with the flat indices the 1-D index_add_ / index_select use
-// (1-D scatters are a tight loop on the CPU device; [E, 2] ones go slice by slice).
+// Layouts on the device are coordinate-major, [2, n] (row 0 = x, row 1 = y): every per-point
+// and per-edge step is then an elementwise op on contiguous rows, and sums over nodes or
+// endpoints run over an outer dimension (reductions over a trailing size-2 or size-p² dimension
+// cost the CPU device several times more).
+
+// P in COO form on the device, with the flat indices of both endpoints into a [2, n] layout
+// (x then y); scatters and gathers are then 1-D index_add_ / index_select (a tight loop on the
+// CPU device; atomics on CUDA).
 struct DeviceAffinities {
-    int64_t n = 0;
-    torch::Tensor rows, cols;  // [E] int64
-    torch::Tensor values;      // [E] float32
-    torch::Tensor rows2;       // [2E] int64: 2·row, 2·row + 1 (x then y of each edge)
-    torch::Tensor flatPairs;   // [2, 2E] int64: flat layout indices of both endpoints
+    int64_t n = 0, edges = 0;
+    torch::Tensor values; // [E] float32, p_ij of edge (i, j)
+    torch::Tensor endI;   // [2E] int64: i, then n + i, for every edge
+    torch::Tensor endJ;   // [2E] int64: j, then n + j
 };
 
 DeviceAffinities toDevice(const TsneAffinities &p, const torch::Device &device)
 {
     DeviceAffinities d;
     d.n = p.n;
-    const int64_t e = int64_t(p.cols.size());
-    torch::Tensor rows = torch::empty({e}, torch::kInt64);
+    d.edges = int64_t(p.cols.size());
+    torch::Tensor rows = torch::empty({d.edges}, torch::kInt64);
     int64_t *r = rows.data_ptr<int64_t>();
     for (int64_t i = 0; i < p.n; ++i)
         for (int64_t k = p.rowPtr[size_t(i)]; k < p.rowPtr[size_t(i + 1)]; ++k)
             r[k] = i;
-    torch::Tensor cols = torch::from_blob(const_cast<int32_t *>(p.cols.data()), {e}, torch::kInt32).to(torch::kInt64);
-    torch::Tensor values = torch::from_blob(const_cast<float *>(p.values.data()), {e}, torch::kFloat32).clone();
-    d.rows = rows.to(device);
-    d.cols = cols.to(device);
-    d.values = values.to(device);
-    d.rows2 = torch::stack({2 * d.rows, 2 * d.rows + 1}, 1).reshape({-1});
-    d.flatPairs = torch::stack({d.rows2, torch::stack({2 * d.cols, 2 * d.cols + 1}, 1).reshape({-1})});
+    const torch::Tensor cols =
+        torch::from_blob(const_cast<int32_t *>(p.cols.data()), {d.edges}, torch::kInt32).to(torch::kInt64);
+    d.values = torch::from_blob(const_cast<float *>(p.values.data()), {d.edges}, torch::kFloat32).to(device, torch::kFloat32, false, true);
+    d.endI = torch::cat({rows, rows + p.n}).to(device);
+    d.endJ = torch::cat({cols, cols + p.n}).to(device);
     return d;
 }
 
-// attr [n, 2] = Σ_j p_ij q_ij (y_i − y_j); `y` [n, 2] float32 contiguous.
+// attr [2, n] = Σ_j p_ij q_ij (y_i − y_j); `y` [2, n] float32 contiguous.
 torch::Tensor attractiveForces(const DeviceAffinities &p, const torch::Tensor &y)
 {
-    const torch::Tensor flat = y.reshape({-1});
-    const torch::Tensor diff = (flat.index_select(0, p.flatPairs[0]) - flat.index_select(0, p.flatPairs[1]))
-                                   .view({-1, 2});                           // [E, 2]
-    const torch::Tensor w = p.values / (1.0 + diff.square().sum(1));         // [E]
+    const torch::Tensor flat = y.view({-1});
+    const torch::Tensor diff = (flat.index_select(0, p.endI) - flat.index_select(0, p.endJ)).view({2, p.edges});
+    const torch::Tensor w = p.values / (1.0 + diff[0].square() + diff[1].square()); // [E]
     torch::Tensor attr = torch::zeros({2 * p.n}, y.options());
-    attr.index_add_(0, p.rows2, (diff * w.unsqueeze(1)).reshape({-1}));
-    return attr.view({p.n, 2});
+    attr.index_add_(0, p.endI, (diff * w).view({-1}));
+    return attr.view({2, p.n});
 }
 
 // KL(P‖Q) = Σ p log p − Σ p log q_ij + log Z over the non-zeros of P (as tsne.cpp's klFromZ),
-// summed in float64.
+// in float64.
 double klFromZ(const DeviceAffinities &p, const torch::Tensor &y, double z)
 {
-    const torch::Tensor flat = y.reshape({-1}).to(torch::kFloat64);
-    const torch::Tensor diff = (flat.index_select(0, p.flatPairs[0]) - flat.index_select(0, p.flatPairs[1]))
-                                   .view({-1, 2});
+    const torch::Tensor flat = y.view({-1}).to(torch::kFloat64);
+    const torch::Tensor diff = (flat.index_select(0, p.endI) - flat.index_select(0, p.endJ)).view({2, p.edges});
     const torch::Tensor pv = p.values.to(torch::kFloat64);
-    const torch::Tensor positive = pv > 0;
-    const torch::Tensor terms = torch::where(positive, pv * (torch::log(pv.clamp_min(1e-300))
-                                                             + torch::log1p(diff.square().sum(1))),
-                                             torch::zeros_like(pv));
+    const torch::Tensor terms = torch::where(
+        pv > 0, pv * (torch::log(pv.clamp_min(1e-300)) + torch::log1p(diff[0].square() + diff[1].square())),
+        torch::zeros_like(pv));
     return terms.sum().item<double>() + std::log(z);
 }
 
-// Exact kernel sums for tiny problems (n < 64, as tsne.cpp): rep [n, 2] = Σ_j q_ij² (y_i − y_j) / Z.
-torch::Tensor exactRepulsion(const torch::Tensor &y, double *z)
+// Exact kernel sums for tiny problems (n < 64, as tsne.cpp): rep [2, n] = Σ_j q_ij² (y_i − y_j) / Z;
+// *z = Z as a float64 scalar on the device.
+torch::Tensor exactRepulsion(const torch::Tensor &y, torch::Tensor *z)
 {
-    const torch::Tensor diff = y.unsqueeze(1) - y.unsqueeze(0); // [n, n, 2]
-    torch::Tensor q = 1.0 / (1.0 + diff.square().sum(2));
+    const torch::Tensor diff = y.unsqueeze(2) - y.unsqueeze(1); // [2, n, n]
+    torch::Tensor q = 1.0 / (1.0 + diff[0].square() + diff[1].square());
     q.fill_diagonal_(0.0);
-    *z = std::max(q.to(torch::kFloat64).sum().item<double>(), 1e-300);
-    return (q.square().unsqueeze(2) * diff).sum(1) / *z;
+    *z = q.to(torch::kFloat64).sum().clamp_min(1e-300);
+    return (q.square().unsqueeze(0) * diff).sum(2) / z->to(torch::kFloat32);
 }
 
 // Repulsive forces by FFT-accelerated interpolation on the device; keeps the kernel spectra
@@ -131,12 +131,12 @@ public:
         m_offsets = torch::arange(m_nodes, torch::TensorOptions().dtype(torch::kInt64).device(device));
     }
 
-    // y [n, 2] float32 on the device → rep [n, 2] = Σ_j q_ij² (y_i − y_j) / Z; *z = Σ_{i≠j} q_ij.
-    torch::Tensor compute(const torch::Tensor &y, double *z)
+    // y [2, n] float32 on the device → rep [2, n] = Σ_j q_ij² (y_i − y_j) / Z; *z = Σ_{i≠j} q_ij as
+    // a float64 scalar on the device (one device → host copy per call: the layout's extent).
+    torch::Tensor compute(const torch::Tensor &y, torch::Tensor *z)
     {
         const int p = m_nodes;
-        const int64_t n = y.size(0);
-        // The grid's extent on the host (one small device → host copy per iteration).
+        const int64_t n = y.size(1);
         const torch::Tensor lohi = torch::stack({y.min(), y.max()}).to(torch::kCPU, torch::kFloat64);
         const double lo = lohi[0].item<double>(), hi = lohi[1].item<double>();
         double range = hi - lo;
@@ -155,7 +155,7 @@ public:
         const int64_t mm = m * m;
         ensureKernels(m, boxWidth / p);
 
-        // Per point and axis: box index and Lagrange weights [n, 2, p].
+        // Per axis and point: box index and Lagrange weights w [2, p, n] (nodes at (k + 0.5) / p).
         const torch::Tensor u = (y - lo) / boxWidth;
         const torch::Tensor box = u.floor().clamp(0, boxes - 1);
         const torch::Tensor t = u - box;
@@ -167,39 +167,32 @@ public:
                     v = v * (t - m_node[size_t(e)]);
             weights.push_back(v / m_denom[size_t(c)]);
         }
-        const torch::Tensor w = torch::stack(weights, 2);                          // [n, 2, p]
-        const torch::Tensor w2 = (w.select(1, 0).unsqueeze(2) * w.select(1, 1).unsqueeze(1))
-                                     .reshape({n, p * p});                          // [n, p²]
-        const torch::Tensor base = box.to(torch::kInt64) * p;                       // [n, 2]
-        const torch::Tensor gx = base.select(1, 0).unsqueeze(1) + m_offsets.unsqueeze(0); // [n, p]
-        const torch::Tensor gy = base.select(1, 1).unsqueeze(1) + m_offsets.unsqueeze(0);
-        const torch::Tensor idx = (gx.unsqueeze(2) * m + gy.unsqueeze(1)).reshape({n * p * p}); // [n p²]
+        const torch::Tensor w = torch::stack(weights, 1);                                         // [2, p, n]
+        const torch::Tensor w2 = (w[0].unsqueeze(1) * w[1].unsqueeze(0)).view({p * p, n});        // [p², n]
+        const torch::Tensor base = box.to(torch::kInt64) * p;                                      // [2, n]
+        const torch::Tensor gx = base[0].unsqueeze(0) + m_offsets.unsqueeze(1);                   // [p, n]
+        const torch::Tensor gy = base[1].unsqueeze(0) + m_offsets.unsqueeze(1);
+        const torch::Tensor idx = (gx.unsqueeze(1) * m + gy.unsqueeze(0)).view({p * p, n});      // [p², n]
 
-        // Charges 1, y_x, y_y onto three m × m grids (flat 1-D scatter).
-        const torch::Tensor charges = torch::cat({torch::ones({n, 1}, y.options()), y}, 1).t(); // [3, n]
-        const torch::Tensor src = (charges.unsqueeze(2) * w2.unsqueeze(0)).reshape({-1});     // [3 n p²]
-        const torch::Tensor planes = torch::arange(3, idx.options()).unsqueeze(1) * mm;
+        // Charges 1, y_x, y_y onto three m × m grids (one flat 1-D scatter).
+        const torch::Tensor charges = torch::cat({torch::ones({1, n}, y.options()), y}, 0);      // [3, n]
+        const torch::Tensor src = (charges.unsqueeze(1) * w2.unsqueeze(0)).view({-1});            // [3 p² n]
+        const torch::Tensor planes = torch::arange(4, idx.options()).view({4, 1, 1}) * mm;
         torch::Tensor grid = torch::zeros({3 * mm}, y.options());
-        grid.index_add_(0, (planes + idx.unsqueeze(0)).reshape({-1}), src);
+        grid.index_add_(0, (planes.slice(0, 0, 3) + idx.unsqueeze(0)).view({-1}), src);
 
         // Circulant convolutions: grids 0..2 with q², grid 0 with q (for Z). Potentials [4, m, m].
         const torch::Tensor spectra = torch::fft::rfft2(grid.view({3, m, m}));
         const torch::Tensor potQ2 = torch::fft::irfft2(spectra * m_kernelQ2, {m, m});
         const torch::Tensor potQ = torch::fft::irfft2(spectra[0] * m_kernelQ, {m, m});
-        const torch::Tensor potentials = torch::cat({potQ2, potQ.unsqueeze(0)}, 0).reshape({-1}); // [4 mm]
+        const torch::Tensor potentials = torch::cat({potQ2, potQ.unsqueeze(0)}, 0).view({-1});  // [4 mm]
 
         // Back at the points with the same weights: phi [4, n].
-        const torch::Tensor planes4 = torch::arange(4, idx.options()).unsqueeze(1) * mm;
-        const torch::Tensor phi = (potentials.index_select(0, (planes4 + idx.unsqueeze(0)).reshape({-1}))
-                                       .view({4, n, p * p})
-                                   * w2.unsqueeze(0))
-                                      .sum(2);
-        double zz = phi[3].to(torch::kFloat64).sum().item<double>() - double(n); // minus the self terms
-        if (!(zz > 1e-300))
-            zz = 1e-300;
-        *z = zz;
-        const torch::Tensor rep = torch::stack({y.select(1, 0) * phi[0] - phi[1], y.select(1, 1) * phi[0] - phi[2]}, 1);
-        return rep / zz;
+        const torch::Tensor phi =
+            (potentials.index_select(0, (planes + idx.unsqueeze(0)).view({-1})).view({4, p * p, n}) * w2.unsqueeze(0))
+                .sum(1);
+        *z = (phi[3].to(torch::kFloat64).sum() - double(n)).clamp_min(1e-300); // minus the self terms q_ii = 1
+        return (y * phi[0] - phi.slice(0, 1, 3)) / z->to(torch::kFloat32);
     }
 
 private:
@@ -303,15 +296,16 @@ double tsneTorchGradient(const TsneAffinities &p, const double *y, double *gradi
         const torch::Device dev = parseDevice(torchDevice);
         const DeviceAffinities dp = toDevice(p, dev);
         const torch::Tensor yt = torch::from_blob(const_cast<double *>(y), {p.n, 2}, torch::kFloat64)
+                                     .t()
                                      .to(dev, torch::kFloat32)
-                                     .contiguous();
+                                     .contiguous(); // [2, n]
         TorchFftRepulsion fft(interpolationNodes, boxWidth, dev);
-        double z = 0.0;
+        torch::Tensor z;
         const torch::Tensor rep = fft.compute(yt, &z);
         const torch::Tensor attr = attractiveForces(dp, yt);
-        const torch::Tensor g = (4.0 * (exaggeration * attr - rep)).to(torch::kCPU, torch::kFloat64).contiguous();
+        const torch::Tensor g = (4.0 * (exaggeration * attr - rep)).t().to(torch::kCPU, torch::kFloat64).contiguous();
         std::memcpy(gradient, g.data_ptr<double>(), size_t(2 * p.n) * sizeof(double));
-        return z;
+        return z.item<double>();
     } catch (const std::exception &e) {
         if (error)
             *error = torchError(torchDevice, e);
@@ -334,20 +328,21 @@ void tsneTorchOptimise(const TsneAffinities &p, const std::vector<double> &y0, c
         const auto opts = torch::TensorOptions().dtype(torch::kFloat32).device(dev);
         const DeviceAffinities dp = toDevice(p, dev);
         torch::Tensor y = torch::from_blob(const_cast<double *>(y0.data()), {n, 2}, torch::kFloat64)
+                              .t()
                               .to(dev, torch::kFloat32)
-                              .contiguous();
-        torch::Tensor update = torch::zeros({n, 2}, opts), gains = torch::ones({n, 2}, opts);
+                              .contiguous(); // [2, n]
+        torch::Tensor update = torch::zeros({2, n}, opts), gains = torch::ones({2, n}, opts);
         const bool exact = n < 64; // as tsne.cpp
         TorchFftRepulsion fft(params.interpolationNodes, params.boxWidth, dev);
         std::vector<float> layout(size_t(2 * n));
         torch::Tensor norm2 = torch::zeros({}, opts);
-        double z = 1.0;
+        torch::Tensor z;
         auto toHost = [&](std::vector<float> *out) {
-            const torch::Tensor h = y.to(torch::kCPU).contiguous();
+            const torch::Tensor h = y.t().to(torch::kCPU).contiguous(); // [n, 2]
             out->resize(size_t(2 * n));
             std::memcpy(out->data(), h.data_ptr<float>(), size_t(2 * n) * sizeof(float));
         };
-        auto repulsion = [&](double *zOut) { return exact ? exactRepulsion(y, zOut) : fft.compute(y, zOut); };
+        auto repulsion = [&](torch::Tensor *zOut) { return exact ? exactRepulsion(y, zOut) : fft.compute(y, zOut); };
         for (int it = 0; it < params.iterations; ++it) {
             if (cancel.load()) {
                 result->cancelled = true;
@@ -363,13 +358,13 @@ void tsneTorchOptimise(const TsneAffinities &p, const std::vector<double> &y0, c
             gains = torch::where(update * g < 0, gains + 0.2, gains * 0.8).clamp_min_(0.01);
             update.mul_(momentum).sub_(gains * g, learningRate);
             y.add_(update);
-            y.sub_(y.mean(0, true));
+            y.sub_(y.mean(1, true));
             result->iterations = it + 1;
             if (progress && (it + 1) % params.emitEvery == 0 && it + 1 < params.iterations) {
                 toHost(&layout);
                 info.stage = QStringLiteral("optimise");
                 info.iteration = it + 1;
-                info.klDivergence = klFromZ(dp, y, z);
+                info.klDivergence = klFromZ(dp, y, z.item<double>());
                 info.gradientNorm = std::sqrt(norm2.item<double>());
                 info.layout = layout.data();
                 progress(info);
@@ -377,7 +372,7 @@ void tsneTorchOptimise(const TsneAffinities &p, const std::vector<double> &y0, c
             }
         }
         repulsion(&z);
-        result->klDivergence = klFromZ(dp, y, z);
+        result->klDivergence = klFromZ(dp, y, z.item<double>());
         toHost(&result->layout);
         if (progress) {
             info.stage = QStringLiteral("optimise");
