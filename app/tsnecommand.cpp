@@ -51,7 +51,7 @@ int runTsneCommand(const QStringList &arguments)
         QStringLiteral("Where the optimisation runs (kNN and affinities always on the CPU): auto = cuda when "
                        "LibTorch sees a GPU, else cpu (default); cpu = FFTW on the CPU cores; cuda = LibTorch "
                        "on the GPU, float32 (error without CUDA); torch-cpu = the LibTorch path on the CPU "
-                       "(for comparison; slower than cpu)."),
+                       "(for comparison; --threads sets LibTorch's threads; 1 is much faster on a busy machine)."),
         QStringLiteral("auto|cpu|cuda|torch-cpu"), QStringLiteral("auto"));
     parser.addOptions({input, output, perplexity, iterations, seed, threads, device});
     QTextStream err(stderr);

@@ -45,7 +45,8 @@ struct TsneParams {
     /// FFTW path above; "cuda" = the same steps in LibTorch ops, float32, on the GPU (error if
     /// CUDA is not available; not bit-identical run to run: atomics); "auto" = "cuda" when
     /// CUDA is available, else "cpu"; "torch-cpu" = the LibTorch path on the CPU device (tests,
-    /// comparison; uses LibTorch's intra-op threads, not `threads`). See core/ml/tsnetorch.cpp.
+    /// comparison; runs on LibTorch's intra-op threads, not `threads`: `labelscope tsne --threads`
+    /// sets those). See core/ml/tsnetorch.cpp and tests/benchmarks/RESULTS.md.
     QString device = QStringLiteral("cpu");
 };
 

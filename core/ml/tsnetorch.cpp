@@ -20,12 +20,10 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
-#include <limits>
 
 namespace labelscope {
 
 namespace {
-
 
 // Smallest integer >= n whose only prime factors are 2, 3, 5 and 7 (as tsne.cpp).
 int niceFftSize(int n)
@@ -118,11 +116,11 @@ public:
     TorchFftRepulsion(int nodes, double boxWidth, torch::Device device)
         : m_nodes(std::max(1, std::min(nodes, 8))), m_boxWidth(boxWidth > 0 ? boxWidth : 1.0), m_device(device)
     {
-        // Lagrange nodes at (k + 0.5) / p in the unit box and their barycentric denominators.
+        // Lagrange nodes at (k + 0.5) / p in the unit box and the denominators of their basis
+        // polynomials, Π_{b≠a} (node_a − node_b).
         std::vector<double> denom(size_t(m_nodes), 1.0);
-        for (int a = 0; a < m_nodes; ++a) {
+        for (int a = 0; a < m_nodes; ++a)
             m_node.push_back((a + 0.5) / m_nodes);
-        }
         for (int a = 0; a < m_nodes; ++a)
             for (int b = 0; b < m_nodes; ++b)
                 if (b != a)
