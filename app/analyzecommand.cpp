@@ -69,7 +69,10 @@ int runAnalyzeCommand(const QStringList &arguments)
         "find_label_issues filter_by: prune_by_noise_rate (default), prune_by_class, both,\n"
         "confident_learning, predicted_neq_given, low_self_confidence, low_normalized_margin."), QStringLiteral("M"), QStringLiteral("prune_by_noise_rate"));
     const QCommandLineOption noLayouts(QStringLiteral("no-layouts"), QStringLiteral("Skip the 2-D t-SNE layouts of the scatter view."));
-    parser.addOptions({data, project, noise, kind, seed, epochs, limit, device, threads, classParams, method, folds, filterBy, noLayouts, json});
+    const QCommandLineOption foldWorkers(QStringLiteral("fold-workers"),
+        QStringLiteral("Fold models trained at once on CPU, the threads split among them\n(default 0: one per thread, up to K; 1: one after another)."),
+        QStringLiteral("N"), QStringLiteral("0"));
+    parser.addOptions({data, project, noise, kind, seed, epochs, limit, device, threads, classParams, method, folds, foldWorkers, filterBy, noLayouts, json});
 
     QTextStream err(stderr);
     if (!parser.parse(arguments)) {
@@ -108,6 +111,7 @@ int runAnalyzeCommand(const QStringList &arguments)
     params.classParameters = parser.isSet(classParams);
     params.method = parser.value(method);
     params.folds = number(folds, [](const QString &s, bool *g) { return s.toInt(g); });
+    params.foldWorkers = number(foldWorkers, [](const QString &s, bool *g) { return s.toInt(g); });
     params.filterBy = parser.value(filterBy);
     params.layouts = !parser.isSet(noLayouts);
     if (!ok)

@@ -17,8 +17,11 @@
 
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <cmath>
 #include <exception>
+#include <mutex>
+#include <thread>
 
 namespace labelscope {
 
@@ -305,47 +308,100 @@ bool runAnalysis(const AnalysisParams &params, const std::atomic_bool &cancel,
                                              + (double(n) + double(testImage.size())) / 3.0);
         QElapsedTimer clock;
         clock.start();
-        for (int f = 0; f < folds && trained; ++f) {
-            std::vector<int64_t> in, out;
+        // Fold f's split: the samples it trains on and the held-out fold it predicts.
+        std::vector<std::vector<int64_t>> inOf(static_cast<std::size_t>(folds)), outOf(static_cast<std::size_t>(folds));
+        for (int f = 0; f < folds; ++f)
             for (qint64 i = 0; i < n; ++i)
-                (useCl && fold[std::size_t(i)] == f ? out : in).push_back(i);
+                (useCl && fold[std::size_t(i)] == f ? outOf : inOf)[std::size_t(f)].push_back(i);
+        // On CPU the K fold models train side by side, the threads split among them: a small
+        // CNN uses two threads poorly (RESULTS.md, "K-fold analysis": fold workers).
+        const int threads = torch::get_num_threads();
+        const int workers = config.device.is_cpu()
+            ? std::clamp(params.foldWorkers > 0 ? params.foldWorkers : threads, 1, folds)
+            : 1;
+        std::vector<TrainOutput> outputs(static_cast<std::size_t>(folds));
+        std::vector<QString> foldErrors(static_cast<std::size_t>(folds));
+        std::vector<double> doneOf(static_cast<std::size_t>(folds), 0.0);
+        std::mutex progressMutex;
+        QElapsedTimer throttle;
+        throttle.start();
+        const double perFoldEval = (double(n) + double(testImage.size())) / 3.0;
+        auto trainFold = [&](int f) {
+            const auto &in = inOf[std::size_t(f)], &out = outOf[std::size_t(f)];
+            try {
+                const auto inIdx = torch::tensor(at::ArrayRef<int64_t>(in), torch::kLong);
+                TrainData train{allImages.index_select(0, inIdx), allLabels.index_select(0, inIdx)};
+                TrainerConfig foldConfig = config;
+                foldConfig.seed = params.seed + quint64(f);
+                if (!out.empty())
+                    foldConfig.predictImages = allImages.index_select(0, torch::tensor(at::ArrayRef<int64_t>(out), torch::kLong));
+                return trainWithDataParameters(train, &test, numClasses, foldConfig, cancel,
+                    [&](const TrainProgress &tp) {
+                        if (!progress)
+                            return;
+                        const std::lock_guard<std::mutex> lock(progressMutex);
+                        doneOf[std::size_t(f)] = tp.evaluating
+                            ? double(in.size()) * config.epochs
+                            : double(in.size()) * (tp.epoch - 1) + double(tp.batch) * config.batchSize;
+                        if (throttle.elapsed() < 100 && tp.batch != tp.batches && !tp.evaluating)
+                            return;
+                        throttle.restart();
+                        double done = 0.0;
+                        for (int g = 0; g < folds; ++g)
+                            done += doneOf[std::size_t(g)] + (doneOf[std::size_t(g)] >= double(in.size()) * config.epochs ? perFoldEval : 0.0);
+                        AnalysisProgress p;
+                        p.phase = tp.evaluating ? QStringLiteral("scoring") : QStringLiteral("training");
+                        p.fold = useCl ? f + 1 : 0;
+                        p.folds = useCl ? folds : 0;
+                        p.epoch = tp.epoch;
+                        p.epochs = tp.epochs;
+                        p.batch = tp.batch;
+                        p.batches = tp.batches;
+                        p.loss = tp.loss;
+                        p.samplesPerSecond = tp.samplesPerSecond * workers;
+                        p.fraction = 0.05 + 0.9 * std::min(1.0, done / work);
+                        const double rate = done / std::max(1e-3, clock.elapsed() / 1000.0);
+                        p.etaSeconds = rate > 0 && done > 0 ? (work - done) / rate : -1.0;
+                        progress(p);
+                    },
+                    &outputs[std::size_t(f)], &foldErrors[std::size_t(f)]);
+            } catch (const std::exception &e) {
+                foldErrors[std::size_t(f)] = QStringLiteral("training failed: %1").arg(QString::fromLocal8Bit(e.what()).section(QLatin1Char('\n'), 0, 0));
+                return false;
+            }
+        };
+        if (workers <= 1) {
+            for (int f = 0; f < folds && trained; ++f)
+                trained = trainFold(f);
+        } else {
+            torch::set_num_threads(std::max(1, threads / workers));
+            std::atomic_int next{0};
+            std::atomic_bool failed{false};
+            std::vector<std::thread> pool;
+            for (int w = 0; w < workers; ++w)
+                pool.emplace_back([&] {
+                    for (int f = next++; f < folds && !failed.load(); f = next++)
+                        if (!trainFold(f))
+                            failed = true;
+                });
+            for (auto &t : pool)
+                t.join();
+            torch::set_num_threads(threads);
+            trained = !failed.load();
+        }
+        if (!trained) {
+            for (const QString &e : foldErrors)
+                if (!e.isEmpty() && (trainError.isEmpty() || trainError == QLatin1String("cancelled")))
+                    trainError = e;
+            if (trainError.isEmpty())
+                trainError = QStringLiteral("cancelled");
+        }
+        // Accumulate in fold order (deterministic whatever order the workers finished in).
+        for (int f = 0; f < folds && trained; ++f) {
+            const auto &in = inOf[std::size_t(f)], &out = outOf[std::size_t(f)];
             const auto inIdx = torch::tensor(at::ArrayRef<int64_t>(in), torch::kLong);
             const auto outIdx = torch::tensor(at::ArrayRef<int64_t>(out), torch::kLong);
-            TrainData train{allImages.index_select(0, inIdx), allLabels.index_select(0, inIdx)};
-            TrainerConfig foldConfig = config;
-            foldConfig.seed = params.seed + quint64(f);
-            if (!out.empty())
-                foldConfig.predictImages = allImages.index_select(0, outIdx);
-            const double before = double(f) * (double(trainPerModel) * config.epochs
-                                               + (double(n) + double(testImage.size())) / 3.0);
-            QElapsedTimer throttle;
-            throttle.start();
-            TrainOutput o;
-            trained = trainWithDataParameters(train, &test, numClasses, foldConfig, cancel,
-                [&](const TrainProgress &tp) {
-                    if (!progress || (throttle.elapsed() < 100 && tp.batch != tp.batches && !tp.evaluating))
-                        return;
-                    throttle.restart();
-                    AnalysisProgress p;
-                    p.phase = tp.evaluating ? QStringLiteral("scoring") : QStringLiteral("training");
-                    p.fold = useCl ? f + 1 : 0;
-                    p.folds = useCl ? folds : 0;
-                    p.epoch = tp.epoch;
-                    p.epochs = tp.epochs;
-                    p.batch = tp.batch;
-                    p.batches = tp.batches;
-                    p.loss = tp.loss;
-                    p.samplesPerSecond = tp.samplesPerSecond;
-                    const double done = before + (tp.evaluating ? double(in.size()) * config.epochs
-                        : double(in.size()) * (tp.epoch - 1) + double(tp.batch) * config.batchSize);
-                    p.fraction = 0.05 + 0.9 * std::min(1.0, done / work);
-                    const double rate = done / std::max(1e-3, clock.elapsed() / 1000.0);
-                    p.etaSeconds = rate > 0 && done > 0 ? (work - done) / rate : -1.0;
-                    progress(p);
-                },
-                &o, &trainError);
-            if (!trained)
-                break;
+            TrainOutput &o = outputs[std::size_t(f)];
             if (params.foldObserver) {
                 std::vector<qint64> trainedIds, predictedIds;
                 for (int64_t i : in)
@@ -378,6 +434,7 @@ bool runAnalysis(const AnalysisParams &params, const std::atomic_bool &cancel,
                 oosProbs.index_copy_(0, outIdx, o.predictProbs);
             if (o.testProbs.defined())
                 testProbSum = testProbSum.defined() ? testProbSum + o.testProbs : o.testProbs.clone();
+            o = TrainOutput(); // free as we go
         }
     } catch (const std::exception &e) {
         trained = false;

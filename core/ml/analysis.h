@@ -37,6 +37,8 @@ struct AnalysisParams {
     /// "confident-learning": K-fold, verdict from the out-of-sample pred_probs only.
     QString method = QStringLiteral("all");
     int folds = 4;             ///< K of the stratified K-fold (methods all, confident-learning)
+    int foldWorkers = 0;       ///< fold models trained at once on CPU, threads split among them;
+                               ///< 0 = as many as threads (up to K), 1 = one after another
     QString filterBy = QStringLiteral("prune_by_noise_rate"); ///< find_label_issues filter_by
     /// Also compute and store 2-D t-SNE layouts (kinds "embedding": penultimate-layer features;
     /// "trajectory": log σ over epochs) for the scatter view.

@@ -1,5 +1,8 @@
 #include "networks.h"
 
+#include <stdexcept>
+#include <string>
+
 namespace labelscope {
 
 namespace nn = torch::nn;
@@ -8,6 +11,16 @@ namespace F = torch::nn::functional;
 ClassifierImpl::ClassifierImpl(int embeddingDim, int numClasses) : m_embeddingDim(embeddingDim)
 {
     m_fc = register_module("fc", nn::Linear(embeddingDim, numClasses));
+}
+
+torch::Tensor ClassifierImpl::dropout(const torch::Tensor &x, double p, bool active)
+{
+    if (!active || p <= 0.0)
+        return x;
+    if (!m_dropoutGenerator.defined())
+        return torch::nn::functional::dropout(x, torch::nn::functional::DropoutFuncOptions().p(p).training(true));
+    auto keep = torch::empty_like(x).bernoulli_(1.0 - p, m_dropoutGenerator);
+    return x * keep.div_(1.0 - p);
 }
 
 SmallCnnImpl::SmallCnnImpl(int channels, int side, int numClasses) : ClassifierImpl(128, numClasses)
@@ -25,7 +38,8 @@ torch::Tensor SmallCnnImpl::embed(const torch::Tensor &x)
 {
     auto h = F::max_pool2d(torch::relu(m_bn1->forward(m_conv1->forward(x))), F::MaxPool2dFuncOptions(2));
     h = F::max_pool2d(torch::relu(m_bn2->forward(m_conv2->forward(h))), F::MaxPool2dFuncOptions(2));
-    h = m_dropout->forward(h.flatten(1));
+    // The Dropout module holds the rate and the train/eval flag (MC dropout switches it alone).
+    h = dropout(h.flatten(1), m_dropout->options.p(), m_dropout->is_training());
     return torch::relu(m_fc1->forward(h));
 }
 
@@ -71,8 +85,15 @@ torch::Tensor SmallResNetImpl::embed(const torch::Tensor &x)
     return torch::relu(m_fc1->forward(h));
 }
 
-std::shared_ptr<ClassifierImpl> makeClassifier(int channels, int side, int numClasses)
+std::shared_ptr<ClassifierImpl> makeClassifier(int channels, int side, int numClasses, Architecture architecture)
 {
+    if (architecture == Architecture::SmallCnn) {
+        if (side % 4 != 0)
+            throw std::invalid_argument("small_cnn needs an image side divisible by 4, got " + std::to_string(side));
+        return std::make_shared<SmallCnnImpl>(channels, side, numClasses);
+    }
+    if (architecture == Architecture::SmallResNet)
+        return std::make_shared<SmallResNetImpl>(channels, numClasses);
     if (channels == 1 && side <= 32 && side % 4 == 0)
         return std::make_shared<SmallCnnImpl>(channels, side, numClasses);
     return std::make_shared<SmallResNetImpl>(channels, numClasses);

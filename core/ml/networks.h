@@ -24,11 +24,18 @@ public:
     torch::Tensor head(const torch::Tensor &features) { return m_fc->forward(features); }
     torch::Tensor forward(const torch::Tensor &x) { return head(embed(x)); }
     int embeddingDim() const { return m_embeddingDim; }
+    /// Dropout masks drawn from `generator` (a CPU generator, for CPU nets) instead of LibTorch's
+    /// global one, so that several networks can train at once in one process and each stays
+    /// deterministic for its seed. Not owned beyond a reference count.
+    void setDropoutGenerator(torch::Generator generator) { m_dropoutGenerator = std::move(generator); }
 
 protected:
     ClassifierImpl(int embeddingDim, int numClasses);
+    /// Inverted dropout with rate p when `active`, from m_dropoutGenerator when set.
+    torch::Tensor dropout(const torch::Tensor &x, double p, bool active);
     torch::nn::Linear m_fc{nullptr};
     int m_embeddingDim;
+    torch::Generator m_dropoutGenerator;
 };
 
 class SmallCnnImpl : public ClassifierImpl {
@@ -60,8 +67,13 @@ private:
     torch::nn::Linear m_fc1{nullptr};
 };
 
-/// Builds the network that fits the input: SmallCnn for one channel and side ≤ 32, else
-/// SmallResNet.
-std::shared_ptr<ClassifierImpl> makeClassifier(int channels, int side, int numClasses);
+/// Which network makeClassifier builds: Auto fits the input (SmallCnn for one channel and
+/// side ≤ 32 divisible by 4, else SmallResNet).
+enum class Architecture { Auto, SmallCnn, SmallResNet };
+
+/// Builds the network. Throws std::invalid_argument if SmallCnn is asked for a side that is not
+/// a multiple of 4.
+std::shared_ptr<ClassifierImpl> makeClassifier(int channels, int side, int numClasses,
+                                               Architecture architecture = Architecture::Auto);
 
 } // namespace labelscope

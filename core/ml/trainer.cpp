@@ -4,6 +4,7 @@
 #include <QElapsedTimer>
 
 #include <cmath>
+#include <mutex>
 
 namespace labelscope {
 
@@ -83,9 +84,18 @@ bool trainWithDataParameters(const TrainData &train, const TrainData *test, int 
     const int epochs = config.epochs;
     const torch::Device device = config.device;
 
-    torch::manual_seed(config.seed);
     auto gen = torch::make_generator<torch::CPUGeneratorImpl>(config.seed);
-    auto net = makeClassifier(channels, side, numClasses);
+    std::shared_ptr<ClassifierImpl> net;
+    {
+        // Weight initialisation draws from LibTorch's global generator: one network at a time,
+        // so that fold models trained in parallel (analysis.cpp) stay deterministic for a seed.
+        static std::mutex initMutex;
+        const std::lock_guard<std::mutex> lock(initMutex);
+        torch::manual_seed(config.seed);
+        net = makeClassifier(channels, side, numClasses);
+    }
+    if (device.is_cpu())
+        net->setDropoutGenerator(torch::make_generator<torch::CPUGeneratorImpl>(config.seed * 0x9E3779B97F4A7C15ULL + 1));
     net->to(device);
     const Normaliser norm = channelStats(train.images);
 

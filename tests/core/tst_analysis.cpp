@@ -225,6 +225,47 @@ private Q_SLOTS:
         QVERIFY2(error.contains(QStringLiteral("fashion-mnist")), qPrintable(error));
     }
 
+    // Fold models trained side by side (two workers, one thread each) give the same result for
+    // a seed every time, whichever worker finishes first, and the same as one after another
+    // up to floating-point summation order.
+    void parallelFoldsAreDeterministic()
+    {
+        QTemporaryDir dir;
+        auto run = [&](int workers, const QString &name, std::vector<double> *noise) {
+            AnalysisParams params;
+            params.dataSpec = QStringLiteral("fashion-mnist");
+            params.projectFile = dir.filePath(name);
+            params.limit = 1000;
+            params.epochs = 2;
+            params.injectNoise = 0.2;
+            params.seed = 5;
+            params.threads = 2;
+            params.foldWorkers = workers;
+            params.layouts = false;
+            AnalysisResult result;
+            QString error;
+            std::atomic_bool cancel{false};
+            QVERIFY2(runAnalysis(params, cancel, {}, &result, &error), qPrintable(error));
+            ProjectStore store;
+            QVERIFY(store.open(params.projectFile));
+            noise->clear();
+            for (const auto &s : store.scores(result.runId))
+                noise->push_back(s.noiseScore);
+        };
+        std::vector<double> a, b, sequential;
+        run(2, QStringLiteral("a.lsproj"), &a);
+        run(2, QStringLiteral("b.lsproj"), &b);
+        run(1, QStringLiteral("c.lsproj"), &sequential);
+        QCOMPARE(a.size(), std::size_t(1000));
+        QVERIFY(a == b);
+        QCOMPARE(sequential.size(), a.size());
+        double maxDiff = 0;
+        for (std::size_t i = 0; i < a.size(); ++i)
+            maxDiff = std::max(maxDiff, std::abs(a[i] - sequential[i]));
+        qInfo("largest noise-score difference, 2 workers vs 1: %.3g", maxDiff);
+        QVERIFY(maxDiff < 0.2);
+    }
+
     // Colour images in an ImageFolder go through the ResNet-style network.
     void colourImageFolder()
     {
