@@ -62,6 +62,12 @@ AlTrainConfig trainConfig(const AlConfig &c, quint64 seed, torch::Device device)
     t.nesterov = c.nesterov;
     t.augment = c.augment;
     t.hflip = c.hflip;
+    t.strongAugment = c.strongAugment;
+    t.emaDecay = c.emaDecay;
+    t.tta = c.tta;
+    t.architecture = c.model == QLatin1String("small_cnn") ? Architecture::SmallCnn
+        : c.model == QLatin1String("small_resnet")         ? Architecture::SmallResNet
+                                                           : Architecture::Auto;
     t.seed = seed;
     t.device = device;
     return t;
@@ -400,27 +406,43 @@ bool runAlSimulation(const Dataset &data, const AlConfig &config, quint64 seed, 
         }
         queryAll(picks);
 
-        // Pseudo-labels for the next round: confident predictions on the scored, still unlabelled pool.
+        // Pseudo-labels for the next round: confident predictions on the scored (or the whole)
+        // still unlabelled pool.
         pseudoIdx.clear();
         pseudoImages = torch::Tensor();
         pseudoY = torch::Tensor();
         if (config.pseudoLabelThreshold > 0) {
-            std::vector<std::pair<float, int64_t>> confident; // (confidence, pool-subset row)
-            for (int64_t i = 0; i < pool.size; ++i) {
-                if (picked[std::size_t(i)])
-                    continue;
-                const float *p = pool.probs.data() + i * k;
+            std::vector<int64_t> rows;    // pool indices of the pseudo-label candidates
+            std::vector<float> rowProbs;  // [rows, K]
+            if (config.pseudoLabelScope == QLatin1String("pool") && int64_t(candidates.size()) + int64_t(labelled.size()) < m) {
+                for (int64_t i = 0; i < m; ++i)
+                    if (!isLabelled[std::size_t(i)])
+                        rows.push_back(i);
+                torch::Tensor probs;
+                if (!alPredict(model, subset(poolImages, rows), 0, dev, cancel, &probs, nullptr, nullptr, error))
+                    return false;
+                rowProbs = toVector(probs);
+            } else {
+                for (int64_t i = 0; i < pool.size; ++i)
+                    if (!picked[std::size_t(i)]) {
+                        rows.push_back(candidates[std::size_t(i)]);
+                        rowProbs.insert(rowProbs.end(), pool.probs.begin() + i * k, pool.probs.begin() + (i + 1) * k);
+                    }
+            }
+            std::vector<std::pair<float, int64_t>> confident; // (confidence, row)
+            for (int64_t r = 0; r < int64_t(rows.size()); ++r) {
+                const float *p = rowProbs.data() + r * k;
                 const float top = *std::max_element(p, p + k);
                 if (top >= config.pseudoLabelThreshold)
-                    confident.push_back({top, i});
+                    confident.push_back({top, r});
             }
             std::sort(confident.begin(), confident.end(), std::greater<>());
             if (config.pseudoLabelMax > 0 && int64_t(confident.size()) > config.pseudoLabelMax)
                 confident.resize(std::size_t(config.pseudoLabelMax));
             std::vector<int64_t> guess;
-            for (const auto &[conf, i] : confident) {
-                const float *p = pool.probs.data() + i * k;
-                pseudoIdx.push_back(candidates[std::size_t(i)]);
+            for (const auto &[conf, r] : confident) {
+                const float *p = rowProbs.data() + r * k;
+                pseudoIdx.push_back(rows[std::size_t(r)]);
                 guess.push_back(std::max_element(p, p + k) - p);
             }
             if (!pseudoIdx.empty()) {

@@ -191,6 +191,12 @@ public:
                     {"warm_start", [&](const YAML::Node &v, const QString &k) { c.warmStart = boolean(v, k); }},
                     {"pseudo_label_threshold", [&](const YAML::Node &v, const QString &k) { c.pseudoLabelThreshold = real(v, k); }},
                     {"pseudo_label_max", [&](const YAML::Node &v, const QString &k) { c.pseudoLabelMax = integer(v, k); }},
+                    {"pseudo_label_scope", [&](const YAML::Node &v, const QString &k) {
+                        c.pseudoLabelScope = oneOf(v, k, {QStringLiteral("scored"), QStringLiteral("pool")});
+                    }},
+                    {"strong_augment", [&](const YAML::Node &v, const QString &k) { c.strongAugment = boolean(v, k); }},
+                    {"ema_decay", [&](const YAML::Node &v, const QString &k) { c.emaDecay = real(v, k); }},
+                    {"tta", [&](const YAML::Node &v, const QString &k) { c.tta = boolean(v, k); }},
                     {"mc_samples", [&](const YAML::Node &v, const QString &k) { c.mcSamples = integer(v, k); }},
                 });
             }},
@@ -253,6 +259,8 @@ public:
             return QStringLiteral("active_learner.initial_labelled must be 0 or more");
         if (c.pseudoLabelThreshold < 0 || c.pseudoLabelThreshold > 1)
             return QStringLiteral("train.pseudo_label_threshold must be between 0 (off) and 1");
+        if (c.emaDecay < 0 || c.emaDecay >= 1)
+            return QStringLiteral("train.ema_decay must be in [0, 1) (0 = off), got %1").arg(c.emaDecay);
         if (c.targetAccuracy < 0 || c.targetAccuracy > 1)
             return QStringLiteral("active_learner.target_accuracy must be a fraction between 0 and 1");
         if (c.strategy == QLatin1String("bald") && c.mcSamples < 2)
@@ -278,7 +286,10 @@ QJsonObject AlConfig::toJson() const
                       {QStringLiteral("min_steps"), minSteps}, {QStringLiteral("augment"), augment},
                       {QStringLiteral("hflip"), hflip}, {QStringLiteral("warm_start"), warmStart},
                       {QStringLiteral("pseudo_label_threshold"), pseudoLabelThreshold},
-                      {QStringLiteral("pseudo_label_max"), pseudoLabelMax}, {QStringLiteral("mc_samples"), mcSamples}};
+                      {QStringLiteral("pseudo_label_max"), pseudoLabelMax},
+                      {QStringLiteral("pseudo_label_scope"), pseudoLabelScope},
+                      {QStringLiteral("strong_augment"), strongAugment}, {QStringLiteral("ema_decay"), emaDecay},
+                      {QStringLiteral("tta"), tta}, {QStringLiteral("mc_samples"), mcSamples}};
     QJsonObject al{{QStringLiteral("iterations"), iterations}, {QStringLiteral("strategy"), strategy},
                    {QStringLiteral("num_labelled"), numLabelled}, {QStringLiteral("diversity_sampling"), diversity},
                    {QStringLiteral("limit"), double(limit)}, {QStringLiteral("preindex"), preindex},

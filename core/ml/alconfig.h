@@ -40,6 +40,10 @@ struct AlConfig {
     bool warmStart = false;                 ///< ours: continue from the previous round's weights
     double pseudoLabelThreshold = 0.0;      ///< ours: add pool samples predicted with p ≥ this (0 = off)
     int pseudoLabelMax = 0;                 ///< ours: at most this many pseudo-labels per round (0 = no cap)
+    QString pseudoLabelScope = QStringLiteral("scored"); ///< ours: pseudo-labels from the scored `limit` subset, or from the whole unlabelled `pool`
+    bool strongAugment = false;             ///< ours: pseudo-labelled images get a strong augmentation (affine + erasing)
+    double emaDecay = 0.0;                  ///< ours: > 0 = predict with the moving average of the weights (e.g. 0.999)
+    bool tta = false;                       ///< ours: predictions average the image and its mirror (with hflip)
     int mcSamples = 10;                     ///< ours: MC-dropout passes for bald
     // active_learner:
     int iterations = 10;

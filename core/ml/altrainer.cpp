@@ -24,7 +24,83 @@ void setDropoutActive(torch::nn::Module &net, bool active)
             m->train(active);
 }
 
+// Exponential moving average of a network's floating-point parameters and buffers (mean teacher,
+// Tarvainen & Valpola 2017), with the usual warm-up decay min(d, (1 + t) / (10 + t)).
+class WeightAverage {
+public:
+    WeightAverage(torch::nn::Module &net, double decay) : m_decay(decay)
+    {
+        torch::NoGradGuard noGrad;
+        for (auto &t : tensors(net))
+            m_average.push_back(t.detach().clone());
+    }
+    void update(torch::nn::Module &net, int64_t step)
+    {
+        torch::NoGradGuard noGrad;
+        const double d = std::min(m_decay, double(1 + step) / double(10 + step));
+        auto live = tensors(net);
+        for (std::size_t i = 0; i < live.size(); ++i) {
+            if (live[i].is_floating_point())
+                m_average[i].mul_(d).add_(live[i].detach(), 1.0 - d);
+            else
+                m_average[i].copy_(live[i]);
+        }
+    }
+    void copyTo(torch::nn::Module &net) const
+    {
+        torch::NoGradGuard noGrad;
+        auto live = tensors(net);
+        for (std::size_t i = 0; i < live.size(); ++i)
+            live[i].copy_(m_average[i]);
+    }
+
+private:
+    static std::vector<torch::Tensor> tensors(torch::nn::Module &net)
+    {
+        auto all = net.parameters();
+        for (auto &b : net.buffers())
+            all.push_back(b);
+        return all;
+    }
+    double m_decay;
+    std::vector<torch::Tensor> m_average;
+};
+
 } // namespace
+
+torch::Tensor strongAugmentBatch(const torch::Tensor &x, bool hflip, torch::Generator &gen)
+{
+    namespace F = torch::nn::functional;
+    const int64_t b = x.size(0), c = x.size(1), h = x.size(2), w = x.size(3);
+    const auto opts = x.options().dtype(torch::kFloat32);
+    auto uniform = [&](double lo, double hi) { return torch::rand({b}, gen, opts).mul_(hi - lo).add_(lo); };
+    const double deg = M_PI / 180.0;
+    const auto angle = uniform(-15 * deg, 15 * deg), shear = uniform(-10 * deg, 10 * deg).tan_();
+    const auto scale = uniform(0.85, 1.15);
+    const auto flip = hflip ? torch::randint(0, 2, {b}, gen, opts).mul_(2).sub_(1) : torch::ones({b}, opts);
+    const auto cs = angle.cos(), sn = angle.sin();
+    // affine_grid's theta maps output to input coordinates: R(angle) · Shear · Flip / scale, plus a shift
+    // of up to 12% of the side (0.24 in [-1, 1] units).
+    const auto theta = torch::stack({torch::stack({cs * flip, cs * shear - sn, uniform(-0.24, 0.24) * scale}, 1),
+                                     torch::stack({sn * flip, sn * shear + cs, uniform(-0.24, 0.24) * scale}, 1)},
+                                    1)
+                           .div_(scale.view({b, 1, 1}));
+    const auto grid = F::affine_grid(theta, {b, c, h, w}, /*align_corners=*/false);
+    auto out = F::grid_sample(x.to(torch::kFloat32), grid,
+                              F::GridSampleFuncOptions().mode(torch::kBilinear).padding_mode(torch::kZeros).align_corners(false));
+    // Random erasing: one rectangle of 2-25% of the area, aspect 0.3-3.3, set to 0 (the channel mean).
+    const auto area = uniform(0.02, 0.25) * double(h * w);
+    const auto aspect = uniform(std::log(0.3), std::log(3.3)).exp_();
+    const auto eh = (area * aspect).sqrt_().round_().clamp_(1, double(h));
+    const auto ew = (area / aspect).sqrt_().round_().clamp_(1, double(w));
+    const auto top = (torch::rand({b}, gen, opts) * (double(h) - eh + 1)).floor_();
+    const auto left = (torch::rand({b}, gen, opts) * (double(w) - ew + 1)).floor_();
+    const auto erase = torch::rand({b}, gen, opts).lt(0.5);
+    const auto rows = torch::arange(h, opts).view({1, h, 1}), cols = torch::arange(w, opts).view({1, 1, w});
+    const auto inside = rows.ge(top.view({b, 1, 1})) & rows.lt((top + eh).view({b, 1, 1}))
+        & cols.ge(left.view({b, 1, 1})) & cols.lt((left + ew).view({b, 1, 1})) & erase.view({b, 1, 1});
+    return out.masked_fill_(inside.unsqueeze(1), 0.0f);
+}
 
 bool alTrain(AlModel *model, bool warm, const torch::Tensor &images, const torch::Tensor &labels,
              const torch::Tensor &pseudoImages, const torch::Tensor &pseudoLabels, int numClasses,
@@ -41,12 +117,16 @@ bool alTrain(AlModel *model, bool warm, const torch::Tensor &images, const torch
         torch::manual_seed(config.seed);
         auto gen = torch::make_generator<torch::CPUGeneratorImpl>(config.seed);
         if (!model->net || !warm) {
-            model->net = makeClassifier(int(images.size(1)), int(images.size(2)), numClasses);
+            model->net = makeClassifier(int(images.size(1)), int(images.size(2)), numClasses, config.architecture);
             channelStats(images, &model->mean, &model->std);
         }
         auto &net = *model->net;
         net.to(config.device);
         net.train();
+        model->tta = config.tta && config.hflip;
+        std::unique_ptr<WeightAverage> average;
+        if (config.emaDecay > 0)
+            average = std::make_unique<WeightAverage>(net, config.emaDecay);
 
         std::unique_ptr<torch::optim::Optimizer> optimiser;
         if (config.adam)
@@ -86,8 +166,10 @@ bool alTrain(AlModel *model, bool warm, const torch::Tensor &images, const torch
             }
             auto idx = perm.narrow(0, cursor, bs);
             cursor += bs;
-            auto xb = images.index_select(0, idx);
+            auto x = normaliseImages(images.index_select(0, idx), model->mean, model->std);
             auto yb = labels.index_select(0, idx);
+            if (config.augment)
+                x = augmentBatch(x, config.cropPadding, config.hflip, gen);
             if (np > 0) {
                 const int64_t pb = std::min(bs, np);
                 if (pcursor + pb > np) {
@@ -96,20 +178,26 @@ bool alTrain(AlModel *model, bool warm, const torch::Tensor &images, const torch
                 }
                 auto pidx = ppPerm.narrow(0, pcursor, pb);
                 pcursor += pb;
-                xb = torch::cat({xb, pseudoImages.index_select(0, pidx)});
+                auto xp = normaliseImages(pseudoImages.index_select(0, pidx), model->mean, model->std);
+                if (config.strongAugment)
+                    xp = strongAugmentBatch(xp, config.hflip, gen);
+                else if (config.augment)
+                    xp = augmentBatch(xp, config.cropPadding, config.hflip, gen);
+                x = torch::cat({x, xp});
                 yb = torch::cat({yb, pseudoLabels.index_select(0, pidx)});
             }
-            auto x = normaliseImages(xb, model->mean, model->std);
-            if (config.augment)
-                x = augmentBatch(x, config.cropPadding, config.hflip, gen);
             auto logits = net.forward(x.to(config.device));
             auto loss = torch::nn::functional::cross_entropy(logits, yb.to(config.device));
             optimiser->zero_grad();
             loss.backward();
             optimiser->step();
+            if (average)
+                average->update(net, step);
             if (progress && (step % 10 == 0 || step + 1 == steps))
                 progress(double(step + 1) / double(steps));
         }
+        if (average)
+            average->copyTo(net);
         return true;
     } catch (const std::exception &e) {
         *error = QStringLiteral("training failed: %1").arg(QString::fromUtf8(e.what()));
@@ -137,8 +225,12 @@ bool alPredict(AlModel &model, const torch::Tensor &images, int mcSamples, torch
             auto e = net.embed(x);
             if (embeddings)
                 es.push_back(e.cpu());
-            if (probs)
-                ps.push_back(torch::softmax(net.head(e), 1).cpu());
+            if (probs) {
+                auto p = torch::softmax(net.head(e), 1);
+                if (model.tta)
+                    p = p.add_(torch::softmax(net.forward(x.flip({3})), 1)).mul_(0.5f);
+                ps.push_back(p.cpu());
+            }
             if (mc) {
                 setDropoutActive(net, true);
                 std::vector<torch::Tensor> samples;

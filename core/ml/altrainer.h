@@ -28,6 +28,10 @@ struct AlTrainConfig {
     bool augment = true;
     int cropPadding = 2;
     bool hflip = true;
+    bool strongAugment = false; ///< pseudo-labelled images get strongAugmentBatch() (Noisy Student / FixMatch's strong view)
+    double emaDecay = 0.0;      ///< > 0: the model kept is the exponential moving average of the weights (mean teacher)
+    bool tta = false;           ///< predictions average the image and its mirror (needs hflip)
+    Architecture architecture = Architecture::Auto;
     uint64_t seed = 1;
     torch::Device device = torch::kCPU;
 };
@@ -36,7 +40,14 @@ struct AlTrainConfig {
 struct AlModel {
     std::shared_ptr<ClassifierImpl> net;
     torch::Tensor mean, std; ///< [C] per-channel statistics of the first training set
+    bool tta = false;        ///< alPredict averages softmax(x) and softmax(mirror(x)); embeddings stay those of x
 };
+
+/// Strong augmentation of a normalised batch x [B, C, H, W] (float): a random affine map
+/// (rotation ±15°, scale 0.85-1.15, shear ±10°, shift ±12% of the side; bilinear, zero = mean
+/// padding), a horizontal flip (if hflip) and random erasing of one rectangle (probability 0.5,
+/// 2-25% of the area, Zhong et al. 2020). Own code on LibTorch ops (affine_grid, grid_sample).
+torch::Tensor strongAugmentBatch(const torch::Tensor &x, bool hflip, torch::Generator &gen);
 
 /// Trains model (from scratch when model->net is null or !warm, else continuing) on images uint8
 /// [N, C, H, W] with labels int64 [N], plus optional pseudo-labelled images/labels (undefined or

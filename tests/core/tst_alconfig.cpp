@@ -105,6 +105,15 @@ private Q_SLOTS:
         // Adam without an lr gets Adam's usual 1e-3.
         QVERIFY(parseAlConfig("train:\n  optimizer:\n    name: Adam\n", QStringLiteral("t.yaml"), &c, &error));
         QCOMPARE(c.lr, 1e-3);
+        // Labelscope's own training keys.
+        QVERIFY(parseAlConfig("model:\n  model: small_resnet\ntrain:\n  pseudo_label_scope: pool\n  strong_augment: True\n"
+                              "  ema_decay: 0.99\n  tta: True\n", QStringLiteral("t.yaml"), &c, &error));
+        QCOMPARE(c.model, QStringLiteral("small_resnet"));
+        QCOMPARE(c.pseudoLabelScope, QStringLiteral("pool"));
+        QVERIFY(c.strongAugment);
+        QCOMPARE(c.emaDecay, 0.99);
+        QVERIFY(c.tta);
+        QVERIFY(!d.strongAugment && d.emaDecay == 0.0 && !d.tta && d.pseudoLabelScope == QStringLiteral("scored"));
     }
 
     void errors_data()
@@ -124,6 +133,8 @@ private Q_SLOTS:
         QTest::newRow("range") << QByteArray("active_learner:\n  num_labelled: 0\n") << QStringLiteral("bad.yaml num_labelled");
         QTest::newRow("limit") << QByteArray("active_learner:\n  limit: 0\n") << QStringLiteral("bad.yaml:2 limit");
         QTest::newRow("tfds") << QByteArray("data:\n  dataset: tfds\n") << QStringLiteral("bad.yaml:2 tfds");
+        QTest::newRow("pseudo-label scope") << QByteArray("train:\n  pseudo_label_scope: everything\n") << QStringLiteral("bad.yaml:2 everything scored pool");
+        QTest::newRow("ema range") << QByteArray("train:\n  ema_decay: 1.5\n") << QStringLiteral("bad.yaml ema_decay");
     }
     void errors()
     {

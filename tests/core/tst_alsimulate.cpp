@@ -3,6 +3,7 @@
 
 #include "base/projectstore.h"
 #include "ml/activelearning.h"
+#include "ml/altrainer.h"
 #include "ml/oracle.h"
 #include "ml/runtime.h"
 
@@ -94,6 +95,50 @@ private Q_SLOTS:
               int(curve.rounds[2].labels), curve.rounds[2].testAccuracy);
         QVERIFY(curve.rounds[2].testAccuracy > curve.rounds[0].testAccuracy + 0.03);
         QCOMPARE(curve.rounds[0].poolScored, int64_t(800 - 100));
+    }
+
+    // Pseudo-labels from the whole unlabelled pool (not only the scored `limit` subset), with the
+    // strong augmentation, the weight average and mirror averaging switched on.
+    void pseudoLabelScopeAndTrainingOptions()
+    {
+        std::atomic_bool cancel{false};
+        AlConfig c = smallConfig();
+        c.iterations = 1;
+        c.limit = 150;
+        c.pseudoLabelThreshold = 0.5;
+        AlCurve scored, pool;
+        QString error;
+        QVERIFY2(runAlSimulation(m_data, c, 1, QStringLiteral("cpu"), cancel, {}, &scored, &error), qPrintable(error));
+        c.pseudoLabelScope = QStringLiteral("pool");
+        c.strongAugment = true;
+        c.emaDecay = 0.99;
+        c.tta = true;
+        QVERIFY2(runAlSimulation(m_data, c, 1, QStringLiteral("cpu"), cancel, {}, &pool, &error), qPrintable(error));
+        QCOMPARE(int(scored.rounds.size()), 2);
+        QCOMPARE(int(pool.rounds.size()), 2);
+        // Scored scope: at most the 150 scored minus the 100 just queried; pool scope: the other
+        // 650 unlabelled images are all candidates, and a model at > 50% accuracy is confident on many.
+        QVERIFY(scored.rounds[1].pseudoLabels > 0 && scored.rounds[1].pseudoLabels <= 50);
+        QVERIFY2(pool.rounds[1].pseudoLabels > 50, qPrintable(QString::number(pool.rounds[1].pseudoLabels)));
+        QVERIFY(pool.rounds[1].pseudoLabelAccuracy > 0.5);
+        QVERIFY(pool.rounds[1].testAccuracy > 0.5);
+    }
+
+    void strongAugmentation()
+    {
+        auto x = torch::randn({64, 1, 28, 28});
+        auto g1 = torch::make_generator<torch::CPUGeneratorImpl>(7), g2 = torch::make_generator<torch::CPUGeneratorImpl>(7);
+        const auto a = strongAugmentBatch(x, true, g1), b = strongAugmentBatch(x, true, g2);
+        QCOMPARE(a.sizes(), x.sizes());
+        QVERIFY(torch::equal(a, b)); // deterministic for a generator seed
+        QVERIFY(!torch::allclose(a, x));
+        // Random erasing zeroes a rectangle in about half of the images; the affine map keeps
+        // most of the content (correlation with the input well above zero on average).
+        const auto zeroShare = a.eq(0).to(torch::kFloat32).mean().item<double>();
+        QVERIFY2(zeroShare > 0.01 && zeroShare < 0.5, qPrintable(QString::number(zeroShare)));
+        const auto ones = torch::ones({8, 1, 28, 28});
+        const auto c = strongAugmentBatch(ones, false, g1);
+        QVERIFY(c.sum().item<double>() > 0.5 * ones.sum().item<double>());
     }
 
     void stoppingRules()
