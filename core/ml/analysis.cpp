@@ -633,6 +633,7 @@ bool runAnalysis(const AnalysisParams &params, const std::atomic_bool &cancel,
             TsneParams tp;
             tp.seed = params.seed;
             tp.threads = torch::get_num_threads();
+            tp.device = deviceName == QLatin1String("cuda") ? QStringLiteral("cuda") : QStringLiteral("cpu"); // the analysis' device
             const TsneResult t = computeTsne(in.data->data(), n, in.dim, tp, cancel, [&](const TsneProgress &p) {
                 report(QStringLiteral("layout"), 0.95 + 0.04 * (done + (p.iterations ? double(p.iteration) / p.iterations : 0.0)) / 2.0);
             });

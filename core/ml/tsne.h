@@ -46,8 +46,9 @@ struct TsneParams {
     /// CUDA is not available; not bit-identical run to run: atomics); "auto" = "cuda" when
     /// CUDA is available, else "cpu"; "torch-cpu" = the LibTorch path on the CPU device (tests,
     /// comparison; runs on LibTorch's intra-op threads, not `threads`: `labelscope tsne --threads`
-    /// sets those). See core/ml/tsnetorch.cpp and tests/benchmarks/RESULTS.md.
-    QString device = QStringLiteral("cpu");
+    /// sets those). See core/ml/tsnetorch.cpp and tests/benchmarks/RESULTS.md. Default "auto":
+    /// the GPU when LibTorch sees one (the scatter view's layouts), the FFTW path otherwise.
+    QString device = QStringLiteral("auto");
 };
 
 /// What the progress callback sees. `layout` is [n, 2] float32 row-major, valid only during the
