@@ -108,14 +108,14 @@ public:
                         const QString m = string(v, k);
                         if (m.isEmpty() || m == QLatin1String("auto")) {
                             c.model = QStringLiteral("auto");
-                        } else if (m == QLatin1String("small_cnn") || m == QLatin1String("small_resnet")) {
+                        } else if (m == QLatin1String("small_cnn") || m == QLatin1String("medium_cnn") || m == QLatin1String("small_resnet")) {
                             c.model = m;
                         } else if (m.compare(QLatin1String("Rnet"), Qt::CaseInsensitive) == 0
                                    || m.compare(QLatin1String("ResNet18"), Qt::CaseInsensitive) == 0) {
                             c.model = QStringLiteral("small_resnet");
                             warn(v, QStringLiteral("model '%1' runs as Labelscope's small_resnet").arg(m));
                         } else {
-                            fail(v, QStringLiteral("unknown model '%1' (use one of: auto, small_cnn, small_resnet, Rnet, ResNet18)").arg(m));
+                            fail(v, QStringLiteral("unknown model '%1' (use one of: auto, small_cnn, medium_cnn, small_resnet, Rnet, ResNet18)").arg(m));
                         }
                     }},
                     {"model_path", [&](const YAML::Node &v, const QString &k) {

@@ -17,7 +17,7 @@ namespace labelscope {
 
 struct AlConfig {
     // model:
-    QString model = QStringLiteral("auto"); ///< auto | small_cnn | small_resnet (Active-Labeler's Rnet, ResNet18 map to small_resnet)
+    QString model = QStringLiteral("auto"); ///< auto | small_cnn | medium_cnn | small_resnet (Active-Labeler's Rnet, ResNet18 map to small_resnet)
     QString modelPath;                      ///< accepted, not loaded (no pretrained weights): warning
     QString device = QStringLiteral("auto"); ///< auto | cpu | cuda
     int numClasses = 0;                     ///< 0 = from the data

@@ -43,6 +43,28 @@ torch::Tensor SmallCnnImpl::embed(const torch::Tensor &x)
     return torch::relu(m_fc1->forward(h));
 }
 
+MediumCnnImpl::MediumCnnImpl(int channels, int side, int numClasses) : ClassifierImpl(128, numClasses)
+{
+    m_conv1 = register_module("conv1", nn::Conv2d(nn::Conv2dOptions(channels, 32, 3).padding(1).bias(false)));
+    m_bn1 = register_module("bn1", nn::BatchNorm2d(32));
+    m_conv2 = register_module("conv2", nn::Conv2d(nn::Conv2dOptions(32, 64, 3).padding(1).bias(false)));
+    m_bn2 = register_module("bn2", nn::BatchNorm2d(64));
+    m_conv3 = register_module("conv3", nn::Conv2d(nn::Conv2dOptions(64, 128, 3).padding(1).bias(false)));
+    m_bn3 = register_module("bn3", nn::BatchNorm2d(128));
+    const int pooled = side / 4;
+    m_fc1 = register_module("fc1", nn::Linear(128 * pooled * pooled, m_embeddingDim));
+    m_dropout = register_module("dropout", nn::Dropout(0.25));
+}
+
+torch::Tensor MediumCnnImpl::embed(const torch::Tensor &x)
+{
+    auto h = F::max_pool2d(torch::relu(m_bn1->forward(m_conv1->forward(x))), F::MaxPool2dFuncOptions(2));
+    h = F::max_pool2d(torch::relu(m_bn2->forward(m_conv2->forward(h))), F::MaxPool2dFuncOptions(2));
+    h = torch::relu(m_bn3->forward(m_conv3->forward(h)));
+    h = dropout(h.flatten(1), m_dropout->options.p(), m_dropout->is_training());
+    return torch::relu(m_fc1->forward(h));
+}
+
 SmallResNetImpl::SmallResNetImpl(int channels, int numClasses) : ClassifierImpl(128, numClasses)
 {
     m_stem = register_module("stem", nn::Conv2d(nn::Conv2dOptions(channels, 32, 3).padding(1).bias(false)));
@@ -91,6 +113,11 @@ std::shared_ptr<ClassifierImpl> makeClassifier(int channels, int side, int numCl
         if (side % 4 != 0)
             throw std::invalid_argument("small_cnn needs an image side divisible by 4, got " + std::to_string(side));
         return std::make_shared<SmallCnnImpl>(channels, side, numClasses);
+    }
+    if (architecture == Architecture::MediumCnn) {
+        if (side % 4 != 0)
+            throw std::invalid_argument("medium_cnn needs an image side divisible by 4, got " + std::to_string(side));
+        return std::make_shared<MediumCnnImpl>(channels, side, numClasses);
     }
     if (architecture == Architecture::SmallResNet)
         return std::make_shared<SmallResNetImpl>(channels, numClasses);

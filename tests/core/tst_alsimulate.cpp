@@ -141,6 +141,31 @@ private Q_SLOTS:
         QVERIFY(c.sum().item<double>() > 0.5 * ones.sum().item<double>());
     }
 
+    // Every architecture the config names gives [B, 128] embeddings and [B, K] logits, and
+    // forward(x) == head(embed(x)); small_cnn / medium_cnn refuse a side not divisible by 4.
+    void architectures()
+    {
+        torch::NoGradGuard noGrad;
+        const auto x = torch::randn({3, 1, 28, 28});
+        for (Architecture a : {Architecture::Auto, Architecture::SmallCnn, Architecture::MediumCnn, Architecture::SmallResNet}) {
+            auto net = makeClassifier(1, 28, 10, a);
+            net->eval();
+            const auto e = net->embed(x);
+            QCOMPARE(e.sizes(), (torch::IntArrayRef{3, 128}));
+            QVERIFY(torch::allclose(net->forward(x), net->head(e)));
+            QCOMPARE(net->forward(x).sizes(), (torch::IntArrayRef{3, 10}));
+        }
+        QVERIFY_THROWS_EXCEPTION(std::invalid_argument, makeClassifier(1, 30, 10, Architecture::MediumCnn));
+        // The medium network has more parameters than the small one and fewer than the ResNet's compute.
+        auto count = [](const std::shared_ptr<ClassifierImpl> &net) {
+            int64_t n = 0;
+            for (const auto &p : net->parameters())
+                n += p.numel();
+            return n;
+        };
+        QVERIFY(count(makeClassifier(1, 28, 10, Architecture::MediumCnn)) > count(makeClassifier(1, 28, 10, Architecture::SmallCnn)));
+    }
+
     void stoppingRules()
     {
         std::atomic_bool cancel{false};
