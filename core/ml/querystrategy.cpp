@@ -298,17 +298,27 @@ public:
     }
 };
 
-// Minimum squared L2 distance of every pool row to a set of centres (FAISS exact search).
+// Minimum squared L2 distance of every pool row to a set of centres: ‖x‖² + ‖c‖² − 2 x·cᵀ in
+// blocks of pool rows, one OpenBLAS sgemm each (LibTorch addmm). FAISS's exact IndexFlatL2 does
+// the same products but its OpenMP loops spin against OpenBLAS's threads (see tsne.cpp); this was
+// 1.8x faster for 57,000 x 2,500 x 128 (tests/benchmarks/RESULTS.md, "Active learning").
 void nearestDistances(const QueryPool &pool, const float *centres, int64_t count, std::vector<float> *minDist)
 {
-    const int d = pool.embeddingDim;
+    const int64_t d = pool.embeddingDim;
     minDist->assign(pool.size, std::numeric_limits<float>::max());
-    if (count == 0)
+    if (count == 0 || pool.size == 0)
         return;
-    faiss::IndexFlatL2 index(d);
-    index.add(count, centres);
-    std::vector<faiss::Index::idx_t> label(pool.size);
-    index.search(pool.size, pool.embeddings.data(), 1, minDist->data(), label.data());
+    torch::NoGradGuard noGrad;
+    const auto c = torch::from_blob(const_cast<float *>(centres), {count, d});
+    const auto cNorms = c.pow(2).sum(1).unsqueeze(0); // [1, count]
+    const auto x = torch::from_blob(const_cast<float *>(pool.embeddings.data()), {pool.size, d});
+    auto out = torch::from_blob(minDist->data(), {pool.size});
+    const int64_t block = std::max<int64_t>(256, (int64_t(1) << 24) / std::max<int64_t>(count, 1));
+    for (int64_t start = 0; start < pool.size; start += block) {
+        const auto xb = x.narrow(0, start, std::min(block, pool.size - start));
+        const auto dist = torch::addmm(cNorms, xb, c.t(), /*beta=*/1.0, /*alpha=*/-2.0).add_(xb.pow(2).sum(1, true));
+        out.narrow(0, start, xb.size(0)).copy_(std::get<0>(dist.min(1)).clamp_min_(0.0f));
+    }
 }
 
 void updateDistances(const PoolDistances &distances, int64_t centre, std::vector<float> *minDist)
