@@ -374,19 +374,20 @@ bool runAnalysis(const AnalysisParams &params, const std::atomic_bool &cancel,
             for (int f = 0; f < folds && trained; ++f)
                 trained = trainFold(f);
         } else {
-            torch::set_num_threads(std::max(1, threads / workers));
             std::atomic_int next{0};
             std::atomic_bool failed{false};
             std::vector<std::thread> pool;
             for (int w = 0; w < workers; ++w)
                 pool.emplace_back([&] {
+                    // OpenMP's thread count is per thread: a new thread would use every core.
+                    // Fixed for the whole fold, so that each fold is deterministic for its seed.
+                    torch::set_num_threads(std::max(1, threads / workers));
                     for (int f = next++; f < folds && !failed.load(); f = next++)
                         if (!trainFold(f))
                             failed = true;
                 });
             for (auto &t : pool)
                 t.join();
-            torch::set_num_threads(threads);
             trained = !failed.load();
         }
         if (!trained) {
