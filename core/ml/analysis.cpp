@@ -313,11 +313,15 @@ bool runAnalysis(const AnalysisParams &params, const std::atomic_bool &cancel,
         for (int f = 0; f < folds; ++f)
             for (qint64 i = 0; i < n; ++i)
                 (useCl && fold[std::size_t(i)] == f ? outOf : inOf)[std::size_t(f)].push_back(i);
-        // On CPU the K fold models train side by side, the threads split among them: a small
-        // CNN uses two threads poorly (RESULTS.md, "K-fold analysis": fold workers).
+        // On CPU the K fold models can train side by side, the threads split among them. On the
+        // quiet 2-core machine two workers of one thread and one model with two threads are
+        // equally fast (20,000 images: 66 s vs 69 s), and at 60,000 the uneven end made workers
+        // slower (731 s vs 687 s); under load workers won 1.8x (RESULTS.md, "fold workers").
+        // Default: one worker per two threads from four threads up, else one.
         const int threads = torch::get_num_threads();
+        const int automatic = threads >= 4 ? threads / 2 : 1;
         const int workers = config.device.is_cpu()
-            ? std::clamp(params.foldWorkers > 0 ? params.foldWorkers : threads, 1, folds)
+            ? std::clamp(params.foldWorkers > 0 ? params.foldWorkers : automatic, 1, folds)
             : 1;
         std::vector<TrainOutput> outputs(static_cast<std::size_t>(folds));
         std::vector<QString> foldErrors(static_cast<std::size_t>(folds));

@@ -38,7 +38,7 @@ struct AnalysisParams {
     QString method = QStringLiteral("all");
     int folds = 4;             ///< K of the stratified K-fold (methods all, confident-learning)
     int foldWorkers = 0;       ///< fold models trained at once on CPU, threads split among them;
-                               ///< 0 = as many as threads (up to K), 1 = one after another
+                               ///< 0 = one per two threads from 4 threads up (else 1), 1 = one after another
     QString filterBy = QStringLiteral("prune_by_noise_rate"); ///< find_label_issues filter_by
     /// Also compute and store 2-D t-SNE layouts (kinds "embedding": penultimate-layer features;
     /// "trajectory": log σ over epochs) for the scatter view.
