@@ -91,6 +91,24 @@ ActiveLearningPanel::ActiveLearningPanel(ReviewSession *session, QWidget *parent
     layout->addWidget(m_spent);
     layout->addWidget(new QLabel(tr("Queue (label with the number keys; the next opens by itself):"), this));
     layout->addWidget(m_queue, 1);
+    // Links to the gallery's active-learning views (ui/gallerymodel.h, latest round).
+    auto *show = new QHBoxLayout;
+    show->addWidget(new QLabel(tr("Show in gallery:"), this));
+    const std::pair<const char *, GalleryModel::AlView> links[] = {
+        {"showQueueInGallery", GalleryModel::AlView::Queue},
+        {"showLabelledInGallery", GalleryModel::AlView::Labelled},
+        {"showPoolInGallery", GalleryModel::AlView::Pool},
+    };
+    const QString texts[] = {tr("Queue"), tr("Labelled set"), tr("Pool by uncertainty")};
+    for (int j = 0; j < 3; ++j) {
+        auto *b = new QPushButton(texts[j], this);
+        b->setObjectName(QString::fromLatin1(links[j].first));
+        const GalleryModel::AlView view = links[j].second;
+        connect(b, &QPushButton::clicked, this, [this, view] { Q_EMIT showInGalleryRequested(view); });
+        show->addWidget(b);
+    }
+    show->addStretch(1);
+    layout->addLayout(show);
     layout->addWidget(m_chartView, 1);
 
     connect(m_run, &QPushButton::clicked, this, &ActiveLearningPanel::runRound);

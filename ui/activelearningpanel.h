@@ -4,6 +4,8 @@
 // in the labelling panel one after another), the labels spent, and a live learning curve
 // (validation accuracy against labels used, Qt Charts).
 
+#include "gallerymodel.h"
+
 #include <QFutureWatcher>
 #include <QVector>
 #include <QWidget>
@@ -54,6 +56,8 @@ Q_SIGNALS:
     void sampleActivated(qint64 id);
     void roundFinished(qint64 roundId);
     void roundFailed(const QString &error);
+    /// "Show in gallery": the queued batch, the labelled set or the pool by uncertainty.
+    void showInGalleryRequested(labelscope::ui::GalleryModel::AlView view);
 
 private:
     void onFinished();

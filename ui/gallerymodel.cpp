@@ -4,7 +4,11 @@
 #include "thumbnailloader.h"
 #include "uicommon.h"
 
+#include "base/projectstore.h"
+
 #include <algorithm>
+#include <cmath>
+#include <limits>
 
 namespace labelscope::ui {
 
@@ -54,6 +58,27 @@ Qt::ItemFlags GalleryModel::flags(const QModelIndex &index) const
     return Qt::ItemIsEnabled | Qt::ItemIsSelectable | Qt::ItemNeverHasChildren;
 }
 
+QColor GalleryModel::uncertaintyColor(double t)
+{
+    // A diverging blue → yellow → red ramp (ColorBrewer RdYlBu ends, a saturated yellow middle).
+    static const QColor stops[3] = {QColor(0x2c, 0x7b, 0xb6), QColor(0xf5, 0xc8, 0x1b), QColor(0xd7, 0x19, 0x1c)};
+    if (!std::isfinite(t))
+        t = 0;
+    t = std::clamp(t, 0.0, 1.0);
+    const int k = t < 0.5 ? 0 : 1;
+    const double u = t < 0.5 ? t * 2 : (t - 0.5) * 2;
+    const QColor &a = stops[k], &b = stops[k + 1];
+    auto mix = [u](int x, int y) { return int(std::lround(x + (y - x) * u)); };
+    return QColor(mix(a.red(), b.red()), mix(a.green(), b.green()), mix(a.blue(), b.blue()));
+}
+
+float GalleryModel::uncertainty(int i) const
+{
+    if (m_alView != AlView::Pool || i < 0 || std::size_t(i) >= m_alScore.size())
+        return std::numeric_limits<float>::quiet_NaN();
+    return m_alScore[std::size_t(i)];
+}
+
 QString GalleryModel::caption(int i) const
 {
     const SampleRow &r = m_session->row(i);
@@ -62,6 +87,9 @@ QString GalleryModel::caption(int i) const
         text += QStringLiteral(" \u270E"); // pencil: relabelled
     if (r.excluded)
         text += QStringLiteral(" \u2715"); // cross: excluded
+    const float u = uncertainty(i);
+    if (std::isfinite(u))
+        text = QStringLiteral("%1 \u00B7 %2").arg(double(u), 0, 'f', 3).arg(text);
     return text;
 }
 
@@ -75,6 +103,16 @@ QString GalleryModel::toolTip(int i) const
                            className(classes, r.label));
     if (r.excluded)
         tip += QStringLiteral(" (excluded)");
+    const float u = uncertainty(i);
+    if (std::isfinite(u))
+        tip += QStringLiteral("\nUncertainty: %1 (rank %2 of %3 in the pool of active-learning round %4)")
+                   .arg(double(u), 0, 'f', 4)
+                   .arg(m_alPos[std::size_t(i)] + 1)
+                   .arg(qint64(std::count_if(m_alPos.begin(), m_alPos.end(), [](int p) { return p >= 0; })))
+                   .arg(m_alRound);
+    else if (m_alView == AlView::Queue && std::size_t(i) < m_alPos.size() && m_alPos[std::size_t(i)] >= 0)
+        tip += QStringLiteral("\nQueued by active-learning round %1 at position %2")
+                   .arg(m_alRound).arg(m_alPos[std::size_t(i)] + 1);
     if (const SampleScore *s = m_session->score(i)) {
         tip += QStringLiteral("\nPredicted: %1 (%2%)\nNoise score: %3 — %4")
                    .arg(className(classes, s->predLabel))
@@ -114,6 +152,13 @@ QVariant GalleryModel::data(const QModelIndex &index, int role) const
     }
     case ThumbnailRole: return m_loader->thumbnail(r.id, r.sample);
     case ThumbnailStateRole: return int(m_loader->state(r.id));
+    case UncertaintyRole: return uncertainty(i);
+    case FrameColorRole: {
+        const float u = uncertainty(i);
+        if (!std::isfinite(u))
+            return QColor();
+        return uncertaintyColor(m_alMax > m_alMin ? double(u - m_alMin) / double(m_alMax - m_alMin) : 0.5);
+    }
     default: break;
     }
     return {};
@@ -124,6 +169,18 @@ bool GalleryModel::accepts(int i) const
     const SampleRow &r = m_session->row(i);
     if (!m_rank.empty() && (std::size_t(i) >= m_rank.size() || m_rank[std::size_t(i)] < 0))
         return false;
+    switch (m_alView) {
+    case AlView::Off: break;
+    case AlView::Queue:
+    case AlView::Pool:
+        if (std::size_t(i) >= m_alPos.size() || m_alPos[std::size_t(i)] < 0)
+            return false;
+        break;
+    case AlView::Labelled: // what runAlProjectRound trains on
+        if (r.label < 0 || r.excluded || ReviewSession::isTestSample(r))
+            return false;
+        break;
+    }
     if (m_classFilter >= 0 && r.label != m_classFilter)
         return false;
     if (m_categoryFilter != kAllCategories && int(m_session->category(i)) != m_categoryFilter)
@@ -157,6 +214,8 @@ bool GalleryModel::lessThan(int a, int b) const
 {
     if (!m_rank.empty())
         return m_rank[std::size_t(a)] < m_rank[std::size_t(b)];
+    if ((m_alView == AlView::Queue || m_alView == AlView::Pool) && m_alPos[std::size_t(a)] != m_alPos[std::size_t(b)])
+        return m_alPos[std::size_t(a)] < m_alPos[std::size_t(b)];
     if (m_sortOrder == SortOrder::NoiseDescending) {
         const float na = m_session->noiseScore(a), nb = m_session->noiseScore(b);
         if (na != nb)
@@ -179,6 +238,7 @@ void GalleryModel::rebuild()
     const int n = m_session->count();
     if (m_classFilter >= m_session->classes().size())
         m_classFilter = -1;
+    loadActiveLearning();
     m_rows.reserve(std::size_t(n));
     for (int i = 0; i < n; ++i)
         if (accepts(i))
@@ -187,6 +247,83 @@ void GalleryModel::rebuild()
     refreshPositions();
     endResetModel();
     Q_EMIT countsChanged(shownCount(), totalCount());
+}
+
+void GalleryModel::loadActiveLearning()
+{
+    const int n = m_session->count();
+    m_alPos.assign(std::size_t(n), -1);
+    m_alScore.assign(std::size_t(n), std::numeric_limits<float>::quiet_NaN());
+    m_alMin = m_alMax = 0.f;
+    m_alRound = 0;
+    m_alNote.clear();
+    if (m_alView == AlView::Off)
+        return;
+    ProjectStore *store = m_session->isOpen() ? m_session->store() : nullptr;
+    const std::vector<AlRoundInfo> rounds = store ? store->alRounds() : std::vector<AlRoundInfo>();
+    if (rounds.empty()) {
+        m_alNote = tr("no active-learning round yet");
+        return;
+    }
+    m_alRound = rounds.back().id;
+    if (m_alView == AlView::Queue) {
+        int position = 0;
+        for (const AlQueueItem &q : store->alQueue(m_alRound)) {
+            const int i = m_session->indexOf(q.sampleId);
+            if (i >= 0 && m_alPos[std::size_t(i)] < 0)
+                m_alPos[std::size_t(i)] = position++;
+        }
+        m_alNote = tr("queue of round %1: %2 samples").arg(m_alRound).arg(position);
+    } else if (m_alView == AlView::Pool) {
+        std::vector<qint64> ids;
+        std::vector<float> scores;
+        if (!store->alScores(m_alRound, &ids, &scores)) {
+            m_alNote = tr("pool scores unreadable: %1").arg(store->lastError());
+            return;
+        }
+        // Most uncertain first; ties (and NaN scores, last) in sample-id order.
+        std::vector<std::size_t> order(ids.size());
+        for (std::size_t j = 0; j < order.size(); ++j)
+            order[j] = j;
+        std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+            const float x = scores[a], y = scores[b];
+            if (std::isnan(x) || std::isnan(y))
+                return !std::isnan(x) && std::isnan(y);
+            return x != y ? x > y : ids[a] < ids[b];
+        });
+        bool any = false;
+        int position = 0;
+        for (std::size_t j : order) {
+            const int i = m_session->indexOf(ids[j]);
+            if (i < 0 || m_alPos[std::size_t(i)] >= 0)
+                continue;
+            m_alPos[std::size_t(i)] = position++;
+            m_alScore[std::size_t(i)] = scores[j];
+            if (std::isfinite(scores[j])) {
+                m_alMin = any ? std::min(m_alMin, scores[j]) : scores[j];
+                m_alMax = any ? std::max(m_alMax, scores[j]) : scores[j];
+                any = true;
+            }
+        }
+        m_alNote = position > 0 ? tr("pool of round %1: %2 scored").arg(m_alRound).arg(position)
+                                : tr("round %1 scored no pool (a cold start)").arg(m_alRound);
+    } else {
+        m_alNote = tr("labelled training samples");
+    }
+}
+
+void GalleryModel::setAlView(AlView view)
+{
+    if (view == m_alView)
+        return;
+    m_alView = view;
+    rebuild();
+}
+
+void GalleryModel::refreshActiveLearning()
+{
+    if (m_alView != AlView::Off)
+        rebuild();
 }
 
 void GalleryModel::setRanking(const QVector<qint64> &sampleIds)

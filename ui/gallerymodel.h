@@ -6,10 +6,16 @@
 // milliseconds, and a decision only moves the rows it concerns (rows that stop matching the
 // filter are removed, rows that start matching are inserted at their sorted place), so the view
 // keeps its scroll position.
+//
+// Active-learning views (issue 4), read from the store's latest round (al_rounds, al_queue,
+// al_scores) and applied on top of the other filters: the queued batch in labelling order, the
+// labelled set (labelled, non-excluded training samples: what the next round trains on), and the
+// pool the round scored, most uncertain first, each tile framed by an uncertainty colour ramp.
 
 #include "base/category.h"
 
 #include <QAbstractListModel>
+#include <QColor>
 #include <QVector>
 
 #include <vector>
@@ -35,12 +41,21 @@ public:
         ThumbnailRole,                   ///< QImage (null while loading); requests the load
         ThumbnailStateRole,              ///< int (ThumbnailLoader::State), no request
         PredictedLabelRole,              ///< int, -1 unknown
+        UncertaintyRole,                 ///< float, the latest round's pool uncertainty; NaN when none
+        FrameColorRole,                  ///< QColor of the tile's frame; invalid = category colour
     };
     /// Flagged: find_label_issues flagged the sample (Confident Learning) in the latest run.
     enum class StateFilter { All, Relabelled, NotRelabelled, Excluded, Disagrees, Flagged };
     enum class SplitFilter { All, Train, Test }; ///< "" counts as train
     enum class SortOrder { NoiseDescending, Id };
     static constexpr int kAllCategories = -2;
+    /// Active-learning view (latest round): Off, its queued batch (labelling order), the labelled
+    /// training set (the current sort order), its scored pool (most uncertain first).
+    enum class AlView { Off, Queue, Labelled, Pool };
+
+    /// The pool view's frame colour for an uncertainty T scaled to [0, 1] over the round's pool:
+    /// blue (least uncertain) → yellow → red (most uncertain).
+    static QColor uncertaintyColor(double t);
 
     GalleryModel(ReviewSession *session, ThumbnailLoader *loader, QObject *parent = nullptr);
 
@@ -69,6 +84,13 @@ public:
     void setPairFilter(int given, int suggested);
     int pairGiven() const { return m_pairGiven; }
     int pairSuggested() const { return m_pairSuggested; }
+    void setAlView(AlView view);
+    AlView alView() const { return m_alView; }
+    /// The round the active-learning view shows (0: none), and a short note on it for the UI.
+    qint64 alRoundId() const { return m_alRound; }
+    QString alNote() const { return m_alNote; }
+    /// Re-reads the latest round from the store (after a round finished) when a view is on.
+    void refreshActiveLearning();
 
     int shownCount() const { return int(m_rows.size()); }
     int totalCount() const;
@@ -95,6 +117,8 @@ private:
     void onThumbnailReady(qint64 sampleId);
     QString caption(int index) const;
     QString toolTip(int index) const;
+    void loadActiveLearning();
+    float uncertainty(int index) const;
 
     ReviewSession *m_session;
     ThumbnailLoader *m_loader;
@@ -107,6 +131,12 @@ private:
     SortOrder m_sortOrder = SortOrder::NoiseDescending;
     int m_pairGiven = -1, m_pairSuggested = -1;
     std::vector<int> m_rank; // session index -> position in the ranking, -1 not ranked; empty: none
+    AlView m_alView = AlView::Off;
+    qint64 m_alRound = 0;
+    QString m_alNote;
+    std::vector<int> m_alPos;     // session index -> position in the queue / pool order, -1 none
+    std::vector<float> m_alScore; // session index -> pool uncertainty (Pool view), NaN none
+    float m_alMin = 0.f, m_alMax = 0.f;
 };
 
 } // namespace labelscope::ui

@@ -54,6 +54,15 @@ GalleryWidget::GalleryWidget(ReviewSession *session, ThumbnailLoader *loader, QW
     m_sortCombo->addItem(tr("Noise score \u2193"), int(GalleryModel::SortOrder::NoiseDescending));
     m_sortCombo->addItem(tr("Sample id"), int(GalleryModel::SortOrder::Id));
 
+    m_alCombo = makeCombo("alFilter", tr("Active learning, latest round: its queued batch (labelling "
+                                         "order), the labelled training set, or the pool it scored "
+                                         "(most uncertain first, framed blue \u2192 yellow \u2192 red "
+                                         "by uncertainty)"));
+    m_alCombo->addItem(tr("All samples"), int(GalleryModel::AlView::Off));
+    m_alCombo->addItem(tr("Queued batch"), int(GalleryModel::AlView::Queue));
+    m_alCombo->addItem(tr("Labelled set"), int(GalleryModel::AlView::Labelled));
+    m_alCombo->addItem(tr("Pool by uncertainty"), int(GalleryModel::AlView::Pool));
+
     m_countLabel = new QLabel(this);
     m_countLabel->setObjectName(QStringLiteral("countLabel"));
 
@@ -86,6 +95,8 @@ GalleryWidget::GalleryWidget(ReviewSession *session, ThumbnailLoader *loader, QW
     bar->addWidget(m_splitCombo);
     bar->addWidget(new QLabel(tr("Sort:"), this));
     bar->addWidget(m_sortCombo);
+    bar->addWidget(new QLabel(tr("Active learning:"), this));
+    bar->addWidget(m_alCombo);
     bar->addWidget(m_pairButton);
     bar->addStretch(1);
     bar->addWidget(m_countLabel);
@@ -124,7 +135,7 @@ GalleryWidget::GalleryWidget(ReviewSession *session, ThumbnailLoader *loader, QW
     connect(m_view->verticalScrollBar(), &QScrollBar::valueChanged, this,
             &GalleryWidget::schedulePrefetch);
 
-    for (QComboBox *c : {m_classCombo, m_categoryCombo, m_stateCombo, m_splitCombo, m_sortCombo})
+    for (QComboBox *c : {m_classCombo, m_categoryCombo, m_stateCombo, m_splitCombo, m_sortCombo, m_alCombo})
         connect(c, &QComboBox::currentIndexChanged, this, &GalleryWidget::applyFilters);
     connect(m_model, &GalleryModel::countsChanged, this, &GalleryWidget::updateCount);
     connect(m_model, &QAbstractItemModel::modelAboutToBeReset, this,
@@ -230,6 +241,23 @@ void GalleryWidget::applyFilters()
     m_model->setStateFilter(GalleryModel::StateFilter(m_stateCombo->currentData().toInt()));
     m_model->setSplitFilter(GalleryModel::SplitFilter(m_splitCombo->currentData().toInt()));
     m_model->setSortOrder(GalleryModel::SortOrder(m_sortCombo->currentData().toInt()));
+    m_model->setAlView(GalleryModel::AlView(m_alCombo->currentData().toInt()));
+}
+
+void GalleryWidget::showActiveLearning(GalleryModel::AlView view)
+{
+    if (view != GalleryModel::AlView::Off) {
+        for (QComboBox *c : {m_classCombo, m_categoryCombo, m_stateCombo}) {
+            const QSignalBlocker block(c);
+            c->setCurrentIndex(0); // "All classes", "All categories", "Any state"
+        }
+    }
+    {
+        const QSignalBlocker block(m_alCombo);
+        m_alCombo->setCurrentIndex(std::max(0, m_alCombo->findData(int(view))));
+    }
+    applyFilters();
+    updateCount(m_model->shownCount(), m_model->totalCount());
 }
 
 void GalleryWidget::showPair(int given, int suggested)
@@ -251,7 +279,10 @@ void GalleryWidget::showPair(int given, int suggested)
 
 void GalleryWidget::updateCount(int shown, int total)
 {
-    m_countLabel->setText(tr("Showing %L1 of %L2").arg(shown).arg(total));
+    QString text = tr("Showing %L1 of %L2").arg(shown).arg(total);
+    if (m_model->alView() != GalleryModel::AlView::Off && !m_model->alNote().isEmpty())
+        text += QStringLiteral(" (%1)").arg(m_model->alNote());
+    m_countLabel->setText(text);
 }
 
 qint64 GalleryWidget::currentSampleId() const

@@ -2,6 +2,8 @@
 // GalleryWidget: the filter bar ("Class", "Category", "State", "Split", "Sort", "Showing N of M", bulk
 // relabel button) above the thumbnail grid (QListView in IconMode over GalleryModel).
 
+#include "gallerymodel.h"
+
 #include <QVector>
 #include <QWidget>
 
@@ -46,6 +48,11 @@ public:
     QComboBox *splitCombo() const { return m_splitCombo; }
     QComboBox *sortCombo() const { return m_sortCombo; }
     QLabel *countLabel() const { return m_countLabel; }
+    /// "All samples" / active-learning queued batch / labelled set / pool by uncertainty.
+    QComboBox *activeLearningCombo() const { return m_alCombo; }
+    /// Switches the active-learning view (the combo box) and resets the class, category and
+    /// state filters so that the whole set shows; AlView::Off ends it.
+    void showActiveLearning(GalleryModel::AlView view);
 
     /// Re-reads the class names into the combo box and the bulk menu.
     void rebuildClasses();
@@ -80,7 +87,7 @@ private:
     GalleryModel *m_model;
     ThumbnailDelegate *m_delegate;
     QListView *m_view;
-    QComboBox *m_classCombo, *m_categoryCombo, *m_stateCombo, *m_splitCombo, *m_sortCombo;
+    QComboBox *m_classCombo, *m_categoryCombo, *m_stateCombo, *m_splitCombo, *m_sortCombo, *m_alCombo;
     QLabel *m_splitLabel;
     QString m_splitFile;       // project for which the split combo was last set up
     bool m_splitShown = false; // the project has both splits

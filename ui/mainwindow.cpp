@@ -215,6 +215,15 @@ QWidget *MainWindow::createReviewPage()
     auto *activeLearning = new ActiveLearningPanel(m_session, this);
     m_tabs->addTab(activeLearning, tr("Active learning"));
     connect(activeLearning, &ActiveLearningPanel::sampleActivated, this, &MainWindow::showSample);
+    // The gallery's active-learning views (queue, labelled set, pool by uncertainty).
+    connect(activeLearning, &ActiveLearningPanel::roundFinished, m_gallery->model(), &GalleryModel::refreshActiveLearning);
+    connect(activeLearning, &ActiveLearningPanel::showInGalleryRequested, this, [this](GalleryModel::AlView view) {
+        m_gallery->showActiveLearning(view);
+        m_tabs->setCurrentWidget(m_gallery);
+        if (m_gallery->model()->rowCount() > 0)
+            m_gallery->setCurrentSample(m_gallery->model()->sampleIdAt(0));
+        m_gallery->view()->setFocus();
+    });
     connect(m_session, &ReviewSession::decisionsWritten, this, [this, activeLearning] {
         if (m_tabs->currentWidget() != activeLearning)
             return;

@@ -13,6 +13,13 @@ namespace {
 constexpr int kMargin = 4;   // around the tile
 constexpr int kBorder = 4;   // category frame
 constexpr int kCaption = 18; // caption line
+
+// The square frame of a tile in RECT (as paintTile() lays it out).
+QRect frameRect(const QRect &rect)
+{
+    const QRect inner = rect.adjusted(kMargin, kMargin, -kMargin, -kMargin);
+    return QRect(inner.left(), inner.top(), inner.width(), inner.width());
+}
 } // namespace
 
 ThumbnailDelegate::ThumbnailDelegate(int thumbnailSide, QObject *parent)
@@ -47,6 +54,17 @@ void ThumbnailDelegate::paint(QPainter *painter, const QStyleOptionViewItem &opt
     const QSize ts = tileSize(m_side);
     const QRect rect(option.rect.topLeft() + QPoint((option.rect.width() - ts.width()) / 2, 0), ts);
     paintTile(painter, rect, tile, option.palette, option.font);
+    // A model colour (the active-learning pool's uncertainty ramp) replaces the category frame.
+    const QColor frameColor = index.data(GalleryModel::FrameColorRole).value<QColor>();
+    if (frameColor.isValid()) {
+        const QRect frame = frameRect(rect);
+        painter->save();
+        painter->fillRect(QRect(frame.left(), frame.top(), frame.width(), kBorder), frameColor);
+        painter->fillRect(QRect(frame.left(), frame.bottom() - kBorder + 1, frame.width(), kBorder), frameColor);
+        painter->fillRect(QRect(frame.left(), frame.top(), kBorder, frame.height()), frameColor);
+        painter->fillRect(QRect(frame.right() - kBorder + 1, frame.top(), kBorder, frame.height()), frameColor);
+        painter->restore();
+    }
 }
 
 void ThumbnailDelegate::paintTile(QPainter *painter, const QRect &rect, const TileInfo &tile,

@@ -162,12 +162,26 @@ bool migrate1to2(QSqlDatabase &db, QString *detail)
     return execAll(db, statements, detail);
 }
 
+// Version 2 → 3: the uncertainty of every pool sample an active-learning round scored (issue 4:
+// the gallery's "pool by uncertainty"), one row per round.
+bool migrate2to3(QSqlDatabase &db, QString *detail)
+{
+    const QStringList statements = {
+        QStringLiteral(
+            "CREATE TABLE al_scores ("
+            " round_id INTEGER PRIMARY KEY REFERENCES al_rounds(id) ON DELETE CASCADE,"
+            " sample_ids BLOB NOT NULL,"  // int64 LE [M]
+            " scores BLOB NOT NULL)"),    // float32 LE [M]
+    };
+    return execAll(db, statements, detail);
+}
+
 } // namespace
 
 // migrations()[n] takes a project from schema version n to n + 1. Append, never edit.
 const std::vector<Migration> &migrations()
 {
-    static const std::vector<Migration> table = {migrate0to1, migrate1to2};
+    static const std::vector<Migration> table = {migrate0to1, migrate1to2, migrate2to3};
     return table;
 }
 

@@ -5,7 +5,8 @@
 // (source, path, offset, split, true label, given label, current label, excluded), label_events
 // (append-only: triggers refuse UPDATE and DELETE), runs (settings and summary as JSON),
 // scores (per sample per run), dynamics (per sample per run: per-epoch arrays as float32 BLOBs),
-// embeddings (per sample per run, float32 BLOB).
+// embeddings (per sample per run, float32 BLOB), pred_probs, layouts, al_rounds, al_queue,
+// al_scores (v3: the uncertainty of each active-learning round's scored pool, two BLOBs).
 //
 // Every write that belongs together is one transaction: an import, a batch of decisions, a whole
 // analysis run. A crash or kill mid-write leaves the previous consistent state.
@@ -153,7 +154,7 @@ struct RunInfo {
 
 class ProjectStore {
 public:
-    static constexpr int kSchemaVersion = 2;
+    static constexpr int kSchemaVersion = 3;
 
     ProjectStore();
     ~ProjectStore();
@@ -211,6 +212,15 @@ public:
     std::vector<AlRoundInfo> alRounds() const;
     /// The queue of a round ordered by position (empty on error: see lastError()).
     std::vector<AlQueueItem> alQueue(qint64 roundId) const;
+    /// Pool uncertainty of a round (core/base/projectalscores.cpp, table al_scores): writes
+    /// (replaces) the uncertainty scores[i] (higher = more uncertain, the round's measure) of
+    /// every scored pool sample sampleIds[i], both [M], stored as int64 / float32 LE BLOBs.
+    /// False with *error when the round does not exist or the sizes differ.
+    bool saveAlScores(qint64 roundId, const std::vector<qint64> &sampleIds,
+                      const std::vector<float> &scores, QString *error = nullptr);
+    /// Reads them back (both empty when the round scored no pool, e.g. a cold start). False on a
+    /// store error or a corrupt BLOB (see lastError()).
+    bool alScores(qint64 roundId, std::vector<qint64> *sampleIds, std::vector<float> *scores) const;
 
     /// Last error message (also returned through the error out-parameters).
     QString lastError() const;

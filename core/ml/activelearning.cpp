@@ -527,6 +527,8 @@ bool runAlProjectRound(const QString &projectFile, const AlConfig &config, const
     const int64_t n = std::min<int64_t>(config.numLabelled, int64_t(poolImage.size()));
     std::vector<int64_t> chosen;
     std::vector<float> scores;
+    std::vector<qint64> scoredIds;    // pool samples scored this round (the `limit` subset)
+    std::vector<float> scoredUncertainty;
     try {
         const auto poolImages = gather(data, poolImage);
         if (trainImage.size() < 2) {
@@ -583,6 +585,16 @@ bool runAlProjectRound(const QString &projectFile, const AlConfig &config, const
                 chosen.push_back(candidates[std::size_t(selection.indices[j])]);
                 scores.push_back(selection.scores[j]);
             }
+            // The uncertainty of the whole scored pool, kept with the round (the gallery's
+            // "pool by uncertainty"); the same measure and seed as the selection used.
+            if (!strategy->uncertainty().scores(pool, qo, &scoredUncertainty, error))
+                return false;
+            scoredIds.reserve(candidates.size());
+            for (int64_t c : candidates)
+                scoredIds.push_back(poolIds[std::size_t(c)]);
+            if (scoredUncertainty.size() != scoredIds.size())
+                return fail(error, QStringLiteral("%1: %2 uncertainty scores for %3 scored pool samples")
+                                       .arg(projectFile).arg(scoredUncertainty.size()).arg(scoredIds.size()));
         }
     } catch (const std::exception &e) {
         return fail(error, QString::fromUtf8(e.what()));
@@ -605,7 +617,14 @@ bool runAlProjectRound(const QString &projectFile, const AlConfig &config, const
         out->scores.push_back(scores[j]);
     }
     out->roundId = store.saveAlRound(info, queue, error);
-    return out->roundId > 0;
+    if (out->roundId <= 0)
+        return false;
+    // Right after the round (its own transaction): a failure here leaves a round without pool
+    // scores, which the gallery shows as an empty pool.
+    if (!scoredIds.empty() && !store.saveAlScores(out->roundId, scoredIds, scoredUncertainty, error))
+        return false;
+    out->scored = int64_t(scoredIds.size());
+    return true;
 }
 
 } // namespace labelscope

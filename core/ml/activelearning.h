@@ -76,11 +76,14 @@ struct AlProjectRound {
     int64_t labelled = 0;          ///< labelled training samples used
     int64_t pool = 0;              ///< unlabelled pool size
     double validationAccuracy = -1; ///< on the project's labelled test split, -1 if none
+    int64_t scored = 0;            ///< pool samples scored (the `limit` subset; 0 on a cold start)
 };
 
 /// One round on a project: trains on its labelled, non-excluded, non-test samples, scores the
 /// unlabelled ones, selects config.numLabelled with the configured strategy and writes the round
-/// and its queue (al_rounds, al_queue). With no labelled samples, the batch is a cold start.
+/// and its queue (al_rounds, al_queue), then the uncertainty of every scored pool sample
+/// (al_scores; ProjectStore::saveAlScores). With no labelled samples, the batch is a cold start
+/// (no pool is scored).
 bool runAlProjectRound(const QString &projectFile, const AlConfig &config, const QString &device,
                        const std::atomic_bool &cancel, const AlProgressCallback &progress,
                        AlProjectRound *out, QString *error);

@@ -1,0 +1,65 @@
+// ProjectStore's per-round uncertainty of the scored active-learning pool (table al_scores,
+// schema v3): one row per round, the sample ids as an int64 LE BLOB [M] and their uncertainty
+// scores as a float32 LE BLOB [M], like the layouts table stores its arrays.
+
+#include "projectstore_p.h"
+
+#include "blobcodec.h"
+
+namespace labelscope {
+
+bool ProjectStore::saveAlScores(qint64 roundId, const std::vector<qint64> &sampleIds,
+                                const std::vector<float> &scores, QString *error)
+{
+    if (!d->isOpen)
+        return d->notOpen(error);
+    const QString step = QStringLiteral("save pool uncertainty of active-learning round %1").arg(roundId);
+    if (sampleIds.size() != scores.size())
+        return d->fail(error, step, QStringLiteral("%1 sample ids but %2 scores")
+                                        .arg(sampleIds.size()).arg(scores.size()));
+    if (!d->begin(step, error))
+        return false;
+    {
+        QSqlQuery q(d->db);
+        q.prepare(QStringLiteral("SELECT 1 FROM al_rounds WHERE id = ?"));
+        q.bindValue(0, roundId);
+        if (!q.exec())
+            return d->abortQuery(error, step, q);
+        if (!q.next())
+            return d->abort(error, step, QStringLiteral("no such round"));
+    }
+    QSqlQuery q(d->db);
+    q.prepare(QStringLiteral("INSERT OR REPLACE INTO al_scores(round_id, sample_ids, scores) VALUES (?, ?, ?)"));
+    q.bindValue(0, roundId);
+    q.bindValue(1, encodeLE(sampleIds.data(), sampleIds.size()));
+    q.bindValue(2, encodeLE(scores.data(), scores.size()));
+    if (!q.exec())
+        return d->abortQuery(error, step, q);
+    return d->commit(step, error);
+}
+
+bool ProjectStore::alScores(qint64 roundId, std::vector<qint64> *sampleIds, std::vector<float> *scores) const
+{
+    sampleIds->clear();
+    scores->clear();
+    if (!d->isOpen)
+        return d->notOpen(nullptr);
+    const QString step = QStringLiteral("read pool uncertainty of active-learning round %1").arg(roundId);
+    QSqlQuery q(d->db);
+    q.setForwardOnly(true);
+    q.prepare(QStringLiteral("SELECT sample_ids, scores FROM al_scores WHERE round_id = ?"));
+    q.bindValue(0, roundId);
+    if (!q.exec())
+        return d->failQuery(nullptr, step, q);
+    if (!q.next())
+        return true; // the round scored no pool (a cold start) or predates schema v3
+    if (!decodeLE(q.value(0), sampleIds) || !decodeLE(q.value(1), scores)
+        || sampleIds->size() != scores->size()) {
+        sampleIds->clear();
+        scores->clear();
+        return d->fail(nullptr, step, QStringLiteral("corrupt al_scores BLOB"));
+    }
+    return true;
+}
+
+} // namespace labelscope
