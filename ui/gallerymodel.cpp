@@ -60,13 +60,16 @@ Qt::ItemFlags GalleryModel::flags(const QModelIndex &index) const
 
 QColor GalleryModel::uncertaintyColor(double t)
 {
-    // A diverging blue → yellow → red ramp (ColorBrewer RdYlBu ends, a saturated yellow middle).
-    static const QColor stops[3] = {QColor(0x2c, 0x7b, 0xb6), QColor(0xf5, 0xc8, 0x1b), QColor(0xd7, 0x19, 0x1c)};
+    // Blue → sky → yellow → orange → red, evenly spaced (saturated throughout, so that a thin
+    // frame stays readable; a two-stop blue → yellow mix would pass through grey).
+    static const QColor stops[] = {QColor(0x2c, 0x7b, 0xb6), QColor(0x4e, 0xb3, 0xd3), QColor(0xf5, 0xc8, 0x1b),
+                                   QColor(0xf4, 0x6d, 0x1e), QColor(0xd7, 0x19, 0x1c)};
+    constexpr int segments = int(sizeof(stops) / sizeof(stops[0])) - 1;
     if (!std::isfinite(t))
         t = 0;
-    t = std::clamp(t, 0.0, 1.0);
-    const int k = t < 0.5 ? 0 : 1;
-    const double u = t < 0.5 ? t * 2 : (t - 0.5) * 2;
+    t = std::clamp(t, 0.0, 1.0) * segments;
+    const int k = std::min(segments - 1, int(t));
+    const double u = t - k;
     const QColor &a = stops[k], &b = stops[k + 1];
     auto mix = [u](int x, int y) { return int(std::lround(x + (y - x) * u)); };
     return QColor(mix(a.red(), b.red()), mix(a.green(), b.green()), mix(a.blue(), b.blue()));
@@ -108,7 +111,7 @@ QString GalleryModel::toolTip(int i) const
         tip += QStringLiteral("\nUncertainty: %1 (rank %2 of %3 in the pool of active-learning round %4)")
                    .arg(double(u), 0, 'f', 4)
                    .arg(m_alPos[std::size_t(i)] + 1)
-                   .arg(qint64(std::count_if(m_alPos.begin(), m_alPos.end(), [](int p) { return p >= 0; })))
+                   .arg(m_alCount)
                    .arg(m_alRound);
     else if (m_alView == AlView::Queue && std::size_t(i) < m_alPos.size() && m_alPos[std::size_t(i)] >= 0)
         tip += QStringLiteral("\nQueued by active-learning round %1 at position %2")
@@ -255,6 +258,7 @@ void GalleryModel::loadActiveLearning()
     m_alPos.assign(std::size_t(n), -1);
     m_alScore.assign(std::size_t(n), std::numeric_limits<float>::quiet_NaN());
     m_alMin = m_alMax = 0.f;
+    m_alCount = 0;
     m_alRound = 0;
     m_alNote.clear();
     if (m_alView == AlView::Off)
@@ -273,6 +277,7 @@ void GalleryModel::loadActiveLearning()
             if (i >= 0 && m_alPos[std::size_t(i)] < 0)
                 m_alPos[std::size_t(i)] = position++;
         }
+        m_alCount = position;
         m_alNote = tr("queue of round %1: %2 samples").arg(m_alRound).arg(position);
     } else if (m_alView == AlView::Pool) {
         std::vector<qint64> ids;
@@ -305,6 +310,7 @@ void GalleryModel::loadActiveLearning()
                 any = true;
             }
         }
+        m_alCount = position;
         m_alNote = position > 0 ? tr("pool of round %1: %2 scored").arg(m_alRound).arg(position)
                                 : tr("round %1 scored no pool (a cold start)").arg(m_alRound);
     } else {

@@ -54,7 +54,7 @@ public:
     enum class AlView { Off, Queue, Labelled, Pool };
 
     /// The pool view's frame colour for an uncertainty T scaled to [0, 1] over the round's pool:
-    /// blue (least uncertain) → yellow → red (most uncertain).
+    /// blue (least uncertain) → sky → yellow → orange → red (most uncertain).
     static QColor uncertaintyColor(double t);
 
     GalleryModel(ReviewSession *session, ThumbnailLoader *loader, QObject *parent = nullptr);
@@ -89,6 +89,12 @@ public:
     /// The round the active-learning view shows (0: none), and a short note on it for the UI.
     qint64 alRoundId() const { return m_alRound; }
     QString alNote() const { return m_alNote; }
+    /// The range of the pool view's uncertainty (the colour ramp's ends); 0, 0 without scores.
+    float alUncertaintyMin() const { return m_alMin; }
+    float alUncertaintyMax() const { return m_alMax; }
+    /// Samples of the round in the current active-learning view (queue or scored pool; before
+    /// the other filters), 0 for Off and Labelled.
+    int alCount() const { return m_alCount; }
     /// Re-reads the latest round from the store (after a round finished) when a view is on.
     void refreshActiveLearning();
 
@@ -137,6 +143,7 @@ private:
     std::vector<int> m_alPos;     // session index -> position in the queue / pool order, -1 none
     std::vector<float> m_alScore; // session index -> pool uncertainty (Pool view), NaN none
     float m_alMin = 0.f, m_alMax = 0.f;
+    int m_alCount = 0;
 };
 
 } // namespace labelscope::ui

@@ -9,6 +9,8 @@
 #include <QComboBox>
 #include <QEvent>
 #include <QHBoxLayout>
+#include <QImage>
+#include <QPixmap>
 #include <QLabel>
 #include <QListView>
 #include <QMenu>
@@ -65,6 +67,21 @@ GalleryWidget::GalleryWidget(ReviewSession *session, ThumbnailLoader *loader, QW
 
     m_countLabel = new QLabel(this);
     m_countLabel->setObjectName(QStringLiteral("countLabel"));
+    m_alLegend = new QLabel(this);
+    m_alLegend->setObjectName(QStringLiteral("uncertaintyLegend"));
+    m_alLegend->setToolTip(tr("Frame colour in the pool view: the round's uncertainty, least "
+                              "(blue) to most (red) over the scored pool"));
+    {
+        QImage ramp(64, 12, QImage::Format_RGB32);
+        for (int x = 0; x < ramp.width(); ++x)
+            for (int y = 0; y < ramp.height(); ++y)
+                ramp.setPixelColor(x, y, GalleryModel::uncertaintyColor(double(x) / (ramp.width() - 1)));
+        m_alLegend->setPixmap(QPixmap::fromImage(ramp));
+    }
+    m_alLegend->hide();
+    auto *legendText = new QLabel(this); // "low … high" beside the ramp
+    legendText->setObjectName(QStringLiteral("uncertaintyLegendText"));
+    legendText->hide();
 
     m_bulkMenu = new QMenu(this);
     m_bulkButton = new QToolButton(this);
@@ -97,6 +114,8 @@ GalleryWidget::GalleryWidget(ReviewSession *session, ThumbnailLoader *loader, QW
     bar->addWidget(m_sortCombo);
     bar->addWidget(new QLabel(tr("Active learning:"), this));
     bar->addWidget(m_alCombo);
+    bar->addWidget(m_alLegend);
+    bar->addWidget(legendText);
     bar->addWidget(m_pairButton);
     bar->addStretch(1);
     bar->addWidget(m_countLabel);
@@ -279,6 +298,14 @@ void GalleryWidget::showPair(int given, int suggested)
 
 void GalleryWidget::updateCount(int shown, int total)
 {
+    const bool pool = m_model->alView() == GalleryModel::AlView::Pool && m_model->alCount() > 0;
+    auto *legendText = findChild<QLabel *>(QStringLiteral("uncertaintyLegendText"));
+    m_alLegend->setVisible(pool);
+    legendText->setVisible(pool);
+    if (pool)
+        legendText->setText(tr("uncertainty %1 \u2192 %2")
+                                .arg(double(m_model->alUncertaintyMin()), 0, 'g', 3)
+                                .arg(double(m_model->alUncertaintyMax()), 0, 'g', 3));
     QString text = tr("Showing %L1 of %L2").arg(shown).arg(total);
     if (m_model->alView() != GalleryModel::AlView::Off && !m_model->alNote().isEmpty())
         text += QStringLiteral(" (%1)").arg(m_model->alNote());

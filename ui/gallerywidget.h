@@ -50,6 +50,8 @@ public:
     QLabel *countLabel() const { return m_countLabel; }
     /// "All samples" / active-learning queued batch / labelled set / pool by uncertainty.
     QComboBox *activeLearningCombo() const { return m_alCombo; }
+    /// The pool view's colour key (least → most uncertain, with the range); hidden otherwise.
+    QLabel *uncertaintyLegend() const { return m_alLegend; }
     /// Switches the active-learning view (the combo box) and resets the class, category and
     /// state filters so that the whole set shows; AlView::Off ends it.
     void showActiveLearning(GalleryModel::AlView view);
@@ -92,6 +94,7 @@ private:
     QString m_splitFile;       // project for which the split combo was last set up
     bool m_splitShown = false; // the project has both splits
     QLabel *m_countLabel;
+    QLabel *m_alLegend;
     QToolButton *m_bulkButton;
     QToolButton *m_pairButton;
     QMenu *m_bulkMenu;

@@ -220,6 +220,7 @@ private Q_SLOTS:
         // Labelled set: labelled, non-excluded training samples (not #3 excluded, not the test split).
         al->setCurrentIndex(al->findData(int(GalleryModel::AlView::Labelled)));
         QCOMPARE(shownIds(m), (QVector<qint64>{1, 2, 4}));
+        QVERIFY(g->uncertaintyLegend()->isHidden());
 
         // Pool by uncertainty: the latest round's scored samples, most uncertain first.
         al->setCurrentIndex(al->findData(int(GalleryModel::AlView::Pool)));
@@ -243,6 +244,16 @@ private Q_SLOTS:
         // A middle score gets a middle (yellowish) colour.
         const QColor mid = m->index(2).data(GalleryModel::FrameColorRole).value<QColor>(); // #8, 0.5
         QVERIFY(mid.green() > low.green() && mid.green() > high.green());
+        QCOMPARE(m->alCount(), 8);
+        QVERIFY(!g->uncertaintyLegend()->isHidden());
+        QVERIFY(g->findChild<QLabel *>(QStringLiteral("uncertaintyLegendText"))->text().contains(QStringLiteral("0.05")));
+        if (qEnvironmentVariableIsSet("ALGALLERY_SCREENSHOT")) { // a look at the pool view
+            w.show();
+            QVERIFY(QTest::qWaitForWindowExposed(&w));
+            QTRY_COMPARE(w.thumbnailLoader()->pending(), 0);
+            QTest::qWait(200);
+            QVERIFY(w.grab().save(qEnvironmentVariable("ALGALLERY_SCREENSHOT")));
+        }
 
         // The other filters apply on top, and label decisions move samples between the sets.
         QVERIFY(w.session()->decide({{7, 1, false, QStringLiteral("relabel")}}, QStringLiteral("label #7")));
