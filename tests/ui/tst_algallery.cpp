@@ -22,6 +22,8 @@
 #include <QListView>
 #include <QPainter>
 #include <QPushButton>
+#include <QSignalSpy>
+#include <QSpinBox>
 #include <QSqlDatabase>
 #include <QSqlQuery>
 #include <QStandardPaths>
@@ -29,6 +31,7 @@
 #include <QTemporaryDir>
 #include <QTest>
 
+#include <algorithm>
 #include <cmath>
 
 using namespace labelscope;
@@ -298,6 +301,70 @@ private Q_SLOTS:
         g->showActiveLearning(GalleryModel::AlView::Pool);
         m->refreshActiveLearning();
         QCOMPARE(shownIds(m), (QVector<qint64>{6, 9}));
+    }
+
+    // End to end: a real round from the active-learning panel (training on 20 labels) fills
+    // the gallery's pool view with every scored sample, most uncertain first.
+    void panelRoundFillsPoolView()
+    {
+        QTemporaryDir dir;
+        const QString file = dir.filePath(QStringLiteral("al.db"));
+        {
+            LoadOptions o;
+            o.limit = 200;
+            LoadResult r = loadDataset(QStringLiteral("fashion-mnist"), o);
+            QVERIFY2(r.ok(), qPrintable(r.error));
+            int kept = 0;
+            for (Sample &s : r.dataset.samples)
+                if (s.split != QLatin1String("test") && kept++ >= 20)
+                    s.label = -1;
+            ProjectStore store;
+            QString error;
+            QVERIFY2(store.open(file, &error), qPrintable(error));
+            QVERIFY2(store.importDataset(r.dataset, &error), qPrintable(error));
+            QVERIFY(store.setMeta(QStringLiteral("data_spec"), QStringLiteral("fashion-mnist"), &error));
+            QVERIFY(store.setMeta(QStringLiteral("limit"), QStringLiteral("200"), &error));
+        }
+        MainWindow w;
+        QString error;
+        QVERIFY2(w.openProject(file, &error), qPrintable(error));
+        GalleryWidget *g = w.gallery();
+        g->showActiveLearning(GalleryModel::AlView::Pool);
+        QCOMPARE(g->model()->rowCount(), 0);
+        auto *panel = w.findChild<ActiveLearningPanel *>(QStringLiteral("activeLearningPanel"));
+        QVERIFY(panel);
+        panel->batchBox()->setValue(5);
+        QSignalSpy finished(panel, &ActiveLearningPanel::roundFinished);
+        QSignalSpy failed(panel, &ActiveLearningPanel::roundFailed);
+        QVERIFY(panel->runRound());
+        QTRY_VERIFY_WITH_TIMEOUT(finished.count() + failed.count() > 0, 120000);
+        if (!failed.isEmpty())
+            QFAIL(qPrintable(failed.front().front().toString()));
+
+        const qint64 round = finished.front().front().toLongLong();
+        std::vector<qint64> ids;
+        std::vector<float> scores;
+        QVERIFY(w.session()->store()->alScores(round, &ids, &scores));
+        QCOMPARE(int(ids.size()), 180); // the whole unlabelled training pool (limit -1)
+        std::vector<std::size_t> order(ids.size());
+        for (std::size_t j = 0; j < order.size(); ++j)
+            order[j] = j;
+        std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+            return scores[a] != scores[b] ? scores[a] > scores[b] : ids[a] < ids[b];
+        });
+        QVector<qint64> expected;
+        for (std::size_t j : order)
+            expected.push_back(ids[j]);
+        QCOMPARE(g->model()->alRoundId(), round); // refreshed when the round finished
+        QCOMPARE(shownIds(g->model()), expected);
+        QVERIFY(g->model()->index(0).data(GalleryModel::FrameColorRole).value<QColor>()
+                != g->model()->index(179).data(GalleryModel::FrameColorRole).value<QColor>());
+        QVector<qint64> queue;
+        for (const AlQueueItem &q : w.session()->store()->alQueue(round))
+            queue.push_back(q.sampleId);
+        QCOMPARE(queue.size(), 5);
+        g->showActiveLearning(GalleryModel::AlView::Queue);
+        QCOMPARE(shownIds(g->model()), queue);
     }
 
     void noRoundYet()
