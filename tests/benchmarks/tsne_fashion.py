@@ -101,9 +101,12 @@ def main():
         zs = TSNE(n_components=2, perplexity=30, early_exaggeration=12, learning_rate='auto', n_iter=750,
                   init='pca', method='barnes_hut', angle=0.5, n_jobs=2, random_state=1).fit_transform(xc)
         ssec = time.perf_counter() - t
-        print(f'{a.compare} x {x.shape[1]} head to head (load {before} / {mid} / {load_avg()}):', flush=True)
+        np.save(os.path.join(a.work, 'y_sklearn.npy'), zs)
+        print(f'{a.compare} x {x.shape[1]} head to head (load {before} / {mid} / {load_avg()}): '
+              f'labelscope {sec:.1f} s, sklearn {ssec:.1f} s', flush=True)
+        sample = min(a.compare, 10000) # trustworthiness is O(n^2) in memory
         for name, zz, s in (('labelscope', z, sec), ('sklearn', zs, ssec)):
-            print(f'  {name:10s} {s:7.1f} s  trustworthiness(12) {trust(xc, zz, a.compare):.4f}  '
+            print(f'  {name:10s} {s:7.1f} s  trustworthiness(12) on {sample} rows {trust(xc, zz, sample):.4f}  '
                   f'10-NN acc {knn_accuracy(zz, yc):.4f}', flush=True)
         print(f'  input-space 10-NN acc {knn_accuracy(xc, yc):.4f}; time ratio sklearn / labelscope '
               f'{ssec / sec:.1f}x', flush=True)
