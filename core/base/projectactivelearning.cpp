@@ -23,8 +23,9 @@ qint64 ProjectStore::saveAlRound(const AlRoundInfo &round, const std::vector<AlQ
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?)"));
         q.bindValue(0, isoTimeOrNull(round.started));
         q.bindValue(1, isoTimeOrNull(round.finished));
-        q.bindValue(2, round.strategy);
-        q.bindValue(3, round.diversity);
+        // A null QString binds as SQL NULL, which the NOT NULL columns refuse: bind "" instead.
+        q.bindValue(2, round.strategy.isNull() ? QStringLiteral("") : round.strategy);
+        q.bindValue(3, round.diversity.isNull() ? QStringLiteral("") : round.diversity);
         q.bindValue(4, round.batchSize);
         q.bindValue(5, round.labelled);
         q.bindValue(6, round.valAccuracy >= 0 ? QVariant(round.valAccuracy) : QVariant());

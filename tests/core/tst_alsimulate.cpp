@@ -237,6 +237,18 @@ private Q_SLOTS:
             QVERIFY(error.contains(QLatin1String("999999")));
             QVERIFY(store.alRounds().empty());
         }
+        {
+            // A round without names (a caller that left them unset) is stored with empty names.
+            QTemporaryDir other;
+            ProjectStore store;
+            QString error;
+            QVERIFY2(store.open(other.filePath(QStringLiteral("unnamed.lsproj")), &error), qPrintable(error));
+            AlRoundInfo unnamed;
+            unnamed.batchSize = 1;
+            QVERIFY2(store.saveAlRound(unnamed, {}, &error) > 0, qPrintable(error));
+            QCOMPARE(store.alRounds().size(), std::size_t(1));
+            QVERIFY(store.alRounds().front().diversity.isEmpty());
+        }
         AlConfig c = smallConfig();
         c.minSteps = 20;
         c.numLabelled = 25;
