@@ -2,8 +2,8 @@
 // repulsion against exact sums, determinism, cancellation, bad input, and neighbourhood
 // preservation on Fashion-MNIST.
 
-#include "base/dataset.h"
 #include "ml/tsne.h"
+#include "tsnetestutil.h"
 
 #include <torch/torch.h>
 
@@ -15,78 +15,7 @@
 #include <random>
 
 using namespace labelscope;
-
-namespace {
-
-std::vector<float> gaussianBlobs(int64_t n, int64_t d, int clusters, unsigned seed, std::vector<int> *labels = nullptr)
-{
-    std::mt19937 rng(seed);
-    std::normal_distribution<float> g(0.0f, 1.0f);
-    std::vector<float> centres(size_t(clusters * d));
-    for (float &c : centres)
-        c = 6.0f * g(rng);
-    std::vector<float> x(size_t(n * d));
-    if (labels)
-        labels->resize(size_t(n));
-    for (int64_t i = 0; i < n; ++i) {
-        const int c = int(i % clusters);
-        if (labels)
-            (*labels)[size_t(i)] = c;
-        for (int64_t j = 0; j < d; ++j)
-            x[size_t(i * d + j)] = centres[size_t(c * d + j)] + g(rng);
-    }
-    return x;
-}
-
-// Brute-force kNN (self excluded), squared distances ascending.
-void bruteKnn(const float *x, int64_t n, int64_t d, int k, std::vector<int64_t> *ids, std::vector<float> *sq)
-{
-    ids->resize(size_t(n * k));
-    sq->resize(size_t(n * k));
-    std::vector<std::pair<float, int64_t>> row;
-    for (int64_t i = 0; i < n; ++i) {
-        row.clear();
-        for (int64_t j = 0; j < n; ++j) {
-            if (j == i)
-                continue;
-            double s = 0;
-            for (int64_t c = 0; c < d; ++c) {
-                const double v = double(x[i * d + c]) - x[j * d + c];
-                s += v * v;
-            }
-            row.emplace_back(float(s), j);
-        }
-        std::partial_sort(row.begin(), row.begin() + k, row.end());
-        for (int j = 0; j < k; ++j) {
-            (*sq)[size_t(i * k + j)] = row[size_t(j)].first;
-            (*ids)[size_t(i * k + j)] = row[size_t(j)].second;
-        }
-    }
-}
-
-// Leave-one-out k-NN majority-vote accuracy (ties to the nearest neighbour's label).
-double knnAccuracy(const float *x, int64_t n, int64_t d, const std::vector<int> &labels, int k)
-{
-    std::vector<int64_t> ids;
-    std::vector<float> sq;
-    bruteKnn(x, n, d, k, &ids, &sq);
-    int64_t correct = 0;
-    for (int64_t i = 0; i < n; ++i) {
-        std::map<int, int> votes;
-        for (int j = 0; j < k; ++j)
-            ++votes[labels[size_t(ids[size_t(i * k + j)])]];
-        int best = labels[size_t(ids[size_t(i * k)])], bestVotes = votes[best];
-        for (const auto &[label, v] : votes)
-            if (v > bestVotes) {
-                best = label;
-                bestVotes = v;
-            }
-        correct += best == labels[size_t(i)];
-    }
-    return double(correct) / double(n);
-}
-
-} // namespace
+using namespace labelscope::tsnetest;
 
 class TestTsne final : public QObject
 {
@@ -342,32 +271,13 @@ private Q_SLOTS:
 
     void fashionMnistNeighbourhoods()
     {
-        LoadOptions options;
-        options.limit = 2000;
-        const LoadResult loaded = loadDataset(QStringLiteral("fashion-mnist"), options);
-        if (!loaded.ok())
-            QSKIP(qPrintable(QStringLiteral("Fashion-MNIST not available: %1").arg(loaded.error)));
-        const Dataset &ds = loaded.dataset;
-        std::vector<int64_t> rows;
-        for (size_t i = 0; i < ds.samples.size(); ++i)
-            if (ds.samples[i].split == QLatin1String("train"))
-                rows.push_back(int64_t(i));
-        const int64_t n = int64_t(rows.size());
+        std::vector<int> labels;
+        QString loadError;
+        const torch::Tensor pcs = tsnetest::fashionMnistPca(2000, 50, &labels, &loadError);
+        if (!pcs.defined())
+            QSKIP(qPrintable(QStringLiteral("Fashion-MNIST not available: %1").arg(loadError)));
+        const int64_t n = pcs.size(0);
         QCOMPARE(n, int64_t(2000));
-        const int64_t pixels = int64_t(ds.imageBytes());
-        torch::Tensor raw = torch::empty({n, pixels}, torch::kFloat32);
-        std::vector<int> labels(static_cast<size_t>(n));
-        for (int64_t i = 0; i < n; ++i) {
-            const uint8_t *img = ds.image(size_t(rows[size_t(i)]));
-            float *out = raw[i].data_ptr<float>();
-            for (int64_t j = 0; j < pixels; ++j)
-                out[j] = img[j] / 255.0f;
-            labels[size_t(i)] = ds.samples[size_t(rows[size_t(i)])].label;
-        }
-        // PCA to 50 dimensions (SVD of the centred pixels).
-        torch::Tensor centred = raw - raw.mean(0, true);
-        auto [u, s, v] = torch::linalg_svd(centred, false);
-        torch::Tensor pcs = torch::matmul(centred, v.slice(0, 0, 50).t()).contiguous();
         const float *x = pcs.data_ptr<float>();
         const int64_t d = 50;
 
