@@ -4,6 +4,7 @@
 
 #include "base/dataset.h"
 #include "base/projectstore.h"
+#include "alprojectfixture.h"
 #include "ml/activelearning.h"
 #include "ml/alconfig.h"
 
@@ -30,23 +31,8 @@ private Q_SLOTS:
         QSet<qint64> labelledIds;
         {
             // 200 train images, labels hidden except the first 30; 200 labelled test images.
-            LoadOptions o;
-            o.limit = 200;
-            LoadResult r = loadDataset(QStringLiteral("fashion-mnist"), o);
-            QVERIFY2(r.ok(), qPrintable(r.error));
-            int kept = 0;
-            for (Sample &s : r.dataset.samples)
-                if (s.split != QLatin1String("test") && kept++ >= 30)
-                    s.label = -1;
-            ProjectStore store;
-            QString error;
-            QVERIFY2(store.open(file, &error), qPrintable(error));
-            QVERIFY2(store.importDataset(r.dataset, &error), qPrintable(error));
-            QVERIFY(store.setMeta(QStringLiteral("data_spec"), QStringLiteral("fashion-mnist"), &error));
-            QVERIFY(store.setMeta(QStringLiteral("limit"), QStringLiteral("200"), &error));
-            for (const SampleRow &row : store.samples())
-                if (row.label >= 0 && row.sample.split != QLatin1String("test"))
-                    labelledIds.insert(row.id);
+            const QString made = testing::makeActiveLearningProject(file, 200, 30, &labelledIds);
+            QVERIFY2(made.isEmpty(), qPrintable(made));
         }
         QCOMPARE(labelledIds.size(), 30);
 

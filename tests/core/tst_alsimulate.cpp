@@ -2,6 +2,7 @@
 // the store's al_rounds / al_queue API, on a small Fashion-MNIST subset.
 
 #include "base/projectstore.h"
+#include "alprojectfixture.h"
 #include "ml/activelearning.h"
 #include "ml/altrainer.h"
 #include "ml/oracle.h"
@@ -212,21 +213,12 @@ private Q_SLOTS:
         QTemporaryDir dir;
         const QString file = dir.filePath(QStringLiteral("al.lsproj"));
         // A project of 300 + 300 Fashion-MNIST images whose train labels are hidden except 40.
-        LoadOptions o;
-        o.limit = 300;
-        LoadResult r = loadDataset(QStringLiteral("fashion-mnist"), o);
-        QVERIFY(r.ok());
-        int kept = 0;
-        for (Sample &s : r.dataset.samples)
-            if (s.split != QLatin1String("test") && kept++ >= 40)
-                s.label = -1;
+        const QString made = testing::makeActiveLearningProject(file, 300, 40);
+        QVERIFY2(made.isEmpty(), qPrintable(made));
         {
             ProjectStore store;
             QString error;
             QVERIFY2(store.open(file, &error), qPrintable(error));
-            QVERIFY2(store.importDataset(r.dataset, &error), qPrintable(error));
-            QVERIFY(store.setMeta(QStringLiteral("data_spec"), QStringLiteral("fashion-mnist"), &error));
-            QVERIFY(store.setMeta(QStringLiteral("limit"), QStringLiteral("300"), &error));
 
             // Store API round trip; an unknown sample id is refused as a whole.
             AlRoundInfo info;

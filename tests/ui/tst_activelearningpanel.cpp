@@ -2,6 +2,7 @@
 // runs on a worker thread, queues a batch, the queued samples open in the labelling panel one
 // after another as they are labelled.
 
+#include "alprojectfixture.h"
 #include "activelearningpanel.h"
 #include "labellingpanel.h"
 #include "mainwindow.h"
@@ -33,19 +34,8 @@ private Q_SLOTS:
         const QString file = dir.filePath(QStringLiteral("al.db"));
         {
             // 200 train images with their labels hidden (an unlabelled pool) and 200 test images.
-            LoadOptions o;
-            o.limit = 200;
-            LoadResult r = loadDataset(QStringLiteral("fashion-mnist"), o);
-            QVERIFY2(r.ok(), qPrintable(r.error));
-            for (Sample &s : r.dataset.samples)
-                if (s.split != QLatin1String("test"))
-                    s.label = -1;
-            ProjectStore store;
-            QString error;
-            QVERIFY2(store.open(file, &error), qPrintable(error));
-            QVERIFY2(store.importDataset(r.dataset, &error), qPrintable(error));
-            QVERIFY(store.setMeta(QStringLiteral("data_spec"), QStringLiteral("fashion-mnist"), &error));
-            QVERIFY(store.setMeta(QStringLiteral("limit"), QStringLiteral("200"), &error));
+            const QString made = testing::makeActiveLearningProject(file, 200, 0); // every training label hidden
+            QVERIFY2(made.isEmpty(), qPrintable(made));
         }
         MainWindow w;
         QString error;

@@ -14,6 +14,7 @@
 #include "base/dataset.h"
 #include "base/projectschema.h"
 #include "base/projectstore.h"
+#include "alprojectfixture.h"
 
 #include <QComboBox>
 #include <QDir>
@@ -310,20 +311,8 @@ private Q_SLOTS:
         QTemporaryDir dir;
         const QString file = dir.filePath(QStringLiteral("al.db"));
         {
-            LoadOptions o;
-            o.limit = 200;
-            LoadResult r = loadDataset(QStringLiteral("fashion-mnist"), o);
-            QVERIFY2(r.ok(), qPrintable(r.error));
-            int kept = 0;
-            for (Sample &s : r.dataset.samples)
-                if (s.split != QLatin1String("test") && kept++ >= 20)
-                    s.label = -1;
-            ProjectStore store;
-            QString error;
-            QVERIFY2(store.open(file, &error), qPrintable(error));
-            QVERIFY2(store.importDataset(r.dataset, &error), qPrintable(error));
-            QVERIFY(store.setMeta(QStringLiteral("data_spec"), QStringLiteral("fashion-mnist"), &error));
-            QVERIFY(store.setMeta(QStringLiteral("limit"), QStringLiteral("200"), &error));
+            const QString made = testing::makeActiveLearningProject(file, 200, 20);
+            QVERIFY2(made.isEmpty(), qPrintable(made));
         }
         MainWindow w;
         QString error;
