@@ -22,6 +22,35 @@
 
 namespace labelscope {
 
+TsneGrid tsneInterpolationGrid(double lo, double hi, double boxWidth, int nodes)
+{
+    constexpr int kMinBoxes = 50; // boxes per axis, at least (openTSNE, FIt-SNE)
+    // Smallest integer >= n whose only prime factors are 2, 3, 5 and 7 (fast FFT sizes).
+    auto niceFftSize = [](int n) {
+        for (int m = std::max(n, 1);; ++m) {
+            int r = m;
+            for (int f : {2, 3, 5, 7})
+                while (r % f == 0)
+                    r /= f;
+            if (r == 1)
+                return m;
+        }
+    };
+    double range = hi - lo;
+    if (!(range > 1e-12))
+        range = 1e-12;
+    TsneGrid grid;
+    grid.boxWidth = boxWidth;
+    grid.boxes = int(std::ceil(range / boxWidth * (1.0 + 1e-9)));
+    if (grid.boxes < kMinBoxes) {
+        grid.boxes = kMinBoxes;
+        grid.boxWidth = range / kMinBoxes * (1.0 + 1e-9);
+    }
+    while (niceFftSize(2 * grid.boxes * nodes) != 2 * grid.boxes * nodes)
+        ++grid.boxes;
+    return grid;
+}
+
 namespace {
 
 int resolveThreads(int threads)
@@ -36,29 +65,14 @@ std::mutex &fftwPlannerMutex()
     return m;
 }
 
-// Smallest integer >= n whose only prime factors are 2, 3, 5 and 7 (fast FFT sizes).
-int niceFftSize(int n)
-{
-    for (int m = std::max(n, 1);; ++m) {
-        int r = m;
-        for (int p : {2, 3, 5, 7})
-            while (r % p == 0)
-                r /= p;
-        if (r == 1)
-            return m;
-    }
-}
-
 // Repulsive forces by FFT-accelerated interpolation (FIt-SNE, Linderman et al. 2019; grid rules
 // as openTSNE's estimate_negative_gradient_fft_2d). Keeps FFTW buffers, plans and the kernel
 // spectra between iterations.
 class FftRepulsion
 {
 public:
-    static constexpr int kMinBoxes = 50; // boxes per axis, at least (openTSNE, FIt-SNE)
-
     // `nodes` Lagrange nodes per box and axis; boxes `boxWidth` wide once the layout spans more
-    // than kMinBoxes of them (narrower boxes before).
+    // than 50 of them (narrower boxes before: tsneInterpolationGrid).
     FftRepulsion(int nodes, double boxWidth)
         : m_nodes(std::max(1, std::min(nodes, 8))), m_boxWidth(boxWidth > 0 ? boxWidth : 1.0)
     {
@@ -76,17 +90,9 @@ public:
             lo = std::min(lo, y[i]);
             hi = std::max(hi, y[i]);
         }
-        double range = hi - lo;
-        if (!(range > 1e-12))
-            range = 1e-12;
-        double boxWidth = m_boxWidth;
-        int boxes = int(std::ceil(range / boxWidth * (1.0 + 1e-9)));
-        if (boxes < kMinBoxes) {
-            boxes = kMinBoxes;
-            boxWidth = range / kMinBoxes * (1.0 + 1e-9);
-        }
-        while (niceFftSize(2 * boxes * p) != 2 * boxes * p)
-            ++boxes;
+        const TsneGrid grid = tsneInterpolationGrid(lo, hi, m_boxWidth, p);
+        const int boxes = grid.boxes;
+        const double boxWidth = grid.boxWidth;
         const int n1 = boxes * p; // interpolation nodes per axis
         const int m = 2 * n1;     // circulant embedding
         const double h = boxWidth / p;
@@ -192,7 +198,7 @@ public:
 
 private:
     // Buffers and plans for grid size m; kernel spectra for node spacing h (kept while m and h
-    // stay: once the layout is wider than kMinBoxes boxes, h is fixed).
+    // stay: once the layout is wider than 50 boxes, h is fixed).
     void ensure(int m, double h, int threads)
     {
         if (m != m_size) {

@@ -25,19 +25,6 @@ namespace labelscope {
 
 namespace {
 
-// Smallest integer >= n whose only prime factors are 2, 3, 5 and 7 (as tsne.cpp).
-int niceFftSize(int n)
-{
-    for (int m = std::max(n, 1);; ++m) {
-        int r = m;
-        for (int p : {2, 3, 5, 7})
-            while (r % p == 0)
-                r /= p;
-        if (r == 1)
-            return m;
-    }
-}
-
 // Layouts on the device are coordinate-major, [2, n] (row 0 = x, row 1 = y): every per-point
 // and per-edge step is then an elementwise op on contiguous rows, and sums over nodes or
 // endpoints run over an outer dimension (reductions over a trailing size-2 or size-p² dimension
@@ -111,8 +98,6 @@ torch::Tensor exactRepulsion(const torch::Tensor &y, torch::Tensor *z)
 class TorchFftRepulsion
 {
 public:
-    static constexpr int kMinBoxes = 50;
-
     TorchFftRepulsion(int nodes, double boxWidth, torch::Device device)
         : m_nodes(std::max(1, std::min(nodes, 8))), m_boxWidth(boxWidth > 0 ? boxWidth : 1.0), m_device(device)
     {
@@ -137,17 +122,9 @@ public:
         const int64_t n = y.size(1);
         const torch::Tensor lohi = torch::stack({y.min(), y.max()}).to(torch::kCPU, torch::kFloat64);
         const double lo = lohi[0].item<double>(), hi = lohi[1].item<double>();
-        double range = hi - lo;
-        if (!(range > 1e-12))
-            range = 1e-12;
-        double boxWidth = m_boxWidth;
-        int boxes = int(std::ceil(range / boxWidth * (1.0 + 1e-9)));
-        if (boxes < kMinBoxes) {
-            boxes = kMinBoxes;
-            boxWidth = range / kMinBoxes * (1.0 + 1e-9);
-        }
-        while (niceFftSize(2 * boxes * p) != 2 * boxes * p)
-            ++boxes;
+        const TsneGrid layoutGrid = tsneInterpolationGrid(lo, hi, m_boxWidth, p);
+        const int boxes = layoutGrid.boxes;
+        const double boxWidth = layoutGrid.boxWidth;
         const int64_t n1 = int64_t(boxes) * p; // interpolation nodes per axis
         const int64_t m = 2 * n1;              // circulant embedding
         const int64_t mm = m * m;

@@ -11,6 +11,16 @@
 
 namespace labelscope {
 
+/// The FFT-interpolation grid for a layout whose coordinates span [lo, hi] on both axes, shared
+/// by the FFTW and the LibTorch paths: boxes of `boxWidth` (narrower when that gives fewer than
+/// 50 boxes a side, as openTSNE / FIt-SNE), grown until 2 · boxes · nodes is a fast FFT size
+/// (only factors 2, 3, 5, 7).
+struct TsneGrid {
+    int boxes = 0;         ///< boxes per side
+    double boxWidth = 0.0; ///< the width used, layout units
+};
+TsneGrid tsneInterpolationGrid(double lo, double hi, double boxWidth, int nodes);
+
 /// Resolves TsneParams::device into the LibTorch device the optimiser runs on:
 /// "cpu" → empty (the FFTW path in tsne.cpp), "torch-cpu" → "cpu", "cuda" → "cuda" (false with
 /// a clear `error` when this LibTorch has no CUDA or no GPU is visible), "auto" → "cuda" when
