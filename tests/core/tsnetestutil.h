@@ -3,6 +3,7 @@
 // accuracy, and the first Fashion-MNIST training images as 50 principal components.
 
 #include "base/dataset.h"
+#include "ml/tsne.h"
 
 #include <torch/torch.h>
 
@@ -81,6 +82,41 @@ inline double knnAccuracy(const float *x, int64_t n, int64_t d, const std::vecto
         correct += best == labels[size_t(i)];
     }
     return double(correct) / double(n);
+}
+
+// The joint probabilities P of `x` [n, d] from its exact k nearest neighbours at `perplexity`
+// (empty P with *error on failure).
+inline TsneAffinities exactAffinities(const std::vector<float> &x, int64_t n, int64_t d, int k, double perplexity,
+                                      QString *error)
+{
+    std::vector<int64_t> ids;
+    std::vector<float> sq, cond;
+    bruteKnn(x.data(), n, d, k, &ids, &sq);
+    if (!tsneConditionalProbabilities(sq.data(), n, k, perplexity, &cond, nullptr, error))
+        return {};
+    return tsneSymmetrize(ids.data(), cond.data(), n, k);
+}
+
+// The layout the FFT-repulsion checks use: 1,500 points of 5 Gaussian clusters (6-d, seed 21),
+// P at perplexity 10 from 30 neighbours, and y [n, 2] = 5 × the first two coordinates, so the
+// clusters lie ~30 units apart, as in a real layout mid-optimisation.
+struct SpreadLayout {
+    int64_t n = 1500;
+    TsneAffinities p;
+    std::vector<double> y;
+};
+inline SpreadLayout spreadLayout(QString *error)
+{
+    SpreadLayout s;
+    const int64_t d = 6;
+    const auto x = gaussianBlobs(s.n, d, 5, 21);
+    s.p = exactAffinities(x, s.n, d, 30, 10.0, error);
+    s.y.resize(size_t(2 * s.n));
+    for (int64_t i = 0; i < s.n; ++i) {
+        s.y[size_t(2 * i)] = 5.0 * x[size_t(i * d)];
+        s.y[size_t(2 * i + 1)] = 5.0 * x[size_t(i * d + 1)];
+    }
+    return s;
 }
 
 // The first n Fashion-MNIST training images, pixels / 255, projected on their first `dims`

@@ -41,20 +41,12 @@ private Q_SLOTS:
     void gradientAgreesWithExactAndFftw()
     {
         // tst_tsne's layout: 1,500 points in 5 clusters ~30 units apart.
-        const int64_t n = 1500, d = 6;
-        const int k = 30;
-        const auto x = gaussianBlobs(n, d, 5, 21);
-        std::vector<int64_t> ids;
-        std::vector<float> sq, cond;
-        bruteKnn(x.data(), n, d, k, &ids, &sq);
         QString error;
-        QVERIFY(tsneConditionalProbabilities(sq.data(), n, k, 10.0, &cond, nullptr, &error));
-        const TsneAffinities p = tsneSymmetrize(ids.data(), cond.data(), n, k);
-        std::vector<double> y(size_t(2 * n));
-        for (int64_t i = 0; i < n; ++i) {
-            y[size_t(2 * i)] = 5.0 * x[size_t(i * d)];
-            y[size_t(2 * i + 1)] = 5.0 * x[size_t(i * d + 1)];
-        }
+        const SpreadLayout layout = spreadLayout(&error);
+        QVERIFY2(layout.p.n == layout.n, qPrintable(error));
+        const int64_t n = layout.n;
+        const TsneAffinities &p = layout.p;
+        const std::vector<double> &y = layout.y;
         for (double exaggeration : {0.0, 1.0, 12.0}) {
             std::vector<double> exact(size_t(2 * n)), fftw(size_t(2 * n)), torchGrad(size_t(2 * n));
             tsneExactGradient(p, y.data(), exact.data(), exaggeration);
