@@ -3,7 +3,7 @@
 # 10,000 test images against labels used, the configured strategy beside random sampling on the
 # same seeds. Figures go into tests/benchmarks/RESULTS.md ("Active learning").
 #   tests/benchmarks/al_fashion.sh [SEEDS] [OUTDIR] [extra al-simulate options]
-# AL_CONFIG=FILE picks the config (default al_fashion_long.yaml, the better of the two measured).
+# AL_CONFIG=FILE picks the config (default al_fashion_medium.yaml, the best measured).
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -12,7 +12,7 @@ out=${2:-$root/build/al_fashion}
 [ $# -gt 0 ] && shift
 [ $# -gt 0 ] && shift
 uptime
-"$root/build/app/labelscope" al-simulate --data fashion-mnist --config "${AL_CONFIG:-$here/al_fashion_long.yaml}" \
+"$root/build/app/labelscope" al-simulate --data fashion-mnist --config "${AL_CONFIG:-$here/al_fashion_medium.yaml}" \
     --seeds "$seeds" --compare --out "$out" "$@"
 uptime
 python3 - "$out/curves.json" <<'PY'
