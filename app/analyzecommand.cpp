@@ -59,6 +59,9 @@ int runAnalyzeCommand(const QStringList &arguments)
     const QCommandLineOption device(QStringLiteral("device"), QStringLiteral("auto, cpu or cuda."), QStringLiteral("DEVICE"), QStringLiteral("auto"));
     const QCommandLineOption threads(QStringLiteral("threads"), QStringLiteral("CPU threads (default: measured setting)."), QStringLiteral("N"), QStringLiteral("0"));
     const QCommandLineOption classParams(QStringLiteral("class-parameters"), QStringLiteral("Also learn per-class temperatures."));
+    const QCommandLineOption model(QStringLiteral("model"), QStringLiteral(
+        "Network: auto (small_cnn for grey images up to 32 px, else small_resnet), small_cnn,\n"
+        "medium_cnn (a third conv block, about twice the compute) or small_resnet."), QStringLiteral("NAME"), QStringLiteral("auto"));
     const QCommandLineOption json(QStringLiteral("json"), QStringLiteral("Print a JSON summary as the last line on stdout."));
     const QCommandLineOption method(QStringLiteral("method"), QStringLiteral(
         "all (K-fold training with Data Parameters; verdict from the training dynamics and Confident\n"
@@ -72,7 +75,7 @@ int runAnalyzeCommand(const QStringList &arguments)
     const QCommandLineOption foldWorkers(QStringLiteral("fold-workers"),
         QStringLiteral("Fold models trained at once on CPU, the threads split among them\n(default 0: one per two threads from 4 threads up, else 1;\n2 on a busy 2-core machine was 1.8x faster)."),
         QStringLiteral("N"), QStringLiteral("0"));
-    parser.addOptions({data, project, noise, kind, seed, epochs, limit, device, threads, classParams, method, folds, foldWorkers, filterBy, noLayouts, json});
+    parser.addOptions({data, project, noise, kind, seed, epochs, limit, device, threads, classParams, model, method, folds, foldWorkers, filterBy, noLayouts, json});
 
     QTextStream err(stderr);
     if (!parser.parse(arguments)) {
@@ -110,6 +113,7 @@ int runAnalyzeCommand(const QStringList &arguments)
     params.device = parser.value(device);
     params.classParameters = parser.isSet(classParams);
     params.method = parser.value(method);
+    params.model = parser.value(model);
     params.folds = number(folds, [](const QString &s, bool *g) { return s.toInt(g); });
     params.foldWorkers = number(foldWorkers, [](const QString &s, bool *g) { return s.toInt(g); });
     params.filterBy = parser.value(filterBy);

@@ -65,10 +65,7 @@ AlTrainConfig trainConfig(const AlConfig &c, quint64 seed, torch::Device device)
     t.strongAugment = c.strongAugment;
     t.emaDecay = c.emaDecay;
     t.tta = c.tta;
-    t.architecture = c.model == QLatin1String("small_cnn") ? Architecture::SmallCnn
-        : c.model == QLatin1String("medium_cnn")           ? Architecture::MediumCnn
-        : c.model == QLatin1String("small_resnet")         ? Architecture::SmallResNet
-                                                           : Architecture::Auto;
+    t.architecture = architectureFromName(c.model);
     t.seed = seed;
     t.device = device;
     return t;

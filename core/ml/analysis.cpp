@@ -11,9 +11,11 @@
 #include "trainer.h"
 
 #include <QElapsedTimer>
+#include <QFile>
 #include <QFileInfo>
 #include <QHash>
 #include <QJsonArray>
+#include <QScopeGuard>
 
 #include <torch/torch.h>
 
@@ -155,6 +157,10 @@ bool runAnalysis(const AnalysisParams &params, const std::atomic_bool &cancel,
     if (params.method != QLatin1String("all") && params.method != QLatin1String("data-parameters")
         && params.method != QLatin1String("confident-learning"))
         return fail(error, QStringLiteral("unknown method '%1' (use all, data-parameters or confident-learning)").arg(params.method));
+    bool knownModel = false;
+    architectureFromName(params.model, &knownModel);
+    if (!knownModel)
+        return fail(error, QStringLiteral("unknown model '%1' (use auto, small_cnn, medium_cnn or small_resnet)").arg(params.model));
     if (params.method != QLatin1String("data-parameters") && (params.folds < 2 || params.folds > 20))
         return fail(error, QStringLiteral("folds must be between 2 and 20 (got %1)").arg(params.folds));
     {
@@ -172,8 +178,18 @@ bool runAnalysis(const AnalysisParams &params, const std::atomic_bool &cancel,
 
     ProjectStore store;
     QString storeError;
+    const bool created = !QFileInfo::exists(params.projectFile);
     if (!store.open(params.projectFile, &storeError))
         return fail(error, storeError);
+    // A new project file that never received its samples (the dataset failed to load) is removed
+    // again, so that a failed first analysis leaves nothing behind.
+    const auto removeIfEmpty = qScopeGuard([&] {
+        if (!created || store.sampleCount() > 0)
+            return;
+        store.close();
+        for (const QString &suffix : {QString(), QStringLiteral("-wal"), QStringLiteral("-shm")})
+            QFile::remove(params.projectFile + suffix);
+    });
 
     // Load the data: the project's own spec when it has samples, else params.dataSpec.
     const bool fresh = store.sampleCount() == 0;
@@ -265,6 +281,7 @@ bool runAnalysis(const AnalysisParams &params, const std::atomic_bool &cancel,
     config.seed = params.seed;
     config.hflip = !looksLikeDigits(classes);
     config.dataParameters.learnClass = params.classParameters;
+    config.architecture = architectureFromName(params.model);
     // The paper's instance lr (0.2, with the batch-mean loss) suits ~100 epochs; over the few epochs
     // here σ hardly moved (clean .98, wrong 1.11 after 8 epochs on 20,000 Fashion-MNIST images).
     // With 4.0 σ separates (clean .75, wrong 4.8) and the final model ranks the wrong labels as
@@ -670,6 +687,7 @@ bool runAnalysis(const AnalysisParams &params, const std::atomic_bool &cancel,
         {QStringLiteral("hflip"), config.hflip},
         {QStringLiteral("instance_lr"), config.dataParameters.instanceLr},
         {QStringLiteral("class_parameters"), config.dataParameters.learnClass},
+        {QStringLiteral("model"), params.model},
         {QStringLiteral("noisy_fraction_estimate"), cat.noisyFraction},
         {QStringLiteral("method"), params.method},
         {QStringLiteral("folds"), useCl ? folds : 0},

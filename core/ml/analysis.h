@@ -31,6 +31,9 @@ struct AnalysisParams {
     int batchSize = 128;
     int imageSize = 32;        ///< training side for images read from files
     bool classParameters = false; ///< also learn per-class temperatures
+    /// Network: "auto" (small_cnn for grey images up to 32 px, else small_resnet), "small_cnn",
+    /// "medium_cnn" (a third conv block, about twice the compute) or "small_resnet".
+    QString model = QStringLiteral("auto");
     /// "all" (default): K-fold training with Data Parameters; the verdict combines the training
     /// dynamics with Confident Learning on the out-of-sample pred_probs. "data-parameters": one
     /// model on all samples, dynamics only (a third of the training time of "all" at K = 4).

@@ -1,5 +1,9 @@
 #include "networks.h"
 
+#include <ATen/Parallel.h>
+
+#include <cmath>
+#include <cstdint>
 #include <stdexcept>
 #include <string>
 
@@ -7,6 +11,78 @@ namespace labelscope {
 
 namespace nn = torch::nn;
 namespace F = torch::nn::functional;
+
+namespace {
+
+// Forward keeps which of the four window cells won (0..3, row-major) for the backward pass.
+class MaxPool2x2Function : public torch::autograd::Function<MaxPool2x2Function> {
+public:
+    static torch::Tensor forward(torch::autograd::AutogradContext *ctx, const torch::Tensor &input)
+    {
+        const auto x = input.contiguous();
+        const int64_t h = x.size(2), w = x.size(3), oh = h / 2, ow = w / 2;
+        auto out = torch::empty({x.size(0), x.size(1), oh, ow}, x.options());
+        auto arg = torch::empty({x.size(0), x.size(1), oh, ow}, x.options().dtype(torch::kUInt8));
+        const float *in = x.data_ptr<float>();
+        float *o = out.data_ptr<float>();
+        uint8_t *a = arg.data_ptr<uint8_t>();
+        at::parallel_for(0, x.size(0) * x.size(1), 16, [&](int64_t begin, int64_t end) {
+            for (int64_t p = begin; p < end; ++p) {
+                const float *ip = in + p * h * w;
+                float *op = o + p * oh * ow;
+                uint8_t *ap = a + p * oh * ow;
+                for (int64_t r = 0; r < oh; ++r) {
+                    const float *r0 = ip + 2 * r * w, *r1 = r0 + w;
+                    for (int64_t c = 0; c < ow; ++c) {
+                        const float v[4] = {r0[2 * c], r0[2 * c + 1], r1[2 * c], r1[2 * c + 1]};
+                        // max_pool2d's rule: a later cell wins only if greater, or if it is NaN.
+                        uint8_t k = 0;
+                        for (uint8_t j = 1; j < 4; ++j)
+                            if (v[j] > v[k] || std::isnan(v[j]))
+                                k = j;
+                        op[r * ow + c] = v[k];
+                        ap[r * ow + c] = k;
+                    }
+                }
+            }
+        });
+        ctx->save_for_backward({arg});
+        ctx->saved_data["h"] = h;
+        ctx->saved_data["w"] = w;
+        return out;
+    }
+
+    static torch::autograd::variable_list backward(torch::autograd::AutogradContext *ctx,
+                                                   torch::autograd::variable_list gradOutputs)
+    {
+        const auto arg = ctx->get_saved_variables()[0];
+        const int64_t h = ctx->saved_data["h"].toInt(), w = ctx->saved_data["w"].toInt();
+        const auto g = gradOutputs[0].contiguous();
+        const int64_t oh = g.size(2), ow = g.size(3);
+        auto gradIn = torch::zeros({g.size(0), g.size(1), h, w}, g.options());
+        const float *gp = g.data_ptr<float>();
+        const uint8_t *a = arg.data_ptr<uint8_t>();
+        float *gi = gradIn.data_ptr<float>();
+        at::parallel_for(0, g.size(0) * g.size(1), 16, [&](int64_t begin, int64_t end) {
+            for (int64_t p = begin; p < end; ++p)
+                for (int64_t r = 0; r < oh; ++r)
+                    for (int64_t c = 0; c < ow; ++c) {
+                        const int64_t i = p * oh * ow + r * ow + c;
+                        gi[p * h * w + (2 * r + a[i] / 2) * w + 2 * c + a[i] % 2] = gp[i];
+                    }
+        });
+        return {gradIn};
+    }
+};
+
+} // namespace
+
+torch::Tensor maxPool2x2(const torch::Tensor &x)
+{
+    if (x.dim() != 4 || !x.device().is_cpu() || x.scalar_type() != torch::kFloat || x.size(2) % 2 || x.size(3) % 2)
+        return F::max_pool2d(x, F::MaxPool2dFuncOptions(2));
+    return MaxPool2x2Function::apply(x);
+}
 
 ClassifierImpl::ClassifierImpl(int embeddingDim, int numClasses) : m_embeddingDim(embeddingDim)
 {
@@ -19,7 +95,9 @@ torch::Tensor ClassifierImpl::dropout(const torch::Tensor &x, double p, bool act
         return x;
     if (!m_dropoutGenerator.defined())
         return torch::nn::functional::dropout(x, torch::nn::functional::DropoutFuncOptions().p(p).training(true));
-    auto keep = torch::empty_like(x).bernoulli_(1.0 - p, m_dropoutGenerator);
+    // uniform_ < keep rate: the same Bernoulli mask, 2.7x faster than bernoulli_ with a generator
+    // on the CPU here (1.7 vs 4.6 ms for 128 x 3136).
+    auto keep = torch::empty_like(x).uniform_(0.0, 1.0, m_dropoutGenerator).lt_(1.0 - p);
     return x * keep.div_(1.0 - p);
 }
 
@@ -36,8 +114,10 @@ SmallCnnImpl::SmallCnnImpl(int channels, int side, int numClasses) : ClassifierI
 
 torch::Tensor SmallCnnImpl::embed(const torch::Tensor &x)
 {
-    auto h = F::max_pool2d(torch::relu(m_bn1->forward(m_conv1->forward(x))), F::MaxPool2dFuncOptions(2));
-    h = F::max_pool2d(torch::relu(m_bn2->forward(m_conv2->forward(h))), F::MaxPool2dFuncOptions(2));
+    // ReLU after the pooling: the same values and gradients as before it (max and ReLU commute),
+    // on a quarter of the elements.
+    auto h = torch::relu(maxPool2x2(m_bn1->forward(m_conv1->forward(x))));
+    h = torch::relu(maxPool2x2(m_bn2->forward(m_conv2->forward(h))));
     // The Dropout module holds the rate and the train/eval flag (MC dropout switches it alone).
     h = dropout(h.flatten(1), m_dropout->options.p(), m_dropout->is_training());
     return torch::relu(m_fc1->forward(h));
@@ -58,8 +138,10 @@ MediumCnnImpl::MediumCnnImpl(int channels, int side, int numClasses) : Classifie
 
 torch::Tensor MediumCnnImpl::embed(const torch::Tensor &x)
 {
-    auto h = F::max_pool2d(torch::relu(m_bn1->forward(m_conv1->forward(x))), F::MaxPool2dFuncOptions(2));
-    h = F::max_pool2d(torch::relu(m_bn2->forward(m_conv2->forward(h))), F::MaxPool2dFuncOptions(2));
+    // ReLU after the pooling: the same values and gradients as before it (max and ReLU commute),
+    // on a quarter of the elements.
+    auto h = torch::relu(maxPool2x2(m_bn1->forward(m_conv1->forward(x))));
+    h = torch::relu(maxPool2x2(m_bn2->forward(m_conv2->forward(h))));
     h = torch::relu(m_bn3->forward(m_conv3->forward(h)));
     h = dropout(h.flatten(1), m_dropout->options.p(), m_dropout->is_training());
     return torch::relu(m_fc1->forward(h));
@@ -105,6 +187,21 @@ torch::Tensor SmallResNetImpl::embed(const torch::Tensor &x)
         h = block(b, h);
     h = F::adaptive_avg_pool2d(h, F::AdaptiveAvgPool2dFuncOptions(1)).flatten(1);
     return torch::relu(m_fc1->forward(h));
+}
+
+Architecture architectureFromName(const QString &name, bool *ok)
+{
+    if (ok)
+        *ok = true;
+    if (name == QLatin1String("small_cnn"))
+        return Architecture::SmallCnn;
+    if (name == QLatin1String("medium_cnn"))
+        return Architecture::MediumCnn;
+    if (name == QLatin1String("small_resnet"))
+        return Architecture::SmallResNet;
+    if (ok)
+        *ok = name.isEmpty() || name == QLatin1String("auto");
+    return Architecture::Auto;
 }
 
 std::shared_ptr<ClassifierImpl> makeClassifier(int channels, int side, int numClasses, Architecture architecture)

@@ -9,6 +9,7 @@
 // Both return logits [B, K] from forward() and the penultimate-layer embedding [B, D] from
 // embed(); forward(x) == head(embed(x)).
 
+#include <QString>
 #include <torch/torch.h>
 
 #include <memory>
@@ -82,9 +83,21 @@ private:
     torch::nn::Linear m_fc1{nullptr};
 };
 
+/// 2×2 max pooling with stride 2, the same values and gradients as
+/// torch::nn::functional::max_pool2d(x, 2) (first maximum in row-major window order wins; NaN
+/// propagates). x: [B, C, H, W]. On CPU float tensors with even H and W it runs our own loop:
+/// LibTorch 1.13's CPU max_pool2d_with_indices was the costliest op of a training step here
+/// (10 ms of 46 per batch of 128 in the small CNN; RESULTS.md, "Training step"); otherwise it
+/// calls max_pool2d.
+torch::Tensor maxPool2x2(const torch::Tensor &x);
+
 /// Which network makeClassifier builds: Auto fits the input (SmallCnn for one channel and
 /// side ≤ 32 divisible by 4, else SmallResNet).
 enum class Architecture { Auto, SmallCnn, MediumCnn, SmallResNet };
+
+/// The architecture for a name: "auto" (or empty), "small_cnn", "medium_cnn", "small_resnet".
+/// Sets *ok to false (and returns Auto) for any other name.
+Architecture architectureFromName(const QString &name, bool *ok = nullptr);
 
 /// Builds the network. Throws std::invalid_argument if SmallCnn or MediumCnn is asked for a side
 /// that is not a multiple of 4.

@@ -92,7 +92,7 @@ bool trainWithDataParameters(const TrainData &train, const TrainData *test, int 
         static std::mutex initMutex;
         const std::lock_guard<std::mutex> lock(initMutex);
         torch::manual_seed(config.seed);
-        net = makeClassifier(channels, side, numClasses);
+        net = makeClassifier(channels, side, numClasses, config.architecture);
     }
     if (device.is_cpu())
         net->setDropoutGenerator(torch::make_generator<torch::CPUGeneratorImpl>(config.seed * 0x9E3779B97F4A7C15ULL + 1));

@@ -8,6 +8,7 @@
 // Internal to core (includes LibTorch).
 
 #include "dataparameters.h"
+#include "networks.h"
 
 #include <QString>
 #include <torch/torch.h>
@@ -28,6 +29,7 @@ struct TrainerConfig {
     bool hflip = true;           ///< random horizontal flip (off for digits, text, ...)
     quint64 seed = 1;
     DataParametersConfig dataParameters;
+    Architecture architecture = Architecture::Auto; ///< network (networks.h)
     torch::Device device = torch::kCPU;
     /// Optional images uint8 [M, C, H, W] (CPU) that the network does not train on: after
     /// training, the final model (eval mode) predicts them into TrainOutput::predictProbs and

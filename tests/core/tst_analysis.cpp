@@ -98,6 +98,8 @@ private Q_SLOTS:
         QTRY_VERIFY_WITH_TIMEOUT(!failed.isEmpty(), 30000);
         const QString message = failed.first().at(0).toString();
         QVERIFY2(message.contains(QStringLiteral("no-such-dataset")), qPrintable(message));
+        // The new project file that never got its samples is not left behind.
+        QVERIFY(!QFileInfo::exists(params.projectFile));
 
         params.dataSpec = QStringLiteral("fashion-mnist");
         params.device = QStringLiteral("tpu");
@@ -106,6 +108,13 @@ private Q_SLOTS:
         std::atomic_bool cancel{false};
         QVERIFY(!runAnalysis(params, cancel, {}, &result, &error));
         QVERIFY2(error.contains(QStringLiteral("tpu")), qPrintable(error));
+
+        // An unknown network is refused before anything is imported.
+        params.device = QStringLiteral("cpu");
+        params.model = QStringLiteral("resnet50");
+        QVERIFY(!runAnalysis(params, cancel, {}, &result, &error));
+        QVERIFY2(error.contains(QStringLiteral("resnet50")) && error.contains(QStringLiteral("medium_cnn")), qPrintable(error));
+        QVERIFY(!QFileInfo::exists(params.projectFile));
     }
 
     // A real run: 3,000 Fashion-MNIST images with 20% symmetric noise (method "all": 4-fold
