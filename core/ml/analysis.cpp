@@ -42,6 +42,12 @@ QJsonObject AnalysisResult::toJson() const
                                                   {QStringLiteral("hard"), hard},
                                                   {QStringLiteral("need_review"), needReview}};
     o[QStringLiteral("seconds")] = std::round(seconds * 10.0) / 10.0;
+    if (!phaseSeconds.isEmpty()) {
+        QJsonObject phases;
+        for (auto it = phaseSeconds.cbegin(); it != phaseSeconds.cend(); ++it)
+            phases[it.key()] = std::round(it.value() * 10.0) / 10.0;
+        o[QStringLiteral("phase_seconds")] = phases;
+    }
     o[QStringLiteral("device")] = device;
     o[QStringLiteral("epochs")] = epochs;
     if (testAccuracy >= 0)
@@ -145,6 +151,13 @@ bool runAnalysis(const AnalysisParams &params, const std::atomic_bool &cancel,
     *result = AnalysisResult{};
     const QDateTime started = QDateTime::currentDateTimeUtc();
 
+    // Wall seconds of each phase since the previous mark, for the summary.
+    qint64 lastMark = 0;
+    auto markPhase = [&](const QString &phase) {
+        const qint64 now = total.elapsed();
+        result->phaseSeconds[phase] = double(now - lastMark) / 1000.0;
+        lastMark = now;
+    };
     auto report = [&](const QString &phase, double fraction) {
         if (!progress)
             return;
@@ -275,6 +288,7 @@ bool runAnalysis(const AnalysisParams &params, const std::atomic_bool &cancel,
         return all.index_select(0, torch::from_blob(const_cast<int64_t *>(idx.data()), {int64_t(idx.size())}, torch::kLong)).clone();
     };
 
+    markPhase(QStringLiteral("loading"));
     TrainerConfig config;
     config.epochs = params.epochs > 0 ? params.epochs : automaticEpochs(n);
     config.batchSize = params.batchSize;
@@ -369,7 +383,7 @@ bool runAnalysis(const AnalysisParams &params, const std::atomic_bool &cancel,
                         throttle.restart();
                         double done = 0.0;
                         for (int g = 0; g < folds; ++g)
-                            done += doneOf[std::size_t(g)] + (doneOf[std::size_t(g)] >= double(in.size()) * config.epochs ? perFoldEval : 0.0);
+                            done += doneOf[std::size_t(g)] + (doneOf[std::size_t(g)] >= double(inOf[std::size_t(g)].size()) * config.epochs ? perFoldEval : 0.0);
                         AnalysisProgress p;
                         p.phase = tp.evaluating ? QStringLiteral("scoring") : QStringLiteral("training");
                         p.fold = useCl ? f + 1 : 0;
@@ -476,6 +490,7 @@ bool runAnalysis(const AnalysisParams &params, const std::atomic_bool &cancel,
         return stopped(trainError);
 
     // Dynamics (mean over the models that trained on each sample) → signals → verdict.
+    markPhase(QStringLiteral("training"));
     report(QStringLiteral("scoring"), 0.95);
     const auto count = trainCount.clamp_min(1.0f);
     const auto perSample = count.unsqueeze(1);
@@ -639,6 +654,7 @@ bool runAnalysis(const AnalysisParams &params, const std::atomic_bool &cancel,
     run.embeddingIds = dyn.sampleIds;
     copyOut(embeddings, run.embeddings);
 
+    markPhase(QStringLiteral("scoring"));
     if (params.layouts) {
         // 2-D layouts for the scatter view: t-SNE of the embeddings and of the log σ trajectories.
         std::vector<float> logSigma(dyn.sigma.size());
@@ -676,6 +692,8 @@ bool runAnalysis(const AnalysisParams &params, const std::atomic_bool &cancel,
             ++done;
         }
     }
+    if (params.layouts)
+        markPhase(QStringLiteral("layouts"));
     run.settings = QJsonObject{
         {QStringLiteral("data_spec"), spec},
         {QStringLiteral("epochs"), config.epochs},
@@ -700,6 +718,7 @@ bool runAnalysis(const AnalysisParams &params, const std::atomic_bool &cancel,
     if (runId <= 0)
         return fail(error, storeError);
     result->runId = runId;
+    markPhase(QStringLiteral("saving"));
     result->seconds = total.elapsed() / 1000.0;
     report(QStringLiteral("done"), 1.0);
     return true;

@@ -86,6 +86,10 @@ struct AnalysisResult {
     std::vector<SkippedItem> skipped;
     qint64 easy = 0, hard = 0, needReview = 0;
     double seconds = 0.0;
+    /// Wall seconds per phase: "loading" (reading and importing), "training" (all models and their
+    /// evaluation passes), "scoring", "layouts" (when computed), "saving". The stored run summary
+    /// is written before "saving" ends and lacks it.
+    QMap<QString, double> phaseSeconds;
     QString device;
     int epochs = 0;
     double testAccuracy = -1.0;  ///< clean accuracy on the test split; -1 when there is none

@@ -11,6 +11,7 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
+#include <cmath>
 #include <map>
 #include <set>
 
@@ -150,6 +151,16 @@ private Q_SLOTS:
         QVERIFY(result.noise.easyNoiseRate < 0.05); // 20% before the analysis
         QVERIFY(result.testAccuracy > 0.7);
         QCOMPARE(result.easy + result.hard + result.needReview, qint64(3000));
+        // Phase times: every phase of this run, training the largest, together the whole run.
+        double phaseSum = 0.0;
+        for (const QString &phase : {QStringLiteral("loading"), QStringLiteral("training"), QStringLiteral("scoring"),
+                                     QStringLiteral("layouts"), QStringLiteral("saving")}) {
+            QVERIFY2(result.phaseSeconds.contains(phase), qPrintable(phase));
+            phaseSum += result.phaseSeconds.value(phase);
+        }
+        QVERIFY(result.phaseSeconds.value(QStringLiteral("training")) > result.phaseSeconds.value(QStringLiteral("scoring")));
+        QVERIFY(std::abs(phaseSum - result.seconds) < 0.05);
+        QVERIFY(result.toJson().value(QStringLiteral("phase_seconds")).toObject().contains(QStringLiteral("training")));
 
         ProjectStore store;
         QVERIFY(store.open(params.projectFile));
