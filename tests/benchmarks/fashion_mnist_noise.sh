@@ -3,6 +3,8 @@
 # machine's CPU. Prints wall time, peak memory (RSS) and the detection figures of each case.
 # Usage: tests/benchmarks/fashion_mnist_noise.sh [BUILD_DIR] [CASE...]
 #   CASE is KIND:RATE, default: symmetric:0.2 symmetric:0.4 asymmetric:0.2
+#   ANALYZE_ARGS (environment) is added to each analyze command, e.g.
+#   ANALYZE_ARGS="--method data-parameters --model medium_cnn" (default: none, i.e. --method all).
 # Figures go in tests/benchmarks/RESULTS.md by hand, with this command.
 set -euo pipefail
 build=${1:-build}
@@ -16,7 +18,7 @@ for c in "${cases[@]}"; do
   project="$out/fmnist-$kind-$rate.lsproj"
   /usr/bin/time -f "wall_s=%e peak_rss_kb=%M" -o "$out/time.txt" \
     "$build/app/labelscope" analyze --data fashion-mnist --project "$project" \
-      --inject-noise "$rate" --noise-kind "$kind" --seed 1 --json >"$out/result.json" 2>"$out/log.txt"
+      --inject-noise "$rate" --noise-kind "$kind" --seed 1 ${ANALYZE_ARGS:-} --json >"$out/result.json" 2>"$out/log.txt"
   echo "== $kind $rate: $(cat "$out/time.txt")"
   tail -n 1 "$out/result.json"
   # Debian's python3 with python3-numpy (apt-get install python3-numpy) compares the signals.
