@@ -1,10 +1,8 @@
-// Tests of the networks and the training step's own kernels (core/ml/networks.h, trainer.h): our
-// 2×2 max pooling against LibTorch's max_pool2d (values and gradients, ties, NaN, odd sizes, a
-// real training batch), the crop-and-flip augmentation against the same crop done with tensor
-// ops, the network names, and that the small and medium CNNs give forward(x) == head(embed(x)).
+// Tests of the networks (core/ml/networks.h): our 2×2 max pooling against LibTorch's max_pool2d
+// (values and gradients, ties, NaN, odd sizes, a real training batch), the network names, and that
+// the small and medium CNNs give forward(x) == head(embed(x)).
 
 #include "ml/networks.h"
-#include "ml/trainer.h"
 
 #include <QTest>
 
@@ -79,34 +77,6 @@ private Q_SLOTS:
         auto x = torch::randn({3, 2, 6, 8}, gen).transpose(2, 3); // [3, 2, 8, 6], strided
         QVERIFY(!x.is_contiguous());
         compareWithMaxPool2d(x, 10);
-    }
-
-    // The loop in augmentBatch against the tensor-op version it replaced, same random draws.
-    void augmentationMatchesTensorOps()
-    {
-        auto reference = [](const torch::Tensor &x, int padding, bool hflip, torch::Generator &gen) {
-            const int64_t b = x.size(0), h = x.size(2), w = x.size(3);
-            auto shifts = torch::randint(0, 2 * padding + 1, {b, 2}, gen, torch::kLong);
-            auto flips = torch::randint(0, 2, {b}, gen, torch::kLong);
-            auto padded = torch::constant_pad_nd(x, {padding, padding, padding, padding}, 0.0);
-            auto out = torch::empty_like(x);
-            for (int64_t i = 0; i < b; ++i) {
-                auto crop = padded[i].narrow(1, shifts[i][0].item<int64_t>(), h).narrow(2, shifts[i][1].item<int64_t>(), w);
-                if (hflip && flips[i].item<int64_t>())
-                    crop = crop.flip({2});
-                out[i].copy_(crop);
-            }
-            return out;
-        };
-        auto data = torch::make_generator<torch::CPUGeneratorImpl>(12);
-        for (int padding : {0, 2, 4})
-            for (bool hflip : {false, true})
-                for (const auto &x : {torch::randn({64, 1, 28, 28}, data), torch::randn({9, 3, 12, 10}, data),
-                                      torch::randn({5, 2, 6, 6}, data).to(torch::kDouble)}) {
-                    auto g1 = torch::make_generator<torch::CPUGeneratorImpl>(100 + padding);
-                    auto g2 = torch::make_generator<torch::CPUGeneratorImpl>(100 + padding);
-                    QVERIFY(torch::equal(augmentBatch(x, padding, hflip, g1), reference(x, padding, hflip, g2)));
-                }
     }
 
     void architectureNames()
