@@ -1,0 +1,69 @@
+// The JSON summary of an analysis (AnalysisResult::toJson): the `--json` line of `labelscope
+// analyze` and the run summary stored in the project. Torch-free.
+#include "analysis.h"
+
+#include <QJsonArray>
+
+#include <cmath>
+
+namespace labelscope {
+
+QJsonObject AnalysisResult::toJson() const
+{
+    QJsonObject o;
+    o[QStringLiteral("run_id")] = runId;
+    o[QStringLiteral("samples")] = samples;
+    QJsonArray sk;
+    for (const auto &s : skipped)
+        sk.append(QJsonObject{{QStringLiteral("file"), s.file},
+                              {QStringLiteral("location"), s.location},
+                              {QStringLiteral("reason"), s.reason}});
+    o[QStringLiteral("skipped")] = sk;
+    o[QStringLiteral("categories")] = QJsonObject{{QStringLiteral("easy"), easy},
+                                                  {QStringLiteral("hard"), hard},
+                                                  {QStringLiteral("need_review"), needReview}};
+    o[QStringLiteral("seconds")] = std::round(seconds * 10.0) / 10.0;
+    if (!phaseSeconds.isEmpty()) {
+        QJsonObject phases;
+        for (auto it = phaseSeconds.cbegin(); it != phaseSeconds.cend(); ++it)
+            phases[it.key()] = std::round(it.value() * 10.0) / 10.0;
+        o[QStringLiteral("phase_seconds")] = phases;
+    }
+    o[QStringLiteral("device")] = device;
+    o[QStringLiteral("epochs")] = epochs;
+    if (testAccuracy >= 0)
+        o[QStringLiteral("test_accuracy")] = testAccuracy;
+    if (noise.available)
+        o[QStringLiteral("noise")] = QJsonObject{
+            {QStringLiteral("noisy"), noise.noisy},
+            {QStringLiteral("auroc"), noise.auroc},
+            {QStringLiteral("precision"), noise.precision},
+            {QStringLiteral("recall"), noise.recall},
+            {QStringLiteral("f1"), noise.f1},
+            {QStringLiteral("easy_noise_rate"), noise.easyNoiseRate},
+            {QStringLiteral("hard_recall"), noise.hardRecall},
+            {QStringLiteral("flagged_recall"), noise.flaggedRecall}};
+    o[QStringLiteral("method")] = method;
+    if (folds > 0)
+        o[QStringLiteral("folds")] = folds;
+    if (numLabelIssues >= 0) {
+        QJsonObject cl{{QStringLiteral("num_label_issues"), numLabelIssues}};
+        QJsonArray joint;
+        for (int64_t c : confidentJoint)
+            joint.append(qint64(c));
+        cl[QStringLiteral("confident_joint")] = joint;
+        o[QStringLiteral("confident_learning")] = cl;
+    }
+    if (!signals.isEmpty()) {
+        QJsonObject sig;
+        for (auto it = signals.constBegin(); it != signals.constEnd(); ++it)
+            sig[it.key()] = QJsonObject{{QStringLiteral("auroc"), it->auroc},
+                                        {QStringLiteral("precision"), it->precision},
+                                        {QStringLiteral("recall"), it->recall},
+                                        {QStringLiteral("f1"), it->f1}};
+        o[QStringLiteral("signals")] = sig;
+    }
+    return o;
+}
+
+} // namespace labelscope
