@@ -62,6 +62,9 @@ int runAnalyzeCommand(const QStringList &arguments)
     const QCommandLineOption model(QStringLiteral("model"), QStringLiteral(
         "Network: auto (small_cnn for grey images up to 32 px, else small_resnet), small_cnn,\n"
         "medium_cnn (a third conv block, about twice the compute) or small_resnet."), QStringLiteral("NAME"), QStringLiteral("auto"));
+    const QCommandLineOption precision(QStringLiteral("precision"), QStringLiteral(
+        "Training arithmetic: auto (bf16 mixed precision on a CPU with native bfloat16, else fp32),\n"
+        "fp32 or bf16."), QStringLiteral("P"), QStringLiteral("auto"));
     const QCommandLineOption json(QStringLiteral("json"), QStringLiteral("Print a JSON summary as the last line on stdout."));
     const QCommandLineOption method(QStringLiteral("method"), QStringLiteral(
         "all (K-fold training with Data Parameters; verdict from the training dynamics and Confident\n"
@@ -75,7 +78,7 @@ int runAnalyzeCommand(const QStringList &arguments)
     const QCommandLineOption foldWorkers(QStringLiteral("fold-workers"),
         QStringLiteral("Fold models trained at once on CPU, the threads split among them\n(default 0: one per two threads from 4 threads up, else 1;\n2 on a busy 2-core machine was 1.8x faster)."),
         QStringLiteral("N"), QStringLiteral("0"));
-    parser.addOptions({data, project, noise, kind, seed, epochs, limit, device, threads, classParams, model, method, folds, foldWorkers, filterBy, noLayouts, json});
+    parser.addOptions({data, project, noise, kind, seed, epochs, limit, device, threads, classParams, model, precision, method, folds, foldWorkers, filterBy, noLayouts, json});
 
     QTextStream err(stderr);
     if (!parser.parse(arguments)) {
@@ -114,6 +117,7 @@ int runAnalyzeCommand(const QStringList &arguments)
     params.classParameters = parser.isSet(classParams);
     params.method = parser.value(method);
     params.model = parser.value(model);
+    params.precision = parser.value(precision);
     params.folds = number(folds, [](const QString &s, bool *g) { return s.toInt(g); });
     params.foldWorkers = number(foldWorkers, [](const QString &s, bool *g) { return s.toInt(g); });
     params.filterBy = parser.value(filterBy);

@@ -115,6 +115,10 @@ bool runAnalysis(const AnalysisParams &params, const std::atomic_bool &cancel,
     architectureFromName(params.model, &knownModel);
     if (!knownModel)
         return fail(error, QStringLiteral("unknown model '%1' (use auto, small_cnn, medium_cnn or small_resnet)").arg(params.model));
+    bool knownPrecision = false;
+    precisionFromName(params.precision, &knownPrecision);
+    if (!knownPrecision)
+        return fail(error, QStringLiteral("unknown precision '%1' (use auto, fp32 or bf16)").arg(params.precision));
     if (params.method != QLatin1String("data-parameters") && (params.folds < 2 || params.folds > 20))
         return fail(error, QStringLiteral("folds must be between 2 and 20 (got %1)").arg(params.folds));
     {
@@ -243,6 +247,10 @@ bool runAnalysis(const AnalysisParams &params, const std::atomic_bool &cancel,
     // well or slightly better (AUROC .9941 vs .9935): RESULTS.md.
     config.dataParameters.instanceLr = 4.0;
     config.device = deviceName == QLatin1String("cuda") ? torch::Device(torch::kCUDA) : torch::Device(torch::kCPU);
+    config.precision = resolvePrecision(precisionFromName(params.precision), config.device);
+    if (config.precision == Precision::BFloat16 && !config.device.is_cpu())
+        return fail(error, QStringLiteral("precision bf16 is implemented for the CPU only (device %1)").arg(deviceName));
+    result->precision = precisionName(config.precision);
     result->epochs = config.epochs;
 
     const bool useDp = params.method != QLatin1String("confident-learning");
@@ -647,6 +655,7 @@ bool runAnalysis(const AnalysisParams &params, const std::atomic_bool &cancel,
         {QStringLiteral("instance_lr"), config.dataParameters.instanceLr},
         {QStringLiteral("class_parameters"), config.dataParameters.learnClass},
         {QStringLiteral("model"), params.model},
+        {QStringLiteral("precision"), result->precision},
         {QStringLiteral("noisy_fraction_estimate"), cat.noisyFraction},
         {QStringLiteral("method"), params.method},
         {QStringLiteral("folds"), useCl ? folds : 0},

@@ -34,6 +34,9 @@ struct AnalysisParams {
     /// Network: "auto" (small_cnn for grey images up to 32 px, else small_resnet), "small_cnn",
     /// "medium_cnn" (a third conv block, about twice the compute) or "small_resnet".
     QString model = QStringLiteral("auto");
+    /// Arithmetic of the training passes: "auto" (bf16 mixed precision on a CPU with native
+    /// bfloat16, else fp32), "fp32" or "bf16". Evaluation passes are always fp32.
+    QString precision = QStringLiteral("auto");
     /// "all" (default): K-fold training with Data Parameters; the verdict combines the training
     /// dynamics with Confident Learning on the out-of-sample pred_probs. "data-parameters": one
     /// model on all samples, dynamics only (a third of the training time of "all" at K = 4).
@@ -91,6 +94,7 @@ struct AnalysisResult {
     /// is written before "saving" ends and lacks it.
     QMap<QString, double> phaseSeconds;
     QString device;
+    QString precision;           ///< of the training passes, resolved: "fp32" or "bf16"
     int epochs = 0;
     double testAccuracy = -1.0;  ///< clean accuracy on the test split; -1 when there is none
     NoiseMetrics noise;

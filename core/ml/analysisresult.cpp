@@ -30,6 +30,7 @@ QJsonObject AnalysisResult::toJson() const
         o[QStringLiteral("phase_seconds")] = phases;
     }
     o[QStringLiteral("device")] = device;
+    o[QStringLiteral("precision")] = precision;
     o[QStringLiteral("epochs")] = epochs;
     if (testAccuracy >= 0)
         o[QStringLiteral("test_accuracy")] = testAccuracy;

@@ -99,6 +99,31 @@ enum class Architecture { Auto, SmallCnn, MediumCnn, SmallResNet };
 /// Sets *ok to false (and returns Auto) for any other name.
 Architecture architectureFromName(const QString &name, bool *ok = nullptr);
 
+/// Arithmetic of the training passes. BFloat16 is mixed precision with LibTorch's CPU autocast:
+/// convolutions, batch norm, pooling and the embedding layer compute in bfloat16 while weights,
+/// gradients and optimiser state stay float32; the classifier head, the loss, the recorded
+/// training dynamics and every evaluation pass stay float32. On this project's 2-core CPU
+/// (AVX512-BF16) a small-CNN step is about a quarter faster (tests/benchmarks/RESULTS.md,
+/// "Mixed precision"). Auto = BFloat16 on a CPU with native bfloat16 dot products, else Float32.
+enum class Precision { Auto, Float32, BFloat16 };
+
+/// "auto", "fp32", "bf16"; *ok = false (and Auto returned) for anything else.
+Precision precisionFromName(const QString &name, bool *ok = nullptr);
+
+/// "fp32" or "bf16" (Auto gives "auto").
+QString precisionName(Precision precision);
+
+/// True when this CPU has native bfloat16 dot products (AVX512-BF16 or AMX-BF16).
+bool cpuHasNativeBf16();
+
+/// Auto resolved for `device`: BFloat16 on a CPU with native bfloat16, Float32 otherwise
+/// (CUDA included: mixed precision there is not measured yet).
+Precision resolvePrecision(Precision precision, const torch::Device &device);
+
+/// Logits [B, K] (float32) of a training pass of `net` on a normalised batch x [B, C, H, W], the
+/// body under autocast when precision is BFloat16 (resolved, not Auto).
+torch::Tensor trainingLogits(ClassifierImpl &net, const torch::Tensor &x, Precision precision);
+
 /// Builds the network. Throws std::invalid_argument if SmallCnn or MediumCnn is asked for a side
 /// that is not a multiple of 4.
 std::shared_ptr<ClassifierImpl> makeClassifier(int channels, int side, int numClasses,

@@ -83,6 +83,7 @@ bool trainWithDataParameters(const TrainData &train, const TrainData *test, int 
     const int side = int(train.images.size(2));
     const int epochs = config.epochs;
     const torch::Device device = config.device;
+    const Precision precision = resolvePrecision(config.precision, device);
 
     auto gen = torch::make_generator<torch::CPUGeneratorImpl>(config.seed);
     std::shared_ptr<ClassifierImpl> net;
@@ -143,7 +144,7 @@ bool trainWithDataParameters(const TrainData &train, const TrainData *test, int 
             auto y = labelsDev.index_select(0, idxDev);
 
             auto dp = dataParameters.begin(idxDev, y);
-            auto logits = net->forward(x);
+            auto logits = trainingLogits(*net, x, precision);
             auto sigma = dataParameters.sigma(dp);
             auto loss = torch::nn::functional::cross_entropy(logits / sigma.unsqueeze(1), y)
                 + dataParameters.weightDecay(dp);

@@ -30,6 +30,7 @@ struct TrainerConfig {
     quint64 seed = 1;
     DataParametersConfig dataParameters;
     Architecture architecture = Architecture::Auto; ///< network (networks.h)
+    Precision precision = Precision::Auto; ///< of the training passes (networks.h)
     torch::Device device = torch::kCPU;
     /// Optional images uint8 [M, C, H, W] (CPU) that the network does not train on: after
     /// training, the final model (eval mode) predicts them into TrainOutput::predictProbs and

@@ -286,6 +286,49 @@ private Q_SLOTS:
         QVERIFY(maxDiff < 0.2);
     }
 
+    // bf16 mixed precision ranks the injected noise as well as fp32 on the same data and seed.
+    void mixedPrecisionKeepsTheRanking()
+    {
+        QTemporaryDir dir;
+        auto run = [&](const QString &precision, AnalysisResult *result) {
+            AnalysisParams params;
+            params.dataSpec = QStringLiteral("fashion-mnist");
+            params.projectFile = dir.filePath(precision + QStringLiteral(".lsproj"));
+            params.limit = 3000;
+            params.epochs = 6;
+            params.injectNoise = 0.2;
+            params.seed = 4;
+            params.method = QStringLiteral("data-parameters");
+            params.precision = precision;
+            params.layouts = false;
+            QString error;
+            std::atomic_bool cancel{false};
+            QVERIFY2(runAnalysis(params, cancel, {}, result, &error), qPrintable(error));
+        };
+        AnalysisResult fp32, bf16;
+        run(QStringLiteral("fp32"), &fp32);
+        run(QStringLiteral("bf16"), &bf16);
+        qInfo("fp32: AUROC %.4f F1 %.3f test %.3f in %.1f s; bf16: AUROC %.4f F1 %.3f test %.3f in %.1f s",
+              fp32.noise.auroc, fp32.noise.f1, fp32.testAccuracy, fp32.phaseSeconds.value(QStringLiteral("training")),
+              bf16.noise.auroc, bf16.noise.f1, bf16.testAccuracy, bf16.phaseSeconds.value(QStringLiteral("training")));
+        QCOMPARE(fp32.precision, QStringLiteral("fp32"));
+        QCOMPARE(bf16.precision, QStringLiteral("bf16"));
+        QVERIFY(bf16.noise.auroc > 0.95);
+        QVERIFY(std::abs(bf16.noise.auroc - fp32.noise.auroc) < 0.01);
+        QVERIFY(std::abs(bf16.testAccuracy - fp32.testAccuracy) < 0.03);
+
+        AnalysisParams bad;
+        bad.dataSpec = QStringLiteral("fashion-mnist");
+        bad.projectFile = dir.filePath(QStringLiteral("bad.lsproj"));
+        bad.precision = QStringLiteral("fp16");
+        AnalysisResult unused;
+        QString error;
+        std::atomic_bool cancel{false};
+        QVERIFY(!runAnalysis(bad, cancel, {}, &unused, &error));
+        QVERIFY2(error.contains(QStringLiteral("fp16")), qPrintable(error));
+        QVERIFY(!QFileInfo::exists(bad.projectFile));
+    }
+
     // Colour images in an ImageFolder go through the ResNet-style network.
     void colourImageFolder()
     {

@@ -1,8 +1,11 @@
 // Tests of the networks (core/ml/networks.h): our 2×2 max pooling against LibTorch's max_pool2d
 // (values and gradients, ties, NaN, odd sizes, a real training batch), the network names, and that
-// the small and medium CNNs give forward(x) == head(embed(x)).
+// the small and medium CNNs give forward(x) == head(embed(x)); mixed precision (bfloat16
+// pooling, trainingLogits, the precision names).
 
 #include "ml/networks.h"
+
+#include <ATen/autocast_mode.h>
 
 #include <QTest>
 
@@ -77,6 +80,69 @@ private Q_SLOTS:
         auto x = torch::randn({3, 2, 6, 8}, gen).transpose(2, 3); // [3, 2, 8, 6], strided
         QVERIFY(!x.is_contiguous());
         compareWithMaxPool2d(x, 10);
+    }
+
+    void maxPoolInBfloat16MatchesLibTorch()
+    {
+        // bfloat16 rounding makes ties common: the same winners and gradients as max_pool2d.
+        auto gen = torch::make_generator<torch::CPUGeneratorImpl>(12);
+        const auto x = torch::randn({16, 8, 12, 10}, gen).to(torch::kBFloat16);
+        compareWithMaxPool2d(x, 13);
+        compareWithMaxPool2d(torch::randint(0, 3, {2, 4, 6, 6}, gen).to(torch::kBFloat16), 14);
+        QCOMPARE(maxPool2x2(x).scalar_type(), torch::kBFloat16);
+    }
+
+    void precisionNames()
+    {
+        bool ok = false;
+        QVERIFY(precisionFromName(QStringLiteral("bf16"), &ok) == Precision::BFloat16 && ok);
+        QVERIFY(precisionFromName(QStringLiteral("fp32"), &ok) == Precision::Float32 && ok);
+        QVERIFY(precisionFromName(QStringLiteral("auto"), &ok) == Precision::Auto && ok);
+        precisionFromName(QStringLiteral("fp16"), &ok);
+        QVERIFY(!ok);
+        QCOMPARE(precisionName(Precision::BFloat16), QStringLiteral("bf16"));
+        QCOMPARE(precisionName(Precision::Float32), QStringLiteral("fp32"));
+        // Auto: bfloat16 only on a CPU with native support; never on CUDA (not measured there).
+        QVERIFY(resolvePrecision(Precision::Auto, torch::kCPU)
+                == (cpuHasNativeBf16() ? Precision::BFloat16 : Precision::Float32));
+        QVERIFY(resolvePrecision(Precision::Auto, torch::Device(torch::kCUDA)) == Precision::Float32);
+        QVERIFY(resolvePrecision(Precision::Float32, torch::kCPU) == Precision::Float32);
+        qInfo("native bfloat16 on this CPU: %s", cpuHasNativeBf16() ? "yes" : "no");
+    }
+
+    void bfloat16TrainingLogitsAreFloatCloseAndTrainable()
+    {
+        auto gen = torch::make_generator<torch::CPUGeneratorImpl>(15);
+        const auto x = torch::randn({32, 1, 28, 28}, gen);
+        const auto y = torch::randint(0, 10, {32}, gen);
+        for (Architecture a : {Architecture::SmallCnn, Architecture::MediumCnn, Architecture::SmallResNet}) {
+            torch::manual_seed(2);
+            auto net = makeClassifier(1, 28, 10, a);
+            net->eval(); // no dropout: the two precisions see the same network
+            torch::Tensor exact, mixed;
+            {
+                torch::NoGradGuard noGrad;
+                exact = trainingLogits(*net, x, Precision::Float32);
+                mixed = trainingLogits(*net, x, Precision::BFloat16);
+            }
+            QCOMPARE(mixed.scalar_type(), torch::kFloat);
+            QVERIFY(!at::autocast::is_cpu_enabled()); // state restored after the pass
+            // bfloat16 keeps 8 bits of mantissa: logits agree to a few percent of their range.
+            const double range = exact.abs().max().item<double>();
+            const double diff = (mixed - exact).abs().max().item<double>();
+            qInfo("%d: largest logit difference %.4f of range %.4f", int(a), diff, range);
+            QVERIFY2(diff < 0.05 * range + 1e-3, qPrintable(QStringLiteral("%1 vs %2").arg(diff).arg(range)));
+            QVERIFY(diff > 0.0); // the mixed pass did compute in bfloat16
+            // Gradients reach every parameter, in float32.
+            net->train();
+            auto loss = torch::nn::functional::cross_entropy(trainingLogits(*net, x, Precision::BFloat16), y);
+            loss.backward();
+            for (const auto &p : net->parameters()) {
+                QVERIFY(p.grad().defined());
+                QCOMPARE(p.grad().scalar_type(), torch::kFloat);
+                QVERIFY(torch::isfinite(p.grad()).all().item<bool>());
+            }
+        }
     }
 
     void architectureNames()
