@@ -60,8 +60,8 @@ int runAnalyzeCommand(const QStringList &arguments)
     const QCommandLineOption threads(QStringLiteral("threads"), QStringLiteral("CPU threads (default: measured setting)."), QStringLiteral("N"), QStringLiteral("0"));
     const QCommandLineOption classParams(QStringLiteral("class-parameters"), QStringLiteral("Also learn per-class temperatures."));
     const QCommandLineOption model(QStringLiteral("model"), QStringLiteral(
-        "Network: auto (small_cnn for grey images up to 32 px, else small_resnet), small_cnn,\n"
-        "medium_cnn (a third conv block, about twice the compute) or small_resnet."), QStringLiteral("NAME"), QStringLiteral("auto"));
+        "Network: auto (grey images up to 32 px: medium_cnn when training runs in bf16 or on CUDA,\n"
+        "else small_cnn; otherwise small_resnet), small_cnn, medium_cnn or small_resnet."), QStringLiteral("NAME"), QStringLiteral("auto"));
     const QCommandLineOption precision(QStringLiteral("precision"), QStringLiteral(
         "Training arithmetic: auto (bf16 mixed precision on a CPU with native bfloat16, else fp32),\n"
         "fp32 or bf16."), QStringLiteral("P"), QStringLiteral("auto"));

@@ -36,6 +36,8 @@ struct CategoryRule {
     double easyPosterior = 0.001;
     /// Classes with fewer samples than this use the mixture fitted on all samples.
     std::size_t minClassSize = 200;
+    /// combineVerdict(): a sample flagged by find_label_issues is hard from this posterior up.
+    double clIssueHardPosterior = 0.3;
 };
 
 struct Categorization {

@@ -240,7 +240,6 @@ bool runAnalysis(const AnalysisParams &params, const std::atomic_bool &cancel,
     config.seed = params.seed;
     config.hflip = !looksLikeDigits(classes);
     config.dataParameters.learnClass = params.classParameters;
-    config.architecture = architectureFromName(params.model);
     // The paper's instance lr (0.2, with the batch-mean loss) suits ~100 epochs; over the few epochs
     // here σ hardly moved (clean .98, wrong 1.11 after 8 epochs on 20,000 Fashion-MNIST images).
     // With 4.0 σ separates (clean .75, wrong 4.8) and the final model ranks the wrong labels as
@@ -251,6 +250,9 @@ bool runAnalysis(const AnalysisParams &params, const std::atomic_bool &cancel,
     if (config.precision == Precision::BFloat16 && !config.device.is_cpu())
         return fail(error, QStringLiteral("precision bf16 is implemented for the CPU only (device %1)").arg(deviceName));
     result->precision = precisionName(config.precision);
+    config.architecture = resolveArchitecture(architectureFromName(params.model), int(dataset.channels),
+                                              int(dataset.height), config.precision, config.device);
+    result->model = architectureName(config.architecture);
     result->epochs = config.epochs;
 
     const bool useDp = params.method != QLatin1String("confident-learning");
@@ -654,7 +656,7 @@ bool runAnalysis(const AnalysisParams &params, const std::atomic_bool &cancel,
         {QStringLiteral("hflip"), config.hflip},
         {QStringLiteral("instance_lr"), config.dataParameters.instanceLr},
         {QStringLiteral("class_parameters"), config.dataParameters.learnClass},
-        {QStringLiteral("model"), params.model},
+        {QStringLiteral("model"), result->model},
         {QStringLiteral("precision"), result->precision},
         {QStringLiteral("noisy_fraction_estimate"), cat.noisyFraction},
         {QStringLiteral("method"), params.method},

@@ -31,8 +31,9 @@ struct AnalysisParams {
     int batchSize = 128;
     int imageSize = 32;        ///< training side for images read from files
     bool classParameters = false; ///< also learn per-class temperatures
-    /// Network: "auto" (small_cnn for grey images up to 32 px, else small_resnet), "small_cnn",
-    /// "medium_cnn" (a third conv block, about twice the compute) or "small_resnet".
+    /// Network: "auto" (grey images up to 32 px: medium_cnn when training runs in bf16 or on CUDA,
+    /// else small_cnn; colour or larger images: small_resnet), "small_cnn", "medium_cnn" (a third
+    /// conv block, about twice the compute in fp32, 1.4x in bf16) or "small_resnet".
     QString model = QStringLiteral("auto");
     /// Arithmetic of the training passes: "auto" (bf16 mixed precision on a CPU with native
     /// bfloat16, else fp32), "fp32" or "bf16". Evaluation passes are always fp32.
@@ -95,6 +96,7 @@ struct AnalysisResult {
     QMap<QString, double> phaseSeconds;
     QString device;
     QString precision;           ///< of the training passes, resolved: "fp32" or "bf16"
+    QString model;               ///< the network trained, resolved (e.g. "medium_cnn" for auto)
     int epochs = 0;
     double testAccuracy = -1.0;  ///< clean accuracy on the test split; -1 when there is none
     NoiseMetrics noise;

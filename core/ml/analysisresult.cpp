@@ -31,6 +31,7 @@ QJsonObject AnalysisResult::toJson() const
     }
     o[QStringLiteral("device")] = device;
     o[QStringLiteral("precision")] = precision;
+    o[QStringLiteral("model")] = model;
     o[QStringLiteral("epochs")] = epochs;
     if (testAccuracy >= 0)
         o[QStringLiteral("test_accuracy")] = testAccuracy;

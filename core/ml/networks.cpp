@@ -223,6 +223,27 @@ Architecture architectureFromName(const QString &name, bool *ok)
     return Architecture::Auto;
 }
 
+QString architectureName(Architecture architecture)
+{
+    switch (architecture) {
+    case Architecture::SmallCnn: return QStringLiteral("small_cnn");
+    case Architecture::MediumCnn: return QStringLiteral("medium_cnn");
+    case Architecture::SmallResNet: return QStringLiteral("small_resnet");
+    case Architecture::Auto: break;
+    }
+    return QStringLiteral("auto");
+}
+
+Architecture resolveArchitecture(Architecture architecture, int channels, int side, Precision precision,
+                                 const torch::Device &device)
+{
+    if (architecture != Architecture::Auto)
+        return architecture;
+    if (channels != 1 || side > 32 || side % 4 != 0)
+        return Architecture::SmallResNet;
+    return precision == Precision::BFloat16 || device.is_cuda() ? Architecture::MediumCnn : Architecture::SmallCnn;
+}
+
 Precision precisionFromName(const QString &name, bool *ok)
 {
     if (ok)

@@ -99,6 +99,9 @@ enum class Architecture { Auto, SmallCnn, MediumCnn, SmallResNet };
 /// Sets *ok to false (and returns Auto) for any other name.
 Architecture architectureFromName(const QString &name, bool *ok = nullptr);
 
+/// "small_cnn", "medium_cnn", "small_resnet" ("auto" for Auto).
+QString architectureName(Architecture architecture);
+
 /// Arithmetic of the training passes. BFloat16 is mixed precision with LibTorch's CPU autocast:
 /// convolutions, batch norm, pooling and the embedding layer compute in bfloat16 while weights,
 /// gradients and optimiser state stay float32; the classifier head, the loss, the recorded
@@ -123,6 +126,13 @@ Precision resolvePrecision(Precision precision, const torch::Device &device);
 /// Logits [B, K] (float32) of a training pass of `net` on a normalised batch x [B, C, H, W], the
 /// body under autocast when precision is BFloat16 (resolved, not Auto).
 torch::Tensor trainingLogits(ClassifierImpl &net, const torch::Tensor &x, Precision precision);
+
+/// The network `analyze` trains for Auto: for grey images with a side up to 32 divisible by 4,
+/// MediumCnn when training runs in bfloat16 or on CUDA (where it fits the 10-minute K = 4 budget
+/// and ranks wrong labels better: RESULTS.md, "Mixed precision"), else SmallCnn; SmallResNet
+/// for colour or larger images. Anything but Auto is returned unchanged.
+Architecture resolveArchitecture(Architecture architecture, int channels, int side, Precision precision,
+                                 const torch::Device &device);
 
 /// Builds the network. Throws std::invalid_argument if SmallCnn or MediumCnn is asked for a side
 /// that is not a multiple of 4.

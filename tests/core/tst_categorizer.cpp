@@ -717,6 +717,9 @@ void TestCategorizer::perClassMixture()
     const auto g1 = categorize(in, labels, global);
     const auto g2 = categorize(in);
     QCOMPARE(g1.posterior, g2.posterior);
+    // The per-class posterior never falls below the global one (the larger of the two is kept).
+    for (std::size_t i = 0; i < in.size(); ++i)
+        QVERIFY(perClass.posterior[i] >= g2.posterior[i]);
 }
 
 QTEST_GUILESS_MAIN(TestCategorizer)

@@ -157,6 +157,20 @@ private Q_SLOTS:
         QVERIFY(!ok);
     }
 
+    void autoArchitecture()
+    {
+        const torch::Device cpu(torch::kCPU), cuda(torch::kCUDA);
+        QVERIFY(resolveArchitecture(Architecture::Auto, 1, 28, Precision::BFloat16, cpu) == Architecture::MediumCnn);
+        QVERIFY(resolveArchitecture(Architecture::Auto, 1, 28, Precision::Float32, cpu) == Architecture::SmallCnn);
+        QVERIFY(resolveArchitecture(Architecture::Auto, 1, 32, Precision::Float32, cuda) == Architecture::MediumCnn);
+        QVERIFY(resolveArchitecture(Architecture::Auto, 3, 32, Precision::BFloat16, cpu) == Architecture::SmallResNet);
+        QVERIFY(resolveArchitecture(Architecture::Auto, 1, 64, Precision::BFloat16, cpu) == Architecture::SmallResNet);
+        QVERIFY(resolveArchitecture(Architecture::Auto, 1, 30, Precision::BFloat16, cpu) == Architecture::SmallResNet);
+        QVERIFY(resolveArchitecture(Architecture::SmallCnn, 1, 28, Precision::BFloat16, cpu) == Architecture::SmallCnn);
+        QCOMPARE(architectureName(Architecture::MediumCnn), QStringLiteral("medium_cnn"));
+        QVERIFY(architectureFromName(architectureName(Architecture::SmallResNet)) == Architecture::SmallResNet);
+    }
+
     void cnnsGiveHeadOfEmbed()
     {
         torch::NoGradGuard noGrad;

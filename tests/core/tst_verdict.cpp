@@ -81,6 +81,32 @@ private Q_SLOTS:
                 QCOMPARE(flagged.category[i], plain.category[i]);
     }
 
+    void confidentLearningFlagMakesAnUncertainSampleHard()
+    {
+        const Synthetic s = make(5);
+        const Categorization plain = combineVerdict({s.labels, s.dp, s.cl, {}});
+        const double bar = CategoryRule{}.clIssueHardPosterior;
+        // One need-review sample above the bar, one below it: flagged, the first turns hard.
+        std::size_t above = plain.posterior.size(), below = plain.posterior.size();
+        for (std::size_t i = 0; i < plain.posterior.size(); ++i) {
+            if (plain.category[i] != Category::NeedReview)
+                continue;
+            if (plain.posterior[i] >= bar && above == plain.posterior.size())
+                above = i;
+            if (plain.posterior[i] < bar && below == plain.posterior.size())
+                below = i;
+        }
+        QVERIFY(above < plain.posterior.size() && below < plain.posterior.size());
+        std::vector<bool> flags(s.labels.size(), false);
+        flags[above] = flags[below] = true;
+        const Categorization flagged = combineVerdict({s.labels, s.dp, s.cl, flags});
+        QCOMPARE(flagged.category[above], Category::Hard);
+        QCOMPARE(flagged.category[below], Category::NeedReview);
+        for (std::size_t i = 0; i < flags.size(); ++i)
+            if (!flags[i])
+                QCOMPARE(flagged.category[i], plain.category[i]);
+    }
+
     void mismatchedSizesGiveNothing()
     {
         QVERIFY(combineVerdict({{0, 1}, {0.1f}, {}, {}}).category.empty());
