@@ -133,6 +133,8 @@ bool runAnalysis(const AnalysisParams &params, const std::atomic_bool &cancel,
     if (deviceName.isEmpty())
         return fail(error, deviceError);
     result->device = deviceName;
+    if (precisionFromName(params.precision) == Precision::BFloat16 && deviceName != QLatin1String("cpu"))
+        return fail(error, QStringLiteral("precision bf16 is implemented for the CPU only (device %1)").arg(deviceName));
 
     ProjectStore store;
     QString storeError;
@@ -247,8 +249,6 @@ bool runAnalysis(const AnalysisParams &params, const std::atomic_bool &cancel,
     config.dataParameters.instanceLr = 4.0;
     config.device = deviceName == QLatin1String("cuda") ? torch::Device(torch::kCUDA) : torch::Device(torch::kCPU);
     config.precision = resolvePrecision(precisionFromName(params.precision), config.device);
-    if (config.precision == Precision::BFloat16 && !config.device.is_cpu())
-        return fail(error, QStringLiteral("precision bf16 is implemented for the CPU only (device %1)").arg(deviceName));
     result->precision = precisionName(config.precision);
     config.architecture = resolveArchitecture(architectureFromName(params.model), int(dataset.channels),
                                               int(dataset.height), config.precision, config.device);

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <stdexcept>
 #include <string>
+#include <utility>
 
 namespace labelscope {
 
@@ -208,31 +209,41 @@ torch::Tensor SmallResNetImpl::embed(const torch::Tensor &x)
     return torch::relu(m_fc1->forward(h));
 }
 
-Architecture architectureFromName(const QString &name, bool *ok)
+namespace {
+
+// Command-line and JSON names of the enums; Auto is "auto" (and the empty string) both ways.
+template <typename E, std::size_t N>
+E fromName(const std::pair<E, const char *> (&table)[N], const QString &name, bool *ok)
 {
-    if (ok)
-        *ok = true;
-    if (name == QLatin1String("small_cnn"))
-        return Architecture::SmallCnn;
-    if (name == QLatin1String("medium_cnn"))
-        return Architecture::MediumCnn;
-    if (name == QLatin1String("small_resnet"))
-        return Architecture::SmallResNet;
+    for (const auto &[value, text] : table)
+        if (name == QLatin1String(text)) {
+            if (ok)
+                *ok = true;
+            return value;
+        }
     if (ok)
         *ok = name.isEmpty() || name == QLatin1String("auto");
-    return Architecture::Auto;
+    return E::Auto;
 }
 
-QString architectureName(Architecture architecture)
+template <typename E, std::size_t N>
+QString toName(const std::pair<E, const char *> (&table)[N], E value)
 {
-    switch (architecture) {
-    case Architecture::SmallCnn: return QStringLiteral("small_cnn");
-    case Architecture::MediumCnn: return QStringLiteral("medium_cnn");
-    case Architecture::SmallResNet: return QStringLiteral("small_resnet");
-    case Architecture::Auto: break;
-    }
+    for (const auto &[v, text] : table)
+        if (v == value)
+            return QString::fromLatin1(text);
     return QStringLiteral("auto");
 }
+
+const std::pair<Architecture, const char *> kArchitectureNames[] = {
+    {Architecture::SmallCnn, "small_cnn"}, {Architecture::MediumCnn, "medium_cnn"}, {Architecture::SmallResNet, "small_resnet"}};
+const std::pair<Precision, const char *> kPrecisionNames[] = {{Precision::Float32, "fp32"}, {Precision::BFloat16, "bf16"}};
+
+} // namespace
+
+Architecture architectureFromName(const QString &name, bool *ok) { return fromName(kArchitectureNames, name, ok); }
+
+QString architectureName(Architecture architecture) { return toName(kArchitectureNames, architecture); }
 
 Architecture resolveArchitecture(Architecture architecture, int channels, int side, Precision precision,
                                  const torch::Device &device)
@@ -244,28 +255,9 @@ Architecture resolveArchitecture(Architecture architecture, int channels, int si
     return precision == Precision::BFloat16 || device.is_cuda() ? Architecture::MediumCnn : Architecture::SmallCnn;
 }
 
-Precision precisionFromName(const QString &name, bool *ok)
-{
-    if (ok)
-        *ok = true;
-    if (name == QLatin1String("fp32"))
-        return Precision::Float32;
-    if (name == QLatin1String("bf16"))
-        return Precision::BFloat16;
-    if (ok)
-        *ok = name.isEmpty() || name == QLatin1String("auto");
-    return Precision::Auto;
-}
+Precision precisionFromName(const QString &name, bool *ok) { return fromName(kPrecisionNames, name, ok); }
 
-QString precisionName(Precision precision)
-{
-    switch (precision) {
-    case Precision::Float32: return QStringLiteral("fp32");
-    case Precision::BFloat16: return QStringLiteral("bf16");
-    case Precision::Auto: break;
-    }
-    return QStringLiteral("auto");
-}
+QString precisionName(Precision precision) { return toName(kPrecisionNames, precision); }
 
 bool cpuHasNativeBf16()
 {
@@ -328,6 +320,7 @@ torch::Tensor trainingLogits(ClassifierImpl &net, const torch::Tensor &x, Precis
 
 std::shared_ptr<ClassifierImpl> makeClassifier(int channels, int side, int numClasses, Architecture architecture)
 {
+    architecture = resolveArchitecture(architecture, channels, side, Precision::Float32, torch::kCPU);
     if (architecture == Architecture::SmallCnn) {
         if (side % 4 != 0)
             throw std::invalid_argument("small_cnn needs an image side divisible by 4, got " + std::to_string(side));
@@ -338,10 +331,6 @@ std::shared_ptr<ClassifierImpl> makeClassifier(int channels, int side, int numCl
             throw std::invalid_argument("medium_cnn needs an image side divisible by 4, got " + std::to_string(side));
         return std::make_shared<MediumCnnImpl>(channels, side, numClasses);
     }
-    if (architecture == Architecture::SmallResNet)
-        return std::make_shared<SmallResNetImpl>(channels, numClasses);
-    if (channels == 1 && side <= 32 && side % 4 == 0)
-        return std::make_shared<SmallCnnImpl>(channels, side, numClasses);
     return std::make_shared<SmallResNetImpl>(channels, numClasses);
 }
 
