@@ -38,6 +38,13 @@ struct CategoryRule {
     std::size_t minClassSize = 200;
     /// combineVerdict(): a sample flagged by find_label_issues is hard from this posterior up.
     double clIssueHardPosterior = 0.3;
+    /// combineVerdict() with a class-conditional noise posterior P(wrong) (noiseposterior.h):
+    /// hard when P(wrong) >= noisePosteriorHard, or when the score's posterior says hard and
+    /// P(wrong) >= noisePosteriorSupport; easy when P(wrong) < noisePosteriorEasy (and
+    /// find_label_issues did not flag the sample).
+    double noisePosteriorHard = 0.5;
+    double noisePosteriorSupport = 0.3;
+    double noisePosteriorEasy = 0.05;
 };
 
 struct Categorization {

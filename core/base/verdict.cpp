@@ -3,24 +3,33 @@
 namespace labelscope {
 
 // Rule:
-//   noise score s = mean of the available scores (dpScore, clScore);
-//   posterior P(wrong | s) from the per-class two-component mixture of categorizeScores();
-//   hard when the posterior >= rule.hardPosterior, or when find_label_issues flagged the sample
-//   and the posterior >= rule.clIssueHardPosterior (0.3): Confident Learning's per-class-pair
-//   counts catch class-conditional flips that one score's mixture misses (20% asymmetric F1
-//   .7550 → .7665, 20% symmetric ±.0002 on the runs in RESULTS.md);
-//   easy when the posterior <= rule.easyPosterior and find_label_issues did not flag the sample;
+//   posterior P(wrong | s) from the per-class two-component mixture of categorizeScores() on
+//   s = mean of the available scores (dpScore, clScore);
+//   with a class-conditional noise posterior w (noisePosterior):
+//     hard when w >= rule.noisePosteriorHard (0.5), or when the posterior >= rule.hardPosterior
+//     and w >= rule.noisePosteriorSupport (0.3); easy when w < rule.noisePosteriorEasy (0.05)
+//     and find_label_issues did not flag the sample; noise score = mean(dpScore, w) (w alone
+//     without dynamics);
+//   without it: hard when the posterior >= rule.hardPosterior, or when find_label_issues flagged
+//     the sample and the posterior >= rule.clIssueHardPosterior (0.3); easy when the posterior
+//     <= rule.easyPosterior and find_label_issues did not flag it; noise score = s.
 //   need review otherwise.
-// Averaging the two scores ranks better than either alone because their errors differ: the
-// dynamics see each sample ~3 times per model over several models (low variance) but have
-// partly memorised it; the out-of-sample probability cannot have memorised it but comes from
-// one model (figures in RESULTS.md).
+// Why: one score per sample cannot tell "a Shirt labelled T-shirt" (a flip the noise matrix
+// makes likely) from "a Pullover labelled T-shirt" (a model error the noise matrix rules out);
+// w can, while the score's mixture finds more of the flips when noise is spread evenly. And w is
+// a probability from a fitted noise model, where the mixture's tail posterior (the old easy
+// bar, <= 0.001) moved with small changes of the scores. Measured on 60,000 Fashion-MNIST
+// (tests/benchmarks/RESULTS.md, session 6): F1 of hard at 20% asymmetric .767 → .853, at 20%
+// symmetric .947 → .949; wrong labels among easy .19–.30% with need review 8–12%.
+// Averaging the dynamics with a second signal ranks better than either alone because their
+// errors differ (figures in RESULTS.md).
 Categorization combineVerdict(const VerdictInputs &in, const CategoryRule &rule)
 {
     const std::size_t n = in.givenLabels.size();
     const bool dp = !in.dpScore.empty(), cl = !in.clScore.empty();
     if ((dp && in.dpScore.size() != n) || (cl && in.clScore.size() != n)
-        || (!in.clIssue.empty() && in.clIssue.size() != n) || (!dp && !cl))
+        || (!in.clIssue.empty() && in.clIssue.size() != n)
+        || (!in.noisePosterior.empty() && in.noisePosterior.size() != n) || (!dp && !cl))
         return {};
     std::vector<float> score(n);
     for (std::size_t i = 0; i < n; ++i) {
@@ -37,15 +46,26 @@ Categorization combineVerdict(const VerdictInputs &in, const CategoryRule &rule)
         score[i] = float(s / k);
     }
     Categorization c = categorizeScores(score, in.givenLabels, rule);
-    if (!in.clIssue.empty())
-        for (std::size_t i = 0; i < n; ++i) {
-            if (!in.clIssue[i])
-                continue;
-            if (c.posterior[i] >= rule.clIssueHardPosterior)
+    const bool pair = !in.noisePosterior.empty();
+    for (std::size_t i = 0; i < n; ++i) {
+        const bool issue = !in.clIssue.empty() && in.clIssue[i];
+        const double post = c.posterior[i];
+        if (pair) {
+            const float w = in.noisePosterior[i];
+            c.noiseScore[i] = dp ? 0.5f * (in.dpScore[i] + w) : w;
+            if (w >= rule.noisePosteriorHard || (post >= rule.hardPosterior && w >= rule.noisePosteriorSupport))
+                c.category[i] = Category::Hard;
+            else if (w < rule.noisePosteriorEasy && !issue)
+                c.category[i] = Category::Easy;
+            else
+                c.category[i] = Category::NeedReview;
+        } else if (issue) {
+            if (post >= rule.clIssueHardPosterior)
                 c.category[i] = Category::Hard;
             else if (c.category[i] == Category::Easy)
                 c.category[i] = Category::NeedReview;
         }
+    }
     return c;
 }
 

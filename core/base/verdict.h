@@ -5,7 +5,10 @@
 //    that trained on the sample;
 //  - Confident Learning (Northcutt et al. 2021, cleanlab's find_label_issues) on out-of-sample
 //    pred_probs: clScore = 1 − self_confidence (p(given) from a model that never saw the sample)
-//    and clIssue = flagged by find_label_issues.
+//    and clIssue = flagged by find_label_issues;
+//  - the class-conditional noise posterior (noiseposterior.h): P(label wrong) under the noise
+//    matrix that Confident Learning's confident joint estimates, computed by analysis.cpp from
+//    the probabilities of the models that trained on the sample.
 // The rule (measured on injected noise in tests/benchmarks/RESULTS.md) is documented in
 // verdict.cpp. Torch-free.
 
@@ -20,6 +23,7 @@ struct VerdictInputs {
     std::vector<float> dpScore;    ///< [N] in [0, 1], or empty when Data Parameters did not run
     std::vector<float> clScore;    ///< [N] in [0, 1], or empty when Confident Learning did not run
     std::vector<bool> clIssue;     ///< [N], or empty (with clScore)
+    std::vector<float> noisePosterior;  ///< [N] in [0, 1], or empty (classConditionalNoisePosterior)
 };
 
 /// Combines the available signals into one noise score per sample and a category. With one

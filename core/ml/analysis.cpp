@@ -5,6 +5,7 @@
 #include "base/kfold.h"
 #include "base/verdict.h"
 #include "base/metrics.h"
+#include "base/noiseposterior.h"
 #include "base/noise.h"
 #include "runtime.h"
 #include "tsne.h"
@@ -71,6 +72,25 @@ struct Prepared {
 torch::Tensor allLabelsIndex(const std::vector<int64_t> &labels)
 {
     return torch::tensor(at::ArrayRef<int64_t>(labels), torch::kLong).unsqueeze(1);
+}
+
+// [N, K] float32 softmax rows → row-major doubles renormalised to sum 1 (as cleanlab's
+// astype(float64) input), clamped to [0, 1].
+std::vector<double> rowsAsDouble(const torch::Tensor &probsTensor)
+{
+    const auto c = probsTensor.contiguous();
+    const int64_t n = c.size(0), k = c.size(1);
+    const float *p = c.data_ptr<float>();
+    std::vector<double> probs(p, p + c.numel());
+    for (int64_t i = 0; i < n; ++i) {
+        double *row = probs.data() + i * k;
+        double sum = 0.0;
+        for (int64_t j = 0; j < k; ++j)
+            sum += row[j];
+        for (int64_t j = 0; j < k; ++j)
+            row[j] = std::clamp(row[j] / sum, 0.0, 1.0);
+    }
+    return probs;
 }
 
 bool fail(QString *error, const QString &message)
@@ -319,6 +339,7 @@ bool runAnalysis(const AnalysisParams &params, const std::atomic_bool &cancel,
                 TrainData train{allImages.index_select(0, inIdx), allLabels.index_select(0, inIdx)};
                 TrainerConfig foldConfig = config;
                 foldConfig.seed = params.seed + quint64(f);
+                foldConfig.flipAveragePredictions = true;
                 if (!out.empty())
                     foldConfig.predictImages = allImages.index_select(0, torch::tensor(at::ArrayRef<int64_t>(out), torch::kLong));
                 return trainWithDataParameters(train, &test, numClasses, foldConfig, cancel,
@@ -480,19 +501,10 @@ bool runAnalysis(const AnalysisParams &params, const std::atomic_bool &cancel,
     if (useDp)
         verdict.dpScore = dpScore;
     LabelIssuesResult issues;
-    std::vector<bool> clIssue;
+    std::vector<bool> clIssue, noisePosteriorFlag;
     if (useCl) {
         const auto oos = oosProbs.contiguous();
-        const float *p = oos.data_ptr<float>();
-        // Rows are softmax outputs in float32; renormalise in double as cleanlab's astype(float64).
-        std::vector<double> probs(p, p + oos.numel());
-        for (std::size_t i = 0; i < nn; ++i) {
-            double sum = 0.0;
-            for (int k = 0; k < numClasses; ++k)
-                sum += probs[i * std::size_t(numClasses) + std::size_t(k)];
-            for (int k = 0; k < numClasses; ++k)
-                probs[i * std::size_t(numClasses) + std::size_t(k)] = std::clamp(probs[i * std::size_t(numClasses) + std::size_t(k)] / sum, 0.0, 1.0);
-        }
+        const std::vector<double> probs = rowsAsDouble(oos);
         LabelIssuesOptions options;
         options.filterBy = params.filterBy;
         options.rankBy = QStringLiteral("self_confidence");
@@ -513,6 +525,21 @@ bool runAnalysis(const AnalysisParams &params, const std::atomic_bool &cancel,
         copyOut(oos, run.predProbs.probs);
         result->numLabelIssues = qint64(issues.indices.size());
         result->confidentJoint = issues.confidentJoint;
+    }
+    {
+        // The class-conditional noise posterior, from the probabilities of the Data Parameters
+        // models that trained on each sample (mean over them; the out-of-sample ones when only
+        // Confident Learning runs): measured better than from the out-of-sample ones on both
+        // symmetric and asymmetric noise (tests/benchmarks/RESULTS.md, session 6).
+        const NoisePosterior noisePosterior = classConditionalNoisePosterior(
+            givenLabels, rowsAsDouble(useDp ? inSampleProbs : oosProbs.contiguous()), numClasses);
+        if (!noisePosterior.ok())
+            return fail(error, QStringLiteral("noise posterior: %1").arg(noisePosterior.error));
+        verdict.noisePosterior = noisePosterior.pWrong;
+        noisePosteriorFlag.resize(nn);
+        for (std::size_t i = 0; i < nn; ++i)
+            noisePosteriorFlag[i] = noisePosterior.pWrong[i] >= CategoryRule().noisePosteriorHard;
+        result->noisePosteriorTemperature = noisePosterior.temperature;
     }
     const Categorization cat = combineVerdict(verdict);
     // Suggested label: the most likely class of the out-of-sample model, else of the models that trained on it.
@@ -599,6 +626,7 @@ bool runAnalysis(const AnalysisParams &params, const std::atomic_bool &cancel,
         }
         if (useCl)
             result->signals[QStringLiteral("confident_learning")] = signalFigures(clScore, clIssue);
+        result->signals[QStringLiteral("noise_posterior")] = signalFigures(verdict.noisePosterior, noisePosteriorFlag);
     }
 
     run.embeddingDim = int(embeddings.size(1));

@@ -54,6 +54,8 @@ QJsonObject AnalysisResult::toJson() const
         for (int64_t c : confidentJoint)
             joint.append(qint64(c));
         cl[QStringLiteral("confident_joint")] = joint;
+        if (noisePosteriorTemperature > 0.0)
+            cl[QStringLiteral("noise_posterior_temperature")] = noisePosteriorTemperature;
         o[QStringLiteral("confident_learning")] = cl;
     }
     if (!signals.isEmpty()) {

@@ -50,10 +50,12 @@ Normaliser channelStats(const torch::Tensor &images)
     return {mean, std};
 }
 
-// Evaluation pass: embeddings and softmax probabilities of all images, eval mode.
+// Evaluation pass: embeddings and softmax probabilities of all images, eval mode. With
+// flipAverage the probabilities are the mean over the image and its mirror image (test-time
+// augmentation; the embeddings stay those of the image).
 void evaluate(ClassifierImpl &net, const torch::Tensor &images, const Normaliser &norm,
               torch::Device device, const std::atomic_bool &cancel, torch::Tensor *embeddings,
-              torch::Tensor *probs)
+              torch::Tensor *probs, bool flipAverage = false)
 {
     torch::NoGradGuard noGrad;
     net.eval();
@@ -63,7 +65,10 @@ void evaluate(ClassifierImpl &net, const torch::Tensor &images, const Normaliser
         auto x = normaliseImages(images.narrow(0, start, std::min(bs, n - start)), norm.mean, norm.std).to(device);
         auto e = net.embed(x);
         embs.push_back(e.cpu());
-        ps.push_back(torch::softmax(net.head(e), 1).cpu());
+        auto p = torch::softmax(net.head(e), 1);
+        if (flipAverage)
+            p = p.add_(torch::softmax(net.head(net.embed(x.flip({3}))), 1)).mul_(0.5);
+        ps.push_back(p.cpu());
     }
     if (cancel.load())
         return;
@@ -214,7 +219,8 @@ bool trainWithDataParameters(const TrainData &train, const TrainData *test, int 
         out->testProbs = probs;
     }
     if (config.predictImages.defined() && config.predictImages.size(0) > 0) {
-        evaluate(*net, config.predictImages, norm, device, cancel, &out->predictEmbeddings, &out->predictProbs);
+        evaluate(*net, config.predictImages, norm, device, cancel, &out->predictEmbeddings, &out->predictProbs,
+                 config.hflip && config.flipAveragePredictions);
         if (cancel.load()) {
             *error = QStringLiteral("cancelled");
             return false;

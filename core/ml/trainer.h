@@ -37,6 +37,9 @@ struct TrainerConfig {
     /// predictEmbeddings. Used for out-of-sample pred_probs (K-fold) and for scoring an
     /// active-learning pool.
     torch::Tensor predictImages;
+    /// predictProbs averaged over each image and its mirror image (test-time augmentation;
+    /// only with hflip).
+    bool flipAveragePredictions = false;
 };
 
 /// Images uint8 [N, C, H, W] (CPU) and labels int64 [N] in 0..K-1.

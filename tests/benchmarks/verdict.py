@@ -4,7 +4,7 @@
 Usage: tests/benchmarks/verdict.py PROJECT.lsproj
 Needs python3-numpy. Reads the latest finished run's scores (dp_score: Data Parameters dynamics;
 cl_score: 1 - out-of-sample self-confidence; cl_issue: flagged by find_label_issues; category and
-noise_score: the stored verdict) and the true labels, and prints AUROC of each score, the
+noise_score: the stored verdict, from which the class-conditional noise posterior is recovered) and the true labels, and prints AUROC of each score, the
 precision/recall/F1 of each flag set, and the best-threshold F1 of each score (an upper bound for
 any threshold rule on that score).
 """
@@ -58,12 +58,17 @@ def main(path):
     wrong = a[:, 0] != a[:, 1]
     dp, cl, issue, verdict = a[:, 2], a[:, 3], a[:, 4] > 0, a[:, 5]
     print(f"run {run}: {len(rows)} samples, {wrong.sum()} wrong labels")
-    for name, s in [("dp_score", dp), ("cl_score", cl), ("mean(dp, cl)", (dp + cl) / 2),
-                    ("stored noise_score", verdict), ("max(dp, cl)", np.maximum(dp, cl)),
-                    ("geo mean", np.sqrt(dp * cl))]:
+    # The stored noise score is mean(dp_score, noise posterior)
+    # (core/base/verdict.cpp), so the class-conditional noise posterior is recovered from it.
+    pw = np.clip(2 * verdict - dp, 0, 1)
+    signals = [("dp_score", dp), ("noise posterior", pw), ("stored noise_score", verdict)]
+    if not np.isnan(cl).any():  # --method data-parameters stores no cl_score
+        signals += [("cl_score", cl), ("mean(dp, cl)", (dp + cl) / 2), ("max(dp, cl)", np.maximum(dp, cl)),
+                    ("geo mean", np.sqrt(dp * cl))]
+    for name, s in signals:
         f, k = best_f1(s, wrong)
         print(f"  {name:22s} AUROC {auroc(s, wrong):.4f}  best-threshold F1 {f:.4f} (top {k})")
-    for name, flag in [("hard (verdict)", cat == "hard"), ("cl_issue", issue),
+    for name, flag in [("hard (verdict)", cat == "hard"), ("cl_issue", issue), ("noise posterior >= .5", pw >= 0.5),
                        ("hard or cl_issue", (cat == "hard") | issue), ("hard and cl_issue", (cat == "hard") & issue),
                        ("not easy", cat != "easy")]:
         p, r, f = prf(flag, wrong)

@@ -41,9 +41,9 @@ private Q_SLOTS:
     void combinationRanksBetterThanEachSignal()
     {
         const Synthetic s = make(7);
-        VerdictInputs dpOnly{s.labels, s.dp, {}, {}};
-        VerdictInputs clOnly{s.labels, {}, s.cl, {}};
-        VerdictInputs both{s.labels, s.dp, s.cl, {}};
+        VerdictInputs dpOnly{s.labels, s.dp, {}, {}, {}};
+        VerdictInputs clOnly{s.labels, {}, s.cl, {}, {}};
+        VerdictInputs both{s.labels, s.dp, s.cl, {}, {}};
         const double aDp = auroc(combineVerdict(dpOnly).noiseScore, s.wrong);
         const double aCl = auroc(combineVerdict(clOnly).noiseScore, s.wrong);
         const Categorization c = combineVerdict(both);
@@ -69,12 +69,12 @@ private Q_SLOTS:
     {
         const Synthetic s = make(3);
         std::vector<bool> flags(s.labels.size(), false);
-        const Categorization plain = combineVerdict({s.labels, s.dp, s.cl, {}});
+        const Categorization plain = combineVerdict({s.labels, s.dp, s.cl, {}, {}});
         std::size_t easyOne = 0;
         while (plain.category[easyOne] != Category::Easy)
             ++easyOne;
         flags[easyOne] = true;
-        const Categorization flagged = combineVerdict({s.labels, s.dp, s.cl, flags});
+        const Categorization flagged = combineVerdict({s.labels, s.dp, s.cl, flags, {}});
         QCOMPARE(flagged.category[easyOne], Category::NeedReview);
         for (std::size_t i = 0; i < flags.size(); ++i)
             if (i != easyOne)
@@ -84,7 +84,7 @@ private Q_SLOTS:
     void confidentLearningFlagMakesAnUncertainSampleHard()
     {
         const Synthetic s = make(5);
-        const Categorization plain = combineVerdict({s.labels, s.dp, s.cl, {}});
+        const Categorization plain = combineVerdict({s.labels, s.dp, s.cl, {}, {}});
         const double bar = CategoryRule{}.clIssueHardPosterior;
         // One need-review sample above the bar, one below it: flagged, the first turns hard.
         std::size_t above = plain.posterior.size(), below = plain.posterior.size();
@@ -99,7 +99,7 @@ private Q_SLOTS:
         QVERIFY(above < plain.posterior.size() && below < plain.posterior.size());
         std::vector<bool> flags(s.labels.size(), false);
         flags[above] = flags[below] = true;
-        const Categorization flagged = combineVerdict({s.labels, s.dp, s.cl, flags});
+        const Categorization flagged = combineVerdict({s.labels, s.dp, s.cl, flags, {}});
         QCOMPARE(flagged.category[above], Category::Hard);
         QCOMPARE(flagged.category[below], Category::NeedReview);
         for (std::size_t i = 0; i < flags.size(); ++i)
@@ -109,8 +109,8 @@ private Q_SLOTS:
 
     void mismatchedSizesGiveNothing()
     {
-        QVERIFY(combineVerdict({{0, 1}, {0.1f}, {}, {}}).category.empty());
-        QVERIFY(combineVerdict({{0, 1}, {}, {}, {}}).category.empty());
+        QVERIFY(combineVerdict({{0, 1}, {0.1f}, {}, {}, {}}).category.empty());
+        QVERIFY(combineVerdict({{0, 1}, {}, {}, {}, {}}).category.empty());
     }
 };
 
