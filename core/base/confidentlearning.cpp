@@ -86,30 +86,6 @@ std::vector<int64_t> roundPreservingSum(const std::vector<double> &floats)
     return out;
 }
 
-QString checkInputs(const std::vector<int> &labels, const std::vector<double> &predProbs,
-                    int numClasses)
-{
-    if (numClasses < 2)
-        return QStringLiteral("need at least 2 classes, got %1").arg(numClasses);
-    const size_t n = labels.size();
-    if (predProbs.size() != n * size_t(numClasses))
-        return QStringLiteral("shape mismatch: pred_probs has %1 values, expected N*K = %2*%3")
-                .arg(predProbs.size()).arg(n).arg(numClasses);
-    for (size_t i = 0; i < n; ++i)
-        if (labels[i] < 0 || labels[i] >= numClasses)
-            return QStringLiteral("label %1 of sample %2 out of range 0..%3")
-                    .arg(labels[i]).arg(i).arg(numClasses - 1);
-    for (size_t i = 0; i < predProbs.size(); ++i) {
-        const double p = predProbs[i];
-        if (std::isnan(p))
-            return QStringLiteral("pred_probs[%1, %2] is NaN").arg(i / numClasses).arg(i % numClasses);
-        if (p < 0.0 || p > 1.0)
-            return QStringLiteral("pred_probs[%1, %2] = %3 outside [0, 1]")
-                    .arg(i / numClasses).arg(i % numClasses).arg(p);
-    }
-    return {};
-}
-
 bool knownScore(const QString &m)
 {
     return m == QLatin1String("self_confidence") || m == QLatin1String("normalized_margin")
@@ -150,11 +126,35 @@ std::vector<double> scoresUnchecked(const std::vector<int> &labels, const double
 
 } // namespace
 
+QString labelIssuesInputError(const std::vector<int> &labels, const std::vector<double> &predProbs,
+                              int numClasses)
+{
+    if (numClasses < 2)
+        return QStringLiteral("need at least 2 classes, got %1").arg(numClasses);
+    const size_t n = labels.size();
+    if (predProbs.size() != n * size_t(numClasses))
+        return QStringLiteral("shape mismatch: pred_probs has %1 values, expected N*K = %2*%3")
+                .arg(predProbs.size()).arg(n).arg(numClasses);
+    for (size_t i = 0; i < n; ++i)
+        if (labels[i] < 0 || labels[i] >= numClasses)
+            return QStringLiteral("label %1 of sample %2 out of range 0..%3")
+                    .arg(labels[i]).arg(i).arg(numClasses - 1);
+    for (size_t i = 0; i < predProbs.size(); ++i) {
+        const double p = predProbs[i];
+        if (std::isnan(p))
+            return QStringLiteral("pred_probs[%1, %2] is NaN").arg(i / numClasses).arg(i % numClasses);
+        if (p < 0.0 || p > 1.0)
+            return QStringLiteral("pred_probs[%1, %2] = %3 outside [0, 1]")
+                    .arg(i / numClasses).arg(i % numClasses).arg(p);
+    }
+    return {};
+}
+
 std::vector<double> rankingScores(const std::vector<int> &labels,
                                   const std::vector<double> &predProbs, int numClasses,
                                   const QString &method, QString *error)
 {
-    QString err = checkInputs(labels, predProbs, numClasses);
+    QString err = labelIssuesInputError(labels, predProbs, numClasses);
     if (err.isEmpty() && !knownScore(method))
         err = QStringLiteral("unknown ranking method '%1'").arg(method);
     if (!err.isEmpty()) {
@@ -170,7 +170,7 @@ LabelIssuesResult findLabelIssues(const std::vector<int> &labels,
                                   const LabelIssuesOptions &options)
 {
     LabelIssuesResult result;
-    result.error = checkInputs(labels, predProbs, numClasses);
+    result.error = labelIssuesInputError(labels, predProbs, numClasses);
     const QString &filterBy = options.filterBy;
     static const QStringList filters = {
         QStringLiteral("prune_by_noise_rate"), QStringLiteral("prune_by_class"),

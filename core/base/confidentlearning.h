@@ -33,6 +33,11 @@ struct LabelIssuesResult {
     bool ok() const { return error.isEmpty(); }
 };
 
+/// The input error findLabelIssues() would report (same checks and messages), or "" when the
+/// inputs are valid. Shapes as for findLabelIssues().
+QString labelIssuesInputError(const std::vector<int> &labels, const std::vector<double> &predProbs,
+                              int numClasses);
+
 /// Finds label issues.
 /// - `labels`: [N] given labels in 0..numClasses-1.
 /// - `predProbs`: [N, K] row-major out-of-sample predicted probabilities, K = numClasses

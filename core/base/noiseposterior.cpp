@@ -65,16 +65,9 @@ NoisePosterior classConditionalNoisePosterior(const std::vector<int> &labels,
     NoisePosterior out;
     const int k = numClasses;
     const std::size_t n = labels.size();
-    // Input checks and the confident joint come from our find_label_issues.
-    {
-        LabelIssuesOptions check;
-        check.filterBy = QStringLiteral("confident_learning");
-        const LabelIssuesResult probe = findLabelIssues(labels, predProbs, numClasses, check);
-        if (!probe.ok()) {
-            out.error = probe.error;
-            return out;
-        }
-    }
+    out.error = labelIssuesInputError(labels, predProbs, numClasses);
+    if (!out.ok())
+        return out;
     std::vector<double> logP(predProbs.size());
     for (std::size_t i = 0; i < predProbs.size(); ++i)
         logP[i] = predProbs[i] > 0.0 ? std::max(std::log(predProbs[i]), kLogFloor) : kLogFloor;

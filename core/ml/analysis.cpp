@@ -23,6 +23,7 @@
 #include <cmath>
 #include <exception>
 #include <mutex>
+#include <numeric>
 #include <thread>
 
 namespace labelscope {
@@ -74,8 +75,7 @@ torch::Tensor allLabelsIndex(const std::vector<int64_t> &labels)
     return torch::tensor(at::ArrayRef<int64_t>(labels), torch::kLong).unsqueeze(1);
 }
 
-// [N, K] float32 softmax rows → row-major doubles renormalised to sum 1 (as cleanlab's
-// astype(float64) input), clamped to [0, 1].
+// [N, K] float32 softmax rows → row-major doubles renormalised to 1 (cleanlab's astype(float64)).
 std::vector<double> rowsAsDouble(const torch::Tensor &probsTensor)
 {
     const auto c = probsTensor.contiguous();
@@ -84,9 +84,7 @@ std::vector<double> rowsAsDouble(const torch::Tensor &probsTensor)
     std::vector<double> probs(p, p + c.numel());
     for (int64_t i = 0; i < n; ++i) {
         double *row = probs.data() + i * k;
-        double sum = 0.0;
-        for (int64_t j = 0; j < k; ++j)
-            sum += row[j];
+        const double sum = std::accumulate(row, row + k, 0.0);
         for (int64_t j = 0; j < k; ++j)
             row[j] = std::clamp(row[j] / sum, 0.0, 1.0);
     }
@@ -501,7 +499,7 @@ bool runAnalysis(const AnalysisParams &params, const std::atomic_bool &cancel,
     if (useDp)
         verdict.dpScore = dpScore;
     LabelIssuesResult issues;
-    std::vector<bool> clIssue, noisePosteriorFlag;
+    std::vector<bool> clIssue;
     if (useCl) {
         const auto oos = oosProbs.contiguous();
         const std::vector<double> probs = rowsAsDouble(oos);
@@ -526,21 +524,13 @@ bool runAnalysis(const AnalysisParams &params, const std::atomic_bool &cancel,
         result->numLabelIssues = qint64(issues.indices.size());
         result->confidentJoint = issues.confidentJoint;
     }
-    {
-        // The class-conditional noise posterior, from the probabilities of the Data Parameters
-        // models that trained on each sample (mean over them; the out-of-sample ones when only
-        // Confident Learning runs): measured better than from the out-of-sample ones on both
-        // symmetric and asymmetric noise (tests/benchmarks/RESULTS.md, session 6).
-        const NoisePosterior noisePosterior = classConditionalNoisePosterior(
-            givenLabels, rowsAsDouble(useDp ? inSampleProbs : oosProbs.contiguous()), numClasses);
-        if (!noisePosterior.ok())
-            return fail(error, QStringLiteral("noise posterior: %1").arg(noisePosterior.error));
-        verdict.noisePosterior = noisePosterior.pWrong;
-        noisePosteriorFlag.resize(nn);
-        for (std::size_t i = 0; i < nn; ++i)
-            noisePosteriorFlag[i] = noisePosterior.pWrong[i] >= CategoryRule().noisePosteriorHard;
-        result->noisePosteriorTemperature = noisePosterior.temperature;
-    }
+    // Noise posterior from the models that trained on each sample (beat out-of-sample: RESULTS.md).
+    const NoisePosterior noisePosterior = classConditionalNoisePosterior(
+        givenLabels, rowsAsDouble(useDp ? inSampleProbs : oosProbs.contiguous()), numClasses);
+    if (!noisePosterior.ok())
+        return fail(error, QStringLiteral("noise posterior: %1").arg(noisePosterior.error));
+    verdict.noisePosterior = noisePosterior.pWrong;
+    result->noisePosteriorTemperature = noisePosterior.temperature;
     const Categorization cat = combineVerdict(verdict);
     // Suggested label: the most likely class of the out-of-sample model, else of the models that trained on it.
     const auto suggestFrom = useCl ? oosProbs.contiguous() : inSampleProbs;
@@ -626,7 +616,10 @@ bool runAnalysis(const AnalysisParams &params, const std::atomic_bool &cancel,
         }
         if (useCl)
             result->signals[QStringLiteral("confident_learning")] = signalFigures(clScore, clIssue);
-        result->signals[QStringLiteral("noise_posterior")] = signalFigures(verdict.noisePosterior, noisePosteriorFlag);
+        std::vector<bool> noisePosteriorHard(nn);
+        for (std::size_t i = 0; i < nn; ++i)
+            noisePosteriorHard[i] = noisePosterior.pWrong[i] >= CategoryRule().noisePosteriorHard;
+        result->signals[QStringLiteral("noise_posterior")] = signalFigures(noisePosterior.pWrong, noisePosteriorHard);
     }
 
     run.embeddingDim = int(embeddings.size(1));
