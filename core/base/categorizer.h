@@ -44,6 +44,10 @@ struct CategoryRule {
     /// find_label_issues did not flag the sample).
     double noisePosteriorHard = 0.5;
     double noisePosteriorSupport = 0.3;
+    /// The support threshold when P(wrong) comes from the one model that trained on every sample
+    /// (Data Parameters without K-fold): that model has fitted more of the wrong labels, so its
+    /// P(wrong) runs lower on them (RESULTS.md, session 7).
+    double noisePosteriorSupportSingleModel = 0.2;
     double noisePosteriorEasy = 0.05;
 };
 

@@ -7,7 +7,8 @@ namespace labelscope {
 //   s = mean of the available scores (dpScore, clScore);
 //   with a class-conditional noise posterior w (noisePosterior):
 //     hard when w >= rule.noisePosteriorHard (0.5), or when the posterior >= rule.hardPosterior
-//     and w >= rule.noisePosteriorSupport (0.3); easy when w < rule.noisePosteriorEasy (0.05)
+//     and w >= rule.noisePosteriorSupport (0.3; 0.2 with Data Parameters alone, where w comes from
+//     one model that trained on every sample and has fitted more of the wrong labels); easy when w < rule.noisePosteriorEasy (0.05)
 //     and find_label_issues did not flag the sample; noise score = mean(dpScore, w) (w alone
 //     without dynamics);
 //   without it: hard when the posterior >= rule.hardPosterior, or when find_label_issues flagged
@@ -47,13 +48,14 @@ Categorization combineVerdict(const VerdictInputs &in, const CategoryRule &rule)
     }
     Categorization c = categorizeScores(score, in.givenLabels, rule);
     const bool pair = !in.noisePosterior.empty();
+    const double support = dp && !cl ? rule.noisePosteriorSupportSingleModel : rule.noisePosteriorSupport;
     for (std::size_t i = 0; i < n; ++i) {
         const bool issue = !in.clIssue.empty() && in.clIssue[i];
         const double post = c.posterior[i];
         if (pair) {
             const float w = in.noisePosterior[i];
             c.noiseScore[i] = dp ? 0.5f * (in.dpScore[i] + w) : w;
-            if (w >= rule.noisePosteriorHard || (post >= rule.hardPosterior && w >= rule.noisePosteriorSupport))
+            if (w >= rule.noisePosteriorHard || (post >= rule.hardPosterior && w >= support))
                 c.category[i] = Category::Hard;
             else if (w < rule.noisePosteriorEasy && !issue)
                 c.category[i] = Category::Easy;

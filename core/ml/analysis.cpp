@@ -52,13 +52,15 @@ QString resolveDevice(const QString &requested, QString *error)
 
 namespace {
 
-int automaticEpochs(qint64 n)
+int automaticEpochs(qint64 n, bool singleModel)
 {
-    // Enough optimiser steps for the dynamics to separate clean from wrong labels: 8 epochs on
-    // tens of thousands of samples, more on small sets (about 400k sample-passes), at most 30.
+    // Enough optimiser steps for the dynamics to separate clean from wrong labels: about 400k
+    // sample-passes, at most 30. At least 8 epochs with K-fold (each sample's dynamics are the mean
+    // of K − 1 models), at least 12 for the one model of --method data-parameters (60,000 Fashion-
+    // MNIST, 20% symmetric: best-threshold F1 .949 → .952, still under 5 minutes: RESULTS.md).
     if (n <= 0)
         return 1;
-    return int(std::clamp<qint64>(400000 / n, 8, 30));
+    return int(std::clamp<qint64>(400000 / n, singleModel ? 12 : 8, 30));
 }
 
 struct Prepared {
@@ -255,7 +257,7 @@ bool runAnalysis(const AnalysisParams &params, const std::atomic_bool &cancel,
 
     markPhase(QStringLiteral("loading"));
     TrainerConfig config;
-    config.epochs = params.epochs > 0 ? params.epochs : automaticEpochs(n);
+    config.epochs = params.epochs > 0 ? params.epochs : automaticEpochs(n, params.method == QLatin1String("data-parameters"));
     config.batchSize = params.batchSize;
     config.seed = params.seed;
     config.hflip = !looksLikeDigits(classes);

@@ -185,6 +185,17 @@ private Q_SLOTS:
         VerdictInputs both = withPair;
         both.dpScore = dp;
         QCOMPARE(combineVerdict(both).noiseScore[7], 0.5f * (dp[7] + r.pWrong[7]));
+        // Data Parameters alone: P(wrong) comes from the one model that trained on every sample,
+        // and the support threshold is the single-model one.
+        VerdictInputs dpOnly{s.labels, dp, {}, {}, r.pWrong};
+        const Categorization single = combineVerdict(dpOnly);
+        QVERIFY(rule.noisePosteriorSupportSingleModel < rule.noisePosteriorSupport);
+        for (std::size_t i = 0; i < s.labels.size(); ++i) {
+            const float w = r.pWrong[i];
+            const bool hard = w >= rule.noisePosteriorHard
+                || (single.posterior[i] >= rule.hardPosterior && w >= rule.noisePosteriorSupportSingleModel);
+            QCOMPARE(single.category[i] == Category::Hard, hard);
+        }
         // A mismatched size gives nothing.
         withPair.noisePosterior.pop_back();
         QVERIFY(combineVerdict(withPair).category.empty());
