@@ -7,10 +7,11 @@ namespace labelscope {
 //   s = mean of the available scores (dpScore, clScore);
 //   with a class-conditional noise posterior w (noisePosterior):
 //     hard when w >= rule.noisePosteriorHard (0.5), or when the posterior >= rule.hardPosterior
-//     and w >= rule.noisePosteriorSupport (0.3; 0.2 with Data Parameters alone, where w comes from
-//     one model that trained on every sample and has fitted more of the wrong labels); easy when w < rule.noisePosteriorEasy (0.05)
-//     and find_label_issues did not flag the sample; noise score = mean(dpScore, w) (w alone
-//     without dynamics);
+//     and w >= rule.noisePosteriorSupport (0.3; noisePosteriorSupportSingleModel, 0.2, with Data
+//     Parameters alone, where w comes from one model that trained on every sample and has fitted
+//     more of the wrong labels); easy when w < rule.noisePosteriorEasy (0.05) and
+//     find_label_issues did not flag the sample; noise score = mean(dpScore, w) (w alone without
+//     dynamics);
 //   without it: hard when the posterior >= rule.hardPosterior, or when find_label_issues flagged
 //     the sample and the posterior >= rule.clIssueHardPosterior (0.3); easy when the posterior
 //     <= rule.easyPosterior and find_label_issues did not flag it; noise score = s.

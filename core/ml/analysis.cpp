@@ -56,7 +56,8 @@ int automaticEpochs(qint64 n, bool singleModel)
 {
     // About 400k sample-passes, at most 30 epochs; at least 8 with K-fold (dynamics averaged over
     // K − 1 models), 12 for one model (60,000 Fashion-MNIST: F1 .947 → .952 in 4.4 min; RESULTS.md).
-    if (n <= 0) return 1;
+    if (n <= 0)
+        return 1;
     return int(std::clamp<qint64>(400000 / n, singleModel ? 12 : 8, 30));
 }
 

@@ -172,11 +172,16 @@ private Q_SLOTS:
         };
         qInfo("hard F1 with the noise posterior %.4f, without %.4f", hardF1(after), hardF1(before));
         QVERIFY2(hardF1(after) > hardF1(before) + 0.05, qPrintable(QStringLiteral("%1 vs %2").arg(hardF1(after)).arg(hardF1(before))));
+        // The documented rule, with the support threshold of the signals present.
+        auto ruleSaysHard = [&](const Categorization &c, std::size_t i, double support) {
+            const float w = r.pWrong[i];
+            return w >= rule.noisePosteriorHard || (c.posterior[i] >= rule.hardPosterior && w >= support);
+        };
         for (std::size_t i = 0; i < s.labels.size(); ++i) {
             const float w = r.pWrong[i];
             // Without dynamics the noise score is the noise posterior itself.
             QCOMPARE(after.noiseScore[i], w);
-            const bool hard = w >= rule.noisePosteriorHard || (after.posterior[i] >= rule.hardPosterior && w >= rule.noisePosteriorSupport);
+            const bool hard = ruleSaysHard(after, i, rule.noisePosteriorSupport);
             QCOMPARE(after.category[i] == Category::Hard, hard);
             QCOMPARE(after.category[i] == Category::Easy, !hard && w < rule.noisePosteriorEasy);
         }
@@ -190,12 +195,8 @@ private Q_SLOTS:
         VerdictInputs dpOnly{s.labels, dp, {}, {}, r.pWrong};
         const Categorization single = combineVerdict(dpOnly);
         QVERIFY(rule.noisePosteriorSupportSingleModel < rule.noisePosteriorSupport);
-        for (std::size_t i = 0; i < s.labels.size(); ++i) {
-            const float w = r.pWrong[i];
-            const bool hard = w >= rule.noisePosteriorHard
-                || (single.posterior[i] >= rule.hardPosterior && w >= rule.noisePosteriorSupportSingleModel);
-            QCOMPARE(single.category[i] == Category::Hard, hard);
-        }
+        for (std::size_t i = 0; i < s.labels.size(); ++i)
+            QCOMPARE(single.category[i] == Category::Hard, ruleSaysHard(single, i, rule.noisePosteriorSupportSingleModel));
         // A mismatched size gives nothing.
         withPair.noisePosterior.pop_back();
         QVERIFY(combineVerdict(withPair).category.empty());
