@@ -1,69 +1,29 @@
 // `labelscope al-simulate` and `labelscope al-round`: active learning headless.
 
+#include "cli.h"
 #include "commands.h"
 
+#include "base/savefile.h"
 #include "ml/activelearning.h"
 #include "ml/alconfig.h"
 #include "ml/querystrategy.h"
 #include "ml/runtime.h"
 
-#include <QCommandLineParser>
 #include <QDir>
 #include <QElapsedTimer>
-#include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QTextStream>
 
 #include <algorithm>
 #include <atomic>
-#include <memory>
-#include <csignal>
-#include <cstdio>
 #include <map>
+#include <memory>
 #include <random>
 
 namespace labelscope::app {
 
 namespace {
-
-std::atomic_bool g_alCancel{false};
-
-void onAlSignal(int)
-{
-    g_alCancel = true;
-}
-
-// Progress on stderr: one line per phase change and round.
-AlProgressCallback stderrProgress(const QString &prefix)
-{
-    auto last = std::make_shared<QString>();
-    return [prefix, last](const AlProgress &p) {
-        const QString line = QStringLiteral("%1round %2/%3 %4, %5 labels%6")
-                                 .arg(prefix).arg(p.round).arg(p.rounds - 1).arg(p.phase).arg(p.labels)
-                                 .arg(p.lastAccuracy >= 0 ? QStringLiteral(", best test accuracy %1").arg(p.lastAccuracy, 0, 'f', 4) : QString());
-        if (line != *last) {
-            QTextStream(stderr) << line << '\n';
-            *last = line;
-        }
-    };
-}
-
-bool parseCommon(QCommandLineParser &parser, const QStringList &arguments, const QString &name, int *exitCode)
-{
-    QTextStream err(stderr);
-    if (!parser.parse(arguments)) {
-        err << "labelscope " << name << ": " << parser.errorText() << "\nSee 'labelscope " << name << " --help'.\n";
-        *exitCode = 2;
-        return false;
-    }
-    if (parser.isSet(QStringLiteral("help"))) {
-        QTextStream(stdout) << parser.helpText().replace(QStringLiteral("[options] ") + name, name + QStringLiteral(" [options]"));
-        *exitCode = 0;
-        return false;
-    }
-    return true;
-}
 
 bool deviceName(const QString &requested, QString *name, QString *error)
 {
@@ -114,15 +74,12 @@ QJsonArray summarise(const std::vector<AlCurve> &curves, const QString &strategy
 
 int runAlSimulateCommand(const QStringList &arguments)
 {
-    QCommandLineParser parser;
-    parser.setApplicationDescription(QStringLiteral(
+    Cli cli(QStringLiteral("al-simulate"), QStringLiteral(
         "Simulate active learning against an oracle that holds back the training labels: per round,\n"
         "train on the labels queried so far, score the unlabelled pool, pick the next batch with the\n"
         "configured strategy, query the oracle, and measure test accuracy. Writes the learning curve\n"
         "(labels used -> test accuracy, per round, per seed) as CSV and JSON.\n\n"
         "CONFIG is an Active-Labeler style YAML file (sections model, data, train, active_learner)."));
-    parser.addHelpOption();
-    parser.addPositionalArgument(QStringLiteral("al-simulate"), QStringLiteral("the command"));
     const QCommandLineOption data(QStringLiteral("data"), QStringLiteral("Dataset SPEC (default: data.path of the config)."), QStringLiteral("SPEC"));
     const QCommandLineOption config(QStringLiteral("config"), QStringLiteral("YAML config file (default: built-in defaults)."), QStringLiteral("FILE"));
     const QCommandLineOption seeds(QStringLiteral("seeds"), QStringLiteral("Run N seeds (first seed, +1, ...)."), QStringLiteral("N"), QStringLiteral("1"));
@@ -136,112 +93,105 @@ int runAlSimulateCommand(const QStringList &arguments)
     const QCommandLineOption json(QStringLiteral("json"), QStringLiteral("Print a JSON summary as the last line on stdout."));
     const QCommandLineOption strategyOpt(QStringLiteral("strategy"), QStringLiteral("Uncertainty (overrides the config): %1.").arg(uncertaintyNames().join(QStringLiteral(", "))), QStringLiteral("NAME"));
     const QCommandLineOption diversityOpt(QStringLiteral("diversity"), QStringLiteral("Diversity sampling (overrides the config): %1.").arg(diversityNames().join(QStringLiteral(", "))), QStringLiteral("NAME"));
-    parser.addOptions({data, config, seeds, firstSeed, outDir, compare, compareWith, limit, threads, device, json, strategyOpt, diversityOpt});
-    int exitCode = 0;
-    if (!parseCommon(parser, arguments, QStringLiteral("al-simulate"), &exitCode))
-        return exitCode;
-    QTextStream err(stderr);
-    auto usageError = [&](const QString &m) {
-        err << "labelscope al-simulate: " << m << '\n';
-        return 2;
-    };
+    cli.addOptions({data, config, seeds, firstSeed, outDir, compare, compareWith, limit, threads, device, json, strategyOpt, diversityOpt});
+    if (const auto exit = cli.parse(arguments))
+        return *exit;
 
     AlConfig cfg;
     QString error;
-    if (parser.isSet(config) && !loadAlConfig(parser.value(config), &cfg, &error))
-        return usageError(error);
+    if (cli.isSet(config) && !loadAlConfig(cli.value(config), &cfg, &error))
+        return cli.fail(error, ExitUsage);
     for (const QString &w : cfg.warnings)
-        err << "warning: " << w << '\n';
-    if (parser.isSet(strategyOpt))
-        cfg.strategy = parser.value(strategyOpt);
-    if (parser.isSet(diversityOpt))
-        cfg.diversity = parser.value(diversityOpt);
+        cli.err() << "warning: " << w << '\n';
+    if (cli.isSet(strategyOpt))
+        cfg.strategy = cli.value(strategyOpt);
+    if (cli.isSet(diversityOpt))
+        cfg.diversity = cli.value(diversityOpt);
     {
         std::unique_ptr<QueryStrategy> probe;
         if (!QueryStrategy::create(cfg.strategy, cfg.diversity, &probe, &error))
-            return usageError(error);
+            cli.usageProblem(error);
     }
-    const QString spec = parser.isSet(data) ? parser.value(data) : cfg.path;
+    const QString spec = cli.isSet(data) ? cli.value(data) : cfg.path;
     if (spec.isEmpty())
-        return usageError(QStringLiteral("give a dataset: --data SPEC (or data.path in the config)"));
-    bool ok = false;
-    const int nSeeds = parser.value(seeds).toInt(&ok);
-    if (!ok || nSeeds < 1)
-        return usageError(QStringLiteral("--seeds expects a positive number, got '%1'").arg(parser.value(seeds)));
-    if (parser.isSet(firstSeed)) {
-        cfg.seed = parser.value(firstSeed).toULongLong(&ok);
-        if (!ok)
-            return usageError(QStringLiteral("--seed expects a non-negative number, got '%1'").arg(parser.value(firstSeed)));
-    }
-    const qint64 loadLimit = parser.value(limit).toLongLong(&ok);
-    if (!ok)
-        return usageError(QStringLiteral("--limit expects a number, got '%1'").arg(parser.value(limit)));
-    const int nThreads = parser.value(threads).toInt(&ok);
-    if (!ok || nThreads < 0)
-        return usageError(QStringLiteral("--threads expects a number, got '%1'").arg(parser.value(threads)));
+        cli.usageProblem(QStringLiteral("give a dataset: --data SPEC (or data.path in the config)"));
+    const int nSeeds = int(cli.integer(seeds, 1, 1000));
+    if (cli.isSet(firstSeed))
+        cfg.seed = cli.unsignedInteger(firstSeed);
+    const qint64 loadLimit = cli.integer(limit, -1);
+    const int nThreads = int(cli.integer(threads, 0, 1024));
     QString dev;
-    if (!deviceName(parser.isSet(device) ? parser.value(device) : cfg.device, &dev, &error))
-        return usageError(error);
+    if (!deviceName(cli.isSet(device) ? cli.value(device) : cfg.device, &dev, &error))
+        cli.usageProblem(error);
 
     std::vector<std::pair<QString, QString>> pairs{{cfg.strategy, cfg.diversity}};
-    if (parser.isSet(compare) || parser.isSet(compareWith)) {
-        QString list = parser.value(compareWith);
-        if (parser.isSet(compare))
+    if (cli.isSet(compare) || cli.isSet(compareWith)) {
+        QString list = cli.value(compareWith);
+        if (cli.isSet(compare))
             list += QStringLiteral(",random_sampling/random_sampling");
         for (const QString &item : list.split(QLatin1Char(','), Qt::SkipEmptyParts)) {
             const QStringList parts = item.trimmed().split(QLatin1Char('/'));
             std::unique_ptr<QueryStrategy> probe;
-            if (parts.size() != 2)
-                return usageError(QStringLiteral("--compare: '%1' is not strategy/diversity_sampling").arg(item));
-            if (!QueryStrategy::create(parts[0], parts[1], &probe, &error))
-                return usageError(QStringLiteral("--compare: %1").arg(error));
+            if (parts.size() != 2) {
+                cli.usageProblem(QStringLiteral("--compare: '%1' is not strategy/diversity_sampling").arg(item));
+                continue;
+            }
+            if (!QueryStrategy::create(parts[0], parts[1], &probe, &error)) {
+                cli.usageProblem(QStringLiteral("--compare: %1").arg(error));
+                continue;
+            }
             const std::pair<QString, QString> p{parts[0], parts[1]};
             if (std::find(pairs.begin(), pairs.end(), p) == pairs.end())
                 pairs.push_back(p);
         }
     }
+    if (const auto exit = cli.usageErrors())
+        return *exit;
 
-    std::signal(SIGINT, onAlSignal);
-    std::signal(SIGTERM, onAlSignal);
     configureRuntime(nThreads);
-    LoadOptions lo;
-    lo.limit = loadLimit;
-    lo.progress = [](qint64, qint64) { return !g_alCancel.load(); };
-    err << "loading " << spec << "...\n" << Qt::flush;
-    LoadResult loaded = loadDataset(spec, lo);
-    if (!loaded.ok()) {
-        err << "labelscope al-simulate: " << loaded.error << '\n';
-        return 1;
-    }
-    if (!cfg.classes.isEmpty() && cfg.classes != loaded.dataset.classes)
-        return usageError(QStringLiteral("data.classes in the config (%1) differ from the dataset's (%2)")
-                              .arg(cfg.classes.join(QStringLiteral(", ")), loaded.dataset.classes.join(QStringLiteral(", "))));
-
-    std::vector<AlCurve> curves;
-    for (const auto &[strategy, diversity] : pairs) {
-        for (int s = 0; s < nSeeds; ++s) {
-            AlConfig run = cfg;
-            run.strategy = strategy;
-            run.diversity = diversity;
-            const quint64 seed = cfg.seed + quint64(s);
-            AlCurve curve;
-            const bool done = runAlSimulation(loaded.dataset, run, seed, dev, g_alCancel,
-                                              stderrProgress(QStringLiteral("[%1/%2 seed %3] ").arg(strategy, diversity).arg(seed)),
-                                              &curve, &error);
-            if (!done) {
-                err << "labelscope al-simulate: " << error << '\n';
-                return error == QLatin1String("cancelled") ? 130 : 1;
+    const Result<std::vector<AlCurve>> run = cli.run<std::vector<AlCurve>>(QStringLiteral("al-simulate"), [&](JobContext &context) {
+        using R = Result<std::vector<AlCurve>>;
+        LoadOptions lo;
+        lo.limit = loadLimit;
+        lo.progress = [&](qint64, qint64) { return !context.isCancelled(); };
+        context.stage(QStringLiteral("loading"), 0.0, 0.01);
+        context.progress(0.0, spec);
+        LoadResult loaded = loadDataset(spec, lo);
+        if (!loaded.ok())
+            return context.isCancelled() ? R::cancelled() : R::failure(loaded.error);
+        if (!cfg.classes.isEmpty() && cfg.classes != loaded.dataset.classes)
+            return R::failure(QStringLiteral("data.classes in the config (%1) differ from the dataset's (%2)")
+                                  .arg(cfg.classes.join(QStringLiteral(", ")), loaded.dataset.classes.join(QStringLiteral(", "))));
+        std::vector<AlCurve> curves;
+        const double runs = double(pairs.size()) * nSeeds;
+        for (const auto &[strategy, diversity] : pairs) {
+            for (int s = 0; s < nSeeds; ++s) {
+                AlConfig runConfig = cfg;
+                runConfig.strategy = strategy;
+                runConfig.diversity = diversity;
+                const quint64 seed = cfg.seed + quint64(s);
+                const QString name = QStringLiteral("%1/%2 seed %3").arg(strategy, diversity).arg(seed);
+                context.stage(name, 0.01 + 0.99 * double(curves.size()) / runs, 0.01 + 0.99 * double(curves.size() + 1) / runs);
+                JobContext one = context.nested(name);
+                Result<AlCurve> curve = runAlSimulation(loaded.dataset, runConfig, seed, dev, one);
+                if (!curve)
+                    return R::from(curve);
+                QTextStream &err = cli.err();
+                for (const AlRoundRecord &r : curve->rounds)
+                    err << QStringLiteral("%1 round %2: %3 labels -> test accuracy %4 (train %5 s, score %6 s, select %7 s, %8 pseudo-labels)")
+                               .arg(name).arg(r.round).arg(r.labels).arg(r.testAccuracy, 0, 'f', 4)
+                               .arg(r.trainSeconds, 0, 'f', 1).arg(r.scoreSeconds, 0, 'f', 1).arg(r.selectSeconds, 0, 'f', 2)
+                               .arg(r.pseudoLabels) << '\n';
+                err << "stopped: " << curve->stopReason << ", " << curve->oracleQueries << " labels, "
+                    << QString::number(curve->seconds, 'f', 0) << " s\n" << Qt::flush;
+                curves.push_back(std::move(curve).value());
             }
-            for (const AlRoundRecord &r : curve.rounds)
-                err << QStringLiteral("%1/%2 seed %3 round %4: %5 labels -> test accuracy %6 (train %7 s, score %8 s, select %9 s, %10 pseudo-labels)")
-                           .arg(strategy, diversity).arg(seed).arg(r.round).arg(r.labels).arg(r.testAccuracy, 0, 'f', 4)
-                           .arg(r.trainSeconds, 0, 'f', 1).arg(r.scoreSeconds, 0, 'f', 1).arg(r.selectSeconds, 0, 'f', 2)
-                           .arg(r.pseudoLabels) << '\n';
-            err << "stopped: " << curve.stopReason << ", " << curve.oracleQueries << " labels, "
-                << QString::number(curve.seconds, 'f', 0) << " s\n" << Qt::flush;
-            curves.push_back(curve);
         }
-    }
+        return R(std::move(curves));
+    });
+    if (!run)
+        return cli.fail(run);
+    const std::vector<AlCurve> &curves = run.value();
 
     QJsonArray curveArray, summary;
     for (const AlCurve &c : curves)
@@ -252,41 +202,35 @@ int runAlSimulateCommand(const QStringList &arguments)
     const QJsonObject doc{{QStringLiteral("data"), spec}, {QStringLiteral("config"), cfg.toJson()},
                           {QStringLiteral("seeds"), nSeeds}, {QStringLiteral("curves"), curveArray},
                           {QStringLiteral("summary"), summary}};
-    if (parser.isSet(outDir)) {
-        QDir dir;
-        if (!dir.mkpath(parser.value(outDir))) {
-            err << "labelscope al-simulate: cannot create " << parser.value(outDir) << '\n';
-            return 1;
-        }
-        QFile csv(QDir(parser.value(outDir)).filePath(QStringLiteral("curves.csv")));
-        QFile js(QDir(parser.value(outDir)).filePath(QStringLiteral("curves.json")));
-        if (!csv.open(QIODevice::WriteOnly | QIODevice::Truncate) || !js.open(QIODevice::WriteOnly | QIODevice::Truncate)) {
-            err << "labelscope al-simulate: cannot write into " << parser.value(outDir) << '\n';
-            return 1;
-        }
-        QTextStream cs(&csv);
+    QString csvText;
+    {
+        QTextStream cs(&csvText);
         writeCurvesCsv(cs, curves);
-        js.write(QJsonDocument(doc).toJson(QJsonDocument::Indented));
-        err << "written: " << csv.fileName() << ", " << js.fileName() << '\n';
     }
-    if (parser.isSet(json)) {
+    if (cli.isSet(outDir)) {
+        const QDir dir(cli.value(outDir));
+        if (!QDir().mkpath(dir.path()))
+            return cli.fail(QStringLiteral("%1: cannot create the folder").arg(dir.path()));
+        const QString csvFile = dir.filePath(QStringLiteral("curves.csv")), jsonFile = dir.filePath(QStringLiteral("curves.json"));
+        if (const Result<> written = writeFileAtomically(csvFile, csvText.toUtf8()); !written)
+            return cli.fail(written.error());
+        if (const Result<> written = writeFileAtomically(jsonFile, QJsonDocument(doc).toJson(QJsonDocument::Indented)); !written)
+            return cli.fail(written.error());
+        cli.err() << "written: " << csvFile << ", " << jsonFile << '\n';
+    }
+    if (cli.isSet(json))
         QTextStream(stdout) << QJsonDocument(doc).toJson(QJsonDocument::Compact) << '\n';
-    } else if (!parser.isSet(outDir)) {
-        QTextStream out(stdout);
-        writeCurvesCsv(out, curves);
-    }
-    return 0;
+    else if (!cli.isSet(outDir))
+        QTextStream(stdout) << csvText;
+    return ExitOk;
 }
 
 int runAlRoundCommand(const QStringList &arguments)
 {
-    QCommandLineParser parser;
-    parser.setApplicationDescription(QStringLiteral(
+    Cli cli(QStringLiteral("al-round"), QStringLiteral(
         "Run one active-learning round on a project: train on its labelled samples, score the\n"
         "unlabelled ones, and queue the batch to label next (shown in the review window's labelling\n"
         "panel). With no labels yet, the batch is a cold start."));
-    parser.addHelpOption();
-    parser.addPositionalArgument(QStringLiteral("al-round"), QStringLiteral("the command"));
     const QCommandLineOption project(QStringLiteral("project"), QStringLiteral("Project file."), QStringLiteral("FILE"));
     const QCommandLineOption config(QStringLiteral("config"), QStringLiteral("YAML config file."), QStringLiteral("FILE"));
     const QCommandLineOption strategy(QStringLiteral("strategy"), QStringLiteral("Uncertainty (overrides the config): %1.").arg(uncertaintyNames().join(QStringLiteral(", "))), QStringLiteral("NAME"));
@@ -294,55 +238,42 @@ int runAlRoundCommand(const QStringList &arguments)
     const QCommandLineOption batch(QStringLiteral("batch"), QStringLiteral("Batch size (overrides num_labelled)."), QStringLiteral("N"));
     const QCommandLineOption threads(QStringLiteral("threads"), QStringLiteral("CPU threads."), QStringLiteral("N"), QStringLiteral("0"));
     const QCommandLineOption json(QStringLiteral("json"), QStringLiteral("Print a JSON summary as the last line on stdout."));
-    parser.addOptions({project, config, strategy, diversity, batch, threads, json});
-    int exitCode = 0;
-    if (!parseCommon(parser, arguments, QStringLiteral("al-round"), &exitCode))
-        return exitCode;
-    QTextStream err(stderr);
-    auto usageError = [&](const QString &m) {
-        err << "labelscope al-round: " << m << '\n';
-        return 2;
-    };
-    if (!parser.isSet(project))
-        return usageError(QStringLiteral("--project FILE is required"));
+    cli.addOptions({project, config, strategy, diversity, batch, threads, json});
+    if (const auto exit = cli.parse(arguments, {project}))
+        return *exit;
     AlConfig cfg;
     QString error;
-    if (parser.isSet(config) && !loadAlConfig(parser.value(config), &cfg, &error))
-        return usageError(error);
+    if (cli.isSet(config) && !loadAlConfig(cli.value(config), &cfg, &error))
+        return cli.fail(error, ExitUsage);
     for (const QString &w : cfg.warnings)
-        err << "warning: " << w << '\n';
-    if (parser.isSet(strategy))
-        cfg.strategy = parser.value(strategy);
-    if (parser.isSet(diversity))
-        cfg.diversity = parser.value(diversity);
+        cli.err() << "warning: " << w << '\n';
+    if (cli.isSet(strategy))
+        cfg.strategy = cli.value(strategy);
+    if (cli.isSet(diversity))
+        cfg.diversity = cli.value(diversity);
     std::unique_ptr<QueryStrategy> probe;
     if (!QueryStrategy::create(cfg.strategy, cfg.diversity, &probe, &error))
-        return usageError(error);
-    bool ok = true;
-    if (parser.isSet(batch)) {
-        cfg.numLabelled = parser.value(batch).toInt(&ok);
-        if (!ok || cfg.numLabelled < 1)
-            return usageError(QStringLiteral("--batch expects a positive number, got '%1'").arg(parser.value(batch)));
-    }
-    const int nThreads = parser.value(threads).toInt(&ok);
-    if (!ok || nThreads < 0)
-        return usageError(QStringLiteral("--threads expects a number, got '%1'").arg(parser.value(threads)));
+        cli.usageProblem(error);
+    if (cli.isSet(batch))
+        cfg.numLabelled = int(cli.integer(batch, 1, 1000000));
+    const int nThreads = int(cli.integer(threads, 0, 1024));
     QString dev;
     if (!deviceName(cfg.device, &dev, &error))
-        return usageError(error);
-    std::signal(SIGINT, onAlSignal);
-    std::signal(SIGTERM, onAlSignal);
+        cli.usageProblem(error);
+    if (const auto exit = cli.usageErrors())
+        return *exit;
     configureRuntime(nThreads);
-    AlProjectRound round;
-    if (!runAlProjectRound(parser.value(project), cfg, dev, g_alCancel, stderrProgress(QString()), &round, &error)) {
-        err << "labelscope al-round: " << error << '\n';
-        return error == QLatin1String("cancelled") ? 130 : 1;
-    }
-    err << QStringLiteral("round %1: queued %2 of %3 unlabelled samples (%4 labelled)%5")
-               .arg(round.roundId).arg(round.queued.size()).arg(round.pool).arg(round.labelled)
-               .arg(round.validationAccuracy >= 0 ? QStringLiteral(", validation accuracy %1").arg(round.validationAccuracy, 0, 'f', 4) : QString())
-        << '\n';
-    if (parser.isSet(json)) {
+    const Result<AlProjectRound> run = cli.run<AlProjectRound>(QStringLiteral("active-learning round"), [&](JobContext &context) {
+        return runAlProjectRound(cli.value(project), cfg, dev, context);
+    });
+    if (!run)
+        return cli.fail(run);
+    const AlProjectRound &round = run.value();
+    cli.err() << QStringLiteral("round %1: queued %2 of %3 unlabelled samples (%4 labelled)%5")
+                     .arg(round.roundId).arg(round.queued.size()).arg(round.pool).arg(round.labelled)
+                     .arg(round.validationAccuracy >= 0 ? QStringLiteral(", validation accuracy %1").arg(round.validationAccuracy, 0, 'f', 4) : QString())
+              << '\n';
+    if (cli.isSet(json)) {
         QJsonArray ids;
         for (qint64 id : round.queued)
             ids.append(double(id));
@@ -354,17 +285,14 @@ int runAlRoundCommand(const QStringList &arguments)
                                    .toJson(QJsonDocument::Compact)
                             << '\n';
     }
-    return 0;
+    return ExitOk;
 }
 
 int runAlBenchCommand(const QStringList &arguments)
 {
-    QCommandLineParser parser;
-    parser.setApplicationDescription(QStringLiteral(
+    Cli cli(QStringLiteral("al-bench"), QStringLiteral(
         "Time the selection of every query strategy on a synthetic pool (Gaussian embeddings,\n"
         "Dirichlet-like softmax probabilities, a labelled set), as in one active-learning round."));
-    parser.addHelpOption();
-    parser.addPositionalArgument(QStringLiteral("al-bench"), QStringLiteral("the command"));
     const QCommandLineOption poolSize(QStringLiteral("pool"), QStringLiteral("Pool size M."), QStringLiteral("M"), QStringLiteral("57000"));
     const QCommandLineOption dim(QStringLiteral("dim"), QStringLiteral("Embedding dimension D."), QStringLiteral("D"), QStringLiteral("128"));
     const QCommandLineOption classes(QStringLiteral("classes"), QStringLiteral("Classes K."), QStringLiteral("K"), QStringLiteral("10"));
@@ -372,18 +300,19 @@ int runAlBenchCommand(const QStringList &arguments)
     const QCommandLineOption batch(QStringLiteral("batch"), QStringLiteral("Batch size N."), QStringLiteral("N"), QStringLiteral("250"));
     const QCommandLineOption mc(QStringLiteral("mc"), QStringLiteral("MC-dropout samples for bald."), QStringLiteral("T"), QStringLiteral("10"));
     const QCommandLineOption threads(QStringLiteral("threads"), QStringLiteral("CPU threads."), QStringLiteral("N"), QStringLiteral("0"));
-    parser.addOptions({poolSize, dim, classes, labelled, batch, mc, threads});
-    int exitCode = 0;
-    if (!parseCommon(parser, arguments, QStringLiteral("al-bench"), &exitCode))
-        return exitCode;
-    const int64_t m = parser.value(poolSize).toLongLong();
-    const int d = parser.value(dim).toInt(), k = parser.value(classes).toInt(), t = parser.value(mc).toInt();
-    const int64_t l = parser.value(labelled).toLongLong(), n = parser.value(batch).toLongLong();
-    if (m < 1 || d < 1 || k < 2 || l < 0 || n < 1 || t < 2) {
-        QTextStream(stderr) << "labelscope al-bench: sizes must be positive (K >= 2, T >= 2)\n";
-        return 2;
-    }
-    configureRuntime(parser.value(threads).toInt());
+    cli.addOptions({poolSize, dim, classes, labelled, batch, mc, threads});
+    if (const auto exit = cli.parse(arguments))
+        return *exit;
+    // Bounded so that the synthetic pool fits in memory (M x D floats, M x K x T for bald).
+    const int64_t m = cli.integer(poolSize, 1, 10000000);
+    const int d = int(cli.integer(dim, 1, 4096)), k = int(cli.integer(classes, 2, 1000)), t = int(cli.integer(mc, 2, 100));
+    const int64_t l = cli.integer(labelled, 0, 1000000), n = cli.integer(batch, 1, 1000000);
+    const int nThreads = int(cli.integer(threads, 0, 1024));
+    if (const auto exit = cli.usageErrors())
+        return *exit;
+    if (double(m) * d + double(m) * k * t > 2e9)
+        return cli.fail(QStringLiteral("the synthetic pool (M x D + M x K x T = %1 floats) is too large; lower --pool, --dim or --mc").arg(double(m) * d + double(m) * k * t), ExitUsage);
+    configureRuntime(nThreads);
     std::mt19937 rng(1);
     std::normal_distribution<float> normal(0.f, 1.f);
     std::gamma_distribution<float> gamma(0.3f, 1.f);
@@ -410,7 +339,7 @@ int runAlBenchCommand(const QStringList &arguments)
         x = std::max(0.f, normal(rng));
     QTextStream out(stdout);
     out << QStringLiteral("pool %1 x %2, %3 classes, %4 labelled, batch %5, %6 threads\n")
-               .arg(m).arg(d).arg(k).arg(l).arg(n).arg(parser.value(threads).toInt() > 0 ? parser.value(threads).toInt() : defaultThreadCount());
+               .arg(m).arg(d).arg(k).arg(l).arg(n).arg(nThreads > 0 ? nThreads : defaultThreadCount());
     std::atomic_bool noCancel{false};
     auto time = [&](const QString &u, const QString &div) {
         std::unique_ptr<QueryStrategy> s;

@@ -1,44 +1,15 @@
+#include "cli.h"
 #include "commands.h"
 
 #include "ml/analysis.h"
 
-#include <QCommandLineParser>
-#include <QCoreApplication>
-#include <QElapsedTimer>
 #include <QJsonDocument>
-#include <QTextStream>
-
-#include <atomic>
-#include <csignal>
-#include <cstdio>
-#include <unistd.h>
 
 namespace labelscope::app {
 
-namespace {
-
-std::atomic_bool g_cancel{false};
-
-void onSignal(int)
-{
-    g_cancel = true;
-}
-
-QString formatSeconds(double s)
-{
-    if (s < 0)
-        return QStringLiteral("?");
-    const int t = int(s + 0.5);
-    return t >= 60 ? QStringLiteral("%1m%2s").arg(t / 60).arg(t % 60, 2, 10, QLatin1Char('0'))
-                   : QStringLiteral("%1s").arg(t);
-}
-
-} // namespace
-
 int runAnalyzeCommand(const QStringList &arguments)
 {
-    QCommandLineParser parser;
-    parser.setApplicationDescription(QStringLiteral(
+    Cli cli(QStringLiteral("analyze"), QStringLiteral(
         "Analyse a dataset for label noise: train small networks with Data Parameters in K folds,\n"
         "record the training dynamics of every sample, predict every sample with the fold model\n"
         "that never saw it (out-of-sample pred_probs for Confident Learning), sort samples into\n"
@@ -47,16 +18,14 @@ int runAnalyzeCommand(const QStringList &arguments)
         "SPEC is 'fashion-mnist' (or 'mnist'), a folder of IDX files, an ImageFolder root\n"
         "(root/<class>/<image>) or a CSV manifest (path,label[,split]).\n"
         "If the project exists, its samples and current labels are analysed again."));
-    parser.addHelpOption();
-    parser.addPositionalArgument(QStringLiteral("analyze"), QStringLiteral("the command"));
     const QCommandLineOption data(QStringLiteral("data"), QStringLiteral("Dataset to import (new project)."), QStringLiteral("SPEC"));
     const QCommandLineOption project(QStringLiteral("project"), QStringLiteral("Project file to create or update."), QStringLiteral("FILE"));
     const QCommandLineOption noise(QStringLiteral("inject-noise"), QStringLiteral("Corrupt this fraction of labels at import, for experiments (0-1)."), QStringLiteral("RATE"), QStringLiteral("0"));
-    const QCommandLineOption kind(QStringLiteral("noise-kind"), QStringLiteral("symmetric, swap or asymmetric."), QStringLiteral("KIND"), QStringLiteral("symmetric"));
+    const QCommandLineOption kind(QStringLiteral("noise-kind"), QStringLiteral("%1.").arg(enumNameList(kNoiseKindNames)), QStringLiteral("KIND"), QStringLiteral("symmetric"));
     const QCommandLineOption seed(QStringLiteral("seed"), QStringLiteral("Random seed."), QStringLiteral("N"), QStringLiteral("1"));
     const QCommandLineOption epochs(QStringLiteral("epochs"), QStringLiteral("Training epochs (default: automatic)."), QStringLiteral("N"), QStringLiteral("0"));
     const QCommandLineOption limit(QStringLiteral("limit"), QStringLiteral("Use at most N samples per split."), QStringLiteral("N"), QStringLiteral("-1"));
-    const QCommandLineOption device(QStringLiteral("device"), QStringLiteral("auto, cpu or cuda."), QStringLiteral("DEVICE"), QStringLiteral("auto"));
+    const QCommandLineOption device(QStringLiteral("device"), QStringLiteral("%1.").arg(enumNameList(kDeviceNames)), QStringLiteral("DEVICE"), QStringLiteral("auto"));
     const QCommandLineOption threads(QStringLiteral("threads"), QStringLiteral("CPU threads (default: measured setting)."), QStringLiteral("N"), QStringLiteral("0"));
     const QCommandLineOption classParams(QStringLiteral("class-parameters"), QStringLiteral("Also learn per-class temperatures."));
     const QCommandLineOption model(QStringLiteral("model"), QStringLiteral(
@@ -78,92 +47,41 @@ int runAnalyzeCommand(const QStringList &arguments)
     const QCommandLineOption foldWorkers(QStringLiteral("fold-workers"),
         QStringLiteral("Fold models trained at once on CPU, the threads split among them\n(default 0: one per two threads from 4 threads up, else 1;\n2 on a busy 2-core machine was 1.8x faster)."),
         QStringLiteral("N"), QStringLiteral("0"));
-    parser.addOptions({data, project, noise, kind, seed, epochs, limit, device, threads, classParams, model, precision, method, folds, foldWorkers, filterBy, noLayouts, json});
-
-    QTextStream err(stderr);
-    if (!parser.parse(arguments)) {
-        err << "labelscope analyze: " << parser.errorText() << "\nSee 'labelscope analyze --help'.\n";
-        return 2;
-    }
-    if (parser.isSet(QStringLiteral("help"))) {
-        QTextStream(stdout) << parser.helpText().replace(QLatin1String("[options] analyze"), QLatin1String("analyze [options]"));
-        return 0;
-    }
-    if (!parser.isSet(project)) {
-        err << "labelscope analyze: --project FILE is required (the project file to create or update).\n";
-        return 2;
-    }
+    cli.addOptions({data, project, noise, kind, seed, epochs, limit, device, threads, classParams, model, precision, method, folds, foldWorkers, filterBy, noLayouts, json});
+    if (const auto exit = cli.parse(arguments, {project}))
+        return *exit;
 
     AnalysisParams params;
-    params.dataSpec = parser.value(data);
-    params.projectFile = parser.value(project);
-    bool ok = true;
-    auto number = [&](const QCommandLineOption &o, auto convert) {
-        bool good = false;
-        auto v = convert(parser.value(o), &good);
-        if (!good) {
-            err << "labelscope analyze: --" << o.names().first() << " expects a number, got '" << parser.value(o) << "'.\n";
-            ok = false;
-        }
-        return v;
-    };
-    params.injectNoise = number(noise, [](const QString &s, bool *g) { return s.toDouble(g); });
-    params.seed = number(seed, [](const QString &s, bool *g) { return s.toULongLong(g); });
-    params.epochs = number(epochs, [](const QString &s, bool *g) { return s.toInt(g); });
-    params.limit = number(limit, [](const QString &s, bool *g) { return s.toLongLong(g); });
-    params.threads = number(threads, [](const QString &s, bool *g) { return s.toInt(g); });
-    params.noiseKind = parser.value(kind);
-    params.device = parser.value(device);
-    params.classParameters = parser.isSet(classParams);
-    params.method = parser.value(method);
-    params.model = parser.value(model);
-    params.precision = parser.value(precision);
-    params.folds = number(folds, [](const QString &s, bool *g) { return s.toInt(g); });
-    params.foldWorkers = number(foldWorkers, [](const QString &s, bool *g) { return s.toInt(g); });
-    params.filterBy = parser.value(filterBy);
-    params.layouts = !parser.isSet(noLayouts);
-    if (!ok)
-        return 2;
-    if (params.injectNoise < 0 || params.injectNoise > 1) {
-        err << "labelscope analyze: --inject-noise must be between 0 and 1 (a fraction), got " << params.injectNoise << ".\n";
-        return 2;
-    }
+    params.dataSpec = cli.value(data);
+    params.projectFile = cli.value(project);
+    params.injectNoise = cli.number(noise, 0.0, 1.0);
+    params.noiseKind = cli.choice(kind, kNoiseKindNames);
+    params.seed = cli.unsignedInteger(seed);
+    params.epochs = int(cli.integer(epochs, 0, 1000));
+    params.limit = cli.integer(limit, -1);
+    params.device = cli.choice(device, kDeviceNames);
+    params.threads = int(cli.integer(threads, 0, 1024));
+    params.classParameters = cli.isSet(classParams);
+    params.method = cli.choice(method, kAnalysisMethodNames);
+    params.model = cli.choice(model, kArchitectureNames);
+    params.precision = cli.choice(precision, kPrecisionNames);
+    params.folds = int(cli.integer(folds, 2, 20));
+    params.foldWorkers = int(cli.integer(foldWorkers, 0, 20));
+    params.filterBy = cli.value(filterBy);
+    params.layouts = !cli.isSet(noLayouts);
+    if (const auto exit = cli.usageErrors())
+        return *exit;
 
-    std::signal(SIGINT, onSignal);
-    std::signal(SIGTERM, onSignal);
-    const bool tty = isatty(fileno(stderr));
-    QString lastPhase;
-    int lastEpoch = -1, lastFold = -1;
-    AnalysisResult result;
-    QString error;
-    const bool done = runAnalysis(params, g_cancel, [&](const AnalysisProgress &p) {
-        QString line = QStringLiteral("[%1%] %2").arg(int(p.fraction * 100), 3).arg(p.phase);
-        if (p.folds > 0 && (p.phase == QLatin1String("training") || p.phase == QLatin1String("scoring")))
-            line += QStringLiteral(" fold %1/%2").arg(p.fold).arg(p.folds);
-        if (p.phase == QLatin1String("training"))
-            line += QStringLiteral(" epoch %1/%2 batch %3/%4 loss %5 %6 samples/s ETA %7")
-                        .arg(p.epoch).arg(p.epochs).arg(p.batch).arg(p.batches)
-                        .arg(p.loss, 0, 'f', 4).arg(int(p.samplesPerSecond)).arg(formatSeconds(p.etaSeconds));
-        if (tty) {
-            err << '\r' << line.leftJustified(100) << Qt::flush;
-        } else if (p.phase != lastPhase || p.epoch != lastEpoch || p.fold != lastFold) {
-            // One line per phase and epoch when stderr is a file or pipe.
-            err << line << '\n' << Qt::flush;
-        }
-        lastPhase = p.phase;
-        lastEpoch = p.epoch;
-        lastFold = p.fold;
-    }, &result, &error);
-    if (tty)
-        err << '\n';
-
+    const Result<AnalysisResult> run = cli.run<AnalysisResult>(QStringLiteral("analysis"), [&](JobContext &context) {
+        return runAnalysis(params, context);
+    });
+    if (!run)
+        return cli.fail(run);
+    const AnalysisResult &result = run.value();
+    QTextStream &err = cli.err();
     for (const auto &s : result.skipped)
         err << "skipped: " << s.file << (s.location.isEmpty() ? QString() : QStringLiteral(" (%1)").arg(s.location))
             << ": " << s.reason << '\n';
-    if (!done) {
-        err << "labelscope analyze: " << error << '\n';
-        return error == QLatin1String("cancelled") ? 130 : 1;
-    }
     err << QStringLiteral("analysed %1 samples in %2 on %3: %4 easy, %5 hard, %6 need review")
                .arg(result.samples).arg(formatSeconds(result.seconds), result.device)
                .arg(result.easy).arg(result.hard).arg(result.needReview) << '\n';
@@ -183,9 +101,9 @@ int runAnalyzeCommand(const QStringList &arguments)
         err << QStringLiteral("test accuracy: %1").arg(result.testAccuracy, 0, 'f', 4) << '\n';
     err << "project written: " << params.projectFile << "  (open it with: labelscope open " << params.projectFile << ")\n";
     err.flush();
-    if (parser.isSet(json))
+    if (cli.isSet(json))
         QTextStream(stdout) << QJsonDocument(result.toJson()).toJson(QJsonDocument::Compact) << '\n';
-    return 0;
+    return ExitOk;
 }
 
 } // namespace labelscope::app

@@ -2,6 +2,8 @@
 // needs a display and the ui library.
 #include "commands.h"
 
+#include "jobs/job.h"
+
 #include <QCoreApplication>
 #include <QFileInfo>
 #include <QTextStream>
@@ -79,7 +81,9 @@ int openWindow(int argc, char **argv, const QString &project)
 
 } // namespace
 
-int main(int argc, char **argv)
+namespace {
+
+int dispatch(int argc, char **argv)
 {
     QStringList args;
     for (int i = 0; i < argc; ++i)
@@ -117,4 +121,18 @@ int main(int argc, char **argv)
         return 2;
     }
     return openWindow(argc, argv, command);
+}
+
+} // namespace
+
+int main(int argc, char **argv)
+{
+    // The process-wide exception boundary: jobs turn their own exceptions into errors
+    // (core/jobs/job.h); anything thrown outside a job ends here with a message, not an abort.
+    try {
+        return dispatch(argc, argv);
+    } catch (...) {
+        QTextStream(stderr) << "labelscope: " << labelscope::exceptionMessage(std::current_exception()) << '\n';
+        return 1;
+    }
 }

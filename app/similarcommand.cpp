@@ -1,12 +1,12 @@
 // `labelscope similar`: nearest rows of a float32 [N, D] .npy matrix to a row or to the mean of
 // several rows (core/ml/similarity.h); `--queries N` times N random row queries instead.
 
+#include "cli.h"
 #include "commands.h"
 
 #include "base/npy.h"
 #include "ml/similarity.h"
 
-#include <QCommandLineParser>
 #include <QElapsedTimer>
 #include <QTextStream>
 
@@ -19,48 +19,39 @@ int runSimilarCommand(const QStringList &arguments);
 
 int runSimilarCommand(const QStringList &arguments)
 {
-    QCommandLineParser parser;
-    parser.setApplicationDescription(QStringLiteral(
+    Cli cli(QStringLiteral("similar"), QStringLiteral(
         "The k nearest rows (Euclidean) of a float32 [N, D] .npy matrix to one row or to the mean\n"
         "of several rows (the query rows excluded). Prints 'row,distance' lines. Exact (FAISS flat)\n"
         "up to --flat-limit rows, IVF above. --queries N times N random row queries instead (and\n"
         "gives the recall against exact search on 20 of them)."));
-    parser.addHelpOption();
-    parser.addPositionalArgument(QStringLiteral("similar"), QStringLiteral("the command"));
     const QCommandLineOption input(QStringLiteral("input"), QStringLiteral("Embeddings .npy, float [N, D]."), QStringLiteral("X.npy"));
     const QCommandLineOption rows(QStringLiteral("rows"), QStringLiteral("Query row(s), comma-separated (mean of several)."), QStringLiteral("R[,R...]"));
     const QCommandLineOption k(QStringLiteral("k"), QStringLiteral("Neighbours (default 10)."), QStringLiteral("K"), QStringLiteral("10"));
     const QCommandLineOption flatLimit(QStringLiteral("flat-limit"), QStringLiteral("Exact search up to this many rows (default 100000)."), QStringLiteral("N"), QStringLiteral("100000"));
     const QCommandLineOption queries(QStringLiteral("queries"), QStringLiteral("Benchmark: time N random row queries."), QStringLiteral("N"), QStringLiteral("0"));
-    parser.addOptions({input, rows, k, flatLimit, queries});
-    QTextStream err(stderr), out(stdout);
-    if (!parser.parse(arguments)) {
-        err << "labelscope similar: " << parser.errorText() << "\n";
-        return 2;
-    }
-    if (parser.isSet(QStringLiteral("help"))) {
-        out << parser.helpText().replace(QLatin1String("[options] similar"), QLatin1String("similar [options]"));
-        return 0;
-    }
-    bool okK = false, okF = false, okQ = false;
-    const int kk = parser.value(k).toInt(&okK);
+    cli.addOptions({input, rows, k, flatLimit, queries});
+    if (const auto exit = cli.parse(arguments, {input}))
+        return *exit;
+    QTextStream &err = cli.err();
+    QTextStream out(stdout);
+    const int kk = int(cli.integer(k, 1, 100000));
     SimilarityIndex::Options options;
-    options.flatLimit = parser.value(flatLimit).toLongLong(&okF);
-    const int nq = parser.value(queries).toInt(&okQ);
-    if (!parser.isSet(input) || (!parser.isSet(rows) && nq <= 0) || !okK || !okF || !okQ || kk < 1) {
-        err << "labelscope similar: need --input and --rows (or --queries N), k >= 1 (see --help)\n";
-        return 2;
-    }
+    options.flatLimit = cli.integer(flatLimit, 1);
+    const int nq = int(cli.integer(queries, 0, 10000000));
+    if (!cli.isSet(rows) && nq <= 0)
+        cli.usageProblem(QStringLiteral("give --rows R[,R...] (or --queries N)"));
+    if (const auto exit = cli.usageErrors())
+        return *exit;
     QElapsedTimer timer;
     timer.start();
     NpyArray array;
     QString error;
-    if (!readNpy(parser.value(input), &array, &error)) {
+    if (!readNpy(cli.value(input), &array, &error)) {
         err << "labelscope similar: " << error << "\n";
         return 1;
     }
     if (array.isInteger() || array.shape.size() != 2 || array.shape[0] < 1 || array.shape[1] < 1) {
-        err << "labelscope similar: " << parser.value(input) << ": need a float [N, D] matrix\n";
+        err << "labelscope similar: " << cli.value(input) << ": need a float [N, D] matrix\n";
         return 1;
     }
     const int64_t n = array.shape[0], d = array.shape[1];
@@ -126,7 +117,7 @@ int runSimilarCommand(const QStringList &arguments)
         return 0;
     }
     std::vector<int64_t> query;
-    for (const QString &s : parser.value(rows).split(QLatin1Char(','), Qt::SkipEmptyParts)) {
+    for (const QString &s : cli.value(rows).split(QLatin1Char(','), Qt::SkipEmptyParts)) {
         bool ok = false;
         const int64_t r = s.trimmed().toLongLong(&ok);
         if (!ok || r < 0 || r >= n) {

@@ -1,5 +1,8 @@
 #include "activelearningpanel.h"
 
+#include "jobs/jobrunner.h"
+#include "uicommon.h"
+
 #include "reviewsession.h"
 
 #include "ml/activelearning.h"
@@ -20,16 +23,15 @@
 #include <QSpinBox>
 #include <QValueAxis>
 #include <QVBoxLayout>
-#include <QtConcurrent/QtConcurrentRun>
 
 #include <memory>
 
 namespace labelscope::ui {
 
-struct ActiveLearningPanel::Job {
-    AlProjectRound round;
-    QString error;
-};
+namespace {
+const QString kJobName = QStringLiteral("active-learning round");
+}
+
 
 ActiveLearningPanel::ActiveLearningPanel(ReviewSession *session, QWidget *parent)
     : QWidget(parent), m_session(session)
@@ -113,7 +115,6 @@ ActiveLearningPanel::ActiveLearningPanel(ReviewSession *session, QWidget *parent
 
     connect(m_run, &QPushButton::clicked, this, &ActiveLearningPanel::runRound);
     connect(m_cancel, &QPushButton::clicked, this, &ActiveLearningPanel::cancel);
-    connect(&m_watcher, &QFutureWatcher<bool>::finished, this, &ActiveLearningPanel::onFinished);
     connect(m_queue, &QListWidget::currentRowChanged, this, [this](int row) {
         if (row >= 0 && row < m_pending.size())
             Q_EMIT sampleActivated(m_pending[row]);
@@ -125,13 +126,13 @@ ActiveLearningPanel::ActiveLearningPanel(ReviewSession *session, QWidget *parent
 
 ActiveLearningPanel::~ActiveLearningPanel()
 {
-    m_cancelFlag = true;
-    m_watcher.waitForFinished();
+    if (m_running)
+        jobRunnerFor(this)->cancel(kJobName);
 }
 
 bool ActiveLearningPanel::isRunning() const
 {
-    return m_watcher.isRunning();
+    return m_running;
 }
 
 qint64 ActiveLearningPanel::nextQueued(qint64 id) const
@@ -152,48 +153,48 @@ bool ActiveLearningPanel::runRound()
     config.numLabelled = m_batch->value();
     config.initialLabelled = m_batch->value();
     const QString file = m_session->fileName();
-    m_cancelFlag = false;
     m_error.clear();
     m_run->setEnabled(false);
     m_cancel->setEnabled(true);
     m_progress->setValue(0);
     m_status->setText(tr("Running a round (%1 / %2)…").arg(config.strategy, config.diversity));
+    m_running = true;
+    JobRunner *jobs = jobRunnerFor(this);
+    connect(jobs, &JobRunner::progress, this, &ActiveLearningPanel::onProgress, Qt::UniqueConnection);
     QPointer<ActiveLearningPanel> self(this);
-    auto job = std::make_shared<Job>();
-    m_job = job;
-    m_watcher.setFuture(QtConcurrent::run([this, self, file, config, job]() {
-        return runAlProjectRound(file, config, QStringLiteral("cpu"), m_cancelFlag,
-            [self](const AlProgress &p) {
-                const int percent = int(p.fraction * 100);
-                const QString phase = p.phase;
-                QMetaObject::invokeMethod(self.data(), [self, percent, phase] {
-                    if (!self)
-                        return;
-                    self->m_progress->setValue(percent);
-                    self->m_status->setText(tr("Round: %1…").arg(phase));
-                }, Qt::QueuedConnection);
-            },
-            &job->round, &job->error);
-    }));
+    jobs->start<AlProjectRound>(
+        kJobName, [file, config](JobContext &context) { return runAlProjectRound(file, config, QStringLiteral("cpu"), context); },
+        [self](Result<AlProjectRound> result) {
+            if (self)
+                self->onFinished(result);
+        });
     return true;
+}
+
+void ActiveLearningPanel::onProgress(const JobProgress &p)
+{
+    if (p.job != kJobName || !m_running)
+        return;
+    m_progress->setValue(int(p.fraction * 100));
+    m_status->setText(tr("Round: %1%2").arg(p.stage, p.etaSeconds >= 0 ? tr(" (about %1 s left)").arg(qint64(p.etaSeconds)) : QStringLiteral("…")));
 }
 
 void ActiveLearningPanel::cancel()
 {
-    m_cancelFlag = true;
+    jobRunnerFor(this)->cancel(kJobName);
     m_status->setText(tr("Cancelling…"));
 }
 
-void ActiveLearningPanel::onFinished()
+void ActiveLearningPanel::onFinished(const Result<AlProjectRound> &result)
 {
+    m_running = false;
     m_run->setEnabled(true);
     m_cancel->setEnabled(false);
-    const bool ok = m_watcher.future().result();
-    m_error = m_job ? m_job->error : QString();
-    m_roundId = ok && m_job ? m_job->round.roundId : 0;
-    if (!ok) {
+    m_error = result.error();
+    m_roundId = result ? result->roundId : 0;
+    if (!result) {
         m_progress->setValue(0);
-        m_status->setText(m_error == QLatin1String("cancelled") ? tr("Round cancelled.") : tr("Round failed: %1").arg(m_error));
+        m_status->setText(result.isCancelled() ? tr("Round cancelled.") : tr("Round failed: %1").arg(m_error));
         Q_EMIT roundFailed(m_error);
         return;
     }

@@ -6,7 +6,10 @@
 
 #include "gallerymodel.h"
 
-#include <QFutureWatcher>
+#include "base/result.h"
+#include "jobs/job.h"
+#include "ml/activelearning.h"
+
 #include <QVector>
 #include <QWidget>
 
@@ -60,7 +63,8 @@ Q_SIGNALS:
     void showInGalleryRequested(labelscope::ui::GalleryModel::AlView view);
 
 private:
-    void onFinished();
+    void onProgress(const labelscope::JobProgress &progress);
+    void onFinished(const Result<AlProjectRound> &result);
 
     ReviewSession *m_session;
     QComboBox *m_strategy, *m_diversity;
@@ -73,10 +77,7 @@ private:
     QLineSeries *m_curve;
     QValueAxis *m_axisX, *m_axisY;
     QVector<qint64> m_pending;
-    std::atomic_bool m_cancelFlag{false};
-    struct Job;
-    std::shared_ptr<Job> m_job; // result of the running round, written by the worker
-    QFutureWatcher<bool> m_watcher;
+    bool m_running = false;
     QString m_error;
     qint64 m_roundId = 0;
 };

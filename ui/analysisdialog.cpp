@@ -1,6 +1,7 @@
 #include "analysisdialog.h"
 
-#include "ml/analysisworker.h"
+#include "jobs/jobrunner.h"
+#include "uicommon.h"
 
 #include <QComboBox>
 #include <QDialogButtonBox>
@@ -14,6 +15,7 @@
 #include <QMenu>
 #include <QMessageBox>
 #include <QProgressBar>
+#include <QPointer>
 #include <QPushButton>
 #include <QSettings>
 #include <QSpinBox>
@@ -22,6 +24,10 @@
 #include <cmath>
 
 namespace labelscope::ui {
+
+namespace {
+const QString kAnalysisJob = QStringLiteral("analysis");
+}
 
 namespace {
 QWidget *withButton(QLineEdit *edit, QWidget *button, QWidget *parent)
@@ -70,7 +76,7 @@ AnalysisDialog::AnalysisDialog(QWidget *parent) : QDialog(parent)
     m_noise->setSuffix(QStringLiteral(" %"));
     m_noise->setToolTip(tr("Corrupt this fraction of the labels at import, to measure detection"));
     m_noiseKind = new QComboBox(this);
-    m_noiseKind->addItems({QStringLiteral("symmetric"), QStringLiteral("swap"), QStringLiteral("asymmetric")});
+    m_noiseKind->addItems(enumNames(kNoiseKindNames));
     auto *noiseRow = new QWidget(this);
     auto *nl = new QHBoxLayout(noiseRow);
     nl->setContentsMargins(0, 0, 0, 0);
@@ -89,7 +95,7 @@ AnalysisDialog::AnalysisDialog(QWidget *parent) : QDialog(parent)
     m_seed->setRange(0, 2147483647);
     m_seed->setValue(1);
     m_device = new QComboBox(this);
-    m_device->addItems({QStringLiteral("auto"), QStringLiteral("cpu"), QStringLiteral("cuda")});
+    m_device->addItems(enumNames(kDeviceNames));
 
     m_hint = new QLabel(tr("The project file keeps the samples, every decision and every run. An existing "
                            "project is analysed again with its current samples; the data spec is "
@@ -143,12 +149,12 @@ void AnalysisDialog::setParams(const AnalysisParams &p)
     m_spec->setText(p.dataSpec);
     m_project->setText(p.projectFile);
     m_noise->setValue(p.injectNoise * 100.0);
-    const int k = m_noiseKind->findText(p.noiseKind);
+    const int k = m_noiseKind->findText(noiseKindName(p.noiseKind));
     m_noiseKind->setCurrentIndex(k < 0 ? 0 : k);
     m_epochs->setValue(p.epochs);
     m_limit->setValue(p.limit < 0 ? 0 : int(std::min<qint64>(p.limit, m_limit->maximum())));
     m_seed->setValue(int(std::min<quint64>(p.seed, quint64(m_seed->maximum()))));
-    const int d = m_device->findText(p.device);
+    const int d = m_device->findText(enumName(kDeviceNames, p.device));
     m_device->setCurrentIndex(d < 0 ? 0 : d);
 }
 
@@ -158,11 +164,11 @@ AnalysisParams AnalysisDialog::params() const
     p.dataSpec = m_spec->text().trimmed();
     p.projectFile = m_project->text().trimmed();
     p.injectNoise = m_noise->value() / 100.0;
-    p.noiseKind = m_noiseKind->currentText();
+    p.noiseKind = parseNoiseKind(m_noiseKind->currentText()).value_or(NoiseKind::Symmetric);
     p.epochs = m_epochs->value();
     p.limit = m_limit->value() == 0 ? -1 : m_limit->value();
     p.seed = quint64(m_seed->value());
-    p.device = m_device->currentText();
+    p.device = enumFromName(kDeviceNames, m_device->currentText()).value_or(DeviceChoice::Auto);
     return p;
 }
 
@@ -173,11 +179,11 @@ void AnalysisDialog::saveSettings() const
     const AnalysisParams p = params();
     s.setValue(QStringLiteral("dataSpec"), p.dataSpec);
     s.setValue(QStringLiteral("noise"), p.injectNoise);
-    s.setValue(QStringLiteral("noiseKind"), p.noiseKind);
+    s.setValue(QStringLiteral("noiseKind"), noiseKindName(p.noiseKind));
     s.setValue(QStringLiteral("epochs"), p.epochs);
     s.setValue(QStringLiteral("limit"), p.limit);
     s.setValue(QStringLiteral("seed"), p.seed);
-    s.setValue(QStringLiteral("device"), p.device);
+    s.setValue(QStringLiteral("device"), enumName(kDeviceNames, p.device));
 }
 
 void AnalysisDialog::loadSettings()
@@ -187,11 +193,11 @@ void AnalysisDialog::loadSettings()
     AnalysisParams p = params();
     p.dataSpec = s.value(QStringLiteral("dataSpec"), p.dataSpec).toString();
     p.injectNoise = s.value(QStringLiteral("noise"), p.injectNoise).toDouble();
-    p.noiseKind = s.value(QStringLiteral("noiseKind"), p.noiseKind).toString();
+    p.noiseKind = parseNoiseKind(s.value(QStringLiteral("noiseKind")).toString()).value_or(p.noiseKind);
     p.epochs = s.value(QStringLiteral("epochs"), p.epochs).toInt();
     p.limit = s.value(QStringLiteral("limit"), p.limit).toLongLong();
     p.seed = s.value(QStringLiteral("seed"), p.seed).toULongLong();
-    p.device = s.value(QStringLiteral("device"), p.device).toString();
+    p.device = enumFromName(kDeviceNames, s.value(QStringLiteral("device")).toString()).value_or(p.device);
     setParams(p);
 }
 
@@ -213,16 +219,14 @@ void AnalysisDialog::accept()
 
 // ---------------------------------------------------------------------------------------------
 
-QString describeProgress(const AnalysisProgress &p)
+QString describeProgress(const JobProgress &p)
 {
-    QString phase = p.phase.isEmpty() ? QObject::tr("Working") : p.phase;
-    phase[0] = phase[0].toUpper();
-    QStringList parts{phase};
-    if (p.epochs > 0 && p.epoch > 0)
-        parts << QObject::tr("epoch %1/%2").arg(p.epoch).arg(p.epochs);
+    QString stage = p.stage.isEmpty() ? QObject::tr("Working") : p.stage;
+    stage[0] = stage[0].toUpper();
+    QStringList parts{stage};
+    if (!p.detail.isEmpty())
+        parts << p.detail;
     parts << QStringLiteral("%1%").arg(int(std::round(std::clamp(p.fraction, 0.0, 1.0) * 100)));
-    if (p.samplesPerSecond > 0)
-        parts << QObject::tr("%L1 samples/s").arg(qint64(p.samplesPerSecond));
     if (p.etaSeconds >= 0) {
         const qint64 s = qint64(std::round(p.etaSeconds));
         parts << (s >= 60 ? QObject::tr("ETA %1 min %2 s").arg(s / 60).arg(s % 60, 2, 10, QLatin1Char('0'))
@@ -253,63 +257,64 @@ AnalysisProgressWidget::AnalysisProgressWidget(QWidget *parent) : QWidget(parent
     hide();
 }
 
-AnalysisProgressWidget::~AnalysisProgressWidget() = default; // the worker cancels and joins
+AnalysisProgressWidget::~AnalysisProgressWidget()
+{
+    if (m_running)
+        jobRunnerFor(this)->cancel(kAnalysisJob);
+}
 
-bool AnalysisProgressWidget::isRunning() const { return m_worker && m_worker->isRunning(); }
+bool AnalysisProgressWidget::isRunning() const { return m_running; }
 
 bool AnalysisProgressWidget::start(const AnalysisParams &params)
 {
-    if (m_worker)
+    if (m_running)
         return false;
     m_params = params;
-    m_worker = std::make_unique<AnalysisWorker>(params);
-    connect(m_worker.get(), &AnalysisWorker::progress, this, &AnalysisProgressWidget::onProgress);
-    connect(m_worker.get(), &AnalysisWorker::finished, this, [this](const AnalysisResult &r) {
-        const QString file = m_params.projectFile;
-        done();
-        Q_EMIT finished(r, file);
-    });
-    connect(m_worker.get(), &AnalysisWorker::failed, this, [this](const QString &e) {
-        const QString file = m_params.projectFile;
-        done();
-        Q_EMIT failed(e, file);
-    });
-    connect(m_worker.get(), &AnalysisWorker::cancelled, this, [this] {
-        const QString file = m_params.projectFile;
-        done();
-        Q_EMIT cancelled(file);
-    });
+    m_running = true;
+    JobRunner *jobs = jobRunnerFor(this);
+    connect(jobs, &JobRunner::progress, this, &AnalysisProgressWidget::onProgress, Qt::UniqueConnection);
     m_bar->setValue(0);
     m_text->setText(tr("Starting\u2026"));
     m_cancel->setEnabled(true);
     show();
-    m_worker->start();
+    QPointer<AnalysisProgressWidget> self(this);
+    jobs->start<AnalysisResult>(
+        kAnalysisJob, [params](JobContext &context) { return runAnalysis(params, context); },
+        [self](Result<AnalysisResult> result) {
+            if (self)
+                self->onDone(result);
+        });
     return true;
 }
 
 void AnalysisProgressWidget::cancel()
 {
-    if (!m_worker)
+    if (!m_running)
         return;
-    m_worker->cancel();
+    jobRunnerFor(this)->cancel(kAnalysisJob);
     m_cancel->setEnabled(false);
     m_text->setText(tr("Cancelling\u2026"));
 }
 
-void AnalysisProgressWidget::onProgress(const AnalysisProgress &p)
+void AnalysisProgressWidget::onProgress(const JobProgress &p)
 {
-    if (!m_cancel->isEnabled())
-        return; // cancelling
+    if (p.job != kAnalysisJob || !m_running || !m_cancel->isEnabled())
+        return; // another job's, or cancelling
     m_bar->setValue(int(std::round(std::clamp(p.fraction, 0.0, 1.0) * 1000)));
     m_text->setText(describeProgress(p));
 }
 
-void AnalysisProgressWidget::done()
+void AnalysisProgressWidget::onDone(const Result<AnalysisResult> &result)
 {
-    // Deleted later: we are inside one of its (queued) signals.
-    if (m_worker)
-        m_worker.release()->deleteLater();
+    m_running = false;
     hide();
+    const QString file = m_params.projectFile;
+    if (result)
+        Q_EMIT finished(result.value(), file);
+    else if (result.isCancelled())
+        Q_EMIT cancelled(file);
+    else
+        Q_EMIT failed(result.error(), file);
 }
 
 } // namespace labelscope::ui

@@ -1,7 +1,8 @@
 #pragma once
 // The "New analysis…" dialog (data spec, project file, injected noise, epochs, limit, seed,
-// device) and AnalysisProgressWidget, which runs an AnalysisWorker and shows its phase, epoch,
-// progress and ETA with a Cancel button while the window stays usable.
+// device) and AnalysisProgressWidget, which runs the analysis job through the window's job runner
+// (ui/uicommon.h jobRunnerFor) and shows its stage, detail, progress and ETA with a Cancel button
+// while the window stays usable.
 
 #include "ml/analysis.h"
 
@@ -17,10 +18,6 @@ class QLineEdit;
 class QProgressBar;
 class QPushButton;
 class QSpinBox;
-
-namespace labelscope {
-class AnalysisWorker;
-}
 
 namespace labelscope::ui {
 
@@ -51,8 +48,8 @@ private:
     QLabel *m_hint;
 };
 
-/// Human-readable progress: "Training · epoch 3/12 · 41% · ETA 1 min 20 s".
-QString describeProgress(const AnalysisProgress &progress);
+/// Human-readable progress: "Training · fold 1/4 epoch 3/12 … · 41% · ETA 1 min 20 s".
+QString describeProgress(const JobProgress &progress);
 
 class AnalysisProgressWidget : public QWidget {
     Q_OBJECT
@@ -72,11 +69,11 @@ Q_SIGNALS:
     void cancelled(const QString &projectFile);
 
 private:
-    void onProgress(const AnalysisProgress &progress);
-    void done();
+    void onProgress(const labelscope::JobProgress &progress);
+    void onDone(const Result<AnalysisResult> &result);
 
     AnalysisParams m_params;
-    std::unique_ptr<AnalysisWorker> m_worker;
+    bool m_running = false;
     QProgressBar *m_bar;
     QLabel *m_text;
     QPushButton *m_cancel;

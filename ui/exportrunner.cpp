@@ -1,14 +1,16 @@
 #include "exportrunner.h"
 
 #include "reviewsession.h"
+#include "uicommon.h"
 
-#include <QFutureWatcher>
+#include "jobs/jobrunner.h"
+
+#include <QPointer>
 #include <QMainWindow>
 #include <QMessageBox>
 #include <QProgressDialog>
 #include <QStatusBar>
 #include <QTimer>
-#include <QtConcurrent/QtConcurrentRun>
 
 #include <memory>
 
@@ -25,9 +27,13 @@ ExportSnapshot exportSnapshot(const ReviewSession &session)
     return snap;
 }
 
-QFuture<ExportResult> runExportWithProgress(QMainWindow *window, const QString &title,
-                                            std::function<ExportResult(ExportStatus *)> job,
-                                            const QString &what)
+QString exportJobName()
+{
+    return QStringLiteral("export");
+}
+
+void runExportWithProgress(QMainWindow *window, const QString &title, std::function<ExportResult(ExportStatus *)> job,
+                           const QString &what)
 {
     auto status = std::make_shared<ExportStatus>();
     auto *dialog = new QProgressDialog(title, QObject::tr("Cancel"), 0, 1000, window);
@@ -44,29 +50,42 @@ QFuture<ExportResult> runExportWithProgress(QMainWindow *window, const QString &
         if (total > 0)
             dialog->setValue(int(1000 * status->done.load() / total));
     });
-    QObject::connect(dialog, &QProgressDialog::canceled, dialog, [status] { status->cancel = true; });
-    auto *watcher = new QFutureWatcher<ExportResult>(window);
-    QObject::connect(watcher, &QFutureWatcher<ExportResult>::finished, window, [window, watcher, dialog, what] {
-        const ExportResult r = watcher->result();
-        watcher->deleteLater();
-        dialog->deleteLater();
-        if (r.cancelled) {
-            window->statusBar()->showMessage(QObject::tr("Export cancelled."), 6000);
-        } else if (!r.ok) {
-            QMessageBox::warning(window, QObject::tr("Export"), r.error);
-        } else {
-            QString msg = QObject::tr("Exported %L1 %2.").arg(r.written).arg(what);
-            if (r.failed > 0) {
-                msg += QObject::tr(" %L1 could not be written; first problem: %2").arg(r.failed).arg(r.error);
-                QMessageBox::warning(window, QObject::tr("Export"), msg);
-            }
-            window->statusBar()->showMessage(msg, 10000);
-        }
+    JobRunner *jobs = jobRunnerFor(window);
+    QObject::connect(dialog, &QProgressDialog::canceled, dialog, [jobs, status] {
+        status->cancel = true;
+        jobs->cancel(exportJobName());
     });
+    QPointer<QMainWindow> win(window);
+    QPointer<QProgressDialog> dlg(dialog);
     timer->start();
-    QFuture<ExportResult> future = QtConcurrent::run([job = std::move(job), status] { return job(status.get()); });
-    watcher->setFuture(future);
-    return future;
+    jobs->start<ExportResult>(
+        exportJobName(),
+        [job = std::move(job), status](JobContext &context) {
+            const ExportResult r = job(status.get());
+            if (r.cancelled || context.isCancelled())
+                return Result<ExportResult>::cancelled();
+            return Result<ExportResult>(r);
+        },
+        [win, dlg, what](Result<ExportResult> result) {
+            if (dlg)
+                dlg->deleteLater();
+            if (!win)
+                return;
+            if (result.isCancelled()) {
+                win->statusBar()->showMessage(QObject::tr("Export cancelled."), 6000);
+            } else if (!result) {
+                QMessageBox::warning(win, QObject::tr("Export"), result.error());
+            } else if (!result->ok) {
+                QMessageBox::warning(win, QObject::tr("Export"), result->error);
+            } else {
+                QString msg = QObject::tr("Exported %L1 %2.").arg(result->written).arg(what);
+                if (result->failed > 0) {
+                    msg += QObject::tr(" %L1 could not be written; first problem: %2").arg(result->failed).arg(result->error);
+                    QMessageBox::warning(win, QObject::tr("Export"), msg);
+                }
+                win->statusBar()->showMessage(msg, 10000);
+            }
+        });
 }
 
 } // namespace labelscope::ui

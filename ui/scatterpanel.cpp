@@ -9,6 +9,8 @@
 #include "thumbnailloader.h"
 #include "uicommon.h"
 
+#include "jobs/jobrunner.h"
+
 #include <QAction>
 #include <QActionGroup>
 #include <QComboBox>
@@ -21,6 +23,7 @@
 #include <QListView>
 #include <QMainWindow>
 #include <QMenu>
+#include <QPointer>
 #include <QProgressBar>
 #include <QPushButton>
 #include <QSaveFile>
@@ -30,12 +33,16 @@
 #include <QToolBar>
 #include <QToolButton>
 #include <QVBoxLayout>
-#include <QtConcurrent/QtConcurrentRun>
 
 #include <algorithm>
 #include <memory>
 
 namespace labelscope::ui {
+
+namespace {
+const QString kLayoutJob = QStringLiteral("t-SNE layout");
+const QString kSubclusterJob = QStringLiteral("sub-clusters");
+}
 
 namespace {
 // Tableau 10 then its light half (matplotlib "tab20" order): distinct at a glance for up to
@@ -290,18 +297,6 @@ ScatterPanel::ScatterPanel(ReviewSession *session, ThumbnailLoader *loader, Gall
         rebuildKinds();
         reloadLayout();
     });
-    connect(&m_job, &QFutureWatcher<LayoutJobResult>::finished, this, &ScatterPanel::onComputeFinished);
-    connect(&m_subWatcher, &QFutureWatcher<ClassSubclusters>::finished, this, [this] {
-        m_subRunning = false;
-        m_sub = m_subWatcher.result();
-        if (!m_sub.error.isEmpty())
-            m_status->setText(m_sub.error == QLatin1String("cancelled") ? QString()
-                                                                          : tr("Sub-clusters: %1").arg(m_sub.error));
-        else
-            m_status->clear();
-        if (m_colorBy == ColorBy::Subcluster)
-            recolor();
-    });
     connect(m_session, &ReviewSession::samplesChanged, this, [this] {
         if (m_colorBy == ColorBy::Class)
             recolor();
@@ -314,12 +309,10 @@ ScatterPanel::ScatterPanel(ReviewSession *session, ThumbnailLoader *loader, Gall
 
 ScatterPanel::~ScatterPanel()
 {
-    if (m_jobCancel)
-        m_jobCancel->store(true);
-    if (m_subCancel)
-        m_subCancel->store(true);
-    m_job.waitForFinished();
-    m_subWatcher.waitForFinished();
+    // The layout job's preview calls back into this panel: wait for it (it stops within a second).
+    JobRunner *jobs = jobRunnerFor(this);
+    jobs->cancelAndWait(kLayoutJob);
+    jobs->cancel(kSubclusterJob);
     if (m_galleryGone)
         return;
     m_gallery->view()->selectionModel()->disconnect(this);
@@ -424,7 +417,7 @@ void ScatterPanel::setFindSimilarAvailable(bool available) { m_similarAction->se
 
 bool ScatterPanel::hasSubclusters() const
 {
-    return !m_subRunning && m_sub.error.isEmpty() && m_sub.runId > 0 && m_sub.runId == m_session->runId()
+    return !m_subRunning && m_subError.isEmpty() && m_sub.runId > 0 && m_sub.runId == m_session->runId()
         && m_sub.file == m_session->fileName();
 }
 
@@ -440,27 +433,36 @@ void ScatterPanel::startSubclusters()
 {
     if (m_subRunning || !m_session->isOpen() || m_session->runId() <= 0)
         return;
-    if (m_sub.runId == m_session->runId() && m_sub.file == m_session->fileName() && !m_sub.error.isEmpty()
-        && m_sub.error != QLatin1String("cancelled"))
+    if (m_sub.runId == m_session->runId() && m_sub.file == m_session->fileName() && !m_subError.isEmpty())
         return; // failed for this run already (e.g. no embeddings); the status line says why
     m_subRunning = true;
-    m_subCancel = std::make_shared<std::atomic_bool>(false);
-    auto cancel = m_subCancel;
     const QString file = m_session->fileName();
     const qint64 runId = m_session->runId();
     const int k = int(m_session->classes().size());
     m_status->setText(tr("Computing sub-clusters\u2026"));
-    m_subWatcher.setFuture(QtConcurrent::run([file, runId, k, cancel] {
-        return computeClassSubclusters(file, runId, k, *cancel);
-    }));
+    QPointer<ScatterPanel> self(this);
+    jobRunnerFor(this)->start<ClassSubclusters>(
+        kSubclusterJob, [file, runId, k](JobContext &context) { return computeClassSubclusters(file, runId, k, context); },
+        [self, file, runId](Result<ClassSubclusters> result) {
+            if (!self)
+                return;
+            self->m_subRunning = false;
+            self->m_sub = result ? std::move(result).value() : ClassSubclusters{file, runId, {}, {}};
+            // A failure is remembered for this run (not tried again); a cancel is not.
+            self->m_subError = result || result.isCancelled() ? QString() : result.error();
+            if (result.isCancelled())
+                self->m_sub.runId = 0;
+            self->m_status->setText(self->m_subError.isEmpty() ? QString() : tr("Sub-clusters: %1").arg(self->m_subError));
+            if (self->m_colorBy == ColorBy::Subcluster)
+                self->recolor();
+        });
 }
 
 bool ScatterPanel::isComputing() const { return m_computing; }
 
 void ScatterPanel::cancelCompute()
 {
-    if (m_jobCancel)
-        m_jobCancel->store(true);
+    jobRunnerFor(this)->cancel(kLayoutJob);
 }
 
 bool ScatterPanel::computeLayout(const TsneParams &params)
@@ -473,11 +475,9 @@ bool ScatterPanel::computeLayout(const TsneParams &params)
     p.kind = kind();
     p.tsne = params;
     m_jobKind = p.kind;
-    m_jobCancel = std::make_shared<std::atomic_bool>(false);
-    auto cancel = m_jobCancel;
     auto animate = m_animateFlag;
-    // The destructor waits for the job, so `this` outlives every call below.
-    auto progress = [this, animate](const TsneProgress &tp, const std::vector<qint64> &ids) {
+    // The destructor waits for this job (cancelAndWait), so `this` outlives every call below.
+    p.preview = [this, animate](const TsneProgress &tp, const std::vector<qint64> &ids) {
         // On the job's thread: copy what the GUI needs and queue it.
         std::vector<float> xy;
         if (tp.layout && animate->load())
@@ -489,9 +489,14 @@ bool ScatterPanel::computeLayout(const TsneParams &params)
              xy = std::move(xy)]() mutable { onComputeProgress(it, total, stage, std::move(idsCopy), std::move(xy)); },
             Qt::QueuedConnection);
     };
-    // A flag of our own: the future reports "running" only once the pool has started the job.
     m_computing = true;
-    m_job.setFuture(QtConcurrent::run([p, cancel, progress] { return runLayoutJob(p, *cancel, progress); }));
+    QPointer<ScatterPanel> self(this);
+    jobRunnerFor(this)->start<LayoutJobResult>(
+        kLayoutJob, [p](JobContext &context) { return runLayoutJob(p, context); },
+        [self](Result<LayoutJobResult> result) {
+            if (self)
+                self->onComputeFinished(result);
+        });
     m_status->setText(tr("Computing the layout\u2026"));
     m_progress->setRange(0, 0);
     updateComputeUi();
@@ -515,25 +520,25 @@ void ScatterPanel::onComputeProgress(int iteration, int iterations, const QStrin
     }
 }
 
-void ScatterPanel::onComputeFinished()
+void ScatterPanel::onComputeFinished(const Result<LayoutJobResult> &result)
 {
-    const LayoutJobResult r = m_job.result();
     m_computing = false;
     updateComputeUi();
-    if (r.cancelled) {
+    if (result.isCancelled()) {
         m_status->setText(tr("Layout cancelled."));
         if (m_animating)
             reloadLayout(); // back to what the project holds
         Q_EMIT layoutComputed(false, QStringLiteral("cancelled"));
         return;
     }
-    if (!r.error.isEmpty()) {
-        m_status->setText(tr("Layout failed: %1").arg(r.error));
+    if (!result) {
+        m_status->setText(tr("Layout failed: %1").arg(result.error()));
         if (m_animating)
             reloadLayout();
-        Q_EMIT layoutComputed(false, r.error);
+        Q_EMIT layoutComputed(false, result.error());
         return;
     }
+    const LayoutJobResult &r = result.value();
     m_status->setText(tr("Layout of %L1 samples computed in %2 s and stored.").arg(r.layout.sampleIds.size())
                           .arg(r.seconds, 0, 'f', 1));
     if (r.layout.kind == kind())

@@ -10,10 +10,9 @@
 // dimmed and cannot be selected. Decisions go through the main window's usual code (the panel
 // only emits requests), so they are undoable and written at once like any other decision.
 
-#include "layoutjob.h"
-#include "subclusterjob.h"
+#include "jobs/layoutjob.h"
+#include "jobs/subclusterjob.h"
 
-#include <QFutureWatcher>
 #include <QVector>
 #include <QWidget>
 
@@ -106,7 +105,7 @@ private:
     void exportSelectionDialog();
     void rebuildKinds();
     void showLayout(std::vector<qint64> ids, std::vector<float> xy);
-    void onComputeFinished();
+    void onComputeFinished(const Result<LayoutJobResult> &result);
     void onComputeProgress(int iteration, int iterations, const QString &stage, std::vector<qint64> ids,
                            std::vector<float> xy);
     void updateComputeUi();
@@ -129,15 +128,12 @@ private:
     QProgressBar *m_progress;
     QPushButton *m_cancelButton;
     QLabel *m_status;
-    QFutureWatcher<LayoutJobResult> m_job;
-    std::shared_ptr<std::atomic_bool> m_jobCancel;
     std::shared_ptr<std::atomic_bool> m_animateFlag; // read by the job's thread
     QString m_jobKind;
     bool m_animating = false;  // the view shows an unfinished layout
     bool m_computing = false;  // from computeLayout() until the job's result is handled
-    QFutureWatcher<ClassSubclusters> m_subWatcher;
-    std::shared_ptr<std::atomic_bool> m_subCancel;
-    ClassSubclusters m_sub;    // valid when m_sub.file/runId match the session and error is empty
+    ClassSubclusters m_sub;    // valid when m_sub.file/runId match the session and m_subError is empty
+    QString m_subError;        // why the sub-clusters of m_sub.file/runId failed
     bool m_subRunning = false;
     std::vector<int> m_pointSession;   // [N] session index of each point, -1 if unknown
     std::vector<int> m_sessionPoint;   // [session count] point index, -1 if not in the layout

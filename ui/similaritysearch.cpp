@@ -1,11 +1,14 @@
 #include "similaritysearch.h"
 
 #include "reviewsession.h"
+#include "uicommon.h"
+
+#include "jobs/jobrunner.h"
 
 #include "base/projectstore.h"
 #include "ml/similarity.h"
 
-#include <QtConcurrent/QtConcurrentRun>
+#include <QPointer>
 
 #include <unordered_map>
 
@@ -17,33 +20,34 @@ struct SimilaritySearch::Built {
     SimilarityIndex index;
     std::vector<qint64> ids;                   // row -> sample id
     std::unordered_map<qint64, std::int64_t> rowOf;
-    QString error;
 };
+
+namespace {
+const QString kIndexJob = QStringLiteral("similarity index");
+}
 
 SimilaritySearch::SimilaritySearch(ReviewSession *session, QObject *parent) : QObject(parent), m_session(session)
 {
-    connect(&m_watcher, &QFutureWatcher<std::shared_ptr<Built>>::finished, this, &SimilaritySearch::onBuilt);
     connect(m_session, &ReviewSession::reloaded, this, &SimilaritySearch::reset);
 }
 
 SimilaritySearch::~SimilaritySearch()
 {
-    if (m_cancel)
-        m_cancel->store(true);
-    m_watcher.waitForFinished();
+    if (m_building)
+        jobRunnerFor(this)->cancel(kIndexJob);
 }
 
 bool SimilaritySearch::isReady() const
 {
-    return m_index && m_index->error.isEmpty() && m_index->file == m_session->fileName()
+    return m_index && m_index->file == m_session->fileName()
         && m_index->runId == m_session->runId();
 }
 
 void SimilaritySearch::reset()
 {
     m_index.reset();
-    if (m_building && m_cancel)
-        m_cancel->store(true); // onBuilt() drops the stale result
+    if (m_building)
+        jobRunnerFor(this)->cancel(kIndexJob); // onBuilt() drops the stale result
 }
 
 void SimilaritySearch::request(const QVector<qint64> &sampleIds, int k)
@@ -63,50 +67,53 @@ void SimilaritySearch::request(const QVector<qint64> &sampleIds, int k)
     if (m_building)
         return;
     m_building = true;
-    m_cancel = std::make_shared<std::atomic_bool>(false);
     const QString file = m_session->fileName();
     const qint64 runId = m_session->runId();
-    auto cancel = m_cancel;
     Q_EMIT indexingStarted();
-    m_watcher.setFuture(QtConcurrent::run([file, runId, cancel] {
-        auto built = std::make_shared<Built>();
-        built->file = file;
-        built->runId = runId;
-        ProjectStore store; // this thread's own connection
-        std::vector<float> data;
-        int dim = 0;
-        if (!store.open(file, &built->error) || !store.embeddings(runId, &built->ids, &data, &dim)) {
-            if (built->error.isEmpty())
-                built->error = store.lastError();
-            return built;
-        }
-        if (built->ids.empty() || dim <= 0) {
-            built->error = QStringLiteral("Run %1 of %2 stored no embeddings.").arg(runId).arg(file);
-            return built;
-        }
-        if (!built->index.build(data.data(), std::int64_t(built->ids.size()), dim, &built->error, cancel.get()))
-            return built;
-        for (std::size_t r = 0; r < built->ids.size(); ++r)
-            built->rowOf.emplace(built->ids[r], std::int64_t(r));
-        return built;
-    }));
+    QPointer<SimilaritySearch> self(this);
+    jobRunnerFor(this)->start<std::shared_ptr<Built>>(
+        kIndexJob,
+        [file, runId](JobContext &context) {
+            using R = Result<std::shared_ptr<Built>>;
+            auto built = std::make_shared<Built>();
+            built->file = file;
+            built->runId = runId;
+            ProjectStore store; // this thread's own connection
+            std::vector<float> data;
+            int dim = 0;
+            QString error;
+            if (!store.open(file, &error))
+                return R::failure(error);
+            if (!store.embeddings(runId, &built->ids, &data, &dim))
+                return R::failure(store.lastError());
+            if (built->ids.empty() || dim <= 0)
+                return R::failure(QStringLiteral("Run %1 of %2 stored no embeddings.").arg(runId).arg(file));
+            if (!built->index.build(data.data(), std::int64_t(built->ids.size()), dim, &error, &context.cancelFlag()))
+                return context.isCancelled() ? R::cancelled() : R::failure(error);
+            for (std::size_t r = 0; r < built->ids.size(); ++r)
+                built->rowOf.emplace(built->ids[r], std::int64_t(r));
+            return R(std::move(built));
+        },
+        [self](Result<std::shared_ptr<Built>> result) {
+            if (self)
+                self->onBuilt(std::move(result));
+        });
 }
 
-void SimilaritySearch::onBuilt()
+void SimilaritySearch::onBuilt(Result<std::shared_ptr<Built>> result)
 {
     m_building = false;
-    std::shared_ptr<Built> built = m_watcher.result();
-    if (!built || built->file != m_session->fileName() || built->runId != m_session->runId()) {
+    if (result.isCancelled() || (result && (result.value()->file != m_session->fileName() || result.value()->runId != m_session->runId()))) {
         if (!m_pending.isEmpty() && m_session->isOpen())
             request(m_pending, m_pendingK); // the project changed meanwhile: index the new one
         return;
     }
-    if (!built->error.isEmpty()) {
+    if (!result) {
         m_index.reset();
-        Q_EMIT failed(tr("Find similar: %1").arg(built->error));
+        Q_EMIT failed(tr("Find similar: %1").arg(result.error()));
         return;
     }
-    m_index = std::move(built);
+    m_index = std::move(result).value();
     if (!m_pending.isEmpty())
         answer();
 }

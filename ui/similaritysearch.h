@@ -4,7 +4,8 @@
 // GUI thread, with its own ProjectStore connection — then answers each request with the k
 // samples nearest to one sample or to a selection's mean embedding, nearest first. Glue only.
 
-#include <QFutureWatcher>
+#include "base/result.h"
+
 #include <QObject>
 #include <QVector>
 
@@ -45,12 +46,10 @@ Q_SIGNALS:
 private:
     struct Built;
     void answer();
-    void onBuilt();
+    void onBuilt(Result<std::shared_ptr<Built>> result);
 
     ReviewSession *m_session;
     std::shared_ptr<Built> m_index;            // ready index (GUI thread only)
-    QFutureWatcher<std::shared_ptr<Built>> m_watcher;
-    std::shared_ptr<std::atomic_bool> m_cancel;
     bool m_building = false;
     QVector<qint64> m_pending;
     int m_pendingK = 200;

@@ -1,5 +1,7 @@
 #include "statisticspage.h"
 
+#include "jobs/jobrunner.h"
+
 #include "confusionmatrixview.h"
 #include "reviewsession.h"
 #include "uicommon.h"
@@ -24,11 +26,15 @@
 #include <QTimer>
 #include <QVBoxLayout>
 #include <QValueAxis>
-#include <QtConcurrent/QtConcurrentRun>
+#include <QPointer>
 
 #include <algorithm>
 
 namespace labelscope::ui {
+
+namespace {
+const QString kImageStatsJob = QStringLiteral("image statistics");
+}
 
 namespace {
 QChart *makeChart(const QString &title)
@@ -74,8 +80,6 @@ QValueAxis *countAxis(double max, const QString &title)
 StatisticsPage::StatisticsPage(ReviewSession *session, QWidget *parent) : QWidget(parent), m_session(session)
 {
     setObjectName(QStringLiteral("statisticsPage"));
-    m_cancel = std::make_shared<std::atomic_bool>(false);
-    m_done = std::make_shared<std::atomic<qint64>>(0);
 
     m_classChart = makeChart(tr("Samples per class: given vs current label"));
     m_categoryChart = makeChart(tr("Categories per class (by given label, latest run)"));
@@ -134,11 +138,6 @@ StatisticsPage::StatisticsPage(ReviewSession *session, QWidget *parent) : QWidge
     layout->setContentsMargins(0, 0, 0, 0);
     layout->addWidget(scroll);
 
-    m_progressTimer = new QTimer(this);
-    m_progressTimer->setInterval(250);
-    connect(m_progressTimer, &QTimer::timeout, this, [this] {
-        m_imageStatus->setText(tr("Measuring images\u2026 %L1 of %L2").arg(m_done->load()).arg(m_total));
-    });
     // Decisions come in bursts (bulk relabel, undo): count once after them.
     m_countTimer = new QTimer(this);
     m_countTimer->setSingleShot(true);
@@ -149,7 +148,6 @@ StatisticsPage::StatisticsPage(ReviewSession *session, QWidget *parent) : QWidge
         if (isVisible())
             startImageStats();
     });
-    connect(&m_watcher, &QFutureWatcher<ImageStatsResult>::finished, this, &StatisticsPage::onImageStatsFinished);
     connect(m_session, &ReviewSession::reloaded, this, &StatisticsPage::refresh);
     connect(m_session, &ReviewSession::samplesChanged, this, [this] { m_countTimer->start(); });
     updateCounts();
@@ -157,8 +155,8 @@ StatisticsPage::StatisticsPage(ReviewSession *session, QWidget *parent) : QWidge
 
 StatisticsPage::~StatisticsPage()
 {
-    m_cancel->store(true);
-    m_watcher.waitForFinished();
+    if (m_running)
+        jobRunnerFor(this)->cancel(kImageStatsJob);
 }
 
 QWidget *StatisticsPage::chartWidget(Chart which) const
@@ -187,7 +185,7 @@ void StatisticsPage::showEvent(QShowEvent *event)
         startImageStats();
 }
 
-bool StatisticsPage::isComputingImageStats() const { return m_watcher.isRunning(); }
+bool StatisticsPage::isComputingImageStats() const { return m_running; }
 
 void StatisticsPage::updateCounts()
 {
@@ -265,9 +263,10 @@ void StatisticsPage::startImageStats()
 {
     if (!m_session->isOpen())
         return;
-    if (m_watcher.isRunning()) {
+    JobRunner *jobs = jobRunnerFor(this);
+    if (m_running) {
         m_restart = true;
-        m_cancel->store(true);
+        jobs->cancel(kImageStatsJob);
         return;
     }
     m_stale = false;
@@ -287,35 +286,44 @@ void StatisticsPage::startImageStats()
         samples.push_back(m_session->row(i).sample);
         pickedLabels.push_back(labels[std::size_t(i)]);
     }
-    m_total = qint64(samples.size());
-    m_cancel = std::make_shared<std::atomic_bool>(false);
-    m_done = std::make_shared<std::atomic<qint64>>(0);
-    auto cancel = m_cancel;
-    auto done = m_done;
-    m_watcher.setFuture(QtConcurrent::run([samples = std::move(samples), pickedLabels = std::move(pickedLabels), k,
-                                           cancel, done] {
-        return computeImageStats(samples, pickedLabels, k, *cancel, done.get());
-    }));
+    m_running = true;
+    connect(jobs, &JobRunner::progress, this, [this](const JobProgress &p) {
+        if (p.job == kImageStatsJob && m_running)
+            m_imageStatus->setText(tr("Measuring images\u2026 %1").arg(p.detail));
+    }, Qt::UniqueConnection);
+    QPointer<StatisticsPage> self(this);
+    jobs->start<ImageStatsResult>(
+        kImageStatsJob,
+        [samples = std::move(samples), pickedLabels = std::move(pickedLabels), k](JobContext &context) {
+            return computeImageStats(samples, pickedLabels, k, context);
+        },
+        [self](Result<ImageStatsResult> result) {
+            if (self)
+                self->onImageStatsFinished(std::move(result));
+        });
     m_imageStatus->setText(tr("Measuring images\u2026"));
-    m_progressTimer->start();
 }
 
-void StatisticsPage::cancelImageStats() { m_cancel->store(true); }
+void StatisticsPage::cancelImageStats() { jobRunnerFor(this)->cancel(kImageStatsJob); }
 
-void StatisticsPage::onImageStatsFinished()
+void StatisticsPage::onImageStatsFinished(Result<ImageStatsResult> result)
 {
-    m_progressTimer->stop();
-    ImageStatsResult r = m_watcher.result();
+    m_running = false;
     if (m_restart) {
         startImageStats();
         return;
     }
-    if (r.cancelled) {
+    if (result.isCancelled()) {
         m_imageStatus->setText(tr("Image statistics cancelled."));
         m_stale = true;
         return;
     }
-    m_imageStats = std::move(r);
+    if (!result) {
+        m_imageStatus->setText(tr("Image statistics failed: %1").arg(result.error()));
+        m_stale = true;
+        return;
+    }
+    m_imageStats = std::move(result).value();
     showImageStats();
     Q_EMIT imageStatsReady();
 }

@@ -9,9 +9,8 @@
 //  - Given label vs prediction of the latest run (a confusion matrix heat map).
 // The counts are recomputed when the session reloads or decisions change them.
 
-#include "imagestatistics.h"
+#include "jobs/imagestatistics.h"
 
-#include <QFutureWatcher>
 #include <QWidget>
 
 #include <atomic>
@@ -62,7 +61,7 @@ private:
     void updateCounts();
     void startImageStats();
     void cancelImageStats();
-    void onImageStatsFinished();
+    void onImageStatsFinished(Result<ImageStatsResult> result);
     void showImageStats();
     void exportDialog(Chart which);
 
@@ -73,11 +72,8 @@ private:
     QWidget *m_imageBox;
     QTableWidget *m_imageTable;
     QLabel *m_imageStatus;
-    QTimer *m_progressTimer, *m_countTimer;
-    QFutureWatcher<ImageStatsResult> m_watcher;
-    std::shared_ptr<std::atomic_bool> m_cancel;
-    std::shared_ptr<std::atomic<qint64>> m_done;
-    qint64 m_total = 0;
+    QTimer *m_countTimer;
+    bool m_running = false;    // the image-statistics job runs
     ImageStatsResult m_imageStats;
     bool m_stale = true;       // the image statistics are older than the project
     bool m_restart = false;    // start again when the running computation ends

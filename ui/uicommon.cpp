@@ -1,11 +1,30 @@
 #include "uicommon.h"
 
+#include "jobs/jobrunner.h"
+
+#include <QWidget>
+
 #include <QDir>
 
 #include <algorithm>
 #include <cstring>
 
 namespace labelscope::ui {
+
+JobRunner *jobRunnerFor(QObject *object)
+{
+    QObject *top = object;
+    while (top->parent() && !top->isWidgetType())
+        top = top->parent();
+    if (top->isWidgetType())
+        top = static_cast<QWidget *>(top)->window();
+    if (auto *runner = top->findChild<JobRunner *>(QStringLiteral("labelscope-jobs"), Qt::FindDirectChildrenOnly))
+        return runner;
+    auto *runner = new JobRunner(top);
+    runner->setObjectName(QStringLiteral("labelscope-jobs"));
+    return runner;
+}
+
 
 QColor categoryColor(Category c)
 {

@@ -11,7 +11,19 @@
 #include <QString>
 #include <QStringList>
 
+class QObject;
+
+namespace labelscope {
+class JobRunner;
+}
+
 namespace labelscope::ui {
+
+/// The one job runner of OBJECT's window (core/jobs/jobrunner.h), created on first use as a
+/// child of the top-level widget above OBJECT (or of its topmost ancestor when no widget is
+/// above it). Every long job of the window runs through it; widgets tell their jobs apart by
+/// name. A DONE callback must guard against its widget being gone (QPointer).
+JobRunner *jobRunnerFor(QObject *object);
 
 /// Border colour of a category: green easy, red hard, orange need review, grey unknown.
 QColor categoryColor(Category c);

@@ -53,24 +53,12 @@ std::vector<int> pairMap(int k)
 
 std::optional<NoiseKind> parseNoiseKind(const QString &name)
 {
-    const QString n = name.trimmed().toLower();
-    if (n == QLatin1String("symmetric"))
-        return NoiseKind::Symmetric;
-    if (n == QLatin1String("swap"))
-        return NoiseKind::Swap;
-    if (n == QLatin1String("asymmetric"))
-        return NoiseKind::Asymmetric;
-    return std::nullopt;
+    return enumFromName(kNoiseKindNames, name.trimmed().toLower());
 }
 
 QString noiseKindName(NoiseKind kind)
 {
-    switch (kind) {
-    case NoiseKind::Symmetric: return QStringLiteral("symmetric");
-    case NoiseKind::Swap: return QStringLiteral("swap");
-    case NoiseKind::Asymmetric: return QStringLiteral("asymmetric");
-    }
-    return QString();
+    return enumName(kNoiseKindNames, kind);
 }
 
 std::vector<int> asymmetricMap(const QStringList &classes)

@@ -12,6 +12,7 @@
 //                other datasets: class k → k+1 mod K, as in Patrini et al.'s pair noise).
 
 #include "dataset.h"
+#include "enumnames.h"
 
 #include <QString>
 #include <optional>
@@ -20,8 +21,10 @@
 namespace labelscope {
 
 enum class NoiseKind { Symmetric, Swap, Asymmetric };
+inline constexpr EnumName<NoiseKind> kNoiseKindNames[] = {
+    {NoiseKind::Symmetric, "symmetric"}, {NoiseKind::Swap, "swap"}, {NoiseKind::Asymmetric, "asymmetric"}};
 
-/// Parses "symmetric" | "swap" | "asymmetric"; std::nullopt otherwise.
+/// The kind named NAME (case and surrounding blanks ignored); std::nullopt otherwise.
 std::optional<NoiseKind> parseNoiseKind(const QString &name);
 QString noiseKindName(NoiseKind kind);
 

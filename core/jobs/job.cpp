@@ -54,7 +54,17 @@ void JobContext::progress(double stageFraction, const QString &detail, double et
         else if (m_fraction >= 0.01 && now >= 2000)
             p.etaSeconds = p.elapsedSeconds * (1.0 - m_fraction) / m_fraction;
     }
-    m_sink(p); // outside the lock: the sink may be slow (a queued signal, a terminal)
+    // Outside the state lock (the sink may be slow: a terminal, a queued signal), but one report
+    // at a time: fold workers report from their own threads.
+    std::lock_guard<std::mutex> sinkLock(m_sinkMutex);
+    m_sink(p);
+}
+
+JobContext JobContext::nested(const QString &name)
+{
+    return JobContext(name, m_cancel, [this](const JobProgress &p) {
+        progress(p.fraction, p.detail.isEmpty() ? p.stage : p.stage + QLatin1Char(' ') + p.detail, -1.0);
+    });
 }
 
 QString exceptionMessage(std::exception_ptr exception)

@@ -64,12 +64,18 @@ public:
     void progress(double stageFraction, const QString &detail = QString(), double etaSeconds = -1.0);
     double elapsedSeconds() const;
 
+    /// A context for a sub-job run inside the current stage (e.g. the analysis inside clean-eval):
+    /// its whole progress maps onto this stage's range, its stage and detail become this one's
+    /// detail, and it shares the cancel flag. Must not outlive this context.
+    JobContext nested(const QString &name);
+
 private:
     QString m_job;
     const std::atomic_bool *m_cancel;
     JobProgressSink m_sink;
     QElapsedTimer m_clock;
     mutable std::mutex m_mutex;
+    std::mutex m_sinkMutex; ///< one report at a time reaches the sink
     QString m_stage;
     double m_from = 0.0, m_to = 1.0, m_fraction = 0.0;
     qint64 m_lastReportMs = -1;

@@ -65,7 +65,7 @@ AlTrainConfig trainConfig(const AlConfig &c, quint64 seed, torch::Device device)
     t.strongAugment = c.strongAugment;
     t.emaDecay = c.emaDecay;
     t.tta = c.tta;
-    t.architecture = architectureFromName(c.model);
+    t.architecture = enumFromName(kArchitectureNames, c.model).value_or(Architecture::Auto);
     t.seed = seed;
     t.device = device;
     return t;
@@ -198,9 +198,12 @@ QJsonObject AlCurve::toJson() const
             {QStringLiteral("seconds"), seconds}};
 }
 
-bool runAlSimulation(const Dataset &data, const AlConfig &config, quint64 seed, const QString &device,
-                     const std::atomic_bool &cancel, const AlProgressCallback &progress, AlCurve *out,
-                     QString *error)
+namespace {
+
+// The simulation behind runAlSimulation(): *out holds the rounds done so far.
+bool simulateRun(const Dataset &data, const AlConfig &config, quint64 seed, const QString &device,
+                 const std::atomic_bool &cancel, const AlProgressCallback &progress, AlCurve *out,
+                 QString *error)
 {
     QElapsedTimer total;
     total.start();
@@ -455,9 +458,10 @@ bool runAlSimulation(const Dataset &data, const AlConfig &config, quint64 seed, 
     return true;
 }
 
-bool runAlProjectRound(const QString &projectFile, const AlConfig &config, const QString &device,
-                       const std::atomic_bool &cancel, const AlProgressCallback &progress,
-                       AlProjectRound *out, QString *error)
+// The round behind runAlProjectRound().
+bool projectRound(const QString &projectFile, const AlConfig &config, const QString &device,
+                  const std::atomic_bool &cancel, const AlProgressCallback &progress,
+                  AlProjectRound *out, QString *error)
 {
     const QDateTime started = QDateTime::currentDateTimeUtc();
     *out = AlProjectRound();
@@ -622,6 +626,53 @@ bool runAlProjectRound(const QString &projectFile, const AlConfig &config, const
         return false;
     out->scored = int64_t(scoredIds.size());
     return true;
+}
+
+// The job's progress from the loops' AlProgress: each phase of each round is a stage of its own
+// share of the job; the detail says which round and how many labels.
+AlProgressCallback progressInto(JobContext &context)
+{
+    auto last = std::make_shared<std::pair<int, QString>>(-1, QString());
+    return [&context, last](const AlProgress &p) {
+        const int rounds = std::max(1, p.rounds);
+        if (p.round != last->first || p.phase != last->second) {
+            context.stage(p.phase, double(p.round) / rounds, double(p.round + 1) / rounds);
+            *last = {p.round, p.phase};
+        }
+        QString detail = p.rounds > 1 ? QStringLiteral("round %1/%2, ").arg(p.round).arg(p.rounds - 1) : QString();
+        detail += QStringLiteral("%1 labels").arg(p.labels);
+        if (p.lastAccuracy >= 0)
+            detail += QStringLiteral(", test accuracy %1").arg(p.lastAccuracy, 0, 'f', 4);
+        context.progress(p.fraction, detail);
+    };
+}
+
+template <class T>
+Result<T> outcome(bool ok, T &&value, const QString &error, const JobContext &context)
+{
+    if (ok)
+        return Result<T>(std::move(value));
+    return error == QLatin1String("cancelled") || context.isCancelled() ? Result<T>::cancelled() : Result<T>::failure(error);
+}
+
+} // namespace
+
+Result<AlCurve> runAlSimulation(const Dataset &data, const AlConfig &config, quint64 seed, const QString &device,
+                                JobContext &context)
+{
+    AlCurve curve;
+    QString error;
+    const bool ok = simulateRun(data, config, seed, device, context.cancelFlag(), progressInto(context), &curve, &error);
+    return outcome(ok, std::move(curve), error, context);
+}
+
+Result<AlProjectRound> runAlProjectRound(const QString &projectFile, const AlConfig &config, const QString &device,
+                                         JobContext &context)
+{
+    AlProjectRound round;
+    QString error;
+    const bool ok = projectRound(projectFile, config, device, context.cancelFlag(), progressInto(context), &round, &error);
+    return outcome(ok, std::move(round), error, context);
 }
 
 } // namespace labelscope

@@ -13,11 +13,13 @@
 // QueryStrategy (querystrategy.h), query the oracle. With `preindex` the first queried batch is
 // the nearest unlabelled neighbours (FAISS) of the labelled seed, as in SpaceML Active-Labeler.
 //
-// Long work: cancellable within a second, progress callback. Errors are returned, never thrown.
+// Long work: jobs of core/jobs/job.h (cancellable within a second, progress, errors returned).
 // Torch-free header (ui/ may include it).
 
 #include "alconfig.h"
 #include "base/dataset.h"
+#include "base/result.h"
+#include "jobs/job.h"
 
 #include <QJsonObject>
 #include <QString>
@@ -61,12 +63,11 @@ struct AlProgress {
 
 using AlProgressCallback = std::function<void(const AlProgress &)>;
 
-/// Runs one simulated active-learning run on `data` (train split = pool with labels held by the
-/// oracle; test split = evaluation) with config.seed replaced by `seed`. `device` is "cpu" or
-/// "cuda". False with *error ("cancelled" when cancelled). *out holds the rounds done so far.
-bool runAlSimulation(const Dataset &data, const AlConfig &config, quint64 seed, const QString &device,
-                     const std::atomic_bool &cancel, const AlProgressCallback &progress, AlCurve *out,
-                     QString *error);
+/// The simulation job (core/jobs/job.h): one simulated active-learning run on `data` (train
+/// split = pool with labels held by the oracle; test split = evaluation) with config.seed
+/// replaced by `seed`. `device` is "cpu" or "cuda". Stages: the phases of each round.
+Result<AlCurve> runAlSimulation(const Dataset &data, const AlConfig &config, quint64 seed, const QString &device,
+                                JobContext &context);
 
 /// Result of one interactive round on a project.
 struct AlProjectRound {
@@ -83,9 +84,9 @@ struct AlProjectRound {
 /// unlabelled ones, selects config.numLabelled with the configured strategy and writes the round
 /// and its queue (al_rounds, al_queue), then the uncertainty of every scored pool sample
 /// (al_scores; ProjectStore::saveAlScores). With no labelled samples, the batch is a cold start
-/// (no pool is scored).
-bool runAlProjectRound(const QString &projectFile, const AlConfig &config, const QString &device,
-                       const std::atomic_bool &cancel, const AlProgressCallback &progress,
-                       AlProjectRound *out, QString *error);
+/// (no pool is scored). The job of core/jobs/job.h. When another round queued some of the same
+/// samples meanwhile, the store refuses the round (ProjectStore::saveAlRound): run it again.
+Result<AlProjectRound> runAlProjectRound(const QString &projectFile, const AlConfig &config, const QString &device,
+                                         JobContext &context);
 
 } // namespace labelscope

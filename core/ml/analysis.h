@@ -5,14 +5,17 @@
 // This header is free of LibTorch so that ui/ can include it.
 
 #include "base/dataset.h"
+#include "base/noise.h"
 #include "base/projectstore.h"
+#include "base/result.h"
+#include "jobs/job.h"
+#include "options.h"
 
 #include <QJsonObject>
 #include <QMap>
 #include <QMetaType>
 #include <QString>
 
-#include <atomic>
 #include <functional>
 #include <vector>
 
@@ -21,29 +24,23 @@ namespace labelscope {
 struct AnalysisParams {
     QString dataSpec;          ///< dataset spec; may be empty when the project already exists
     QString projectFile;       ///< created (with an import of dataSpec) if it does not exist
-    double injectNoise = 0.0;  ///< fraction of labels to corrupt at import (0 = none)
-    QString noiseKind = QStringLiteral("symmetric");
+    double injectNoise = 0.0;  ///< fraction of labels to corrupt at import (0 = none), in [0, 1]
+    NoiseKind noiseKind = NoiseKind::Symmetric;
     quint64 seed = 1;
     int epochs = 0;            ///< 0 = automatic (from the dataset size)
     qint64 limit = -1;         ///< at most this many samples per split; -1 = all
-    QString device = QStringLiteral("auto"); ///< "auto", "cpu", "cuda"
+    DeviceChoice device = DeviceChoice::Auto;
     int threads = 0;           ///< intra-op threads on CPU; 0 = measured default
     int batchSize = 128;
     int imageSize = 32;        ///< training side for images read from files
     bool classParameters = false; ///< also learn per-class temperatures
-    /// Network: "auto" (grey images up to 32 px: medium_cnn when training runs in bf16 or on CUDA,
-    /// else small_cnn; colour or larger images: small_resnet), "small_cnn", "medium_cnn" (a third
-    /// conv block, about twice the compute in fp32, 1.4x in bf16) or "small_resnet".
-    QString model = QStringLiteral("auto");
-    /// Arithmetic of the training passes: "auto" (bf16 mixed precision on a CPU with native
-    /// bfloat16, else fp32), "fp32" or "bf16". Evaluation passes are always fp32.
-    QString precision = QStringLiteral("auto");
-    /// "all" (default): K-fold training with Data Parameters; the verdict combines the training
-    /// dynamics with Confident Learning on the out-of-sample pred_probs. "data-parameters": one
-    /// model on all samples, dynamics only (a third of the training time of "all" at K = 4).
-    /// "confident-learning": K-fold, verdict from the out-of-sample pred_probs only.
-    QString method = QStringLiteral("all");
-    int folds = 4;             ///< K of the stratified K-fold (methods all, confident-learning)
+    /// Network: Auto (grey images up to 32 px: medium_cnn when training runs in bf16 or on CUDA,
+    /// else small_cnn; colour or larger images: small_resnet), or a fixed one (options.h).
+    Architecture model = Architecture::Auto;
+    /// Arithmetic of the training passes (options.h). Evaluation passes are always fp32.
+    Precision precision = Precision::Auto;
+    AnalysisMethod method = AnalysisMethod::All; ///< options.h
+    int folds = 4;             ///< K of the stratified K-fold (methods All, ConfidentLearning), 2..20
     int foldWorkers = 0;       ///< fold models trained at once on CPU, threads split among them;
                                ///< 0 = one per two threads from 4 threads up (else 1), 1 = one after another
     QString filterBy = QStringLiteral("prune_by_noise_rate"); ///< find_label_issues filter_by
@@ -54,18 +51,6 @@ struct AnalysisParams {
     /// the sample ids it trained on and predicted out of sample (empty for data-parameters).
     std::function<void(int fold, const std::vector<qint64> &trainedIds, const std::vector<qint64> &predictedIds)>
         foldObserver;
-};
-
-/// Progress of a running analysis. fraction in [0, 1]; etaSeconds < 0 when unknown.
-struct AnalysisProgress {
-    QString phase;             ///< "loading", "importing", "training", "scoring", "layout", "saving"
-    int fold = 0, folds = 0;   ///< 1-based fold of K-fold training; 0 when not K-fold
-    int epoch = 0, epochs = 0; ///< 1-based epoch in training
-    qint64 batch = 0, batches = 0;
-    double loss = 0.0;
-    double samplesPerSecond = 0.0;
-    double etaSeconds = -1.0;
-    double fraction = 0.0;
 };
 
 /// Detection quality against known true labels (only when they are known).
@@ -100,7 +85,7 @@ struct AnalysisResult {
     int epochs = 0;
     double testAccuracy = -1.0;  ///< clean accuracy on the test split; -1 when there is none
     NoiseMetrics noise;
-    QString method;              ///< as in AnalysisParams
+    QString method;              ///< the method's name (kAnalysisMethodNames)
     int folds = 0;               ///< K of K-fold, 0 when not used
     qint64 numLabelIssues = -1;  ///< find_label_issues count, -1 when Confident Learning did not run
     std::vector<int64_t> confidentJoint; ///< [K*K] row-major C[given][likely true], or empty
@@ -110,19 +95,18 @@ struct AnalysisResult {
     QJsonObject toJson() const;
 };
 
-/// Runs an analysis synchronously on the calling thread. progress (optional) is called from that
-/// thread; cancel is polled at least once per batch, so the call returns within a second of it
-/// being set, with ok = false and error "cancelled", leaving the project consistent (a run row
-/// with status "cancelled" and no results). Exceptions from LibTorch, OpenCV and FAISS are caught
-/// and returned as error. Returns true on success.
-bool runAnalysis(const AnalysisParams &params, const std::atomic_bool &cancel,
-                 const std::function<void(const AnalysisProgress &)> &progress,
-                 AnalysisResult *result, QString *error);
+/// The analysis job (core/jobs/job.h), run on the calling thread. Stages: "loading" (reading
+/// the dataset, importing it into a new project), "training" (detail: fold, epoch, batch, loss,
+/// samples/s; with its own ETA), "scoring", "layout", "saving". Cancellation is polled at least
+/// once per batch: the job then returns Result::cancelled() within a second, leaving the project
+/// consistent (a run row with status "cancelled" and no results). A new project file whose
+/// import never completed is removed again. Errors name the file and the step.
+Result<AnalysisResult> runAnalysis(const AnalysisParams &params, JobContext &context);
 
-/// "cuda" if requested/available in this LibTorch build, else "cpu".
-QString resolveDevice(const QString &requested, QString *error = nullptr);
+/// The device a choice resolves to in this LibTorch build: "cuda" or "cpu". Fails for Cuda when
+/// LibTorch sees no GPU.
+Result<QString> resolveDevice(DeviceChoice choice);
 
 } // namespace labelscope
 
-Q_DECLARE_METATYPE(labelscope::AnalysisProgress)
 Q_DECLARE_METATYPE(labelscope::AnalysisResult)

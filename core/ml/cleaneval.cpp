@@ -26,37 +26,26 @@ const std::vector<QString> &cleanEvalVariants()
     return names;
 }
 
-namespace {
-
-bool fail(QString *error, const QString &message)
+Result<QJsonObject> runCleanEval(const CleanEvalParams &params, JobContext &context)
 {
-    if (error)
-        *error = message;
-    return false;
-}
-
-} // namespace
-
-bool runCleanEval(const CleanEvalParams &params, const std::atomic_bool &cancel,
-                  const std::function<void(const CleanEvalProgress &)> &progress,
-                  QJsonObject *result, QString *error)
-{
+    using R = Result<QJsonObject>;
     if (params.rates.empty() || params.seeds < 1)
-        return fail(error, QStringLiteral("clean-eval needs at least one noise rate and one seed"));
+        return R::failure(QStringLiteral("clean-eval needs at least one noise rate and one seed"));
     for (double r : params.rates)
         if (!(r >= 0.0 && r < 1.0))
-            return fail(error, QStringLiteral("noise rate %1 is not in [0, 1)").arg(r));
+            return R::failure(QStringLiteral("noise rate %1 is not in [0, 1)").arg(r));
     configureRuntime(params.threads);
-    QString deviceError;
-    const QString deviceName = resolveDevice(params.device, &deviceError);
-    if (deviceName.isEmpty())
-        return fail(error, deviceError);
+    const Result<QString> deviceName = resolveDevice(params.device);
+    if (!deviceName)
+        return R::from(deviceName);
 
     LoadOptions options;
     options.limit = params.limit;
+    options.progress = [&](qint64, qint64) { return !context.isCancelled(); };
+    context.stage(QStringLiteral("loading"), 0.0, 0.02);
     LoadResult loaded = loadDataset(params.dataSpec, options);
     if (!loaded.ok())
-        return fail(error, loaded.error);
+        return context.isCancelled() ? R::cancelled() : R::failure(loaded.error);
     const Dataset &dataset = loaded.dataset;
     QHash<QString, qint64> imageOf;
     bool hasTest = false;
@@ -65,14 +54,14 @@ bool runCleanEval(const CleanEvalParams &params, const std::atomic_bool &cancel,
         hasTest = hasTest || dataset.samples[i].split == QLatin1String("test");
     }
     if (!hasTest)
-        return fail(error, QStringLiteral("%1 has no test split; clean-eval measures accuracy on it").arg(params.dataSpec));
+        return R::failure(QStringLiteral("%1 has no test split; clean-eval measures accuracy on it").arg(params.dataSpec));
 
     std::unique_ptr<QTemporaryDir> tmp;
     QString workDir = params.workDir;
     if (workDir.isEmpty()) {
         tmp = std::make_unique<QTemporaryDir>();
         if (!tmp->isValid())
-            return fail(error, QStringLiteral("cannot create a temporary directory"));
+            return R::failure(QStringLiteral("cannot create a temporary directory: %1").arg(tmp->errorString()));
         workDir = tmp->path();
     }
     QDir().mkpath(workDir);
@@ -87,9 +76,10 @@ bool runCleanEval(const CleanEvalParams &params, const std::atomic_bool &cancel,
     const int variants = int(cleanEvalVariants().size());
     const double steps = double(params.rates.size()) * params.seeds * (1 + variants);
     double stepsDone = 0;
+    // Each step (an analysis or a variant's model) is one stage of equal share.
     auto report = [&](const QString &stage, double rate, int seed) {
-        if (progress)
-            progress(CleanEvalProgress{stage, rate, seed, stepsDone / steps});
+        context.stage(stage, 0.02 + 0.98 * stepsDone / steps, 0.02 + 0.98 * (stepsDone + 1) / steps);
+        context.progress(0.0, QStringLiteral("rate %1 seed %2").arg(rate).arg(seed));
     };
 
     QJsonArray rateResults;
@@ -112,14 +102,17 @@ bool runCleanEval(const CleanEvalParams &params, const std::atomic_bool &cancel,
             ap.device = params.device;
             ap.threads = params.threads;
             ap.method = params.method;
-            AnalysisResult ar;
-            QString analysisError;
-            if (!runAnalysis(ap, cancel, {}, &ar, &analysisError))
-                return fail(error, analysisError);
+            ap.layouts = false;
+            JobContext analysis = context.nested(QStringLiteral("analysis"));
+            const Result<AnalysisResult> analysed = runAnalysis(ap, analysis);
+            if (!analysed)
+                return R::from(analysed);
+            const AnalysisResult &ar = analysed.value();
             ++stepsDone;
             ProjectStore store;
-            if (!store.open(ap.projectFile, &analysisError))
-                return fail(error, analysisError);
+            QString storeError;
+            if (!store.open(ap.projectFile, &storeError))
+                return R::failure(storeError);
             const std::vector<SampleScore> scores = store.scores(ar.runId);
             QHash<qint64, const SampleScore *> scoreOf;
             for (const SampleScore &s : scores)
@@ -183,18 +176,17 @@ bool runCleanEval(const CleanEvalParams &params, const std::atomic_bool &cancel,
                 config.hflip = !looksLikeDigits(dataset.classes);
                 config.dataParameters.learnInstance = false;
                 config.dataParameters.learnClass = false;
-                config.device = deviceName == QLatin1String("cuda") ? torch::Device(torch::kCUDA) : torch::Device(torch::kCPU);
+                config.device = deviceName.value() == QLatin1String("cuda") ? torch::Device(torch::kCUDA) : torch::Device(torch::kCPU);
                 TrainData train{gather(images), torch::tensor(at::ArrayRef<int64_t>(labels), torch::kLong)};
                 TrainOutput out;
                 QString trainError;
-                bool ok = false;
-                try {
-                    ok = trainWithDataParameters(train, &test, numClasses, config, cancel, {}, &out, &trainError);
-                } catch (const std::exception &e) {
-                    trainError = QString::fromLocal8Bit(e.what()).section(QLatin1Char('\n'), 0, 0);
-                }
-                if (!ok)
-                    return fail(error, trainError);
+                if (!trainWithDataParameters(train, &test, numClasses, config, context.cancelFlag(),
+                                             [&](const TrainProgress &p) {
+                                                 context.progress(p.evaluating ? 1.0 : (p.epoch - 1 + double(p.batch) / std::max<int64_t>(1, p.batches)) / p.epochs,
+                                                                  QStringLiteral("rate %1 seed %2 epoch %3/%4").arg(rate).arg(seed).arg(p.epoch).arg(p.epochs));
+                                             },
+                                             &out, &trainError))
+                    return trainError == QLatin1String("cancelled") ? R::cancelled() : R::failure(trainError);
                 accuracy[v].push_back(out.testAccuracy);
                 ++stepsDone;
             }
@@ -226,13 +218,12 @@ bool runCleanEval(const CleanEvalParams &params, const std::atomic_bool &cancel,
                                        {QStringLiteral("flag_precision"), precisionSum / params.seeds},
                                        {QStringLiteral("variants"), variantsJson}});
     }
-    *result = QJsonObject{{QStringLiteral("data"), params.dataSpec},
-                          {QStringLiteral("noise_kind"), params.noiseKind},
-                          {QStringLiteral("seeds"), params.seeds},
-                          {QStringLiteral("limit"), params.limit},
-                          {QStringLiteral("method"), params.method},
-                          {QStringLiteral("rates"), rateResults}};
-    return true;
+    return QJsonObject{{QStringLiteral("data"), params.dataSpec},
+                       {QStringLiteral("noise_kind"), noiseKindName(params.noiseKind)},
+                       {QStringLiteral("seeds"), params.seeds},
+                       {QStringLiteral("limit"), params.limit},
+                       {QStringLiteral("method"), enumName(kAnalysisMethodNames, params.method)},
+                       {QStringLiteral("rates"), rateResults}};
 }
 
 } // namespace labelscope

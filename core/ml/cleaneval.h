@@ -10,11 +10,14 @@
 //   true_labels – the true labels (the ceiling),
 // and measure each model's accuracy on the clean test split. Torch-free header.
 
+#include "base/noise.h"
+#include "base/result.h"
+#include "jobs/job.h"
+#include "options.h"
+
 #include <QJsonObject>
 #include <QString>
 
-#include <atomic>
-#include <functional>
 #include <vector>
 
 namespace labelscope {
@@ -22,32 +25,24 @@ namespace labelscope {
 struct CleanEvalParams {
     QString dataSpec;                 ///< a dataset with a test split and known labels
     std::vector<double> rates{0.2};   ///< noise rates to evaluate (each in [0, 1))
-    QString noiseKind = QStringLiteral("symmetric");
+    NoiseKind noiseKind = NoiseKind::Symmetric;
     int seeds = 1;                    ///< seeds 1..seeds per rate
     qint64 limit = -1;                ///< samples per split (-1 = all)
     int epochs = 0;                   ///< per model; 0 = automatic (as analyze)
-    QString method = QStringLiteral("all"); ///< analysis method that flags samples
+    AnalysisMethod method = AnalysisMethod::All; ///< analysis method that flags samples
     int threads = 0;
-    QString device = QStringLiteral("auto");
+    DeviceChoice device = DeviceChoice::Auto;
     QString workDir;                  ///< where the per-run projects go (a temporary dir if empty)
 };
 
-struct CleanEvalProgress {
-    QString stage;        ///< "analysis" or a variant name
-    double rate = 0.0;
-    int seed = 0;
-    double fraction = 0.0; ///< of the whole experiment
-};
-
-/// Runs the experiment synchronously. cancel is polled at least once per training batch.
-/// Returns false with *error ("cancelled" or the problem). The result JSON:
+/// The clean-eval job (core/jobs/job.h), run on the calling thread; stages "analysis" and the
+/// variant names, detail "rate R seed S". Cancellation is polled at least once per training
+/// batch. The result JSON:
 /// {"data", "noise_kind", "seeds", "limit", "epochs", "rates": [{"rate", "flagged" (mean),
 ///  "flag_precision" (mean), "variants": {name: {"mean", "std", "runs": [...]}}}]}. A variant
 /// left with fewer than 10 training samples (e.g. easy_only after a very short analysis) is
 /// skipped for that seed ("skipped_seeds"), or entirely ({"skipped": reason}).
-bool runCleanEval(const CleanEvalParams &params, const std::atomic_bool &cancel,
-                  const std::function<void(const CleanEvalProgress &)> &progress,
-                  QJsonObject *result, QString *error);
+Result<QJsonObject> runCleanEval(const CleanEvalParams &params, JobContext &context);
 
 /// Variant names in report order.
 const std::vector<QString> &cleanEvalVariants();

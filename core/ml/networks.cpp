@@ -209,42 +209,6 @@ torch::Tensor SmallResNetImpl::embed(const torch::Tensor &x)
     return torch::relu(m_fc1->forward(h));
 }
 
-namespace {
-
-// Command-line and JSON names of the enums; Auto is "auto" (and the empty string) both ways.
-template <typename E, std::size_t N>
-E fromName(const std::pair<E, const char *> (&table)[N], const QString &name, bool *ok)
-{
-    for (const auto &[value, text] : table)
-        if (name == QLatin1String(text)) {
-            if (ok)
-                *ok = true;
-            return value;
-        }
-    if (ok)
-        *ok = name.isEmpty() || name == QLatin1String("auto");
-    return E::Auto;
-}
-
-template <typename E, std::size_t N>
-QString toName(const std::pair<E, const char *> (&table)[N], E value)
-{
-    for (const auto &[v, text] : table)
-        if (v == value)
-            return QString::fromLatin1(text);
-    return QStringLiteral("auto");
-}
-
-const std::pair<Architecture, const char *> kArchitectureNames[] = {
-    {Architecture::SmallCnn, "small_cnn"}, {Architecture::MediumCnn, "medium_cnn"}, {Architecture::SmallResNet, "small_resnet"}};
-const std::pair<Precision, const char *> kPrecisionNames[] = {{Precision::Float32, "fp32"}, {Precision::BFloat16, "bf16"}};
-
-} // namespace
-
-Architecture architectureFromName(const QString &name, bool *ok) { return fromName(kArchitectureNames, name, ok); }
-
-QString architectureName(Architecture architecture) { return toName(kArchitectureNames, architecture); }
-
 Architecture resolveArchitecture(Architecture architecture, int channels, int side, Precision precision,
                                  const torch::Device &device)
 {
@@ -254,10 +218,6 @@ Architecture resolveArchitecture(Architecture architecture, int channels, int si
         return Architecture::SmallResNet;
     return precision == Precision::BFloat16 || device.is_cuda() ? Architecture::MediumCnn : Architecture::SmallCnn;
 }
-
-Precision precisionFromName(const QString &name, bool *ok) { return fromName(kPrecisionNames, name, ok); }
-
-QString precisionName(Precision precision) { return toName(kPrecisionNames, precision); }
 
 bool cpuHasNativeBf16()
 {

@@ -9,6 +9,8 @@
 // Both return logits [B, K] from forward() and the penultimate-layer embedding [B, D] from
 // embed(); forward(x) == head(embed(x)).
 
+#include "options.h"
+
 #include <QString>
 #include <torch/torch.h>
 
@@ -91,30 +93,7 @@ private:
 /// calls max_pool2d.
 torch::Tensor maxPool2x2(const torch::Tensor &x);
 
-/// Which network makeClassifier builds: Auto fits the input (SmallCnn for one channel and
-/// side ≤ 32 divisible by 4, else SmallResNet).
-enum class Architecture { Auto, SmallCnn, MediumCnn, SmallResNet };
-
-/// The architecture for a name: "auto" (or empty), "small_cnn", "medium_cnn", "small_resnet".
-/// Sets *ok to false (and returns Auto) for any other name.
-Architecture architectureFromName(const QString &name, bool *ok = nullptr);
-
-/// "small_cnn", "medium_cnn", "small_resnet" ("auto" for Auto).
-QString architectureName(Architecture architecture);
-
-/// Arithmetic of the training passes. BFloat16 is mixed precision with LibTorch's CPU autocast:
-/// convolutions, batch norm, pooling and the embedding layer compute in bfloat16 while weights,
-/// gradients and optimiser state stay float32; the classifier head, the loss, the recorded
-/// training dynamics and every evaluation pass stay float32. On this project's 2-core CPU
-/// (AVX512-BF16) a small-CNN step is about a quarter faster (tests/benchmarks/RESULTS.md,
-/// "Mixed precision"). Auto = BFloat16 on a CPU with native bfloat16 dot products, else Float32.
-enum class Precision { Auto, Float32, BFloat16 };
-
-/// "auto", "fp32", "bf16"; *ok = false (and Auto returned) for anything else.
-Precision precisionFromName(const QString &name, bool *ok = nullptr);
-
-/// "fp32" or "bf16" (Auto gives "auto").
-QString precisionName(Precision precision);
+// Architecture and Precision, with their name tables, are in options.h.
 
 /// True when this CPU has native bfloat16 dot products (AVX512-BF16 or AMX-BF16).
 bool cpuHasNativeBf16();

@@ -8,7 +8,7 @@
 #include "gallerymodel.h"
 #include "gallerywidget.h"
 #include "labellingpanel.h"
-#include "layoutjob.h"
+#include "jobs/layoutjob.h"
 #include "mainwindow.h"
 #include "pointgrid.h"
 #include "reviewsession.h"

@@ -5,7 +5,7 @@
 #include "ui/uifixture.h"
 
 #include "confusionmatrixview.h"
-#include "imagestatistics.h"
+#include "jobs/imagestatistics.h"
 #include "mainwindow.h"
 #include "reviewsession.h"
 #include "statisticspage.h"

@@ -4,7 +4,7 @@
 #include <cmath>
 #include <cstdlib>
 
-namespace labelscope::ui {
+namespace labelscope {
 
 std::vector<int> sampleForImageStats(const std::vector<int> &labels, int numClasses, int maxPerClass)
 {
@@ -23,18 +23,17 @@ std::vector<int> sampleForImageStats(const std::vector<int> &labels, int numClas
     return picked;
 }
 
-ImageStatsResult computeImageStats(const std::vector<Sample> &samples, const std::vector<int> &labels,
-                                   int numClasses, const std::atomic_bool &cancel, std::atomic<qint64> *done)
+Result<ImageStatsResult> computeImageStats(const std::vector<Sample> &samples, const std::vector<int> &labels,
+                                           int numClasses, JobContext &context)
 {
     ImageStatsResult result;
     result.perClass.assign(std::size_t(std::max(0, numClasses)), {});
     std::vector<double> colour(result.perClass.size(), 0.0);
     DecodedImage img;
     for (std::size_t i = 0; i < samples.size() && i < labels.size(); ++i) {
-        if (cancel.load()) {
-            result.cancelled = true;
-            break;
-        }
+        if (context.isCancelled())
+            return Result<ImageStatsResult>::cancelled();
+        context.progress(double(i) / double(samples.size()), QStringLiteral("%1 of %2 images").arg(i).arg(samples.size()));
         const int k = labels[i];
         if (k < 0 || k >= numClasses)
             continue;
@@ -71,8 +70,6 @@ ImageStatsResult computeImageStats(const std::vector<Sample> &samples, const std
         s.meanContrast += std::sqrt(var);
         if (img.channels == 3 && chroma / double(pixels) > 4.0)
             colour[std::size_t(k)] += 1.0;
-        if (done)
-            ++*done;
     }
     for (std::size_t k = 0; k < result.perClass.size(); ++k) {
         ClassImageStats &s = result.perClass[k];
@@ -85,7 +82,7 @@ ImageStatsResult computeImageStats(const std::vector<Sample> &samples, const std
         s.meanContrast /= n;
         s.colourShare = colour[k] / n;
     }
-    return result;
+    return std::move(result);
 }
 
-} // namespace labelscope::ui
+} // namespace labelscope

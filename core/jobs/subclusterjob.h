@@ -1,8 +1,10 @@
 #pragma once
 // Sub-clusters of every class for the scatter view's "Sub-cluster" colouring: reads the run's
 // embeddings (own ProjectStore connection, any thread) and runs core's findSubclusters
-// (core/ml/subclusters.h, FAISS k-means) on the samples of each given label. Glue only.
+// (core/ml/subclusters.h, FAISS k-means) on the samples of each given label.
 
+#include "base/result.h"
+#include "jobs/job.h"
 #include "ml/subclusters.h"
 
 #include <QString>
@@ -11,18 +13,18 @@
 #include <unordered_map>
 #include <vector>
 
-namespace labelscope::ui {
+namespace labelscope {
 
 struct ClassSubclusters {
     QString file;
     qint64 runId = 0;
     std::unordered_map<qint64, int> clusterOf;      ///< sample id -> cluster index within its class
     std::vector<std::vector<Subcluster>> perClass; ///< [K] clusters of each given label, largest first
-    QString error;                                 ///< empty on success
 };
 
-/// Sub-clusters of each class (by given label) of run RUNID in FILE. CANCEL is polled per class.
-ClassSubclusters computeClassSubclusters(const QString &file, qint64 runId, int numClasses,
-                                         const std::atomic_bool &cancel);
+/// The sub-cluster job (core/jobs/job.h): sub-clusters of each class (by given label) of run
+/// RUNID in FILE; one stage per class, cancellation polled per class and inside k-means.
+Result<ClassSubclusters> computeClassSubclusters(const QString &file, qint64 runId, int numClasses,
+                                                 JobContext &context);
 
-} // namespace labelscope::ui
+} // namespace labelscope

@@ -6,7 +6,7 @@
 #include <cmath>
 #include <unordered_map>
 
-namespace labelscope::ui {
+namespace labelscope {
 
 int layoutKindClass(const QString &kind)
 {
@@ -20,32 +20,27 @@ int layoutKindClass(const QString &kind)
 
 QString classTrajectoryKind(int label) { return QStringLiteral("trajectory-class-%1").arg(label); }
 
-LayoutJobResult runLayoutJob(const LayoutJobParams &params, const std::atomic_bool &cancel,
-                             const std::function<void(const TsneProgress &, const std::vector<qint64> &)> &progress)
+Result<LayoutJobResult> runLayoutJob(const LayoutJobParams &params, JobContext &context)
 {
+    using R = Result<LayoutJobResult>;
     LayoutJobResult result;
     QElapsedTimer timer;
     timer.start();
+    context.stage(QStringLiteral("reading"), 0.0, 0.05);
     ProjectStore store;
     QString error;
-    if (!store.open(params.projectFile, &error)) {
-        result.error = error;
-        return result;
-    }
+    if (!store.open(params.projectFile, &error))
+        return R::failure(error);
     std::vector<qint64> ids;
     std::vector<float> features;
     int dim = 0;
     QString featureName;
     if (params.kind == QLatin1String("embedding")) {
-        if (!store.embeddings(params.runId, &ids, &features, &dim)) {
-            result.error = store.lastError();
-            return result;
-        }
+        if (!store.embeddings(params.runId, &ids, &features, &dim))
+            return R::failure(store.lastError());
         featureName = QStringLiteral("embedding");
-        if (ids.empty()) {
-            result.error = QStringLiteral("Run %1 of %2 stored no embeddings.").arg(params.runId).arg(params.projectFile);
-            return result;
-        }
+        if (ids.empty())
+            return R::failure(QStringLiteral("Run %1 of %2 stored no embeddings.").arg(params.runId).arg(params.projectFile));
     } else if (params.kind == QLatin1String("trajectory") || layoutKindClass(params.kind) >= 0) {
         const int onlyClass = layoutKindClass(params.kind);
         featureName = QStringLiteral("log_sigma_per_epoch");
@@ -54,11 +49,8 @@ LayoutJobResult runLayoutJob(const LayoutJobParams &params, const std::atomic_bo
             for (const SampleRow &r : store.samples())
                 givenLabel.emplace(r.id, r.givenLabel);
         for (const SampleScore &s : store.scores(params.runId)) {
-            if (cancel.load()) {
-                result.cancelled = true;
-                result.error = QStringLiteral("cancelled");
-                return result;
-            }
+            if (context.isCancelled())
+                return R::cancelled();
             if (onlyClass >= 0) {
                 const auto it = givenLabel.find(s.sampleId);
                 if (it == givenLabel.end() || it->second != onlyClass)
@@ -75,32 +67,29 @@ LayoutJobResult runLayoutJob(const LayoutJobParams &params, const std::atomic_bo
             for (float v : t->sigma)
                 features.push_back(std::log(std::max(v, 1e-6f)));
         }
-        if (ids.empty()) {
-            result.error = QStringLiteral("Run %1 of %2 has no training dynamics%3.")
-                               .arg(params.runId)
-                               .arg(params.projectFile)
-                               .arg(onlyClass >= 0 ? QStringLiteral(" for class %1").arg(onlyClass) : QString());
-            return result;
-        }
+        if (ids.empty())
+            return R::failure(QStringLiteral("Run %1 of %2 has no training dynamics%3.")
+                                  .arg(params.runId)
+                                  .arg(params.projectFile)
+                                  .arg(onlyClass >= 0 ? QStringLiteral(" for class %1").arg(onlyClass) : QString()));
     } else {
-        result.error = QStringLiteral("Unknown layout kind \"%1\".").arg(params.kind);
-        return result;
+        return R::failure(QStringLiteral("Unknown layout kind \"%1\".").arg(params.kind));
     }
 
-    const TsneResult tsne = computeTsne(features.data(), std::int64_t(ids.size()), dim, params.tsne, cancel,
+    context.stage(QStringLiteral("t-SNE"), 0.05, 0.98);
+    const TsneResult tsne = computeTsne(features.data(), std::int64_t(ids.size()), dim, params.tsne, context.cancelFlag(),
                                         [&](const TsneProgress &p) {
-                                            if (progress)
-                                                progress(p, ids);
+                                            context.progress(p.iterations ? double(p.iteration) / p.iterations : 0.0,
+                                                             p.stage == QLatin1String("optimise")
+                                                                 ? QStringLiteral("iteration %1 of %2").arg(p.iteration).arg(p.iterations)
+                                                                 : p.stage);
+                                            if (params.preview)
+                                                params.preview(p, ids);
                                         });
-    if (tsne.cancelled || cancel.load()) {
-        result.cancelled = true;
-        result.error = QStringLiteral("cancelled");
-        return result;
-    }
-    if (!tsne.ok()) {
-        result.error = tsne.error;
-        return result;
-    }
+    if (tsne.cancelled || context.isCancelled())
+        return R::cancelled();
+    if (!tsne.ok())
+        return R::failure(tsne.error);
     result.layout.kind = params.kind;
     result.layout.sampleIds = std::move(ids);
     result.layout.xy = tsne.layout;
@@ -111,12 +100,11 @@ LayoutJobResult runLayoutJob(const LayoutJobParams &params, const std::atomic_bo
     result.layout.settings.insert(QStringLiteral("learning_rate"), tsne.learningRate);
     result.layout.settings.insert(QStringLiteral("kl_divergence"), tsne.klDivergence);
     result.layout.settings.insert(QStringLiteral("seed"), QString::number(params.tsne.seed));
-    if (params.save && !store.saveLayout(params.runId, result.layout, &error)) {
-        result.error = error;
-        return result;
-    }
+    context.stage(QStringLiteral("saving"), 0.98, 1.0);
+    if (params.save && !store.saveLayout(params.runId, result.layout, &error))
+        return R::failure(error);
     result.seconds = double(timer.elapsed()) / 1000.0;
-    return result;
+    return std::move(result);
 }
 
-} // namespace labelscope::ui
+} // namespace labelscope

@@ -7,13 +7,15 @@
 // per class, evenly spread over each class, decoded with core's loadSampleImage (any thread).
 
 #include "base/dataset.h"
+#include "base/result.h"
+#include "jobs/job.h"
 
 #include <QString>
 
 #include <atomic>
 #include <vector>
 
-namespace labelscope::ui {
+namespace labelscope {
 
 struct ClassImageStats {
     qint64 images = 0;        ///< images measured
@@ -26,18 +28,17 @@ struct ClassImageStats {
 
 struct ImageStatsResult {
     std::vector<ClassImageStats> perClass; ///< [K]
-    bool cancelled = false;
-    QString firstError;
+    QString firstError;                    ///< why the first unreadable image failed ("" if none)
 };
 
 /// Picks at most MAXPERCLASS indices of LABELS (values in 0..K-1; others ignored) per class,
 /// evenly spaced in index order.
 std::vector<int> sampleForImageStats(const std::vector<int> &labels, int numClasses, int maxPerClass);
 
-/// Measures SAMPLES[i] as class LABELS[i] (both [M]). DONE counts measured images; CANCEL is
-/// polled per image.
-ImageStatsResult computeImageStats(const std::vector<Sample> &samples, const std::vector<int> &labels,
-                                   int numClasses, const std::atomic_bool &cancel,
-                                   std::atomic<qint64> *done = nullptr);
+/// The image-statistics job (core/jobs/job.h): measures SAMPLES[i] as class LABELS[i] (both
+/// [M]); progress "N of M images"; cancellation polled per image. An unreadable image is counted
+/// in its class's `failed`, not an error of the job.
+Result<ImageStatsResult> computeImageStats(const std::vector<Sample> &samples, const std::vector<int> &labels,
+                                           int numClasses, JobContext &context);
 
-} // namespace labelscope::ui
+} // namespace labelscope

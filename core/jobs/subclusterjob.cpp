@@ -2,11 +2,12 @@
 
 #include "base/projectstore.h"
 
-namespace labelscope::ui {
+namespace labelscope {
 
-ClassSubclusters computeClassSubclusters(const QString &file, qint64 runId, int numClasses,
-                                         const std::atomic_bool &cancel)
+Result<ClassSubclusters> computeClassSubclusters(const QString &file, qint64 runId, int numClasses,
+                                                 JobContext &context)
 {
+    using R = Result<ClassSubclusters>;
     ClassSubclusters out;
     out.file = file;
     out.runId = runId;
@@ -15,15 +16,13 @@ ClassSubclusters computeClassSubclusters(const QString &file, qint64 runId, int 
     std::vector<qint64> ids;
     std::vector<float> data;
     int dim = 0;
-    if (!store.open(file, &out.error) || !store.embeddings(runId, &ids, &data, &dim)) {
-        if (out.error.isEmpty())
-            out.error = store.lastError();
-        return out;
-    }
-    if (ids.empty() || dim <= 0) {
-        out.error = QStringLiteral("Run %1 of %2 stored no embeddings.").arg(runId).arg(file);
-        return out;
-    }
+    QString error;
+    if (!store.open(file, &error))
+        return R::failure(error);
+    if (!store.embeddings(runId, &ids, &data, &dim))
+        return R::failure(store.lastError());
+    if (ids.empty() || dim <= 0)
+        return R::failure(QStringLiteral("Run %1 of %2 stored no embeddings.").arg(runId).arg(file));
     std::unordered_map<qint64, int> given;
     for (const SampleRow &r : store.samples())
         given.emplace(r.id, r.givenLabel);
@@ -31,10 +30,10 @@ ClassSubclusters computeClassSubclusters(const QString &file, qint64 runId, int 
     for (const SampleScore &s : store.scores(runId))
         category.emplace(s.sampleId, int(s.category));
     for (int k = 0; k < numClasses; ++k) {
-        if (cancel.load()) {
-            out.error = QStringLiteral("cancelled");
-            return out;
-        }
+        context.stage(QStringLiteral("class %1 of %2").arg(k + 1).arg(numClasses), double(k) / numClasses,
+                      double(k + 1) / numClasses);
+        if (context.isCancelled())
+            return R::cancelled();
         std::vector<float> rows;
         std::vector<qint64> members;
         std::vector<int> labels, categories;
@@ -52,16 +51,16 @@ ClassSubclusters computeClassSubclusters(const QString &file, qint64 runId, int 
         if (members.size() < 2)
             continue;
         const SubclusterResult res = findSubclusters(rows.data(), std::int64_t(members.size()), dim, labels,
-                                                     categories, SubclusterParams(), cancel);
-        if (!res.ok()) {
-            out.error = res.error;
-            return out;
-        }
+                                                     categories, SubclusterParams(), context.cancelFlag());
+        if (context.isCancelled())
+            return R::cancelled();
+        if (!res.ok())
+            return R::failure(res.error);
         for (std::size_t m = 0; m < members.size(); ++m)
             out.clusterOf.emplace(members[m], res.assignment[m]);
         out.perClass[std::size_t(k)] = res.clusters;
     }
-    return out;
+    return std::move(out);
 }
 
-} // namespace labelscope::ui
+} // namespace labelscope

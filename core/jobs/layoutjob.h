@@ -9,9 +9,12 @@
 //    the trajectory the Data Parameters enrichment work embeds) [N, E];
 //  - "trajectory-class-K": the same for the samples whose given label is K only (the per-class
 //    view of that work).
-// The job opens its own ProjectStore connection (connections are per thread).
+// The job opens its own ProjectStore connection (connections are per thread). Core code: the
+// window runs it through its JobRunner.
 
 #include "base/projectstore.h"
+#include "base/result.h"
+#include "jobs/job.h"
 #include "ml/tsne.h"
 
 #include <QString>
@@ -20,7 +23,7 @@
 #include <functional>
 #include <vector>
 
-namespace labelscope::ui {
+namespace labelscope {
 
 struct LayoutJobParams {
     QString projectFile;
@@ -28,12 +31,13 @@ struct LayoutJobParams {
     QString kind;            ///< see above
     TsneParams tsne;
     bool save = true;        ///< write the layout into the project
+    /// Optional live preview: called on the job's thread with t-SNE's progress (its `layout`
+    /// valid during the call only) and the sample ids of the layout's rows.
+    std::function<void(const TsneProgress &, const std::vector<qint64> &)> preview;
 };
 
 struct LayoutJobResult {
-    Layout layout;           ///< sampleIds [N], xy [N, 2]; empty on error / cancel
-    QString error;           ///< empty on success
-    bool cancelled = false;
+    Layout layout;           ///< sampleIds [N], xy [N, 2]
     double seconds = 0;
 };
 
@@ -42,9 +46,8 @@ int layoutKindClass(const QString &kind);
 /// "trajectory-class-K".
 QString classTrajectoryKind(int label);
 
-/// Reads the features, runs t-SNE and (optionally) saves the layout. PROGRESS is called on the
-/// job's thread with t-SNE's progress and the sample ids of the rows of progress.layout.
-LayoutJobResult runLayoutJob(const LayoutJobParams &params, const std::atomic_bool &cancel,
-                             const std::function<void(const TsneProgress &, const std::vector<qint64> &)> &progress = {});
+/// The layout job (core/jobs/job.h): reads the features, runs t-SNE (stages "reading", "t-SNE",
+/// "saving") and (optionally) saves the layout. Errors name the project, the run and the kind.
+Result<LayoutJobResult> runLayoutJob(const LayoutJobParams &params, JobContext &context);
 
-} // namespace labelscope::ui
+} // namespace labelscope

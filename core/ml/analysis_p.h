@@ -1,0 +1,59 @@
+#pragma once
+// Internal to core/ml: the stages of the analysis job (analysis.h) and what passes between them.
+// runAnalysis (analysis.cpp) runs them in order:
+//   loadAnalysisData    (analysis.cpp)          dataset + project → the samples to train on
+//   trainAnalysisModels (analysistraining.cpp)  one model, or K fold models → summed dynamics
+//   scoreAnalysis       (analysisscoring.cpp)   signals → verdict → per-sample scores, metrics
+//   computeAnalysisLayouts (analysis.cpp)       2-D t-SNE layouts for the scatter view
+// then saves the run. Includes LibTorch.
+
+#include "analysis.h"
+#include "trainer.h"
+
+#include <torch/torch.h>
+
+#include <vector>
+
+namespace labelscope {
+
+/// The samples the analysis trains on, matched between the loaded dataset and the project.
+struct AnalysisData {
+    QString spec;                         ///< the data spec the dataset was loaded from
+    Dataset dataset;                      ///< pixels of every loaded sample
+    std::vector<SampleRow> rows;          ///< the project's samples, by id
+    QStringList classes;
+    std::vector<int64_t> trainRow;        ///< [n] index into rows of each training sample
+    std::vector<int64_t> trainImage;      ///< [n] its index in dataset
+    std::vector<int64_t> trainLabels;     ///< [n] its current label
+    std::vector<int64_t> testImage, testLabels; ///< the test split (true labels where known)
+    qint64 n() const { return qint64(trainRow.size()); }
+};
+
+/// Training dynamics and probabilities summed over the models that trained on each sample.
+struct TrainedModels {
+    int folds = 1;                        ///< K, or 1 for one model on everything
+    std::vector<int> fold;                ///< [n] fold of each sample (K-fold only)
+    torch::Tensor trainCount;             ///< [n] models that trained on each sample
+    torch::Tensor sigmaSum, probSum, marginSum; ///< [n, E]
+    torch::Tensor predictedLast;          ///< [n, E] int16, from the last model that trained on it
+    torch::Tensor inSampleProbSum;        ///< [n, K]
+    torch::Tensor oosProbs;               ///< [n, K] out-of-sample pred_probs (K-fold only)
+    torch::Tensor embeddings;             ///< [n, D] penultimate-layer features of fold 0's model
+    torch::Tensor testProbSum;            ///< [T, K] or undefined
+};
+
+/// The run being built and the job's summary.
+struct AnalysisOutput {
+    RunRecord run;
+    AnalysisResult result;
+};
+
+Result<TrainedModels> trainAnalysisModels(const AnalysisData &data, const TrainerConfig &config,
+                                          const AnalysisParams &params, JobContext &context);
+
+/// Fills out->run (dynamics, scores, pred_probs, embeddings) and out->result (categories,
+/// Confident Learning, noise metrics when true labels are known).
+Result<> scoreAnalysis(const AnalysisData &data, const TrainedModels &trained, const AnalysisParams &params,
+                       AnalysisOutput *out);
+
+} // namespace labelscope
