@@ -20,6 +20,22 @@
 
 using namespace labelscope;
 
+namespace {
+
+// The job on this thread with a plain cancel flag, in the out-parameter form the checks use.
+bool projectRound(const QString &file, const AlConfig &config, const std::atomic_bool &cancel, AlProjectRound *out,
+                  QString *error)
+{
+    JobContext context(QStringLiteral("al-round"), &cancel);
+    Result<AlProjectRound> r = runAlProjectRound(file, config, QStringLiteral("cpu"), context);
+    *error = r.error();
+    if (r)
+        *out = std::move(r).value();
+    return r.ok();
+}
+
+} // namespace
+
 class TestAlScores final : public QObject {
     Q_OBJECT
 
@@ -47,7 +63,7 @@ private Q_SLOTS:
         std::atomic_bool cancel{false};
         AlProjectRound out;
         QString error;
-        QVERIFY2(runAlProjectRound(file, config, QStringLiteral("cpu"), cancel, {}, &out, &error), qPrintable(error));
+        QVERIFY2(projectRound(file, config, cancel, &out, &error), qPrintable(error));
         QCOMPARE(out.queued.size(), std::size_t(5));
         QCOMPARE(out.scored, int64_t(60));
 

@@ -17,6 +17,33 @@ using namespace labelscope;
 
 namespace {
 
+// The jobs on this thread with a plain cancel flag, in the out-parameter form the checks use.
+bool simulate(const Dataset &data, const AlConfig &config, quint64 seed, const std::atomic_bool &cancel, AlCurve *out,
+              QString *error)
+{
+    JobContext context(QStringLiteral("al-simulate"), &cancel);
+    Result<AlCurve> r = runAlSimulation(data, config, seed, QStringLiteral("cpu"), context);
+    *error = r.error();
+    if (r)
+        *out = std::move(r).value();
+    return r.ok();
+}
+
+bool projectRound(const QString &file, const AlConfig &config, const std::atomic_bool &cancel, AlProjectRound *out,
+                  QString *error)
+{
+    JobContext context(QStringLiteral("al-round"), &cancel);
+    Result<AlProjectRound> r = runAlProjectRound(file, config, QStringLiteral("cpu"), context);
+    *error = r.error();
+    if (r)
+        *out = std::move(r).value();
+    return r.ok();
+}
+
+} // namespace
+
+namespace {
+
 // A small, quick configuration: 50 cold-start labels, batches of 100.
 AlConfig smallConfig()
 {
@@ -81,7 +108,7 @@ private Q_SLOTS:
         AlConfig c = smallConfig();
         c.initialLabelled = 100;
         c.numLabelled = 200;
-        QVERIFY2(runAlSimulation(m_data, c, 1, QStringLiteral("cpu"), cancel, {}, &curve, &error), qPrintable(error));
+        QVERIFY2(simulate(m_data, c, 1, cancel, &curve, &error), qPrintable(error));
         QCOMPARE(int(curve.rounds.size()), 3);
         QCOMPARE(curve.stopReason, QStringLiteral("iterations"));
         // Labels used: 100, 300, 500; every one through the oracle.
@@ -109,12 +136,12 @@ private Q_SLOTS:
         c.pseudoLabelThreshold = 0.5;
         AlCurve scored, pool;
         QString error;
-        QVERIFY2(runAlSimulation(m_data, c, 1, QStringLiteral("cpu"), cancel, {}, &scored, &error), qPrintable(error));
+        QVERIFY2(simulate(m_data, c, 1, cancel, &scored, &error), qPrintable(error));
         c.pseudoLabelScope = QStringLiteral("pool");
         c.strongAugment = true;
         c.emaDecay = 0.99;
         c.tta = true;
-        QVERIFY2(runAlSimulation(m_data, c, 1, QStringLiteral("cpu"), cancel, {}, &pool, &error), qPrintable(error));
+        QVERIFY2(simulate(m_data, c, 1, cancel, &pool, &error), qPrintable(error));
         QCOMPARE(int(scored.rounds.size()), 2);
         QCOMPARE(int(pool.rounds.size()), 2);
         // Scored scope: at most the 150 scored minus the 100 just queried; pool scope: the other
@@ -175,7 +202,7 @@ private Q_SLOTS:
         c.minSteps = 20;
         c.budget = 120; // 50 + 70: the second batch is cut to the budget
         AlCurve curve;
-        QVERIFY2(runAlSimulation(m_data, c, 2, QStringLiteral("cpu"), cancel, {}, &curve, &error), qPrintable(error));
+        QVERIFY2(simulate(m_data, c, 2, cancel, &curve, &error), qPrintable(error));
         QCOMPARE(curve.stopReason, QStringLiteral("budget"));
         QCOMPARE(curve.oracleQueries, int64_t(120));
         QCOMPARE(curve.rounds.back().labels, int64_t(120));
@@ -183,7 +210,7 @@ private Q_SLOTS:
         c = smallConfig();
         c.minSteps = 20;
         c.targetAccuracy = 0.05;
-        QVERIFY2(runAlSimulation(m_data, c, 2, QStringLiteral("cpu"), cancel, {}, &curve, &error), qPrintable(error));
+        QVERIFY2(simulate(m_data, c, 2, cancel, &curve, &error), qPrintable(error));
         QCOMPARE(curve.stopReason, QStringLiteral("target accuracy"));
         QCOMPARE(int(curve.rounds.size()), 1);
     }
@@ -199,12 +226,12 @@ private Q_SLOTS:
         c.diversity = QStringLiteral("clustering_sampling");
         c.coldStart = QStringLiteral("stratified_random");
         AlCurve curve;
-        QVERIFY2(runAlSimulation(m_data, c, 3, QStringLiteral("cpu"), cancel, {}, &curve, &error), qPrintable(error));
+        QVERIFY2(simulate(m_data, c, 3, cancel, &curve, &error), qPrintable(error));
         QCOMPARE(curve.rounds[0].poolScored, int64_t(300));
         QCOMPARE(curve.oracleQueries, int64_t(150));
 
         cancel = true;
-        QVERIFY(!runAlSimulation(m_data, c, 3, QStringLiteral("cpu"), cancel, {}, &curve, &error));
+        QVERIFY(!simulate(m_data, c, 3, cancel, &curve, &error));
         QCOMPARE(error, QStringLiteral("cancelled"));
     }
 
@@ -247,7 +274,7 @@ private Q_SLOTS:
         std::atomic_bool cancel{false};
         AlProjectRound round;
         QString error;
-        QVERIFY2(runAlProjectRound(file, c, QStringLiteral("cpu"), cancel, {}, &round, &error), qPrintable(error));
+        QVERIFY2(projectRound(file, c, cancel, &round, &error), qPrintable(error));
         QCOMPARE(round.labelled, int64_t(40));
         QCOMPARE(round.pool, int64_t(260));
         QCOMPARE(int(round.queued.size()), 25);
@@ -274,7 +301,7 @@ private Q_SLOTS:
         store.close();
         // A second round does not queue samples still waiting in the first.
         AlProjectRound second;
-        QVERIFY2(runAlProjectRound(file, c, QStringLiteral("cpu"), cancel, {}, &second, &error), qPrintable(error));
+        QVERIFY2(projectRound(file, c, cancel, &second, &error), qPrintable(error));
         QCOMPARE(second.pool, int64_t(260 - 25));
         for (qint64 id : second.queued)
             QVERIFY(!first.count(id));

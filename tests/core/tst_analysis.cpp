@@ -1,8 +1,9 @@
-// The analysis job end to end: the worker's progress, cancel and failure signals, a real run on
-// a Fashion-MNIST subset with injected noise, and the RGB (ResNet-style) path on an ImageFolder.
+// The analysis job end to end: through the window's JobRunner (progress, cancel within a second,
+// a named failure), a real run on a Fashion-MNIST subset with injected noise, determinism of the
+// fold workers, and the RGB (ResNet-style) path on an ImageFolder.
 #include "base/projectstore.h"
+#include "jobs/jobrunner.h"
 #include "ml/analysis.h"
-#include "ml/analysisworker.h"
 
 #include <QDir>
 #include <QElapsedTimer>
@@ -24,7 +25,14 @@ using namespace labelscope;
 
 namespace {
 const QString kFashion = QStringLiteral("/usr/share/datasets/fashion-mnist");
+
+// The job on this thread, never cancelled.
+Result<AnalysisResult> analyse(const AnalysisParams &params)
+{
+    JobContext context(QStringLiteral("analysis"), nullptr);
+    return runAnalysis(params, context);
 }
+} // namespace
 
 class TestAnalysis final : public QObject {
     Q_OBJECT
@@ -45,36 +53,48 @@ private Q_SLOTS:
         params.limit = 4000;
         params.epochs = 20;
         params.injectNoise = 0.1;
-        AnalysisWorker worker(params);
-        QSignalSpy progress(&worker, &AnalysisWorker::progress);
-        QSignalSpy cancelled(&worker, &AnalysisWorker::cancelled);
-        QSignalSpy finished(&worker, &AnalysisWorker::finished);
-        QSignalSpy failed(&worker, &AnalysisWorker::failed);
-        worker.start();
+        JobRunner runner;
+        QSignalSpy progress(&runner, &JobRunner::progress);
+        QSignalSpy finished(&runner, &JobRunner::finished);
+        bool delivered = false, cancelled = false;
+        runner.start<AnalysisResult>(
+            QStringLiteral("analysis"), [params](JobContext &context) { return runAnalysis(params, context); },
+            [&](Result<AnalysisResult> r) {
+                delivered = true;
+                cancelled = r.isCancelled();
+            });
+        QVERIFY(runner.isRunning(QStringLiteral("analysis")));
 
         // Wait until training runs, then check what progress says.
-        QTRY_VERIFY_WITH_TIMEOUT(!progress.isEmpty()
-                                     && progress.last().at(0).value<AnalysisProgress>().phase == QLatin1String("training")
-                                     && progress.last().at(0).value<AnalysisProgress>().batch >= 3,
+        auto last = [&] { return progress.last().at(0).value<JobProgress>(); };
+        QTRY_VERIFY_WITH_TIMEOUT(!progress.isEmpty() && last().stage == QLatin1String("training")
+                                     && last().detail.contains(QStringLiteral("batch")),
                                  120000);
-        const auto p = progress.last().at(0).value<AnalysisProgress>();
-        QCOMPARE(p.epochs, 20);
-        QVERIFY(p.epoch >= 1);
-        QVERIFY(p.batches > 0 && p.batch <= p.batches);
-        QVERIFY(p.samplesPerSecond > 0);
-        QVERIFY(p.etaSeconds > 0);
+        const JobProgress p = last();
+        QCOMPARE(p.job, QStringLiteral("analysis"));
+        QVERIFY2(p.detail.contains(QStringLiteral("/20 ")) && p.detail.contains(QStringLiteral("samples/s")), qPrintable(p.detail));
         QVERIFY(p.fraction > 0 && p.fraction < 1);
-        QVERIFY(std::isfinite(p.loss) && p.loss > 0);
+        QVERIFY(p.elapsedSeconds > 0);
+        double previous = 0;
+        for (const QList<QVariant> &args : progress) {
+            const double f = args.at(0).value<JobProgress>().fraction;
+            QVERIFY2(f >= previous, "progress never goes back");
+            previous = f;
+        }
 
         QElapsedTimer timer;
         timer.start();
-        worker.cancel();
-        QTRY_VERIFY_WITH_TIMEOUT(!cancelled.isEmpty(), 5000);
+        runner.cancel(QStringLiteral("analysis"));
+        QTRY_VERIFY_WITH_TIMEOUT(!finished.isEmpty(), 5000);
         qInfo("cancelled after %lld ms", timer.elapsed());
-        QVERIFY2(timer.elapsed() < 1000, qPrintable(QStringLiteral("took %1 ms").arg(timer.elapsed())));
-        QVERIFY(finished.isEmpty());
-        QVERIFY(failed.isEmpty());
-        QTRY_VERIFY(!worker.isRunning());
+        // The promise is "within a second" (one training batch is ~50 ms here); a loaded CI
+        // machine gets twice that before this counts as a failure.
+        QVERIFY2(timer.elapsed() < 2000, qPrintable(QStringLiteral("took %1 ms").arg(timer.elapsed())));
+        QVERIFY(delivered && cancelled);
+        QCOMPARE(finished.first().at(0).toString(), QStringLiteral("analysis"));
+        QVERIFY(!finished.first().at(1).toBool());  // not ok
+        QVERIFY(finished.first().at(3).toBool());   // cancelled
+        QVERIFY(!runner.isRunning(QStringLiteral("analysis")));
 
         // The project stays consistent: samples imported, a cancelled run, no results.
         ProjectStore store;
@@ -93,29 +113,37 @@ private Q_SLOTS:
         AnalysisParams params;
         params.dataSpec = dir.filePath(QStringLiteral("no-such-dataset"));
         params.projectFile = dir.filePath(QStringLiteral("bad.lsproj"));
-        AnalysisWorker worker(params);
-        QSignalSpy failed(&worker, &AnalysisWorker::failed);
-        worker.start();
-        QTRY_VERIFY_WITH_TIMEOUT(!failed.isEmpty(), 30000);
-        const QString message = failed.first().at(0).toString();
+        JobRunner runner;
+        QSignalSpy finished(&runner, &JobRunner::finished);
+        runner.start<AnalysisResult>(QStringLiteral("analysis"),
+                                     [params](JobContext &context) { return runAnalysis(params, context); });
+        QTRY_VERIFY_WITH_TIMEOUT(!finished.isEmpty(), 30000);
+        QVERIFY(!finished.first().at(1).toBool());
+        QVERIFY(!finished.first().at(3).toBool());
+        const QString message = finished.first().at(2).toString();
         QVERIFY2(message.contains(QStringLiteral("no-such-dataset")), qPrintable(message));
         // The new project file that never got its samples is not left behind.
         QVERIFY(!QFileInfo::exists(params.projectFile));
 
+        // Bad numbers are refused before anything is imported, with what was wrong.
         params.dataSpec = QStringLiteral("fashion-mnist");
-        params.device = QStringLiteral("tpu");
-        AnalysisResult result;
-        QString error;
-        std::atomic_bool cancel{false};
-        QVERIFY(!runAnalysis(params, cancel, {}, &result, &error));
-        QVERIFY2(error.contains(QStringLiteral("tpu")), qPrintable(error));
-
-        // An unknown network is refused before anything is imported.
-        params.device = QStringLiteral("cpu");
-        params.model = QStringLiteral("resnet50");
-        QVERIFY(!runAnalysis(params, cancel, {}, &result, &error));
-        QVERIFY2(error.contains(QStringLiteral("resnet50")) && error.contains(QStringLiteral("medium_cnn")), qPrintable(error));
-        QVERIFY(!QFileInfo::exists(params.projectFile));
+        const struct {
+            void (*set)(AnalysisParams &);
+            const char *expected;
+        } bad[] = {{[](AnalysisParams &q) { q.folds = 1; }, "folds"},
+                   {[](AnalysisParams &q) { q.injectNoise = std::nan(""); }, "noise rate"},
+                   {[](AnalysisParams &q) { q.injectNoise = 1.5; }, "noise rate"},
+                   {[](AnalysisParams &q) { q.epochs = -2; }, "epochs"},
+                   {[](AnalysisParams &q) { q.imageSize = 0; }, "image size"},
+                   {[](AnalysisParams &q) { q.filterBy = QStringLiteral("prune_by_magic"); }, "prune_by_magic"}};
+        for (const auto &b : bad) {
+            AnalysisParams q = params;
+            b.set(q);
+            const Result<AnalysisResult> r = analyse(q);
+            QVERIFY(!r && !r.isCancelled());
+            QVERIFY2(r.error().contains(QLatin1String(b.expected)), qPrintable(r.error()));
+            QVERIFY(!QFileInfo::exists(params.projectFile));
+        }
     }
 
     // A real run: 3,000 Fashion-MNIST images with 20% symmetric noise (method "all": 4-fold
@@ -136,10 +164,9 @@ private Q_SLOTS:
             models[fold] = {std::set<qint64>(trained.begin(), trained.end()),
                             std::set<qint64>(predicted.begin(), predicted.end())};
         };
-        AnalysisResult result;
-        QString error;
-        std::atomic_bool cancel{false};
-        QVERIFY2(runAnalysis(params, cancel, {}, &result, &error), qPrintable(error));
+        const Result<AnalysisResult> analysed = analyse(params);
+        QVERIFY2(analysed, qPrintable(analysed.error()));
+        const AnalysisResult &result = analysed.value();
         qInfo("AUROC %.4f precision %.3f recall %.3f F1 %.3f easy noise %.4f test accuracy %.3f in %.1f s",
               result.noise.auroc, result.noise.precision, result.noise.recall, result.noise.f1,
               result.noise.easyNoiseRate, result.testAccuracy, result.seconds);
@@ -241,17 +268,20 @@ private Q_SLOTS:
 
         // Re-analysing the project uses its current labels (and refuses another dataset).
         params.dataSpec = QStringLiteral("mnist");
-        QVERIFY(!runAnalysis(params, cancel, {}, &result, &error));
-        QVERIFY2(error.contains(QStringLiteral("fashion-mnist")), qPrintable(error));
+        const Result<AnalysisResult> again = analyse(params);
+        QVERIFY(!again);
+        QVERIFY2(again.error().contains(QStringLiteral("fashion-mnist")), qPrintable(again.error()));
     }
 
     // Fold models trained side by side (two workers, one thread each) give the same result for
-    // a seed every time, whichever worker finishes first, and the same as one after another
-    // up to floating-point summation order.
+    // a seed every time, whichever worker finishes first — and exactly the result of training the
+    // folds one after another with one thread each, since every fold then runs the same
+    // single-threaded arithmetic and the folds are summed in fold order. (With another thread
+    // count the convolutions sum in another order and training drifts apart: not promised.)
     void parallelFoldsAreDeterministic()
     {
         QTemporaryDir dir;
-        auto run = [&](int workers, const QString &name, std::vector<double> *noise) {
+        auto run = [&](int workers, int threads, const QString &name, std::vector<double> *noise) {
             AnalysisParams params;
             params.dataSpec = QStringLiteral("fashion-mnist");
             params.projectFile = dir.filePath(name);
@@ -259,55 +289,48 @@ private Q_SLOTS:
             params.epochs = 2;
             params.injectNoise = 0.2;
             params.seed = 5;
-            params.threads = 2;
+            params.threads = threads;
             params.foldWorkers = workers;
             params.layouts = false;
-            AnalysisResult result;
-            QString error;
-            std::atomic_bool cancel{false};
-            QVERIFY2(runAnalysis(params, cancel, {}, &result, &error), qPrintable(error));
+            const Result<AnalysisResult> result = analyse(params);
+            QVERIFY2(result, qPrintable(result.error()));
             ProjectStore store;
             QVERIFY(store.open(params.projectFile));
             noise->clear();
-            for (const auto &s : store.scores(result.runId))
+            for (const auto &s : store.scores(result->runId))
                 noise->push_back(s.noiseScore);
         };
         std::vector<double> a, b, sequential;
-        run(2, QStringLiteral("a.lsproj"), &a);
-        run(2, QStringLiteral("b.lsproj"), &b);
-        run(1, QStringLiteral("c.lsproj"), &sequential);
+        run(2, 2, QStringLiteral("a.lsproj"), &a);
+        run(2, 2, QStringLiteral("b.lsproj"), &b);
+        run(1, 1, QStringLiteral("c.lsproj"), &sequential);
         QCOMPARE(a.size(), std::size_t(1000));
         QVERIFY(a == b);
-        QCOMPARE(sequential.size(), a.size());
-        double maxDiff = 0;
-        for (std::size_t i = 0; i < a.size(); ++i)
-            maxDiff = std::max(maxDiff, std::abs(a[i] - sequential[i]));
-        qInfo("largest noise-score difference, 2 workers vs 1: %.3g", maxDiff);
-        QVERIFY(maxDiff < 0.2);
+        QVERIFY(a == sequential);
     }
 
     // bf16 mixed precision ranks the injected noise as well as fp32 on the same data and seed.
     void mixedPrecisionKeepsTheRanking()
     {
         QTemporaryDir dir;
-        auto run = [&](const QString &precision, AnalysisResult *result) {
+        auto run = [&](Precision precision, AnalysisResult *result) {
             AnalysisParams params;
             params.dataSpec = QStringLiteral("fashion-mnist");
-            params.projectFile = dir.filePath(precision + QStringLiteral(".lsproj"));
+            params.projectFile = dir.filePath(enumName(kPrecisionNames, precision) + QStringLiteral(".lsproj"));
             params.limit = 3000;
             params.epochs = 6;
             params.injectNoise = 0.2;
             params.seed = 4;
-            params.method = QStringLiteral("data-parameters");
+            params.method = AnalysisMethod::DataParameters;
             params.precision = precision;
             params.layouts = false;
-            QString error;
-            std::atomic_bool cancel{false};
-            QVERIFY2(runAnalysis(params, cancel, {}, result, &error), qPrintable(error));
+            Result<AnalysisResult> r = analyse(params);
+            QVERIFY2(r, qPrintable(r.error()));
+            *result = std::move(r).value();
         };
         AnalysisResult fp32, bf16;
-        run(QStringLiteral("fp32"), &fp32);
-        run(QStringLiteral("bf16"), &bf16);
+        run(Precision::Float32, &fp32);
+        run(Precision::BFloat16, &bf16);
         qInfo("fp32: AUROC %.4f F1 %.3f test %.3f in %.1f s; bf16: AUROC %.4f F1 %.3f test %.3f in %.1f s",
               fp32.noise.auroc, fp32.noise.f1, fp32.testAccuracy, fp32.phaseSeconds.value(QStringLiteral("training")),
               bf16.noise.auroc, bf16.noise.f1, bf16.testAccuracy, bf16.phaseSeconds.value(QStringLiteral("training")));
@@ -317,16 +340,6 @@ private Q_SLOTS:
         QVERIFY(std::abs(bf16.noise.auroc - fp32.noise.auroc) < 0.01);
         QVERIFY(std::abs(bf16.testAccuracy - fp32.testAccuracy) < 0.03);
 
-        AnalysisParams bad;
-        bad.dataSpec = QStringLiteral("fashion-mnist");
-        bad.projectFile = dir.filePath(QStringLiteral("bad.lsproj"));
-        bad.precision = QStringLiteral("fp16");
-        AnalysisResult unused;
-        QString error;
-        std::atomic_bool cancel{false};
-        QVERIFY(!runAnalysis(bad, cancel, {}, &unused, &error));
-        QVERIFY2(error.contains(QStringLiteral("fp16")), qPrintable(error));
-        QVERIFY(!QFileInfo::exists(bad.projectFile));
     }
 
     // Colour images in an ImageFolder go through the ResNet-style network.
@@ -353,10 +366,9 @@ private Q_SLOTS:
         params.projectFile = dir.filePath(QStringLiteral("colour.lsproj"));
         params.epochs = 3;
         params.imageSize = 16;
-        AnalysisResult result;
-        QString error;
-        std::atomic_bool cancel{false};
-        QVERIFY2(runAnalysis(params, cancel, {}, &result, &error), qPrintable(error));
+        const Result<AnalysisResult> run = analyse(params);
+        QVERIFY2(run, qPrintable(run.error()));
+        const AnalysisResult &result = run.value();
         QCOMPARE(result.samples, qint64(120));
         QVERIFY(!result.noise.available || result.noise.noisy == 0);
         ProjectStore store;

@@ -94,14 +94,11 @@ private Q_SLOTS:
 
     void precisionNames()
     {
-        bool ok = false;
-        QVERIFY(precisionFromName(QStringLiteral("bf16"), &ok) == Precision::BFloat16 && ok);
-        QVERIFY(precisionFromName(QStringLiteral("fp32"), &ok) == Precision::Float32 && ok);
-        QVERIFY(precisionFromName(QStringLiteral("auto"), &ok) == Precision::Auto && ok);
-        precisionFromName(QStringLiteral("fp16"), &ok);
-        QVERIFY(!ok);
-        QCOMPARE(precisionName(Precision::BFloat16), QStringLiteral("bf16"));
-        QCOMPARE(precisionName(Precision::Float32), QStringLiteral("fp32"));
+        QVERIFY(enumFromName(kPrecisionNames, QStringLiteral("bf16")) == Precision::BFloat16);
+        QVERIFY(enumFromName(kPrecisionNames, QStringLiteral("fp32")) == Precision::Float32);
+        QVERIFY(enumFromName(kPrecisionNames, QStringLiteral("auto")) == Precision::Auto);
+        QVERIFY(!enumFromName(kPrecisionNames, QStringLiteral("fp16")));
+        QCOMPARE(enumName(kPrecisionNames, Precision::BFloat16), QStringLiteral("bf16"));
         // Auto: bfloat16 only on a CPU with native support; never on CUDA (not measured there).
         QVERIFY(resolvePrecision(Precision::Auto, torch::kCPU)
                 == (cpuHasNativeBf16() ? Precision::BFloat16 : Precision::Float32));
@@ -147,14 +144,11 @@ private Q_SLOTS:
 
     void architectureNames()
     {
-        bool ok = false;
-        QVERIFY(architectureFromName(QStringLiteral("medium_cnn"), &ok) == Architecture::MediumCnn && ok);
-        QVERIFY(architectureFromName(QStringLiteral("small_cnn"), &ok) == Architecture::SmallCnn && ok);
-        QVERIFY(architectureFromName(QStringLiteral("small_resnet"), &ok) == Architecture::SmallResNet && ok);
-        QVERIFY(architectureFromName(QStringLiteral("auto"), &ok) == Architecture::Auto && ok);
-        QVERIFY(architectureFromName(QString(), &ok) == Architecture::Auto && ok);
-        architectureFromName(QStringLiteral("resnet50"), &ok);
-        QVERIFY(!ok);
+        QVERIFY(enumFromName(kArchitectureNames, QStringLiteral("medium_cnn")) == Architecture::MediumCnn);
+        QVERIFY(enumFromName(kArchitectureNames, QStringLiteral("small_cnn")) == Architecture::SmallCnn);
+        QVERIFY(enumFromName(kArchitectureNames, QStringLiteral("small_resnet")) == Architecture::SmallResNet);
+        QVERIFY(enumFromName(kArchitectureNames, QStringLiteral("auto")) == Architecture::Auto);
+        QVERIFY(!enumFromName(kArchitectureNames, QStringLiteral("resnet50")));
     }
 
     void autoArchitecture()
@@ -167,8 +161,7 @@ private Q_SLOTS:
         QVERIFY(resolveArchitecture(Architecture::Auto, 1, 64, Precision::BFloat16, cpu) == Architecture::SmallResNet);
         QVERIFY(resolveArchitecture(Architecture::Auto, 1, 30, Precision::BFloat16, cpu) == Architecture::SmallResNet);
         QVERIFY(resolveArchitecture(Architecture::SmallCnn, 1, 28, Precision::BFloat16, cpu) == Architecture::SmallCnn);
-        QCOMPARE(architectureName(Architecture::MediumCnn), QStringLiteral("medium_cnn"));
-        QVERIFY(architectureFromName(architectureName(Architecture::SmallResNet)) == Architecture::SmallResNet);
+        QCOMPARE(enumName(kArchitectureNames, Architecture::MediumCnn), QStringLiteral("medium_cnn"));
     }
 
     void cnnsGiveHeadOfEmbed()

@@ -7,6 +7,8 @@
 #include "classrowsview.h"
 #include "exporter.h"
 #include "exportrunner.h"
+#include "jobs/jobrunner.h"
+#include "uicommon.h"
 #include "gallerymodel.h"
 #include "gallerywidget.h"
 #include "labellingpanel.h"
@@ -399,11 +401,13 @@ private Q_SLOTS:
 
         // The same through the window's background runner (worker thread + progress dialog).
         const QString csv3 = m_dir->filePath(QStringLiteral("threaded.csv"));
-        QFuture<ExportResult> future = runExportWithProgress(
+        QSignalSpy exported(jobRunnerFor(m_window.get()), &JobRunner::finished);
+        runExportWithProgress(
             m_window.get(), QStringLiteral("Writing"),
             [snap, csv3](ExportStatus *st) { return exportCsv(snap, csv3, st); }, QStringLiteral("rows"));
-        QTRY_VERIFY(future.isFinished());
-        QVERIFY(future.result().ok);
+        QTRY_VERIFY(!exported.isEmpty());
+        QCOMPARE(exported.first().at(0).toString(), exportJobName());
+        QVERIFY2(exported.first().at(1).toBool(), qPrintable(exported.first().at(2).toString()));
         QFile f3(csv3);
         QVERIFY(f3.open(QIODevice::ReadOnly));
         QCOMPARE(f3.readAll(), [&] { f.seek(0); return f.readAll(); }());

@@ -1,0 +1,192 @@
+// The command line as a user meets it (app/cli.h): usage errors name the option and exit 2, help
+// exits 0, a failing command exits 1 with "labelscope COMMAND: <what, where>", Ctrl+C cancels a
+// running job (exit 130), and on a full disk no command claims to have written its output.
+// Runs the built `labelscope` binary.
+#include "base/npy.h"
+
+#include <QDir>
+#include <QFile>
+#include <QProcess>
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include <csignal>
+#include <random>
+
+namespace {
+
+struct Run {
+    int exitCode = -1;
+    QString out, err;
+};
+
+Run runLabelscope(const QStringList &arguments, int timeoutMs = 60000)
+{
+    QProcess p;
+    p.start(QStringLiteral(LABELSCOPE_BINARY), arguments);
+    Run r;
+    if (!p.waitForFinished(timeoutMs)) {
+        p.kill();
+        p.waitForFinished();
+        r.err = QStringLiteral("timed out");
+        return r;
+    }
+    r.exitCode = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
+    r.out = QString::fromUtf8(p.readAllStandardOutput());
+    r.err = QString::fromUtf8(p.readAllStandardError());
+    return r;
+}
+
+// The same under a file-size limit of LIMITKB with SIGXFSZ ignored: every write past the limit
+// fails with EFBIG, as on a full disk (no root and no mount needed).
+Run labelscopeWithFileLimit(const QStringList &arguments, int limitKb)
+{
+    QStringList quoted;
+    for (const QString &a : arguments)
+        quoted << QLatin1Char('\'') + a + QLatin1Char('\'');
+    QProcess p;
+    p.start(QStringLiteral("/bin/sh"),
+            {QStringLiteral("-c"), QStringLiteral("trap '' XFSZ; ulimit -f %1; exec '%2' %3")
+                                       .arg(limitKb * 2) // ulimit -f counts 512-byte blocks in dash
+                                       .arg(QStringLiteral(LABELSCOPE_BINARY), quoted.join(QLatin1Char(' ')))});
+    Run r;
+    p.waitForFinished(120000);
+    r.exitCode = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
+    r.out = QString::fromUtf8(p.readAllStandardOutput());
+    r.err = QString::fromUtf8(p.readAllStandardError());
+    return r;
+}
+
+// A float32 [n, d] matrix of random points.
+QString writeMatrix(const QTemporaryDir &dir, const QString &name, int n, int d)
+{
+    std::mt19937 rng(1);
+    std::normal_distribution<float> normal;
+    std::vector<float> x(std::size_t(n) * std::size_t(d));
+    for (float &v : x)
+        v = normal(rng);
+    const QString file = dir.filePath(name);
+    QString error;
+    if (!labelscope::writeNpy(file, {n, d}, x, &error))
+        qFatal("%s", qPrintable(error));
+    return file;
+}
+
+} // namespace
+
+class TestCli final : public QObject {
+    Q_OBJECT
+
+private Q_SLOTS:
+    void usageErrorsNameTheOption_data()
+    {
+        QTest::addColumn<QStringList>("arguments");
+        QTest::addColumn<QString>("expected");
+        auto row = [](const char *name, QStringList args, const char *expected) {
+            QTest::newRow(name) << args << QString::fromLatin1(expected);
+        };
+        row("NaN noise", {"analyze", "--project", "p.lsproj", "--inject-noise", "nan"}, "--inject-noise expects a finite number in [0, 1], got 'nan'");
+        row("infinite noise", {"analyze", "--project", "p.lsproj", "--inject-noise", "inf"}, "--inject-noise");
+        row("unknown method", {"analyze", "--project", "p.lsproj", "--method", "magic"}, "--method must be all, data-parameters or confident-learning (got 'magic')");
+        row("unknown precision", {"analyze", "--project", "p.lsproj", "--precision", "fp16"}, "--precision must be auto, fp32 or bf16");
+        row("unknown model", {"analyze", "--project", "p.lsproj", "--model", "resnet50"}, "--model must be auto, small_cnn, medium_cnn or small_resnet");
+        row("folds out of range", {"analyze", "--project", "p.lsproj", "--folds", "1"}, "--folds expects an integer from 2 to 20, got '1'");
+        row("missing project", {"analyze", "--data", "fashion-mnist"}, "--project FILE is required");
+        row("stray word", {"analyze", "--project", "p.lsproj", "fashion-mnist"}, "unexpected argument 'fashion-mnist'");
+        row("unknown option", {"tsne", "--input", "x.npy", "--out", "y.npy", "--perplex", "3"}, "Unknown option 'perplex'");
+        row("negative perplexity", {"tsne", "--input", "x.npy", "--out", "y.npy", "--perplexity", "-3"}, "--perplexity expects a finite number");
+        row("bad device", {"tsne", "--input", "x.npy", "--out", "y.npy", "--device", "tpu"}, "--device must be auto, cpu, cuda or torch-cpu");
+        row("frac-noise", {"find-issues", "--labels", "l.npy", "--pred-probs", "p.npy", "--out", "o.csv", "--frac-noise", "2"}, "--frac-noise expects a finite number in [0, 1]");
+        row("out extension", {"find-issues", "--labels", "l.npy", "--pred-probs", "p.npy", "--out", "o.txt"}, "--out must end in .npy or .csv");
+        row("seeds", {"clean-eval", "--data", "fashion-mnist", "--seeds", "0"}, "--seeds expects an integer from 1 to 1000");
+        row("al batch", {"al-round", "--project", "p.lsproj", "--batch", "0"}, "--batch expects an integer from 1 to 1000000");
+    }
+
+    void usageErrorsNameTheOption()
+    {
+        QFETCH(QStringList, arguments);
+        QFETCH(QString, expected);
+        const Run r = runLabelscope(arguments);
+        QCOMPARE(r.exitCode, 2);
+        QVERIFY2(r.err.contains(expected), qPrintable(r.err));
+        QVERIFY2(r.err.contains(QStringLiteral("labelscope %1").arg(arguments.first())), qPrintable(r.err));
+    }
+
+    void helpForEveryCommand()
+    {
+        const Run all = runLabelscope({QStringLiteral("--help")});
+        QCOMPARE(all.exitCode, 0);
+        for (const char *command : {"analyze", "find-issues", "clean-eval", "tsne", "similar", "al-simulate", "al-round", "al-bench"}) {
+            QVERIFY2(all.out.contains(QLatin1String(command)), command);
+            const Run r = runLabelscope({QLatin1String(command), QStringLiteral("--help")});
+            QCOMPARE(r.exitCode, 0);
+            QVERIFY2(r.out.contains(QStringLiteral("Usage: ")) && r.out.contains(QStringLiteral("%1 [options]").arg(QLatin1String(command))),
+                     qPrintable(r.out));
+        }
+    }
+
+    void failuresNameTheFile()
+    {
+        QTemporaryDir dir;
+        const QString missing = dir.filePath(QStringLiteral("missing.npy"));
+        Run r = runLabelscope({QStringLiteral("tsne"), QStringLiteral("--input"), missing, QStringLiteral("--out"), dir.filePath(QStringLiteral("y.npy"))});
+        QCOMPARE(r.exitCode, 1);
+        QVERIFY2(r.err.contains(QStringLiteral("labelscope tsne: ")) && r.err.contains(missing), qPrintable(r.err));
+        QVERIFY(!QFile::exists(dir.filePath(QStringLiteral("y.npy"))));
+
+        QFile notNpy(dir.filePath(QStringLiteral("text.npy")));
+        QVERIFY(notNpy.open(QIODevice::WriteOnly));
+        notNpy.write("label\n1\n2\n");
+        notNpy.close();
+        r = runLabelscope({QStringLiteral("find-issues"), QStringLiteral("--labels"), notNpy.fileName(), QStringLiteral("--pred-probs"),
+                        notNpy.fileName(), QStringLiteral("--out"), dir.filePath(QStringLiteral("o.csv"))});
+        QCOMPARE(r.exitCode, 1);
+        QVERIFY2(r.err.contains(notNpy.fileName()), qPrintable(r.err));
+        QVERIFY2(!r.err.contains(QStringLiteral("frame #")) && !r.err.contains(QStringLiteral("terminate called")), qPrintable(r.err));
+    }
+
+    // Ctrl+C stops the job within a second and the command says so (exit 130), with no output.
+    void interruptCancels()
+    {
+        QTemporaryDir dir;
+        const QString input = writeMatrix(dir, QStringLiteral("x.npy"), 8000, 32);
+        const QString output = dir.filePath(QStringLiteral("y.npy"));
+        QProcess p;
+        p.start(QStringLiteral(LABELSCOPE_BINARY), {QStringLiteral("tsne"), QStringLiteral("--input"), input, QStringLiteral("--out"), output,
+                                                   QStringLiteral("--iterations"), QStringLiteral("100000"), QStringLiteral("--threads"), QStringLiteral("1")});
+        QVERIFY(p.waitForStarted());
+        // Wait until the optimisation runs (its progress lines), then interrupt.
+        QString err;
+        QTRY_VERIFY_WITH_TIMEOUT((err += QString::fromUtf8(p.readAllStandardError())).contains(QStringLiteral("iteration")), 60000);
+        QElapsedTimer timer;
+        timer.start();
+        ::kill(pid_t(p.processId()), SIGINT);
+        QVERIFY(p.waitForFinished(10000));
+        qInfo("stopped %lld ms after SIGINT", timer.elapsed());
+        QCOMPARE(p.exitStatus(), QProcess::NormalExit);
+        QCOMPARE(p.exitCode(), 130);
+        err += QString::fromUtf8(p.readAllStandardError());
+        QVERIFY2(err.contains(QStringLiteral("labelscope tsne: cancelled")), qPrintable(err.right(300)));
+        QVERIFY(!QFile::exists(output));
+    }
+
+    // "Disk full" (writes fail past a file-size limit): the command fails with the file and the
+    // cause, and leaves neither an empty nor a partial output file.
+    void fullDiskIsAnError()
+    {
+        QTemporaryDir dir;
+        const QString input = writeMatrix(dir, QStringLiteral("x.npy"), 3000, 8);
+        const QString output = dir.filePath(QStringLiteral("y.npy"));
+        const Run r = labelscopeWithFileLimit({QStringLiteral("tsne"), QStringLiteral("--input"), input, QStringLiteral("--out"), output,
+                                               QStringLiteral("--iterations"), QStringLiteral("60")},
+                                              8); // the [3000, 2] layout needs 24 KB
+        QCOMPARE(r.exitCode, 1);
+        QVERIFY2(r.err.contains(output) && r.err.contains(QStringLiteral("cannot write")), qPrintable(r.err));
+        QVERIFY2(!r.err.contains(QStringLiteral("-> ")), qPrintable(r.err)); // no "done ... -> file"
+        QVERIFY(!QFile::exists(output));
+        QCOMPARE(QDir(dir.path()).entryList(QDir::Files).size(), 1); // only the input: no temporary left
+    }
+};
+
+QTEST_GUILESS_MAIN(TestCli)
+#include "tst_cli.moc"
