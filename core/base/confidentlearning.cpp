@@ -1,6 +1,6 @@
 #include "confidentlearning.h"
 
-#include "limits.h"
+#include "sizelimits.h"
 
 #include <QStringList>
 

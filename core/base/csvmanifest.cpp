@@ -6,7 +6,7 @@
 // is never imported twice nor under two labels.
 
 #include "imagejobs.h"
-#include "limits.h"
+#include "sizelimits.h"
 #include "regularfile.h"
 
 #include <QDir>

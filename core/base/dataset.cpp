@@ -3,7 +3,7 @@
 
 #include "dataset.h"
 #include "idxreader.h"
-#include "limits.h"
+#include "sizelimits.h"
 #include "regularfile.h"
 
 #include <QDir>

@@ -7,8 +7,8 @@
 // container (truncated IDX, unreadable CSV, unknown spec) is refused with LoadResult::error,
 // which names the file and the byte offset or line. Every size a file declares is checked
 // against the bytes present (gzip included) before it sizes an allocation, the number of
-// classes against kMaxClasses (limits.h), and a FIFO, socket or device is refused before it is
-// opened (a FIFO would block the reader forever).
+// classes against kMaxClasses (sizelimits.h), and a FIFO, socket or device is refused before
+// it is opened (a FIFO would block the reader forever).
 
 #include <QString>
 #include <QStringList>

@@ -6,7 +6,7 @@
 // walk can loop) are each listed in Dataset::skipped with the reason.
 
 #include "imagejobs.h"
-#include "limits.h"
+#include "sizelimits.h"
 #include "regularfile.h"
 
 #include <QDir>

@@ -1,6 +1,6 @@
 #include "labelfiles.h"
 
-#include "limits.h"
+#include "sizelimits.h"
 #include "npy.h"
 #include "regularfile.h"
 

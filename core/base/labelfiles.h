@@ -11,7 +11,7 @@ namespace labelscope {
 
 /// Labels [N]: a .npy of any integer dtype and shape [N] (or [N, 1]), or a CSV / text file with
 /// one integer per line (an optional first line that is not a number, e.g. "label", is a header;
-/// with several columns the first is used). Values must be in 0 .. kMaxClasses - 1 (limits.h).
+/// with several columns the first is used). Values must be in 0 .. kMaxClasses - 1 (sizelimits.h).
 /// False with *error on problems; a FIFO, socket or device is refused before it is opened.
 bool readLabelsFile(const QString &path, std::vector<int> *labels, QString *error);
 
