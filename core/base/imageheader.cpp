@@ -40,6 +40,22 @@ bool sniffPng(const uchar *b, qint64 size, ImageHeaderInfo *info, QString *error
     }
     const int colourType = b[25];
     info->channels = (colourType == 0 || colourType == 4) ? 1 : 3;
+    // The pixel rows (one filter byte each) are one deflate stream, and deflate expands at most
+    // 1032-fold: a header that claims more rows than the file's bytes can hold is refused here,
+    // before OpenCV allocates the image (a tiny file claiming 6000x6000 would get 108 MB).
+    const int samples = colourType == 0 ? 1 : colourType == 2 ? 3 : colourType == 3 ? 1
+                        : colourType == 4 ? 2 : colourType == 6 ? 4 : 0;
+    const int depth = b[24];
+    if (samples > 0 && depth >= 1 && depth <= 16) {
+        const qint64 rowBytes = 1 + (info->width * samples * depth + 7) / 8;
+        const qint64 mostData = size * 1032;
+        if (rowBytes > mostData / info->height)
+            info->truncation = QStringLiteral("truncated or corrupt PNG: %1x%2 pixels need %3 bytes of image data, "
+                                              "but a file of %4 bytes decompresses to at most %5 (deflate expands "
+                                              "at most 1032-fold)")
+                                   .arg(info->width).arg(info->height).arg(double(rowBytes) * double(info->height), 0, 'g', 6)
+                                   .arg(size).arg(mostData);
+    }
     return true;
 }
 

@@ -368,6 +368,34 @@ private Q_SLOTS:
             QVERIFY2(error.contains(path), qPrintable(error));
     }
 
+    // Image headers that claim more pixels than the file can hold (within the pixel cap, so
+    // that only the bytes present can refuse them) fail before OpenCV allocates the image.
+    void imageHeaders_data()
+    {
+        QTest::addColumn<QByteArray>("bytes");
+        QTest::addColumn<QString>("reason");
+        QByteArray pngBomb = png(7);
+        pngBomb[16] = 0, pngBomb[17] = 0, pngBomb[18] = char(0x17), pngBomb[19] = char(0x70); // width 6000
+        pngBomb[20] = 0, pngBomb[21] = 0, pngBomb[22] = char(0x17), pngBomb[23] = char(0x70); // height 6000
+        QTest::newRow("PNG of 70 bytes claims 6000x6000") << pngBomb << "truncated or corrupt PNG: 6000x6000";
+        std::vector<uchar> buf;
+        cv::imencode(".bmp", cv::Mat(2, 2, CV_8UC3, cv::Scalar(1, 2, 3)), buf);
+        QByteArray bmpBomb(reinterpret_cast<const char *>(buf.data()), qsizetype(buf.size()));
+        bmpBomb[18] = char(0x70), bmpBomb[19] = char(0x17), bmpBomb[22] = char(0x70), bmpBomb[23] = char(0x17);
+        QTest::newRow("BMP of 70 bytes claims 6000x6000") << bmpBomb << "truncated BMP";
+    }
+    void imageHeaders()
+    {
+        QFETCH(QByteArray, bytes);
+        QFETCH(QString, reason);
+        const QByteArray file = rowDir() + "/image";
+        QVERIFY(writeBytes(file, bytes));
+        DecodedImage img;
+        QString error;
+        QVERIFY2(!decodeImageFile(QFile::decodeName(file), 40000000, &img, &error), "decoded");
+        QVERIFY2(error.contains(reason), qPrintable(error));
+    }
+
     // Entries of an ImageFolder that cannot be read are listed, not dropped; the two good
     // images (cat/a.png, dog/b.png) always load.
     void imageFolderEntries_data()
