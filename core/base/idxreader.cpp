@@ -378,6 +378,7 @@ LoadResult readIdxWithClasses(const QString &imagesFile, const QString &labelsFi
             result.error = stream.shortReadMessage(QStringLiteral("the end of the gzip stream"));
             return result;
         }
+        labels.reserve(raw.size());
         for (qint64 i = 0; i < n; ++i) {
             const int label = raw[std::size_t(i)];
             if (!classes.isEmpty() && label >= classes.size()) {
