@@ -1,5 +1,7 @@
 #include "confidentlearning.h"
 
+#include "sizelimits.h"
+
 #include <QStringList>
 
 #include <algorithm>
@@ -131,6 +133,10 @@ QString labelIssuesInputError(const std::vector<int> &labels, const std::vector<
 {
     if (numClasses < 2)
         return QStringLiteral("need at least 2 classes, got %1").arg(numClasses);
+    // Checked before anything K×K is allocated (seven such arrays below).
+    if (numClasses > kMaxClasses)
+        return QStringLiteral("%1 classes, more than the cap of %2 (find_label_issues keeps K×K arrays)")
+                .arg(numClasses).arg(kMaxClasses);
     const size_t n = labels.size();
     if (predProbs.size() != n * size_t(numClasses))
         return QStringLiteral("shape mismatch: pred_probs has %1 values, expected N*K = %2*%3")

@@ -42,9 +42,11 @@ QString labelIssuesInputError(const std::vector<int> &labels, const std::vector<
 /// - `labels`: [N] given labels in 0..numClasses-1.
 /// - `predProbs`: [N, K] row-major out-of-sample predicted probabilities, K = numClasses
 ///   (float32 data should be converted to double by the caller, as cleanlab's astype(float64)).
-/// Errors (result.error set, nothing flagged): numClasses < 2, predProbs.size() != N*K, a label
-/// out of range, a probability NaN or outside [0, 1], an unknown filterBy or rankBy, fracNoise
-/// outside (0, 1], minExamplesPerClass < 0.
+/// Errors (result.error set, nothing flagged): numClasses < 2 or > kMaxClasses (sizelimits.h: the
+/// K×K arrays), predProbs.size() != N*K, a label out of range, a probability NaN or outside
+/// [0, 1], an unknown filterBy or rankBy, fracNoise outside (0, 1], minExamplesPerClass < 0.
+/// K > N is accepted, as cleanlab accepts it (classes without samples are filled in); the file
+/// reader of `find-issues` refuses it (readPredProbsFile).
 LabelIssuesResult findLabelIssues(const std::vector<int> &labels,
                                   const std::vector<double> &predProbs, int numClasses,
                                   const LabelIssuesOptions &options = {});

@@ -3,6 +3,8 @@
 
 #include "dataset.h"
 #include "idxreader.h"
+#include "sizelimits.h"
+#include "regularfile.h"
 
 #include <QDir>
 #include <QFile>
@@ -57,17 +59,26 @@ std::vector<IdxSplitFiles> findIdxSplits(const QDir &dir)
     return splits;
 }
 
-/// Class names from DIR/classes.txt (one a line); empty when there is none.
-QStringList classesTxt(const QDir &dir)
+/// Class names from DIR/classes.txt (one a line); empty when there is none. A classes.txt that
+/// is a FIFO, device or folder, or that lists more than kMaxClasses names, is an error.
+Result<QStringList> classesTxt(const QDir &dir)
 {
-    QFile f(dir.filePath(QStringLiteral("classes.txt")));
+    const QString path = dir.filePath(QStringLiteral("classes.txt"));
     QStringList names;
-    if (!f.open(QIODevice::ReadOnly))
+    if (!QFileInfo::exists(path))
         return names;
+    if (const Result<> regular = checkRegularFile(path); !regular)
+        return Result<QStringList>::failure(regular.error());
+    QFile f(path);
+    if (!f.open(QIODevice::ReadOnly))
+        return Result<QStringList>::failure(QStringLiteral("%1: cannot open: %2").arg(path, f.errorString()));
     const QStringList lines = QString::fromUtf8(f.readAll()).split(QLatin1Char('\n'));
     for (const QString &line : lines)
         if (!line.trimmed().isEmpty())
             names << line.trimmed();
+    if (names.size() > kMaxClasses)
+        return Result<QStringList>::failure(QStringLiteral("%1: %2 class names, more than the cap of %3")
+                                                .arg(path).arg(names.size()).arg(kMaxClasses));
     return names;
 }
 
@@ -183,7 +194,13 @@ LoadResult loadDataset(const QString &spec, const LoadOptions &options)
         const QDir dir(fi.absoluteFilePath());
         const std::vector<IdxSplitFiles> splits = findIdxSplits(dir);
         if (!splits.empty()) {
-            QStringList classes = classesTxt(dir);
+            const Result<QStringList> fixed = classesTxt(dir);
+            if (!fixed) {
+                result.error = fixed.error();
+                result.dataset.spec = spec;
+                return result;
+            }
+            QStringList classes = fixed.value();
             if (classes.isEmpty() && (known == Known::FashionMnist
                                       || dir.dirName().contains(QLatin1String("fashion"), Qt::CaseInsensitive)))
                 classes = fashionMnistClasses();
@@ -208,7 +225,11 @@ LoadResult loadDataset(const QString &spec, const LoadOptions &options)
         const QString labels = findFile(dir, {labelsName});
         const QString split = fi.fileName().startsWith(QLatin1String("t10k")) ? QStringLiteral("test")
                                                                               : QStringLiteral("train");
-        result = readIdxWithClasses(fi.absoluteFilePath(), labels, split, classesTxt(dir), options);
+        const Result<QStringList> fixed = classesTxt(dir);
+        if (fixed)
+            result = readIdxWithClasses(fi.absoluteFilePath(), labels, split, fixed.value(), options);
+        else
+            result.error = fixed.error();
     } else {
         result.error = QStringLiteral("%1: not a dataset (expected a folder, a .csv manifest or an "
                                       "IDX images file)").arg(path);

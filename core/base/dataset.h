@@ -5,7 +5,10 @@
 // Readers never throw and never crash on bad input: a corrupt, empty, truncated, oversized or
 // missing image is skipped and listed in Dataset::skipped (file, place, reason); a malformed
 // container (truncated IDX, unreadable CSV, unknown spec) is refused with LoadResult::error,
-// which names the file and the byte offset or line.
+// which names the file and the byte offset or line. Every size a file declares is checked
+// against the bytes present (gzip included) before it sizes an allocation, the number of
+// classes against kMaxClasses (sizelimits.h), and a FIFO, socket or device is refused before
+// it is opened (a FIFO would block the reader forever).
 
 #include <QString>
 #include <QStringList>
@@ -78,11 +81,21 @@ bool looksLikeDigits(const QStringList &classes);
 /// Reads one IDX images file (+ optional labels file, "" for none), gzipped or not, as `split`.
 LoadResult readIdx(const QString &imagesFile, const QString &labelsFile, const QString &split,
                    const LoadOptions &options = {});
-/// Reads root/<class>/<image>. Files directly in root are unlabelled samples.
+/// Reads root/<class>/<image> (images in nested folders of a class belong to it). Files directly
+/// in root are unlabelled samples; hidden entries and files without an image extension are
+/// ignored. Listed in Dataset::skipped, never dropped silently: names that are not valid UTF-8
+/// (shown with \xNN escapes), symbolic link loops, broken links named as images, FIFOs, sockets
+/// and devices, unreadable folders, symbolic links to folders inside a class (not followed), and
+/// a class folder none of whose images could be read (the class is then not created). More than
+/// kMaxClasses class folders is an error.
 LoadResult readImageFolder(const QString &root, const LoadOptions &options = {});
 /// Reads a CSV manifest path,label[,split]; relative paths resolve against the CSV's folder;
 /// an empty label means unlabelled. Class names are taken in order of first appearance unless
 /// a classes.txt (one name a line) lies beside the CSV, in which case other labels are errors.
+/// A path given again (after cleaning, e.g. "./a.png" = "a.png") is imported once, from its first
+/// row; every later row of it is listed in skipped as "duplicate of line N", saying which label
+/// and split were kept when they differ. A derived class none of whose images could be read is
+/// not created (listed at the line of its first row). More than kMaxClasses classes is an error.
 LoadResult readCsvManifest(const QString &csvFile, const LoadOptions &options = {});
 
 /// A decoded image, interleaved HWC uint8 (channels 1 or 3, RGB order).
@@ -92,7 +105,8 @@ struct DecodedImage {
 };
 
 /// Decodes an image file with OpenCV after checking its header's claimed size against
-/// maxPixels. Returns false and sets *error (without the file name) on failure.
+/// maxPixels. Returns false and sets *error (without the file name) on failure ("file not
+/// found", "a FIFO (named pipe), not a regular file", a header or decoding problem).
 bool decodeImageFile(const QString &file, qint64 maxPixels, DecodedImage *out, QString *error);
 
 /// Pixels of one sample for display at its native resolution (IDX files are read once and

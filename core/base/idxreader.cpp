@@ -1,8 +1,12 @@
 // The IDX reader (MNIST, Fashion-MNIST): gzipped or plain files, sniffed by the gzip magic
 // 1f 8b rather than by the extension. Every header field is checked before anything is
 // allocated; errors name the file and the byte offset (in the decompressed data for .gz).
+// A header's sizes are checked against the bytes present: the file size for a plain file; for a
+// gzip file first against the most that deflate can expand it to, then while decompressing, the
+// buffers growing only with the data that really arrives.
 
 #include "idxreader.h"
+#include "regularfile.h"
 
 #include <QFile>
 #include <QFileInfo>
@@ -25,6 +29,13 @@ constexpr quint64 kMaxIdxBytes = quint64(1) << 40;
 constexpr quint32 kMaxIdxSide = 65535;
 /// Images read between two progress calls.
 constexpr qint64 kChunkImages = 1000;
+/// Deflate expands its input at most 1032-fold (zlib's FAQ, "What's the maximum compression
+/// ratio?"), so a gzip file of S bytes holds at most 1032·S bytes of data, whatever its header
+/// says. Concatenated members and the gzip framing only lower the ratio.
+constexpr quint64 kMaxDeflateRatio = 1032;
+/// Decompressed bytes read per step while a gzip file's data is appended (buffers grow with
+/// what arrives, never with what a header claims).
+constexpr qint64 kGzipStepBytes = qint64(1) << 22;
 
 /// a * b when it is at most `limit`; false when larger (or when it would overflow).
 bool multiplyWithin(quint64 a, quint64 b, quint64 limit, quint64 *product)
@@ -52,6 +63,10 @@ public:
     bool open(const QString &path, QString *error)
     {
         m_path = path;
+        if (const Result<> regular = checkRegularFile(path); !regular) {
+            *error = regular.error();
+            return false;
+        }
         m_file.setFileName(path);
         if (!m_file.open(QIODevice::ReadOnly)) {
             *error = QStringLiteral("%1: cannot open: %2").arg(path, m_file.errorString());
@@ -72,6 +87,58 @@ public:
 
     bool gzipped() const { return m_gzipped; }
     qint64 fileSize() const { return m_file.size(); }
+
+    /// Checks that the data can hold `declared` bytes in all: the file size for a plain file,
+    /// 1032 times it for gzip (deflate's bound). False with a message naming the file, what the
+    /// header at `headerByte` declares and what the file can hold.
+    bool canHold(quint64 declared, const QString &what, int headerByte, QString *error) const
+    {
+        const quint64 size = quint64(std::max<qint64>(fileSize(), 0));
+        if (!m_gzipped) {
+            if (size >= declared)
+                return true;
+            *error = QStringLiteral("%1: truncated: the header at byte %2 declares %3 (%4 bytes with "
+                                    "the header), but the file ends at byte %5")
+                         .arg(m_path).arg(headerByte).arg(what).arg(declared).arg(size);
+            return false;
+        }
+        if (size <= std::numeric_limits<quint64>::max() / kMaxDeflateRatio
+            && size * kMaxDeflateRatio >= declared)
+            return true;
+        *error = QStringLiteral("%1: truncated or corrupt: the header at byte %2 of the decompressed "
+                                "data declares %3 (%4 bytes with the header), but a gzip file of %5 "
+                                "bytes decompresses to at most %6 bytes")
+                     .arg(m_path).arg(headerByte).arg(what).arg(declared).arg(size)
+                     .arg(size * kMaxDeflateRatio);
+        return false;
+    }
+
+    /// Appends `n` bytes to `out`. A plain file (whose size was checked) is read in place; gzip
+    /// data is decompressed in steps of kGzipStepBytes and appended as it arrives, so that `out`
+    /// grows with the data present. False (out keeps what arrived) when the data ends early.
+    template <class Byte>
+    bool append(std::vector<Byte> *out, qint64 n)
+    {
+        static_assert(sizeof(Byte) == 1, "bytes only");
+        if (!m_gzipped) {
+            const std::size_t start = out->size();
+            out->resize(start + std::size_t(n));
+            const qint64 got = read(reinterpret_cast<char *>(out->data() + start), n);
+            out->resize(start + std::size_t(std::max<qint64>(got, 0)));
+            return got == n;
+        }
+        std::vector<char> step(std::size_t(std::min(n, kGzipStepBytes)));
+        for (qint64 left = n; left > 0;) {
+            const qint64 want = std::min<qint64>(left, qint64(step.size()));
+            const qint64 got = read(step.data(), want);
+            out->insert(out->end(), reinterpret_cast<const Byte *>(step.data()),
+                        reinterpret_cast<const Byte *>(step.data()) + got);
+            if (got != want)
+                return false;
+            left -= got;
+        }
+        return true;
+    }
     qint64 position() const { return m_pos; }
     /// A read error or corrupt compressed data; empty at a plain end of data.
     const QString &streamError() const { return m_error; }
@@ -244,12 +311,9 @@ bool openImages(IdxStream &stream, const QString &path, qint64 maxPixels, IdxIma
                      .arg(path).arg(count).arg(rows).arg(cols);
         return false;
     }
-    if (!stream.gzipped() && quint64(stream.fileSize()) < 16 + total) {
-        *error = QStringLiteral("%1: truncated: the header declares %2 images of %3x%4 (%5 bytes "
-                                "with the header), but the file ends at byte %6")
-                     .arg(path).arg(count).arg(rows).arg(cols).arg(16 + total).arg(stream.fileSize());
+    if (!stream.canHold(16 + total, QStringLiteral("%1 images of %2x%3").arg(count).arg(rows).arg(cols),
+                        4, error))
         return false;
-    }
     out->count = count;
     out->rows = int(rows);
     out->cols = int(cols);
@@ -289,7 +353,7 @@ LoadResult readIdxWithClasses(const QString &imagesFile, const QString &labelsFi
     const qint64 n = options.limit >= 0 ? std::min(options.limit, header.count) : header.count;
 
     // Labels first: they are small, and a count mismatch is found before the pixels are read.
-    std::vector<int> labels(std::size_t(n), -1);
+    std::vector<int> labels;
     int maxLabel = -1;
     if (!labelsFile.isEmpty()) {
         const QString labelsPath = QFileInfo(labelsFile).absoluteFilePath();
@@ -303,14 +367,10 @@ LoadResult readIdxWithClasses(const QString &imagesFile, const QString &labelsFi
                                .arg(labelsPath).arg(dims[0]).arg(imagesPath).arg(header.count);
             return result;
         }
-        if (!stream.gzipped() && stream.fileSize() < 8 + qint64(dims[0])) {
-            result.error = QStringLiteral("%1: truncated: the header declares %2 labels (%3 bytes with "
-                                          "the header), but the file ends at byte %4")
-                               .arg(labelsPath).arg(dims[0]).arg(8 + qint64(dims[0])).arg(stream.fileSize());
+        if (!stream.canHold(8 + quint64(dims[0]), QStringLiteral("%1 labels").arg(dims[0]), 4, &result.error))
             return result;
-        }
-        std::vector<uchar> raw(static_cast<std::size_t>(n));
-        if (stream.read(reinterpret_cast<char *>(raw.data()), n) != n) {
+        std::vector<uchar> raw;
+        if (!stream.append(&raw, n)) {
             result.error = stream.shortReadMessage(QStringLiteral("labels"));
             return result;
         }
@@ -318,6 +378,7 @@ LoadResult readIdxWithClasses(const QString &imagesFile, const QString &labelsFi
             result.error = stream.shortReadMessage(QStringLiteral("the end of the gzip stream"));
             return result;
         }
+        labels.reserve(raw.size());
         for (qint64 i = 0; i < n; ++i) {
             const int label = raw[std::size_t(i)];
             if (!classes.isEmpty() && label >= classes.size()) {
@@ -325,7 +386,7 @@ LoadResult readIdxWithClasses(const QString &imagesFile, const QString &labelsFi
                                    .arg(labelsPath).arg(label).arg(8 + i).arg(classes.size());
                 return result;
             }
-            labels[std::size_t(i)] = label;
+            labels.push_back(label);
             maxLabel = std::max(maxLabel, label);
         }
     }
@@ -335,14 +396,13 @@ LoadResult readIdxWithClasses(const QString &imagesFile, const QString &labelsFi
     ds.height = header.rows;
     ds.width = header.cols;
     const std::size_t imageBytes = ds.imageBytes();
-    // Grown chunk by chunk: a gzipped file's header cannot be checked against its size.
-    ds.pixels.reserve(std::size_t(std::min<qint64>(n, 100000)) * imageBytes);
+    // A plain file's size was checked: one allocation. A gzip file's buffer grows with the data
+    // that arrives (its size was only checked against deflate's bound).
+    if (!images.gzipped())
+        ds.pixels.reserve(std::size_t(n) * imageBytes);
     for (qint64 done = 0; done < n;) {
         const qint64 chunk = std::min(kChunkImages, n - done);
-        ds.pixels.resize(std::size_t(done + chunk) * imageBytes);
-        const qint64 want = chunk * qint64(imageBytes);
-        if (images.read(reinterpret_cast<char *>(ds.pixels.data()) + done * qint64(imageBytes), want)
-            != want) {
+        if (!images.append(&ds.pixels, chunk * qint64(imageBytes))) {
             result.error = images.shortReadMessage(QStringLiteral("image pixels"));
             ds.pixels.clear();
             return result;
@@ -369,7 +429,7 @@ LoadResult readIdxWithClasses(const QString &imagesFile, const QString &labelsFi
         s.path = imagesPath;
         s.offset = i;
         s.split = split;
-        s.label = labels[std::size_t(i)];
+        s.label = labelsFile.isEmpty() ? -1 : labels[std::size_t(i)];
     }
     return result;
 }

@@ -13,7 +13,8 @@ struct ImageHeaderInfo {
     QString format;          ///< "png", "jpeg" or "bmp"
     qint64 width = 0, height = 0;
     int channels = 0;        ///< 1 grey, 3 colour (as the header declares; palettes count as 3)
-    QString truncation;      ///< non-empty when the bytes visibly end early (JPEG, BMP)
+    QString truncation;      ///< non-empty when the bytes visibly end early (JPEG, BMP) or cannot
+                             ///< hold the pixels (PNG: more than 1032 times the file in deflate data)
 };
 
 /// Parses the PNG IHDR chunk, the JPEG SOFn segment or the BMP headers at the start of `bytes`

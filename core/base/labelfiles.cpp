@@ -1,11 +1,14 @@
 #include "labelfiles.h"
 
+#include "sizelimits.h"
 #include "npy.h"
+#include "regularfile.h"
 
 #include <QFile>
 #include <QTextStream>
 
 #include <cmath>
+#include <limits>
 
 namespace labelscope {
 
@@ -24,8 +27,12 @@ bool isNpy(const QString &path)
 }
 
 // Reads a CSV of numbers: rows of fields. A first line whose first field is not a number is a header.
-bool readNumberCsv(const QString &path, std::vector<std::vector<double>> *rows, QString *error)
+// A row with more than `maxColumns` fields is refused with its line.
+bool readNumberCsv(const QString &path, int maxColumns, std::vector<std::vector<double>> *rows,
+                   QString *error)
 {
+    if (const Result<> regular = checkRegularFile(path); !regular)
+        return fail(error, regular.error());
     QFile f(path);
     if (!f.open(QIODevice::ReadOnly | QIODevice::Text))
         return fail(error, QStringLiteral("%1: cannot open: %2").arg(path, f.errorString()));
@@ -37,6 +44,9 @@ bool readNumberCsv(const QString &path, std::vector<std::vector<double>> *rows, 
         if (line.isEmpty())
             continue;
         const QStringList fields = line.split(QLatin1Char(','));
+        if (fields.size() > maxColumns)
+            return fail(error, QStringLiteral("%1:%2: %3 fields, more than the cap of %4 (classes)")
+                                   .arg(path).arg(lineNo).arg(fields.size()).arg(maxColumns));
         std::vector<double> row;
         row.reserve(std::size_t(fields.size()));
         for (int c = 0; c < fields.size(); ++c) {
@@ -74,20 +84,22 @@ bool readLabelsFile(const QString &path, std::vector<int> *labels, QString *erro
             return fail(error, QStringLiteral("%1: labels must have shape [N], not %2 dimensions").arg(path).arg(a.shape.size()));
         labels->reserve(a.ints.size());
         for (std::size_t i = 0; i < a.ints.size(); ++i) {
-            if (a.ints[i] < 0 || a.ints[i] > 1000000)
-                return fail(error, QStringLiteral("%1: label %2 at index %3 is out of range").arg(path).arg(a.ints[i]).arg(i));
+            if (a.ints[i] < 0 || a.ints[i] >= kMaxClasses)
+                return fail(error, QStringLiteral("%1: label %2 at index %3 is out of range (0 to %4: at most %5 classes)")
+                                       .arg(path).arg(a.ints[i]).arg(i).arg(kMaxClasses - 1).arg(kMaxClasses));
             labels->push_back(int(a.ints[i]));
         }
         return true;
     }
     std::vector<std::vector<double>> rows;
-    if (!readNumberCsv(path, &rows, error))
+    if (!readNumberCsv(path, std::numeric_limits<int>::max(), &rows, error))
         return false;
     labels->reserve(rows.size());
     for (std::size_t i = 0; i < rows.size(); ++i) {
         const double v = rows[i][0];
-        if (v != std::floor(v) || v < 0 || v > 1000000)
-            return fail(error, QStringLiteral("%1: row %2: label %3 is not a class index >= 0").arg(path).arg(i + 1).arg(v));
+        if (v != std::floor(v) || v < 0 || v >= kMaxClasses)
+            return fail(error, QStringLiteral("%1: row %2: label %3 is not a class index from 0 to %4 (at most %5 classes)")
+                                   .arg(path).arg(i + 1).arg(v).arg(kMaxClasses - 1).arg(kMaxClasses));
         labels->push_back(int(v));
     }
     return true;
@@ -106,12 +118,18 @@ bool readPredProbsFile(const QString &path, std::vector<double> *probs, int *row
             return fail(error, QStringLiteral("%1: pred_probs must be float32 or float64, not an integer array").arg(path));
         if (a.shape.size() != 2)
             return fail(error, QStringLiteral("%1: pred_probs must have shape [N, K], not %2 dimensions").arg(path).arg(a.shape.size()));
+        if (a.shape[1] > kMaxClasses)
+            return fail(error, QStringLiteral("%1: pred_probs has K = %2 columns, more than the cap of %3 classes")
+                                   .arg(path).arg(a.shape[1]).arg(kMaxClasses));
+        if (a.shape[0] > std::numeric_limits<int>::max())
+            return fail(error, QStringLiteral("%1: pred_probs has %2 rows, more than %3")
+                                   .arg(path).arg(a.shape[0]).arg(std::numeric_limits<int>::max()));
         *rows = int(a.shape[0]);
         *columns = int(a.shape[1]);
         *probs = std::move(a.doubles);
     } else {
         std::vector<std::vector<double>> data;
-        if (!readNumberCsv(path, &data, error))
+        if (!readNumberCsv(path, kMaxClasses, &data, error))
             return false;
         const std::size_t k = data[0].size();
         probs->reserve(data.size() * k);
@@ -123,6 +141,13 @@ bool readPredProbsFile(const QString &path, std::vector<double> *probs, int *row
         *rows = int(data.size());
         *columns = int(k);
     }
+    // More columns than rows is almost always an array saved transposed ([K, N]), and it would
+    // let a small file size the K×K arrays of find_label_issues: with K <= N those stay within a
+    // small multiple of the file's own size.
+    if (*columns > *rows)
+        return fail(error, QStringLiteral("%1: pred_probs has K = %2 columns (classes) but only N = %3 rows "
+                                          "(samples); more classes than samples: was it saved transposed?")
+                               .arg(path).arg(*columns).arg(*rows));
     for (std::size_t i = 0; i < probs->size(); ++i) {
         const double v = (*probs)[i];
         if (!(v >= 0.0 && v <= 1.0))

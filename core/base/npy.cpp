@@ -1,9 +1,11 @@
 #include "npy.h"
+#include "regularfile.h"
 
 #include <QFile>
 #include <QSaveFile>
 #include <QRegularExpression>
 
+#include <algorithm>
 #include <cstring>
 #include <limits>
 #include <type_traits>
@@ -84,14 +86,20 @@ bool parseNpy(const QByteArray &bytes, const QString &name, NpyArray *out, QStri
         return fail(error, name, headerStart + fm.capturedStart(1),
                     QStringLiteral("Fortran order is not supported"));
     const QStringList dims = sm.captured(1).split(QLatin1Char(','), Qt::SkipEmptyParts);
-    int64_t n = 1;
+    // Callers size arrays by single dimensions (K of pred_probs, D of an embedding), so the
+    // product of the non-zero dimensions is capped too: a shape (0, 2^62) holds no data but
+    // must not reach them. The data itself is checked against the bytes present below.
+    constexpr int64_t kMaxElements = int64_t(1) << 40;
+    int64_t n = 1, nonZero = 1;
     for (const QString &d : dims) {
         bool ok = false;
         const qint64 v = d.trimmed().toLongLong(&ok);
-        if (!ok || v < 0 || (v > 0 && n > (int64_t(1) << 40) / v))
+        const int64_t w = std::max<int64_t>(v, 1);
+        if (!ok || v < 0 || nonZero > kMaxElements / w)
             return fail(error, name, headerStart + sm.capturedStart(1),
                         QStringLiteral("bad shape '%1'").arg(sm.captured(1)));
         n *= v;
+        nonZero *= w;
         a.shape.push_back(v);
     }
     const qint64 dataStart = headerStart + headerLen;
@@ -144,6 +152,11 @@ bool parseNpy(const QByteArray &bytes, const QString &name, NpyArray *out, QStri
 
 bool readNpy(const QString &path, NpyArray *out, QString *error)
 {
+    if (const Result<> regular = checkRegularFile(path); !regular) {
+        if (error)
+            *error = regular.error();
+        return false;
+    }
     QFile f(path);
     if (!f.open(QIODevice::ReadOnly)) {
         if (error)

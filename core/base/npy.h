@@ -28,7 +28,10 @@ struct NpyArray {
 };
 
 /// Reads `path`. Returns false and sets `*error` (naming the file and byte offset) on bad magic,
-/// unsupported version or dtype, Fortran order, a malformed header, or truncated data.
+/// unsupported version or dtype, Fortran order, a malformed header, a shape whose non-zero
+/// dimensions multiply to more than 2^40, or truncated data (the shape is checked against the
+/// bytes present before anything is allocated). A FIFO, socket or device is refused before it
+/// is opened.
 bool readNpy(const QString &path, NpyArray *out, QString *error);
 
 /// The same on bytes already in memory; `name` is used in error messages.

@@ -2,12 +2,17 @@
 
 #include "querystrategy.h"
 
+#include "base/regularfile.h"
+#include "base/sizelimits.h"
+
 #include <QFile>
 #include <QJsonArray>
 
 #include <yaml-cpp/yaml.h>
 
+#include <cmath>
 #include <functional>
+#include <limits>
 #include <map>
 #include <string>
 
@@ -19,6 +24,22 @@ struct ParseError {
     QString message;
 };
 
+/// An interval of allowed values, for the checks and their messages ("(0, 10]").
+struct Range {
+    double lo, hi;
+    bool loOpen = false, hiOpen = false;
+    bool contains(double v) const
+    {
+        return (loOpen ? v > lo : v >= lo) && (hiOpen ? v < hi : v <= hi);
+    }
+    QString text() const
+    {
+        return QStringLiteral("%1%2, %3%4").arg(loOpen ? QLatin1Char('(') : QLatin1Char('['))
+            .arg(lo).arg(hi).arg(hiOpen ? QLatin1Char(')') : QLatin1Char(']'));
+    }
+};
+constexpr int kMaxInt = std::numeric_limits<int>::max();
+
 class Parser {
 public:
     Parser(const QString &source, AlConfig *config) : m_source(source), m_config(config) {}
@@ -26,7 +47,7 @@ public:
     QString where(const YAML::Node &node) const
     {
         const YAML::Mark m = node.Mark();
-        return m.line >= 0 ? QStringLiteral("%1:%2").arg(m_source).arg(m.line + 1) : m_source;
+        return m.line >= 0 ? QStringLiteral("%1:%2:%3").arg(m_source).arg(m.line + 1).arg(m.column + 1) : m_source;
     }
     [[noreturn]] void fail(const YAML::Node &node, const QString &what) const
     {
@@ -58,8 +79,25 @@ public:
             fail(n, QStringLiteral("'%1' must be %2, got '%3'").arg(key, QLatin1String(kind), text(n)));
         }
     }
-    int integer(const YAML::Node &n, const QString &key) { return number<int>(n, key, "an integer"); }
-    double real(const YAML::Node &n, const QString &key) { return number<double>(n, key, "a number"); }
+    /// An integer in [lo, hi]; the error names the key, the range and the value given.
+    int integer(const YAML::Node &n, const QString &key, int lo, int hi)
+    {
+        const int v = number<int>(n, key, "an integer");
+        if (v < lo || v > hi)
+            fail(n, QStringLiteral("'%1' must be an integer from %2 to %3, got %4").arg(key).arg(lo).arg(hi).arg(v));
+        return v;
+    }
+    /// A finite number in `range`: yaml-cpp reads .inf, -.inf and .nan as numbers, and NaN
+    /// passes every comparison-based check, so finiteness is checked first.
+    double real(const YAML::Node &n, const QString &key, Range range)
+    {
+        const double v = number<double>(n, key, "a number");
+        if (!std::isfinite(v))
+            fail(n, QStringLiteral("'%1' must be a finite number, got '%2'").arg(key, text(n)));
+        if (!range.contains(v))
+            fail(n, QStringLiteral("'%1' must be in %2, got %3").arg(key, range.text(), text(n)));
+        return v;
+    }
     bool boolean(const YAML::Node &n, const QString &key) { return number<bool>(n, key, "True or False"); }
     QString oneOf(const YAML::Node &n, const QString &key, const QStringList &allowed)
     {
@@ -87,7 +125,9 @@ public:
                 fail(kv.first, QStringLiteral("unknown key '%1' in '%2' (known: %3)")
                                    .arg(QString::fromStdString(key), section, known.join(QStringLiteral(", "))));
             }
-            it->second(kv.second, QString::fromStdString(key));
+            // Handlers see the dotted key ("train.optimizer.config.lr") for their messages.
+            const QString name = QString::fromStdString(key);
+            it->second(kv.second, section == QLatin1String("top level") ? name : section + QLatin1Char('.') + name);
         }
     }
 
@@ -127,9 +167,9 @@ public:
                         c.device = oneOf(v, k, {QStringLiteral("auto"), QStringLiteral("cpu"), QStringLiteral("cuda")});
                     }},
                     {"num_classes", [&](const YAML::Node &v, const QString &k) {
-                        c.numClasses = integer(v, k);
-                        if (c.numClasses < 0 || c.numClasses == 1)
-                            fail(v, QStringLiteral("num_classes must be 0 (from the data) or at least 2"));
+                        c.numClasses = integer(v, k, 0, kMaxClasses);
+                        if (c.numClasses == 1)
+                            fail(v, QStringLiteral("'%1' must be 0 (from the data) or at least 2").arg(k));
                     }},
                     {"ssl", [&](const YAML::Node &v, const QString &k) {
                         // Self-supervised encoders need pretrained weights: accepted, not used.
@@ -164,11 +204,11 @@ public:
                             {"config", [&](const YAML::Node &w, const QString &) {
                                 mapping(w, QStringLiteral("train.optimizer.config"), {
                                     {"lr", [&](const YAML::Node &x, const QString &k) {
-                                        c.lr = real(x, k);
+                                        c.lr = real(x, k, {0, 10, true, false});
                                         m_lrSet = true;
                                     }},
-                                    {"momentum", [&](const YAML::Node &x, const QString &k) { c.momentum = real(x, k); }},
-                                    {"weight_decay", [&](const YAML::Node &x, const QString &k) { c.weightDecay = real(x, k); }},
+                                    {"momentum", [&](const YAML::Node &x, const QString &k) { c.momentum = real(x, k, {0, 1, false, true}); }},
+                                    {"weight_decay", [&](const YAML::Node &x, const QString &k) { c.weightDecay = real(x, k, {0, 1}); }},
                                     {"nesterov", [&](const YAML::Node &x, const QString &k) { c.nesterov = boolean(x, k); }},
                                 });
                             }},
@@ -183,26 +223,26 @@ public:
                             }},
                         });
                     }},
-                    {"batch_size", [&](const YAML::Node &v, const QString &k) { c.batchSize = integer(v, k); }},
-                    {"epochs", [&](const YAML::Node &v, const QString &k) { c.epochs = integer(v, k); }},
-                    {"min_steps", [&](const YAML::Node &v, const QString &k) { c.minSteps = integer(v, k); }},
+                    {"batch_size", [&](const YAML::Node &v, const QString &k) { c.batchSize = integer(v, k, 1, 65536); }},
+                    {"epochs", [&](const YAML::Node &v, const QString &k) { c.epochs = integer(v, k, 1, 100000); }},
+                    {"min_steps", [&](const YAML::Node &v, const QString &k) { c.minSteps = integer(v, k, 0, 100000000); }},
                     {"augment", [&](const YAML::Node &v, const QString &k) { c.augment = boolean(v, k); }},
                     {"hflip", [&](const YAML::Node &v, const QString &k) { c.hflip = boolean(v, k); }},
                     {"warm_start", [&](const YAML::Node &v, const QString &k) { c.warmStart = boolean(v, k); }},
-                    {"pseudo_label_threshold", [&](const YAML::Node &v, const QString &k) { c.pseudoLabelThreshold = real(v, k); }},
-                    {"pseudo_label_max", [&](const YAML::Node &v, const QString &k) { c.pseudoLabelMax = integer(v, k); }},
+                    {"pseudo_label_threshold", [&](const YAML::Node &v, const QString &k) { c.pseudoLabelThreshold = real(v, k, {0, 1}); }},
+                    {"pseudo_label_max", [&](const YAML::Node &v, const QString &k) { c.pseudoLabelMax = integer(v, k, 0, kMaxInt); }},
                     {"pseudo_label_scope", [&](const YAML::Node &v, const QString &k) {
                         c.pseudoLabelScope = oneOf(v, k, {QStringLiteral("scored"), QStringLiteral("pool")});
                     }},
                     {"strong_augment", [&](const YAML::Node &v, const QString &k) { c.strongAugment = boolean(v, k); }},
-                    {"ema_decay", [&](const YAML::Node &v, const QString &k) { c.emaDecay = real(v, k); }},
+                    {"ema_decay", [&](const YAML::Node &v, const QString &k) { c.emaDecay = real(v, k, {0, 1, false, true}); }},
                     {"tta", [&](const YAML::Node &v, const QString &k) { c.tta = boolean(v, k); }},
-                    {"mc_samples", [&](const YAML::Node &v, const QString &k) { c.mcSamples = integer(v, k); }},
+                    {"mc_samples", [&](const YAML::Node &v, const QString &k) { c.mcSamples = integer(v, k, 1, 1000); }},
                 });
             }},
             {"active_learner", [&](const YAML::Node &n, const QString &) {
                 mapping(n, QStringLiteral("active_learner"), {
-                    {"iterations", [&](const YAML::Node &v, const QString &k) { c.iterations = integer(v, k); }},
+                    {"iterations", [&](const YAML::Node &v, const QString &k) { c.iterations = integer(v, k, 1, 100000); }},
                     {"strategy", [&](const YAML::Node &v, const QString &k) {
                         // Active-Labeler's own configs also say "uncertainty_sampling": least confidence.
                         if (v.IsScalar() && v.Scalar() == "uncertainty_sampling")
@@ -210,12 +250,12 @@ public:
                         else
                             c.strategy = oneOf(v, k, uncertaintyNames());
                     }},
-                    {"num_labelled", [&](const YAML::Node &v, const QString &k) { c.numLabelled = integer(v, k); }},
+                    {"num_labelled", [&](const YAML::Node &v, const QString &k) { c.numLabelled = integer(v, k, 1, kMaxInt); }},
                     {"diversity_sampling", [&](const YAML::Node &v, const QString &k) { c.diversity = oneOf(v, k, diversityNames()); }},
                     {"limit", [&](const YAML::Node &v, const QString &k) {
                         c.limit = number<qint64>(v, k, "an integer");
                         if (c.limit == 0 || c.limit < -1)
-                            fail(v, QStringLiteral("limit must be -1 (the whole pool) or a positive size"));
+                            fail(v, QStringLiteral("'%1' must be -1 (the whole pool) or a positive size, got %2").arg(k).arg(c.limit));
                     }},
                     {"preindex", [&](const YAML::Node &v, const QString &k) { c.preindex = boolean(v, k); }},
                     {"test_dataset", [&](const YAML::Node &v, const QString &k) {
@@ -223,15 +263,15 @@ public:
                         if (!c.testDataset.isEmpty())
                             warn(v, QStringLiteral("test_dataset is not read: Labelscope evaluates on the data's test split"));
                     }},
-                    {"initial_labelled", [&](const YAML::Node &v, const QString &k) { c.initialLabelled = integer(v, k); }},
+                    {"initial_labelled", [&](const YAML::Node &v, const QString &k) { c.initialLabelled = integer(v, k, 0, kMaxInt); }},
                     {"cold_start", [&](const YAML::Node &v, const QString &k) {
                         c.coldStart = oneOf(v, k, {QStringLiteral("stratified_random"), QStringLiteral("random_sampling"), QStringLiteral("kmeans")});
                     }},
-                    {"clusters", [&](const YAML::Node &v, const QString &k) { c.clusters = integer(v, k); }},
-                    {"budget", [&](const YAML::Node &v, const QString &k) { c.budget = integer(v, k); }},
-                    {"target_accuracy", [&](const YAML::Node &v, const QString &k) { c.targetAccuracy = real(v, k); }},
-                    {"plateau_rounds", [&](const YAML::Node &v, const QString &k) { c.plateauRounds = integer(v, k); }},
-                    {"plateau_delta", [&](const YAML::Node &v, const QString &k) { c.plateauDelta = real(v, k); }},
+                    {"clusters", [&](const YAML::Node &v, const QString &k) { c.clusters = integer(v, k, 1, 100000); }},
+                    {"budget", [&](const YAML::Node &v, const QString &k) { c.budget = integer(v, k, 0, kMaxInt); }},
+                    {"target_accuracy", [&](const YAML::Node &v, const QString &k) { c.targetAccuracy = real(v, k, {0, 1}); }},
+                    {"plateau_rounds", [&](const YAML::Node &v, const QString &k) { c.plateauRounds = integer(v, k, 0, 100000); }},
+                    {"plateau_delta", [&](const YAML::Node &v, const QString &k) { c.plateauDelta = real(v, k, {0, 1}); }},
                     {"seed", [&](const YAML::Node &v, const QString &k) { c.seed = number<quint64>(v, k, "a non-negative integer"); }},
                 });
             }},
@@ -240,31 +280,13 @@ public:
             c.lr = 1e-3; // the SGD default is far too large for Adam
     }
 
-    // Range checks after parsing, naming the key.
+    // Checks that involve more than one key (each value's own range is checked where it is
+    // read, with its line and column).
     QString check() const
     {
         const AlConfig &c = *m_config;
-        auto positive = [](int v, const char *key) {
-            return v > 0 ? QString() : QStringLiteral("%1 must be positive, got %2").arg(QLatin1String(key)).arg(v);
-        };
-        for (const QString &p : {positive(c.batchSize, "train.batch_size"), positive(c.epochs, "train.epochs"),
-                                 positive(c.iterations, "active_learner.iterations"),
-                                 positive(c.numLabelled, "active_learner.num_labelled"),
-                                 positive(c.clusters, "active_learner.clusters")})
-            if (!p.isEmpty())
-                return p;
-        if (c.lr <= 0)
-            return QStringLiteral("train.optimizer.config.lr must be positive");
-        if (c.initialLabelled < 0)
-            return QStringLiteral("active_learner.initial_labelled must be 0 or more");
-        if (c.pseudoLabelThreshold < 0 || c.pseudoLabelThreshold > 1)
-            return QStringLiteral("train.pseudo_label_threshold must be between 0 (off) and 1");
-        if (c.emaDecay < 0 || c.emaDecay >= 1)
-            return QStringLiteral("train.ema_decay must be in [0, 1) (0 = off), got %1").arg(c.emaDecay);
-        if (c.targetAccuracy < 0 || c.targetAccuracy > 1)
-            return QStringLiteral("active_learner.target_accuracy must be a fraction between 0 and 1");
         if (c.strategy == QLatin1String("bald") && c.mcSamples < 2)
-            return QStringLiteral("train.mc_samples must be at least 2 for bald");
+            return QStringLiteral("train.mc_samples must be at least 2 for bald, got %1").arg(c.mcSamples);
         return QString();
     }
 
@@ -328,6 +350,10 @@ bool parseAlConfig(const QByteArray &yaml, const QString &source, AlConfig *out,
 
 bool loadAlConfig(const QString &file, AlConfig *out, QString *error)
 {
+    if (const Result<> regular = checkRegularFile(file); !regular) {
+        *error = regular.error();
+        return false;
+    }
     QFile f(file);
     if (!f.open(QIODevice::ReadOnly)) {
         *error = QStringLiteral("%1: cannot read: %2").arg(file, f.errorString());

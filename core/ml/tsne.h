@@ -8,7 +8,8 @@
 //     members against the members of its nearest cells (≈12%), one BLAS product per cell;
 //   - per-point Gaussian bandwidth by binary search so that each conditional row has entropy
 //     log(perplexity) (natural log); P = (P_cond + P_condᵀ) / 2N, sparse;
-//   - PCA initialisation scaled to std 1e-4 in the first coordinate;
+//   - PCA initialisation scaled to std 1e-4 in the first coordinate (tsnePcaInit: no D×D
+//     matrix for wide inputs);
 //   - repulsion by FFT-accelerated interpolation (3 Lagrange nodes per box, boxes of width ~1,
 //     at least 50 per side, squared-Cauchy kernel convolved with FFTW);
 //   - gradient descent with momentum 0.5 during early exaggeration, 0.8 after, gains
@@ -80,7 +81,8 @@ struct TsneResult {
 
 /// 2-D t-SNE of `data`, float32 [n, d] row-major (not copied beyond the call, not owned).
 /// Polls `cancel` inside every phase (returns within well under a second); errors (n < 1,
-/// d < 1, non-finite values, bad parameters) come back in TsneResult::error, never as throws.
+/// d < 1, d > kMaxTsneDims (base/sizelimits.h), non-finite values, bad parameters) come back in
+/// TsneResult::error, never as throws.
 /// n == 1 gives the origin; n == 2 or 3 gives a small exact-gradient layout.
 TsneResult computeTsne(const float *data, std::int64_t n, std::int64_t d, const TsneParams &params,
                        const std::atomic_bool &cancel, const TsneProgressCallback &progress = {});
@@ -93,6 +95,28 @@ TsneResult computeTsne(const float *data, std::int64_t n, std::int64_t d, const 
 bool tsneNearestNeighbours(const float *data, std::int64_t n, std::int64_t d, int k, const TsneParams &params,
                            const std::atomic_bool &cancel, std::vector<std::int64_t> *ids,
                            std::vector<float> *sqDistances, QString *error);
+
+/// How tsnePcaInit finds the two leading principal components of the centred data Xc [n, d].
+enum class TsnePca {
+    Auto,       ///< Covariance up to d = 1024 (the path every such layout was always made with),
+                ///< else Exact while min(n, d) <= 4096, else Randomized
+    Covariance, ///< the d×d covariance summed by a deterministic loop (memory d², time n·d²)
+    Exact,      ///< BLAS in double on the smaller side: the d×d covariance when d <= n, else
+                ///< the n×n Gram matrix Xc Xcᵀ (memory min(n, d)², time n·d·min(n, d))
+    Randomized, ///< subspace iteration from a fixed random start (Halko et al. 2011): 12
+                ///< vectors, 6 power steps; memory (n + d)·12, 14 passes over the data
+};
+
+/// The initial layout of computeTsne: `data` [n, d] float32 row-major (n >= 3, d >= 2, not
+/// owned) projected on its first two principal components, each direction's largest loading
+/// made positive, scaled so that the first column has standard deviation 1e-4 (openTSNE).
+/// Returns [n, 2] row-major. All methods agree up to rounding (Randomized to about 1e-6 relative
+/// when the two leading variances stand out from the third); Covariance and Auto at d <= 1024
+/// give bit-identical layouts run to run and to earlier versions. Deterministic. `threads`: the
+/// OpenMP threads of the covariance loop (<= 0: all cores); the BLAS paths use LibTorch's.
+/// LibTorch may throw (std::bad_alloc, c10::Error); computeTsne turns that into its error.
+std::vector<double> tsnePcaInit(const float *data, std::int64_t n, std::int64_t d, int threads = 0,
+                                TsnePca method = TsnePca::Auto);
 
 /// Sparse symmetric joint probabilities in CSR form: row i holds columns cols[rowPtr[i] ..
 /// rowPtr[i+1]) sorted ascending, values sum to 1 over the whole matrix.

@@ -1,0 +1,38 @@
+#pragma once
+// Internal to core/base (the ImageFolder and CSV manifest readers): the list of image files to
+// read, decoded in order into a Dataset at the training resolution.
+
+#include "dataset.h"
+
+#include <QString>
+
+#include <vector>
+
+namespace labelscope {
+
+/// True for the extensions the readers take as images (png, jpg, jpeg, jpe, bmp, dib; any case).
+bool hasImageExtension(const QString &fileName);
+
+/// One image to read.
+struct ImageJob {
+    QString path;     ///< absolute
+    int label = -1;   ///< index into Dataset::classes; -1 = unlabelled
+    QString split;
+    QString location; ///< "line N" for a CSV row
+};
+
+/// Decodes the jobs in order into result.dataset (samples, pixels, skipped), whose `classes` the
+/// caller has filled. At most options.limit samples per split. Returns false with result.error
+/// when cancelled, when the image size is invalid, or when no image could be read.
+///
+/// `classOrigins` [classes.size()] says where each class came from (its folder, or the CSV and
+/// the line of its first row) for classes derived from the data; empty when the classes are
+/// fixed (classes.txt). A derived class none of whose images could be read is then not created:
+/// it leaves Dataset::classes (later labels shift down) and Dataset::skipped says why, at its
+/// origin. A class whose images were not all tried (options.limit) is kept: the classes of a
+/// dataset do not depend on the limit.
+bool readImageJobs(const std::vector<ImageJob> &jobs, const QString &source, const QString &what,
+                   const LoadOptions &options, const std::vector<SkippedItem> &classOrigins,
+                   LoadResult &result);
+
+} // namespace labelscope
