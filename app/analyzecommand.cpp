@@ -40,9 +40,8 @@ int runAnalyzeCommand(const QStringList &arguments)
         "Learning on out-of-sample pred_probs), data-parameters (one model, dynamics only; fastest)\n"
         "or confident-learning (K-fold, out-of-sample pred_probs only)."), QStringLiteral("METHOD"), QStringLiteral("all"));
     const QCommandLineOption folds(QStringLiteral("folds"), QStringLiteral("K of the stratified K-fold (default 4)."), QStringLiteral("K"), QStringLiteral("4"));
-    const QCommandLineOption filterBy(QStringLiteral("filter-by"), QStringLiteral(
-        "find_label_issues filter_by: prune_by_noise_rate (default), prune_by_class, both,\n"
-        "confident_learning, predicted_neq_given, low_self_confidence, low_normalized_margin."), QStringLiteral("M"), QStringLiteral("prune_by_noise_rate"));
+    const QCommandLineOption filterBy(QStringLiteral("filter-by"), QStringLiteral("find_label_issues filter_by: %1.").arg(enumNameList(kFilterByNames)),
+                                      QStringLiteral("M"), QStringLiteral("prune_by_noise_rate"));
     const QCommandLineOption noLayouts(QStringLiteral("no-layouts"), QStringLiteral("Skip the 2-D t-SNE layouts of the scatter view."));
     const QCommandLineOption foldWorkers(QStringLiteral("fold-workers"),
         QStringLiteral("Fold models trained at once on CPU, the threads split among them\n(default 0: one per two threads from 4 threads up, else 1;\n2 on a busy 2-core machine was 1.8x faster)."),
@@ -67,7 +66,7 @@ int runAnalyzeCommand(const QStringList &arguments)
     params.precision = cli.choice(precision, kPrecisionNames);
     params.folds = int(cli.integer(folds, 2, 20));
     params.foldWorkers = int(cli.integer(foldWorkers, 0, 20));
-    params.filterBy = cli.value(filterBy);
+    params.filterBy = cli.choice(filterBy, kFilterByNames);
     params.layouts = !cli.isSet(noLayouts);
     if (const auto exit = cli.usageErrors())
         return *exit;
@@ -96,7 +95,7 @@ int runAnalyzeCommand(const QStringList &arguments)
                    .arg(it->recall, 0, 'f', 3).arg(it->f1, 0, 'f', 3) << '\n';
     if (result.numLabelIssues >= 0)
         err << QStringLiteral("find_label_issues (%1, %2-fold out-of-sample pred_probs): %3 label issues")
-                   .arg(params.filterBy).arg(result.folds).arg(result.numLabelIssues) << '\n';
+                   .arg(enumName(kFilterByNames, params.filterBy)).arg(result.folds).arg(result.numLabelIssues) << '\n';
     if (result.testAccuracy >= 0)
         err << QStringLiteral("test accuracy: %1").arg(result.testAccuracy, 0, 'f', 4) << '\n';
     err << "project written: " << params.projectFile << "  (open it with: labelscope open " << params.projectFile << ")\n";

@@ -31,14 +31,13 @@ int runFindIssuesCommand(const QStringList &arguments)
         "self_confidence; lower = more likely wrong; suggested = argmax of pred_probs)."));
     const QCommandLineOption labels(QStringLiteral("labels"), QStringLiteral("Given labels (.npy or .csv)."), QStringLiteral("FILE"));
     const QCommandLineOption predProbs(QStringLiteral("pred-probs"), QStringLiteral("Out-of-sample predicted probabilities (.npy or .csv)."), QStringLiteral("FILE"));
-    const QCommandLineOption filterBy(QStringLiteral("filter-by"), QStringLiteral(
-        "prune_by_noise_rate (default), prune_by_class, both, confident_learning,\n"
-        "predicted_neq_given, low_self_confidence, low_normalized_margin."), QStringLiteral("M"), QStringLiteral("prune_by_noise_rate"));
+    const QCommandLineOption filterBy(QStringLiteral("filter-by"), QStringLiteral("%1.").arg(enumNameList(kFilterByNames)),
+                                      QStringLiteral("M"), QStringLiteral("prune_by_noise_rate"));
     const QCommandLineOption fracNoise(QStringLiteral("frac-noise"), QStringLiteral("Fraction of the estimated issues to flag, in (0, 1]."), QStringLiteral("F"), QStringLiteral("1.0"));
     const QCommandLineOption minExamples(QStringLiteral("min-examples-per-class"), QStringLiteral("Leave at least this many examples in every class."), QStringLiteral("N"), QStringLiteral("1"));
     const QCommandLineOption rankBy(QStringLiteral("rank-by"), QStringLiteral(
-        "Order the flagged indices by self_confidence, normalized_margin or\n"
-        "confidence_weighted_entropy (most likely wrong first); default: ascending index."), QStringLiteral("S"));
+        "Order the flagged indices by %1 (most likely wrong first); default: ascending index.").arg(enumNameList(kLabelQualityScoreNames)),
+                                    QStringLiteral("S"));
     const QCommandLineOption out(QStringLiteral("out"), QStringLiteral("Output file (.npy or .csv)."), QStringLiteral("FILE"));
     const QCommandLineOption json(QStringLiteral("json"), QStringLiteral("Print a JSON summary on stdout."));
     cli.addOptions({labels, predProbs, filterBy, fracNoise, minExamples, rankBy, out, json});
@@ -49,8 +48,9 @@ int runFindIssuesCommand(const QStringList &arguments)
     if (!outNpy && !outPath.endsWith(QLatin1String(".csv"), Qt::CaseInsensitive))
         cli.usageProblem(QStringLiteral("--out must end in .npy or .csv, got '%1'").arg(outPath));
     LabelIssuesOptions options;
-    options.filterBy = cli.value(filterBy);
-    options.rankBy = cli.value(rankBy);
+    options.filterBy = cli.choice(filterBy, kFilterByNames);
+    if (cli.isSet(rankBy))
+        options.rankBy = cli.choice(rankBy, kLabelQualityScoreNames);
     options.fracNoise = cli.number(fracNoise, 0.0, 1.0);
     options.minExamplesPerClass = int(cli.integer(minExamples, 0, 1000000000));
     if (const auto exit = cli.usageErrors())
@@ -88,8 +88,8 @@ int runFindIssuesCommand(const QStringList &arguments)
                 return R::failure(error);
             return R(std::move(found));
         }
-        const QString scoreMethod = options.rankBy.isEmpty() ? QStringLiteral("self_confidence") : options.rankBy;
-        const std::vector<double> score = rankingScores(given, probs, found.k, scoreMethod, &error);
+        const std::vector<double> score = rankingScores(given, probs, found.k,
+                                                        options.rankBy.value_or(LabelQualityScore::SelfConfidence), &error);
         if (score.size() != given.size())
             return R::failure(error);
         QByteArray text("index,label,suggested,score\n");
@@ -106,13 +106,13 @@ int runFindIssuesCommand(const QStringList &arguments)
     if (!run)
         return cli.fail(run);
     cli.err() << QStringLiteral("%1 label issues among %2 samples (%3 classes, filter_by %4) in %5 ms; written to %6")
-                     .arg(run->issues.numLabelIssues).arg(run->n).arg(run->k).arg(options.filterBy).arg(run->ms, 0, 'f', 1).arg(outPath)
+                     .arg(run->issues.numLabelIssues).arg(run->n).arg(run->k).arg(enumName(kFilterByNames, options.filterBy)).arg(run->ms, 0, 'f', 1).arg(outPath)
               << '\n';
     if (cli.isSet(json))
         QTextStream(stdout) << QJsonDocument(QJsonObject{{QStringLiteral("samples"), run->n},
                                                          {QStringLiteral("classes"), run->k},
                                                          {QStringLiteral("num_label_issues"), qint64(run->issues.numLabelIssues)},
-                                                         {QStringLiteral("filter_by"), options.filterBy},
+                                                         {QStringLiteral("filter_by"), enumName(kFilterByNames, options.filterBy)},
                                                          {QStringLiteral("milliseconds"), run->ms}})
                                    .toJson(QJsonDocument::Compact) << '\n';
     return ExitOk;

@@ -31,7 +31,7 @@ int runTsneCommand(const QStringList &arguments)
                        "LibTorch sees a GPU, else cpu (default); cpu = FFTW on the CPU cores; cuda = LibTorch "
                        "on the GPU, float32 (error without CUDA); torch-cpu = the LibTorch path on the CPU "
                        "(for comparison; --threads sets LibTorch's threads; 1 is much faster on a busy machine)."),
-        QStringLiteral("auto|cpu|cuda|torch-cpu"), QStringLiteral("auto"));
+        enumNames(kTsneDeviceNames).join(QLatin1Char('|')), QStringLiteral("auto"));
     cli.addOptions({input, output, perplexity, iterations, seed, threads, device});
     if (const auto exit = cli.parse(arguments, {input, output}))
         return *exit;
@@ -41,12 +41,10 @@ int runTsneCommand(const QStringList &arguments)
     params.seed = cli.unsignedInteger(seed);
     params.threads = int(cli.integer(threads, 0, 1024));
     params.exaggerationIterations = std::min(params.exaggerationIterations, params.iterations);
-    params.device = cli.value(device).trimmed().toLower();
-    if (!QStringList{QStringLiteral("auto"), QStringLiteral("cpu"), QStringLiteral("cuda"), QStringLiteral("torch-cpu")}.contains(params.device))
-        cli.usageProblem(QStringLiteral("--device must be auto, cpu, cuda or torch-cpu (got '%1')").arg(cli.value(device)));
+    params.device = cli.choice(device, kTsneDeviceNames);
     if (const auto exit = cli.usageErrors())
         return *exit;
-    if (params.device == QLatin1String("torch-cpu") && params.threads > 0)
+    if (params.device == TsneDevice::TorchCpu && params.threads > 0)
         configureRuntime(params.threads); // LibTorch's intra-op threads (this process only)
 
     QTextStream &err = cli.err();
@@ -71,7 +69,7 @@ int runTsneCommand(const QStringList &arguments)
         const std::vector<float> x(array.doubles.begin(), array.doubles.end());
         array = NpyArray();
         context.stage(QStringLiteral("t-SNE"), 0.02, 0.98);
-        context.progress(0.0, QStringLiteral("%1 x %2 from %3, device %4").arg(n).arg(d).arg(in, params.device));
+        context.progress(0.0, QStringLiteral("%1 x %2 from %3, device %4").arg(n).arg(d).arg(in, enumName(kTsneDeviceNames, params.device)));
         TsneResult result = computeTsne(x.data(), n, d, params, context.cancelFlag(), [&](const TsneProgress &p) {
             context.progress(p.iterations ? double(p.iteration) / p.iterations : 0.0,
                              p.layout ? QStringLiteral("iteration %1/%2 KL %3 |grad| %4")

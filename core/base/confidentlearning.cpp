@@ -88,21 +88,15 @@ std::vector<int64_t> roundPreservingSum(const std::vector<double> &floats)
     return out;
 }
 
-bool knownScore(const QString &m)
-{
-    return m == QLatin1String("self_confidence") || m == QLatin1String("normalized_margin")
-            || m == QLatin1String("confidence_weighted_entropy");
-}
-
 std::vector<double> scoresUnchecked(const std::vector<int> &labels, const double *p, int k,
-                                    const QString &method)
+                                    LabelQualityScore method)
 {
     const size_t n = labels.size();
     std::vector<double> s(n);
-    if (method == QLatin1String("self_confidence")) {
+    if (method == LabelQualityScore::SelfConfidence) {
         for (size_t i = 0; i < n; ++i)
             s[i] = p[i * k + labels[i]];
-    } else if (method == QLatin1String("normalized_margin")) {
+    } else if (method == LabelQualityScore::NormalizedMargin) {
         for (size_t i = 0; i < n; ++i) {
             const double *row = p + i * k;
             double other = -INFINITY;
@@ -158,11 +152,9 @@ QString labelIssuesInputError(const std::vector<int> &labels, const std::vector<
 
 std::vector<double> rankingScores(const std::vector<int> &labels,
                                   const std::vector<double> &predProbs, int numClasses,
-                                  const QString &method, QString *error)
+                                  LabelQualityScore method, QString *error)
 {
-    QString err = labelIssuesInputError(labels, predProbs, numClasses);
-    if (err.isEmpty() && !knownScore(method))
-        err = QStringLiteral("unknown ranking method '%1'").arg(method);
+    const QString err = labelIssuesInputError(labels, predProbs, numClasses);
     if (!err.isEmpty()) {
         if (error)
             *error = err;
@@ -177,16 +169,7 @@ LabelIssuesResult findLabelIssues(const std::vector<int> &labels,
 {
     LabelIssuesResult result;
     result.error = labelIssuesInputError(labels, predProbs, numClasses);
-    const QString &filterBy = options.filterBy;
-    static const QStringList filters = {
-        QStringLiteral("prune_by_noise_rate"), QStringLiteral("prune_by_class"),
-        QStringLiteral("both"), QStringLiteral("confident_learning"),
-        QStringLiteral("predicted_neq_given"), QStringLiteral("low_self_confidence"),
-        QStringLiteral("low_normalized_margin")};
-    if (result.error.isEmpty() && !filters.contains(filterBy))
-        result.error = QStringLiteral("unknown filter_by '%1'").arg(filterBy);
-    if (result.error.isEmpty() && !options.rankBy.isEmpty() && !knownScore(options.rankBy))
-        result.error = QStringLiteral("unknown rank_by '%1'").arg(options.rankBy);
+    const FilterBy filterBy = options.filterBy;
     if (result.error.isEmpty() && !(options.fracNoise > 0.0 && options.fracNoise <= 1.0))
         result.error = QStringLiteral("frac_noise %1 outside (0, 1]").arg(options.fracNoise);
     if (result.error.isEmpty() && options.minExamplesPerClass < 0)
@@ -270,8 +253,8 @@ LabelIssuesResult findLabelIssues(const std::vector<int> &labels,
     result.calibratedJoint = cal;
 
     std::vector<char> mask(N, 0);
-    const bool pruneByClass = filterBy == QLatin1String("prune_by_class") || filterBy == QLatin1String("both");
-    const bool pruneByNoise = filterBy == QLatin1String("prune_by_noise_rate") || filterBy == QLatin1String("both");
+    const bool pruneByClass = filterBy == FilterBy::PruneByClass || filterBy == FilterBy::Both;
+    const bool pruneByNoise = filterBy == FilterBy::PruneByNoiseRate || filterBy == FilterBy::Both;
     const int mepc = options.minExamplesPerClass;
 
     if (pruneByClass || pruneByNoise) {
@@ -353,11 +336,11 @@ LabelIssuesResult findLabelIssues(const std::vector<int> &labels,
             }
         }
         for (int64_t i = 0; i < N; ++i)
-            mask[i] = filterBy == QLatin1String("both") ? (byClass[i] && byNoise[i])
+            mask[i] = filterBy == FilterBy::Both ? (byClass[i] && byNoise[i])
                                                         : (pruneByClass ? byClass[i] : byNoise[i]);
-    } else if (filterBy == QLatin1String("confident_learning")) {
+    } else if (filterBy == FilterBy::ConfidentLearning) {
         mask = offDiagonal;
-    } else if (filterBy == QLatin1String("predicted_neq_given")) {
+    } else if (filterBy == FilterBy::PredictedNeqGiven) {
         for (int64_t i = 0; i < N; ++i)
             mask[i] = argmaxRow(p + i * K, K) != labels[i];
     }
@@ -377,12 +360,14 @@ LabelIssuesResult findLabelIssues(const std::vector<int> &labels,
         return true;
     };
 
-    if (filterBy.startsWith(QLatin1String("low_"))) {
+    if (filterBy == FilterBy::LowSelfConfidence || filterBy == FilterBy::LowNormalizedMargin) {
         // Number of issues: confident-learning off-diagonals that survive the post-filter.
         int64_t numErrors = 0;
         for (int64_t i = 0; i < N; ++i)
             numErrors += offDiagonal[i] && !givenWins(i);
-        const std::vector<double> s = scoresUnchecked(labels, p, K, filterBy.mid(4));
+        const std::vector<double> s = scoresUnchecked(labels, p, K,
+                                                      filterBy == FilterBy::LowSelfConfidence ? LabelQualityScore::SelfConfidence
+                                                                                              : LabelQualityScore::NormalizedMargin);
         std::vector<int64_t> order(N);
         std::iota(order.begin(), order.end(), 0);
         std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) { return s[a] < s[b]; });
@@ -397,8 +382,8 @@ LabelIssuesResult findLabelIssues(const std::vector<int> &labels,
     for (int64_t i = 0; i < N; ++i)
         if (mask[i])
             result.indices.push_back(i);
-    if (!options.rankBy.isEmpty()) {
-        const std::vector<double> s = scoresUnchecked(labels, p, K, options.rankBy);
+    if (options.rankBy) {
+        const std::vector<double> s = scoresUnchecked(labels, p, K, *options.rankBy);
         std::stable_sort(result.indices.begin(), result.indices.end(),
                          [&](int64_t a, int64_t b) { return s[a] < s[b]; });
     }

@@ -3,24 +3,46 @@
 // out-of-sample predicted probabilities. Follows cleanlab 2.x `cleanlab.filter.find_label_issues`
 // step by step (see METHODS.md, "Confident Learning"); plain C++ and Qt Core only.
 
+#include "enumnames.h"
+
 #include <QString>
 
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 namespace labelscope {
 
+/// cleanlab's filter_by: how the confident joint becomes flagged samples.
+enum class FilterBy {
+    PruneByNoiseRate, PruneByClass, Both, ConfidentLearning, PredictedNeqGiven, LowSelfConfidence,
+    LowNormalizedMargin
+};
+inline constexpr EnumName<FilterBy> kFilterByNames[] = {
+    {FilterBy::PruneByNoiseRate, "prune_by_noise_rate"},
+    {FilterBy::PruneByClass, "prune_by_class"},
+    {FilterBy::Both, "both"},
+    {FilterBy::ConfidentLearning, "confident_learning"},
+    {FilterBy::PredictedNeqGiven, "predicted_neq_given"},
+    {FilterBy::LowSelfConfidence, "low_self_confidence"},
+    {FilterBy::LowNormalizedMargin, "low_normalized_margin"}};
+
+/// cleanlab's label-quality scores (rank_by): lower = more likely mislabelled.
+enum class LabelQualityScore { SelfConfidence, NormalizedMargin, ConfidenceWeightedEntropy };
+inline constexpr EnumName<LabelQualityScore> kLabelQualityScoreNames[] = {
+    {LabelQualityScore::SelfConfidence, "self_confidence"},
+    {LabelQualityScore::NormalizedMargin, "normalized_margin"},
+    {LabelQualityScore::ConfidenceWeightedEntropy, "confidence_weighted_entropy"}};
+
 struct LabelIssuesOptions {
-    /// prune_by_noise_rate | prune_by_class | both | confident_learning | predicted_neq_given |
-    /// low_self_confidence | low_normalized_margin
-    QString filterBy = QStringLiteral("prune_by_noise_rate");
+    FilterBy filterBy = FilterBy::PruneByNoiseRate;
     /// Fraction of the estimated off-diagonal counts to flag (prune methods), in (0, 1].
     double fracNoise = 1.0;
     /// Classes with at most this many samples are not pruned; prune counts leave this many.
     int minExamplesPerClass = 1;
-    /// "" (indices ascending) or self_confidence | normalized_margin | confidence_weighted_entropy
-    /// (indices ordered by that score ascending: most likely wrong first; ties keep index order).
-    QString rankBy;
+    /// Unset: indices ascending; else ordered by that score ascending (most likely wrong first;
+    /// ties keep index order).
+    std::optional<LabelQualityScore> rankBy;
 };
 
 struct LabelIssuesResult {
@@ -44,18 +66,17 @@ QString labelIssuesInputError(const std::vector<int> &labels, const std::vector<
 ///   (float32 data should be converted to double by the caller, as cleanlab's astype(float64)).
 /// Errors (result.error set, nothing flagged): numClasses < 2 or > kMaxClasses (sizelimits.h: the
 /// K×K arrays), predProbs.size() != N*K, a label out of range, a probability NaN or outside
-/// [0, 1], an unknown filterBy or rankBy, fracNoise outside (0, 1], minExamplesPerClass < 0.
+/// [0, 1], fracNoise outside (0, 1], minExamplesPerClass < 0.
 /// K > N is accepted, as cleanlab accepts it (classes without samples are filled in); the file
 /// reader of `find-issues` refuses it (readPredProbsFile).
 LabelIssuesResult findLabelIssues(const std::vector<int> &labels,
                                   const std::vector<double> &predProbs, int numClasses,
                                   const LabelIssuesOptions &options = {});
 
-/// Label-quality scores [N] (lower = more likely mislabelled), method one of self_confidence,
-/// normalized_margin, confidence_weighted_entropy. Same shapes as findLabelIssues(); on invalid
-/// input returns an empty vector and sets *error.
+/// Label-quality scores [N] (lower = more likely mislabelled). Same shapes as findLabelIssues();
+/// on invalid input returns an empty vector and sets *error.
 std::vector<double> rankingScores(const std::vector<int> &labels,
                                   const std::vector<double> &predProbs, int numClasses,
-                                  const QString &method, QString *error = nullptr);
+                                  LabelQualityScore method, QString *error = nullptr);
 
 } // namespace labelscope

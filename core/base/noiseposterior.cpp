@@ -86,7 +86,7 @@ NoisePosterior classConditionalNoisePosterior(const std::vector<int> &labels,
     }
 
     LabelIssuesOptions options;
-    options.filterBy = QStringLiteral("confident_learning");
+    options.filterBy = FilterBy::ConfidentLearning;
     const LabelIssuesResult cl = findLabelIssues(labels, q, numClasses, options);
     if (!cl.ok()) {
         out.error = cl.error;

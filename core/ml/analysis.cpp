@@ -61,10 +61,6 @@ Result<> checkParams(const AnalysisParams &params)
         return Result<>::failure(QStringLiteral("image size must be between 8 and 1024 (got %1)").arg(params.imageSize));
     if (params.threads < 0 || params.foldWorkers < 0)
         return Result<>::failure(QStringLiteral("threads and fold workers must not be negative"));
-    LabelIssuesOptions probe;
-    probe.filterBy = params.filterBy;
-    if (const LabelIssuesResult check = findLabelIssues({0, 1}, {1.0, 0.0, 0.0, 1.0}, 2, probe); !check.ok())
-        return Result<>::failure(check.error);
     return {};
 }
 
@@ -167,7 +163,7 @@ Result<> computeAnalysisLayouts(RunRecord &run, const AnalysisParams &params, co
         TsneParams tp;
         tp.seed = params.seed;
         tp.threads = torch::get_num_threads();
-        tp.device = deviceName; // the analysis' device
+        tp.device = deviceName == QLatin1String("cuda") ? TsneDevice::Cuda : TsneDevice::Cpu; // the analysis' device
         const TsneResult t = computeTsne(in.data->data(), n, in.dim, tp, context.cancelFlag(), [&](const TsneProgress &p) {
             context.progress((done + (p.iterations ? double(p.iteration) / p.iterations : 0.0)) / 2.0,
                              QStringLiteral("t-SNE of the %1").arg(in.kind));
@@ -311,7 +307,7 @@ Result<AnalysisResult> runAnalysis(const AnalysisParams &params, JobContext &con
         {QStringLiteral("precision"), result.precision},
         {QStringLiteral("method"), result.method},
         {QStringLiteral("folds"), result.folds},
-        {QStringLiteral("filter_by"), useCl ? params.filterBy : QString()}};
+        {QStringLiteral("filter_by"), useCl ? enumName(kFilterByNames, params.filterBy) : QString()}};
     for (auto it = settings.begin(); it != settings.end(); ++it)
         run.settings.insert(it.key(), it.value());
     result.seconds = total.elapsed() / 1000.0;

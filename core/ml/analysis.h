@@ -4,6 +4,7 @@
 // for every sample, categorise the samples and write one run into the project store.
 // This header is free of LibTorch so that ui/ can include it.
 
+#include "base/confidentlearning.h"
 #include "base/dataset.h"
 #include "base/noise.h"
 #include "base/projectstore.h"
@@ -43,7 +44,7 @@ struct AnalysisParams {
     int folds = 4;             ///< K of the stratified K-fold (methods All, ConfidentLearning), 2..20
     int foldWorkers = 0;       ///< fold models trained at once on CPU, threads split among them;
                                ///< 0 = one per two threads from 4 threads up (else 1), 1 = one after another
-    QString filterBy = QStringLiteral("prune_by_noise_rate"); ///< find_label_issues filter_by
+    FilterBy filterBy = FilterBy::PruneByNoiseRate; ///< find_label_issues filter_by
     /// Also compute and store 2-D t-SNE layouts (kinds "embedding": penultimate-layer features;
     /// "trajectory": log σ over epochs) for the scatter view.
     bool layouts = true;

@@ -143,7 +143,7 @@ Result<> scoreAnalysis(const AnalysisData &data, const TrainedModels &trained, c
         const std::vector<double> probs = rowsAsDouble(oos);
         LabelIssuesOptions options;
         options.filterBy = params.filterBy;
-        options.rankBy = QStringLiteral("self_confidence");
+        options.rankBy = LabelQualityScore::SelfConfidence;
         const LabelIssuesResult issues = findLabelIssues(givenLabels, probs, numClasses, options);
         if (!issues.ok())
             return Result<>::failure(QStringLiteral("find_label_issues: %1").arg(issues.error));

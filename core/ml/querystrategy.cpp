@@ -469,48 +469,43 @@ public:
 
 QStringList uncertaintyNames()
 {
-    return {QStringLiteral("least_confidence"), QStringLiteral("margin_based"), QStringLiteral("entropy_based"),
-            QStringLiteral("random_sampling"), QStringLiteral("bald")};
+    return enumNames(kUncertaintyNames);
 }
 
 QStringList diversityNames()
 {
-    return {QStringLiteral("pick_top_n"), QStringLiteral("iterative_proximity_sampling"),
-            QStringLiteral("clustering_sampling"), QStringLiteral("random_sampling"), QStringLiteral("coreset"),
-            QStringLiteral("ranked_batch"), QStringLiteral("badge")};
+    return enumNames(kDiversityNames);
 }
 
 std::unique_ptr<UncertaintyMeasure> makeUncertaintyMeasure(const QString &name)
 {
-    if (name == QLatin1String("least_confidence"))
-        return std::make_unique<LeastConfidence>();
-    if (name == QLatin1String("margin_based"))
-        return std::make_unique<Margin>();
-    if (name == QLatin1String("entropy_based"))
-        return std::make_unique<Entropy>();
-    if (name == QLatin1String("random_sampling"))
-        return std::make_unique<RandomScores>();
-    if (name == QLatin1String("bald"))
-        return std::make_unique<Bald>();
+    const std::optional<Uncertainty> kind = enumFromName(kUncertaintyNames, name);
+    if (!kind)
+        return nullptr;
+    switch (*kind) {
+    case Uncertainty::LeastConfidence: return std::make_unique<LeastConfidence>();
+    case Uncertainty::Margin: return std::make_unique<Margin>();
+    case Uncertainty::Entropy: return std::make_unique<Entropy>();
+    case Uncertainty::Random: return std::make_unique<RandomScores>();
+    case Uncertainty::Bald: return std::make_unique<Bald>();
+    }
     return nullptr;
 }
 
 std::unique_ptr<DiversitySelector> makeDiversitySelector(const QString &name)
 {
-    if (name == QLatin1String("pick_top_n"))
-        return std::make_unique<PickTopN>();
-    if (name == QLatin1String("iterative_proximity_sampling"))
-        return std::make_unique<IterativeProximity>();
-    if (name == QLatin1String("clustering_sampling"))
-        return std::make_unique<Clustering>();
-    if (name == QLatin1String("random_sampling"))
-        return std::make_unique<RandomSelection>();
-    if (name == QLatin1String("coreset"))
-        return std::make_unique<CoreSet>();
-    if (name == QLatin1String("ranked_batch"))
-        return std::make_unique<RankedBatch>();
-    if (name == QLatin1String("badge"))
-        return std::make_unique<Badge>();
+    const std::optional<Diversity> kind = enumFromName(kDiversityNames, name);
+    if (!kind)
+        return nullptr;
+    switch (*kind) {
+    case Diversity::PickTopN: return std::make_unique<PickTopN>();
+    case Diversity::IterativeProximity: return std::make_unique<IterativeProximity>();
+    case Diversity::Clustering: return std::make_unique<Clustering>();
+    case Diversity::Random: return std::make_unique<RandomSelection>();
+    case Diversity::CoreSet: return std::make_unique<CoreSet>();
+    case Diversity::RankedBatch: return std::make_unique<RankedBatch>();
+    case Diversity::Badge: return std::make_unique<Badge>();
+    }
     return nullptr;
 }
 
@@ -550,12 +545,12 @@ bool QueryStrategy::create(const QString &uncertainty, const QString &diversity,
 {
     auto u = makeUncertaintyMeasure(uncertainty);
     if (!u) {
-        *error = QStringLiteral("unknown strategy '%1' (use one of: %2)").arg(uncertainty, uncertaintyNames().join(QStringLiteral(", ")));
+        *error = unknownNameError(kUncertaintyNames, QStringLiteral("strategy"), uncertainty);
         return false;
     }
     auto d = makeDiversitySelector(diversity);
     if (!d) {
-        *error = QStringLiteral("unknown diversity_sampling '%1' (use one of: %2)").arg(diversity, diversityNames().join(QStringLiteral(", ")));
+        *error = unknownNameError(kDiversityNames, QStringLiteral("diversity_sampling"), diversity);
         return false;
     }
     *out = std::make_unique<QueryStrategy>(std::move(u), std::move(d));

@@ -30,6 +30,8 @@
 // Everything is CPU, float32, row-major. Nothing here keeps state between calls. Torch-free.
 // Errors (shape mismatch, missing MC samples, N larger than the pool) are returned, never thrown.
 
+#include "base/enumnames.h"
+
 #include <QString>
 #include <QStringList>
 
@@ -92,11 +94,22 @@ public:
                         std::vector<int64_t> *picked, QString *error) const = 0;
 };
 
-/// Names as in the Active-Labeler config (plus ours): for the YAML config and the UI.
-QStringList uncertaintyNames();  ///< least_confidence, margin_based, entropy_based, random_sampling, bald
-QStringList diversityNames();    ///< pick_top_n, iterative_proximity_sampling, clustering_sampling, random_sampling, coreset, ranked_batch, badge
+/// The uncertainty measures (query_strategy) and diversity selectors, with their one name table
+/// each (the names of the Active-Labeler style YAML config).
+enum class Uncertainty { LeastConfidence, Margin, Entropy, Random, Bald };
+inline constexpr EnumName<Uncertainty> kUncertaintyNames[] = {
+    {Uncertainty::LeastConfidence, "least_confidence"}, {Uncertainty::Margin, "margin_based"},
+    {Uncertainty::Entropy, "entropy_based"}, {Uncertainty::Random, "random_sampling"}, {Uncertainty::Bald, "bald"}};
+enum class Diversity { PickTopN, IterativeProximity, Clustering, Random, CoreSet, RankedBatch, Badge };
+inline constexpr EnumName<Diversity> kDiversityNames[] = {
+    {Diversity::PickTopN, "pick_top_n"}, {Diversity::IterativeProximity, "iterative_proximity_sampling"},
+    {Diversity::Clustering, "clustering_sampling"}, {Diversity::Random, "random_sampling"},
+    {Diversity::CoreSet, "coreset"}, {Diversity::RankedBatch, "ranked_batch"}, {Diversity::Badge, "badge"}};
 
-/// Factories; nullptr for an unknown name.
+QStringList uncertaintyNames();  ///< enumNames(kUncertaintyNames)
+QStringList diversityNames();    ///< enumNames(kDiversityNames)
+
+/// The measure / selector named NAME (a kUncertaintyNames / kDiversityNames name), or nullptr.
 std::unique_ptr<UncertaintyMeasure> makeUncertaintyMeasure(const QString &name);
 std::unique_ptr<DiversitySelector> makeDiversitySelector(const QString &name);
 

@@ -18,6 +18,8 @@
 // which is why the automatic learning rate is max(N/12, 200) (Belkina et al. 2019).
 // Deterministic for a seed and a thread count. Torch-free header (ui/ includes it).
 
+#include "base/enumnames.h"
+
 #include <QString>
 
 #include <atomic>
@@ -26,6 +28,15 @@
 #include <vector>
 
 namespace labelscope {
+
+/// Where t-SNE's optimisation loop runs (kNN and P are always built on the CPU): Cpu = the FFTW
+/// path; Cuda = the same steps in LibTorch ops, float32, on the GPU (error if CUDA is not
+/// available; not bit-identical run to run: atomics); Auto = Cuda when CUDA is available, else
+/// Cpu; TorchCpu = the LibTorch path on the CPU device (tests, comparison; runs on LibTorch's
+/// intra-op threads, not TsneParams::threads).
+enum class TsneDevice { Auto, Cpu, Cuda, TorchCpu };
+inline constexpr EnumName<TsneDevice> kTsneDeviceNames[] = {
+    {TsneDevice::Auto, "auto"}, {TsneDevice::Cpu, "cpu"}, {TsneDevice::Cuda, "cuda"}, {TsneDevice::TorchCpu, "torch-cpu"}};
 
 struct TsneParams {
     double perplexity = 30.0;          ///< lowered to (N-1)/3 for small N
@@ -42,14 +53,9 @@ struct TsneParams {
     std::int64_t exactKnnLimit = 20000; ///< exact kNN up to this N, approximate (cells) above
     int interpolationNodes = 3;        ///< FFT repulsion: Lagrange nodes per box and axis (1-8)
     double boxWidth = 1.0;             ///< FFT repulsion: box width in layout units (>= 50 boxes a side)
-    /// Where the optimisation loop runs (kNN and P are always built on the CPU): "cpu" = the
-    /// FFTW path above; "cuda" = the same steps in LibTorch ops, float32, on the GPU (error if
-    /// CUDA is not available; not bit-identical run to run: atomics); "auto" = "cuda" when
-    /// CUDA is available, else "cpu"; "torch-cpu" = the LibTorch path on the CPU device (tests,
-    /// comparison; runs on LibTorch's intra-op threads, not `threads`: `labelscope tsne --threads`
-    /// sets those). See core/ml/tsnetorch.cpp and tests/benchmarks/RESULTS.md. Default "auto":
-    /// the GPU when LibTorch sees one (the scatter view's layouts), the FFTW path otherwise.
-    QString device = QStringLiteral("auto");
+    /// See TsneDevice (core/ml/tsnetorch.cpp, tests/benchmarks/RESULTS.md). Default Auto: the GPU
+    /// when LibTorch sees one (the scatter view's layouts), the FFTW path otherwise.
+    TsneDevice device = TsneDevice::Auto;
 };
 
 /// What the progress callback sees. `layout` is [n, 2] float32 row-major, valid only during the
@@ -157,7 +163,7 @@ double tsneFftGradient(const TsneAffinities &p, const double *y, double *gradien
 /// "torch-cpu" (or "cpu": also the torch CPU device here), "cuda", or "auto". `y` [n, 2] and
 /// `gradient` [n, 2] are host arrays. Returns Z = Σ_{i≠j} q_ij, or -1 with `error` (unknown
 /// device, CUDA not available, a torch error).
-double tsneTorchGradient(const TsneAffinities &p, const double *y, double *gradient, const QString &device,
+double tsneTorchGradient(const TsneAffinities &p, const double *y, double *gradient, TsneDevice device,
                          QString *error = nullptr, double exaggeration = 1.0, int interpolationNodes = 3,
                          double boxWidth = 1.0);
 

@@ -218,13 +218,12 @@ QString torchError(const QString &device, const std::exception &e)
 
 } // namespace
 
-bool tsneResolveDevice(const QString &requested, QString *torchDevice, QString *error)
+bool tsneResolveDevice(TsneDevice requested, QString *torchDevice, QString *error)
 {
     torchDevice->clear();
-    const QString d = requested.trimmed().toLower();
-    if (d.isEmpty() || d == QLatin1String("cpu"))
+    if (requested == TsneDevice::Cpu)
         return true;
-    if (d == QLatin1String("torch-cpu")) {
+    if (requested == TsneDevice::TorchCpu) {
         *torchDevice = QStringLiteral("cpu");
         return true;
     }
@@ -234,28 +233,23 @@ bool tsneResolveDevice(const QString &requested, QString *torchDevice, QString *
     } catch (const std::exception &) {
         cuda = false;
     }
-    if (d == QLatin1String("auto")) {
+    if (requested == TsneDevice::Auto) {
         if (cuda)
             *torchDevice = QStringLiteral("cuda");
         return true;
     }
-    if (d == QLatin1String("cuda")) {
-        if (!cuda) {
-            if (error)
-                *error = QStringLiteral("t-SNE: device \"cuda\" was requested but CUDA is not available (this "
-                                        "LibTorch has no CUDA support or no GPU is visible); use device \"auto\" "
-                                        "or \"cpu\"");
-            return false;
-        }
-        *torchDevice = QStringLiteral("cuda");
-        return true;
+    if (!cuda) {
+        if (error)
+            *error = QStringLiteral("t-SNE: device \"cuda\" was requested but CUDA is not available (this "
+                                    "LibTorch has no CUDA support or no GPU is visible); use device \"auto\" "
+                                    "or \"cpu\"");
+        return false;
     }
-    if (error)
-        *error = QStringLiteral("t-SNE: unknown device \"%1\" (expected auto, cpu, cuda or torch-cpu)").arg(requested);
-    return false;
+    *torchDevice = QStringLiteral("cuda");
+    return true;
 }
 
-double tsneTorchGradient(const TsneAffinities &p, const double *y, double *gradient, const QString &device,
+double tsneTorchGradient(const TsneAffinities &p, const double *y, double *gradient, TsneDevice device,
                          QString *error, double exaggeration, int interpolationNodes, double boxWidth)
 {
     QString torchDevice, why;

@@ -22,10 +22,10 @@ struct TsneGrid {
 TsneGrid tsneInterpolationGrid(double lo, double hi, double boxWidth, int nodes);
 
 /// Resolves TsneParams::device into the LibTorch device the optimiser runs on:
-/// "cpu" → empty (the FFTW path in tsne.cpp), "torch-cpu" → "cpu", "cuda" → "cuda" (false with
-/// a clear `error` when this LibTorch has no CUDA or no GPU is visible), "auto" → "cuda" when
-/// torch::cuda::is_available(), else empty. Any other value: false with `error`.
-bool tsneResolveDevice(const QString &requested, QString *torchDevice, QString *error);
+/// Cpu → empty (the FFTW path in tsne.cpp), TorchCpu → "cpu", Cuda → "cuda" (false with a clear
+/// `error` when this LibTorch has no CUDA or no GPU is visible), Auto → "cuda" when
+/// torch::cuda::is_available(), else empty.
+bool tsneResolveDevice(TsneDevice requested, QString *torchDevice, QString *error);
 
 /// computeTsne's optimisation loop on `torchDevice` ("cpu" or "cuda"): the same steps as the
 /// FFTW path (exaggeration phase, momentum 0.5 → 0.8, gains, re-centring, FFT-interpolated

@@ -134,8 +134,7 @@ private Q_SLOTS:
                    {[](AnalysisParams &q) { q.injectNoise = std::nan(""); }, "noise rate"},
                    {[](AnalysisParams &q) { q.injectNoise = 1.5; }, "noise rate"},
                    {[](AnalysisParams &q) { q.epochs = -2; }, "epochs"},
-                   {[](AnalysisParams &q) { q.imageSize = 0; }, "image size"},
-                   {[](AnalysisParams &q) { q.filterBy = QStringLiteral("prune_by_magic"); }, "prune_by_magic"}};
+                   {[](AnalysisParams &q) { q.imageSize = 0; }, "image size"}};
         for (const auto &b : bad) {
             AnalysisParams q = params;
             b.set(q);

@@ -1,9 +1,12 @@
 // The name tables of the enumerated options (core/base/enumnames.h): every name reads back as its
 // value and every value writes its name; unknown names are refused; the help and error texts
 // list the names.
+#include "base/confidentlearning.h"
 #include "base/enumnames.h"
 #include "base/noise.h"
 #include "ml/options.h"
+#include "ml/querystrategy.h"
+#include "ml/tsne.h"
 
 #include <QSet>
 #include <QtTest>
@@ -45,6 +48,11 @@ private Q_SLOTS:
         checkTable(kArchitectureNames);
         checkTable(kPrecisionNames);
         checkTable(kNoiseKindNames);
+        checkTable(kFilterByNames);
+        checkTable(kLabelQualityScoreNames);
+        checkTable(kTsneDeviceNames);
+        checkTable(kUncertaintyNames);
+        checkTable(kDiversityNames);
     }
 
     void namesForHumans()

@@ -158,7 +158,7 @@ private Q_SLOTS:
         QVERIFY(agree == n || agree == 0);
 
         TsneParams params;
-        params.device = QStringLiteral("cpu");
+        params.device = TsneDevice::Cpu;
         params.threads = 1;
         std::atomic_bool cancel{false};
         timer.restart();
