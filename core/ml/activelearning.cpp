@@ -1,3 +1,4 @@
+#include "jobs/job.h"
 #include "activelearning.h"
 
 #include "altrainer.h"
@@ -111,8 +112,8 @@ bool coldStart(const AlConfig &config, const torch::Tensor &images, int numClass
             faiss::IndexFlatL2 index(d);
             try {
                 clustering.train(m, pool.embeddings.data(), index);
-            } catch (const std::exception &e) {
-                return fail(error, QStringLiteral("cold-start k-means: %1").arg(QString::fromUtf8(e.what())));
+            } catch (...) {
+                return fail(error, QStringLiteral("cold-start k-means: %1").arg(exceptionMessage(std::current_exception())));
             }
             faiss::IndexFlatL2 points(d);
             points.add(m, pool.embeddings.data());
@@ -253,8 +254,8 @@ bool simulateRun(const Dataset &data, const AlConfig &config, quint64 seed, cons
             testImages = gather(data, testImage);
             testY = torch::tensor(at::ArrayRef<int64_t>(testLabels), torch::kLong);
         }
-    } catch (const std::exception &e) {
-        return fail(error, QString::fromUtf8(e.what()));
+    } catch (...) {
+        return fail(error, exceptionMessage(std::current_exception()));
     }
 
     const int rounds = config.iterations + 1;
@@ -597,8 +598,8 @@ bool projectRound(const QString &projectFile, const AlConfig &config, const QStr
                 return fail(error, QStringLiteral("%1: %2 uncertainty scores for %3 scored pool samples")
                                        .arg(projectFile).arg(scoredUncertainty.size()).arg(scoredIds.size()));
         }
-    } catch (const std::exception &e) {
-        return fail(error, QString::fromUtf8(e.what()));
+    } catch (...) {
+        return fail(error, exceptionMessage(std::current_exception()));
     }
 
     AlRoundInfo info;

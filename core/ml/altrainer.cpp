@@ -1,3 +1,4 @@
+#include "jobs/job.h"
 #include "altrainer.h"
 
 #include "trainer.h"
@@ -199,8 +200,8 @@ bool alTrain(AlModel *model, bool warm, const torch::Tensor &images, const torch
         if (average)
             average->copyTo(net);
         return true;
-    } catch (const std::exception &e) {
-        *error = QStringLiteral("training failed: %1").arg(QString::fromUtf8(e.what()));
+    } catch (...) {
+        *error = QStringLiteral("training failed: %1").arg(exceptionMessage(std::current_exception()));
         return false;
     }
 }
@@ -247,8 +248,8 @@ bool alPredict(AlModel &model, const torch::Tensor &images, int mcSamples, torch
         if (mc)
             *mcProbs = mcs.empty() ? torch::empty({0, 0, 0}) : torch::cat(mcs, 1).contiguous();
         return true;
-    } catch (const std::exception &e) {
-        *error = QStringLiteral("prediction failed: %1").arg(QString::fromUtf8(e.what()));
+    } catch (...) {
+        *error = QStringLiteral("prediction failed: %1").arg(exceptionMessage(std::current_exception()));
         return false;
     }
 }

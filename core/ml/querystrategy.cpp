@@ -1,3 +1,4 @@
+#include "jobs/job.h"
 #include "querystrategy.h"
 
 #include <faiss/Clustering.h>
@@ -595,8 +596,8 @@ bool QueryStrategy::select(const QueryPool &pool, int64_t n, const QueryOptions 
                 *error = kCancelled;
             return false;
         }
-    } catch (const std::exception &e) { // FAISS throws FaissException
-        *error = QStringLiteral("%1: %2").arg(m_diversity->name(), QString::fromUtf8(e.what()));
+    } catch (...) { // FAISS throws FaissException
+        *error = QStringLiteral("%1: %2").arg(m_diversity->name(), exceptionMessage(std::current_exception()));
         return false;
     }
     out->scores.reserve(out->indices.size());

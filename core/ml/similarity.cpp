@@ -1,3 +1,4 @@
+#include "jobs/job.h"
 #include "similarity.h"
 
 #include <faiss/IndexFlat.h>
@@ -75,8 +76,8 @@ bool SimilarityIndex::build(const float *data, std::int64_t n, std::int64_t dim,
         } else {
             d->flat->add(n, data);
         }
-    } catch (const std::exception &e) {
-        return fail(QStringLiteral("similarity index: %1").arg(QString::fromLocal8Bit(e.what())));
+    } catch (...) {
+        return fail(QStringLiteral("similarity index: %1").arg(exceptionMessage(std::current_exception())));
     }
     return true;
 }

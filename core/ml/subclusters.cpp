@@ -1,3 +1,4 @@
+#include "jobs/job.h"
 #include "subclusters.h"
 
 #include "base/category.h"
@@ -63,9 +64,9 @@ SubclusterResult findSubclusters(const float *embeddings, std::int64_t n, std::i
             std::vector<float> dist(static_cast<size_t>(n));
             index.search(n, embeddings, 1, dist.data(), assign.data());
             centroids.assign(clustering.centroids.begin(), clustering.centroids.end());
-        } catch (const std::exception &e) {
+        } catch (...) {
             omp_set_num_threads(previous);
-            result.error = QStringLiteral("sub-clusters: %1").arg(QString::fromLocal8Bit(e.what()));
+            result.error = QStringLiteral("sub-clusters: %1").arg(exceptionMessage(std::current_exception()));
             return result;
         }
         omp_set_num_threads(previous);

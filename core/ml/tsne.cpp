@@ -1,3 +1,4 @@
+#include "jobs/job.h"
 #include "tsne.h"
 #include "tsneinternal.h"
 #include "tsnetorch.h"
@@ -445,8 +446,8 @@ TsneResult computeTsne(const float *data, std::int64_t n, std::int64_t d, const 
             info.layout = result.layout.data();
             report(QStringLiteral("optimise"));
         }
-    } catch (const std::exception &e) {
-        return fail(QStringLiteral("t-SNE: %1").arg(QString::fromLocal8Bit(e.what())));
+    } catch (...) {
+        return fail(QStringLiteral("t-SNE: %1").arg(exceptionMessage(std::current_exception())));
     }
     return result;
 }

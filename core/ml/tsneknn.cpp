@@ -1,5 +1,6 @@
 // The kNN graph of t-SNE by BLAS products through FAISS (exact, or per k-means cell).
 
+#include "jobs/job.h"
 #include "tsneinternal.h"
 
 #include <faiss/IndexFlat.h>
@@ -166,8 +167,8 @@ bool tsneNearestNeighbours(const float *data, std::int64_t n, std::int64_t d, in
     try {
         if (tsnedetail::knnByBlas(data, n, d, k, params, tsnedetail::resolveThreads(params.threads), cancel, ids, sqDistances, &e))
             return true;
-    } catch (const std::exception &ex) {
-        e = QStringLiteral("kNN: %1").arg(QString::fromLocal8Bit(ex.what()));
+    } catch (...) {
+        e = QStringLiteral("kNN: %1").arg(exceptionMessage(std::current_exception()));
     }
     if (error)
         *error = e;

@@ -1,5 +1,7 @@
 #include "tsnetorch.h"
 
+#include "jobs/job.h"
+
 // t-SNE optimisation on a LibTorch device (CUDA, or the CPU device for tests and comparison).
 // Our own code, the same method as the FFTW path in tsne.cpp, written in tensor ops so that it
 // runs on any torch::Device:
@@ -206,14 +208,10 @@ torch::Device parseDevice(const QString &torchDevice)
     return torch::Device(torchDevice.toStdString());
 }
 
-QString torchError(const QString &device, const std::exception &e)
+// For use inside a catch block: the exception in flight, without LibTorch's C++ backtrace.
+QString torchError(const QString &device)
 {
-    // c10::Error's what() carries a C++ backtrace after the first line.
-    QString what = QString::fromLocal8Bit(e.what());
-    const int cut = what.indexOf(QLatin1Char('\n'));
-    if (cut > 0)
-        what.truncate(cut);
-    return QStringLiteral("t-SNE on LibTorch device %1: %2").arg(device, what);
+    return QStringLiteral("t-SNE on LibTorch device %1: %2").arg(device, exceptionMessage(std::current_exception()));
 }
 
 } // namespace
@@ -275,9 +273,9 @@ double tsneTorchGradient(const TsneAffinities &p, const double *y, double *gradi
         const torch::Tensor g = (4.0 * (exaggeration * attr - rep)).t().to(torch::kCPU, torch::kFloat64).contiguous();
         std::memcpy(gradient, g.data_ptr<double>(), size_t(2 * p.n) * sizeof(double));
         return z.item<double>();
-    } catch (const std::exception &e) {
+    } catch (...) {
         if (error)
-            *error = torchError(torchDevice, e);
+            *error = torchError(torchDevice);
         return -1.0;
     }
 }
@@ -352,8 +350,8 @@ void tsneTorchOptimise(const TsneAffinities &p, const std::vector<double> &y0, c
             progress(info);
             info.layout = nullptr;
         }
-    } catch (const std::exception &e) {
-        fail(torchError(torchDevice, e));
+    } catch (...) {
+        fail(torchError(torchDevice));
     }
 }
 
