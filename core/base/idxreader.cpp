@@ -250,6 +250,15 @@ bool openImages(IdxStream &stream, const QString &path, qint64 maxPixels, IdxIma
                      .arg(path).arg(count).arg(rows).arg(cols).arg(16 + total).arg(stream.fileSize());
         return false;
     }
+    // Deflate expands at most 1032:1, so a gzip file cannot hold more than 1032 times its size:
+    // a header claiming more is a lie that must not size an allocation (found by fuzz_idx).
+    constexpr quint64 kMaxDeflateRatio = 1032;
+    if (stream.gzipped() && 16 + total > quint64(stream.fileSize()) * kMaxDeflateRatio) {
+        *error = QStringLiteral("%1: truncated: the header declares %2 images of %3x%4 (%5 bytes with "
+                                "the header), more than a gzip file of %6 bytes can hold")
+                     .arg(path).arg(count).arg(rows).arg(cols).arg(16 + total).arg(stream.fileSize());
+        return false;
+    }
     out->count = count;
     out->rows = int(rows);
     out->cols = int(cols);

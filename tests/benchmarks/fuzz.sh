@@ -48,12 +48,16 @@ for t in "${targets[@]}"; do
 done
 wait
 echo "fuzz.sh $seconds s per target, $jobs at a time, from $start to $(date -u +%FT%TZ)"
-printf '%-12s %12s %10s %8s %8s\n' target executions exec/s corpus crashes
+# crashes: crash-, leak-, timeout- and oom- inputs of this run's log ("Test unit written to");
+# slow: inputs over libFuzzer's -report_slow_units (10 s), which are not failures.
+printf '%-12s %12s %10s %8s %8s %6s\n' target executions exec/s corpus crashes slow
 for t in "${targets[@]}"; do
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$out/$t.log" | tail -n 1)
   rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$out/$t.log" | tail -n 1)
   corpus=$(find "$out/corpus/$t" -type f | wc -l)
-  crashes=$(find "$out/crashes/$t" -type f | wc -l)
-  printf '%-12s %12s %10s %8s %8s\n' "$t" "${execs:-?}" "${rate:-?}" "$corpus" "$crashes"
-  [ "$crashes" -eq 0 ] || find "$out/crashes/$t" -type f | sed 's/^/    /'
+  units=$(sed -n 's/.*Test unit written to //p' "$out/$t.log")
+  crashes=$(grep -cv '/slow-unit-' <<<"$units" || true)
+  slow=$(grep -c '/slow-unit-' <<<"$units" || true)
+  printf '%-12s %12s %10s %8s %8s %6s\n' "$t" "${execs:-?}" "${rate:-?}" "$corpus" "$crashes" "$slow"
+  [ -z "$units" ] || sed 's/^/    /' <<<"$units"
 done
