@@ -6,6 +6,7 @@
 #include <QTextStream>
 
 #include <cmath>
+#include <limits>
 
 namespace labelscope {
 
@@ -106,6 +107,9 @@ bool readPredProbsFile(const QString &path, std::vector<double> *probs, int *row
             return fail(error, QStringLiteral("%1: pred_probs must be float32 or float64, not an integer array").arg(path));
         if (a.shape.size() != 2)
             return fail(error, QStringLiteral("%1: pred_probs must have shape [N, K], not %2 dimensions").arg(path).arg(a.shape.size()));
+        // An empty array may declare any shape ([2147483648, 0]): rows and columns are ints.
+        if (a.shape[0] > std::numeric_limits<int>::max() || a.shape[1] > std::numeric_limits<int>::max())
+            return fail(error, QStringLiteral("%1: pred_probs shape [%2, %3] is too large").arg(path).arg(a.shape[0]).arg(a.shape[1]));
         *rows = int(a.shape[0]);
         *columns = int(a.shape[1]);
         *probs = std::move(a.doubles);
