@@ -56,8 +56,11 @@ for t in "${targets[@]}"; do
   rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$out/$t.log" | tail -n 1)
   corpus=$(find "$out/corpus/$t" -type f | wc -l)
   units=$(sed -n 's/.*Test unit written to //p' "$out/$t.log")
-  crashes=$(grep -cv '/slow-unit-' <<<"$units" || true)
-  slow=$(grep -c '/slow-unit-' <<<"$units" || true)
+  crashes=0 slow=0
+  if [ -n "$units" ]; then
+    crashes=$(grep -cv '/slow-unit-' <<<"$units" || true)
+    slow=$(grep -c '/slow-unit-' <<<"$units" || true)
+  fi
   printf '%-12s %12s %10s %8s %8s %6s\n' "$t" "${execs:-?}" "${rate:-?}" "$corpus" "$crashes" "$slow"
   [ -z "$units" ] || sed 's/^/    /' <<<"$units"
 done
