@@ -7,6 +7,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <cmath>
 #include <functional>
 #include <map>
 #include <string>
@@ -59,7 +60,13 @@ public:
         }
     }
     int integer(const YAML::Node &n, const QString &key) { return number<int>(n, key, "an integer"); }
-    double real(const YAML::Node &n, const QString &key) { return number<double>(n, key, "a number"); }
+    double real(const YAML::Node &n, const QString &key)
+    {
+        const double v = number<double>(n, key, "a number");
+        if (!std::isfinite(v)) // YAML's .nan and .inf pass every range check below
+            fail(n, QStringLiteral("'%1' must be a finite number, got '%2'").arg(key, text(n)));
+        return v;
+    }
     bool boolean(const YAML::Node &n, const QString &key) { return number<bool>(n, key, "True or False"); }
     QString oneOf(const YAML::Node &n, const QString &key, const QStringList &allowed)
     {
