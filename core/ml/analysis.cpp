@@ -208,11 +208,13 @@ bool runAnalysis(const AnalysisParams &params, const std::atomic_bool &cancel,
                 return fail(error, QStringLiteral("unknown noise kind '%1' (use symmetric, swap or asymmetric)").arg(params.noiseKind));
             injectNoise(dataset, *kind, params.injectNoise, params.seed);
         }
-        if (!store.importDataset(dataset, &storeError)
-            || !store.setMeta(QStringLiteral("data_spec"), spec, &storeError)
-            || !store.setMeta(QStringLiteral("limit"), QString::number(loadOptions.limit), &storeError)
-            || !store.setMeta(QStringLiteral("image_size"), QString::number(loadOptions.imageSize), &storeError)
-            || !store.setMeta(QStringLiteral("noise"), QStringLiteral("%1 %2 seed %3").arg(params.noiseKind).arg(params.injectNoise).arg(params.seed), &storeError))
+        // One transaction: a kill leaves no import or the import with all its metadata.
+        const QMap<QString, QString> meta{
+            {QStringLiteral("data_spec"), spec},
+            {QStringLiteral("limit"), QString::number(loadOptions.limit)},
+            {QStringLiteral("image_size"), QString::number(loadOptions.imageSize)},
+            {QStringLiteral("noise"), QStringLiteral("%1 %2 seed %3").arg(params.noiseKind).arg(params.injectNoise).arg(params.seed)}};
+        if (!store.importDataset(dataset, meta, &storeError))
             return fail(error, storeError);
     }
 
