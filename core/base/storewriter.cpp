@@ -347,9 +347,10 @@ void StoreWriter::setWriting(qint64 runId, bool writing)
         r.writingRuns.erase({d->key, runId});
 }
 
-QJsonObject StoreWriter::processIdentity()
+QJsonObject StoreWriter::processIdentity(qint64 pid)
 {
-    const qint64 pid = QCoreApplication::applicationPid();
+    if (pid <= 0)
+        pid = QCoreApplication::applicationPid();
     return QJsonObject{{QStringLiteral("host"), QSysInfo::machineHostName()},
                        {QStringLiteral("boot"), bootId()},
                        {QStringLiteral("pid"), pid},

@@ -64,9 +64,12 @@ public:
     bool isWriting(qint64 runId) const;
     void setWriting(qint64 runId, bool writing);
 
-    /// This process, as recorded in a run that is being written (host, boot id, pid, start
-    /// time), and whether the process such a record names is certainly gone.
-    static QJsonObject processIdentity();
+    /// A process of this machine (PID; 0 = this process) as recorded in a run that is being
+    /// written: host, boot id, pid and start time (Linux: /proc; elsewhere host and pid only).
+    static QJsonObject processIdentity(qint64 pid = 0);
+    /// Whether the process IDENTITY names is certainly gone: its pid no longer exists, belongs to
+    /// a process started at another time (a reused pid), or the machine restarted since. False
+    /// for a process of another host (nothing can be told) or one that still runs.
     static bool processIsGone(const QJsonObject &identity);
 
     /// The canonical path the writer is keyed by.
