@@ -199,7 +199,8 @@ public:
     bool setMeta(const QString &key, const QString &value, QString *error = nullptr);
 
     /// Imports classes and samples of DATASET (one transaction, one "import" event per sample)
-    /// and stores dataset.spec as "data_spec" in the form canonicalDataSpec() gives (absolute).
+    /// and stores dataset.spec as "data_spec" in the form canonicalDataSpec() gives (absolute,
+    /// resolved against the current directory: import in the process the spec was typed in).
     /// Refused if the project already holds samples.
     bool importDataset(const Dataset &dataset, QString *error = nullptr);
     /// The same, with META (key → value, e.g. "limit", "image_size", "noise") written in the
