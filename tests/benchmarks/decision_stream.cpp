@@ -7,13 +7,14 @@
 //       applies N decisions one at a time through ProjectStore::applyDecisions (annotator
 //       "T#<seq>", so that every decision can be found in label_events) and prints, only after
 //       the call returned true,
-//           ACK <seq> <latency ms> <ms since start>
+//           ACK <seq> <latency ms> <ms since start> <wall clock, ms since the epoch>
 //       A failed decision prints "FAIL <seq> <error>" on stderr and exits 3.
 // Not a test: it asserts nothing; the scripts check the project afterwards.
 
 #include "base/projectstore.h"
 
 #include <QCoreApplication>
+#include <QDateTime>
 #include <QElapsedTimer>
 #include <QRandomGenerator>
 #include <QStringList>
@@ -104,7 +105,8 @@ int main(int argc, char **argv)
             return 3;
         }
         const double ms = double(t.nsecsElapsed()) / 1e6;
-        std::printf("ACK %d %.3f %lld\n", seq, ms, qint64(since.elapsed()));
+        std::printf("ACK %d %.3f %lld %lld\n", seq, ms, qint64(since.elapsed()),
+                    qint64(QDateTime::currentMSecsSinceEpoch()));
         std::fflush(stdout);
         if (intervalMs > 0)
             QThread::msleep(static_cast<unsigned long>(intervalMs));
