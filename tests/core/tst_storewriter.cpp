@@ -1,4 +1,5 @@
-// Tests of the project store's one writer per process (core/base/storewriter.h): SQLite's locks
+// Tests of the project store's one writer per process (core/base/storewriter.h): stores on three
+// threads writing at once (each with its own connection, one writer between them), SQLite's locks
 // survive a second store opened and closed in the same process, decisions pass a large run being
 // saved, a run being written is never shown, a failed large run is removed, and runs left
 // "writing" are removed only once their writer process is gone.
@@ -18,6 +19,7 @@
 #include <QtTest>
 
 #include <atomic>
+#include <map>
 #include <cstdio>
 #include <cstdlib>
 
@@ -97,6 +99,7 @@ class TestStoreWriter final : public QObject {
 
 private Q_SLOTS:
     void initTestCase();
+    void concurrentStores();
     void locksSurviveASecondStoreInTheSameProcess();
     void decisionsPassALargeRun();
     void failedLargeRunIsRemoved();
@@ -113,6 +116,99 @@ void TestStoreWriter::initTestCase()
     if (!spec.isEmpty())
         runChild(QString::fromLocal8Bit(spec));
     QVERIFY(m_dir.isValid());
+}
+
+void TestStoreWriter::concurrentStores()
+{
+    const QString file = newFile(QStringLiteral("concurrent.lsproj"));
+    const int n = 2000, k = 10, batches = 150, perBatch = 25;
+    QString error;
+    ProjectStore gui; // the "GUI thread" store
+    QVERIFY2(gui.open(file, &error), qPrintable(error));
+    QVERIFY2(gui.importDataset(makeDataset(n, k), &error), qPrintable(error));
+
+    struct Result {
+        int applied = 0;
+        qint64 runId = 0;
+        QString error;
+    };
+    Result results[2];
+    std::atomic<int> ready{0};
+    auto worker = [&](int w) {
+        Result &r = results[w];
+        ProjectStore store;
+        const bool opened = store.open(file, &r.error);
+        ++ready;
+        while (ready.load() < 2) // start writing together
+            QThread::yieldCurrentThread();
+        if (!opened)
+            return;
+        for (int b = 0; b < batches; ++b) {
+            std::vector<Decision> decisions;
+            for (int j = 0; j < perBatch; ++j) // disjoint halves of the samples
+                decisions.push_back({qint64(w * (n / 2) + (b * perBatch + j) % (n / 2)) + 1,
+                                     (b + j + w) % k, j % 5 == 0, QStringLiteral("relabel")});
+            if (!store.applyDecisions(decisions, QStringLiteral("worker-%1").arg(w), &r.error))
+                return;
+            ++r.applied;
+            // Pause as an annotator would: SQLite's busy handler is not fair, and a writer in a
+            // tight loop would keep the lock from the other for the whole loop.
+            QThread::usleep(500);
+            if (b == batches / 2 && w == 1) { // a whole run written while the others write too
+                r.runId = store.saveRun(makeRun(n, 10, 32, w), &r.error);
+                if (r.runId <= 0)
+                    return;
+            }
+        }
+    };
+    std::unique_ptr<QThread> t0(QThread::create(worker, 0));
+    std::unique_ptr<QThread> t1(QThread::create(worker, 1));
+    t0->start();
+    t1->start();
+    int guiReads = 0, guiWrites = 0;
+    while (!t0->isFinished() || !t1->isFinished()) {
+        // The GUI store reads, and writes decisions of its own, meanwhile.
+        QCOMPARE(gui.samples().size(), std::size_t(n));
+        ++guiReads;
+        if (guiWrites < 20) {
+            QVERIFY2(gui.applyDecisions({{qint64(1 + guiWrites), 0, false, QStringLiteral("accept")}},
+                                        QStringLiteral("gui"), &error),
+                     qPrintable(error));
+            ++guiWrites;
+        }
+        QThread::msleep(2);
+    }
+    QVERIFY(t0->wait(60000));
+    QVERIFY(t1->wait(60000));
+    for (const Result &r : results) {
+        QVERIFY2(r.error.isEmpty(), qPrintable(r.error));
+        QCOMPARE(r.applied, batches);
+    }
+    QVERIFY(results[1].runId > 0);
+    qInfo("concurrent: %d GUI reads, %d GUI writes while two workers wrote", guiReads, guiWrites);
+    const std::vector<LabelEvent> events = gui.events();
+    QCOMPARE(events.size(), std::size_t(n + 2 * batches * perBatch + guiWrites));
+    QCOMPARE(gui.scores(results[1].runId).size(), std::size_t(n));
+    // The two workers' transactions did interleave.
+    int switches = 0;
+    QString previous;
+    for (const LabelEvent &e : events) {
+        if (!e.annotator.startsWith(QLatin1String("worker-")))
+            continue;
+        if (!previous.isEmpty() && e.annotator != previous)
+            ++switches;
+        previous = e.annotator;
+    }
+    qInfo("concurrent: the workers' batches alternated %d times", switches);
+    QVERIFY(switches >= 1);
+    // Each sample's label is the new label of its last event.
+    std::map<qint64, const LabelEvent *> last;
+    for (const LabelEvent &e : events)
+        last[e.sampleId] = &e;
+    for (const SampleRow &r : gui.samples()) {
+        QCOMPARE(r.label, last[r.id]->newLabel);
+        QCOMPARE(r.excluded, last[r.id]->newExcluded);
+    }
 }
 
 // The bug this guards against: ProjectStore::open() read the file header with a QFile. Closing
