@@ -210,14 +210,17 @@ bool ProjectStore::setMeta(const QString &key, const QString &value, QString *er
         return d->fail(error, QStringLiteral("write meta"),
                        QStringLiteral("the key '%1' is reserved").arg(key));
     return d->write(StoreWriter::Priority::Normal, step, error, [&](QSqlDatabase &w) {
-        // One statement: SQLite runs it as its own transaction (no BEGIN IMMEDIATE needed).
+        // An explicit transaction even for one statement: begin() waits for another process's
+        // write lock (the writer's connection has no busy handler).
+        if (!d->begin(w, step, error))
+            return false;
         QSqlQuery q(w);
         q.prepare(QStringLiteral("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)"));
         q.bindValue(0, key);
         q.bindValue(1, value);
         if (!q.exec())
-            return d->failQuery(error, step, q);
-        return true;
+            return d->abortQuery(w, error, step, q);
+        return d->commit(w, step, error);
     });
 }
 

@@ -100,6 +100,7 @@ class TestStoreWriter final : public QObject {
 private Q_SLOTS:
     void initTestCase();
     void concurrentStores();
+    void writesWaitForAnotherConnectionsLock();
     void locksSurviveASecondStoreInTheSameProcess();
     void decisionsPassALargeRun();
     void failedLargeRunIsRemoved();
@@ -209,6 +210,51 @@ void TestStoreWriter::concurrentStores()
         QCOMPARE(r.label, last[r.id]->newLabel);
         QCOMPARE(r.excluded, last[r.id]->newExcluded);
     }
+}
+
+// Another connection (another program) holds the write lock for a while: every kind of write
+// waits for it (the writer polls; its connection has no busy handler) and then succeeds.
+void TestStoreWriter::writesWaitForAnotherConnectionsLock()
+{
+    const QString file = newFile(QStringLiteral("lock-wait.lsproj"));
+    QString error;
+    ProjectStore store;
+    QVERIFY2(store.open(file, &error), qPrintable(error));
+    QVERIFY2(store.importDataset(makeDataset(50, 3), &error), qPrintable(error));
+    RawDb other(file);
+    QVERIFY(other.exec(QStringLiteral("BEGIN IMMEDIATE")));
+    QVERIFY(other.exec(QStringLiteral("UPDATE meta SET value = 'other' WHERE key = 'data_spec'")));
+    std::atomic<bool> released{false};
+    std::atomic<int> doneBeforeRelease{0}, done{0};
+    QString errors[3];
+    std::unique_ptr<QThread> writer(QThread::create([&] {
+        ProjectStore s;
+        if (!s.open(file, &errors[0]))
+            return;
+        auto finished = [&](bool ok) {
+            if (!ok)
+                return;
+            ++done;
+            doneBeforeRelease += released ? 0 : 1;
+        };
+        finished(s.setMeta(QStringLiteral("name"), QStringLiteral("waited"), &errors[0]));
+        finished(s.applyDecisions({{2, 1, false, QStringLiteral("relabel")}}, QStringLiteral("waited"), &errors[1]));
+        finished(s.saveRun(makeRun(50, 2, 4, 1), &errors[2]) > 0);
+    }));
+    writer->start();
+    // Hold the lock for a while: a write that did not wait for it would fail (SQLITE_BUSY) or
+    // finish meanwhile; both are caught below. Not a timing assertion.
+    QTest::qWait(300);
+    released = true;
+    QVERIFY(other.exec(QStringLiteral("COMMIT")));
+    QVERIFY(writer->wait(60000));
+    for (const QString &e : errors)
+        QVERIFY2(e.isEmpty(), qPrintable(e));
+    QCOMPARE(done.load(), 3);
+    QCOMPARE(doneBeforeRelease.load(), 0);
+    QCOMPARE(store.meta(QStringLiteral("name")), QStringLiteral("waited"));
+    QCOMPARE(store.meta(QStringLiteral("data_spec")), QStringLiteral("other"));
+    QCOMPARE(store.runs().size(), std::size_t(1));
 }
 
 // The bug this guards against: ProjectStore::open() read the file header with a QFile. Closing
