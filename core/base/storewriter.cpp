@@ -171,15 +171,23 @@ void StoreWriter::Private::loop(std::promise<StepError> &ready)
         if (!failure.failed()) {
             for (;;) {
                 std::function<void(QSqlDatabase &)> task;
+                int priority = 0;
                 {
                     std::unique_lock<std::mutex> lock(mutex);
                     wake.wait(lock, [this] { return stop || !queue.empty(); });
                     if (stop)
                         break;
+                    priority = queue.begin()->first.first;
                     task = std::move(queue.begin()->second);
                     queue.erase(queue.begin());
                 }
                 task(db);
+                // After a chunk of a large write, leave the lock free for a moment: another
+                // process's writer polls for it every millisecond (beginImmediate) and takes it
+                // now, instead of waiting for the whole run. This process's own decisions need
+                // no gap: the queue puts them before the next chunk.
+                if (priority == int(Priority::Bulk))
+                    std::this_thread::sleep_for(std::chrono::milliseconds(kYieldMs));
             }
         }
         if (db.isOpen())

@@ -40,6 +40,8 @@ public:
     static constexpr int kLockWaitMs = 10000;
     /// The time one chunk of a large write should take (the most a decision waits behind it).
     static constexpr int kChunkMs = 50;
+    /// The pause after each chunk, in which another process's writer can take the lock.
+    static constexpr int kYieldMs = 3;
 
     /// The process's writer of FILE, started (thread, connection, recognition of the file,
     /// migration to the current schema) when there is none. Refuses a file that is not a

@@ -9,9 +9,14 @@
 //       the call returned true,
 //           ACK <seq> <latency ms> <ms since start> <wall clock, ms since the epoch>
 //       A failed decision prints "FAIL <seq> <error>" on stderr and exits 3.
+//   decision_stream --save-runs FILE [--runs R] [--epochs E] [--dim D]
+//       saves R synthetic runs over all the project's samples (E epochs of dynamics, D-d
+//       embeddings; a stand-in for a large analysis being saved) and prints
+//           RUN <i> <ms> <wall clock at the start> <wall clock at the end>
 // Not a test: it asserts nothing; the scripts check the project afterwards.
 
 #include "base/projectstore.h"
+#include "storefixture.h"
 
 #include <QCoreApplication>
 #include <QDateTime>
@@ -57,6 +62,29 @@ int create(const QString &file, int n, int k)
     return 0;
 }
 
+int saveRuns(const QString &file, int runs, int epochs, int dim)
+{
+    ProjectStore store;
+    QString error;
+    if (!store.open(file, &error)) {
+        std::fprintf(stderr, "decision_stream: %s\n", qPrintable(error));
+        return 2;
+    }
+    const RunRecord run = testing::makeRun(int(store.sampleCount()), epochs, dim, 1);
+    for (int i = 0; i < runs; ++i) {
+        const qint64 start = QDateTime::currentMSecsSinceEpoch();
+        QElapsedTimer t;
+        t.start();
+        if (store.saveRun(run, &error) <= 0) {
+            std::fprintf(stderr, "decision_stream: %s\n", qPrintable(error));
+            return 3;
+        }
+        std::printf("RUN %d %lld %lld %lld\n", i, qint64(t.elapsed()), start, qint64(QDateTime::currentMSecsSinceEpoch()));
+        std::fflush(stdout);
+    }
+    return 0;
+}
+
 } // namespace
 
 int main(int argc, char **argv)
@@ -68,6 +96,12 @@ int main(int argc, char **argv)
                       option(args, QStringLiteral("--samples"), QStringLiteral("3000")).toInt(),
                       option(args, QStringLiteral("--classes"), QStringLiteral("10")).toInt());
 
+    if (args.contains(QStringLiteral("--save-runs")))
+        return saveRuns(option(args, QStringLiteral("--save-runs")),
+                        option(args, QStringLiteral("--runs"), QStringLiteral("1")).toInt(),
+                        option(args, QStringLiteral("--epochs"), QStringLiteral("30")).toInt(),
+                        option(args, QStringLiteral("--dim"), QStringLiteral("64")).toInt());
+
     const QString file = option(args, QStringLiteral("--project"));
     const QString tag = option(args, QStringLiteral("--tag"), QStringLiteral("stream"));
     const int count = option(args, QStringLiteral("--count"), QStringLiteral("1000000")).toInt();
@@ -75,7 +109,8 @@ int main(int argc, char **argv)
     QRandomGenerator rng(option(args, QStringLiteral("--seed"), QStringLiteral("1")).toUInt());
     if (file.isEmpty()) {
         std::fprintf(stderr, "usage: decision_stream --project FILE --tag T [--count N] "
-                             "[--interval-ms M] [--seed S] | --create FILE [--samples N] [--classes K]\n");
+                             "[--interval-ms M] [--seed S] | --create FILE [--samples N] [--classes K]"
+                             " | --save-runs FILE [--runs R] [--epochs E] [--dim D]\n");
         return 1;
     }
     ProjectStore store;
