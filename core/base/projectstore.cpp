@@ -72,6 +72,13 @@ bool ProjectStore::open(const QString &file, QString *error)
         readOnlyReason = QStringLiteral("its folder %1 is read-only").arg(folder.filePath());
     else if (info.exists() && !info.isWritable())
         readOnlyReason = QStringLiteral("the file is read-only");
+    for (const QString &suffix : {QStringLiteral("-wal"), QStringLiteral("-shm")}) {
+        // SQLite could read through a read-only -wal or -shm (e.g. left by another user) but
+        // not write: say so now rather than at the first decision.
+        const QFileInfo side(file + suffix);
+        if (readOnlyReason.isEmpty() && side.exists() && !side.isWritable())
+            readOnlyReason = QStringLiteral("its %1 file is read-only").arg(side.fileName());
+    }
     if (!info.exists() && !readOnlyReason.isEmpty())
         return d->fail(error, QStringLiteral("create"),
                        QStringLiteral("read-only: cannot create a project in %1").arg(folder.filePath()));
@@ -119,26 +126,25 @@ bool ProjectStore::openReader(const QString &file, QString *error)
         d->db.setConnectOptions(connectOptions);
         return d->db.open();
     };
-    if (!openAs(file, options))
-        return d->fail(error, QStringLiteral("open"), sqlError(d->db.lastError()));
-
-    int version = 0;
-    bool empty = false;
-    StepError r = recogniseProject(d->db, &version, &empty);
-    if (r.failed() && d->readOnly && (r.code == kSqliteReadOnly || r.code == kSqliteCantOpen)
-        && !QFileInfo::exists(file + QStringLiteral("-wal"))) {
-        // A WAL project in a read-only folder, closed cleanly (no -wal, no -shm): SQLite cannot
-        // create the -shm file it needs for WAL reads. With no -wal file there is nothing to
-        // replay, so it can read the file as immutable (https://www.sqlite.org/wal.html, "Read-Only
-        // Databases"); the cost is that changes made meanwhile by someone who can write there are
-        // not seen before the project is opened again.
-        d->db.close();
+    // A read-only WAL project closed cleanly (no -wal file): nothing to replay, so it is read as
+    // immutable (https://www.sqlite.org/wal.html, "Read-Only Databases"). Otherwise SQLite would
+    // need a -shm file: in a read-only folder it cannot create one, and in a writable folder it
+    // would create one as read-only as the file, which would later keep the owner from writing.
+    // The cost: changes made meanwhile by someone who can write are not seen before the project
+    // is opened again. With a -wal file (a writer has it open, or was killed), read through it.
+    const bool immutable = d->readOnly && !QFileInfo::exists(file + QStringLiteral("-wal"));
+    if (immutable) {
         QUrl uri = QUrl::fromLocalFile(QFileInfo(file).absoluteFilePath());
         uri.setQuery(QStringLiteral("mode=ro&immutable=1"));
         if (!openAs(uri.toString(QUrl::FullyEncoded), options + QStringLiteral(";QSQLITE_OPEN_URI")))
             return d->fail(error, QStringLiteral("open read-only"), sqlError(d->db.lastError()));
-        r = recogniseProject(d->db, &version, &empty);
+    } else if (!openAs(file, options)) {
+        return d->fail(error, QStringLiteral("open"), sqlError(d->db.lastError()));
     }
+
+    int version = 0;
+    bool empty = false;
+    const StepError r = recogniseProject(d->db, &version, &empty);
     if (r.failed())
         return d->fail(error, r.step, r.detail);
     if (d->readOnly && empty)

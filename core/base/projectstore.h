@@ -23,10 +23,10 @@
 // process is removed later by the next store that opens the file (never one whose writer is
 // still alive). A crash or kill mid-write leaves the previous consistent state.
 //
-// Read-only: a project whose file or folder cannot be written opens for viewing (isReadOnly());
-// every write is then refused with "opened read-only". A read-only folder holding a cleanly
-// closed WAL project (no -wal file) is read as an immutable snapshot (SQLite cannot create the
-// -shm file there); reopen to see changes another user made since.
+// Read-only: a project whose file, folder, -wal or -shm file cannot be written opens for viewing
+// (isReadOnly()); every write is then refused with "opened read-only". A cleanly closed project
+// (no -wal file) is then read as an immutable snapshot, creating no -shm file beside it; reopen
+// to see changes another user made since. With a -wal file it is read through it.
 //
 // Threading: a ProjectStore owns one Qt SQL connection for reads (unique name) and must be used
 // on the thread that opened it. Use one ProjectStore per thread; they share the process's writer.

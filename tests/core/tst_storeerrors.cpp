@@ -266,6 +266,7 @@ void TestStoreErrors::readOnlyFolderOpensForViewing()
                                     QStringLiteral("REFUSED round 1"), QStringLiteral("SAMPLESAFTER 30")})
         QVERIFY2(seen.contains(expected), qPrintable(expected + QStringLiteral(" not in: ") + seen.join(QStringLiteral("; "))));
     QVERIFY(!QFile::exists(file + QStringLiteral("-wal")));
+    QVERIFY(!QFile::exists(file + QStringLiteral("-shm")));
 
     // (b) The project open in a writer (this process, as its owner would be) with a decision
     // still in the -wal file: the viewer sees it.
@@ -302,6 +303,10 @@ void TestStoreErrors::readOnlyFileOpensForViewing()
     for (const QString &expected : {QStringLiteral("READONLY 1"), QStringLiteral("SAMPLES 30"), QStringLiteral("RUNS 1"),
                                     QStringLiteral("REFUSED decision 1"), QStringLiteral("REFUSED run 1")})
         QVERIFY2(seen.contains(expected), qPrintable(expected + QStringLiteral(" not in: ") + seen.join(QStringLiteral("; "))));
+    // The viewer left nothing beside it (a -shm file as read-only as the project would later
+    // keep its owner from writing).
+    QVERIFY(!QFile::exists(file + QStringLiteral("-shm")));
+    QVERIFY(!QFile::exists(file + QStringLiteral("-wal")));
     QVERIFY(setMode(file, 0644));
     QVERIFY(setMode(folder, 0755));
     // Writable again: it opens for writing.
