@@ -38,8 +38,9 @@ QAtomicInteger<quint64> g_writerCounter;
 // Writers by canonical path. Leaked on purpose: a store destroyed during static destruction must
 // still find it.
 struct Registry {
-    std::mutex mutex;
+    std::mutex mutex; // held while a writer sets up
     std::map<QString, std::weak_ptr<StoreWriter>> writers;
+    std::mutex runsMutex; // never held for long: writer threads take it
     std::set<std::pair<QString, qint64>> writingRuns; // (key, run id) being written by this process
 };
 Registry &registry()
@@ -341,14 +342,14 @@ void StoreWriter::post(Priority priority, std::function<void(QSqlDatabase &db)> 
 bool StoreWriter::isWriting(qint64 runId) const
 {
     Registry &r = registry();
-    std::lock_guard<std::mutex> lock(r.mutex);
+    std::lock_guard<std::mutex> lock(r.runsMutex);
     return r.writingRuns.count({d->key, runId}) > 0;
 }
 
 void StoreWriter::setWriting(qint64 runId, bool writing)
 {
     Registry &r = registry();
-    std::lock_guard<std::mutex> lock(r.mutex);
+    std::lock_guard<std::mutex> lock(r.runsMutex);
     if (writing)
         r.writingRuns.insert({d->key, runId});
     else

@@ -62,7 +62,7 @@ public:
     static bool beginImmediate(QSqlDatabase &db, QString *detail);
 
     /// Runs of this process that are being written now (never cleaned up as abandoned).
-    /// Only called on the writer thread.
+    /// Thread-safe.
     bool isWriting(qint64 runId) const;
     void setWriting(qint64 runId, bool writing);
 
