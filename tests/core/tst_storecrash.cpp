@@ -123,8 +123,10 @@ private:
 void TestStoreCrash::initTestCase()
 {
     const QByteArray child = qgetenv(kChildEnv);
-    if (!child.isEmpty())
+    if (!child.isEmpty()) {
+        m_dir.remove(); // the child never returns to remove its own (unused) temporary folder
         runCrashChild(QString::fromLocal8Bit(child));
+    }
     QVERIFY(m_dir.isValid());
 }
 

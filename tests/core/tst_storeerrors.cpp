@@ -146,8 +146,10 @@ private:
 void TestStoreErrors::initTestCase()
 {
     const QByteArray spec = qgetenv(kChildEnv);
-    if (!spec.isEmpty())
+    if (!spec.isEmpty()) {
+        m_dir.remove(); // the child never returns to remove its own (unused) temporary folder
         runChild(QString::fromLocal8Bit(spec));
+    }
     QVERIFY(m_dir.isValid());
     QVERIFY(setMode(m_dir.path(), 0755)); // the child (nobody) must reach the projects
 }
