@@ -38,7 +38,17 @@ int runAnalyzeCommand(const QStringList &arguments)
     const QCommandLineOption method(QStringLiteral("method"), QStringLiteral(
         "all (K-fold training with Data Parameters; verdict from the training dynamics and Confident\n"
         "Learning on out-of-sample pred_probs), data-parameters (one model, dynamics only; fastest)\n"
-        "or confident-learning (K-fold, out-of-sample pred_probs only)."), QStringLiteral("METHOD"), QStringLiteral("all"));
+        "or confident-learning (K-fold, out-of-sample pred_probs only), or embedding (no image\n"
+        "network: --backbone embeds the images, K-fold heads on the embeddings give dynamics and\n"
+        "out-of-sample pred_probs, with a k-nearest-neighbour label signal; same verdict as all)."),
+        QStringLiteral("METHOD"), QStringLiteral("all"));
+    const QCommandLineOption backbone(QStringLiteral("backbone"), QStringLiteral(
+        "TorchScript backbone FILE.pt with its sidecar FILE.json (method embedding; implies\n"
+        "--method embedding when --method is not given). Its embeddings are cached in the project."),
+        QStringLiteral("FILE.pt"));
+    const QCommandLineOption head(QStringLiteral("head"), QStringLiteral("Head on the embeddings: %1 (default mlp).").arg(enumNameList(kEmbeddingHeadNames)),
+                                  QStringLiteral("HEAD"), QStringLiteral("mlp"));
+    const QCommandLineOption knn(QStringLiteral("knn"), QStringLiteral("k of the nearest-neighbour label signal (default 10)."), QStringLiteral("K"), QStringLiteral("10"));
     const QCommandLineOption folds(QStringLiteral("folds"), QStringLiteral("K of the stratified K-fold (default 4)."), QStringLiteral("K"), QStringLiteral("4"));
     const QCommandLineOption filterBy(QStringLiteral("filter-by"), QStringLiteral("find_label_issues filter_by: %1.").arg(enumNameList(kFilterByNames)),
                                       QStringLiteral("M"), QStringLiteral("prune_by_noise_rate"));
@@ -46,7 +56,7 @@ int runAnalyzeCommand(const QStringList &arguments)
     const QCommandLineOption foldWorkers(QStringLiteral("fold-workers"),
         QStringLiteral("Fold models trained at once on CPU, the threads split among them\n(default 0: one per two threads from 4 threads up, else 1;\n2 on a busy 2-core machine was 1.8x faster)."),
         QStringLiteral("N"), QStringLiteral("0"));
-    cli.addOptions({data, project, noise, kind, seed, epochs, limit, device, threads, classParams, model, precision, method, folds, foldWorkers, filterBy, noLayouts, json});
+    cli.addOptions({data, project, noise, kind, seed, epochs, limit, device, threads, classParams, model, precision, method, folds, foldWorkers, filterBy, noLayouts, backbone, head, knn, json});
     if (const auto exit = cli.parse(arguments, {project}))
         return *exit;
 
@@ -62,6 +72,11 @@ int runAnalyzeCommand(const QStringList &arguments)
     params.threads = int(cli.integer(threads, 0, 1024));
     params.classParameters = cli.isSet(classParams);
     params.method = cli.choice(method, kAnalysisMethodNames);
+    params.backbone = cli.value(backbone);
+    if (cli.isSet(backbone) && !cli.isSet(method))
+        params.method = AnalysisMethod::Embedding;
+    params.head = cli.choice(head, kEmbeddingHeadNames);
+    params.knnNeighbours = int(cli.integer(knn, 1, 100));
     params.model = cli.choice(model, kArchitectureNames);
     params.precision = cli.choice(precision, kPrecisionNames);
     params.folds = int(cli.integer(folds, 2, 20));
@@ -96,6 +111,10 @@ int runAnalyzeCommand(const QStringList &arguments)
     if (result.numLabelIssues >= 0)
         err << QStringLiteral("find_label_issues (%1, %2-fold out-of-sample pred_probs): %3 label issues")
                    .arg(enumName(kFilterByNames, params.filterBy)).arg(result.folds).arg(result.numLabelIssues) << '\n';
+    if (!result.backboneFile.isEmpty())
+        err << QStringLiteral("backbone %1: %2 embeddings reused from the project, %3 extracted in %4 (%5 images/s)")
+                   .arg(result.backboneName).arg(result.embeddingsReused).arg(result.embeddingsExtracted)
+                   .arg(formatSeconds(result.extractionSeconds)).arg(result.extractionImagesPerSecond, 0, 'f', 0) << '\n';
     if (result.testAccuracy >= 0)
         err << QStringLiteral("test accuracy: %1").arg(result.testAccuracy, 0, 'f', 4) << '\n';
     err << "project written: " << params.projectFile << "  (open it with: labelscope open " << params.projectFile << ")\n";

@@ -48,6 +48,12 @@ struct AnalysisParams {
     /// Also compute and store 2-D t-SNE layouts (kinds "embedding": penultimate-layer features;
     /// "trajectory": log σ over epochs) for the scatter view.
     bool layouts = true;
+    /// Method Embedding: the TorchScript backbone FILE.pt (sidecar FILE.json; core/ml/backbone.h)
+    /// whose embeddings of every project sample are cached in the project (settings
+    /// "backbone_key" of the run) and reused by later runs with the same file and preprocessing.
+    QString backbone;
+    EmbeddingHead head = EmbeddingHead::Mlp; ///< the head trained on the embeddings (options.h)
+    int knnNeighbours = 10;    ///< k of the k-nearest-neighbour label signal (method Embedding), 1..100
     /// Optional, for audits and tests: called once per trained model with its fold (0-based) and
     /// the sample ids it trained on and predicted out of sample (empty for data-parameters).
     std::function<void(int fold, const std::vector<qint64> &trainedIds, const std::vector<qint64> &predictedIds)>
@@ -93,11 +99,17 @@ struct AnalysisResult {
     double noisePosteriorTemperature = 0.0; ///< τ of the class-conditional noise posterior, 0 when not run
     /// "data_parameters", "confident_learning": each signal alone (known true labels only).
     QMap<QString, SignalMetrics> signals;
+    /// Method Embedding: the backbone (its sidecar's name and file), the embeddings reused from
+    /// the project's cache and extracted now, and the extraction's wall seconds and images/s.
+    QString backboneName, backboneFile;
+    qint64 embeddingsReused = 0, embeddingsExtracted = 0;
+    double extractionSeconds = 0.0, extractionImagesPerSecond = 0.0;
     QJsonObject toJson() const;
 };
 
 /// The analysis job (core/jobs/job.h), run on the calling thread. Stages: "loading" (reading
-/// the dataset, importing it into a new project), "training" (detail: fold, epoch, batch, loss,
+/// the dataset, importing it into a new project), "extracting" (method Embedding: backbone
+/// embeddings of the samples not cached yet; detail images/s, with its ETA), "training" (detail: fold, epoch, batch, loss,
 /// samples/s; with its own ETA), "scoring", "layout", "saving". Cancellation is polled at least
 /// once per batch: the job then returns Result::cancelled() within a second, leaving the project
 /// consistent (a run row with status "cancelled" and no results). A new project file whose

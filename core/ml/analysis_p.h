@@ -26,6 +26,7 @@ struct AnalysisData {
     std::vector<int64_t> trainImage;      ///< [n] its index in dataset
     std::vector<int64_t> trainLabels;     ///< [n] its current label
     std::vector<int64_t> testImage, testLabels; ///< the test split (true labels where known)
+    std::vector<int64_t> testRow;         ///< [T] index into rows of each test sample
     qint64 n() const { return qint64(trainRow.size()); }
 };
 
@@ -40,6 +41,9 @@ struct TrainedModels {
     torch::Tensor oosProbs;               ///< [n, K] out-of-sample pred_probs (K-fold only)
     torch::Tensor embeddings;             ///< [n, D] penultimate-layer features of fold 0's model
     torch::Tensor testProbSum;            ///< [T, K] or undefined
+    /// Method Embedding: the k-nearest-neighbour label distribution of each sample (itself
+    /// excluded; analysisheads.cpp) [n, K], or undefined.
+    torch::Tensor knnProbs;
 };
 
 /// The run being built and the job's summary.
@@ -48,8 +52,30 @@ struct AnalysisOutput {
     AnalysisResult result;
 };
 
+/// The loading stage (analysis.cpp): the project's own spec when it has samples, else
+/// params.dataSpec imported into the new project (with any injected noise). With pixels false
+/// (method Embedding) an existing project's images are not read at all (data.dataset holds no
+/// pixels; every project sample is matched) and a new project's are freed after the import.
+Result<AnalysisData> loadAnalysisData(ProjectStore &store, const AnalysisParams &params, JobContext &context,
+                                      bool pixels);
+
 Result<TrainedModels> trainAnalysisModels(const AnalysisData &data, const TrainerConfig &config,
                                           const AnalysisParams &params, JobContext &context);
+
+/// Method Embedding (analysisheads.cpp): K-fold heads (params.head) trained with Data
+/// Parameters on the embeddings trainX [n, D] of data's training samples (recording their
+/// dynamics), predicting their held-out fold and testX [T, D] (may be undefined); and the
+/// k-nearest-neighbour label distribution (FAISS) of every training sample. Out-of-sample
+/// pred_probs are the mean of the head's and the neighbours' distributions.
+Result<TrainedModels> trainEmbeddingHeads(const AnalysisData &data, const torch::Tensor &trainX, const torch::Tensor &testX,
+                                          const AnalysisParams &params, int epochs, const torch::Device &device,
+                                          JobContext &context);
+
+/// The k-nearest-neighbour label distribution (analysisheads.cpp) of every row of x [n, D]:
+/// cosine neighbours in FAISS, the row itself excluded, [n, K] rows summing to 1. Undefined when
+/// cancel was set.
+torch::Tensor knnLabelDistribution(const torch::Tensor &x, const std::vector<int64_t> &labels, int numClasses, int k,
+                                   quint64 seed, const std::atomic_bool &cancel);
 
 /// Fills out->run (dynamics, scores, pred_probs, embeddings) and out->result (categories,
 /// Confident Learning, noise metrics when true labels are known).

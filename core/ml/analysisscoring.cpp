@@ -220,6 +220,24 @@ Result<> scoreAnalysis(const AnalysisData &data, const TrainedModels &trained, c
                                    .to(torch::kFloat64).mean().item<double>();
     if (truthKnown)
         noiseMetrics(wrong, scoreVec, run, dpScore, givenLabels, clScore, clIssue, noisePosterior.pWrong, result);
+    if (truthKnown && trained.knnProbs.defined()) {
+        // The neighbours' labels alone: score 1 − p_knn(given), flagged when under half agree.
+        const auto agree = trained.knnProbs.gather(1, labelIndex).squeeze(1).contiguous();
+        const float *a = agree.data_ptr<float>();
+        std::vector<float> knnScore(nn);
+        std::vector<bool> knnFlag(nn);
+        for (std::size_t i = 0; i < nn; ++i) {
+            knnScore[i] = 1.0f - a[i];
+            knnFlag[i] = a[i] < 0.5f;
+        }
+        SignalMetrics sm;
+        sm.auroc = auroc(knnScore, wrong);
+        const BinaryCounts bc = binaryCounts(knnFlag, wrong);
+        sm.precision = bc.precision();
+        sm.recall = bc.recall();
+        sm.f1 = bc.f1();
+        result->signals[QStringLiteral("knn")] = sm;
+    }
 
     run.embeddingDim = int(trained.embeddings.size(1));
     run.embeddingIds = dyn.sampleIds;

@@ -10,12 +10,22 @@ namespace labelscope {
 /// How `analyze` finds wrong labels. All: K-fold training with Data Parameters; the verdict
 /// combines the training dynamics with Confident Learning on the out-of-sample pred_probs.
 /// DataParameters: one model on all samples, dynamics only (the fastest). ConfidentLearning:
-/// K-fold, verdict from the out-of-sample pred_probs only.
-enum class AnalysisMethod { All, DataParameters, ConfidentLearning };
+/// K-fold, verdict from the out-of-sample pred_probs only. Embedding: no image network is
+/// trained; a backbone (--backbone FILE.pt, core/ml/backbone.h) embeds the images and K-fold
+/// heads on the embeddings (EmbeddingHead) give the dynamics and the out-of-sample pred_probs,
+/// with a k-nearest-neighbour label signal; the same verdict as All.
+enum class AnalysisMethod { All, DataParameters, ConfidentLearning, Embedding };
 inline constexpr EnumName<AnalysisMethod> kAnalysisMethodNames[] = {
     {AnalysisMethod::All, "all"},
     {AnalysisMethod::DataParameters, "data-parameters"},
-    {AnalysisMethod::ConfidentLearning, "confident-learning"}};
+    {AnalysisMethod::ConfidentLearning, "confident-learning"},
+    {AnalysisMethod::Embedding, "embedding"}};
+
+/// The head the embedding method trains on backbone embeddings: multinomial logistic regression
+/// (one linear layer) or a multilayer perceptron with one hidden layer (ReLU).
+enum class EmbeddingHead { Logistic, Mlp };
+inline constexpr EnumName<EmbeddingHead> kEmbeddingHeadNames[] = {
+    {EmbeddingHead::Logistic, "logistic"}, {EmbeddingHead::Mlp, "mlp"}};
 
 /// Where training runs. Auto: CUDA when LibTorch sees a GPU, else the CPU.
 enum class DeviceChoice { Auto, Cpu, Cuda };

@@ -226,6 +226,10 @@ bool trainWithDataParameters(const TrainData &train, const TrainData *test, int 
             return false;
         }
     }
+    net->eval();
+    out->model = net;
+    out->normMean = norm.mean;
+    out->normStd = norm.std;
     return true;
 }
 

@@ -66,6 +66,10 @@ struct TrainOutput {
     torch::Tensor testProbs;   ///< [T, K] softmax on the test data, undefined if none
     torch::Tensor predictProbs;      ///< [M, K] for TrainerConfig::predictImages, else undefined
     torch::Tensor predictEmbeddings; ///< [M, D] for TrainerConfig::predictImages, else undefined
+    /// The trained network (eval mode, on the training device) and the per-channel normalisation
+    /// it was trained with ([C] each, pixel units in [0, 1]): for exporting it (modelexport.h).
+    std::shared_ptr<ClassifierImpl> model;
+    torch::Tensor normMean, normStd;
 };
 
 /// Trains on `train` (and scores `test` if it is given and non-empty). Returns false with

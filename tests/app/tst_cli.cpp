@@ -91,7 +91,7 @@ private Q_SLOTS:
         };
         row("NaN noise", {"analyze", "--project", "p.lsproj", "--inject-noise", "nan"}, "--inject-noise expects a finite number in [0, 1], got 'nan'");
         row("infinite noise", {"analyze", "--project", "p.lsproj", "--inject-noise", "inf"}, "--inject-noise");
-        row("unknown method", {"analyze", "--project", "p.lsproj", "--method", "magic"}, "--method must be all, data-parameters or confident-learning (got 'magic')");
+        row("unknown method", {"analyze", "--project", "p.lsproj", "--method", "magic"}, "--method must be all, data-parameters, confident-learning or embedding (got 'magic')");
         row("unknown precision", {"analyze", "--project", "p.lsproj", "--precision", "fp16"}, "--precision must be auto, fp32 or bf16");
         row("unknown model", {"analyze", "--project", "p.lsproj", "--model", "resnet50"}, "--model must be auto, small_cnn, medium_cnn or small_resnet");
         row("folds out of range", {"analyze", "--project", "p.lsproj", "--folds", "1"}, "--folds expects an integer from 2 to 20, got '1'");

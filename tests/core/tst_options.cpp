@@ -53,11 +53,12 @@ private Q_SLOTS:
         checkTable(kTsneDeviceNames);
         checkTable(kUncertaintyNames);
         checkTable(kDiversityNames);
+        checkTable(kEmbeddingHeadNames);
     }
 
     void namesForHumans()
     {
-        QCOMPARE(enumNameList(kAnalysisMethodNames), QStringLiteral("all, data-parameters or confident-learning"));
+        QCOMPARE(enumNameList(kAnalysisMethodNames), QStringLiteral("all, data-parameters, confident-learning or embedding"));
         QCOMPARE(enumNameList(kDeviceNames), QStringLiteral("auto, cpu or cuda"));
         QCOMPARE(unknownNameError(kPrecisionNames, QStringLiteral("precision"), QStringLiteral("fp16")),
                  QStringLiteral("unknown precision 'fp16' (use auto, fp32 or bf16)"));

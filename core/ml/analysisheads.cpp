@@ -1,0 +1,237 @@
+// The training stage of the embedding method (analysis_p.h, trainEmbeddingHeads): K-fold heads
+// on backbone embeddings, each learning Data Parameters on the other folds (recording the same
+// per-epoch dynamics as the image networks) and predicting its own fold out of sample; and a
+// k-nearest-neighbour label signal. The results are summed per sample in fold order, in the
+// TrainedModels form that scoreAnalysis (analysisscoring.cpp) turns into the verdict.
+//
+// Heads: multinomial logistic regression (Linear D → K) or an MLP (Linear D → 256, ReLU,
+// Linear 256 → K), on embeddings standardised per dimension (mean and std of the training
+// samples: no labels used). Adam (lr 3e-3, L2 1e-4), cosine decay, batches of 256.
+// kNN: cosine similarity (inner product of L2-normalised standardised embeddings) in FAISS,
+// exact (IndexFlatIP) up to 20,000 samples, IVF above; each sample's distribution is the
+// neighbours' given labels (itself excluded), smoothed by one pseudo-count spread over the
+// classes: p_knn[c] = (count_c + 1/K) / (k + 1) (cf. cleanlab's kNN-based label quality,
+// Northcutt et al.; Zhu et al. 2022, "Detecting corrupted labels without training a model").
+#include "analysis_p.h"
+
+#include "base/kfold.h"
+
+#include <QElapsedTimer>
+
+#include <faiss/IndexFlat.h>
+#include <faiss/IndexIVFFlat.h>
+#include <omp.h>
+
+#include <algorithm>
+#include <cmath>
+
+namespace labelscope {
+
+namespace {
+
+constexpr int kHidden = 256;
+constexpr int64_t kBatch = 256;
+constexpr double kLr = 3e-3, kWeightDecay = 1e-4;
+constexpr int64_t kKnnFlatLimit = 20000;
+
+torch::nn::Sequential makeHead(EmbeddingHead kind, int64_t dim, int64_t classes)
+{
+    if (kind == EmbeddingHead::Logistic)
+        return torch::nn::Sequential(torch::nn::Linear(dim, classes));
+    return torch::nn::Sequential(torch::nn::Linear(dim, kHidden), torch::nn::ReLU(), torch::nn::Linear(kHidden, classes));
+}
+
+torch::Tensor indexTensor(const std::vector<int64_t> &idx)
+{
+    return torch::tensor(at::ArrayRef<int64_t>(idx), torch::kLong);
+}
+
+// Softmax of the head on x [M, D] in batches, eval mode.
+torch::Tensor predict(torch::nn::Sequential &head, const torch::Tensor &x, const torch::Device &device)
+{
+    torch::NoGradGuard noGrad;
+    head->eval();
+    std::vector<torch::Tensor> parts;
+    for (int64_t s = 0; s < x.size(0); s += 4096)
+        parts.push_back(torch::softmax(head->forward(x.narrow(0, s, std::min<int64_t>(4096, x.size(0) - s)).to(device)), 1).cpu());
+    return parts.empty() ? torch::zeros({0, 0}) : torch::cat(parts);
+}
+
+struct OmpThreads {
+    int previous = omp_get_max_threads();
+    explicit OmpThreads(int n) { omp_set_num_threads(n); }
+    ~OmpThreads() { omp_set_num_threads(previous); }
+};
+
+} // namespace
+
+/// Label distribution of each row's k nearest neighbours (itself excluded) [n, K]; empty
+/// tensor when cancelled. Exposed for tests through analysis_p.h's trainEmbeddingHeads only.
+torch::Tensor knnLabelDistribution(const torch::Tensor &x, const std::vector<int64_t> &labels, int numClasses, int k,
+                                   quint64 seed, const std::atomic_bool &cancel)
+{
+    const int64_t n = x.size(0), d = x.size(1);
+    k = int(std::min<int64_t>(k, n - 1));
+    auto unit = x.to(torch::kFloat32);
+    unit = (unit / unit.norm(2, 1, true).clamp_min(1e-12)).contiguous();
+    const float *data = unit.data_ptr<float>();
+    // FAISS's OpenMP loops spin-wait around BLAS's threads (similarity.cpp): one OpenMP thread.
+    const OmpThreads single(1);
+    faiss::IndexFlatIP flat(d);
+    std::unique_ptr<faiss::IndexIVFFlat> ivf;
+    faiss::Index *index = &flat;
+    if (n > kKnnFlatLimit) {
+        const int lists = std::max(1, int(4 * std::sqrt(double(n))));
+        ivf = std::make_unique<faiss::IndexIVFFlat>(&flat, size_t(d), size_t(lists), faiss::METRIC_INNER_PRODUCT);
+        ivf->cp.seed = int(seed & 0x7fffffff);
+        ivf->cp.niter = 10;
+        ivf->cp.max_points_per_centroid = 64;
+        ivf->train(n, data);
+        ivf->nprobe = size_t(std::min(lists, 16));
+        index = ivf.get();
+    }
+    index->add(n, data);
+    auto counts = torch::full({n, numClasses}, 1.0f / float(numClasses));
+    float *c = counts.data_ptr<float>();
+    std::vector<float> dist;
+    std::vector<faiss::Index::idx_t> nn;
+    const int64_t chunk = 2048;
+    for (int64_t s = 0; s < n; s += chunk) {
+        if (cancel.load())
+            return {};
+        const int64_t m = std::min(chunk, n - s);
+        dist.resize(std::size_t(m * (k + 1)));
+        nn.resize(std::size_t(m * (k + 1)));
+        index->search(m, data + s * d, k + 1, dist.data(), nn.data());
+        for (int64_t q = 0; q < m; ++q) {
+            const int64_t self = s + q;
+            int used = 0;
+            for (int j = 0; j <= k && used < k; ++j) {
+                const auto r = nn[std::size_t(q * (k + 1) + j)];
+                if (r < 0 || r == self)
+                    continue;
+                c[self * numClasses + labels[std::size_t(r)]] += 1.0f;
+                ++used;
+            }
+        }
+    }
+    return counts / counts.sum(1, true);
+}
+
+Result<TrainedModels> trainEmbeddingHeads(const AnalysisData &data, const torch::Tensor &trainX, const torch::Tensor &testX,
+                                          const AnalysisParams &params, int epochs, const torch::Device &device,
+                                          JobContext &context)
+{
+    using R = Result<TrainedModels>;
+    const int64_t n = data.n();
+    const int numClasses = int(data.classes.size());
+    const int64_t dim = trainX.size(1);
+    TrainedModels trained;
+    QString foldError;
+    const std::vector<int> givenLabels(data.trainLabels.begin(), data.trainLabels.end());
+    trained.fold = stratifiedKFold(givenLabels, params.folds, params.seed, &foldError);
+    if (trained.fold.empty())
+        return R::failure(QStringLiteral("%1: %2").arg(data.spec, foldError));
+    const int folds = params.folds;
+    trained.folds = folds;
+    // Standardised per dimension with the training samples' statistics (no labels involved).
+    const auto mean = trainX.mean(0, true), sd = trainX.std(0, true, true).clamp_min(1e-6);
+    const torch::Tensor x = ((trainX - mean) / sd).contiguous();
+    const torch::Tensor tx = testX.defined() && testX.size(0) > 0 ? ((testX - mean) / sd).contiguous() : torch::Tensor();
+    const torch::Tensor labels = indexTensor(data.trainLabels);
+
+    trained.trainCount = torch::zeros({n});
+    trained.sigmaSum = torch::zeros({n, epochs});
+    trained.probSum = torch::zeros({n, epochs});
+    trained.marginSum = torch::zeros({n, epochs});
+    trained.predictedLast = torch::zeros({n, epochs}, torch::kInt16);
+    trained.inSampleProbSum = torch::zeros({n, numClasses});
+    trained.oosProbs = torch::zeros({n, numClasses});
+    context.stage(QStringLiteral("training"), 0.6, 0.95);
+    QElapsedTimer clock;
+    clock.start();
+    const int64_t trainPerFold = n - n / folds;
+    const double work = double(folds) * double(trainPerFold) * epochs;
+    double done = 0.0;
+    DataParametersConfig dpConfig;
+    dpConfig.instanceLr = 4.0; // as the image networks' (analysis.cpp)
+    for (int f = 0; f < folds; ++f) {
+        std::vector<int64_t> in, out;
+        for (int64_t i = 0; i < n; ++i)
+            (trained.fold[std::size_t(i)] == f ? out : in).push_back(i);
+        const auto inIdx = indexTensor(in), outIdx = indexTensor(out);
+        const auto xi = x.index_select(0, inIdx), yi = labels.index_select(0, inIdx);
+        const int64_t m = xi.size(0);
+        torch::manual_seed(params.seed + quint64(f)); // initial weights: deterministic per fold
+        torch::nn::Sequential head = makeHead(params.head, dim, numClasses);
+        head->to(device);
+        torch::optim::Adam optimiser(head->parameters(), torch::optim::AdamOptions(kLr).weight_decay(kWeightDecay));
+        DataParameters dataParameters(m, numClasses, dpConfig, device);
+        auto gen = torch::make_generator<torch::CPUGeneratorImpl>(params.seed * 0x9E3779B97F4A7C15ULL + quint64(f));
+        const int64_t batches = (m + kBatch - 1) / kBatch;
+        const int64_t totalSteps = batches * epochs;
+        const auto xiDev = xi.to(device), yiDev = yi.to(device);
+        auto sigma = torch::ones({m, epochs}), prob = torch::zeros({m, epochs}), margin = torch::zeros({m, epochs});
+        auto predicted = torch::zeros({m, epochs}, torch::kInt16);
+        for (int e = 0; e < epochs; ++e) {
+            head->train();
+            const auto perm = torch::randperm(m, gen, torch::kLong);
+            for (int64_t b = 0; b < batches; ++b) {
+                if (context.isCancelled())
+                    return R::cancelled();
+                const int64_t step = int64_t(e) * batches + b;
+                const double lr = 0.5 * kLr * (1.0 + std::cos(M_PI * double(step) / double(totalSteps)));
+                for (auto &group : optimiser.param_groups())
+                    static_cast<torch::optim::AdamOptions &>(group.options()).lr(lr);
+                const auto idx = perm.narrow(0, b * kBatch, std::min<int64_t>(kBatch, m - b * kBatch));
+                const auto idxDev = idx.to(device);
+                const auto y = yiDev.index_select(0, idxDev);
+                auto dp = dataParameters.begin(idxDev, y);
+                const auto logits = head->forward(xiDev.index_select(0, idxDev));
+                const auto s = dataParameters.sigma(dp);
+                auto loss = torch::nn::functional::cross_entropy(logits / s.unsqueeze(1), y) + dataParameters.weightDecay(dp);
+                optimiser.zero_grad();
+                loss.backward();
+                optimiser.step();
+                dataParameters.step(dp);
+                torch::NoGradGuard noGrad;
+                const auto l = logits.detach();
+                const auto given = l.gather(1, y.unsqueeze(1)).squeeze(1);
+                const auto others = l.scatter(1, y.unsqueeze(1), -std::numeric_limits<float>::infinity());
+                prob.select(1, e).index_copy_(0, idx, torch::softmax(l, 1).gather(1, y.unsqueeze(1)).squeeze(1).cpu());
+                margin.select(1, e).index_copy_(0, idx, (given - std::get<0>(others.max(1))).cpu());
+                predicted.select(1, e).index_copy_(0, idx, l.argmax(1).to(torch::kInt16).cpu());
+                done += double(idx.size(0));
+            }
+            sigma.select(1, e).copy_(dataParameters.instanceSigma());
+            const double rate = done / std::max(1e-3, clock.elapsed() / 1000.0);
+            context.progress(done / work,
+                             QStringLiteral("fold %1/%2 epoch %3/%4 %5 samples/s").arg(f + 1).arg(folds).arg(e + 1).arg(epochs).arg(int(rate)),
+                             rate > 0 ? (work - done) / rate : -1.0);
+        }
+        trained.sigmaSum.index_add_(0, inIdx, sigma);
+        trained.probSum.index_add_(0, inIdx, prob);
+        trained.marginSum.index_add_(0, inIdx, margin);
+        trained.predictedLast.index_copy_(0, inIdx, predicted);
+        trained.inSampleProbSum.index_add_(0, inIdx, predict(head, xi, device));
+        trained.trainCount.index_add_(0, inIdx, torch::ones({m}));
+        if (!out.empty())
+            trained.oosProbs.index_copy_(0, outIdx, predict(head, x.index_select(0, outIdx), device));
+        if (tx.defined()) {
+            const auto p = predict(head, tx, device);
+            trained.testProbSum = trained.testProbSum.defined() ? trained.testProbSum + p : p;
+        }
+    }
+    // The neighbours' labels: an out-of-sample signal by construction (the sample's own label is
+    // never counted), averaged with the heads' distributions.
+    context.progress(1.0, QStringLiteral("k-nearest neighbours"));
+    trained.knnProbs = knnLabelDistribution(x, data.trainLabels, numClasses, params.knnNeighbours, params.seed, context.cancelFlag());
+    if (!trained.knnProbs.defined())
+        return R::cancelled();
+    trained.oosProbs = 0.5 * (trained.oosProbs + trained.knnProbs);
+    trained.inSampleProbSum = 0.5 * (trained.inSampleProbSum + trained.knnProbs * trained.trainCount.unsqueeze(1));
+    trained.embeddings = trainX;
+    return std::move(trained);
+}
+
+} // namespace labelscope
