@@ -23,7 +23,8 @@ int runExportModelCommand(const QStringList &arguments)
     const QCommandLineOption out(QStringLiteral("out"), QStringLiteral("Output TorchScript file (FILE.pt; the sidecar goes beside it)."), QStringLiteral("FILE.pt"));
     const QCommandLineOption device(QStringLiteral("device"), QStringLiteral("%1.").arg(enumNameList(kDeviceNames)), QStringLiteral("DEVICE"), QStringLiteral("auto"));
     const QCommandLineOption threads(QStringLiteral("threads"), QStringLiteral("CPU threads (default: measured setting)."), QStringLiteral("N"), QStringLiteral("0"));
-    cli.addOptions({project, run, out, device, threads});
+    const QCommandLineOption epochs(QStringLiteral("epochs"), QStringLiteral("Training epochs (default 0: the run's)."), QStringLiteral("N"), QStringLiteral("0"));
+    cli.addOptions({project, run, out, device, threads, epochs});
     if (const auto exit = cli.parse(arguments, {project, out}))
         return *exit;
     ExportModelParams params;
@@ -32,6 +33,7 @@ int runExportModelCommand(const QStringList &arguments)
     params.outFile = cli.value(out);
     params.device = cli.choice(device, kDeviceNames);
     params.threads = int(cli.integer(threads, 0, 1024));
+    params.epochs = int(cli.integer(epochs, 0, 1000));
     if (const auto exit = cli.usageErrors())
         return *exit;
     const Result<ExportModelResult> done = cli.run<ExportModelResult>(QStringLiteral("export-model"), [&](JobContext &context) {

@@ -202,7 +202,7 @@ Result<ExportModelResult> runExportModel(const ExportModelParams &params, JobCon
     const AnalysisData &data = loaded.value();
 
     TrainerConfig config;
-    config.epochs = settings.value(QStringLiteral("epochs")).toInt(0);
+    config.epochs = params.epochs > 0 ? params.epochs : settings.value(QStringLiteral("epochs")).toInt(0);
     if (config.epochs <= 0)
         config.epochs = int(std::clamp<qint64>(400000 / std::max<qint64>(data.n(), 1), 12, 30)); // analysis.cpp's single-model rule
     config.batchSize = settings.value(QStringLiteral("batch_size")).toInt(128);

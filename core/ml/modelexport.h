@@ -25,6 +25,7 @@ struct ExportModelParams {
     QString outFile;           ///< FILE.pt; the sidecar goes to FILE.json
     DeviceChoice device = DeviceChoice::Auto;
     int threads = 0;           ///< intra-op threads on CPU; 0 = measured default
+    int epochs = 0;            ///< training epochs; 0 = the run's (automatic without a run)
 };
 
 struct ExportModelResult {
