@@ -9,6 +9,7 @@
 #include <QDir>
 #include <QFile>
 #include <QProcess>
+#include <QFileInfo>
 #include <QTemporaryDir>
 #include <QtTest>
 
@@ -107,6 +108,9 @@ private Q_SLOTS:
         row("filter-by", {"find-issues", "--labels", "l.npy", "--pred-probs", "p.npy", "--out", "o.csv", "--filter-by", "magic"}, "--filter-by must be prune_by_noise_rate");
         row("rank-by", {"find-issues", "--labels", "l.npy", "--pred-probs", "p.npy", "--out", "o.csv", "--rank-by", "entropy"}, "--rank-by must be self_confidence, normalized_margin or confidence_weighted_entropy");
         row("project action", {"project", "compact", "--project", "p.lsproj"}, "unknown action 'compact'");
+        row("unknown head", {"analyze", "--project", "p.lsproj", "--backbone", "b.pt", "--head", "svm"}, "--head must be logistic or mlp");
+        row("knn out of range", {"analyze", "--project", "p.lsproj", "--backbone", "b.pt", "--knn", "0"}, "--knn expects an integer from 1 to 100");
+        row("export without out", {"export-model", "--project", "p.lsproj"}, "--out FILE.pt is required");
     }
 
     void usageErrorsNameTheOption()
@@ -119,11 +123,29 @@ private Q_SLOTS:
         QVERIFY2(r.err.contains(QStringLiteral("labelscope %1").arg(arguments.first())), qPrintable(r.err));
     }
 
+    void badBackboneWritesNothing()
+    {
+        QTemporaryDir dir;
+        const QString project = dir.filePath(QStringLiteral("b.lsproj"));
+        const QString backbone = dir.filePath(QStringLiteral("missing.pt"));
+        const Run r = runLabelscope({QStringLiteral("analyze"), QStringLiteral("--data"), QStringLiteral("fashion-mnist"),
+                                     QStringLiteral("--limit"), QStringLiteral("20"), QStringLiteral("--project"), project,
+                                     QStringLiteral("--backbone"), backbone});
+        QCOMPARE(r.exitCode, 1);
+        QVERIFY2(r.err.contains(backbone) && r.err.contains(QLatin1String("no such backbone file")), qPrintable(r.err));
+        QVERIFY(!QFileInfo::exists(project));
+        const Run e = runLabelscope({QStringLiteral("export-model"), QStringLiteral("--project"), project,
+                                     QStringLiteral("--out"), dir.filePath(QStringLiteral("m.pt"))});
+        QCOMPARE(e.exitCode, 1);
+        QVERIFY2(e.err.contains(QLatin1String("no such project")), qPrintable(e.err));
+        QVERIFY(!QFileInfo::exists(project));
+    }
+
     void helpForEveryCommand()
     {
         const Run all = runLabelscope({QStringLiteral("--help")});
         QCOMPARE(all.exitCode, 0);
-        for (const char *command : {"analyze", "find-issues", "clean-eval", "tsne", "similar", "al-simulate", "al-round", "al-bench", "project"}) {
+        for (const char *command : {"analyze", "find-issues", "clean-eval", "tsne", "similar", "al-simulate", "al-round", "al-bench", "project", "export-model"}) {
             QVERIFY2(all.out.contains(QLatin1String(command)), command);
             const Run r = runLabelscope({QLatin1String(command), QStringLiteral("--help")});
             QCOMPARE(r.exitCode, 0);
