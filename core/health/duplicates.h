@@ -1,0 +1,108 @@
+#pragma once
+// Exact and near duplicates (issue 16).
+//
+// Exact duplicates: a Blake2b-160 hash (QCryptographicHash) of the decoded pixels with their
+// width, height and channel count; an RGB image whose three channels are equal everywhere is
+// hashed as grey, so the same picture saved grey and as RGB is one set. Equal pixels and size ⇒
+// equal hash ⇒ same set (a collision of different pixels is not checked for: 2^-80). Score
+// 1/|set| for members (CleanVision), 1 otherwise; flag = member of a set of two or more.
+//
+// Near duplicates: a shifted, noisy or re-encoded copy of another sample.
+//  1. Candidates: the k = 10 nearest neighbours by cosine distance (knn.h) in an embedding:
+//     by default the thumbnail — the grey image reduced so its longer side is at most 64 px,
+//     resized to 32×32 and translated so the centroid of its foreground (|g − b| − 16 grey
+//     levels, b = the border's median) lies at the centre, then 16×16, zero mean, unit norm —
+//     or any [N, D] embedding (the analysis', a backbone's). A pair is a candidate when its
+//     distance is below candidateFactor × the median distance to the nearest neighbour (Datalab's
+//     rule, cleanlab datalab/internal/issue_manager/duplicate.py, uses factor 0.13 as its whole
+//     test; here the confirmation below decides and the factor only bounds the work).
+//  2. Confirmation by a perceptual hash: the 64-bit DCT pHash of OpenCV's img_hash module
+//     (opencv_contrib, in Debian's libopencv-contrib-dev; cv::img_hash::pHash: 32×32, DCT, the
+//     8×8 lowest frequencies against their median) of the centred 32×32 image, within Hamming
+//     radius hammingRadius = 10.
+//  3. Confirmation by an aligned residual: on the comparison images (grey, longer side <= 64 px,
+//     native pixels for small images; a pair of different sizes compares the larger resized to
+//     the smaller), for every whole-pixel shift up to maxShift = 2 px, the overlap of b is fitted
+//     to a by gain and offset (least squares) and |a − fit| averaged over 3×3 windows; the pair's
+//     residual is the largest window mean at the shift of highest correlation. Confirmed when it
+//     is at most maxResidual = 24 grey levels. Fashion-MNIST's look-alike garments (the same
+//     silhouette with another print) have close thumbnails and pHashes but differ by more than
+//     that in some window; a copy shifted by 2 px, with Gaussian noise of σ 8 or re-encoded as
+//     JPEG at quality 50 stays under it (tests/benchmarks/RESULTS.md, session 8).
+// Confirmed pairs are joined into sets by union-find (transitive). Exact duplicates take part as
+// one image (the set's smallest index) and every copy is listed in the near set; a group of
+// identical images alone is an exact set only. Images without contrast (grey std < 1 level) take
+// no part. Score: 1 − exp(−d / m) with d the distance to the nearest neighbour and m the median
+// of d (Datalab's near_duplicate score); flag = member of a near set.
+
+#include "base/result.h"
+#include "health/healthreport.h"
+#include "health/knn.h"
+#include "jobs/job.h"
+
+#include <array>
+#include <cstdint>
+#include <utility>
+#include <vector>
+
+namespace labelscope {
+
+inline constexpr int kThumbnailSide = 16;
+inline constexpr int kThumbnailDim = kThumbnailSide * kThumbnailSide;
+
+/// What the duplicate checks keep of one image (about 1–4 KB).
+struct ImageFingerprint {
+    std::array<std::uint8_t, 20> pixelHash{}; ///< Blake2b-160 of size + canonical pixels
+    std::uint64_t perceptualHash = 0;         ///< img_hash pHash of the centred 32×32 grey image
+    bool flat = false;                        ///< grey std < 1 level: no near-duplicate search
+    int compareWidth = 0, compareHeight = 0;
+    std::vector<std::uint8_t> compare;        ///< grey [compareHeight, compareWidth], longer side <= 64
+};
+
+/// Computes IMAGE's fingerprint and its thumbnail embedding (THUMBNAIL: float [kThumbnailDim],
+/// zero mean and unit norm, all zeros when flat). IMAGE is HWC uint8 with 1 or 3 channels (RGB).
+/// False for an invalid image or an OpenCV failure; never throws.
+bool fingerprintImage(const DecodedImage &image, ImageFingerprint *fingerprint, float *thumbnail);
+
+/// Bits that differ between two 64-bit hashes.
+int hammingDistance(std::uint64_t a, std::uint64_t b);
+
+/// The aligned residual of step 3 (grey levels; 255 when the images cannot be compared, e.g. an
+/// overlap of fewer than 4 pixels or no contrast in it).
+double alignedResidual(const ImageFingerprint &a, const ImageFingerprint &b, int maxShift);
+
+/// Connected components of the graph on N nodes with edges PAIRS, as sets of >= 2 nodes:
+/// members ascending, sets ordered by their smallest member (deterministic for any edge order).
+std::vector<std::vector<int>> connectedSets(int n, const std::vector<std::pair<int, int>> &pairs);
+
+/// Exact-duplicate sets among the samples with MEASURED[i] != 0 (FINGERPRINTS [N]).
+std::vector<DuplicateSet> exactDuplicateSets(const std::vector<ImageFingerprint> &fingerprints,
+                                             const std::vector<std::uint8_t> &measured);
+
+struct NearDuplicateOptions {
+    int k = 10;
+    double candidateFactor = 8.0;
+    int hammingRadius = 10;
+    double maxResidual = 24.0;
+    int maxShift = 2;
+    KnnOptions knn;
+};
+
+struct NearDuplicateResult {
+    std::vector<DuplicateSet> sets;
+    std::vector<float> score;        ///< [N] Datalab's near-duplicate score (1 where not searched)
+    double medianDistance = 0.0, candidateDistance = 0.0;
+    std::int64_t candidatePairs = 0, hashPassed = 0, confirmedPairs = 0;
+};
+
+/// Near-duplicate sets (see above). EMBEDDING is [N, D] (the thumbnails or any embedding),
+/// FINGERPRINTS [N]; ELIGIBLE[i] != 0 for samples that take part (measured, not flat);
+/// EXACTSETS are the exact sets among them (their copies are searched once). Stage progress and
+/// cancellation through CONTEXT. Fails on a size mismatch or a kNN failure.
+Result<NearDuplicateResult> findNearDuplicates(const EmbeddingView &embedding,
+                                               const std::vector<ImageFingerprint> &fingerprints,
+                                               const std::vector<std::uint8_t> &eligible,
+                                               const std::vector<DuplicateSet> &exactSets,
+                                               const NearDuplicateOptions &options, JobContext &context);
+
+} // namespace labelscope

@@ -1,0 +1,129 @@
+#include "knn.h"
+
+#include <faiss/VectorTransform.h>
+#include <faiss/utils/distances.h>
+#include <omp.h>
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+namespace labelscope {
+
+namespace {
+
+// FAISS's OpenMP loops around the BLAS products spin-wait while OpenBLAS's own threads run them
+// (measured in tsneknn.cpp: 70% of the time spinning on 2 cores); BLAS keeps its threads.
+struct SingleOmpThread {
+    int previous = omp_get_max_threads();
+    SingleOmpThread() { omp_set_num_threads(1); }
+    ~SingleOmpThread() { omp_set_num_threads(previous); }
+};
+
+double cosineDistance(const float *a, const float *b, std::int64_t d)
+{
+    double dot = 0.0;
+    for (std::int64_t j = 0; j < d; ++j)
+        dot += double(a[j]) * double(b[j]);
+    return std::clamp(1.0 - dot, 0.0, 2.0);
+}
+
+} // namespace
+
+Result<KnnGraph> cosineKnn(const EmbeddingView &embedding, const std::vector<int> *rows, int k,
+                           const KnnOptions &options, JobContext &context)
+{
+    using R = Result<KnnGraph>;
+    if (embedding.isEmpty())
+        return R::failure(QStringLiteral("nearest neighbours: need a non-empty [N, D] matrix (got N=%1, D=%2)")
+                              .arg(embedding.rows).arg(embedding.dim));
+    if (k < 1)
+        return R::failure(QStringLiteral("nearest neighbours: k must be at least 1 (got %1)").arg(k));
+    const std::int64_t n = rows ? std::int64_t(rows->size()) : embedding.rows;
+    const std::int64_t d = embedding.dim;
+
+    // Unit-normalised copy of the searched rows (a zero row stays zero).
+    std::vector<float> x(std::size_t(n * d));
+    std::vector<std::uint8_t> zero(std::size_t(n), 0);
+    for (std::int64_t i = 0; i < n; ++i) {
+        const std::int64_t src = rows ? (*rows)[std::size_t(i)] : i;
+        if (src < 0 || src >= embedding.rows)
+            return R::failure(QStringLiteral("nearest neighbours: row %1 out of range (N=%2)").arg(src).arg(embedding.rows));
+        const float *in = embedding.data + src * d;
+        double sq = 0.0;
+        for (std::int64_t j = 0; j < d; ++j) {
+            if (!std::isfinite(in[j]))
+                return R::failure(QStringLiteral("nearest neighbours: row %1 has a NaN or infinite value").arg(src));
+            sq += double(in[j]) * double(in[j]);
+        }
+        float *out = x.data() + i * d;
+        if (sq <= 0.0) {
+            zero[std::size_t(i)] = 1;
+            std::fill(out, out + d, 0.0f);
+            continue;
+        }
+        const double inv = 1.0 / std::sqrt(sq);
+        for (std::int64_t j = 0; j < d; ++j)
+            out[j] = float(in[j] * inv);
+    }
+
+    KnnGraph graph;
+    graph.k = k;
+    graph.rows = n;
+    graph.ids.assign(std::size_t(n * k), -1);
+    graph.distance.assign(std::size_t(n * k), 2.0f);
+    if (n < 2)
+        return R(std::move(graph));
+
+    SingleOmpThread single;
+    const bool project = d > options.pcaDims && n > options.exactRows && options.pcaDims > 0;
+    std::vector<float> projected;
+    const float *space = x.data();
+    std::int64_t ds = d;
+    if (project) {
+        // PCAMatrix trains on at most 1000 * d rows, subsampled with FAISS's fixed seed.
+        faiss::PCAMatrix pca(int(d), options.pcaDims);
+        pca.train(n, x.data());
+        projected.resize(std::size_t(n) * std::size_t(options.pcaDims));
+        pca.apply_noalloc(n, x.data(), projected.data());
+        space = projected.data();
+        ds = options.pcaDims;
+    }
+    const std::int64_t kq = std::min<std::int64_t>(n, project ? std::int64_t(options.oversample) * k + 1 : k + 1);
+
+    const std::int64_t chunk = 4096;
+    std::vector<float> dist;
+    std::vector<std::int64_t> lab;
+    std::vector<std::pair<float, std::int64_t>> candidates;
+    for (std::int64_t s = 0; s < n; s += chunk) {
+        if (context.isCancelled())
+            return R::cancelled();
+        const std::int64_t c = std::min(chunk, n - s);
+        dist.assign(std::size_t(c * kq), 0.0f);
+        lab.assign(std::size_t(c * kq), -1);
+        faiss::knn_L2sqr(space + s * ds, space, std::size_t(ds), std::size_t(c), std::size_t(n), std::size_t(kq),
+                         dist.data(), lab.data());
+        for (std::int64_t q = 0; q < c; ++q) {
+            const std::int64_t i = s + q;
+            candidates.clear();
+            for (std::int64_t j = 0; j < kq; ++j) {
+                const std::int64_t id = lab[std::size_t(q * kq + j)];
+                if (id < 0 || id == i)
+                    continue;
+                const bool anyZero = zero[std::size_t(i)] || zero[std::size_t(id)];
+                const double cd = anyZero ? 1.0 : cosineDistance(x.data() + i * d, x.data() + id * d, d);
+                candidates.emplace_back(float(cd), id);
+            }
+            std::sort(candidates.begin(), candidates.end());
+            const std::size_t take = std::min<std::size_t>(candidates.size(), std::size_t(k));
+            for (std::size_t j = 0; j < take; ++j) {
+                graph.distance[std::size_t(i * k) + j] = candidates[j].first;
+                graph.ids[std::size_t(i * k) + j] = candidates[j].second;
+            }
+        }
+        context.progress(double(s + c) / double(n), QStringLiteral("%1 of %2 rows").arg(s + c).arg(n));
+    }
+    return R(std::move(graph));
+}
+
+} // namespace labelscope
