@@ -1,16 +1,20 @@
 #include "duplicates.h"
 
 #include <QCryptographicHash>
+#include <QElapsedTimer>
+#include <QThread>
 
 #include <opencv2/core.hpp>
 #include <opencv2/img_hash.hpp>
 #include <opencv2/imgproc.hpp>
 
 #include <algorithm>
+#include <atomic>
 #include <bitset>
 #include <cmath>
 #include <map>
 #include <numeric>
+#include <thread>
 
 namespace labelscope {
 
@@ -33,12 +37,15 @@ cv::Mat reduced(const cv::Mat &grey, int maxSide)
     return out;
 }
 
-/// IMAGE (float, square) translated so that the centroid of its foreground lies at the centre:
-/// a copy shifted by a few pixels maps onto nearly the same thumbnail and pHash.
-cv::Mat centred(const cv::Mat &image)
+/// The centroid of IMAGE's (float) foreground: pixels more than kForegroundMargin grey levels
+/// from the background (the border's median), weighted by that excess. False when there is no
+/// foreground. (Plain loops: this runs twice per image on tiny images, where OpenCV's
+/// temporaries cost more than the arithmetic.)
+bool foregroundCentroid(const cv::Mat &image, double *cx, double *cy, double *background)
 {
-    std::vector<float> border;
     const int w = image.cols, h = image.rows;
+    thread_local std::vector<float> border;
+    border.clear();
     for (int x = 0; x < w; ++x) {
         border.push_back(image.at<float>(0, x));
         border.push_back(image.at<float>(h - 1, x));
@@ -48,16 +55,51 @@ cv::Mat centred(const cv::Mat &image)
         border.push_back(image.at<float>(y, w - 1));
     }
     std::nth_element(border.begin(), border.begin() + std::ptrdiff_t(border.size() / 2), border.end());
-    const double background = border[border.size() / 2];
-    cv::Mat weight = cv::abs(image - background) - kForegroundMargin;
-    weight = cv::max(weight, 0.0);
-    const cv::Moments m = cv::moments(weight);
-    if (m.m00 <= 1e-6)
+    *background = border[border.size() / 2];
+    double m00 = 0.0, m10 = 0.0, m01 = 0.0;
+    for (int y = 0; y < h; ++y) {
+        const float *row = image.ptr<float>(y);
+        for (int x = 0; x < w; ++x) {
+            const double weight = std::abs(row[x] - *background) - kForegroundMargin;
+            if (weight > 0.0) {
+                m00 += weight;
+                m10 += weight * x;
+                m01 += weight * y;
+            }
+        }
+    }
+    if (m00 <= 1e-6)
+        return false;
+    *cx = m10 / m00;
+    *cy = m01 / m00;
+    return true;
+}
+
+/// IMAGE (float) translated so that the centroid of its foreground lies at the centre, by
+/// bilinear interpolation with the background outside: a copy shifted by a few pixels maps onto
+/// nearly the same thumbnail and pHash. (A plain loop: cv::warpAffine's dispatch costs more than
+/// the 32×32 interpolation.)
+cv::Mat centred(const cv::Mat &image)
+{
+    double cx = 0, cy = 0, background = 0;
+    if (!foregroundCentroid(image, &cx, &cy, &background))
         return image;
-    const double tx = (w - 1) / 2.0 - m.m10 / m.m00, ty = (h - 1) / 2.0 - m.m01 / m.m00;
-    const cv::Mat shift = (cv::Mat_<double>(2, 3) << 1, 0, tx, 0, 1, ty);
-    cv::Mat out;
-    cv::warpAffine(image, out, shift, image.size(), cv::INTER_LINEAR, cv::BORDER_CONSTANT, cv::Scalar(background));
+    const int w = image.cols, h = image.rows;
+    const double tx = (w - 1) / 2.0 - cx, ty = (h - 1) / 2.0 - cy;
+    cv::Mat out(h, w, CV_32F);
+    const float bg = float(background);
+    auto at = [&](int x, int y) { return x < 0 || y < 0 || x >= w || y >= h ? bg : image.at<float>(y, x); };
+    // One translation for every pixel: the same integer offset and the same weights.
+    const int ix = int(std::floor(-tx)), iy = int(std::floor(-ty));
+    const float fx = float(-tx - ix), fy = float(-ty - iy);
+    for (int y = 0; y < h; ++y) {
+        float *row = out.ptr<float>(y);
+        for (int x = 0; x < w; ++x) {
+            const float top = at(x + ix, y + iy) * (1 - fx) + at(x + ix + 1, y + iy) * fx;
+            const float bottom = at(x + ix, y + iy + 1) * (1 - fx) + at(x + ix + 1, y + iy + 1) * fx;
+            row[x] = top * (1 - fy) + bottom * fy;
+        }
+    }
     return out;
 }
 
@@ -129,6 +171,14 @@ bool fingerprintImage(const DecodedImage &image, ImageFingerprint *fingerprint, 
         cv::meanStdDev(compare, mean, sd);
         fp.flat = sd[0] < 1.0;
 
+        cv::Mat compareF;
+        compare.convertTo(compareF, CV_32F);
+        double cx = 0, cy = 0, background = 0;
+        if (compare.cols >= 2 && compare.rows >= 2 && foregroundCentroid(compareF, &cx, &cy, &background)) {
+            fp.centroidX = float(cx);
+            fp.centroidY = float(cy);
+        }
+
         cv::Mat square, f;
         cv::resize(compare, square, cv::Size(kCentredSide, kCentredSide), 0, 0, cv::INTER_AREA);
         square.convertTo(f, CV_32F);
@@ -136,7 +186,8 @@ bool fingerprintImage(const DecodedImage &image, ImageFingerprint *fingerprint, 
         cv::Mat c8;
         c.convertTo(c8, CV_8U);
         cv::Mat phash;
-        cv::img_hash::pHash(c8, phash);
+        thread_local const cv::Ptr<cv::img_hash::PHash> hasher = cv::img_hash::PHash::create();
+        hasher->compute(c8, phash);
         for (int i = 0; i < 8 && i < int(phash.total()); ++i)
             fp.perceptualHash |= std::uint64_t(phash.data[i]) << (8 * i);
 
@@ -158,7 +209,7 @@ int hammingDistance(std::uint64_t a, std::uint64_t b)
     return int(std::bitset<64>(a ^ b).count());
 }
 
-double alignedResidual(const ImageFingerprint &a, const ImageFingerprint &b, int maxShift)
+double alignedResidual(const ImageFingerprint &a, const ImageFingerprint &b, int maxShift, double minCorrelation)
 {
     constexpr double kFail = 255.0;
     if (a.compare.empty() || b.compare.empty())
@@ -181,75 +232,134 @@ double alignedResidual(const ImageFingerprint &a, const ImageFingerprint &b, int
     }
     const int w = ma.cols, h = ma.rows;
     const int s = std::max(0, maxShift);
-    // Best shift by the correlation of the overlaps (integer sums: exact and vectorised).
-    double bestCorr = -2.0;
-    int bestX = 0, bestY = 0;
-    for (int dy = -s; dy <= s; ++dy) {
-        for (int dx = -s; dx <= s; ++dx) {
-            const int x0 = std::max(0, dx), x1 = std::min(w, w + dx), y0 = std::max(0, dy), y1 = std::min(h, h + dy);
-            if (x1 - x0 < 2 || y1 - y0 < 2)
-                continue;
-            std::int64_t sa = 0, sb = 0, saa = 0, sbb = 0, sab = 0;
-            for (int y = y0; y < y1; ++y) {
-                const std::uint8_t *pa = ma.ptr<std::uint8_t>(y) + x0;
-                const std::uint8_t *pb = mb.ptr<std::uint8_t>(y - dy) + (x0 - dx);
-                std::int32_t ra = 0, rb = 0, raa = 0, rbb = 0, rab = 0; // one row: no overflow
-                for (int x = 0; x < x1 - x0; ++x) {
-                    const std::int32_t va = pa[x], vb = pb[x];
-                    ra += va;
-                    rb += vb;
-                    raa += va * va;
-                    rbb += vb * vb;
-                    rab += va * vb;
-                }
-                sa += ra;
-                sb += rb;
-                saa += raa;
-                sbb += rbb;
-                sab += rab;
-            }
-            const double count = double(x1 - x0) * double(y1 - y0);
-            const double va = double(saa) - double(sa) * double(sa) / count;
-            const double vb = double(sbb) - double(sb) * double(sb) / count;
-            const double cab = double(sab) - double(sa) * double(sb) / count;
-            const double corr = va > 0.0 && vb > 0.0 ? cab / std::sqrt(va * vb) : (va == 0.0 && vb == 0.0 ? 1.0 : 0.0);
-            if (corr > bestCorr + 1e-12) {
-                bestCorr = corr;
-                bestX = dx;
-                bestY = dy;
+    // Shifts tried: 3×3 around none and around the one the foreground centroids predict (a
+    // copy shifted by d has its centroid moved by about d), within ±maxShift.
+    std::vector<std::pair<int, int>> shifts;
+    auto addAround = [&](int cx, int cy) {
+        for (int dy = cy - 1; dy <= cy + 1; ++dy)
+            for (int dx = cx - 1; dx <= cx + 1; ++dx)
+                if (std::abs(dx) <= s && std::abs(dy) <= s
+                    && std::find(shifts.begin(), shifts.end(), std::pair{dx, dy}) == shifts.end())
+                    shifts.emplace_back(dx, dy);
+    };
+    addAround(0, 0);
+    if (a.compareWidth == b.compareWidth && a.compareHeight == b.compareHeight && a.centroidX >= 0 && b.centroidX >= 0)
+        addAround(int(std::lround(a.centroidX - b.centroidX)), int(std::lround(a.centroidY - b.centroidY)));
+    else
+        for (int dy = -s; dy <= s; ++dy)
+            for (int dx = -s; dx <= s; ++dx)
+                addAround(dx, dy);
+    // Best shift by the correlation of the overlaps. The sums of a, a², b, b² over any overlap
+    // come from integral images; only the cross term is summed per shift (integers: exact).
+    thread_local std::vector<std::int32_t> ia, iaa, ib, ibb;
+    auto integral = [](const cv::Mat &m, std::vector<std::int32_t> &sum, std::vector<std::int32_t> &sq) {
+        const int iw = m.cols + 1;
+        sum.assign(std::size_t(iw) * std::size_t(m.rows + 1), 0);
+        sq.assign(sum.size(), 0);
+        for (int y = 0; y < m.rows; ++y) {
+            const std::uint8_t *p = m.ptr<std::uint8_t>(y);
+            std::int32_t row = 0, rowSq = 0;
+            for (int x = 0; x < m.cols; ++x) {
+                row += p[x];
+                rowSq += std::int32_t(p[x]) * p[x];
+                sum[std::size_t(y + 1) * iw + std::size_t(x + 1)] = sum[std::size_t(y) * iw + std::size_t(x + 1)] + row;
+                sq[std::size_t(y + 1) * iw + std::size_t(x + 1)] = sq[std::size_t(y) * iw + std::size_t(x + 1)] + rowSq;
             }
         }
+    };
+    integral(ma, ia, iaa);
+    integral(mb, ib, ibb);
+    auto rect = [w](const std::vector<std::int32_t> &s, int x0, int y0, int x1, int y1) {
+        const std::size_t iw = std::size_t(w + 1);
+        return double(s[std::size_t(y1) * iw + std::size_t(x1)]) - s[std::size_t(y0) * iw + std::size_t(x1)]
+               - s[std::size_t(y1) * iw + std::size_t(x0)] + s[std::size_t(y0) * iw + std::size_t(x0)];
+    };
+    double bestCorr = -2.0;
+    int bestX = 0, bestY = 0;
+    for (const auto &[dx, dy] : shifts) {
+        const int x0 = std::max(0, dx), x1 = std::min(w, w + dx), y0 = std::max(0, dy), y1 = std::min(h, h + dy);
+        if (x1 - x0 < 2 || y1 - y0 < 2)
+            continue;
+        std::int64_t sab = 0;
+        for (int y = y0; y < y1; ++y) {
+            const std::uint8_t *pa = ma.ptr<std::uint8_t>(y) + x0;
+            const std::uint8_t *pb = mb.ptr<std::uint8_t>(y - dy) + (x0 - dx);
+            std::int32_t row = 0; // at most 64 products of 255²: no overflow
+            for (int x = 0; x < x1 - x0; ++x)
+                row += std::int32_t(pa[x]) * std::int32_t(pb[x]);
+            sab += row;
+        }
+        const double sa = rect(ia, x0, y0, x1, y1), saa = rect(iaa, x0, y0, x1, y1);
+        const double sb = rect(ib, x0 - dx, y0 - dy, x1 - dx, y1 - dy), sbb = rect(ibb, x0 - dx, y0 - dy, x1 - dx, y1 - dy);
+        const double count = double(x1 - x0) * double(y1 - y0);
+        const double va = saa - sa * sa / count;
+        const double vb = sbb - sb * sb / count;
+        const double cab = double(sab) - sa * sb / count;
+        const double corr = va > 0.0 && vb > 0.0 ? cab / std::sqrt(va * vb) : (va == 0.0 && vb == 0.0 ? 1.0 : 0.0);
+        if (corr > bestCorr + 1e-12 || (corr > bestCorr - 1e-12 && std::pair{dy, dx} < std::pair{bestY, bestX})) {
+            bestCorr = std::max(bestCorr, corr);
+            bestX = dx;
+            bestY = dy;
+        }
     }
-    if (bestCorr < -1.5)
+    if (bestCorr < minCorrelation)
         return kFail;
     const int x0 = std::max(0, bestX), x1 = std::min(w, w + bestX), y0 = std::max(0, bestY), y1 = std::min(h, h + bestY);
     const int ow = x1 - x0, oh = y1 - y0;
     if (ow * oh < 4)
         return kFail;
-    // Gain and offset of b fitted to a over the overlap (least squares), then 3×3 window means.
-    double sa = 0, sb = 0, sbb = 0, sab = 0;
-    for (int y = y0; y < y1; ++y)
-        for (int x = x0; x < x1; ++x) {
-            const double va = ma.at<std::uint8_t>(y, x), vb = mb.at<std::uint8_t>(y - bestY, x - bestX);
-            sa += va;
-            sb += vb;
-            sbb += vb * vb;
-            sab += va * vb;
+    double sa = 0, sb = 0, saa = 0, sbb = 0, sab = 0;
+    for (int y = y0; y < y1; ++y) {
+        const std::uint8_t *pa = ma.ptr<std::uint8_t>(y) + x0;
+        const std::uint8_t *pb = mb.ptr<std::uint8_t>(y - bestY) + (x0 - bestX);
+        for (int x = 0; x < ow; ++x) {
+            sa += pa[x];
+            sb += pb[x];
+            saa += double(pa[x]) * pa[x];
+            sbb += double(pb[x]) * pb[x];
+            sab += double(pa[x]) * pb[x];
         }
+    }
     const double count = double(ow) * double(oh);
-    const double varB = sbb - sb * sb / count;
-    const double gain = varB > 1e-9 ? (sab - sa * sb / count) / varB : 0.0;
-    const double offset = (sa - gain * sb) / count;
-    cv::Mat diff(oh, ow, CV_32F);
-    for (int y = 0; y < oh; ++y)
-        for (int x = 0; x < ow; ++x)
-            diff.at<float>(y, x) = float(std::abs(ma.at<std::uint8_t>(y + y0, x + x0)
-                                                  - (gain * mb.at<std::uint8_t>(y + y0 - bestY, x + x0 - bestX) + offset)));
-    cv::Mat windows;
-    cv::blur(diff, windows, cv::Size(std::min(3, ow), std::min(3, oh)), cv::Point(-1, -1), cv::BORDER_REPLICATE);
-    double maxValue = 0.0;
-    cv::minMaxLoc(windows, nullptr, &maxValue);
-    return maxValue;
+    const double meanA = sa / count, meanB = sb / count;
+    const double varA = saa / count - meanA * meanA, varB = sbb / count - meanB * meanB;
+    const double cov = sab / count - meanA * meanB;
+    // Each overlap fitted to the other by gain and offset (least squares), |target − fit|
+    // averaged over 3×3 windows (edges replicated); the larger of the two directions, so that a
+    // dark copy of a bright image is measured in the bright image's grey levels, not squeezed
+    // into its own small range.
+    thread_local std::vector<float> diff, across;
+    diff.resize(std::size_t(ow) * std::size_t(oh));
+    across.resize(diff.size());
+    auto residual = [&](bool aIsTarget) {
+        const double gain = aIsTarget ? (varB > 1e-9 ? cov / varB : 0.0) : (varA > 1e-9 ? cov / varA : 0.0);
+        const double targetMean = aIsTarget ? meanA : meanB, sourceMean = aIsTarget ? meanB : meanA;
+        for (int y = 0; y < oh; ++y) {
+            const std::uint8_t *pa = ma.ptr<std::uint8_t>(y + y0) + x0;
+            const std::uint8_t *pb = mb.ptr<std::uint8_t>(y + y0 - bestY) + (x0 - bestX);
+            const std::uint8_t *target = aIsTarget ? pa : pb, *source = aIsTarget ? pb : pa;
+            float *row = diff.data() + std::size_t(y) * std::size_t(ow);
+            for (int x = 0; x < ow; ++x)
+                row[x] = float(std::abs(target[x] - (gain * (source[x] - sourceMean) + targetMean)));
+        }
+        // 3×3 window sums, separably: along rows, then down columns (edges replicated).
+        for (int y = 0; y < oh; ++y) {
+            float *row = diff.data() + std::size_t(y) * std::size_t(ow);
+            float *out = across.data() + std::size_t(y) * std::size_t(ow);
+            for (int x = 0; x < ow; ++x)
+                out[x] = row[std::max(0, x - 1)] + row[x] + row[std::min(ow - 1, x + 1)];
+        }
+        float worst = 0.0f;
+        for (int y = 0; y < oh; ++y) {
+            const float *up = across.data() + std::size_t(std::max(0, y - 1)) * std::size_t(ow);
+            const float *mid = across.data() + std::size_t(y) * std::size_t(ow);
+            const float *down = across.data() + std::size_t(std::min(oh - 1, y + 1)) * std::size_t(ow);
+            for (int x = 0; x < ow; ++x)
+                worst = std::max(worst, up[x] + mid[x] + down[x]);
+        }
+        return double(worst) / 9.0;
+    };
+    return std::max(residual(true), residual(false));
 }
 
 std::vector<std::vector<int>> connectedSets(int n, const std::vector<std::pair<int, int>> &pairs)
@@ -313,11 +423,14 @@ Result<NearDuplicateResult> findNearDuplicates(const EmbeddingView &embedding,
     if (rows.size() < 2)
         return R(std::move(result));
 
+    QElapsedTimer clock;
+    clock.start();
     const int k = std::max(1, std::min(options.k, int(rows.size()) - 1));
     Result<KnnGraph> knn = cosineKnn(embedding, &rows, k, options.knn, context);
     if (!knn)
         return R::from(knn);
     const KnnGraph &g = knn.value();
+    result.searchSeconds = double(clock.restart()) / 1000.0;
     std::vector<double> nearest;
     for (std::size_t r = 0; r < rows.size(); ++r)
         if (g.ids[r * std::size_t(k)] >= 0)
@@ -345,19 +458,42 @@ Result<NearDuplicateResult> findNearDuplicates(const EmbeddingView &embedding,
     candidates.erase(std::unique(candidates.begin(), candidates.end()), candidates.end());
     result.candidatePairs = std::int64_t(candidates.size());
 
+    // Confirmation on worker threads (each pair independent; the result does not depend on
+    // the thread count). Cancel is polled per 256 pairs.
+    std::vector<std::uint8_t> verdict(candidates.size(), 0); // 1 pHash passed, 2 confirmed
+    std::atomic<std::size_t> next{0};
+    auto work = [&]() {
+        constexpr std::size_t chunk = 256;
+        for (;;) {
+            const std::size_t begin = next.fetch_add(chunk);
+            if (begin >= candidates.size() || context.isCancelled())
+                return;
+            for (std::size_t c = begin; c < std::min(candidates.size(), begin + chunk); ++c) {
+                const ImageFingerprint &a = fingerprints[std::size_t(rows[std::size_t(candidates[c].first)])];
+                const ImageFingerprint &b = fingerprints[std::size_t(rows[std::size_t(candidates[c].second)])];
+                if (hammingDistance(a.perceptualHash, b.perceptualHash) > options.hammingRadius)
+                    continue;
+                verdict[c] = alignedResidual(a, b, options.maxShift, options.minCorrelation) <= options.maxResidual ? 2 : 1;
+            }
+        }
+    };
+    const int threads = std::max(1, options.threads > 0 ? options.threads : QThread::idealThreadCount());
+    std::vector<std::thread> workers;
+    for (int t = 1; t < threads; ++t)
+        workers.emplace_back(work);
+    work();
+    for (std::thread &w : workers)
+        w.join();
+    if (context.isCancelled())
+        return R::cancelled();
     std::vector<std::pair<int, int>> confirmed;
     for (std::size_t c = 0; c < candidates.size(); ++c) {
-        if (c % 1024 == 0 && context.isCancelled())
-            return R::cancelled();
-        const ImageFingerprint &a = fingerprints[std::size_t(rows[std::size_t(candidates[c].first)])];
-        const ImageFingerprint &b = fingerprints[std::size_t(rows[std::size_t(candidates[c].second)])];
-        if (hammingDistance(a.perceptualHash, b.perceptualHash) > options.hammingRadius)
-            continue;
-        ++result.hashPassed;
-        if (alignedResidual(a, b, options.maxShift) <= options.maxResidual)
+        result.hashPassed += verdict[c] ? 1 : 0;
+        if (verdict[c] == 2)
             confirmed.push_back(candidates[c]);
     }
     result.confirmedPairs = std::int64_t(confirmed.size());
+    result.confirmSeconds = double(clock.elapsed()) / 1000.0;
 
     for (const std::vector<int> &component : connectedSets(int(rows.size()), confirmed)) {
         DuplicateSet set;

@@ -22,10 +22,11 @@
 //     radius hammingRadius = 10.
 //  3. Confirmation by an aligned residual: on the comparison images (grey, longer side <= 64 px,
 //     native pixels for small images; a pair of different sizes compares the larger resized to
-//     the smaller), for every whole-pixel shift up to maxShift = 2 px, the overlap of b is fitted
-//     to a by gain and offset (least squares) and |a − fit| averaged over 3×3 windows; the pair's
-//     residual is the largest window mean at the shift of highest correlation. Confirmed when it
-//     is at most maxResidual = 24 grey levels. Fashion-MNIST's look-alike garments (the same
+//     the smaller), the whole-pixel shift (within ±maxShift = 2 px: 3×3 around none and around
+//     the shift the foreground centroids predict; every shift for a resized pair) whose overlaps
+//     correlate best aligns the pair; each overlap is fitted to the other by gain and offset
+//     (least squares), |target − fit| averaged over 3×3 windows, and the residual is the largest
+//     window mean of the two directions. Confirmed when it is at most maxResidual grey levels. Fashion-MNIST's look-alike garments (the same
 //     silhouette with another print) have close thumbnails and pHashes but differ by more than
 //     that in some window; a copy shifted by 2 px, with Gaussian noise of σ 8 or re-encoded as
 //     JPEG at quality 50 stays under it (tests/benchmarks/RESULTS.md, session 8).
@@ -56,6 +57,7 @@ struct ImageFingerprint {
     std::uint64_t perceptualHash = 0;         ///< img_hash pHash of the centred 32×32 grey image
     bool flat = false;                        ///< grey std < 1 level: no near-duplicate search
     int compareWidth = 0, compareHeight = 0;
+    float centroidX = -1.0f, centroidY = -1.0f; ///< foreground centroid in the comparison image (-1: none)
     std::vector<std::uint8_t> compare;        ///< grey [compareHeight, compareWidth], longer side <= 64
 };
 
@@ -67,9 +69,9 @@ bool fingerprintImage(const DecodedImage &image, ImageFingerprint *fingerprint, 
 /// Bits that differ between two 64-bit hashes.
 int hammingDistance(std::uint64_t a, std::uint64_t b);
 
-/// The aligned residual of step 3 (grey levels; 255 when the images cannot be compared, e.g. an
-/// overlap of fewer than 4 pixels or no contrast in it).
-double alignedResidual(const ImageFingerprint &a, const ImageFingerprint &b, int maxShift);
+/// The aligned residual of step 3 (grey levels; 255 when the images cannot be compared — an
+/// overlap of fewer than 4 pixels — or when the best correlation is below MINCORRELATION).
+double alignedResidual(const ImageFingerprint &a, const ImageFingerprint &b, int maxShift, double minCorrelation = -1.0);
 
 /// Connected components of the graph on N nodes with edges PAIRS, as sets of >= 2 nodes:
 /// members ascending, sets ordered by their smallest member (deterministic for any edge order).
@@ -83,8 +85,10 @@ struct NearDuplicateOptions {
     int k = 10;
     double candidateFactor = 8.0;
     int hammingRadius = 10;
-    double maxResidual = 24.0;
+    double maxResidual = 32.0;
+    double minCorrelation = 0.9;
     int maxShift = 2;
+    int threads = 0; ///< confirmation workers; 0 = QThread::idealThreadCount()
     KnnOptions knn;
 };
 
@@ -93,6 +97,7 @@ struct NearDuplicateResult {
     std::vector<float> score;        ///< [N] Datalab's near-duplicate score (1 where not searched)
     double medianDistance = 0.0, candidateDistance = 0.0;
     std::int64_t candidatePairs = 0, hashPassed = 0, confirmedPairs = 0;
+    double searchSeconds = 0.0, confirmSeconds = 0.0; ///< wall time of the kNN search and of the confirmation
 };
 
 /// Near-duplicate sets (see above). EMBEDDING is [N, D] (the thumbnails or any embedding),

@@ -134,8 +134,11 @@ Result<HealthReport> run(const Dataset &dataset, const HealthOptions &options, J
         eligible[i] = pass.measured[i] && !pass.fingerprints[i].flat ? 1 : 0;
     const EmbeddingView thumbnails{pass.thumbnails.data(), std::int64_t(n), kThumbnailDim};
     const EmbeddingView nearInput = options.nearDuplicateEmbedding.isEmpty() ? thumbnails : options.nearDuplicateEmbedding;
+    NearDuplicateOptions nearOptions = options.nearDuplicates;
+    if (nearOptions.threads <= 0)
+        nearOptions.threads = threads;
     Result<NearDuplicateResult> near =
-        findNearDuplicates(nearInput, pass.fingerprints, eligible, report.exactSets, options.nearDuplicates, context);
+        findNearDuplicates(nearInput, pass.fingerprints, eligible, report.exactSets, nearOptions, context);
     if (!near)
         return R::from(near);
     report.nearSets = std::move(near->sets);
@@ -151,6 +154,8 @@ Result<HealthReport> run(const Dataset &dataset, const HealthOptions &options, J
     st.nearCandidatePairs = near->candidatePairs;
     st.nearHashPassed = near->hashPassed;
     st.nearConfirmedPairs = near->confirmedPairs;
+    st.nearSearchSeconds = near->searchSeconds;
+    st.nearConfirmSeconds = near->confirmSeconds;
 
     const bool outliers = !options.outlierEmbedding.isEmpty() || options.thumbnailOutliers;
     if (outliers && n >= 2) {

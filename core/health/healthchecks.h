@@ -14,7 +14,8 @@
 //
 // Stages: "reading images" (0–60%: decoding and per-image measures, polled for cancel per
 // image), "image properties", "exact duplicates", "near duplicates" (60–85%), "outliers"
-// (85–100%), then leakage and class balance. Memory: per image about 1–4 KB of fingerprint
+// (85–100%, when an outlier embedding is given or thumbnailOutliers is set), then leakage and
+// class balance. Memory: per image about 1–4 KB of fingerprint
 // (the grey comparison image, at most 64×64) and 1 KB of thumbnail.
 
 #include "base/dataset.h"
@@ -32,9 +33,10 @@ struct HealthOptions {
     ImagePropertyOptions properties;
     NearDuplicateOptions nearDuplicates;
     OutlierOptions outliers;
-    /// Outlier scores on the thumbnail embedding when no outlierEmbedding is given. The thumbnail
-    /// captures shape and brightness only: the analysis' embedding is the better input.
-    bool thumbnailOutliers = true;
+    /// Outlier scores on the thumbnail embedding when no outlierEmbedding is given (off by
+    /// default: the thumbnail captures shape and brightness only, and the Datalab fence flags
+    /// 7% of Fashion-MNIST on it; the analysis' embedding is the input meant for outliers).
+    bool thumbnailOutliers = false;
     /// Optional [N, D] embeddings (not owned; must outlive the call): near-duplicate candidates
     /// and outlier scores use them instead of the thumbnails. Rows must equal the sample count.
     EmbeddingView nearDuplicateEmbedding;

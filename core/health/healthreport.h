@@ -99,6 +99,7 @@ struct HealthStatistics {
     double nearMedianDistance = 0.0;   ///< median cosine distance to the nearest neighbour
     double nearCandidateDistance = 0.0; ///< candidate pairs closer than this (cosine distance)
     std::int64_t nearCandidatePairs = 0, nearHashPassed = 0, nearConfirmedPairs = 0;
+    double nearSearchSeconds = 0.0, nearConfirmSeconds = 0.0;
     double outlierScale = 0.0, outlierThreshold = 0.0; ///< outliers.h: scale and score threshold
     double imbalanceThreshold = 0.1;
 };

@@ -109,18 +109,37 @@ bool measureImage(const DecodedImage &image, ImageMeasures *out)
             cv::resize(grey, small, cv::Size(std::max(1, int(grey.cols / ratio)), std::max(1, int(grey.rows / ratio))), 0, 0,
                        cv::INTER_AREA);
         }
-        cv::Mat f;
-        small.convertTo(f, CV_32F);
-        cv::Scalar mean, sd;
-        cv::meanStdDev(f, mean, sd);
-        m.contrast = float(sd[0]);
-        if (sd[0] >= 1.0) {
-            const cv::Mat kernel = (cv::Mat_<float>(3, 3) << -1, -1, -1, -1, 8, -1, -1, -1, -1);
-            cv::Mat edges;
-            cv::filter2D(f, edges, CV_32F, kernel, cv::Point(-1, -1), 0, cv::BORDER_REPLICATE);
-            cv::Scalar em, es;
-            cv::meanStdDev(edges, em, es);
-            m.sharpness = float(es[0] / sd[0]);
+        // Contrast and the 3×3 8-neighbour Laplacian (edges replicated), in plain loops: on
+        // small images OpenCV's temporaries cost more than the arithmetic.
+        if (!small.isContinuous())
+            small = small.clone();
+        const int w = small.cols, h = small.rows;
+        double sum = 0.0, sumSq = 0.0;
+        for (int i = 0; i < w * h; ++i) {
+            sum += small.data[i];
+            sumSq += double(small.data[i]) * small.data[i];
+        }
+        const double pixelsSmall = double(w) * double(h);
+        const double mean = sum / pixelsSmall;
+        const double sd = std::sqrt(std::max(0.0, sumSq / pixelsSmall - mean * mean));
+        m.contrast = float(sd);
+        if (sd >= 1.0) {
+            double lSum = 0.0, lSq = 0.0;
+            for (int y = 0; y < h; ++y) {
+                const std::uint8_t *rows[3] = {small.ptr<std::uint8_t>(std::max(0, y - 1)), small.ptr<std::uint8_t>(y),
+                                               small.ptr<std::uint8_t>(std::min(h - 1, y + 1))};
+                for (int x = 0; x < w; ++x) {
+                    const int xl = std::max(0, x - 1), xr = std::min(w - 1, x + 1);
+                    int neighbours = 0;
+                    for (const std::uint8_t *r : rows)
+                        neighbours += r[xl] + r[x] + r[xr];
+                    const double lap = 9.0 * rows[1][x] - neighbours; // 8·centre − the 8 neighbours
+                    lSum += lap;
+                    lSq += lap * lap;
+                }
+            }
+            const double lMean = lSum / pixelsSmall;
+            m.sharpness = float(std::sqrt(std::max(0.0, lSq / pixelsSmall - lMean * lMean)) / sd);
         }
         *out = m;
         return true;

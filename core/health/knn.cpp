@@ -1,7 +1,8 @@
 #include "knn.h"
 
+#include "ml/tsne.h"
+
 #include <faiss/VectorTransform.h>
-#include <faiss/utils/distances.h>
 #include <omp.h>
 
 #include <algorithm>
@@ -75,54 +76,61 @@ Result<KnnGraph> cosineKnn(const EmbeddingView &embedding, const std::vector<int
     if (n < 2)
         return R(std::move(graph));
 
-    SingleOmpThread single;
-    const bool project = d > options.pcaDims && n > options.exactRows && options.pcaDims > 0;
+    // Small inputs are searched exactly in the full space (4,096² products of any width: < 1 s).
+    const bool project = d > options.pcaDims && options.pcaDims > 0 && n > 4096;
     std::vector<float> projected;
     const float *space = x.data();
     std::int64_t ds = d;
     if (project) {
-        // PCAMatrix trains on at most 1000 * d rows, subsampled with FAISS's fixed seed.
+        SingleOmpThread single;
+        // PCAMatrix subsamples its training rows with FAISS's fixed seed (deterministic).
         faiss::PCAMatrix pca(int(d), options.pcaDims);
+        pca.max_points_per_d = 40; // trains on at most 40·d rows (10,240 for 256): enough for the axes
         pca.train(n, x.data());
         projected.resize(std::size_t(n) * std::size_t(options.pcaDims));
         pca.apply_noalloc(n, x.data(), projected.data());
         space = projected.data();
         ds = options.pcaDims;
     }
-    const std::int64_t kq = std::min<std::int64_t>(n, project ? std::int64_t(options.oversample) * k + 1 : k + 1);
-
-    const std::int64_t chunk = 4096;
-    std::vector<float> dist;
-    std::vector<std::int64_t> lab;
-    std::vector<std::pair<float, std::int64_t>> candidates;
-    for (std::int64_t s = 0; s < n; s += chunk) {
+    if (context.isCancelled())
+        return R::cancelled();
+    // Candidates by Euclidean distance between the unit rows (or their projection): t-SNE's kNN
+    // (exact up to exactRows, k-means cells above).
+    const int kc = int(std::min<std::int64_t>(n - 1, project || n > options.exactRows ? std::int64_t(options.oversample) * k : k));
+    TsneParams params;
+    params.exactKnnLimit = options.exactRows;
+    params.seed = 1;
+    std::vector<std::int64_t> candidateIds;
+    std::vector<float> sq;
+    QString error;
+    if (!tsneNearestNeighbours(space, n, ds, kc, params, context.cancelFlag(), &candidateIds, &sq, &error)) {
         if (context.isCancelled())
             return R::cancelled();
-        const std::int64_t c = std::min(chunk, n - s);
-        dist.assign(std::size_t(c * kq), 0.0f);
-        lab.assign(std::size_t(c * kq), -1);
-        faiss::knn_L2sqr(space + s * ds, space, std::size_t(ds), std::size_t(c), std::size_t(n), std::size_t(kq),
-                         dist.data(), lab.data());
-        for (std::int64_t q = 0; q < c; ++q) {
-            const std::int64_t i = s + q;
-            candidates.clear();
-            for (std::int64_t j = 0; j < kq; ++j) {
-                const std::int64_t id = lab[std::size_t(q * kq + j)];
-                if (id < 0 || id == i)
-                    continue;
-                const bool anyZero = zero[std::size_t(i)] || zero[std::size_t(id)];
-                const double cd = anyZero ? 1.0 : cosineDistance(x.data() + i * d, x.data() + id * d, d);
-                candidates.emplace_back(float(cd), id);
-            }
-            std::sort(candidates.begin(), candidates.end());
-            const std::size_t take = std::min<std::size_t>(candidates.size(), std::size_t(k));
-            for (std::size_t j = 0; j < take; ++j) {
-                graph.distance[std::size_t(i * k) + j] = candidates[j].first;
-                graph.ids[std::size_t(i * k) + j] = candidates[j].second;
-            }
-        }
-        context.progress(double(s + c) / double(n), QStringLiteral("%1 of %2 rows").arg(s + c).arg(n));
+        return R::failure(QStringLiteral("nearest neighbours: %1").arg(error));
     }
+    context.progress(0.8, QStringLiteral("%1 rows searched").arg(n));
+
+    std::vector<std::pair<float, std::int64_t>> candidates;
+    for (std::int64_t i = 0; i < n; ++i) {
+        if (i % 4096 == 0 && context.isCancelled())
+            return R::cancelled();
+        candidates.clear();
+        for (int j = 0; j < kc; ++j) {
+            const std::int64_t id = candidateIds[std::size_t(i * kc + j)];
+            if (id < 0 || id == i)
+                continue;
+            const bool anyZero = zero[std::size_t(i)] || zero[std::size_t(id)];
+            const double cd = anyZero ? 1.0 : cosineDistance(x.data() + i * d, x.data() + id * d, d);
+            candidates.emplace_back(float(cd), id);
+        }
+        std::sort(candidates.begin(), candidates.end());
+        const std::size_t take = std::min<std::size_t>(candidates.size(), std::size_t(k));
+        for (std::size_t j = 0; j < take; ++j) {
+            graph.distance[std::size_t(i * k) + j] = candidates[j].first;
+            graph.ids[std::size_t(i * k) + j] = candidates[j].second;
+        }
+    }
+    context.progress(1.0, QStringLiteral("%1 rows searched").arg(n));
     return R(std::move(graph));
 }
 

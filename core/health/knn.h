@@ -1,11 +1,15 @@
 #pragma once
 // k nearest neighbours by cosine distance (1 − cos, sklearn's "cosine" metric, which cleanlab
-// uses for features of more than 3 columns) for the outlier and near-duplicate checks. FAISS
-// (Johnson, Douze, Jégou 2019) computes the products by BLAS (faiss::knn_L2sqr). Wide inputs are
-// searched on a PCA projection (faiss::PCAMatrix) of the unit-normalised rows with
-// `oversample` × k candidates per row, which are then re-ranked by their exact cosine distance in
-// the full space: the returned distances are exact, the neighbour lists approximate for rows
-// whose true neighbours fall outside the candidates.
+// uses for features of more than 3 columns) for the outlier and near-duplicate checks.
+// Candidates come from t-SNE's kNN (ml/tsne.h, tsneNearestNeighbours: FAISS (Johnson, Douze,
+// Jégou 2019) BLAS products, exact up to exactRows rows, k-means cells (√N cells, each searched
+// against its nearest eighth) above) on the unit-normalised rows — on their PCA projection
+// (faiss::PCAMatrix) when they are wider than pcaDims and more than 4,096 — with
+// `oversample` × k candidates per row when approximate; the candidates are re-ranked by their exact cosine distance in the full
+// space. The returned distances are exact; the neighbour lists are exact for exactRows rows or
+// fewer without projection, and approximate otherwise (a true neighbour outside the candidates
+// is missed). Measured: 70,000 × 256 → 32 dimensions, k = 10, in a few seconds on 2 cores; an
+// exact scan takes 30 s (the cost is per distance, ~6 ns, not per dimension).
 
 #include "base/result.h"
 #include "jobs/job.h"
@@ -23,9 +27,9 @@ struct EmbeddingView {
 };
 
 struct KnnOptions {
-    int pcaDims = 32;        ///< search on a PCA projection when dim > pcaDims and rows > exactRows
-    int oversample = 3;      ///< candidates per row in the projection = oversample * k (+ 1)
-    std::int64_t exactRows = 4096; ///< at most this many rows: exact search in the full space
+    int pcaDims = 32;        ///< search on a PCA projection when dim > pcaDims and rows > 4,096
+    int oversample = 3;      ///< candidates per row when approximate = oversample * k
+    std::int64_t exactRows = 20000; ///< exact candidate search up to this many rows
 };
 
 /// Neighbour lists: ids[i * k + j] is the j-th nearest row of row i (as an index into the rows
@@ -42,7 +46,7 @@ struct KnnGraph {
 
 /// The k nearest neighbours of each row of EMBEDDING among its rows (all rows, or the subset ROWS
 /// when non-null: row indices into EMBEDDING, the graph then indexes ROWS). Progress is reported
-/// into CONTEXT's current stage; cancel is polled every 4,096 queries. Fails on an empty matrix,
+/// into CONTEXT's current stage; cancel is polled inside the search. Fails on an empty matrix,
 /// k < 1, an index out of range, or a NaN/infinite value (naming the row).
 Result<KnnGraph> cosineKnn(const EmbeddingView &embedding, const std::vector<int> *rows, int k,
                            const KnnOptions &options, JobContext &context);
