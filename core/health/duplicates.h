@@ -19,17 +19,23 @@
 //  2. Confirmation by a perceptual hash: the 64-bit DCT pHash of OpenCV's img_hash module
 //     (opencv_contrib, in Debian's libopencv-contrib-dev; cv::img_hash::pHash: 32×32, DCT, the
 //     8×8 lowest frequencies against their median) of the centred 32×32 image, within Hamming
-//     radius hammingRadius = 10.
+//     radius hammingRadius = 14: loose, because pHash is not shift-invariant (a 64 px picture
+//     cut 3 px further right differs in 13 bits) and the residual below decides; on
+//     Fashion-MNIST radius 14 flags the same 304 images as 10 and recovers more shifted copies.
 //  3. Confirmation by an aligned residual: on the comparison images (grey, longer side <= 64 px,
 //     native pixels for small images; a pair of different sizes compares the larger resized to
-//     the smaller), the whole-pixel shift (within ±maxShift = 2 px: 3×3 around none and around
-//     the shift the foreground centroids predict; every shift for a resized pair) whose overlaps
-//     correlate best aligns the pair; each overlap is fitted to the other by gain and offset
-//     (least squares), |target − fit| averaged over 3×3 windows, and the residual is the largest
-//     window mean of the two directions. Confirmed when it is at most maxResidual grey levels. Fashion-MNIST's look-alike garments (the same
-//     silhouette with another print) have close thumbnails and pHashes but differ by more than
-//     that in some window; a copy shifted by 2 px, with Gaussian noise of σ 8 or re-encoded as
-//     JPEG at quality 50 stays under it (tests/benchmarks/RESULTS.md, session 8).
+//     the smaller), the whole-pixel shift within ±s, s = max(maxShift = 2 px, 5% of the longer
+//     side), whose overlaps correlate best aligns the pair (coarse to fine: at half size, then
+//     ±1 px at full size; every shift for images under 16 px). Confirmed when that correlation is at least
+//     minCorrelation = 0.9 and the residual at most maxResidual = 32 grey levels: each overlap
+//     fitted to the other by gain and offset (least squares), |target − fit| averaged over 3×3
+//     windows, the largest window mean of the two directions (so a dark copy of a bright image
+//     is measured in the bright one's grey levels). Fashion-MNIST's look-alike garments (one
+//     silhouette, another print) have close thumbnails and pHashes but differ by more than that
+//     in some window; a copy shifted by 2 px, with Gaussian noise of σ 8 or re-encoded as JPEG at
+//     quality 50 stays under it (tests/benchmarks/RESULTS.md, session 8). The residual is
+//     exact for whole-pixel shifts of same-size images; a resized or sub-pixel copy adds
+//     interpolation error at sharp edges.
 // Confirmed pairs are joined into sets by union-find (transitive). Exact duplicates take part as
 // one image (the set's smallest index) and every copy is listed in the near set; a group of
 // identical images alone is an exact set only. Images without contrast (grey std < 1 level) take
@@ -57,7 +63,6 @@ struct ImageFingerprint {
     std::uint64_t perceptualHash = 0;         ///< img_hash pHash of the centred 32×32 grey image
     bool flat = false;                        ///< grey std < 1 level: no near-duplicate search
     int compareWidth = 0, compareHeight = 0;
-    float centroidX = -1.0f, centroidY = -1.0f; ///< foreground centroid in the comparison image (-1: none)
     std::vector<std::uint8_t> compare;        ///< grey [compareHeight, compareWidth], longer side <= 64
 };
 
@@ -84,7 +89,7 @@ std::vector<DuplicateSet> exactDuplicateSets(const std::vector<ImageFingerprint>
 struct NearDuplicateOptions {
     int k = 10;
     double candidateFactor = 8.0;
-    int hammingRadius = 10;
+    int hammingRadius = 14;
     double maxResidual = 32.0;
     double minCorrelation = 0.9;
     int maxShift = 2;
