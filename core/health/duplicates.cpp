@@ -299,13 +299,19 @@ double alignedResidual(const ImageFingerprint &a, const ImageFingerprint &b, int
                     shifts.emplace_back(dx, dy);
     };
     if (std::min(w, h) >= 16) {
-        cv::Mat ha, hb;
-        try {
-            cv::resize(ma, ha, cv::Size(w / 2, h / 2), 0, 0, cv::INTER_AREA);
-            cv::resize(mb, hb, cv::Size(w / 2, h / 2), 0, 0, cv::INTER_AREA);
-        } catch (...) {
-            return kFail;
-        }
+        // Half size by 2×2 means (a trailing odd row or column is dropped).
+        thread_local std::vector<std::uint8_t> halfA, halfB;
+        auto halve = [&](const cv::Mat &m, std::vector<std::uint8_t> &buffer) {
+            buffer.resize(std::size_t(w / 2) * std::size_t(h / 2));
+            for (int y = 0; y < h / 2; ++y) {
+                const std::uint8_t *r0 = m.ptr<std::uint8_t>(2 * y), *r1 = m.ptr<std::uint8_t>(2 * y + 1);
+                for (int x = 0; x < w / 2; ++x)
+                    buffer[std::size_t(y) * std::size_t(w / 2) + std::size_t(x)] =
+                        std::uint8_t((r0[2 * x] + r0[2 * x + 1] + r1[2 * x] + r1[2 * x + 1] + 2) / 4);
+            }
+            return cv::Mat(h / 2, w / 2, CV_8U, buffer.data());
+        };
+        const cv::Mat ha = halve(ma, halfA), hb = halve(mb, halfB);
         const int hs = (s + 1) / 2;
         addRange(0, 0, hs, hs);
         const BestShift coarse = bestShift(ha, hb, shifts);
