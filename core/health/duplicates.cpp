@@ -447,7 +447,10 @@ Result<NearDuplicateResult> findNearDuplicates(const EmbeddingView &embedding,
     QElapsedTimer clock;
     clock.start();
     const int k = std::max(1, std::min(options.k, int(rows.size()) - 1));
-    Result<KnnGraph> knn = cosineKnn(embedding, &rows, k, options.knn, context);
+    // The search reports into the first half of the caller's stage, the confirmation the second.
+    JobContext search(context.jobName(), &context.cancelFlag(),
+                      [&context](const JobProgress &p) { context.progress(0.5 * p.fraction, p.detail); });
+    Result<KnnGraph> knn = cosineKnn(embedding, &rows, k, options.knn, search);
     if (!knn)
         return R::from(knn);
     const KnnGraph &g = knn.value();
@@ -496,6 +499,9 @@ Result<NearDuplicateResult> findNearDuplicates(const EmbeddingView &embedding,
                     continue;
                 verdict[c] = alignedResidual(a, b, options.maxShift, options.minCorrelation) <= options.maxResidual ? 2 : 1;
             }
+            const std::size_t finished = std::min(candidates.size(), begin + chunk);
+            context.progress(0.5 + 0.5 * double(finished) / double(candidates.size()),
+                             QStringLiteral("%1 of %2 candidate pairs").arg(finished).arg(candidates.size()));
         }
     };
     const int threads = std::max(1, options.threads > 0 ? options.threads : QThread::idealThreadCount());

@@ -10,6 +10,7 @@
 //   build/tests/health_bench --data /tmp/fmnist-health-seed1 --baseline fashion-mnist [--threads 2]
 
 #include "base/dataset.h"
+#include "base/projectstore.h"
 #include "health/healthchecks.h"
 
 #include <QCommandLineParser>
@@ -186,6 +187,8 @@ int main(int argc, char **argv)
     parser.addOption({QStringLiteral("candidate-factor"), QStringLiteral("candidate bound / median"), QStringLiteral("F")});
     parser.addOption({QStringLiteral("hamming"), QStringLiteral("pHash radius"), QStringLiteral("R")});
     parser.addOption({QStringLiteral("max-residual"), QStringLiteral("grey levels"), QStringLiteral("G")});
+    parser.addOption({QStringLiteral("project"), QStringLiteral("project analysed from --data: outlier AUROC on its embeddings"),
+                      QStringLiteral("FILE")});
     parser.addOption({QStringLiteral("diagnose"), QStringLiteral("rank of each missed near pair (slow)")});
     parser.addOption({QStringLiteral("pca"), QStringLiteral("kNN projection dimensions"), QStringLiteral("D")});
     parser.addOption({QStringLiteral("oversample"), QStringLiteral("kNN candidates per neighbour"), QStringLiteral("M")});
@@ -378,6 +381,60 @@ int main(int argc, char **argv)
     for (const Planted &p : truth)
         if (p.type == QLatin1String("outlier"))
             outlierIdx.insert(p.index);
+    if (parser.isSet(QStringLiteral("project"))) {
+        // The analysis' embeddings of the planted data (labelscope analyze --project FILE):
+        // outlier scores through the same API, AUROC of the planted letters against the rest.
+        ProjectStore store;
+        QString error;
+        if (!store.open(parser.value(QStringLiteral("project")), &error)) {
+            std::fprintf(stderr, "health_bench: %s\n", qPrintable(error));
+            return 1;
+        }
+        const std::optional<RunInfo> run = store.latestRun();
+        std::vector<qint64> ids;
+        std::vector<float> data;
+        int dim = 0;
+        if (!run || !store.embeddings(run->id, &ids, &data, &dim)) {
+            std::fprintf(stderr, "health_bench: no embeddings in the project\n");
+            return 1;
+        }
+        std::map<qint64, SampleRow> rows;
+        for (const SampleRow &r : store.samples())
+            rows[r.id] = r;
+        std::set<int> letters;
+        for (const Planted &p : truth)
+            if (p.type == QLatin1String("outlier"))
+                letters.insert(p.index);
+        std::vector<int> labels, isLetter;
+        for (const qint64 id : ids) {
+            const SampleRow &r = rows[id];
+            labels.push_back(r.givenLabel);
+            isLetter.push_back(r.sample.split != QLatin1String("test") && letters.count(int(r.sample.offset)) ? 1 : 0);
+        }
+        std::atomic_bool cancel{false};
+        JobContext context(QStringLiteral("outliers"), &cancel);
+        QElapsedTimer clock;
+        clock.start();
+        const Result<OutlierScores> scores = outlierScores(data.data(), std::int64_t(ids.size()), dim, labels, {}, context);
+        if (!scores) {
+            std::fprintf(stderr, "health_bench: %s\n", qPrintable(scores.error()));
+            return 1;
+        }
+        std::vector<double> gp, gn, cp, cn;
+        long flaggedLetters = 0, flagged = 0;
+        for (std::size_t i = 0; i < ids.size(); ++i) {
+            (isLetter[i] ? gp : gn).push_back(1.0 - scores->score[i]);
+            (isLetter[i] ? cp : cn).push_back(1.0 - scores->classScore[i]);
+            flagged += scores->flag[i];
+            flaggedLetters += isLetter[i] && scores->flag[i] ? 1 : 0;
+        }
+        std::printf("analysis embeddings (run %lld, %zu x %d): outlier AUROC global %.4f, within class %.4f; "
+                    "flag precision %.4f recall %.4f (%ld flagged); %.2f s\n",
+                    static_cast<long long>(run->id), ids.size(), dim, auroc(gp, gn), auroc(cp, cn),
+                    flagged ? double(flaggedLetters) / double(flagged) : 0.0, gp.empty() ? 0.0 : double(flaggedLetters) / double(gp.size()),
+                    flagged, clock.elapsed() / 1000.0);
+    }
+
     const IssueColumn &o = planted.report.column(IssueType::Outlier);
     if (!o.computed) {
         std::printf("\n");
