@@ -57,7 +57,7 @@ std::optional<int> Cli::parse(const QStringList &arguments, const QList<QCommand
     }
     // Everything after the command name is an option: a stray word is a mistake worth naming.
     const QStringList extra = m_parser.positionalArguments().mid(1);
-    if (!extra.isEmpty()) {
+    if (!extra.isEmpty() && !m_positionals) {
         m_err << "labelscope " << m_command << ": unexpected argument '" << extra.first() << "'.\nSee 'labelscope "
               << m_command << " --help'.\n";
         return ExitUsage;

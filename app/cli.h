@@ -31,6 +31,12 @@ public:
 
     void addOption(const QCommandLineOption &option) { m_parser.addOption(option); }
     void addOptions(const QList<QCommandLineOption> &options) { m_parser.addOptions(options); }
+    /// A positional argument after the command (e.g. an action); by default any is refused.
+    void addPositional(const QString &name, const QString &description)
+    {
+        m_parser.addPositionalArgument(name, description);
+        m_positionals = true;
+    }
 
     /// Parses ARGUMENTS (argv[0] is the program, argv[1] the command). Returns an exit code when
     /// the command should stop (help printed: 0; a parse error or a missing REQUIRED option: 2),
@@ -99,6 +105,7 @@ private:
     QStringList m_usageErrors;
     QTextStream m_err;
     bool m_tty = false;
+    bool m_positionals = false;
     bool m_lineOpen = false;
     QString m_lastStage;
     double m_lastLineSeconds = -1e9;

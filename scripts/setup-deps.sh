@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what Labelscope needs on Debian 12, all from Debian's archive (runs apt-get update
 # first when something is missing). Used by setup.sh and .ci/run.
+# Usage: scripts/setup-deps.sh [fuzz]   (fuzz: also clang with libFuzzer, for tests/fuzz)
 set -euo pipefail
 
 packages=(
@@ -10,6 +11,10 @@ packages=(
   libfftw3-dev libyaml-cpp-dev
   dataset-fashion-mnist xvfb xauth
 )
+if [ "${1:-}" = fuzz ]; then
+  # clang 14 with libFuzzer and the sanitizer runtimes; LLVM's OpenMP for find_package(OpenMP).
+  packages+=(clang libclang-rt-14-dev libomp-14-dev)
+fi
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -5,6 +5,8 @@
 
 #include "base/dataset.h"
 #include "base/projectstore.h"
+#include "jobs/job.h"
+#include "ml/activelearning.h"
 
 #include <QSet>
 #include <QString>
@@ -36,6 +38,19 @@ inline QString makeActiveLearningProject(const QString &file, int limit, int kee
             if (row.label >= 0 && row.sample.split != QLatin1String("test"))
                 labelledIds->insert(row.id);
     return QString();
+}
+
+/// One active-learning round on FILE as a job on this thread with a plain cancel flag, in the
+/// out-parameter form the checks use: false with *error (or "cancelled").
+inline bool projectRound(const QString &file, const AlConfig &config, const std::atomic_bool &cancel,
+                         AlProjectRound *out, QString *error)
+{
+    JobContext context(QStringLiteral("al-round"), &cancel);
+    Result<AlProjectRound> r = runAlProjectRound(file, config, QStringLiteral("cpu"), context);
+    *error = r.error();
+    if (r)
+        *out = std::move(r).value();
+    return r.ok();
 }
 
 } // namespace labelscope::testing

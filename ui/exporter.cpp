@@ -3,11 +3,11 @@
 #include "thumbnailloader.h"
 #include "uicommon.h"
 
+#include "base/savefile.h"
+
 #include <QDir>
 #include <QFile>
-#include <QSaveFile>
 #include <QSet>
-#include <QTextStream>
 
 namespace labelscope::ui {
 
@@ -62,17 +62,16 @@ ExportResult exportCsv(const ExportSnapshot &snapshot, const QString &file, Expo
 {
     ExportResult result;
     setTotal(status, qint64(snapshot.rows.size()));
-    QSaveFile out(file);
-    if (!out.open(QIODevice::WriteOnly | QIODevice::Text)) {
-        result.error = QStringLiteral("%1: cannot write (%2)").arg(file, out.errorString());
+    // Checked writes: a full disk or a failed rename is an error shown to the user; the old file
+    // stays and no temporary is left (a cancelled or failed writer discards it).
+    AtomicFileWriter out(file);
+    if (Result<> opened = out.open(); !opened) {
+        result.error = opened.error();
         return result;
     }
-    QTextStream ts(&out);
-    ts.setEncoding(QStringConverter::Utf8);
-    ts << "path,label,category,relabelled,excluded\n";
+    QByteArray buffer("path,label,category,relabelled,excluded\n");
     for (std::size_t i = 0; i < snapshot.rows.size(); ++i) {
         if (cancelled(status)) {
-            out.cancelWriting();
             result.cancelled = true;
             result.error = QStringLiteral("cancelled");
             return result;
@@ -80,15 +79,20 @@ ExportResult exportCsv(const ExportSnapshot &snapshot, const QString &file, Expo
         const SampleRow &r = snapshot.rows[i];
         const Category cat = i < snapshot.categories.size() ? snapshot.categories[i] : Category::Unknown;
         const QString label = r.label >= 0 ? className(snapshot.classes, r.label) : QString();
-        ts << csvField(samplePath(r.sample)) << ',' << csvField(label) << ','
-           << categoryName(cat) << ',' << (r.label != r.givenLabel ? '1' : '0') << ','
-           << (r.excluded ? '1' : '0') << '\n';
+        buffer += (csvField(samplePath(r.sample)) + QLatin1Char(',') + csvField(label) + QLatin1Char(',')
+                   + categoryName(cat) + QLatin1Char(',') + QLatin1Char(r.label != r.givenLabel ? '1' : '0')
+                   + QLatin1Char(',') + QLatin1Char(r.excluded ? '1' : '0') + QLatin1Char('\n'))
+                      .toUtf8();
+        if (buffer.size() >= (1 << 16)) {
+            out.write(buffer);
+            buffer.clear();
+        }
         ++result.written;
         step(status);
     }
-    ts.flush();
-    if (!out.commit()) {
-        result.error = QStringLiteral("%1: cannot write (%2)").arg(file, out.errorString());
+    out.write(buffer);
+    if (Result<> committed = out.commit(); !committed) {
+        result.error = committed.error();
         return result;
     }
     result.ok = true;
@@ -115,14 +119,13 @@ ExportResult exportImageFolder(const ExportSnapshot &snapshot, const QString &ro
         folders << f;
     }
     {
-        QSaveFile list(dir.filePath(QStringLiteral("classes.txt")));
-        if (list.open(QIODevice::WriteOnly | QIODevice::Text)) {
-            QTextStream ts(&list);
-            ts.setEncoding(QStringConverter::Utf8);
-            for (int k = 0; k < snapshot.classes.size(); ++k)
-                ts << folders.at(k) << '\t' << snapshot.classes.at(k) << '\n';
-            ts.flush();
-            list.commit();
+        QString list;
+        for (int k = 0; k < snapshot.classes.size(); ++k)
+            list += folders.at(k) + QLatin1Char('\t') + snapshot.classes.at(k) + QLatin1Char('\n');
+        if (Result<> written = writeFileAtomically(dir.filePath(QStringLiteral("classes.txt")), list.toUtf8());
+            !written) {
+            result.error = written.error();
+            return result;
         }
     }
     qint64 total = 0;

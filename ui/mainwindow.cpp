@@ -385,6 +385,8 @@ void MainWindow::updateTitle()
     QString title = tr("%1 \u2014 Labelscope").arg(QFileInfo(m_session->fileName()).fileName());
     if (m_session->runId() > 0)
         title += tr(" (run %1)").arg(m_session->runId());
+    if (m_session->isReadOnly())
+        title += tr(" [read-only]");
     setWindowTitle(title);
 }
 
@@ -406,6 +408,11 @@ bool MainWindow::openProject(const QString &file, QString *error)
     if (m_gallery->model()->rowCount() > 0) // start at the top of the (noisiest-first) gallery
         m_gallery->setCurrentSample(m_gallery->model()->sampleIdAt(0));
     m_gallery->view()->scrollToTop();
+    if (m_session->isReadOnly()) {
+        statusBar()->showMessage(tr("Opened %1 read-only (%2): you can look, but decisions are not possible")
+                                     .arg(QFileInfo(file).fileName(), m_session->readOnlyReason()));
+        return true;
+    }
     statusBar()->showMessage(tr("Opened %1: %L2 samples, %3 classes%4")
                                  .arg(QFileInfo(file).fileName())
                                  .arg(m_session->count())

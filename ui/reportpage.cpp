@@ -2,7 +2,10 @@
 
 #include "reviewsession.h"
 
+#include "base/savefile.h"
+
 #include <QBarCategoryAxis>
+#include <QBuffer>
 #include <QBarSeries>
 #include <QBarSet>
 #include <QChart>
@@ -21,12 +24,10 @@
 #include <QLineSeries>
 #include <QMessageBox>
 #include <QPushButton>
-#include <QSaveFile>
 #include <QShowEvent>
 #include <QScatterSeries>
 #include <QScrollArea>
 #include <QTableWidget>
-#include <QTextStream>
 #include <QValueAxis>
 #include <QVBoxLayout>
 
@@ -626,9 +627,17 @@ bool ReportPage::exportPng(const QString &file, QString *error)
     if (!m_content->isVisible() && m_content->size().width() < 600)
         m_content->resize(1100, 760);
     const QPixmap pix = m_content->grab();
-    if (pix.isNull() || !pix.save(file, "PNG")) {
+    QByteArray png;
+    QBuffer buffer(&png);
+    if (pix.isNull() || !buffer.open(QIODevice::WriteOnly) || !pix.save(&buffer, "PNG")) {
         if (error)
-            *error = tr("%1: cannot write the PNG image").arg(file);
+            *error = tr("%1: cannot encode the PNG image").arg(file);
+        return false;
+    }
+    // Checked: a full disk or a failed rename is reported, the old file kept.
+    if (Result<> written = writeFileAtomically(file, png); !written) {
+        if (error)
+            *error = written.error();
         return false;
     }
     return true;
@@ -641,12 +650,6 @@ bool ReportPage::exportCsv(const QString &file, QString *error) const
             *error = tr("There is no report to export.");
         return false;
     }
-    QSaveFile f(file);
-    if (!f.open(QIODevice::WriteOnly | QIODevice::Text)) {
-        if (error)
-            *error = tr("%1: cannot write (%2)").arg(file, f.errorString());
-        return false;
-    }
     auto csv = [](const QString &s) {
         if (!s.contains(QLatin1Char(',')) && !s.contains(QLatin1Char('"')) && !s.contains(QLatin1Char('\n')))
             return s;
@@ -655,9 +658,9 @@ bool ReportPage::exportCsv(const QString &file, QString *error) const
         return QStringLiteral("\"%1\"").arg(q);
     };
     auto num = [](double v) { return QString::number(v, 'g', 10); };
-    QTextStream out(&f);
-    out << "data,noise_kind,rate,flagged,flag_precision,variant,mean,std,min,max,runs\n";
+    QString text = QStringLiteral("data,noise_kind,rate,flagged,flag_precision,variant,mean,std,min,max,runs\n");
     const QStringList names = m_report.variantNames();
+    const QLatin1Char comma(',');
     for (const CleanEvalRate &r : m_report.rates) {
         for (const QString &n : names) {
             const auto it = r.variants.find(n);
@@ -667,17 +670,18 @@ bool ReportPage::exportCsv(const QString &file, QString *error) const
             QStringList runs;
             for (double a : v.runs)
                 runs << num(a);
-            out << csv(m_report.data) << ',' << csv(m_report.noiseKind) << ',' << num(r.rate) << ','
-                << (r.flagged >= 0 ? QString::number(r.flagged) : QString()) << ','
-                << (r.flagPrecision >= 0 ? num(r.flagPrecision) : QString()) << ',' << csv(n) << ',' << num(v.mean)
-                << ',' << num(v.std) << ',' << (v.runs.empty() ? QString() : num(v.low())) << ','
-                << (v.runs.empty() ? QString() : num(v.high())) << ',' << runs.join(QLatin1Char(';')) << '\n';
+            text += csv(m_report.data) + comma + csv(m_report.noiseKind) + comma + num(r.rate) + comma
+                + (r.flagged >= 0 ? QString::number(r.flagged) : QString()) + comma
+                + (r.flagPrecision >= 0 ? num(r.flagPrecision) : QString()) + comma + csv(n) + comma + num(v.mean)
+                + comma + num(v.std) + comma + (v.runs.empty() ? QString() : num(v.low())) + comma
+                + (v.runs.empty() ? QString() : num(v.high())) + comma + runs.join(QLatin1Char(';'))
+                + QLatin1Char('\n');
         }
     }
-    out.flush();
-    if (!f.commit()) {
+    // Checked: a full disk or a failed rename is reported, the old file kept.
+    if (Result<> written = writeFileAtomically(file, text.toUtf8()); !written) {
         if (error)
-            *error = tr("%1: cannot write (%2)").arg(file, f.errorString());
+            *error = written.error();
         return false;
     }
     return true;

@@ -169,6 +169,10 @@ bool ReviewSession::isOpen() const { return m_store && m_store->isOpen(); }
 
 QString ReviewSession::fileName() const { return m_store ? m_store->fileName() : QString(); }
 
+bool ReviewSession::isReadOnly() const { return m_store && m_store->isReadOnly(); }
+
+QString ReviewSession::readOnlyReason() const { return m_store ? m_store->readOnlyReason() : QString(); }
+
 const SampleScore *ReviewSession::score(int index) const
 {
     if (index < 0 || index >= count() || !m_hasScore[std::size_t(index)])
@@ -257,6 +261,12 @@ bool ReviewSession::write(const std::vector<Decision> &decisions, QString *error
     }
     if (decisions.empty())
         return true;
+    if (m_store->isReadOnly()) {
+        if (error)
+            *error = tr("the project is open read-only (%1): decisions are not possible")
+                         .arg(m_store->readOnlyReason());
+        return false;
+    }
     QString err;
     if (!m_store->applyDecisions(decisions, m_annotator, &err)) {
         if (error)

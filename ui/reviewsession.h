@@ -33,6 +33,10 @@ public:
     bool reload(QString *error = nullptr);
     bool isOpen() const;
     QString fileName() const;
+    /// True when the project could only be opened read-only (its file or folder cannot be
+    /// written): it can be viewed, decisions are refused. readOnlyReason() says why.
+    bool isReadOnly() const;
+    QString readOnlyReason() const;
     ProjectStore *store() const { return m_store.get(); }
 
     const QStringList &classes() const { return m_classes; }

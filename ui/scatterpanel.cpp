@@ -9,6 +9,7 @@
 #include "thumbnailloader.h"
 #include "uicommon.h"
 
+#include "base/savefile.h"
 #include "jobs/jobrunner.h"
 
 #include <QAction>
@@ -26,9 +27,7 @@
 #include <QPointer>
 #include <QProgressBar>
 #include <QPushButton>
-#include <QSaveFile>
 #include <QStackedWidget>
-#include <QTextStream>
 #include <QTimer>
 #include <QToolBar>
 #include <QToolButton>
@@ -95,29 +94,34 @@ ExportResult writeSelectionCsv(const SelectionExport &sel, const QString &file, 
     ExportResult result;
     if (status)
         status->total = qint64(sel.rows.size());
-    QSaveFile out(file);
-    if (!out.open(QIODevice::WriteOnly | QIODevice::Text)) {
-        result.error = QStringLiteral("Cannot write %1: %2").arg(file, out.errorString());
+    // Checked writes: a full disk or a failed rename is an error shown to the user; the old file
+    // stays and no temporary is left.
+    AtomicFileWriter out(file);
+    if (Result<> opened = out.open(); !opened) {
+        result.error = opened.error();
         return result;
     }
-    QTextStream ts(&out);
-    ts << "id,path,given_label,label\n";
+    QByteArray buffer("id,path,given_label,label\n");
     for (const SampleRow &r : sel.rows) {
         if (status && status->cancel.load()) {
-            out.cancelWriting();
             result.cancelled = true;
             return result;
         }
-        ts << r.id << ',' << csvField(samplePath(r.sample)) << ','
-           << csvField(r.givenLabel >= 0 ? className(sel.classes, r.givenLabel) : QString()) << ','
-           << csvField(r.label >= 0 ? className(sel.classes, r.label) : QString()) << '\n';
+        buffer += (QString::number(r.id) + QLatin1Char(',') + csvField(samplePath(r.sample)) + QLatin1Char(',')
+                   + csvField(r.givenLabel >= 0 ? className(sel.classes, r.givenLabel) : QString()) + QLatin1Char(',')
+                   + csvField(r.label >= 0 ? className(sel.classes, r.label) : QString()) + QLatin1Char('\n'))
+                      .toUtf8();
+        if (buffer.size() >= (1 << 16)) {
+            out.write(buffer);
+            buffer.clear();
+        }
         ++result.written;
         if (status)
             ++status->done;
     }
-    ts.flush();
-    if (!out.commit()) {
-        result.error = QStringLiteral("Cannot write %1: %2").arg(file, out.errorString());
+    out.write(buffer);
+    if (Result<> committed = out.commit(); !committed) {
+        result.error = committed.error();
         return result;
     }
     result.ok = true;

@@ -256,4 +256,18 @@ bool loadSampleImage(const Sample &sample, DecodedImage *out, QString *error)
     return true;
 }
 
+QString canonicalDataSpec(const QString &spec)
+{
+    const QString trimmed = spec.trimmed();
+    const QString lower = trimmed.toLower();
+    if (trimmed.isEmpty())
+        return QString();
+    if (lower == QLatin1String("fashion-mnist") || lower == QLatin1String("fashion_mnist")
+        || lower == QLatin1String("fashionmnist"))
+        return QStringLiteral("fashion-mnist");
+    if (lower == QLatin1String("mnist"))
+        return QStringLiteral("mnist");
+    return QDir::cleanPath(QFileInfo(trimmed).absoluteFilePath());
+}
+
 } // namespace labelscope

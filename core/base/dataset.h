@@ -116,4 +116,10 @@ bool loadSampleImage(const Sample &sample, DecodedImage *out, QString *error);
 /// Class names of Fashion-MNIST, in label order.
 QStringList fashionMnistClasses();
 
+/// The spec as a project stores it, so that it means the same from any working directory: a
+/// keyword of loadDataset ("fashion-mnist", "mnist", in any of their accepted spellings) in its
+/// canonical spelling; anything else (a folder, a CSV manifest, an IDX file) as an absolute,
+/// clean path resolved against the current directory (symlinks are kept). Empty stays empty.
+QString canonicalDataSpec(const QString &spec);
+
 } // namespace labelscope

@@ -1,8 +1,9 @@
 #include "npy.h"
 #include "regularfile.h"
 
+#include "savefile.h"
+
 #include <QFile>
-#include <QSaveFile>
 #include <QRegularExpression>
 
 #include <algorithm>
@@ -197,14 +198,17 @@ QByteArray npyHeader(const char *descr, const std::vector<int64_t> &shape)
 
 bool writeBytes(const QString &path, const QByteArray &header, const char *data, qint64 size, QString *error)
 {
-    QSaveFile f(path);
-    if (!f.open(QIODevice::WriteOnly) || f.write(header) != header.size() || f.write(data, size) != size
-        || !f.commit()) {
-        if (error)
-            *error = QStringLiteral("%1: cannot write: %2").arg(path, f.errorString());
-        return false;
+    // Every write and the commit checked: a full disk is an error, never a short .npy file.
+    AtomicFileWriter f(path);
+    Result<> r = f.open();
+    if (r) {
+        f.write(header);
+        f.write(data, size);
+        r = f.commit();
     }
-    return true;
+    if (!r && error)
+        *error = r.error();
+    return bool(r);
 }
 
 template <typename T>

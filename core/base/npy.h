@@ -37,7 +37,8 @@ bool readNpy(const QString &path, NpyArray *out, QString *error);
 /// The same on bytes already in memory; `name` is used in error messages.
 bool parseNpy(const QByteArray &bytes, const QString &name, NpyArray *out, QString *error);
 
-/// Writes a C-order float32 / int64 array of SHAPE (product = data.size()) atomically (QSaveFile).
+/// Writes a C-order float32 / int64 array of SHAPE (product = data.size()) atomically and
+/// checked (AtomicFileWriter): on failure the old file stays and *error names the file and cause.
 bool writeNpy(const QString &path, const std::vector<int64_t> &shape, const std::vector<float> &data,
               QString *error);
 bool writeNpy(const QString &path, const std::vector<int64_t> &shape, const std::vector<int64_t> &data,

@@ -11,31 +11,31 @@ namespace labelscope {
 bool ProjectStore::saveAlScores(qint64 roundId, const std::vector<qint64> &sampleIds,
                                 const std::vector<float> &scores, QString *error)
 {
-    if (!d->isOpen)
-        return d->notOpen(error);
     const QString step = QStringLiteral("save pool uncertainty of active-learning round %1").arg(roundId);
-    if (sampleIds.size() != scores.size())
+    if (d->isOpen && sampleIds.size() != scores.size())
         return d->fail(error, step, QStringLiteral("%1 sample ids but %2 scores")
                                         .arg(sampleIds.size()).arg(scores.size()));
-    if (!d->begin(step, error))
-        return false;
-    {
-        QSqlQuery q(d->db);
-        q.prepare(QStringLiteral("SELECT 1 FROM al_rounds WHERE id = ?"));
+    return d->write(StoreWriter::Priority::Normal, step, error, [&](QSqlDatabase &w) {
+        if (!d->begin(w, step, error))
+            return false;
+        {
+            QSqlQuery q(w);
+            q.prepare(QStringLiteral("SELECT 1 FROM al_rounds WHERE id = ?"));
+            q.bindValue(0, roundId);
+            if (!q.exec())
+                return d->abortQuery(w, error, step, q);
+            if (!q.next())
+                return d->abort(w, error, step, QStringLiteral("no such round"));
+        }
+        QSqlQuery q(w);
+        q.prepare(QStringLiteral("INSERT OR REPLACE INTO al_scores(round_id, sample_ids, scores) VALUES (?, ?, ?)"));
         q.bindValue(0, roundId);
+        q.bindValue(1, encodeLE(sampleIds.data(), sampleIds.size()));
+        q.bindValue(2, encodeLE(scores.data(), scores.size()));
         if (!q.exec())
-            return d->abortQuery(error, step, q);
-        if (!q.next())
-            return d->abort(error, step, QStringLiteral("no such round"));
-    }
-    QSqlQuery q(d->db);
-    q.prepare(QStringLiteral("INSERT OR REPLACE INTO al_scores(round_id, sample_ids, scores) VALUES (?, ?, ?)"));
-    q.bindValue(0, roundId);
-    q.bindValue(1, encodeLE(sampleIds.data(), sampleIds.size()));
-    q.bindValue(2, encodeLE(scores.data(), scores.size()));
-    if (!q.exec())
-        return d->abortQuery(error, step, q);
-    return d->commit(step, error);
+            return d->abortQuery(w, error, step, q);
+        return d->commit(w, step, error);
+    });
 }
 
 bool ProjectStore::alScores(qint64 roundId, std::vector<qint64> *sampleIds, std::vector<float> *scores) const

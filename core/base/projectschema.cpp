@@ -5,15 +5,60 @@
 #include <QSqlError>
 #include <QSqlQuery>
 #include <QStringList>
+#include <QVariant>
+
+#include <map>
+#include <utility>
 
 namespace labelscope {
+
+int sqliteCode(const QSqlError &e)
+{
+    bool ok = false;
+    const int code = e.nativeErrorCode().toInt(&ok);
+    // Extended result codes carry the primary code in their low byte.
+    return ok && code > 0 ? (code & 0xff) : -1;
+}
+
+QString sqliteCodeMeaning(int code)
+{
+    switch (code) {
+    case kSqliteBusy:
+        return QStringLiteral("busy: another program holds the project's write lock");
+    case 6: // SQLITE_LOCKED
+        return QStringLiteral("locked by another connection of this program");
+    case 3: // SQLITE_PERM
+    case 23: // SQLITE_AUTH
+        return QStringLiteral("permission denied");
+    case 7: // SQLITE_NOMEM
+        return QStringLiteral("out of memory");
+    case kSqliteReadOnly:
+        return QStringLiteral("read-only: the file or its folder cannot be written");
+    case kSqliteIoErr:
+        return QStringLiteral("input/output error (a full disk, a file size limit or a failing disk)");
+    case kSqliteCorrupt:
+        return QStringLiteral("the project file is corrupt");
+    case kSqliteFull:
+        return QStringLiteral("disk full");
+    case kSqliteCantOpen:
+        return QStringLiteral("cannot open the file (a missing folder, no permission, or too many "
+                              "open files)");
+    case 15: // SQLITE_PROTOCOL
+        return QStringLiteral("file locking failed");
+    case kSqliteNotADb:
+        return QStringLiteral("not an SQLite database");
+    default:
+        return QString();
+    }
+}
 
 QString sqlError(const QSqlError &e)
 {
     QString s = e.text().trimmed();
     if (s.isEmpty())
         s = QStringLiteral("unknown SQL error");
-    return s;
+    const QString meaning = sqliteCodeMeaning(sqliteCode(e));
+    return meaning.isEmpty() ? s : QStringLiteral("%1 (%2)").arg(meaning, s);
 }
 
 namespace {
@@ -192,6 +237,137 @@ QString migrationTableProblem()
     return QStringLiteral("internal error: %1 migrations for schema version %2")
         .arg(migrations().size())
         .arg(ProjectStore::kSchemaVersion);
+}
+
+namespace {
+
+// The tables and columns of the current schema (kSchemaVersion). Extend it with every migration.
+const std::vector<std::pair<const char *, QStringList>> &requiredSchema()
+{
+    static const std::vector<std::pair<const char *, QStringList>> tables = {
+        {"meta", {QStringLiteral("key"), QStringLiteral("value")}},
+        {"classes", {QStringLiteral("id"), QStringLiteral("name")}},
+        {"samples",
+         {QStringLiteral("id"), QStringLiteral("source"), QStringLiteral("path"), QStringLiteral("offset"),
+          QStringLiteral("split"), QStringLiteral("true_label"), QStringLiteral("given_label"),
+          QStringLiteral("label"), QStringLiteral("excluded")}},
+        {"label_events",
+         {QStringLiteral("id"), QStringLiteral("sample_id"), QStringLiteral("time"), QStringLiteral("annotator"),
+          QStringLiteral("old_label"), QStringLiteral("new_label"), QStringLiteral("old_excluded"),
+          QStringLiteral("new_excluded"), QStringLiteral("reason")}},
+        {"runs",
+         {QStringLiteral("id"), QStringLiteral("started"), QStringLiteral("finished"), QStringLiteral("status"),
+          QStringLiteral("settings"), QStringLiteral("summary")}},
+        {"scores",
+         {QStringLiteral("run_id"), QStringLiteral("sample_id"), QStringLiteral("noise_score"),
+          QStringLiteral("category"), QStringLiteral("sigma"), QStringLiteral("mean_prob"),
+          QStringLiteral("std_prob"), QStringLiteral("mean_margin"), QStringLiteral("pred_label"),
+          QStringLiteral("pred_prob"), QStringLiteral("dp_score"), QStringLiteral("cl_score"),
+          QStringLiteral("cl_issue"), QStringLiteral("suggested_label"), QStringLiteral("suggested_prob")}},
+        {"dynamics",
+         {QStringLiteral("run_id"), QStringLiteral("sample_id"), QStringLiteral("epochs"), QStringLiteral("sigma"),
+          QStringLiteral("prob_given"), QStringLiteral("margin"), QStringLiteral("predicted")}},
+        {"embeddings", {QStringLiteral("run_id"), QStringLiteral("sample_id"), QStringLiteral("vec")}},
+        {"pred_probs",
+         {QStringLiteral("run_id"), QStringLiteral("sample_id"), QStringLiteral("fold"), QStringLiteral("probs")}},
+        {"layouts",
+         {QStringLiteral("run_id"), QStringLiteral("kind"), QStringLiteral("sample_ids"), QStringLiteral("xy"),
+          QStringLiteral("settings")}},
+        {"al_rounds",
+         {QStringLiteral("id"), QStringLiteral("started"), QStringLiteral("finished"), QStringLiteral("strategy"),
+          QStringLiteral("diversity"), QStringLiteral("batch_size"), QStringLiteral("labelled"),
+          QStringLiteral("val_accuracy"), QStringLiteral("settings")}},
+        {"al_queue",
+         {QStringLiteral("round_id"), QStringLiteral("sample_id"), QStringLiteral("position"), QStringLiteral("score")}},
+        {"al_scores", {QStringLiteral("round_id"), QStringLiteral("sample_ids"), QStringLiteral("scores")}},
+    };
+    return tables;
+}
+
+bool scalarValue(QSqlDatabase &db, const QString &sql, QVariant *out, QSqlError *error)
+{
+    QSqlQuery q(db);
+    q.setForwardOnly(true);
+    if (!q.exec(sql)) {
+        *error = q.lastError();
+        return false;
+    }
+    *out = q.next() ? q.value(0) : QVariant();
+    return true;
+}
+
+StepError stepError(const QString &step, const QSqlError &e)
+{
+    return {step, sqlError(e), sqliteCode(e)};
+}
+
+} // namespace
+
+StepError recogniseProject(QSqlDatabase &db, int *fileVersion, bool *empty)
+{
+    *fileVersion = 0;
+    *empty = false;
+    QVariant objects, version;
+    QSqlError e;
+    // The first read of the file: SQLite itself tells a file that is not a database
+    // (SQLITE_NOTADB). Nothing outside SQLite opens the file (closing any other descriptor of it
+    // would drop this process's SQLite locks on it).
+    if (!scalarValue(db, QStringLiteral("SELECT count(*) FROM sqlite_master"), &objects, &e)) {
+        if (sqliteCode(e) == kSqliteNotADb)
+            return {QStringLiteral("open"),
+                    QStringLiteral("not a Labelscope project (not an SQLite database)"), kSqliteNotADb};
+        return stepError(QStringLiteral("read schema"), e);
+    }
+    if (!scalarValue(db, QStringLiteral("PRAGMA user_version"), &version, &e))
+        return stepError(QStringLiteral("read schema version"), e);
+    *fileVersion = version.toInt();
+    *empty = objects.toLongLong() == 0 && *fileVersion == 0;
+    if (*empty)
+        return {};
+    QVariant hasMeta, marker;
+    if (!scalarValue(db, QStringLiteral("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND"
+                                        " name = 'meta'"),
+                     &hasMeta, &e))
+        return stepError(QStringLiteral("read schema"), e);
+    if (hasMeta.toInt() == 1
+        && !scalarValue(db, QStringLiteral("SELECT value FROM meta WHERE key = '%1'").arg(QLatin1String(kMarkerKey)),
+                        &marker, &e))
+        return stepError(QStringLiteral("read meta"), e);
+    if (marker.toString() != QLatin1String(kMarkerValue))
+        return {QStringLiteral("open"),
+                QStringLiteral("not a Labelscope project (an SQLite database without the Labelscope marker)")};
+    if (*fileVersion > ProjectStore::kSchemaVersion)
+        return {QStringLiteral("open"), schemaTooNewMessage(*fileVersion)};
+    if (*fileVersion < 1)
+        return {QStringLiteral("open"), QStringLiteral("invalid project schema version %1").arg(*fileVersion)};
+    return {};
+}
+
+StepError checkRequiredSchema(QSqlDatabase &db)
+{
+    const QString step = QStringLiteral("check schema");
+    QSqlQuery q(db);
+    q.setForwardOnly(true);
+    // One query over every table's columns (pragma table-valued functions, SQLite >= 3.16).
+    if (!q.exec(QStringLiteral("SELECT m.name, p.name FROM sqlite_master AS m"
+                               " JOIN pragma_table_info(m.name) AS p WHERE m.type = 'table'")))
+        return stepError(step, q.lastError());
+    std::map<QString, QStringList> present;
+    while (q.next())
+        present[q.value(0).toString()] << q.value(1).toString();
+    for (const auto &[table, columns] : requiredSchema()) {
+        const auto it = present.find(QLatin1String(table));
+        if (it == present.end())
+            return {step, QStringLiteral("the project has no table '%1' (the file is damaged or was "
+                                         "changed by another program)")
+                              .arg(QLatin1String(table))};
+        for (const QString &c : columns)
+            if (!it->second.contains(c))
+                return {step, QStringLiteral("table '%1' has no column '%2' (the file is damaged or was "
+                                             "changed by another program)")
+                                  .arg(QLatin1String(table), c)};
+    }
+    return {};
 }
 
 QString schemaTooNewMessage(int fileVersion)

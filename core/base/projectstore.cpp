@@ -4,12 +4,12 @@
 #include "projectstore_p.h"
 
 #include <QAtomicInteger>
-#include <QFile>
 #include <QFileInfo>
 #include <QSqlDatabase>
 #include <QSqlError>
 #include <QSqlQuery>
 #include <QThread>
+#include <QUrl>
 #include <QVariant>
 
 namespace labelscope {
@@ -48,139 +48,119 @@ bool ProjectStore::open(const QString &file, QString *error)
     const QString tableProblem = migrationTableProblem();
     if (!tableProblem.isEmpty())
         return d->fail(error, QStringLiteral("open"), tableProblem);
-
     if (file.isEmpty())
         return d->fail(error, QStringLiteral("open"), QStringLiteral("no file name given"));
+
+    // Only stat() and access() here, never open(): closing any descriptor of the file would drop
+    // every POSIX lock this process's SQLite connections hold on it (another process could then
+    // checkpoint and delete the -wal file under them). SQLite itself recognises the file.
     const QFileInfo info(file);
+    const QFileInfo folder(info.absolutePath());
     if (info.exists()) {
         if (info.isDir())
             return d->fail(error, QStringLiteral("open"), QStringLiteral("is a directory"));
-        if (info.size() > 0) {
-            QFile f(file);
-            if (!f.open(QIODevice::ReadOnly))
-                return d->fail(error, QStringLiteral("open"), f.errorString());
-            const QByteArray header = f.read(16);
-            if (header != QByteArray("SQLite format 3\0", 16))
-                return d->fail(error, QStringLiteral("open"),
-                               QStringLiteral("not a Labelscope project (not an SQLite database)"));
-        }
+        if (!info.isFile())
+            return d->fail(error, QStringLiteral("open"),
+                           QStringLiteral("not a regular file (a FIFO, socket or device)"));
+    } else if (!folder.isDir()) {
+        return d->fail(error, QStringLiteral("open"),
+                       QStringLiteral("the folder %1 does not exist").arg(folder.filePath()));
     }
+    // SQLite writes the -wal and -shm files beside the project: both must be writable.
+    QString readOnlyReason;
+    if (!folder.isWritable())
+        readOnlyReason = QStringLiteral("its folder %1 is read-only").arg(folder.filePath());
+    else if (info.exists() && !info.isWritable())
+        readOnlyReason = QStringLiteral("the file is read-only");
+    for (const QString &suffix : {QStringLiteral("-wal"), QStringLiteral("-shm")}) {
+        // SQLite could read through a read-only -wal or -shm (e.g. left by another user) but
+        // not write: say so now rather than at the first decision.
+        const QFileInfo side(file + suffix);
+        if (readOnlyReason.isEmpty() && side.exists() && !side.isWritable())
+            readOnlyReason = QStringLiteral("its %1 file is read-only").arg(side.fileName());
+    }
+    if (!info.exists() && !readOnlyReason.isEmpty())
+        return d->fail(error, QStringLiteral("create"),
+                       QStringLiteral("read-only: cannot create a project in %1").arg(folder.filePath()));
 
+    if (readOnlyReason.isEmpty()) {
+        Result<std::shared_ptr<StoreWriter>> writer = StoreWriter::acquire(file);
+        if (!writer) {
+            d->lastError = writer.error();
+            if (error)
+                *error = d->lastError;
+            return false;
+        }
+        d->writer = std::move(writer.value());
+    } else {
+        d->readOnly = true;
+        d->readOnlyReason = readOnlyReason;
+    }
+    if (!openReader(file, error)) {
+        const QString message = d->lastError;
+        d->closeConnection();
+        d->lastError = message;
+        return false;
+    }
+    d->isOpen = true;
+    d->lastError.clear();
+    if (!d->readOnly)
+        scheduleAbandonedRunCleanup();
+    return true;
+}
+
+bool ProjectStore::openReader(const QString &file, QString *error)
+{
     d->connection = QStringLiteral("labelscope-%1-%2")
                         .arg(g_connectionCounter.fetchAndAddRelaxed(1))
                         .arg(quintptr(QThread::currentThreadId()), 0, 16);
     d->db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), d->connection);
-    if (!d->db.isValid()) {
-        const QString detail = QStringLiteral("the Qt SQLite driver (QSQLITE) is not available");
-        d->closeConnection();
-        return d->fail(error, QStringLiteral("open"), detail);
-    }
-    d->db.setDatabaseName(file);
-    d->db.setConnectOptions(QStringLiteral("QSQLITE_BUSY_TIMEOUT=5000"));
-    if (!d->db.open()) {
-        const QString detail = sqlError(d->db.lastError());
-        d->closeConnection();
-        return d->fail(error, QStringLiteral("open"), detail);
-    }
-
-    auto refuse = [&](const QString &step, const QString &detail) {
-        d->closeConnection();
-        return d->fail(error, step, detail);
+    if (!d->db.isValid())
+        return d->fail(error, QStringLiteral("open"),
+                       QStringLiteral("the Qt SQLite driver (QSQLITE) is not available"));
+    QString options = QStringLiteral("QSQLITE_BUSY_TIMEOUT=5000");
+    if (d->readOnly)
+        options += QStringLiteral(";QSQLITE_OPEN_READONLY");
+    auto openAs = [&](const QString &name, const QString &connectOptions) {
+        d->db.setDatabaseName(name);
+        d->db.setConnectOptions(connectOptions);
+        return d->db.open();
     };
-
-    QString detail;
-    if (!d->exec(QStringLiteral("PRAGMA busy_timeout = 5000"), QStringLiteral("set busy timeout"),
-                 error)
-        || !d->exec(QStringLiteral("PRAGMA foreign_keys = ON"), QStringLiteral("enable foreign keys"),
-                    error)) {
-        d->closeConnection();
-        return false;
+    // A read-only WAL project closed cleanly (no -wal file): nothing to replay, so it is read as
+    // immutable (https://www.sqlite.org/wal.html, "Read-Only Databases"). Otherwise SQLite would
+    // need a -shm file: in a read-only folder it cannot create one, and in a writable folder it
+    // would create one as read-only as the file, which would later keep the owner from writing.
+    // The cost: changes made meanwhile by someone who can write are not seen before the project
+    // is opened again. With a -wal file (a writer has it open, or was killed), read through it.
+    const bool immutable = d->readOnly && !QFileInfo::exists(file + QStringLiteral("-wal"));
+    if (immutable) {
+        QUrl uri = QUrl::fromLocalFile(QFileInfo(file).absoluteFilePath());
+        uri.setQuery(QStringLiteral("mode=ro&immutable=1"));
+        if (!openAs(uri.toString(QUrl::FullyEncoded), options + QStringLiteral(";QSQLITE_OPEN_URI")))
+            return d->fail(error, QStringLiteral("open read-only"), sqlError(d->db.lastError()));
+    } else if (!openAs(file, options)) {
+        return d->fail(error, QStringLiteral("open"), sqlError(d->db.lastError()));
     }
 
-    // Recognise the file before writing anything to it.
-    QVariant objects, version;
-    if (!d->scalar(QStringLiteral("SELECT count(*) FROM sqlite_master"), &objects, &detail))
-        return refuse(QStringLiteral("read schema"),
-                      QStringLiteral("not a Labelscope project (%1)").arg(detail));
-    if (!d->scalar(QStringLiteral("PRAGMA user_version"), &version, &detail))
-        return refuse(QStringLiteral("read schema version"), detail);
-    int fileVersion = version.toInt();
-    const bool empty = objects.toLongLong() == 0 && fileVersion == 0;
-    if (!empty) {
-        QVariant hasMeta, marker;
-        if (!d->scalar(QStringLiteral("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND"
-                                      " name = 'meta'"),
-                       &hasMeta, &detail))
-            return refuse(QStringLiteral("read schema"), detail);
-        if (hasMeta.toInt() == 1
-            && !d->scalar(QStringLiteral("SELECT value FROM meta WHERE key = '%1'")
-                              .arg(QLatin1String(kMarkerKey)),
-                          &marker, &detail))
-            return refuse(QStringLiteral("read meta"), detail);
-        if (marker.toString() != QLatin1String(kMarkerValue))
-            return refuse(QStringLiteral("open"),
-                          QStringLiteral("not a Labelscope project (an SQLite database without "
-                                         "the Labelscope marker)"));
-        if (fileVersion > kSchemaVersion)
-            return refuse(QStringLiteral("open"),
-                          schemaTooNewMessage(fileVersion));
-        if (fileVersion < 1)
-            return refuse(QStringLiteral("open"),
-                          QStringLiteral("invalid project schema version %1").arg(fileVersion));
-    }
-
-    // WAL: readers never block the writer; a GUI-thread and a worker-thread store share the file.
-    QVariant mode;
-    if (!d->scalar(QStringLiteral("PRAGMA journal_mode = WAL"), &mode, &detail))
-        return refuse(QStringLiteral("set WAL journal mode"), detail);
-    if (mode.toString().compare(QLatin1String("wal"), Qt::CaseInsensitive) != 0)
-        return refuse(QStringLiteral("set WAL journal mode"),
-                      QStringLiteral("journal mode is %1").arg(mode.toString()));
-    if (!d->exec(QStringLiteral("PRAGMA synchronous = NORMAL"), QStringLiteral("set synchronous"),
-                 error)) {
-        d->closeConnection();
-        return false;
-    }
-
-    if (fileVersion < kSchemaVersion) {
-        const QString step = QStringLiteral("migrate schema");
-        if (!d->begin(step, error)) {
-            d->closeConnection();
-            return false;
-        }
-        // Another connection may have created or migrated the file meanwhile: re-read under the lock.
-        if (!d->scalar(QStringLiteral("PRAGMA user_version"), &version, &detail)) {
-            d->rollback();
-            return refuse(step, detail);
-        }
-        fileVersion = version.toInt();
-        if (fileVersion > kSchemaVersion) {
-            d->rollback();
-            return refuse(QStringLiteral("open"),
-                          schemaTooNewMessage(fileVersion));
-        }
-        for (int v = fileVersion; v < kSchemaVersion; ++v) {
-            if (!migrations()[std::size_t(v)](d->db, &detail)) {
-                d->rollback();
-                return refuse(QStringLiteral("migrate schema from version %1 to %2").arg(v).arg(v + 1),
-                              detail);
-            }
-        }
-        if (fileVersion < kSchemaVersion
-            && !d->exec(QStringLiteral("PRAGMA user_version = %1").arg(kSchemaVersion),
-                        QStringLiteral("set schema version"), error)) {
-            d->rollback();
-            d->closeConnection();
-            return false;
-        }
-        if (!d->commit(step, error)) {
-            d->closeConnection();
-            return false;
-        }
-    }
-
-    d->isOpen = true;
-    d->lastError.clear();
+    int version = 0;
+    bool empty = false;
+    const StepError r = recogniseProject(d->db, &version, &empty);
+    if (r.failed())
+        return d->fail(error, r.step, r.detail);
+    if (d->readOnly && empty)
+        return d->fail(error, QStringLiteral("open"),
+                       QStringLiteral("an empty file that cannot be written (%1) holds no project")
+                           .arg(d->readOnlyReason));
+    if (d->readOnly && version < kSchemaVersion)
+        return d->fail(error, QStringLiteral("open"),
+                       QStringLiteral("the project has schema version %1 and must be migrated to %2, "
+                                      "which a read-only project cannot be (%3); open it once where "
+                                      "it can be written")
+                           .arg(version)
+                           .arg(kSchemaVersion)
+                           .arg(d->readOnlyReason));
+    if (const StepError s = checkRequiredSchema(d->db); s.failed())
+        return d->fail(error, s.step, s.detail);
     return true;
 }
 
@@ -197,6 +177,16 @@ bool ProjectStore::isOpen() const
 QString ProjectStore::fileName() const
 {
     return d->file;
+}
+
+bool ProjectStore::isReadOnly() const
+{
+    return d->isOpen && d->readOnly;
+}
+
+QString ProjectStore::readOnlyReason() const
+{
+    return isReadOnly() ? d->readOnlyReason : QString();
 }
 
 QString ProjectStore::lastError() const
@@ -221,21 +211,32 @@ QString ProjectStore::meta(const QString &key) const
 
 bool ProjectStore::setMeta(const QString &key, const QString &value, QString *error)
 {
-    if (!d->isOpen)
-        return d->notOpen(error);
-    if (key == QLatin1String(kMarkerKey))
+    const QString step = QStringLiteral("write meta '%1'").arg(key);
+    if (d->isOpen && key == QLatin1String(kMarkerKey))
         return d->fail(error, QStringLiteral("write meta"),
                        QStringLiteral("the key '%1' is reserved").arg(key));
-    QSqlQuery q(d->db);
-    q.prepare(QStringLiteral("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)"));
-    q.bindValue(0, key);
-    q.bindValue(1, value);
-    if (!q.exec())
-        return d->failQuery(error, QStringLiteral("write meta '%1'").arg(key), q);
-    return true;
+    return d->write(StoreWriter::Priority::Normal, step, error, [&](QSqlDatabase &w) {
+        // An explicit transaction even for one statement: begin() waits for another process's
+        // write lock (the writer's connection has no busy handler).
+        if (!d->begin(w, step, error))
+            return false;
+        QSqlQuery q(w);
+        q.prepare(QStringLiteral("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)"));
+        q.bindValue(0, key);
+        q.bindValue(1, value);
+        if (!q.exec())
+            return d->abortQuery(w, error, step, q);
+        return d->commit(w, step, error);
+    });
 }
 
 bool ProjectStore::importDataset(const Dataset &dataset, QString *error)
+{
+    return importDataset(dataset, {}, error);
+}
+
+bool ProjectStore::importDataset(const Dataset &dataset, const QMap<QString, QString> &meta,
+                                 QString *error)
 {
     if (!d->isOpen)
         return d->notOpen(error);
@@ -250,70 +251,86 @@ bool ProjectStore::importDataset(const Dataset &dataset, QString *error)
                                .arg(s.path)
                                .arg(k - 1));
     }
+    if (meta.contains(QLatin1String(kMarkerKey)))
+        return d->fail(error, step, QStringLiteral("the meta key '%1' is reserved").arg(QLatin1String(kMarkerKey)));
+    // The metadata written with the samples: the spec (absolute, so that it means the same from
+    // any working directory), then META (whose own "data_spec", if any, wins).
+    QMap<QString, QString> allMeta;
+    if (!dataset.spec.isEmpty())
+        allMeta.insert(QStringLiteral("data_spec"), dataset.spec);
+    for (auto it = meta.begin(); it != meta.end(); ++it)
+        allMeta.insert(it.key(), it.value());
+    if (allMeta.contains(QStringLiteral("data_spec")))
+        allMeta[QStringLiteral("data_spec")] = canonicalDataSpec(allMeta.value(QStringLiteral("data_spec")));
 
-    if (!d->begin(step, error))
-        return false;
-    {
-        QVariant count;
-        QString detail;
-        if (!d->scalar(QStringLiteral("SELECT count(*) FROM samples"), &count, &detail))
-            return d->abort(error, step, detail);
-        if (count.toLongLong() > 0)
-            return d->abort(error, step,
-                            QStringLiteral("the project already holds %1 samples").arg(count.toLongLong()));
-    }
-    {
-        QSqlQuery q(d->db);
-        if (!q.exec(QStringLiteral("DELETE FROM classes")))
-            return d->abortQuery(error, step + QStringLiteral(" (classes)"), q);
-        if (!q.prepare(QStringLiteral("INSERT INTO classes(id, name) VALUES (?, ?)")))
-            return d->abortQuery(error, step + QStringLiteral(" (classes)"), q);
-        for (int c = 0; c < k; ++c) {
-            q.bindValue(0, c);
-            q.bindValue(1, dataset.classes[c]);
-            if (!q.exec())
-                return d->abortQuery(error, step + QStringLiteral(" (class %1)").arg(c), q);
+    return d->write(StoreWriter::Priority::Normal, step, error, [&](QSqlDatabase &w) {
+        if (!d->begin(w, step, error))
+            return false;
+        {
+            QVariant count;
+            QString detail;
+            if (!Private::scalar(w, QStringLiteral("SELECT count(*) FROM samples"), &count, &detail))
+                return d->abort(w, error, step, detail);
+            if (count.toLongLong() > 0)
+                return d->abort(w, error, step,
+                                QStringLiteral("the project already holds %1 samples").arg(count.toLongLong()));
         }
-    }
-    {
-        const QString time = isoTime(QDateTime::currentDateTimeUtc());
-        QSqlQuery qs(d->db), qe(d->db);
-        if (!qs.prepare(QStringLiteral(
-                "INSERT INTO samples(id, source, path, \"offset\", split, true_label, given_label,"
-                " label, excluded) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0)")))
-            return d->abortQuery(error, step + QStringLiteral(" (samples)"), qs);
-        if (!qe.prepare(QStringLiteral(
-                "INSERT INTO label_events(sample_id, time, annotator, old_label, new_label,"
-                " old_excluded, new_excluded, reason) VALUES (?, ?, '', -1, ?, 0, 0, 'import')")))
-            return d->abortQuery(error, step + QStringLiteral(" (events)"), qe);
-        qe.bindValue(1, time);
-        for (std::size_t i = 0; i < dataset.samples.size(); ++i) {
-            const Sample &s = dataset.samples[i];
-            const qint64 id = qint64(i) + 1;
-            qs.bindValue(0, id);
-            qs.bindValue(1, notNull(s.source));
-            qs.bindValue(2, notNull(s.path));
-            qs.bindValue(3, s.offset);
-            qs.bindValue(4, notNull(s.split));
-            qs.bindValue(5, s.trueLabel);
-            qs.bindValue(6, s.label);
-            qs.bindValue(7, s.label);
-            if (!qs.exec())
-                return d->abortQuery(error, step + QStringLiteral(" (sample %1)").arg(i), qs);
-            qe.bindValue(0, id);
-            qe.bindValue(2, s.label);
-            if (!qe.exec())
-                return d->abortQuery(error, step + QStringLiteral(" (event of sample %1)").arg(i), qe);
+        {
+            QSqlQuery q(w);
+            if (!q.exec(QStringLiteral("DELETE FROM classes")))
+                return d->abortQuery(w, error, step + QStringLiteral(" (classes)"), q);
+            if (!q.prepare(QStringLiteral("INSERT INTO classes(id, name) VALUES (?, ?)")))
+                return d->abortQuery(w, error, step + QStringLiteral(" (classes)"), q);
+            for (int c = 0; c < k; ++c) {
+                q.bindValue(0, c);
+                q.bindValue(1, dataset.classes[c]);
+                if (!q.exec())
+                    return d->abortQuery(w, error, step + QStringLiteral(" (class %1)").arg(c), q);
+            }
         }
-    }
-    if (!dataset.spec.isEmpty()) {
-        QSqlQuery q(d->db);
-        q.prepare(QStringLiteral("INSERT OR REPLACE INTO meta(key, value) VALUES ('data_spec', ?)"));
-        q.bindValue(0, dataset.spec);
-        if (!q.exec())
-            return d->abortQuery(error, step + QStringLiteral(" (meta data_spec)"), q);
-    }
-    return d->commit(step, error);
+        {
+            const QString time = isoTime(QDateTime::currentDateTimeUtc());
+            QSqlQuery qs(w), qe(w);
+            if (!qs.prepare(QStringLiteral(
+                    "INSERT INTO samples(id, source, path, \"offset\", split, true_label, given_label,"
+                    " label, excluded) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0)")))
+                return d->abortQuery(w, error, step + QStringLiteral(" (samples)"), qs);
+            if (!qe.prepare(QStringLiteral(
+                    "INSERT INTO label_events(sample_id, time, annotator, old_label, new_label,"
+                    " old_excluded, new_excluded, reason) VALUES (?, ?, '', -1, ?, 0, 0, 'import')")))
+                return d->abortQuery(w, error, step + QStringLiteral(" (events)"), qe);
+            qe.bindValue(1, time);
+            for (std::size_t i = 0; i < dataset.samples.size(); ++i) {
+                const Sample &s = dataset.samples[i];
+                const qint64 id = qint64(i) + 1;
+                qs.bindValue(0, id);
+                qs.bindValue(1, notNull(s.source));
+                qs.bindValue(2, notNull(s.path));
+                qs.bindValue(3, s.offset);
+                qs.bindValue(4, notNull(s.split));
+                qs.bindValue(5, s.trueLabel);
+                qs.bindValue(6, s.label);
+                qs.bindValue(7, s.label);
+                if (!qs.exec())
+                    return d->abortQuery(w, error, step + QStringLiteral(" (sample %1)").arg(i), qs);
+                qe.bindValue(0, id);
+                qe.bindValue(2, s.label);
+                if (!qe.exec())
+                    return d->abortQuery(w, error, step + QStringLiteral(" (event of sample %1)").arg(i), qe);
+            }
+        }
+        {
+            QSqlQuery q(w);
+            q.prepare(QStringLiteral("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)"));
+            for (auto it = allMeta.begin(); it != allMeta.end(); ++it) {
+                q.bindValue(0, it.key());
+                q.bindValue(1, it.value());
+                if (!q.exec())
+                    return d->abortQuery(w, error, step + QStringLiteral(" (meta %1)").arg(it.key()), q);
+            }
+        }
+        return d->commit(w, step, error);
+    });
 }
 
 QStringList ProjectStore::classes() const
@@ -423,80 +440,83 @@ bool ProjectStore::applyDecisions(const std::vector<Decision> &decisions, const 
                                .arg(r));
     }
 
-    if (!d->begin(step, error))
-        return false;
-    const QString time = isoTime(QDateTime::currentDateTimeUtc());
-    {
-        QVariant kv;
-        QString detail;
-        if (!d->scalar(QStringLiteral("SELECT count(*) FROM classes"), &kv, &detail))
-            return d->abort(error, step, detail);
-        const int k = kv.toInt();
+    // Decisions go first: they wait at most for one short transaction already running.
+    return d->write(StoreWriter::Priority::Decision, step, error, [&](QSqlDatabase &w) {
+        if (!d->begin(w, step, error))
+            return false;
+        const QString time = isoTime(QDateTime::currentDateTimeUtc());
+        {
+            QVariant kv;
+            QString detail;
+            if (!Private::scalar(w, QStringLiteral("SELECT count(*) FROM classes"), &kv, &detail))
+                return d->abort(w, error, step, detail);
+            const int k = kv.toInt();
 
-        QSqlQuery sel(d->db), upd(d->db), ins(d->db);
-        sel.setForwardOnly(true);
-        if (!sel.prepare(QStringLiteral("SELECT label, excluded FROM samples WHERE id = ?")))
-            return d->abortQuery(error, step, sel);
-        for (std::size_t i = 0; i < decisions.size(); ++i) {
-            const Decision &dec = decisions[i];
-            if (dec.newLabel < -1 || dec.newLabel >= k)
-                return d->abort(error, step,
-                                QStringLiteral("decision %1: label %2 of sample %3 is outside "
-                                               "[-1, %4]; no decision was applied")
-                                    .arg(i)
-                                    .arg(dec.newLabel)
-                                    .arg(dec.sampleId)
-                                    .arg(k - 1));
-            sel.bindValue(0, dec.sampleId);
-            if (!sel.exec())
-                return d->abortQuery(error, step, sel);
-            const bool found = sel.next();
-            sel.finish();
-            if (!found)
-                return d->abort(error, step,
-                                QStringLiteral("decision %1: no sample with id %2; no decision "
-                                               "was applied")
-                                    .arg(i)
-                                    .arg(dec.sampleId));
+            QSqlQuery sel(w), upd(w), ins(w);
+            sel.setForwardOnly(true);
+            if (!sel.prepare(QStringLiteral("SELECT label, excluded FROM samples WHERE id = ?")))
+                return d->abortQuery(w, error, step, sel);
+            for (std::size_t i = 0; i < decisions.size(); ++i) {
+                const Decision &dec = decisions[i];
+                if (dec.newLabel < -1 || dec.newLabel >= k)
+                    return d->abort(w, error, step,
+                                    QStringLiteral("decision %1: label %2 of sample %3 is outside "
+                                                   "[-1, %4]; no decision was applied")
+                                        .arg(i)
+                                        .arg(dec.newLabel)
+                                        .arg(dec.sampleId)
+                                        .arg(k - 1));
+                sel.bindValue(0, dec.sampleId);
+                if (!sel.exec())
+                    return d->abortQuery(w, error, step, sel);
+                const bool found = sel.next();
+                sel.finish();
+                if (!found)
+                    return d->abort(w, error, step,
+                                    QStringLiteral("decision %1: no sample with id %2; no decision "
+                                                   "was applied")
+                                        .arg(i)
+                                        .arg(dec.sampleId));
+            }
+
+            if (!upd.prepare(QStringLiteral("UPDATE samples SET label = ?, excluded = ? WHERE id = ?")))
+                return d->abortQuery(w, error, step, upd);
+            if (!ins.prepare(QStringLiteral(
+                    "INSERT INTO label_events(sample_id, time, annotator, old_label, new_label,"
+                    " old_excluded, new_excluded, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")))
+                return d->abortQuery(w, error, step, ins);
+            ins.bindValue(1, time);
+            ins.bindValue(2, notNull(annotator));
+            for (std::size_t i = 0; i < decisions.size(); ++i) {
+                const Decision &dec = decisions[i];
+                // Read the state again: the same sample may occur twice in one batch.
+                sel.bindValue(0, dec.sampleId);
+                if (!sel.exec() || !sel.next())
+                    return d->abortQuery(w, error, step, sel);
+                const int oldLabel = sel.value(0).toInt();
+                const int oldExcluded = sel.value(1).toInt() != 0 ? 1 : 0;
+                sel.finish();
+
+                upd.bindValue(0, dec.newLabel);
+                upd.bindValue(1, dec.excluded ? 1 : 0);
+                upd.bindValue(2, dec.sampleId);
+                if (!upd.exec())
+                    return d->abortQuery(w, error, step + QStringLiteral(" (sample %1)").arg(dec.sampleId),
+                                         upd);
+                ins.bindValue(0, dec.sampleId);
+                ins.bindValue(3, oldLabel);
+                ins.bindValue(4, dec.newLabel);
+                ins.bindValue(5, oldExcluded);
+                ins.bindValue(6, dec.excluded ? 1 : 0);
+                ins.bindValue(7, reasons[i]);
+                if (!ins.exec())
+                    return d->abortQuery(w, error,
+                                         step + QStringLiteral(" (event of sample %1)").arg(dec.sampleId),
+                                         ins);
+            }
         }
-
-        if (!upd.prepare(QStringLiteral("UPDATE samples SET label = ?, excluded = ? WHERE id = ?")))
-            return d->abortQuery(error, step, upd);
-        if (!ins.prepare(QStringLiteral(
-                "INSERT INTO label_events(sample_id, time, annotator, old_label, new_label,"
-                " old_excluded, new_excluded, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")))
-            return d->abortQuery(error, step, ins);
-        ins.bindValue(1, time);
-        ins.bindValue(2, notNull(annotator));
-        for (std::size_t i = 0; i < decisions.size(); ++i) {
-            const Decision &dec = decisions[i];
-            // Read the state again: the same sample may occur twice in one batch.
-            sel.bindValue(0, dec.sampleId);
-            if (!sel.exec() || !sel.next())
-                return d->abortQuery(error, step, sel);
-            const int oldLabel = sel.value(0).toInt();
-            const int oldExcluded = sel.value(1).toInt() != 0 ? 1 : 0;
-            sel.finish();
-
-            upd.bindValue(0, dec.newLabel);
-            upd.bindValue(1, dec.excluded ? 1 : 0);
-            upd.bindValue(2, dec.sampleId);
-            if (!upd.exec())
-                return d->abortQuery(error, step + QStringLiteral(" (sample %1)").arg(dec.sampleId),
-                                     upd);
-            ins.bindValue(0, dec.sampleId);
-            ins.bindValue(3, oldLabel);
-            ins.bindValue(4, dec.newLabel);
-            ins.bindValue(5, oldExcluded);
-            ins.bindValue(6, dec.excluded ? 1 : 0);
-            ins.bindValue(7, reasons[i]);
-            if (!ins.exec())
-                return d->abortQuery(error,
-                                     step + QStringLiteral(" (event of sample %1)").arg(dec.sampleId),
-                                     ins);
-        }
-    }
-    return d->commit(step, error);
+        return d->commit(w, step, error);
+    });
 }
 
 std::vector<LabelEvent> ProjectStore::events(qint64 sampleId) const

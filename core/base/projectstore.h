@@ -7,21 +7,41 @@
 // scores (per sample per run), dynamics (per sample per run: per-epoch arrays as float32 BLOBs),
 // embeddings (per sample per run, float32 BLOB), pred_probs, layouts, al_rounds, al_queue,
 // al_scores (v3: the uncertainty of each active-learning round's scored pool, two BLOBs).
+// Opening checks that every required table and column exists; a file that is not SQLite, an
+// SQLite file of another application, a schema newer than kSchemaVersion or a damaged schema is
+// refused with a message naming the file and what is wrong.
 //
-// Every write that belongs together is one transaction: an import, a batch of decisions, a whole
-// analysis run. A crash or kill mid-write leaves the previous consistent state.
-// Opening a file with a newer schema version than this build knows is refused.
+// Writes: every write method of every ProjectStore on one file in this process runs on one
+// writer thread with its own connection (StoreWriter, storewriter.h), in priority order:
+// decisions first, then short writes, then the chunks of large writes. Write methods keep their
+// plain blocking form: they return once their data is committed (durably: synchronous=FULL).
+// Every write that belongs together is one transaction (an import with its metadata, a batch
+// of decisions, a layout, an active-learning round), except saveRun(): a run is written in short
+// transactions (about StoreWriter::kChunkMs each, so that decisions pass between them) under the
+// status "writing", and shown (status "done", "cancelled", "failed") in a last short one.
+// runs() and latestRun() never show a run being written; a run left "writing" by a killed
+// process is removed later by the next store that opens the file (never one whose writer is
+// still alive). A crash or kill mid-write leaves the previous consistent state.
 //
-// Threading: a ProjectStore owns one Qt SQL connection (unique name) and must be used on the
-// thread that opened it. Use one ProjectStore per thread; SQLite's WAL lets them share the file.
+// Read-only: a project whose file, folder, -wal or -shm file cannot be written opens for viewing
+// (isReadOnly()); every write is then refused with "opened read-only". A cleanly closed project
+// (no -wal file) is then read as an immutable snapshot, creating no -shm file beside it; reopen
+// to see changes another user made since. With a -wal file it is read through it.
+//
+// Threading: a ProjectStore owns one Qt SQL connection for reads (unique name) and must be used
+// on the thread that opened it. Use one ProjectStore per thread; they share the process's writer.
 // Errors: every fallible call returns false / empty and sets *error (when given) to a message
-// naming the file and the failing step.
+// naming the file and the failing step; SQLite's errors say what happened ("disk full",
+// "read-only", "not an SQLite database", "corrupt", "busy", ...).
 
 #include "category.h"
 #include "dataset.h"
 
+#include "result.h"
+
 #include <QDateTime>
 #include <QJsonObject>
+#include <QMap>
 #include <QString>
 #include <QStringList>
 
@@ -113,10 +133,10 @@ struct Trajectory {
     std::vector<int> predicted;
 };
 
-/// Everything an analysis run produces, written in one transaction by saveRun().
+/// Everything an analysis run produces, written by saveRun().
 struct RunRecord {
     QDateTime started, finished;
-    QString status = QStringLiteral("done"); ///< "done", "cancelled", "failed"
+    QString status = QStringLiteral("done"); ///< "done", "cancelled", "failed" (not "writing")
     QJsonObject settings, summary;
     std::vector<SampleScore> scores;
     Dynamics dynamics;
@@ -161,20 +181,41 @@ public:
     ProjectStore(const ProjectStore &) = delete;
     ProjectStore &operator=(const ProjectStore &) = delete;
 
-    /// Opens FILE, creating an empty project if it does not exist. Refuses a file that is not a
-    /// Labelscope project or whose schema is newer than kSchemaVersion.
+    /// Opens FILE, creating an empty project if it does not exist (and its folder is writable).
+    /// Refuses a file that is not a Labelscope project, whose schema is newer than
+    /// kSchemaVersion, or which lacks a required table or column. A project whose file or folder
+    /// is read-only opens read-only (isReadOnly()).
     bool open(const QString &file, QString *error = nullptr);
     void close();
     bool isOpen() const;
     QString fileName() const;
+    /// True when the project was opened read-only: every write method fails with a message
+    /// saying so. readOnlyReason() says why ("its folder /x is read-only", ...).
+    bool isReadOnly() const;
+    QString readOnlyReason() const;
 
     /// Key/value metadata (e.g. "data_spec", "name").
     QString meta(const QString &key) const;
     bool setMeta(const QString &key, const QString &value, QString *error = nullptr);
 
-    /// Imports classes and samples of DATASET (one transaction, one "import" event per sample).
+    /// Imports classes and samples of DATASET (one transaction, one "import" event per sample)
+    /// and stores dataset.spec as "data_spec" in the form canonicalDataSpec() gives (absolute,
+    /// resolved against the current directory: import in the process the spec was typed in).
     /// Refused if the project already holds samples.
     bool importDataset(const Dataset &dataset, QString *error = nullptr);
+    /// The same, with META (key → value, e.g. "limit", "image_size", "noise") written in the
+    /// same transaction: a kill leaves either no import or the import with all its metadata.
+    /// A "data_spec" key in META is stored in canonical form; the reserved marker key is refused.
+    bool importDataset(const Dataset &dataset, const QMap<QString, QString> &meta,
+                       QString *error = nullptr);
+    /// Re-points the project at its data after it moved: loads SPEC (with the project's "limit"
+    /// and "image_size"; slow for large data) and, when its samples are the project's, stores
+    /// canonicalDataSpec(SPEC) as "data_spec" and the samples' new paths in one transaction.
+    /// "The project's" = the same number of samples with the same sampleKey()s once each side's
+    /// paths are taken relative to the common folder of that side's sample files (so a moved
+    /// or renamed data folder matches, different or re-encoded files do not). Refused, naming
+    /// the count or the first sample that differs, otherwise; nothing is written then.
+    Result<> setDataSpec(const QString &spec);
 
     QStringList classes() const;
     qint64 sampleCount() const;
@@ -189,8 +230,11 @@ public:
     /// Events of one sample (or all when sampleId < 0), oldest first.
     std::vector<LabelEvent> events(qint64 sampleId = -1) const;
 
-    /// Writes a run and all its results in one transaction; returns the run id or 0 on error.
+    /// Writes a run and all its results (in short transactions, see above) and shows it with
+    /// its status once everything is written; returns the run id or 0 on error (a failed run is
+    /// removed again).
     qint64 saveRun(const RunRecord &run, QString *error = nullptr);
+    /// Runs written completely (never one with status "writing"), oldest first.
     std::vector<RunInfo> runs() const;
     /// The newest run with status "done".
     std::optional<RunInfo> latestRun() const;
@@ -207,6 +251,11 @@ public:
 
     /// Active learning (core/base/projectactivelearning.cpp): writes a round and its queue in
     /// one transaction; returns the round id or 0 on error (unknown sample ids are refused).
+    /// Inside that transaction it re-checks the queue against the project as it is now, so that
+    /// two rounds run at once never queue the same samples: refused when a queued sample is
+    /// already waiting in another round's queue (queued there and still unlabelled), or has
+    /// been labelled or excluded meanwhile ("another round queued N of these samples meanwhile;
+    /// run the round again").
     qint64 saveAlRound(const AlRoundInfo &round, const std::vector<AlQueueItem> &queue, QString *error = nullptr);
     /// All rounds, oldest first.
     std::vector<AlRoundInfo> alRounds() const;
@@ -226,7 +275,8 @@ public:
     QString lastError() const;
 
 private:
-    bool insertLayout(qint64 runId, const Layout &layout, const QString &step, QString *error);
+    bool openReader(const QString &file, QString *error);
+    void scheduleAbandonedRunCleanup();
     struct Private;
     std::unique_ptr<Private> d;
 };

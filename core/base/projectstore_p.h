@@ -4,6 +4,7 @@
 
 #include "projectschema.h"
 #include "projectstore.h"
+#include "storewriter.h"
 
 #include <QDateTime>
 #include <QJsonDocument>
@@ -13,6 +14,9 @@
 #include <QSqlQuery>
 #include <QString>
 #include <QVariant>
+
+#include <functional>
+#include <memory>
 
 namespace labelscope {
 
@@ -50,11 +54,17 @@ inline QJsonObject fromJson(const QVariant &v)
 
 // ---- Private --------------------------------------------------------------------------------
 
+// Reads go through this store's own connection (db, on the thread that opened it); writes run as
+// tasks on the process's writer of the file (StoreWriter), on its connection, passed to the task
+// as `w`. The helpers below that take a QSqlDatabase are for use inside such a task.
 struct ProjectStore::Private {
     QString file;
     QString connection;
     QSqlDatabase db;
+    std::shared_ptr<StoreWriter> writer; ///< null when the project is open read-only
     bool isOpen = false;
+    bool readOnly = false;
+    QString readOnlyReason; ///< why, for the error of a refused write
     mutable QString lastError;
 
     bool fail(QString *error, const QString &step, const QString &detail) const
@@ -73,60 +83,82 @@ struct ProjectStore::Private {
         return fail(error, QStringLiteral("access"), QStringLiteral("no project is open"));
     }
 
-    bool exec(const QString &sql, const QString &step, QString *error)
+    // Runs TASK on the writer at PRIORITY and waits for it; refused when no project is open or it
+    // is open read-only. TASK reports its own failures (fail/abort) and returns false.
+    bool write(StoreWriter::Priority priority, const QString &step, QString *error,
+               const std::function<bool(QSqlDatabase &w)> &task)
     {
-        QSqlQuery q(db);
+        if (!isOpen)
+            return notOpen(error);
+        if (readOnly || !writer)
+            return refuseReadOnly(error, step);
+        return writer->run(priority, task);
+    }
+    bool refuseReadOnly(QString *error, const QString &step) const
+    {
+        return fail(error, step,
+                    QStringLiteral("the project was opened read-only (%1); nothing was written").arg(readOnlyReason));
+    }
+
+    bool exec(QSqlDatabase &w, const QString &sql, const QString &step, QString *error)
+    {
+        QSqlQuery q(w);
         if (!q.exec(sql))
             return failQuery(error, step, q);
         return true;
     }
 
-    // A write transaction: BEGIN IMMEDIATE takes the write lock up front (waiting busy_timeout),
-    // so that a read-then-write transaction never fails half-way on a lock upgrade.
-    bool begin(const QString &step, QString *error)
+    // A write transaction: BEGIN IMMEDIATE takes the write lock up front (waiting for another
+    // process's), so that a read-then-write transaction never fails half-way on a lock upgrade.
+    bool begin(QSqlDatabase &w, const QString &step, QString *error)
     {
-        return exec(QStringLiteral("BEGIN IMMEDIATE"), step + QStringLiteral(" (begin transaction)"),
-                    error);
-    }
-    bool commit(const QString &step, QString *error)
-    {
-        if (exec(QStringLiteral("COMMIT"), step + QStringLiteral(" (commit)"), error))
+        QString detail;
+        if (StoreWriter::beginImmediate(w, &detail))
             return true;
-        rollback();
+        return fail(error, step + QStringLiteral(" (begin transaction)"), detail);
+    }
+    bool commit(QSqlDatabase &w, const QString &step, QString *error)
+    {
+        if (exec(w, QStringLiteral("COMMIT"), step + QStringLiteral(" (commit)"), error))
+            return true;
+        rollback(w);
         return false;
     }
-    void rollback()
+    static void rollback(QSqlDatabase &w)
     {
-        QSqlQuery q(db);
+        QSqlQuery q(w);
         q.exec(QStringLiteral("ROLLBACK"));
     }
     // Rolls back and reports; for use while a transaction is open.
-    bool abort(QString *error, const QString &step, const QString &detail)
+    bool abort(QSqlDatabase &w, QString *error, const QString &step, const QString &detail)
     {
-        rollback();
+        rollback(w);
         return fail(error, step, detail);
     }
-    bool abortQuery(QString *error, const QString &step, const QSqlQuery &q)
+    bool abortQuery(QSqlDatabase &w, QString *error, const QString &step, const QSqlQuery &q)
     {
         const QString detail = sqlError(q.lastError());
-        return abort(error, step, detail);
+        return abort(w, error, step, detail);
     }
 
     void closeConnection()
     {
-        if (connection.isEmpty())
-            return;
-        if (db.isOpen())
-            db.close();
-        db = QSqlDatabase();
-        QSqlDatabase::removeDatabase(connection);
-        connection.clear();
+        if (!connection.isEmpty()) {
+            if (db.isOpen())
+                db.close();
+            db = QSqlDatabase();
+            QSqlDatabase::removeDatabase(connection);
+            connection.clear();
+        }
+        writer.reset(); // the last store of the file in this process stops its writer
         isOpen = false;
+        readOnly = false;
+        readOnlyReason.clear();
     }
 
-    bool scalar(const QString &sql, QVariant *out, QString *detail) const
+    static bool scalar(const QSqlDatabase &on, const QString &sql, QVariant *out, QString *detail)
     {
-        QSqlQuery q(db);
+        QSqlQuery q(on);
         q.setForwardOnly(true);
         if (!q.exec(sql)) {
             *detail = sqlError(q.lastError());
@@ -134,6 +166,10 @@ struct ProjectStore::Private {
         }
         *out = q.next() ? q.value(0) : QVariant();
         return true;
+    }
+    bool scalar(const QString &sql, QVariant *out, QString *detail) const
+    {
+        return scalar(db, sql, out, detail);
     }
 };
 

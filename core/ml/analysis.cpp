@@ -80,7 +80,8 @@ Result<AnalysisData> loadAnalysisData(ProjectStore &store, const AnalysisParams 
             return R::failure(QStringLiteral("%1: the project is empty; give a dataset (--data SPEC)").arg(params.projectFile));
         data.spec = params.dataSpec;
     } else {
-        if (!params.dataSpec.isEmpty() && params.dataSpec != data.spec)
+        // The stored spec is canonical (absolute paths, keywords kept): compare like with like.
+        if (!params.dataSpec.isEmpty() && canonicalDataSpec(params.dataSpec) != data.spec)
             return R::failure(QStringLiteral("%1 was made from '%2', not '%3'; use a new --project file")
                                   .arg(params.projectFile, data.spec, params.dataSpec));
         loadOptions.limit = store.meta(QStringLiteral("limit")).toLongLong();
@@ -104,12 +105,14 @@ Result<AnalysisData> loadAnalysisData(ProjectStore &store, const AnalysisParams 
     if (fresh) {
         if (params.injectNoise > 0)
             injectNoise(dataset, params.noiseKind, params.injectNoise, params.seed);
+        // One transaction: a kill leaves no import, or the import with all its metadata.
+        const QMap<QString, QString> meta{
+            {QStringLiteral("data_spec"), data.spec},
+            {QStringLiteral("limit"), QString::number(loadOptions.limit)},
+            {QStringLiteral("image_size"), QString::number(loadOptions.imageSize)},
+            {QStringLiteral("noise"), QStringLiteral("%1 %2 seed %3").arg(noiseKindName(params.noiseKind)).arg(params.injectNoise).arg(params.seed)}};
         QString storeError;
-        if (!store.importDataset(dataset, &storeError)
-            || !store.setMeta(QStringLiteral("data_spec"), data.spec, &storeError)
-            || !store.setMeta(QStringLiteral("limit"), QString::number(loadOptions.limit), &storeError)
-            || !store.setMeta(QStringLiteral("image_size"), QString::number(loadOptions.imageSize), &storeError)
-            || !store.setMeta(QStringLiteral("noise"), QStringLiteral("%1 %2 seed %3").arg(noiseKindName(params.noiseKind)).arg(params.injectNoise).arg(params.seed), &storeError))
+        if (!store.importDataset(dataset, meta, &storeError))
             return R::failure(storeError);
     }
 

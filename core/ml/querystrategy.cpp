@@ -468,16 +468,6 @@ public:
 
 } // namespace
 
-QStringList uncertaintyNames()
-{
-    return enumNames(kUncertaintyNames);
-}
-
-QStringList diversityNames()
-{
-    return enumNames(kDiversityNames);
-}
-
 std::unique_ptr<UncertaintyMeasure> makeUncertaintyMeasure(const QString &name)
 {
     const std::optional<Uncertainty> kind = enumFromName(kUncertaintyNames, name);

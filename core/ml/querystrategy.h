@@ -106,8 +106,8 @@ inline constexpr EnumName<Diversity> kDiversityNames[] = {
     {Diversity::Clustering, "clustering_sampling"}, {Diversity::Random, "random_sampling"},
     {Diversity::CoreSet, "coreset"}, {Diversity::RankedBatch, "ranked_batch"}, {Diversity::Badge, "badge"}};
 
-QStringList uncertaintyNames();  ///< enumNames(kUncertaintyNames)
-QStringList diversityNames();    ///< enumNames(kDiversityNames)
+inline QStringList uncertaintyNames() { return enumNames(kUncertaintyNames); }
+inline QStringList diversityNames() { return enumNames(kDiversityNames); }
 
 /// The measure / selector named NAME (a kUncertaintyNames / kDiversityNames name), or nullptr.
 std::unique_ptr<UncertaintyMeasure> makeUncertaintyMeasure(const QString &name);

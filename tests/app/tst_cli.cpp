@@ -2,13 +2,17 @@
 // exits 0, a failing command exits 1 with "labelscope COMMAND: <what, where>", Ctrl+C cancels a
 // running job (exit 130), and on a full disk no command claims to have written its output.
 // Runs the built `labelscope` binary.
+#include "base/dataset.h"
 #include "base/npy.h"
+#include "base/projectstore.h"
 
 #include <QDir>
 #include <QFile>
 #include <QProcess>
 #include <QTemporaryDir>
 #include <QtTest>
+
+#include <opencv2/imgcodecs.hpp>
 
 #include <csignal>
 #include <random>
@@ -100,6 +104,9 @@ private Q_SLOTS:
         row("out extension", {"find-issues", "--labels", "l.npy", "--pred-probs", "p.npy", "--out", "o.txt"}, "--out must end in .npy or .csv");
         row("seeds", {"clean-eval", "--data", "fashion-mnist", "--seeds", "0"}, "--seeds expects an integer from 1 to 1000");
         row("al batch", {"al-round", "--project", "p.lsproj", "--batch", "0"}, "--batch expects an integer from 1 to 1000000");
+        row("filter-by", {"find-issues", "--labels", "l.npy", "--pred-probs", "p.npy", "--out", "o.csv", "--filter-by", "magic"}, "--filter-by must be prune_by_noise_rate");
+        row("rank-by", {"find-issues", "--labels", "l.npy", "--pred-probs", "p.npy", "--out", "o.csv", "--rank-by", "entropy"}, "--rank-by must be self_confidence, normalized_margin or confidence_weighted_entropy");
+        row("project action", {"project", "compact", "--project", "p.lsproj"}, "unknown action 'compact'");
     }
 
     void usageErrorsNameTheOption()
@@ -116,7 +123,7 @@ private Q_SLOTS:
     {
         const Run all = runLabelscope({QStringLiteral("--help")});
         QCOMPARE(all.exitCode, 0);
-        for (const char *command : {"analyze", "find-issues", "clean-eval", "tsne", "similar", "al-simulate", "al-round", "al-bench"}) {
+        for (const char *command : {"analyze", "find-issues", "clean-eval", "tsne", "similar", "al-simulate", "al-round", "al-bench", "project"}) {
             QVERIFY2(all.out.contains(QLatin1String(command)), command);
             const Run r = runLabelscope({QLatin1String(command), QStringLiteral("--help")});
             QCOMPARE(r.exitCode, 0);
@@ -168,6 +175,43 @@ private Q_SLOTS:
         err += QString::fromUtf8(p.readAllStandardError());
         QVERIFY2(err.contains(QStringLiteral("labelscope tsne: cancelled")), qPrintable(err.right(300)));
         QVERIFY(!QFile::exists(output));
+    }
+
+    // The data of a project moved: `project set-data` re-points it and refuses other data.
+    void projectSetData()
+    {
+        QTemporaryDir dir;
+        for (const char *cls : {"cat", "dog"}) {
+            QVERIFY(QDir(dir.path()).mkpath(QStringLiteral("data/%1").arg(QLatin1String(cls))));
+            for (int i = 0; i < 6; ++i)
+                QVERIFY(cv::imwrite(QStringLiteral("%1/data/%2/%3.png").arg(dir.path(), QLatin1String(cls)).arg(i).toStdString(),
+                                    cv::Mat(8, 8, CV_8UC1, cv::Scalar(i * 40 + (cls[0] == 'c' ? 0 : 20)))));
+        }
+        const QString file = dir.filePath(QStringLiteral("p.lsproj"));
+        {
+            labelscope::LoadResult loaded = labelscope::loadDataset(dir.filePath(QStringLiteral("data")));
+            QVERIFY2(loaded.ok(), qPrintable(loaded.error));
+            labelscope::ProjectStore store;
+            QString error;
+            QVERIFY2(store.open(file, &error) && store.importDataset(loaded.dataset, &error), qPrintable(error));
+        }
+        QVERIFY(QDir(dir.path()).rename(QStringLiteral("data"), QStringLiteral("moved")));
+        const QString moved = dir.filePath(QStringLiteral("moved"));
+        Run r = runLabelscope({QStringLiteral("project"), QStringLiteral("set-data"), QStringLiteral("--project"), file,
+                               QStringLiteral("--data"), moved, QStringLiteral("--json")});
+        QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+        QVERIFY2(r.out.contains(QStringLiteral("\"data_spec\":\"%1\"").arg(moved)), qPrintable(r.out));
+        // Other data (a class less) is refused and the project keeps its spec.
+        QDir(moved).removeRecursively();
+        QVERIFY(QDir(dir.path()).mkpath(QStringLiteral("other/cat")));
+        QVERIFY(cv::imwrite(dir.filePath(QStringLiteral("other/cat/0.png")).toStdString(), cv::Mat(8, 8, CV_8UC1, cv::Scalar(9))));
+        r = runLabelscope({QStringLiteral("project"), QStringLiteral("set-data"), QStringLiteral("--project"), file,
+                           QStringLiteral("--data"), dir.filePath(QStringLiteral("other"))});
+        QCOMPARE(r.exitCode, 1);
+        QVERIFY2(r.err.contains(QStringLiteral("labelscope project: ")) && r.err.contains(file), qPrintable(r.err));
+        r = runLabelscope({QStringLiteral("project"), QStringLiteral("info"), QStringLiteral("--project"), file, QStringLiteral("--json")});
+        QCOMPARE(r.exitCode, 0);
+        QVERIFY2(r.out.contains(moved) && r.out.contains(QStringLiteral("\"samples\":12")), qPrintable(r.out));
     }
 
     // "Disk full" (writes fail past a file-size limit): the command fails with the file and the

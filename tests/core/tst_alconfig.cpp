@@ -135,6 +135,10 @@ private Q_SLOTS:
         QTest::newRow("tfds") << QByteArray("data:\n  dataset: tfds\n") << QStringLiteral("bad.yaml:2 tfds");
         QTest::newRow("pseudo-label scope") << QByteArray("train:\n  pseudo_label_scope: everything\n") << QStringLiteral("bad.yaml:2 everything scored pool");
         QTest::newRow("ema range") << QByteArray("train:\n  ema_decay: 1.5\n") << QStringLiteral("bad.yaml ema_decay");
+        QTest::newRow("lr nan") << QByteArray("train:\n  optimizer:\n    config:\n      lr: .nan\n") << QStringLiteral("bad.yaml:4 lr finite .nan");
+        QTest::newRow("momentum -inf") << QByteArray("train:\n  optimizer:\n    config:\n      momentum: -.Inf\n") << QStringLiteral("bad.yaml:4 momentum finite");
+        QTest::newRow("ema nan") << QByteArray("train:\n  ema_decay: .NaN\n") << QStringLiteral("bad.yaml:2 ema_decay finite");
+        QTest::newRow("plateau inf") << QByteArray("active_learner:\n  plateau_delta: .inf\n") << QStringLiteral("bad.yaml:2 plateau_delta finite");
     }
     void errors()
     {

@@ -19,22 +19,7 @@
 #include <functional>
 
 using namespace labelscope;
-
-namespace {
-
-// The job on this thread with a plain cancel flag, in the out-parameter form the checks use.
-bool projectRound(const QString &file, const AlConfig &config, const std::atomic_bool &cancel, AlProjectRound *out,
-                  QString *error)
-{
-    JobContext context(QStringLiteral("al-round"), &cancel);
-    Result<AlProjectRound> r = runAlProjectRound(file, config, QStringLiteral("cpu"), context);
-    *error = r.error();
-    if (r)
-        *out = std::move(r).value();
-    return r.ok();
-}
-
-} // namespace
+using labelscope::testing::projectRound;
 
 class TestAlScores final : public QObject {
     Q_OBJECT

@@ -14,10 +14,11 @@
 #include <set>
 
 using namespace labelscope;
+using labelscope::testing::projectRound;
 
 namespace {
 
-// The jobs on this thread with a plain cancel flag, in the out-parameter form the checks use.
+// The simulation job on this thread with a plain cancel flag, in the out-parameter form the checks use.
 bool simulate(const Dataset &data, const AlConfig &config, quint64 seed, const std::atomic_bool &cancel, AlCurve *out,
               QString *error)
 {
@@ -28,21 +29,6 @@ bool simulate(const Dataset &data, const AlConfig &config, quint64 seed, const s
         *out = std::move(r).value();
     return r.ok();
 }
-
-bool projectRound(const QString &file, const AlConfig &config, const std::atomic_bool &cancel, AlProjectRound *out,
-                  QString *error)
-{
-    JobContext context(QStringLiteral("al-round"), &cancel);
-    Result<AlProjectRound> r = runAlProjectRound(file, config, QStringLiteral("cpu"), context);
-    *error = r.error();
-    if (r)
-        *out = std::move(r).value();
-    return r.ok();
-}
-
-} // namespace
-
-namespace {
 
 // A small, quick configuration: 50 cold-start labels, batches of 100.
 AlConfig smallConfig()

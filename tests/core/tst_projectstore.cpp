@@ -1,16 +1,15 @@
 // Tests of the project store (core/base/projectstore.h): schema, round trips, append-only
-// events, atomic batches, refusal of foreign and newer files, concurrent stores on two threads,
-// timings at Fashion-MNIST scale, and consistency after a SIGKILL in the middle of a write.
-//
-// The crash test runs this executable again as a child (environment variable
-// LABELSCOPE_STORE_CRASH_CHILD); the child writes in a loop from initTestCase() and is killed.
+// events, atomic batches, refusal of foreign and newer files, timings at Fashion-MNIST scale.
+// Elsewhere: concurrent stores and the writer (tst_storewriter.cpp), consistency after a SIGKILL
+// (tst_storecrash.cpp), errors and read-only projects (tst_storeerrors.cpp), integrity rules
+// (tst_storeintegrity.cpp), full disk (tst_fulldisk.cpp).
 
 #include "base/projectstore.h"
+#include "storefixture.h"
 
 #include <QCoreApplication>
 #include <QElapsedTimer>
 #include <QFile>
-#include <QProcess>
 #include <QSqlDatabase>
 #include <QSqlError>
 #include <QSqlQuery>
@@ -20,144 +19,14 @@
 
 #include <atomic>
 #include <cmath>
-#include <cstdio>
-#include <cstdlib>
 #include <map>
 
 using namespace labelscope;
+using labelscope::testing::makeDataset;
+using labelscope::testing::makeRun;
+using labelscope::testing::RawDb;
 
 namespace {
-
-const char kChildEnv[] = "LABELSCOPE_STORE_CRASH_CHILD";
-
-// A plain connection beside the store's, for inspecting and tampering with the file.
-class RawDb {
-public:
-    explicit RawDb(const QString &file)
-    {
-        static std::atomic<int> counter{0};
-        name = QStringLiteral("tst-raw-%1").arg(counter++);
-        QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), name);
-        db.setDatabaseName(file);
-        db.setConnectOptions(QStringLiteral("QSQLITE_BUSY_TIMEOUT=5000"));
-        ok = db.open();
-    }
-    ~RawDb()
-    {
-        {
-            QSqlDatabase db = QSqlDatabase::database(name, false);
-            db.close();
-        }
-        QSqlDatabase::removeDatabase(name);
-    }
-    QSqlDatabase db() const { return QSqlDatabase::database(name, false); }
-    // Executes SQL; returns the first column of the first row (invalid on error or no row).
-    QVariant value(const QString &sql, QString *error = nullptr) const
-    {
-        QSqlQuery q(db());
-        if (!q.exec(sql)) {
-            if (error)
-                *error = q.lastError().text();
-            return QVariant();
-        }
-        return q.next() ? q.value(0) : QVariant();
-    }
-    bool exec(const QString &sql, QString *error = nullptr) const
-    {
-        QSqlQuery q(db());
-        const bool r = q.exec(sql);
-        if (!r && error)
-            *error = q.lastError().text();
-        return r;
-    }
-    bool ok = false;
-
-private:
-    QString name;
-};
-
-Dataset makeDataset(int n, int k)
-{
-    Dataset ds;
-    ds.spec = QStringLiteral("/data/synthetic");
-    for (int c = 0; c < k; ++c)
-        ds.classes << QStringLiteral("class %1 é").arg(c);
-    ds.samples.resize(std::size_t(n));
-    for (int i = 0; i < n; ++i) {
-        Sample &s = ds.samples[std::size_t(i)];
-        switch (i % 3) {
-        case 0:
-            s.source = QStringLiteral("idx");
-            s.path = QStringLiteral("/data/fashion/train-images-idx3-ubyte.gz");
-            s.offset = i;
-            break;
-        case 1:
-            s.source = QStringLiteral("folder");
-            s.path = QStringLiteral("/data/folder/class %1/ïmg_%2.png").arg(i % k).arg(i);
-            break;
-        default:
-            s.source = QStringLiteral("csv");
-            s.path = QStringLiteral("/data/csv/img_%1.jpg").arg(i);
-            break;
-        }
-        s.split = i % 5 == 0 ? QStringLiteral("test") : i % 7 == 0 ? QString() : QStringLiteral("train");
-        s.label = i % 11 == 0 ? -1 : (i * 7) % k;
-        s.trueLabel = i % 13 == 0 ? -1 : i % k;
-    }
-    return ds;
-}
-
-// A complete run over sample ids 1..n (every field derived from i and SALT).
-RunRecord makeRun(int n, int epochs, int dim, int salt, const QString &status = QStringLiteral("done"))
-{
-    RunRecord r;
-    r.started = QDateTime::currentDateTimeUtc().addSecs(-60);
-    r.finished = QDateTime::currentDateTimeUtc();
-    r.status = status;
-    r.settings = QJsonObject{{QStringLiteral("epochs"), epochs}, {QStringLiteral("salt"), salt},
-                             {QStringLiteral("model"), QStringLiteral("resnet-ish")}};
-    r.summary = QJsonObject{{QStringLiteral("accuracy"), 0.875}, {QStringLiteral("n"), n}};
-    r.scores.resize(std::size_t(n));
-    r.dynamics.epochs = epochs;
-    r.dynamics.sampleIds.resize(std::size_t(n));
-    const std::size_t ne = std::size_t(n) * std::size_t(epochs);
-    r.dynamics.sigma.resize(ne);
-    r.dynamics.probGiven.resize(ne);
-    r.dynamics.margin.resize(ne);
-    r.dynamics.predicted.resize(ne);
-    r.embeddingDim = dim;
-    if (dim > 0) {
-        r.embeddingIds.resize(std::size_t(n));
-        r.embeddings.resize(std::size_t(n) * std::size_t(dim));
-    }
-    for (int i = 0; i < n; ++i) {
-        SampleScore &s = r.scores[std::size_t(i)];
-        s.sampleId = i + 1;
-        s.noiseScore = float((i * 37 + salt) % 1000) / 1000.f;
-        s.category = Category((i + salt) % 4 - 1);
-        s.sigma = 1.f + float(i % 17) * 0.125f + float(salt) * 1e-3f;
-        s.meanProb = float(i % 100) / 99.f;
-        s.stdProb = float(i % 9) / 30.f;
-        s.meanMargin = float(i % 21) - 10.5f;
-        s.predLabel = (i + salt) % 10;
-        s.predProb = 0.1f + float(i % 90) / 100.f;
-        r.dynamics.sampleIds[std::size_t(i)] = i + 1;
-        for (int e = 0; e < epochs; ++e) {
-            const std::size_t at = std::size_t(i) * std::size_t(epochs) + std::size_t(e);
-            r.dynamics.sigma[at] = 1.f + float(e) / float(epochs) + float(i % 5) * 0.01f;
-            r.dynamics.probGiven[at] = std::fmod(float(i + e * 3 + salt) * 0.0137f, 1.f);
-            r.dynamics.margin[at] = float(e) - float(i % 7) * 0.5f;
-            r.dynamics.predicted[at] = qint16((i + e) % 10);
-        }
-        if (dim > 0) {
-            r.embeddingIds[std::size_t(i)] = i + 1;
-            for (int j = 0; j < dim; ++j)
-                r.embeddings[std::size_t(i) * std::size_t(dim) + std::size_t(j)] =
-                    std::sin(float(i) * 0.01f + float(j)) + float(salt);
-        }
-    }
-    return r;
-}
 
 bool sameSample(const SampleRow &r, const Sample &s, qint64 id)
 {
@@ -165,82 +34,6 @@ bool sameSample(const SampleRow &r, const Sample &s, qint64 id)
         && r.sample.offset == s.offset && r.sample.split == (s.split.isNull() ? QString() : s.split)
         && r.sample.label == s.label && r.sample.trueLabel == s.trueLabel && r.givenLabel == s.label
         && r.label == s.label && !r.excluded;
-}
-
-// The protocol of the crash child: lines "BEGIN <kind> <i>" and "COMMITTED <kind> <i> <ms>".
-struct ChildLog {
-    std::map<QString, int> committed; // kind → number committed (they are numbered 0, 1, ...)
-    std::map<QString, qint64> lastMs;
-};
-
-void parseChildLine(const QByteArray &rawLine, ChildLog *log, QString *begun = nullptr)
-{
-    const QStringList parts = QString::fromUtf8(rawLine).trimmed().split(QLatin1Char(' '));
-    if (parts.size() >= 4 && parts[0] == QLatin1String("COMMITTED")) {
-        log->committed[parts[1]] = parts[2].toInt() + 1;
-        log->lastMs[parts[1]] = parts[3].toLongLong();
-    } else if (parts.size() >= 3 && parts[0] == QLatin1String("BEGIN") && begun) {
-        *begun = parts[1];
-    }
-}
-
-constexpr int kCrashSamples = 20000;
-constexpr int kCrashBatch = 4000;
-
-// The child: writes forever (bounded) until the parent kills it.
-[[noreturn]] void runCrashChild(const QString &file)
-{
-    ProjectStore store;
-    QString error;
-    if (!store.open(file, &error)) {
-        std::fprintf(stderr, "child: %s\n", qPrintable(error));
-        std::exit(2);
-    }
-    const int n = int(store.sampleCount());
-    const int k = int(store.classes().size());
-    const RunRecord run = makeRun(n, 10, 64, 7);
-    // Continue the numbering of batches already in the file (annotator "batch-<i>").
-    int batch = 0;
-    {
-        for (const LabelEvent &e : store.events())
-            if (e.annotator.startsWith(QLatin1String("batch-")))
-                batch = std::max(batch, e.annotator.mid(6).toInt() + 1);
-    }
-    const int firstBatch = batch;
-    for (int iter = 0; iter < 200; ++iter) {
-        std::vector<Decision> decisions;
-        decisions.reserve(kCrashBatch);
-        for (int j = 0; j < kCrashBatch; ++j) {
-            Decision dec;
-            dec.sampleId = qint64((batch * 7919 + j) % n) + 1;
-            dec.newLabel = (batch + j) % (k + 1) - 1;
-            dec.excluded = (batch + j) % 7 == 0;
-            dec.reason = (j % 2) ? QStringLiteral("relabel") : QStringLiteral("accept");
-            decisions.push_back(dec);
-        }
-        QElapsedTimer t;
-        std::printf("BEGIN batch %d\n", batch - firstBatch);
-        std::fflush(stdout);
-        t.start();
-        if (!store.applyDecisions(decisions, QStringLiteral("batch-%1").arg(batch), &error)) {
-            std::fprintf(stderr, "child: %s\n", qPrintable(error));
-            std::exit(3);
-        }
-        std::printf("COMMITTED batch %d %lld\n", batch - firstBatch, qint64(t.elapsed()));
-        std::fflush(stdout);
-        ++batch;
-
-        std::printf("BEGIN run %d\n", iter);
-        std::fflush(stdout);
-        t.start();
-        if (store.saveRun(run, &error) <= 0) {
-            std::fprintf(stderr, "child: %s\n", qPrintable(error));
-            std::exit(4);
-        }
-        std::printf("COMMITTED run %d %lld\n", iter, qint64(t.elapsed()));
-        std::fflush(stdout);
-    }
-    std::exit(5); // never killed: the parent fails
 }
 
 } // namespace
@@ -260,10 +53,7 @@ private Q_SLOTS:
     void runRoundTrip();
     void latestRunIgnoresCancelled();
     void saveRunIsAtomic();
-    void concurrentStores();
     void timingsAtScale();
-    void killMidWriteLeavesConsistentProject_data();
-    void killMidWriteLeavesConsistentProject();
 
 private:
     QString newFile(const QString &name) const { return m_dir.filePath(name); }
@@ -272,9 +62,6 @@ private:
 
 void TestProjectStore::initTestCase()
 {
-    const QByteArray child = qgetenv(kChildEnv);
-    if (!child.isEmpty())
-        runCrashChild(QString::fromLocal8Bit(child));
     QVERIFY(m_dir.isValid());
 }
 
@@ -816,99 +603,6 @@ void TestProjectStore::saveRunIsAtomic()
     QCOMPARE(store.runs().size(), std::size_t(1));
 }
 
-void TestProjectStore::concurrentStores()
-{
-    const QString file = newFile(QStringLiteral("concurrent.lsproj"));
-    const int n = 2000, k = 10, batches = 150, perBatch = 25;
-    QString error;
-    ProjectStore gui; // the "GUI thread" store
-    QVERIFY2(gui.open(file, &error), qPrintable(error));
-    QVERIFY2(gui.importDataset(makeDataset(n, k), &error), qPrintable(error));
-
-    struct Result {
-        int applied = 0;
-        qint64 runId = 0;
-        QString error;
-    };
-    Result results[2];
-    std::atomic<int> ready{0};
-    auto worker = [&](int w) {
-        Result &r = results[w];
-        ProjectStore store;
-        const bool opened = store.open(file, &r.error);
-        ++ready;
-        while (ready.load() < 2) // start writing together
-            QThread::yieldCurrentThread();
-        if (!opened)
-            return;
-        for (int b = 0; b < batches; ++b) {
-            std::vector<Decision> decisions;
-            for (int j = 0; j < perBatch; ++j) // disjoint halves of the samples
-                decisions.push_back({qint64(w * (n / 2) + (b * perBatch + j) % (n / 2)) + 1,
-                                     (b + j + w) % k, j % 5 == 0, QStringLiteral("relabel")});
-            if (!store.applyDecisions(decisions, QStringLiteral("worker-%1").arg(w), &r.error))
-                return;
-            ++r.applied;
-            // Pause as an annotator would: SQLite's busy handler is not fair, and a writer in a
-            // tight loop would keep the lock from the other for the whole loop.
-            QThread::usleep(500);
-            if (b == batches / 2 && w == 1) { // a whole run written while the others write too
-                r.runId = store.saveRun(makeRun(n, 10, 32, w), &r.error);
-                if (r.runId <= 0)
-                    return;
-            }
-        }
-    };
-    std::unique_ptr<QThread> t0(QThread::create(worker, 0));
-    std::unique_ptr<QThread> t1(QThread::create(worker, 1));
-    t0->start();
-    t1->start();
-    int guiReads = 0, guiWrites = 0;
-    while (!t0->isFinished() || !t1->isFinished()) {
-        // The GUI store reads, and writes decisions of its own, meanwhile.
-        QCOMPARE(gui.samples().size(), std::size_t(n));
-        ++guiReads;
-        if (guiWrites < 20) {
-            QVERIFY2(gui.applyDecisions({{qint64(1 + guiWrites), 0, false, QStringLiteral("accept")}},
-                                        QStringLiteral("gui"), &error),
-                     qPrintable(error));
-            ++guiWrites;
-        }
-        QThread::msleep(2);
-    }
-    QVERIFY(t0->wait(60000));
-    QVERIFY(t1->wait(60000));
-    for (const Result &r : results) {
-        QVERIFY2(r.error.isEmpty(), qPrintable(r.error));
-        QCOMPARE(r.applied, batches);
-    }
-    QVERIFY(results[1].runId > 0);
-    qInfo("concurrent: %d GUI reads, %d GUI writes while two workers wrote", guiReads, guiWrites);
-    const std::vector<LabelEvent> events = gui.events();
-    QCOMPARE(events.size(), std::size_t(n + 2 * batches * perBatch + guiWrites));
-    QCOMPARE(gui.scores(results[1].runId).size(), std::size_t(n));
-    // The two workers' transactions did interleave.
-    int switches = 0;
-    QString previous;
-    for (const LabelEvent &e : events) {
-        if (!e.annotator.startsWith(QLatin1String("worker-")))
-            continue;
-        if (!previous.isEmpty() && e.annotator != previous)
-            ++switches;
-        previous = e.annotator;
-    }
-    qInfo("concurrent: the workers' batches alternated %d times", switches);
-    QVERIFY(switches >= 1);
-    // Each sample's label is the new label of its last event.
-    std::map<qint64, const LabelEvent *> last;
-    for (const LabelEvent &e : events)
-        last[e.sampleId] = &e;
-    for (const SampleRow &r : gui.samples()) {
-        QCOMPARE(r.label, last[r.id]->newLabel);
-        QCOMPARE(r.excluded, last[r.id]->newExcluded);
-    }
-}
-
 void TestProjectStore::timingsAtScale()
 {
     const QString file = newFile(QStringLiteral("scale.lsproj"));
@@ -970,146 +664,6 @@ void TestProjectStore::timingsAtScale()
           " 1000 trajectories %lld ms; 5000 decisions %lld ms",
           importMs, saveMs, save30Ms, samplesMs, scoresMs, embMs, trajMs, decideMs);
     // Figures only (recorded in tests/benchmarks/RESULTS.md); no timing assertion in a test.
-}
-
-void TestProjectStore::killMidWriteLeavesConsistentProject_data()
-{
-    QTest::addColumn<QString>("kind");
-    QTest::newRow("kill during saveRun") << QStringLiteral("run");
-    QTest::newRow("kill during applyDecisions") << QStringLiteral("batch");
-}
-
-void TestProjectStore::killMidWriteLeavesConsistentProject()
-{
-    QFETCH(QString, kind);
-    const QString file = newFile(QStringLiteral("crash-%1.lsproj").arg(kind));
-    QString error;
-    {
-        ProjectStore store;
-        QVERIFY2(store.open(file, &error), qPrintable(error));
-        QVERIFY2(store.importDataset(makeDataset(kCrashSamples, 10), &error), qPrintable(error));
-    }
-    int runsBefore = 0, batchesBefore = 0;
-    int killedBeforeCommit = 0;
-    const int rounds = 3;
-    for (int round = 0; round < rounds; ++round) {
-        QProcess child;
-        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-        env.insert(QString::fromLatin1(kChildEnv), file);
-        child.setProcessEnvironment(env);
-        child.setProcessChannelMode(QProcess::SeparateChannels);
-        child.setProgram(QCoreApplication::applicationFilePath());
-        // initTestCase() always runs first; it becomes the child and never returns.
-        child.setArguments({QStringLiteral("createAndReopen")});
-        child.start();
-        QVERIFY2(child.waitForStarted(10000), qPrintable(child.errorString()));
-
-        ChildLog log;
-        QByteArray childErr;
-        QElapsedTimer deadline;
-        deadline.start();
-        bool killed = false;
-        while (!killed && deadline.elapsed() < 120000) {
-            if (!child.canReadLine() && !child.waitForReadyRead(1000)) {
-                if (child.state() == QProcess::NotRunning)
-                    break;
-                continue;
-            }
-            while (child.canReadLine()) {
-                QString begun;
-                parseChildLine(child.readLine(), &log, &begun);
-                // After at least one committed item of this kind, kill during the next one,
-                // about half-way through (the duration of the last one tells how long it takes).
-                if (begun == kind && log.committed[kind] >= 1 + round % 2) {
-                    const qint64 delay = std::max<qint64>(1, log.lastMs[kind] / 2);
-                    QThread::msleep(static_cast<unsigned long>(delay));
-                    child.kill(); // SIGKILL
-                    killed = true;
-                    break;
-                }
-            }
-        }
-        childErr = child.readAllStandardError();
-        QVERIFY2(killed, qPrintable(QStringLiteral("the child was not killed; its stderr: ")
-                                    + QString::fromUtf8(childErr)));
-        QVERIFY(child.waitForFinished(30000));
-        QCOMPARE(child.exitStatus(), QProcess::CrashExit);
-        while (child.canReadLine()) // what it reported before it died
-            parseChildLine(child.readLine(), &log);
-        const int runsReported = log.committed[QStringLiteral("run")];
-        const int batchesReported = log.committed[QStringLiteral("batch")];
-
-        // The project opens (WAL recovery) and is consistent.
-        ProjectStore store;
-        QVERIFY2(store.open(file, &error), qPrintable(error));
-        {
-            RawDb raw(file);
-            QCOMPARE(raw.value(QStringLiteral("PRAGMA integrity_check")).toString(), QStringLiteral("ok"));
-            QVERIFY(!raw.value(QStringLiteral("PRAGMA foreign_key_check")).isValid());
-            // No run without all its results.
-            QCOMPARE(raw.value(QStringLiteral(
-                                   "SELECT count(*) FROM runs r WHERE"
-                                   " (SELECT count(*) FROM scores s WHERE s.run_id = r.id) != %1 OR"
-                                   " (SELECT count(*) FROM dynamics d WHERE d.run_id = r.id) != %1 OR"
-                                   " (SELECT count(*) FROM embeddings e WHERE e.run_id = r.id) != %1")
-                                   .arg(kCrashSamples))
-                         .toInt(),
-                     0);
-            // No orphaned results.
-            QCOMPARE(raw.value(QStringLiteral("SELECT count(*) FROM scores WHERE run_id NOT IN"
-                                              " (SELECT id FROM runs)"))
-                         .toInt(),
-                     0);
-            // Every sample's state is the one its last event recorded.
-            QCOMPARE(raw.value(QStringLiteral(
-                                   "SELECT count(*) FROM samples s JOIN label_events e ON e.id ="
-                                   " (SELECT max(id) FROM label_events WHERE sample_id = s.id)"
-                                   " WHERE s.label != e.new_label OR s.excluded != e.new_excluded"))
-                         .toInt(),
-                     0);
-            // Whole batches only.
-            QCOMPARE(raw.value(QStringLiteral("SELECT count(*) FROM (SELECT annotator, count(*) AS c"
-                                              " FROM label_events WHERE reason != 'import'"
-                                              " GROUP BY annotator HAVING c != %1)")
-                                   .arg(kCrashBatch))
-                         .toInt(),
-                     0);
-        }
-        const int runsNow = int(store.runs().size());
-        int batchesNow = 0;
-        {
-            std::map<QString, int> perAnnotator;
-            const std::vector<LabelEvent> events = store.events();
-            for (const LabelEvent &e : events)
-                if (e.reason != QLatin1String("import"))
-                    ++perAnnotator[e.annotator];
-            batchesNow = int(perAnnotator.size());
-            QCOMPARE(qint64(events.size()), qint64(kCrashSamples) + qint64(batchesNow) * kCrashBatch);
-        }
-        // Everything the child reported committed is there; at most the item in flight besides.
-        const int runsNew = runsNow - runsBefore, batchesNew = batchesNow - batchesBefore;
-        QVERIFY2(runsNew >= runsReported && runsNew <= runsReported + 1,
-                 qPrintable(QStringLiteral("runs: %1 new, %2 reported").arg(runsNew).arg(runsReported)));
-        QVERIFY2(batchesNew >= batchesReported && batchesNew <= batchesReported + 1,
-                 qPrintable(QStringLiteral("batches: %1 new, %2 reported").arg(batchesNew).arg(batchesReported)));
-        const bool inFlightLost = kind == QLatin1String("run") ? runsNew == runsReported
-                                                                : batchesNew == batchesReported;
-        killedBeforeCommit += inFlightLost ? 1 : 0;
-        qInfo("round %d: killed %lld ms into a %s (last took %lld ms); %d runs and %d batches "
-              "committed; the one in flight was %s",
-              round, std::max<qint64>(1, log.lastMs[kind] / 2), qPrintable(kind), log.lastMs[kind],
-              runsReported, batchesReported, inFlightLost ? "rolled back" : "committed");
-        runsBefore = runsNow;
-        batchesBefore = batchesNow;
-
-        // The project stays writable (one whole batch, so that the batch check above holds).
-        std::vector<Decision> more(kCrashBatch, Decision{1, 2, false, QStringLiteral("accept")});
-        QVERIFY2(store.applyDecisions(more, QStringLiteral("after-crash-%1").arg(round), &error),
-                 qPrintable(error));
-        ++batchesBefore;
-    }
-    // At least one kill came before the in-flight transaction committed (i.e. mid-write).
-    QVERIFY2(killedBeforeCommit >= 1, "every kill came after the commit; the test proved nothing");
 }
 
 QTEST_GUILESS_MAIN(TestProjectStore)
