@@ -88,11 +88,18 @@ Result<HealthReport> run(const Dataset &dataset, const HealthOptions &options, J
     QElapsedTimer clock;
     clock.start();
     const std::size_t n = dataset.samples.size();
-    for (const auto &[embedding, what] : {std::pair{options.nearDuplicateEmbedding, "near-duplicate"},
-                                          std::pair{options.outlierEmbedding, "outlier"}}) {
-        const QString error = checkEmbedding(embedding, n, what);
-        if (!error.isEmpty())
+    if (const QString error = checkEmbedding(options.nearDuplicateEmbedding, n, "near-duplicate"); !error.isEmpty())
+        return R::failure(error);
+    if (options.outlierRows.empty()) {
+        if (const QString error = checkEmbedding(options.outlierEmbedding, n, "outlier"); !error.isEmpty())
             return R::failure(error);
+    } else {
+        if (options.outlierEmbedding.isEmpty() || options.outlierEmbedding.rows != std::int64_t(options.outlierRows.size()))
+            return R::failure(QStringLiteral("outlier embedding: %1 rows for %2 row indices")
+                                  .arg(options.outlierEmbedding.rows).arg(options.outlierRows.size()));
+        for (const int r : options.outlierRows)
+            if (r < 0 || std::size_t(r) >= n)
+                return R::failure(QStringLiteral("outlier embedding: row index %1 outside 0..%2").arg(r).arg(n - 1));
     }
     HealthReport report;
     report.samples = std::int64_t(n);
@@ -161,10 +168,35 @@ Result<HealthReport> run(const Dataset &dataset, const HealthOptions &options, J
     if (outliers && n >= 2) {
         context.stage(QStringLiteral("outliers"), 0.85, 1.0);
         const EmbeddingView input = options.outlierEmbedding.isEmpty() ? thumbnails : options.outlierEmbedding;
-        Result<OutlierScores> scores = outlierScores(input.data, input.rows, input.dim, report.labels, options.outliers, context);
+        std::vector<int> rowLabels;
+        if (!options.outlierRows.empty())
+            for (const int r : options.outlierRows)
+                rowLabels.push_back(report.labels[std::size_t(r)]);
+        Result<OutlierScores> scores =
+            outlierScores(input.data, input.rows, input.dim, options.outlierRows.empty() ? report.labels : rowLabels,
+                          options.outliers, context);
         if (!scores)
             return R::from(scores);
-        setOutlierColumn(scores.value(), &report);
+        if (options.outlierRows.empty()) {
+            setOutlierColumn(scores.value(), &report);
+        } else {
+            // Scores of the embedded rows only; the others keep 1 / 0.
+            OutlierScores all = scores.value();
+            for (std::vector<float> *v : {&all.score, &all.classScore, &all.meanDistance})
+                v->assign(n, 1.0f);
+            all.meanDistance.assign(n, 0.0f);
+            all.flag.assign(n, 0);
+            all.classFlag.assign(n, 0);
+            for (std::size_t j = 0; j < options.outlierRows.size(); ++j) {
+                const std::size_t i = std::size_t(options.outlierRows[j]);
+                all.score[i] = scores->score[j];
+                all.flag[i] = scores->flag[j];
+                all.classScore[i] = scores->classScore[j];
+                all.classFlag[i] = scores->classFlag[j];
+                all.meanDistance[i] = scores->meanDistance[j];
+            }
+            setOutlierColumn(all, &report);
+        }
         IssueColumn &column = report.column(IssueType::Outlier);
         for (std::size_t i = 0; i < n && options.outlierEmbedding.isEmpty(); ++i)
             if (!pass.measured[i]) { // a skipped image's thumbnail is zeros, not a measurement

@@ -41,6 +41,10 @@ struct HealthOptions {
     /// and outlier scores use them instead of the thumbnails. Rows must equal the sample count.
     EmbeddingView nearDuplicateEmbedding;
     EmbeddingView outlierEmbedding;
+    /// Optional [rows of outlierEmbedding]: the sample index of each row, when the embedding
+    /// covers only some samples (the analysis embeds its training samples only). Empty: row i is
+    /// sample i. Samples without a row keep outlier score 1, flag 0; labels come from the samples.
+    std::vector<int> outlierRows;
     double imbalanceThreshold = 0.1; ///< Datalab's class_imbalance threshold (healthreport.h)
     int threads = 0;                 ///< image workers; 0 = QThread::idealThreadCount()
 };
