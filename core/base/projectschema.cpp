@@ -221,10 +221,38 @@ bool migrate2to3(QSqlDatabase &db, QString *detail)
     return execAll(db, statements, detail);
 }
 
-// Dataset health (issue 16): one row per check (`labelscope check`: run_id NULL; an analysis'
+// Version 3 → 4 (issue 17, review sessions): label_events.batch groups the events of one
+// applyDecisions call (the id of its first event; NULL for events written before version 4),
+// so that the undo history can be rebuilt from the log when a project is reopened; class_events
+// records adding, renaming and merging classes (append-only, like label_events). A merge moves
+// the samples through label_events (reason "relabel", batch = class_events.batch).
+bool migrate3to4(QSqlDatabase &db, QString *detail)
+{
+    const QStringList statements = {
+        QStringLiteral("ALTER TABLE label_events ADD COLUMN batch INTEGER"),
+        QStringLiteral(
+            "CREATE TABLE class_events ("
+            " id INTEGER PRIMARY KEY,"
+            " time TEXT NOT NULL,"
+            " annotator TEXT NOT NULL DEFAULT '',"
+            " action TEXT NOT NULL CHECK (action IN ('add', 'rename', 'merge')),"
+            " class_id INTEGER NOT NULL,"
+            " old_name TEXT NOT NULL DEFAULT '',"
+            " new_name TEXT NOT NULL DEFAULT '',"
+            " target_id INTEGER NOT NULL DEFAULT -1,"
+            " batch INTEGER)"),
+        QStringLiteral("CREATE TRIGGER class_events_no_update BEFORE UPDATE ON class_events"
+                       " BEGIN SELECT RAISE(ABORT, 'class_events is append-only'); END"),
+        QStringLiteral("CREATE TRIGGER class_events_no_delete BEFORE DELETE ON class_events"
+                       " BEGIN SELECT RAISE(ABORT, 'class_events is append-only'); END"),
+    };
+    return execAll(db, statements, detail);
+}
+
+// Version 4 → 5: dataset health (issue 16): one row per check (`labelscope check`: run_id NULL; an analysis'
 // checks: its run, deleted with it), one row per issue type with per-sample arrays, one row per
 // duplicate set (core/base/projecthealth.cpp).
-bool migrateHealth(QSqlDatabase &db, QString *detail)
+bool migrate4to5(QSqlDatabase &db, QString *detail)
 {
     const QStringList statements = {
         QStringLiteral(
@@ -260,7 +288,7 @@ bool migrateHealth(QSqlDatabase &db, QString *detail)
 // migrations()[n] takes a project from schema version n to n + 1. Append, never edit.
 const std::vector<Migration> &migrations()
 {
-    static const std::vector<Migration> table = {migrate0to1, migrate1to2, migrate2to3, migrateHealth};
+    static const std::vector<Migration> table = {migrate0to1, migrate1to2, migrate2to3, migrate3to4, migrate4to5};
     return table;
 }
 
@@ -288,7 +316,11 @@ const std::vector<std::pair<const char *, QStringList>> &requiredSchema()
         {"label_events",
          {QStringLiteral("id"), QStringLiteral("sample_id"), QStringLiteral("time"), QStringLiteral("annotator"),
           QStringLiteral("old_label"), QStringLiteral("new_label"), QStringLiteral("old_excluded"),
-          QStringLiteral("new_excluded"), QStringLiteral("reason")}},
+          QStringLiteral("new_excluded"), QStringLiteral("reason"), QStringLiteral("batch")}},
+        {"class_events",
+         {QStringLiteral("id"), QStringLiteral("time"), QStringLiteral("annotator"), QStringLiteral("action"),
+          QStringLiteral("class_id"), QStringLiteral("old_name"), QStringLiteral("new_name"),
+          QStringLiteral("target_id"), QStringLiteral("batch")}},
         {"runs",
          {QStringLiteral("id"), QStringLiteral("started"), QStringLiteral("finished"), QStringLiteral("status"),
           QStringLiteral("settings"), QStringLiteral("summary")}},

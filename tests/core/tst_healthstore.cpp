@@ -1,6 +1,6 @@
 // Dataset health in the project (issue 16): the health tables (schema v5) round-trip through
 // ProjectStore::saveHealth / latestHealth; a project of schema v3 (before class events and
-// health) migrates to the current schema with its samples and runs intact; runProjectHealthChecks
+// health) migrates through v4 (class events) to v5 with its samples and runs intact; runProjectHealthChecks
 // imports a CSV manifest into a new project, stores the checks, reads them back as the same
 // report, refuses another data spec, and adds the outlier score from an analysis run's
 // embeddings (only the embedded samples are scored).
@@ -157,6 +157,9 @@ private Q_SLOTS:
             QSqlQuery q(db);
             QVERIFY(q.exec(QStringLiteral("PRAGMA user_version")) && q.next());
             QCOMPARE(q.value(0).toInt(), ProjectStore::kSchemaVersion);
+            QCOMPARE(ProjectStore::kSchemaVersion, 5);
+            QVERIFY(q.exec(QStringLiteral("SELECT count(*) FROM class_events")) && q.next()); // v4 ran on the way
+            QVERIFY(q.exec(QStringLiteral("SELECT count(*) FROM health_sets")) && q.next());
         }
         db.close();
         db = QSqlDatabase();

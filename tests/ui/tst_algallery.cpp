@@ -148,7 +148,7 @@ private Q_SLOTS:
 
     void version2Migrates()
     {
-        QVERIFY(ProjectStore::kSchemaVersion >= 3);
+        QVERIFY(ProjectStore::kSchemaVersion >= 3); // al_scores came with version 3
         QTemporaryDir dir;
         const QString file = dir.filePath(QStringLiteral("v2.db"));
         {
