@@ -404,8 +404,8 @@ void HealthFilterBar::rebuild()
     // Frames and tool-tip lines: outliers and image problems violet (action exclude), duplicate
     // members teal; a wrong label keeps the category's red.
     const int n = m_health->hasReport() ? int(m_health->report().samples) : 0;
-    std::vector<QColor> frames(std::size_t(n));
-    std::vector<QString> notes(std::size_t(n));
+    std::vector<QColor> frames(static_cast<std::size_t>(n));
+    std::vector<QString> notes(static_cast<std::size_t>(n));
     for (int i = 0; i < n; ++i) {
         const std::vector<IssueType> issues = m_health->issuesOf(i);
         QStringList names;
