@@ -80,7 +80,7 @@ struct AnalysisResult {
     qint64 easy = 0, hard = 0, needReview = 0;
     double seconds = 0.0;
     /// Wall seconds per phase: "loading" (reading and importing), "training" (all models and their
-    /// evaluation passes), "scoring", "layouts" (when computed), "saving". The stored run summary
+    /// evaluation passes), "scoring", "layouts" (when computed), "saving", "health checks" (when run). The stored run summary
     /// is written before "saving" ends and lacks it.
     QMap<QString, double> phaseSeconds;
     QString device;

@@ -420,11 +420,14 @@ int main(int argc, char **argv)
             std::fprintf(stderr, "health_bench: %s\n", qPrintable(scores.error()));
             return 1;
         }
-        std::vector<double> gp, gn, cp, cn;
+        std::vector<double> gp, gn, cp, cn, mp, mn, pp, pn;
         long flaggedLetters = 0, flagged = 0;
         for (std::size_t i = 0; i < ids.size(); ++i) {
             (isLetter[i] ? gp : gn).push_back(1.0 - scores->score[i]);
             (isLetter[i] ? cp : cn).push_back(1.0 - scores->classScore[i]);
+            // Combinations of the two, for comparison: the lower score, and their product.
+            (isLetter[i] ? mp : mn).push_back(1.0 - std::min(scores->score[i], scores->classScore[i]));
+            (isLetter[i] ? pp : pn).push_back(1.0 - double(scores->score[i]) * double(scores->classScore[i]));
             flagged += scores->flag[i];
             flaggedLetters += isLetter[i] && scores->flag[i] ? 1 : 0;
         }
@@ -433,6 +436,7 @@ int main(int argc, char **argv)
                     static_cast<long long>(run->id), ids.size(), dim, auroc(gp, gn), auroc(cp, cn),
                     flagged ? double(flaggedLetters) / double(flagged) : 0.0, gp.empty() ? 0.0 : double(flaggedLetters) / double(gp.size()),
                     flagged, clock.elapsed() / 1000.0);
+        std::printf("  combined: AUROC min(global, class) %.4f, global x class %.4f\n", auroc(mp, mn), auroc(pp, pn));
     }
 
     const IssueColumn &o = planted.report.column(IssueType::Outlier);
