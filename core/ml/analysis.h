@@ -54,6 +54,9 @@ struct AnalysisParams {
     QString backbone;
     EmbeddingHead head = EmbeddingHead::Mlp; ///< the head trained on the embeddings (options.h)
     int knnNeighbours = 10;    ///< k of the k-nearest-neighbour label signal (method Embedding), 1..100
+    /// Also run the dataset-health checks (core/health/healthproject.h) on the project's samples
+    /// after saving the run, with the outlier score from its embeddings; stored as the run's check.
+    bool healthChecks = true;
     /// Optional, for audits and tests: called once per trained model with its fold (0-based) and
     /// the sample ids it trained on and predicted out of sample (empty for data-parameters).
     std::function<void(int fold, const std::vector<qint64> &trainedIds, const std::vector<qint64> &predictedIds)>
@@ -83,7 +86,7 @@ struct AnalysisResult {
     qint64 easy = 0, hard = 0, needReview = 0;
     double seconds = 0.0;
     /// Wall seconds per phase: "loading" (reading and importing), "training" (all models and their
-    /// evaluation passes), "scoring", "layouts" (when computed), "saving". The stored run summary
+    /// evaluation passes), "scoring", "layouts" (when computed), "saving", "health checks" (when run). The stored run summary
     /// is written before "saving" ends and lacks it.
     QMap<QString, double> phaseSeconds;
     QString device;
@@ -104,6 +107,9 @@ struct AnalysisResult {
     QString backboneName, backboneFile;
     qint64 embeddingsReused = 0, embeddingsExtracted = 0;
     double extractionSeconds = 0.0, extractionImagesPerSecond = 0.0;
+    /// The health checks' summary (HealthReport::toJson), {"error": ...} when they failed, empty
+    /// when they did not run.
+    QJsonObject health;
     QJsonObject toJson() const;
 };
 

@@ -75,6 +75,8 @@ QJsonObject AnalysisResult::toJson() const
                                         {QStringLiteral("f1"), it->f1}};
         o[QStringLiteral("signals")] = sig;
     }
+    if (!health.isEmpty())
+        o[QStringLiteral("health")] = health;
     return o;
 }
 
