@@ -472,6 +472,8 @@ void GalleryWidget::updateChips()
             [this] { showActiveLearning(GalleryModel::AlView::Off); });
     if (m_model->hasRanking())
         add(QStringLiteral("similar"), tr("Find similar: nearest first"), [this] { m_model->setRanking({}); });
+    if (m_model->hasIssueFilter())
+        add(QStringLiteral("health"), tr("Dataset health issue"), [this] { m_model->setIssueFilter({}); });
     if (m_model->hasSubset())
         add(QStringLiteral("subset"), tr("Only the selection (%L1)").arg(m_model->subsetSize()),
             [this] { m_model->setSubset({}); });
@@ -524,6 +526,7 @@ void GalleryWidget::clearAllFilters()
     m_model->setPairFilter(-1, -1);
     m_model->setRanking({});
     m_model->setSubset({});
+    m_model->setIssueFilter({});
     applyFilters();
     updateChips();
 }

@@ -71,7 +71,8 @@ public:
     QToolButton *pairButton() const { return m_pairButton; }
 
     /// The chips bar (hidden when no filter is active), and the chip of one filter by kind:
-    /// "class", "category", "state", "split", "al", "pair", "similar", "subset"; null when off.
+    /// "class", "category", "state", "split", "al", "pair", "similar", "health", "subset"; null
+    /// when off.
     QWidget *chipsBar() const { return m_chipsBar; }
     QToolButton *chip(const QString &kind) const;
     QToolButton *clearAllButton() const { return m_clearAll; }

@@ -249,12 +249,46 @@ bool migrate3to4(QSqlDatabase &db, QString *detail)
     return execAll(db, statements, detail);
 }
 
+// Version 4 → 5: dataset health (issue 16): one row per check (`labelscope check`: run_id NULL; an analysis'
+// checks: its run, deleted with it), one row per issue type with per-sample arrays, one row per
+// duplicate set (core/base/projecthealth.cpp).
+bool migrate4to5(QSqlDatabase &db, QString *detail)
+{
+    const QStringList statements = {
+        QStringLiteral(
+            "CREATE TABLE health_checks ("
+            " id INTEGER PRIMARY KEY AUTOINCREMENT,"
+            " run_id INTEGER REFERENCES runs(id) ON DELETE CASCADE,"
+            " created TEXT NOT NULL,"
+            " summary TEXT NOT NULL)"),
+        QStringLiteral(
+            "CREATE TABLE health_issues ("
+            " check_id INTEGER NOT NULL REFERENCES health_checks(id) ON DELETE CASCADE,"
+            " type TEXT NOT NULL,"
+            " threshold REAL NOT NULL,"
+            " sample_ids BLOB NOT NULL," // int64 LE [M]
+            " scores BLOB NOT NULL,"     // float32 LE [M]
+            " flags BLOB NOT NULL,"      // uint8 [M]
+            " PRIMARY KEY (check_id, type))"),
+        QStringLiteral(
+            "CREATE TABLE health_sets ("
+            " check_id INTEGER NOT NULL REFERENCES health_checks(id) ON DELETE CASCADE,"
+            " kind TEXT NOT NULL,"       // "exact" or "near"
+            " position INTEGER NOT NULL,"
+            " sample_ids BLOB NOT NULL," // int64 LE
+            " leaks INTEGER NOT NULL,"
+            " PRIMARY KEY (check_id, kind, position))"),
+        QStringLiteral("CREATE INDEX health_checks_run ON health_checks(run_id)"),
+    };
+    return execAll(db, statements, detail);
+}
+
 } // namespace
 
 // migrations()[n] takes a project from schema version n to n + 1. Append, never edit.
 const std::vector<Migration> &migrations()
 {
-    static const std::vector<Migration> table = {migrate0to1, migrate1to2, migrate2to3, migrate3to4};
+    static const std::vector<Migration> table = {migrate0to1, migrate1to2, migrate2to3, migrate3to4, migrate4to5};
     return table;
 }
 
@@ -312,6 +346,13 @@ const std::vector<std::pair<const char *, QStringList>> &requiredSchema()
         {"al_queue",
          {QStringLiteral("round_id"), QStringLiteral("sample_id"), QStringLiteral("position"), QStringLiteral("score")}},
         {"al_scores", {QStringLiteral("round_id"), QStringLiteral("sample_ids"), QStringLiteral("scores")}},
+        {"health_checks", {QStringLiteral("id"), QStringLiteral("run_id"), QStringLiteral("created"), QStringLiteral("summary")}},
+        {"health_issues",
+         {QStringLiteral("check_id"), QStringLiteral("type"), QStringLiteral("threshold"), QStringLiteral("sample_ids"),
+          QStringLiteral("scores"), QStringLiteral("flags")}},
+        {"health_sets",
+         {QStringLiteral("check_id"), QStringLiteral("kind"), QStringLiteral("position"), QStringLiteral("sample_ids"),
+          QStringLiteral("leaks")}},
     };
     return tables;
 }

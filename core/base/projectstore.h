@@ -8,7 +8,8 @@
 // embeddings (per sample per run, float32 BLOB), pred_probs, layouts, al_rounds, al_queue,
 // al_scores (v3: the uncertainty of each active-learning round's scored pool, two BLOBs),
 // class_events (v4: classes added, renamed, merged; append-only) and label_events.batch (v4: the
-// events of one applyDecisions call share it, so that the undo history survives a restart).
+// events of one applyDecisions call share it, so that the undo history survives a restart),
+// health_checks, health_issues, health_sets (v5: dataset health, core/base/projecthealth.cpp).
 // Opening checks that every required table and column exists; a file that is not SQLite, an
 // SQLite file of another application, a schema newer than kSchemaVersion or a damaged schema is
 // refused with a message naming the file and what is wrong.
@@ -46,6 +47,8 @@
 #include <QMap>
 #include <QString>
 #include <QStringList>
+
+#include <cstdint>
 
 #include <memory>
 #include <limits>
@@ -199,9 +202,39 @@ struct RunInfo {
     QJsonObject settings, summary;
 };
 
+/// One issue type of a dataset-health check as stored (table health_issues, schema v5;
+/// core/base/projecthealth.cpp). type is the name of core/health/healthreport.h's IssueType
+/// ("outlier", "exact_duplicate", ...); sampleIds, score and flag are [M] (score in [0, 1], lower =
+/// worse; flag 1 = has the issue); threshold is the rule's score threshold.
+struct StoredIssueColumn {
+    QString type;
+    double threshold = 0.0;
+    std::vector<qint64> sampleIds;
+    std::vector<float> score;
+    std::vector<std::uint8_t> flag;
+};
+
+/// A duplicate set as stored (table health_sets): kind "exact" or "near", its sample ids.
+struct StoredDuplicateSet {
+    QString kind;
+    std::vector<qint64> sampleIds;
+    bool leaks = false; ///< spans the train and test splits
+};
+
+/// One dataset-health check (table health_checks): `labelscope check` (runId 0) or the checks of
+/// an analysis run (runId = that run; deleted with it). summary is HealthReport::toJson().
+struct HealthRecord {
+    qint64 id = 0;
+    qint64 runId = 0;
+    QDateTime created;
+    QJsonObject summary;
+    std::vector<StoredIssueColumn> columns;
+    std::vector<StoredDuplicateSet> sets;
+};
+
 class ProjectStore {
 public:
-    static constexpr int kSchemaVersion = 4;
+    static constexpr int kSchemaVersion = 5;
 
     ProjectStore();
     ~ProjectStore();
@@ -315,6 +348,14 @@ public:
     /// Reads them back (both empty when the round scored no pool, e.g. a cold start). False on a
     /// store error or a corrupt BLOB (see lastError()).
     bool alScores(qint64 roundId, std::vector<qint64> *sampleIds, std::vector<float> *scores) const;
+
+    /// Dataset health (core/base/projecthealth.cpp, tables health_checks, health_issues,
+    /// health_sets; schema v5): writes a check with its columns and sets in one transaction and
+    /// returns its id, or 0 with *error (unknown run id, column arrays of different lengths).
+    qint64 saveHealth(const HealthRecord &record, QString *error = nullptr);
+    /// The newest check (of any run, or of `labelscope check`), nullopt when there is none or on
+    /// a store error / corrupt BLOB (see lastError()). WITHDATA false: summary only.
+    std::optional<HealthRecord> latestHealth(bool withData = true) const;
 
     /// Last error message (also returned through the error out-parameters).
     QString lastError() const;
