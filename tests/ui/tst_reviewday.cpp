@@ -5,6 +5,8 @@
 
 #include "ui/uifixture.h"
 
+#include "exporter.h"
+#include "exportrunner.h"
 #include "gallerymodel.h"
 #include "gallerywidget.h"
 #include "mainwindow.h"
@@ -14,6 +16,7 @@
 
 #include <QApplication>
 #include <QComboBox>
+#include <QFile>
 #include <QLabel>
 #include <QListView>
 #include <QMessageBox>
@@ -260,6 +263,29 @@ private Q_SLOTS:
         const QString body = dlg->body()->text();
         QVERIFY2(body.contains(QStringLiteral("Reviewed 2 of 4")), qPrintable(body));
         QVERIFY2(body.contains(QStringLiteral("about <b>1.3 wrong labels</b>")), qPrintable(body));
+    }
+
+    // The CSV export names each row's split (issue 17: test rows were indistinguishable).
+    void csvHasSplitColumn()
+    {
+        QTemporaryDir dir;
+        QString error;
+        const QString file = testing::makeFixtureProject(dir.path(), &error, 6, true, 2); // ids 7, 8: test
+        QVERIFY2(!file.isEmpty(), qPrintable(error));
+        ReviewSession s;
+        QVERIFY2(s.open(file, &error), qPrintable(error));
+        const QString csv = dir.filePath(QStringLiteral("out.csv"));
+        const ExportResult r = exportCsv(exportSnapshot(s), csv);
+        QVERIFY2(r.ok, qPrintable(r.error));
+        QFile f(csv);
+        QVERIFY(f.open(QIODevice::ReadOnly | QIODevice::Text));
+        const QStringList lines = QString::fromUtf8(f.readAll()).split(QLatin1Char('\n'), Qt::SkipEmptyParts);
+        QCOMPARE(lines.size(), 9);
+        QVERIFY(lines[0].endsWith(QStringLiteral(",split")));
+        for (int i = 1; i <= 6; ++i)
+            QVERIFY2(lines[i].endsWith(QStringLiteral(",train")), qPrintable(lines[i]));
+        QVERIFY2(lines[7].endsWith(QStringLiteral(",unknown,0,0,test")), qPrintable(lines[7]));
+        QVERIFY(lines[8].endsWith(QStringLiteral(",test")));
     }
 
     void paceSkipsBreaks()
