@@ -15,6 +15,7 @@
 #include <opencv2/imgcodecs.hpp>
 
 #include <csignal>
+#include <limits>
 #include <random>
 
 namespace {
@@ -150,6 +151,45 @@ private Q_SLOTS:
         QCOMPARE(r.exitCode, 1);
         QVERIFY2(r.err.contains(notNpy.fileName()), qPrintable(r.err));
         QVERIFY2(!r.err.contains(QStringLiteral("frame #")) && !r.err.contains(QStringLiteral("terminate called")), qPrintable(r.err));
+    }
+
+    // Values that a reader accepts but a computation cannot use are refused with the file at
+    // fault and the place in it (they once came without a file: "t-SNE: the input contains NaN
+    // or infinite values", "label 3 of sample 0 out of range 0..2").
+    void badValuesNameTheFile()
+    {
+        QTemporaryDir dir;
+        QString error;
+        const auto path = [&](const char *name) { return dir.filePath(QLatin1String(name)); };
+        std::vector<float> x(40 * 3, 0.5f);
+        x[5 * 3 + 2] = std::numeric_limits<float>::quiet_NaN();
+        QVERIFY(labelscope::writeNpy(path("nan.npy"), {40, 3}, x, &error));
+        Run r = runLabelscope({QStringLiteral("tsne"), QStringLiteral("--input"), path("nan.npy"), QStringLiteral("--out"), path("y.npy")});
+        QCOMPARE(r.exitCode, 1);
+        QVERIFY2(r.err.contains(QStringLiteral("labelscope tsne: %1: row 5, column 2 is NaN").arg(path("nan.npy"))), qPrintable(r.err));
+        r = runLabelscope({QStringLiteral("similar"), QStringLiteral("--input"), path("nan.npy"), QStringLiteral("--rows"), QStringLiteral("0")});
+        QCOMPARE(r.exitCode, 1);
+        QVERIFY2(r.err.contains(QStringLiteral("labelscope similar: %1: row 5, column 2 is NaN").arg(path("nan.npy"))), qPrintable(r.err));
+
+        std::vector<int64_t> labels(40);
+        for (std::size_t i = 0; i < labels.size(); ++i)
+            labels[i] = int64_t(i % 3);
+        labels[7] = 3;
+        QVERIFY(labelscope::writeNpy(path("labels.npy"), {40}, labels, &error));
+        std::vector<float> probs(40 * 3, 1.0f / 3);
+        QVERIFY(labelscope::writeNpy(path("probs.npy"), {40, 3}, probs, &error));
+        QVERIFY(labelscope::writeNpy(path("probs1.npy"), {40, 1}, std::vector<float>(40, 1.0f), &error));
+        const QStringList findIssues = {QStringLiteral("find-issues"), QStringLiteral("--out"), path("o.csv"), QStringLiteral("--labels")};
+        r = runLabelscope(findIssues + QStringList{path("labels.npy"), QStringLiteral("--pred-probs"), path("probs.npy")});
+        QCOMPARE(r.exitCode, 1);
+        QVERIFY2(r.err.contains(QStringLiteral("labelscope find-issues: %1: label 3 of sample 7 is out of range 0..2").arg(path("labels.npy"))),
+                 qPrintable(r.err));
+        labels[7] = 0;
+        QVERIFY(labelscope::writeNpy(path("labels.npy"), {40}, labels, &error));
+        r = runLabelscope(findIssues + QStringList{path("labels.npy"), QStringLiteral("--pred-probs"), path("probs1.npy")});
+        QCOMPARE(r.exitCode, 1);
+        QVERIFY2(r.err.contains(QStringLiteral("labelscope find-issues: %1: need at least 2 classes").arg(path("probs1.npy"))), qPrintable(r.err));
+        QVERIFY(!QFile::exists(path("o.csv")) && !QFile::exists(path("y.npy")));
     }
 
     // Ctrl+C stops the job within a second and the command says so (exit 130), with no output.
