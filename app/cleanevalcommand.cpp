@@ -68,7 +68,7 @@ int runCleanEvalCommand(const QStringList &arguments)
     ProjectStore store;
     if (cli.isSet(project)) {
         QString e;
-        if (!store.open(cli.value(project), &e))
+        if (!store.openExisting(cli.value(project), &e))
             return cli.fail(e);
     }
     double seconds = 0;

@@ -5,6 +5,7 @@
 #include "base/dataset.h"
 #include "base/npy.h"
 #include "base/projectstore.h"
+#include "storefixture.h"
 
 #include <QDir>
 #include <QFile>
@@ -252,6 +253,38 @@ private Q_SLOTS:
         r = runLabelscope({QStringLiteral("project"), QStringLiteral("info"), QStringLiteral("--project"), file, QStringLiteral("--json")});
         QCOMPARE(r.exitCode, 0);
         QVERIFY2(r.out.contains(moved) && r.out.contains(QStringLiteral("\"samples\":12")), qPrintable(r.out));
+    }
+
+    // `project info` and `al-round` need a project that exists: a 0-byte file is refused and
+    // stays 0 bytes (info once made it an empty project); a damaged one is named damaged
+    // (info once printed "0 samples", al-round "the project has no samples").
+    void projectCommandsRefuseEmptyAndDamagedFiles()
+    {
+        QTemporaryDir dir;
+        const QString empty = dir.filePath(QStringLiteral("empty.lsproj"));
+        QFile(empty).open(QIODevice::WriteOnly);
+        for (const QStringList &command : {QStringList{QStringLiteral("project"), QStringLiteral("info")}, QStringList{QStringLiteral("al-round")}}) {
+            const Run r = runLabelscope(command + QStringList{QStringLiteral("--project"), empty});
+            QCOMPARE(r.exitCode, 1);
+            QVERIFY2(r.err.contains(QStringLiteral("%1: open: an empty file (0 bytes), not a Labelscope project").arg(empty)), qPrintable(r.err));
+            QCOMPARE(QFileInfo(empty).size(), 0);
+        }
+        const QString damaged = dir.filePath(QStringLiteral("damaged.lsproj"));
+        {
+            labelscope::ProjectStore store;
+            QString error;
+            QVERIFY2(store.open(damaged, &error) && store.importDataset(labelscope::testing::makeDataset(3000, 3), &error), qPrintable(error));
+        }
+        QFile f(damaged);
+        QVERIFY(f.open(QIODevice::ReadWrite) && f.size() > 64 * 1024);
+        QVERIFY(f.seek(f.size() / 4)); // the tables' pages, not the schema on page 1
+        QCOMPARE(f.write(QByteArray(f.size() / 2, '\xA5')), f.size() / 2);
+        f.close();
+        for (const QStringList &command : {QStringList{QStringLiteral("project"), QStringLiteral("info")}, QStringList{QStringLiteral("al-round")}}) {
+            const Run r = runLabelscope(command + QStringList{QStringLiteral("--project"), damaged});
+            QCOMPARE(r.exitCode, 1);
+            QVERIFY2(r.err.contains(damaged) && r.err.contains(QStringLiteral("corrupt")), qPrintable(r.err));
+        }
     }
 
     // "Disk full" (writes fail past a file-size limit): the command fails with the file and the
