@@ -136,7 +136,20 @@ bool ProjectStore::openExisting(const QString &file, QString *error)
     // A 0-byte file is what open() starts a new project in; here it is no project at all.
     if (info.isFile() && info.size() == 0)
         return d->fail(error, QStringLiteral("open"), QStringLiteral("an empty file (0 bytes), not a Labelscope project"));
-    return open(file, error);
+    if (!open(file, error))
+        return false;
+    // Its samples must be readable: a damaged table would otherwise read as "0 samples" and
+    // a command would go on to write into the damaged file.
+    sampleCount();
+    if (!d->lastError.isEmpty()) {
+        const QString message = d->lastError;
+        close();
+        d->lastError = message;
+        if (error)
+            *error = message;
+        return false;
+    }
+    return true;
 }
 
 bool ProjectStore::openReader(const QString &file, QString *error)

@@ -104,6 +104,7 @@ private Q_SLOTS:
         row("bad device", {"tsne", "--input", "x.npy", "--out", "y.npy", "--device", "tpu"}, "--device must be auto, cpu, cuda or torch-cpu");
         row("frac-noise", {"find-issues", "--labels", "l.npy", "--pred-probs", "p.npy", "--out", "o.csv", "--frac-noise", "2"}, "--frac-noise expects a finite number in [0, 1]");
         row("out extension", {"find-issues", "--labels", "l.npy", "--pred-probs", "p.npy", "--out", "o.txt"}, "--out must end in .npy or .csv");
+        row("no noise rate", {"clean-eval", "--data", "fashion-mnist", "--inject-noise", ""}, "--inject-noise expects one or more rates in [0, 1), got ''");
         row("seeds", {"clean-eval", "--data", "fashion-mnist", "--seeds", "0"}, "--seeds expects an integer from 1 to 1000");
         row("al batch", {"al-round", "--project", "p.lsproj", "--batch", "0"}, "--batch expects an integer from 1 to 1000000");
         row("filter-by", {"find-issues", "--labels", "l.npy", "--pred-probs", "p.npy", "--out", "o.csv", "--filter-by", "magic"}, "--filter-by must be prune_by_noise_rate");
@@ -255,9 +256,9 @@ private Q_SLOTS:
         QVERIFY2(r.out.contains(moved) && r.out.contains(QStringLiteral("\"samples\":12")), qPrintable(r.out));
     }
 
-    // `project info` and `al-round` need a project that exists: a 0-byte file is refused and
-    // stays 0 bytes (info once made it an empty project); a damaged one is named damaged
-    // (info once printed "0 samples", al-round "the project has no samples").
+    // `project info`, `al-round` and `clean-eval --project` need a project that exists: a 0-byte
+    // file is refused and stays 0 bytes (info once made it an empty project); a damaged one is
+    // named damaged (info once printed "0 samples", al-round "the project has no samples").
     void projectCommandsRefuseEmptyAndDamagedFiles()
     {
         QTemporaryDir dir;
@@ -280,11 +281,32 @@ private Q_SLOTS:
         QVERIFY(f.seek(f.size() / 4)); // the tables' pages, not the schema on page 1
         QCOMPARE(f.write(QByteArray(f.size() / 2, '\xA5')), f.size() / 2);
         f.close();
-        for (const QStringList &command : {QStringList{QStringLiteral("project"), QStringLiteral("info")}, QStringList{QStringLiteral("al-round")}}) {
+        const QByteArray before = [&] { QFile g(damaged); return g.open(QIODevice::ReadOnly) ? g.readAll() : QByteArray(); }();
+        // clean-eval --project once wrote its results into the damaged file.
+        for (const QStringList &command : {QStringList{QStringLiteral("project"), QStringLiteral("info")}, QStringList{QStringLiteral("al-round")},
+                                           QStringList{QStringLiteral("clean-eval"), QStringLiteral("--data"), QStringLiteral("fashion-mnist")}}) {
             const Run r = runLabelscope(command + QStringList{QStringLiteral("--project"), damaged});
             QCOMPARE(r.exitCode, 1);
             QVERIFY2(r.err.contains(damaged) && r.err.contains(QStringLiteral("corrupt")), qPrintable(r.err));
         }
+        QFile g(damaged);
+        QVERIFY(g.open(QIODevice::ReadOnly));
+        QVERIFY(g.readAll() == before); // nothing written into it
+    }
+
+    // al-simulate --out that cannot be a folder is refused with the cause, before the simulation
+    // (it once ran to the end, then said only "cannot create the folder").
+    void alSimulateOutFolderCheckedFirst()
+    {
+        QTemporaryDir dir;
+        const QString file = dir.filePath(QStringLiteral("file"));
+        QFile(file).open(QIODevice::WriteOnly);
+        const QString out = file + QStringLiteral("/curves");
+        const Run r = runLabelscope({QStringLiteral("al-simulate"), QStringLiteral("--data"), dir.filePath(QStringLiteral("no-data")),
+                                     QStringLiteral("--out"), out});
+        QCOMPARE(r.exitCode, 1);
+        QVERIFY2(r.err.contains(QStringLiteral("labelscope al-simulate: %1: cannot create the folder: Not a directory").arg(out)), qPrintable(r.err));
+        QVERIFY2(!r.err.contains(QStringLiteral("no-data")), qPrintable(r.err)); // told before the data is loaded
     }
 
     // "Disk full" (writes fail past a file-size limit): the command fails with the file and the
