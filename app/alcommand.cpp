@@ -148,6 +148,10 @@ int runAlSimulateCommand(const QStringList &arguments)
     if (const auto exit = cli.usageErrors())
         return *exit;
 
+    // The output folder first: a read-only or mistyped place is told before the simulation runs.
+    if (cli.isSet(outDir))
+        if (const Result<> made = makeFolder(cli.value(outDir)); !made)
+            return cli.fail(made.error());
     configureRuntime(nThreads);
     const Result<std::vector<AlCurve>> run = cli.run<std::vector<AlCurve>>(QStringLiteral("al-simulate"), [&](JobContext &context) {
         using R = Result<std::vector<AlCurve>>;
@@ -209,8 +213,6 @@ int runAlSimulateCommand(const QStringList &arguments)
     }
     if (cli.isSet(outDir)) {
         const QDir dir(cli.value(outDir));
-        if (!QDir().mkpath(dir.path()))
-            return cli.fail(QStringLiteral("%1: cannot create the folder").arg(dir.path()));
         const QString csvFile = dir.filePath(QStringLiteral("curves.csv")), jsonFile = dir.filePath(QStringLiteral("curves.json"));
         if (const Result<> written = writeFileAtomically(csvFile, csvText.toUtf8()); !written)
             return cli.fail(written.error());

@@ -101,7 +101,8 @@ int runCheckCommand(const QStringList &arguments)
             err << QStringLiteral("class imbalance: %1 has %2 samples (%3% of the labelled data)")
                        .arg(b.name).arg(b.count).arg(100.0 * b.share, 0, 'f', 2) << '\n';
     if (!report.column(IssueType::Outlier).computed)
-        err << "outliers: not scored (run labelscope analyze on the project first)\n";
+        err << (params.runEmbeddings ? "outliers: not scored (run labelscope analyze on the project first)\n"
+                                     : "outliers: not scored (--no-outliers)\n");
     else
         err << QStringLiteral("outliers scored on the embeddings of analysis run %1").arg(r.embeddingRunId) << '\n';
     err << "stored in " << params.projectFile << " (health check " << r.checkId << ")\n";
@@ -111,7 +112,7 @@ int runCheckCommand(const QStringList &arguments)
         summary.insert(QStringLiteral("project"), params.projectFile);
         summary.insert(QStringLiteral("check_id"), r.checkId);
         if (r.embeddingRunId > 0)
-            summary.insert(QStringLiteral("embedding_run"), r.embeddingRunId);
+            summary.insert(QStringLiteral("embedding_run"), r.embeddingRunId); // as stored
         QTextStream(stdout) << QJsonDocument(summary).toJson(QJsonDocument::Compact) << '\n';
     }
     return ExitOk;

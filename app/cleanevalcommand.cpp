@@ -58,6 +58,8 @@ int runCleanEvalCommand(const QStringList &arguments)
                 cli.usageProblem(QStringLiteral("--inject-noise expects rates in [0, 1), got '%1'").arg(r));
             params.rates.push_back(v);
         }
+        if (params.rates.empty())
+            cli.usageProblem(QStringLiteral("--inject-noise expects one or more rates in [0, 1), got '%1'").arg(cli.value(noise)));
     }
     params.seeds = int(cli.integer(seeds, 1, 1000));
     params.limit = cli.integer(limit, -1);
@@ -68,7 +70,7 @@ int runCleanEvalCommand(const QStringList &arguments)
     ProjectStore store;
     if (cli.isSet(project)) {
         QString e;
-        if (!store.open(cli.value(project), &e))
+        if (!store.openExisting(cli.value(project), &e))
             return cli.fail(e);
     }
     double seconds = 0;

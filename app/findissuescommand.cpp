@@ -74,6 +74,17 @@ int runFindIssuesCommand(const QStringList &arguments)
         if (std::size_t(found.n) != given.size())
             return R::failure(QStringLiteral("%1 has %2 labels but %3 has %4 rows; they must describe the same samples")
                                   .arg(cli.value(labels)).arg(given.size()).arg(cli.value(predProbs)).arg(found.n));
+        // The inputs checked here with the file that is at fault named: labels out of range are
+        // the labels file's, every other problem (K < 2, K too large, values) the pred_probs file's.
+        const QString labelsPath = cli.value(labels), probsPath = cli.value(predProbs);
+        if (found.k >= 2) {
+            for (std::size_t i = 0; i < given.size(); ++i)
+                if (given[i] < 0 || given[i] >= found.k)
+                    return R::failure(QStringLiteral("%1: label %2 of sample %3 is out of range 0..%4 (%5 has %6 columns)")
+                                          .arg(labelsPath).arg(given[i]).arg(i).arg(found.k - 1).arg(probsPath).arg(found.k));
+        }
+        if (const QString inputError = labelIssuesInputError(given, probs, found.k); !inputError.isEmpty())
+            return R::failure(QStringLiteral("%1: %2").arg(probsPath, inputError));
         context.stage(QStringLiteral("find_label_issues"), 0.5, 0.9);
         QElapsedTimer timer;
         timer.start();

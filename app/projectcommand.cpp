@@ -45,11 +45,9 @@ int runProjectCommand(const QStringList &arguments)
         return *exit;
 
     const QString file = cli.value(project);
-    if (!QFileInfo::exists(file))
-        return cli.fail(QStringLiteral("%1: no such project file").arg(file));
     ProjectStore store;
     QString error;
-    if (!store.open(file, &error))
+    if (!store.openExisting(file, &error))
         return cli.fail(error);
     if (action == QLatin1String("set-data")) {
         const QString before = store.meta(QStringLiteral("data_spec"));
@@ -64,18 +62,24 @@ int runProjectCommand(const QStringList &arguments)
                   << " (was " << before << ")\n";
     }
     const std::optional<RunInfo> run = store.latestRun();
+    const qint64 samples = store.sampleCount();
+    const QStringList classes = store.classes();
+    const qint64 runs = qint64(store.runs().size());
+    // A damaged project reads as 0 samples or no runs: say what failed instead.
+    if (!store.lastError().isEmpty())
+        return cli.fail(store.lastError());
     const QJsonObject info{{QStringLiteral("project"), file},
-                           {QStringLiteral("samples"), store.sampleCount()},
-                           {QStringLiteral("classes"), QJsonValue::fromVariant(store.classes())},
+                           {QStringLiteral("samples"), samples},
+                           {QStringLiteral("classes"), QJsonValue::fromVariant(classes)},
                            {QStringLiteral("data_spec"), store.meta(QStringLiteral("data_spec"))},
-                           {QStringLiteral("runs"), qint64(store.runs().size())},
+                           {QStringLiteral("runs"), runs},
                            {QStringLiteral("latest_run"), run ? run->id : 0},
                            {QStringLiteral("read_only"), store.isReadOnly()},
                            {QStringLiteral("read_only_reason"), store.readOnlyReason()}};
     if (action == QLatin1String("info")) {
         QTextStream &err = cli.err();
-        err << file << ": " << store.sampleCount() << " samples, " << store.classes().size() << " classes, data "
-            << store.meta(QStringLiteral("data_spec")) << ", " << store.runs().size() << " runs";
+        err << file << ": " << samples << " samples, " << classes.size() << " classes, data "
+            << store.meta(QStringLiteral("data_spec")) << ", " << runs << " runs";
         if (store.isReadOnly())
             err << ", read-only (" << store.readOnlyReason() << ")";
         err << '\n';

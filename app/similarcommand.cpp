@@ -54,6 +54,10 @@ int runSimilarCommand(const QStringList &arguments)
         err << "labelscope similar: " << cli.value(input) << ": need a float [N, D] matrix\n";
         return 1;
     }
+    if (const QString where = npyNonFiniteFloat32(array); !where.isEmpty()) {
+        err << "labelscope similar: " << cli.value(input) << ": " << where << " (distances need finite values)\n";
+        return 1;
+    }
     const int64_t n = array.shape[0], d = array.shape[1];
     std::vector<float> x(array.doubles.begin(), array.doubles.end());
     array = NpyArray();

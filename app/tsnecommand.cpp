@@ -65,6 +65,8 @@ int runTsneCommand(const QStringList &arguments)
             return R::failure(QStringLiteral("%1: need a float [N, D] matrix (got %2 of shape [%3])")
                                   .arg(in, array.descr, shape.join(QStringLiteral(", "))));
         }
+        if (const QString where = npyNonFiniteFloat32(array); !where.isEmpty())
+            return R::failure(QStringLiteral("%1: %2 (t-SNE needs finite values)").arg(in, where));
         const int64_t n = array.shape[0], d = array.shape[1];
         const std::vector<float> x(array.doubles.begin(), array.doubles.end());
         array = NpyArray();

@@ -37,11 +37,16 @@ ActiveLearningPanel::ActiveLearningPanel(ReviewSession *session, QWidget *parent
     : QWidget(parent), m_session(session)
 {
     setObjectName(QStringLiteral("activeLearningPanel"));
+    // Readable names with a one-line explanation (issue 17); the data is the config identifier.
     m_strategy = new QComboBox(this);
-    m_strategy->addItems(uncertaintyNames());
-    m_strategy->setCurrentText(QStringLiteral("margin_based"));
+    m_strategy->setObjectName(QStringLiteral("alStrategy"));
+    for (const QString &id : uncertaintyNames())
+        addStrategyItem(m_strategy, id);
+    m_strategy->setCurrentIndex(std::max(0, m_strategy->findData(QStringLiteral("margin_based"))));
     m_diversity = new QComboBox(this);
-    m_diversity->addItems(diversityNames());
+    m_diversity->setObjectName(QStringLiteral("alDiversity"));
+    for (const QString &id : diversityNames())
+        addStrategyItem(m_diversity, id);
     m_batch = new QSpinBox(this);
     m_batch->setRange(1, 100000);
     m_batch->setValue(50);
@@ -53,6 +58,11 @@ ActiveLearningPanel::ActiveLearningPanel(ReviewSession *session, QWidget *parent
     m_progress->setValue(0);
     m_status = new QLabel(this);
     m_status->setWordWrap(true);
+    m_why = new QLabel(this);
+    m_why->setObjectName(QStringLiteral("alDisabledReason"));
+    m_why->setWordWrap(true);
+    m_why->setStyleSheet(QStringLiteral("color: #8a5a00;"));
+    m_why->hide();
     m_spent = new QLabel(this);
     m_queue = new QListWidget(this);
     m_queue->setObjectName(QStringLiteral("alQueue"));
@@ -89,6 +99,7 @@ ActiveLearningPanel::ActiveLearningPanel(ReviewSession *session, QWidget *parent
     layout->addLayout(form);
     layout->addLayout(buttons);
     layout->addWidget(m_progress);
+    layout->addWidget(m_why);
     layout->addWidget(m_status);
     layout->addWidget(m_spent);
     layout->addWidget(new QLabel(tr("Queue (label with the number keys; the next opens by itself):"), this));
@@ -145,11 +156,11 @@ qint64 ActiveLearningPanel::nextQueued(qint64 id) const
 
 bool ActiveLearningPanel::runRound()
 {
-    if (isRunning() || !m_session->isOpen())
+    if (isRunning() || !m_session->isOpen() || !m_run->isEnabled()) // disabled: m_why says why
         return false;
     AlConfig config;
-    config.strategy = m_strategy->currentText();
-    config.diversity = m_diversity->currentText();
+    config.strategy = m_strategy->currentData().toString();
+    config.diversity = m_diversity->currentData().toString();
     config.numLabelled = m_batch->value();
     config.initialLabelled = m_batch->value();
     const QString file = m_session->fileName();
@@ -157,7 +168,7 @@ bool ActiveLearningPanel::runRound()
     m_run->setEnabled(false);
     m_cancel->setEnabled(true);
     m_progress->setValue(0);
-    m_status->setText(tr("Running a round (%1 / %2)…").arg(config.strategy, config.diversity));
+    m_status->setText(tr("Running a round (%1 / %2)…").arg(m_strategy->currentText(), m_diversity->currentText()));
     m_running = true;
     JobRunner *jobs = jobRunnerFor(this);
     connect(jobs, &JobRunner::progress, this, &ActiveLearningPanel::onProgress, Qt::UniqueConnection);
@@ -188,11 +199,11 @@ void ActiveLearningPanel::cancel()
 void ActiveLearningPanel::onFinished(const Result<AlProjectRound> &result)
 {
     m_running = false;
-    m_run->setEnabled(true);
     m_cancel->setEnabled(false);
     m_error = result.error();
     m_roundId = result ? result->roundId : 0;
     if (!result) {
+        refresh(); // enables Run round again where the pool allows
         m_progress->setValue(0);
         m_status->setText(result.isCancelled() ? tr("Round cancelled.") : tr("Round failed: %1").arg(m_error));
         Q_EMIT roundFailed(m_error);
@@ -213,8 +224,16 @@ void ActiveLearningPanel::refresh()
     m_queue->clear();
     m_curve->clear();
     ProjectStore *store = m_session->isOpen() ? m_session->store() : nullptr;
+    // Another project: nothing of the last one's round carries over.
+    if (m_session->fileName() != m_file) {
+        m_file = m_session->fileName();
+        m_status->clear();
+        m_progress->setValue(0);
+        m_roundId = 0;
+    }
     if (!store) {
         m_spent->setText(tr("No project open."));
+        setRunnable(false, tr("Open a project first."));
         return;
     }
     const std::vector<AlRoundInfo> rounds = store->alRounds();
@@ -240,12 +259,63 @@ void ActiveLearningPanel::refresh()
             m_queue->addItem(tr("#%1  uncertainty %2").arg(q.sampleId).arg(double(q.score), 0, 'f', 3));
         }
     }
-    qint64 labelled = 0;
-    for (const SampleRow &r : m_session->rows())
-        if (r.label >= 0 && !ReviewSession::isTestSample(r))
+    qint64 labelled = 0, pool = 0;
+    for (const SampleRow &r : m_session->rows()) {
+        if (ReviewSession::isTestSample(r))
+            continue;
+        if (r.label >= 0)
             ++labelled;
+        else if (!r.excluded)
+            ++pool;
+    }
+    if (m_session->isReadOnly())
+        setRunnable(false, tr("The project is open read-only."));
+    else if (pool == 0)
+        setRunnable(false, tr("Nothing to ask for: every training sample has a label (a round picks from the "
+                              "unlabelled ones)."));
+    else
+        setRunnable(true, tr("Train on the labelled samples and queue the %L1 most useful of the %L2 unlabelled ones")
+                              .arg(m_batch->value())
+                              .arg(pool));
     m_spent->setText(tr("Labelled training samples: %L1 (%L2 from active-learning queues); %3 rounds; %4 waiting in the queue.")
                          .arg(labelled).arg(fromQueues).arg(rounds.size()).arg(m_pending.size()));
+}
+
+void ActiveLearningPanel::setRunnable(bool runnable, const QString &why)
+{
+    m_run->setEnabled(runnable && !m_running);
+    m_run->setToolTip(why);
+    m_why->setText(runnable ? QString() : why);
+    m_why->setVisible(!runnable);
+}
+
+void ActiveLearningPanel::addStrategyItem(QComboBox *box, const QString &id)
+{
+    struct Entry {
+        const char *id, *label, *explain;
+    };
+    static const Entry kEntries[] = {
+        {"least_confidence", "Least confident", "Ask for the samples whose most likely class is least likely."},
+        {"margin_based", "Smallest margin", "Ask for the samples whose two most likely classes are closest."},
+        {"entropy_based", "Highest entropy", "Ask for the samples whose class probabilities are most spread out."},
+        {"random_sampling", "Random", "Pick at random (the baseline)."},
+        {"bald", "Model disagreement (BALD)", "Ask where dropout samples of the model disagree most."},
+        {"pick_top_n", "Most uncertain first", "Take the top of the uncertainty ranking as it is."},
+        {"iterative_proximity_sampling", "Uncertain and spread out",
+         "Prefer uncertain samples far from those already picked, in steps."},
+        {"clustering_sampling", "One per cluster", "Cluster the pool and take the most uncertain of each cluster."},
+        {"coreset", "Cover the data (core-set)", "Pick samples far from everything labelled, ignoring uncertainty."},
+        {"ranked_batch", "Ranked batch", "Trade uncertainty against distance to the labelled and picked samples."},
+        {"badge", "BADGE", "Pick diverse samples in the space of the model's gradient embeddings."},
+    };
+    QString label = id, explain;
+    for (const Entry &e : kEntries)
+        if (id == QLatin1String(e.id)) {
+            label = tr(e.label);
+            explain = tr(e.explain);
+        }
+    box->addItem(label, id);
+    box->setItemData(box->count() - 1, explain + QStringLiteral(" (") + id + QLatin1Char(')'), Qt::ToolTipRole);
 }
 
 } // namespace labelscope::ui

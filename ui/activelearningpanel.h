@@ -45,6 +45,9 @@ public:
     QComboBox *strategyBox() const { return m_strategy; }
     QComboBox *diversityBox() const { return m_diversity; }
     QSpinBox *batchBox() const { return m_batch; }
+    QPushButton *runButton() const { return m_run; }
+    /// The line that says why Run round is disabled (hidden when it is enabled).
+    QLabel *disabledReason() const { return m_why; }
 
 public Q_SLOTS:
     /// Starts a round with the chosen strategy and batch size; false when one is running or no
@@ -65,6 +68,9 @@ Q_SIGNALS:
 private:
     void onProgress(const labelscope::JobProgress &progress);
     void onFinished(const Result<AlProjectRound> &result);
+    /// Enables Run round or disables it saying why (its tool tip and the line below it).
+    void setRunnable(bool runnable, const QString &why);
+    static void addStrategyItem(QComboBox *box, const QString &id);
 
     ReviewSession *m_session;
     QComboBox *m_strategy, *m_diversity;
@@ -72,6 +78,8 @@ private:
     QPushButton *m_run, *m_cancel;
     QProgressBar *m_progress;
     QLabel *m_status, *m_spent;
+    QLabel *m_why = nullptr; // why Run round is disabled
+    QString m_file;          // the project refresh() last showed
     QListWidget *m_queue;
     QChartView *m_chartView;
     QLineSeries *m_curve;

@@ -81,6 +81,7 @@ void TileStrip::paintEvent(QPaintEvent *)
         tile.category = m_session->category(i);
         tile.relabelled = r.label != r.givenLabel;
         tile.excluded = r.excluded;
+        tile.kept = m_session->isKept(i);
         tile.caption = QString::number(double(m_session->noiseScore(i)), 'f', 3);
         if (tile.relabelled)
             tile.caption += QStringLiteral(" \u2192 ") + className(classes, r.label);

@@ -1,5 +1,6 @@
 #include "exporter.h"
 
+#include "reviewsession.h"
 #include "thumbnailloader.h"
 #include "uicommon.h"
 
@@ -69,7 +70,7 @@ ExportResult exportCsv(const ExportSnapshot &snapshot, const QString &file, Expo
         result.error = opened.error();
         return result;
     }
-    QByteArray buffer("path,label,category,relabelled,excluded\n");
+    QByteArray buffer("path,label,category,relabelled,excluded,split\n");
     for (std::size_t i = 0; i < snapshot.rows.size(); ++i) {
         if (cancelled(status)) {
             result.cancelled = true;
@@ -81,7 +82,9 @@ ExportResult exportCsv(const ExportSnapshot &snapshot, const QString &file, Expo
         const QString label = r.label >= 0 ? className(snapshot.classes, r.label) : QString();
         buffer += (csvField(samplePath(r.sample)) + QLatin1Char(',') + csvField(label) + QLatin1Char(',')
                    + categoryName(cat) + QLatin1Char(',') + QLatin1Char(r.label != r.givenLabel ? '1' : '0')
-                   + QLatin1Char(',') + QLatin1Char(r.excluded ? '1' : '0') + QLatin1Char('\n'))
+                   + QLatin1Char(',') + QLatin1Char(r.excluded ? '1' : '0') + QLatin1Char(',')
+                   + (ReviewSession::isTestSample(r) ? QLatin1String("test") : QLatin1String("train"))
+                   + QLatin1Char('\n'))
                       .toUtf8();
         if (buffer.size() >= (1 << 16)) {
             out.write(buffer);

@@ -2,7 +2,8 @@
 // Exports of the cleaned dataset. Plain functions that run on any thread over a snapshot of the
 // samples; progress is reported through an atomic counter and cancel is polled per sample.
 //
-//  - CSV: header `path,label,category,relabelled,excluded`, one line per sample in id order;
+//  - CSV: header `path,label,category,relabelled,excluded,split` (split: train or test; a
+//    sample without one counts as train), one line per sample in id order;
 //    path is the image file or `<idxfile>#<offset>`, label the current class name (empty when
 //    unlabelled), category the latest run's ("easy", "hard", "need_review", "unknown"),
 //    relabelled/excluded 1 or 0. Fields are quoted (RFC 4180) where needed.

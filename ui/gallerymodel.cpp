@@ -151,6 +151,8 @@ QVariant GalleryModel::data(const QModelIndex &index, int role) const
     case NoiseScoreRole: return m_session->noiseScore(i);
     case RelabelledRole: return r.label != r.givenLabel;
     case ExcludedRole: return r.excluded;
+    case ReviewedRole: return m_session->isReviewed(i);
+    case KeptRole: return m_session->isKept(i);
     case PredictedLabelRole: {
         const SampleScore *s = m_session->score(i);
         return s ? s->predLabel : -1;
@@ -173,6 +175,8 @@ bool GalleryModel::accepts(int i) const
 {
     const SampleRow &r = m_session->row(i);
     if (!m_rank.empty() && (std::size_t(i) >= m_rank.size() || m_rank[std::size_t(i)] < 0))
+        return false;
+    if (!m_subset.empty() && (std::size_t(i) >= m_subset.size() || !m_subset[std::size_t(i)]))
         return false;
     if (!m_issueShown.empty() && (std::size_t(i) >= m_issueShown.size() || !m_issueShown[std::size_t(i)]))
         return false;
@@ -213,6 +217,8 @@ bool GalleryModel::accepts(int i) const
         const SampleScore *s = m_session->score(i);
         return s && s->clIssue;
     }
+    case StateFilter::Unreviewed: return !m_session->isReviewed(i);
+    case StateFilter::Reviewed: return m_session->isReviewed(i);
     }
     return true;
 }
@@ -245,6 +251,10 @@ void GalleryModel::rebuild()
     const int n = m_session->count();
     if (m_classFilter >= m_session->classes().size())
         m_classFilter = -1;
+    if (!m_subset.empty() && m_subset.size() != std::size_t(n)) { // another project
+        m_subset.clear();
+        m_subsetSize = 0;
+    }
     loadActiveLearning();
     m_rows.reserve(std::size_t(n));
     for (int i = 0; i < n; ++i)
@@ -254,6 +264,7 @@ void GalleryModel::rebuild()
     refreshPositions();
     endResetModel();
     Q_EMIT countsChanged(shownCount(), totalCount());
+    Q_EMIT viewStateChanged();
 }
 
 void GalleryModel::loadActiveLearning()
@@ -345,6 +356,23 @@ void GalleryModel::setRanking(const QVector<qint64> &sampleIds)
             const int i = m_session->indexOf(sampleIds[k]);
             if (i >= 0 && m_rank[std::size_t(i)] < 0)
                 m_rank[std::size_t(i)] = k;
+        }
+    }
+    rebuild();
+}
+
+void GalleryModel::setSubset(const QVector<qint64> &sampleIds)
+{
+    m_subset.clear();
+    m_subsetSize = 0;
+    if (!sampleIds.isEmpty()) {
+        m_subset.assign(std::size_t(m_session->count()), 0);
+        for (qint64 id : sampleIds) {
+            const int i = m_session->indexOf(id);
+            if (i >= 0 && !m_subset[std::size_t(i)]) {
+                m_subset[std::size_t(i)] = 1;
+                ++m_subsetSize;
+            }
         }
     }
     rebuild();

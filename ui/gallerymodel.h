@@ -44,9 +44,12 @@ public:
         PredictedLabelRole,              ///< int, -1 unknown
         UncertaintyRole,                 ///< float, the latest round's pool uncertainty; NaN when none
         FrameColorRole,                  ///< QColor of the tile's frame; invalid = category colour
+        ReviewedRole,                    ///< bool, an applied decision concerns the sample
+        KeptRole,                        ///< bool, reviewed and the given label confirmed
     };
     /// Flagged: find_label_issues flagged the sample (Confident Learning) in the latest run.
-    enum class StateFilter { All, Relabelled, NotRelabelled, Excluded, Disagrees, Flagged };
+    /// Unreviewed / Reviewed: whether an applied (not undone) decision concerns the sample.
+    enum class StateFilter { All, Relabelled, NotRelabelled, Excluded, Disagrees, Flagged, Unreviewed, Reviewed };
     enum class SplitFilter { All, Train, Test }; ///< "" counts as train
     enum class SortOrder { NoiseDescending, Id };
     static constexpr int kAllCategories = -2;
@@ -82,6 +85,11 @@ public:
     /// filters; an empty list ends the ranking.
     void setRanking(const QVector<qint64> &sampleIds);
     bool hasRanking() const { return !m_rank.empty(); }
+    /// "Show only the selection": only SAMPLEIDS (still under the other filters, in the sort
+    /// order); an empty list ends it.
+    void setSubset(const QVector<qint64> &sampleIds);
+    bool hasSubset() const { return !m_subset.empty(); }
+    int subsetSize() const { return m_subsetSize; }
     void setPairFilter(int given, int suggested);
     int pairGiven() const { return m_pairGiven; }
     int pairSuggested() const { return m_pairSuggested; }
@@ -123,6 +131,8 @@ public:
 Q_SIGNALS:
     /// The number of rows shown or the total changed.
     void countsChanged(int shown, int total);
+    /// A filter, the ranking, the subset or the order changed (the rows were rebuilt).
+    void viewStateChanged();
 
 private:
     bool accepts(int index) const;
@@ -146,6 +156,8 @@ private:
     SortOrder m_sortOrder = SortOrder::NoiseDescending;
     int m_pairGiven = -1, m_pairSuggested = -1;
     std::vector<int> m_rank; // session index -> position in the ranking, -1 not ranked; empty: none
+    std::vector<char> m_subset; // session index -> shown; empty: no subset
+    int m_subsetSize = 0;
     AlView m_alView = AlView::Off;
     qint64 m_alRound = 0;
     QString m_alNote;

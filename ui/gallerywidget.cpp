@@ -19,6 +19,8 @@
 #include <QToolButton>
 #include <QVBoxLayout>
 
+#include <functional>
+
 namespace labelscope::ui {
 
 GalleryWidget::GalleryWidget(ReviewSession *session, ThumbnailLoader *loader, QWidget *parent)
@@ -31,7 +33,9 @@ GalleryWidget::GalleryWidget(ReviewSession *session, ThumbnailLoader *loader, QW
         auto *c = new QComboBox(this);
         c->setObjectName(QString::fromLatin1(name));
         c->setToolTip(tip);
-        c->setSizeAdjustPolicy(QComboBox::AdjustToContents);
+        // Long class names must not widen the window (issue 17: layout at 1280 × 720).
+        c->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
+        c->setMinimumContentsLength(12);
         return c;
     };
     m_classCombo = makeCombo("classFilter", tr("Show samples whose current label is this class"));
@@ -46,6 +50,8 @@ GalleryWidget::GalleryWidget(ReviewSession *session, ThumbnailLoader *loader, QW
     m_stateCombo->addItem(tr("Excluded"), int(GalleryModel::StateFilter::Excluded));
     m_stateCombo->addItem(tr("Model disagrees"), int(GalleryModel::StateFilter::Disagrees));
     m_stateCombo->addItem(tr("Flagged (Confident Learning)"), int(GalleryModel::StateFilter::Flagged));
+    m_stateCombo->addItem(tr("Unreviewed"), int(GalleryModel::StateFilter::Unreviewed));
+    m_stateCombo->addItem(tr("Reviewed"), int(GalleryModel::StateFilter::Reviewed));
     m_splitCombo = makeCombo("splitFilter", tr("Dataset split (an analysis scores the training "
                                                "split only)"));
     m_splitCombo->addItem(tr("All splits"), int(GalleryModel::SplitFilter::All));
@@ -100,6 +106,34 @@ GalleryWidget::GalleryWidget(ReviewSession *session, ThumbnailLoader *loader, QW
     m_pairButton->hide();
     connect(m_pairButton, &QToolButton::clicked, this, [this] { showPair(-1, -1); });
 
+    m_onlySelection = new QToolButton(this);
+    m_onlySelection->setObjectName(QStringLiteral("showOnlySelection"));
+    m_onlySelection->setText(tr("Show only selected"));
+    m_onlySelection->setToolTip(tr("Show only the selected samples (also a lasso selection of the scatter view); "
+                                   "a chip below the filters ends it"));
+    m_onlySelection->setEnabled(false);
+    connect(m_onlySelection, &QToolButton::clicked, this, &GalleryWidget::showOnlySelection);
+
+    m_chipsBar = new QWidget(this);
+    m_chipsBar->setObjectName(QStringLiteral("filterChips"));
+    m_chipsLayout = new QHBoxLayout(m_chipsBar);
+    m_chipsLayout->setContentsMargins(4, 2, 4, 0);
+    m_chipsLayout->setSpacing(4);
+    auto *chipsTitle = new QLabel(tr("Filters:"), m_chipsBar);
+    m_chipsLayout->addWidget(chipsTitle);
+    m_pairButton->setParent(m_chipsBar);
+    m_pairButton->setObjectName(QStringLiteral("pairFilter"));
+    m_chipsLayout->addWidget(m_pairButton);
+    m_chipsLayout->addStretch(1);
+    m_clearAll = new QToolButton(m_chipsBar);
+    m_clearAll->setObjectName(QStringLiteral("clearAllFilters"));
+    m_clearAll->setText(tr("Clear all"));
+    m_clearAll->setToolTip(tr("Show every sample: all filters off, ranking and selection-only ended"));
+    connect(m_clearAll, &QToolButton::clicked, this, &GalleryWidget::clearAllFilters);
+    m_chipsLayout->addWidget(m_clearAll);
+    m_chipsBar->setMinimumWidth(1); // many chips are cut at the right, never widen the window
+    m_chipsBar->hide();
+
     auto *bar = new QHBoxLayout;
     bar->setContentsMargins(4, 4, 4, 0);
     bar->addWidget(new QLabel(tr("Class:"), this));
@@ -110,17 +144,21 @@ GalleryWidget::GalleryWidget(ReviewSession *session, ThumbnailLoader *loader, QW
     bar->addWidget(m_stateCombo);
     bar->addWidget(m_splitLabel);
     bar->addWidget(m_splitCombo);
-    bar->addWidget(new QLabel(tr("Sort:"), this));
-    bar->addWidget(m_sortCombo);
-    bar->addWidget(new QLabel(tr("Active learning:"), this));
-    bar->addWidget(m_alCombo);
-    bar->addWidget(m_alLegend);
-    bar->addWidget(legendText);
-    bar->addWidget(m_pairButton);
     bar->addStretch(1);
-    bar->addWidget(m_countLabel);
-    bar->addSpacing(8);
-    bar->addWidget(m_bulkButton);
+    // Second row: order, active-learning view, count and the selection's actions.
+    auto *bar2 = new QHBoxLayout;
+    bar2->setContentsMargins(4, 2, 4, 0);
+    bar2->addWidget(new QLabel(tr("Sort:"), this));
+    bar2->addWidget(m_sortCombo);
+    bar2->addWidget(new QLabel(tr("Active learning:"), this));
+    bar2->addWidget(m_alCombo);
+    bar2->addWidget(m_alLegend);
+    bar2->addWidget(legendText);
+    bar2->addStretch(1);
+    bar2->addWidget(m_countLabel);
+    bar2->addSpacing(8);
+    bar2->addWidget(m_onlySelection);
+    bar2->addWidget(m_bulkButton);
 
     m_view = new QListView(this);
     m_view->setObjectName(QStringLiteral("galleryView"));
@@ -145,6 +183,8 @@ GalleryWidget::GalleryWidget(ReviewSession *session, ThumbnailLoader *loader, QW
     auto *layout = new QVBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);
     layout->addLayout(bar);
+    layout->addLayout(bar2);
+    layout->addWidget(m_chipsBar);
     layout->addWidget(m_view, 1);
 
     m_prefetchTimer = new QTimer(this);
@@ -157,6 +197,7 @@ GalleryWidget::GalleryWidget(ReviewSession *session, ThumbnailLoader *loader, QW
     for (QComboBox *c : {m_classCombo, m_categoryCombo, m_stateCombo, m_splitCombo, m_sortCombo, m_alCombo})
         connect(c, &QComboBox::currentIndexChanged, this, &GalleryWidget::applyFilters);
     connect(m_model, &GalleryModel::countsChanged, this, &GalleryWidget::updateCount);
+    connect(m_model, &GalleryModel::viewStateChanged, this, &GalleryWidget::updateChips);
     connect(m_model, &QAbstractItemModel::modelAboutToBeReset, this,
             [this] { m_resetCurrent = currentSampleId(); });
     connect(m_model, &QAbstractItemModel::modelReset, this, [this] {
@@ -170,10 +211,12 @@ GalleryWidget::GalleryWidget(ReviewSession *session, ThumbnailLoader *loader, QW
     connect(m_view->selectionModel(), &QItemSelectionModel::selectionChanged, this, [this] {
         const int n = int(m_view->selectionModel()->selectedIndexes().size());
         m_bulkButton->setEnabled(n > 0);
+        m_onlySelection->setEnabled(n > 1);
         m_bulkButton->setText(n > 1 ? tr("Relabel %1 selected").arg(n) : tr("Relabel selection"));
         Q_EMIT selectionCountChanged(n);
     });
     connect(m_session, &ReviewSession::reloaded, this, &GalleryWidget::rebuildClasses);
+    connect(m_session, &ReviewSession::classesChanged, this, &GalleryWidget::rebuildClasses);
     rebuildClasses();
     updateCount(m_model->shownCount(), m_model->totalCount());
 }
@@ -220,7 +263,7 @@ void GalleryWidget::rebuildClasses()
     }
     m_bulkMenu->clear();
     for (int k = 0; k < classes.size(); ++k) {
-        const QString key = k < 9 ? QString::number(k + 1) : (k == 9 ? QStringLiteral("0") : QString());
+        const QString key = m_session->keyForClass(k);
         QAction *a = m_bulkMenu->addAction(key.isEmpty() ? classes.at(k)
                                                          : QStringLiteral("%1  %2").arg(key, classes.at(k)));
         connect(a, &QAction::triggered, this, [this, k] { Q_EMIT bulkRelabelRequested(k); });
@@ -259,7 +302,8 @@ void GalleryWidget::applyFilters()
     m_model->setCategoryFilter(m_categoryCombo->currentData().toInt());
     m_model->setStateFilter(GalleryModel::StateFilter(m_stateCombo->currentData().toInt()));
     m_model->setSplitFilter(GalleryModel::SplitFilter(m_splitCombo->currentData().toInt()));
-    m_model->setSortOrder(GalleryModel::SortOrder(m_sortCombo->currentData().toInt()));
+    if (m_sortCombo->isEnabled()) // disabled: it names the ranking's or the queue's order
+        m_model->setSortOrder(GalleryModel::SortOrder(m_sortCombo->currentData().toInt()));
     m_model->setAlView(GalleryModel::AlView(m_alCombo->currentData().toInt()));
 }
 
@@ -378,6 +422,122 @@ void GalleryWidget::prefetchAhead()
     const int from = last.isValid() ? last.row() + 1 : first.row();
     const int perScreen = last.isValid() && first.isValid() ? last.row() - first.row() + 1 : 60;
     m_model->prefetch(from, std::min(perScreen, 300));
+}
+
+QToolButton *GalleryWidget::chip(const QString &kind) const
+{
+    if (kind == QLatin1String("pair"))
+        return m_pairButton->isVisibleTo(m_chipsBar) ? m_pairButton : nullptr;
+    for (QToolButton *c : m_chips)
+        if (c->objectName() == QStringLiteral("chip_") + kind)
+            return c;
+    return nullptr;
+}
+
+void GalleryWidget::updateChips()
+{
+    qDeleteAll(m_chips);
+    m_chips.clear();
+    int at = 1; // after "Filters:"
+    auto add = [&](const QString &kind, const QString &text, const std::function<void()> &clear) {
+        auto *b = new QToolButton(m_chipsBar);
+        b->setObjectName(QStringLiteral("chip_") + kind);
+        b->setText(text + QStringLiteral("  \u2715"));
+        b->setToolTip(tr("Click to turn this filter off"));
+        b->setStyleSheet(QStringLiteral("QToolButton { border: 1px solid #8aa4d6; border-radius: 9px; padding: 1px 8px;"
+                                        " background: #e8effb; color: #1f3f7a; }"));
+        // Deferred: the click handler must not delete its own button while it runs.
+        connect(b, &QToolButton::clicked, this, [this, clear] { QTimer::singleShot(0, this, clear); });
+        m_chipsLayout->insertWidget(at++, b);
+        m_chips.push_back(b);
+    };
+    auto resetCombo = [this](QComboBox *c, int data) {
+        return [this, c, data] {
+            c->setCurrentIndex(std::max(0, c->findData(data)));
+        };
+    };
+    if (m_classCombo->currentIndex() > 0)
+        add(QStringLiteral("class"), tr("Class: %1").arg(m_classCombo->currentText()), resetCombo(m_classCombo, -1));
+    if (m_categoryCombo->currentIndex() > 0)
+        add(QStringLiteral("category"), tr("Category: %1").arg(m_categoryCombo->currentText()),
+            resetCombo(m_categoryCombo, GalleryModel::kAllCategories));
+    if (m_stateCombo->currentIndex() > 0)
+        add(QStringLiteral("state"), tr("State: %1").arg(m_stateCombo->currentText()),
+            resetCombo(m_stateCombo, int(GalleryModel::StateFilter::All)));
+    if (m_splitShown && m_model->splitFilter() != GalleryModel::SplitFilter::All)
+        add(QStringLiteral("split"), tr("Split: %1").arg(m_splitCombo->currentText()),
+            resetCombo(m_splitCombo, int(GalleryModel::SplitFilter::All)));
+    if (m_model->alView() != GalleryModel::AlView::Off)
+        add(QStringLiteral("al"), tr("Active learning: %1").arg(m_alCombo->currentText()),
+            [this] { showActiveLearning(GalleryModel::AlView::Off); });
+    if (m_model->hasRanking())
+        add(QStringLiteral("similar"), tr("Find similar: nearest first"), [this] { m_model->setRanking({}); });
+    if (m_model->hasIssueFilter())
+        add(QStringLiteral("health"), tr("Dataset health issue"), [this] { m_model->setIssueFilter({}); });
+    if (m_model->hasSubset())
+        add(QStringLiteral("subset"), tr("Only the selection (%L1)").arg(m_model->subsetSize()),
+            [this] { m_model->setSubset({}); });
+    const bool any = !m_chips.isEmpty() || m_pairButton->isVisibleTo(m_chipsBar);
+    m_chipsBar->setVisible(any);
+    updateSortBox();
+}
+
+void GalleryWidget::updateSortBox()
+{
+    // The Sort box names the order in use: a ranking or an active-learning queue or pool
+    // overrides the chosen one (GalleryModel::lessThan).
+    QString forced;
+    if (m_model->hasRanking())
+        forced = tr("Similarity (nearest first)");
+    else if (m_model->alView() == GalleryModel::AlView::Queue && m_model->alCount() > 0)
+        forced = tr("Queue order");
+    else if (m_model->alView() == GalleryModel::AlView::Pool && m_model->alCount() > 0)
+        forced = tr("Uncertainty \u2193");
+    const QSignalBlocker block(m_sortCombo);
+    const int extra = m_sortCombo->findData(-1);
+    if (!forced.isEmpty()) {
+        if (extra < 0)
+            m_sortCombo->addItem(forced, -1);
+        else
+            m_sortCombo->setItemText(extra, forced);
+        m_sortCombo->setCurrentIndex(m_sortCombo->findData(-1));
+        m_sortCombo->setEnabled(false);
+        m_sortCombo->setToolTip(tr("The order is set by %1; end it to sort again").arg(forced));
+    } else {
+        if (extra >= 0)
+            m_sortCombo->removeItem(extra);
+        m_sortCombo->setCurrentIndex(std::max(0, m_sortCombo->findData(int(m_model->sortOrder()))));
+        m_sortCombo->setEnabled(true);
+        m_sortCombo->setToolTip(tr("Order of the gallery"));
+    }
+}
+
+void GalleryWidget::clearAllFilters()
+{
+    for (QComboBox *c : {m_classCombo, m_categoryCombo, m_stateCombo, m_alCombo}) {
+        const QSignalBlocker block(c);
+        c->setCurrentIndex(0);
+    }
+    {
+        const QSignalBlocker block(m_splitCombo);
+        m_splitCombo->setCurrentIndex(std::max(0, m_splitCombo->findData(int(GalleryModel::SplitFilter::All))));
+    }
+    m_pairButton->hide();
+    m_model->setPairFilter(-1, -1);
+    m_model->setRanking({});
+    m_model->setSubset({});
+    m_model->setIssueFilter({});
+    applyFilters();
+    updateChips();
+}
+
+void GalleryWidget::showOnlySelection()
+{
+    const QVector<qint64> ids = selectedSampleIds();
+    if (ids.size() < 2)
+        return;
+    m_model->setSubset(ids);
+    m_view->selectAll();
 }
 
 } // namespace labelscope::ui

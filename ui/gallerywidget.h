@@ -1,6 +1,10 @@
 #pragma once
 // GalleryWidget: the filter bar ("Class", "Category", "State", "Split", "Sort", "Showing N of M", bulk
-// relabel button) above the thumbnail grid (QListView in IconMode over GalleryModel).
+// relabel button) above the thumbnail grid (QListView in IconMode over GalleryModel), and below it
+// the chips bar (issue 17): every active filter — class, category, state, split, active-learning
+// view, confident-joint pair, "Find similar" ranking, "only the selection" — as one chip that
+// clears it, and "Clear all". While a ranking or an active-learning queue or pool decides the
+// order, the Sort box says so (and is disabled) instead of naming an order not in use.
 
 #include "gallerymodel.h"
 
@@ -8,6 +12,7 @@
 #include <QWidget>
 
 class QComboBox;
+class QHBoxLayout;
 class QLabel;
 class QListView;
 class QMenu;
@@ -65,6 +70,18 @@ public:
     void showPair(int given, int suggested);
     QToolButton *pairButton() const { return m_pairButton; }
 
+    /// The chips bar (hidden when no filter is active), and the chip of one filter by kind:
+    /// "class", "category", "state", "split", "al", "pair", "similar", "health", "subset"; null
+    /// when off.
+    QWidget *chipsBar() const { return m_chipsBar; }
+    QToolButton *chip(const QString &kind) const;
+    QToolButton *clearAllButton() const { return m_clearAll; }
+    /// Turns every filter off (split: all splits), ends the ranking and the subset.
+    void clearAllFilters();
+    /// Shows only the selected samples (from the gallery or the scatter view's lasso).
+    void showOnlySelection();
+    QToolButton *showOnlySelectionButton() const { return m_onlySelection; }
+
 Q_SIGNALS:
     void currentSampleChanged(qint64 sampleId);
     void selectionCountChanged(int count);
@@ -83,6 +100,8 @@ private:
     void schedulePrefetch();
     void prefetchAhead();
     void onCurrentChanged();
+    void updateChips();
+    void updateSortBox();
 
     ReviewSession *m_session;
     ThumbnailLoader *m_loader;
@@ -97,6 +116,10 @@ private:
     QLabel *m_alLegend;
     QToolButton *m_bulkButton;
     QToolButton *m_pairButton;
+    QWidget *m_chipsBar;
+    QHBoxLayout *m_chipsLayout;
+    QVector<QToolButton *> m_chips;
+    QToolButton *m_clearAll, *m_onlySelection;
     QMenu *m_bulkMenu;
     QTimer *m_prefetchTimer;
     qint64 m_resetCurrent = -1;

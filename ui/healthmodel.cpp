@@ -38,11 +38,13 @@ void HealthModel::reload()
                                                                    .value(QStringLiteral("imbalance_threshold")).toDouble(0.1),
                                 &m_report);
             m_has = true;
-            m_note = record->runId > 0
-                ? tr("Checked %1 with analysis run %2 (outlier scores from its embeddings).")
-                      .arg(record->created.toString(QStringLiteral("yyyy-MM-dd HH:mm 'UTC'"))).arg(record->runId)
-                : tr("Checked %1 without an analysis (no outlier scores).")
-                      .arg(record->created.toString(QStringLiteral("yyyy-MM-dd HH:mm 'UTC'")));
+            const QString when = record->created.toString(QStringLiteral("yyyy-MM-dd HH:mm 'UTC'"));
+            const qint64 embeddingRun = record->runId > 0
+                ? record->runId
+                : qint64(record->summary.value(QStringLiteral("embedding_run")).toDouble());
+            m_note = m_report.column(IssueType::Outlier).computed && embeddingRun > 0
+                ? tr("Checked %1; outlier scores from the embeddings of analysis run %2.").arg(when).arg(embeddingRun)
+                : tr("Checked %1 without an analysis (no outlier scores: analyse the project first).").arg(when);
         } else if (!store->lastError().isEmpty() && store->lastError().contains(QLatin1String("health"))) {
             m_note = store->lastError();
         }

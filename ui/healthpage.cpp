@@ -385,6 +385,13 @@ HealthFilterBar::HealthFilterBar(HealthModel *health, GalleryModel *gallery, QWi
     layout->addStretch(1);
     connect(m_combo, &QComboBox::currentIndexChanged, this, &HealthFilterBar::apply);
     connect(m_health, &HealthModel::changed, this, &HealthFilterBar::rebuild);
+    // The gallery's filter chips (issue 17) can end the health filter: show "All samples" then.
+    connect(m_gallery, &GalleryModel::viewStateChanged, this, [this] {
+        if (!m_gallery->hasIssueFilter() && m_combo->currentIndex() > 0) {
+            const QSignalBlocker block(m_combo);
+            m_combo->setCurrentIndex(0);
+        }
+    });
     rebuild();
 }
 

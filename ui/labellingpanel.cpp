@@ -89,6 +89,7 @@ LabellingPanel::LabellingPanel(ReviewSession *session, ThumbnailLoader *loader, 
     m_title->setObjectName(QStringLiteral("sampleTitle"));
     m_title->setTextInteractionFlags(Qt::TextSelectableByMouse);
     m_title->setWordWrap(true);
+    m_title->setTextFormat(Qt::PlainText);
     QFont tf = m_title->font();
     tf.setBold(true);
     m_title->setFont(tf);
@@ -209,8 +210,15 @@ LabellingPanel::LabellingPanel(ReviewSession *session, ThumbnailLoader *loader, 
     layout->addWidget(m_chartView, 0);
     layout->addWidget(m_selection);
     layout->addWidget(classBox);
-    layout->addLayout(decisionRow);
-    layout->addLayout(navRow);
+    // The decision and navigation buttons: a bar of their own that the window keeps in view
+    // below the scrolling panel (actionBar()).
+    m_actionBar = new QWidget(this);
+    m_actionBar->setObjectName(QStringLiteral("actionBar"));
+    auto *actions = new QVBoxLayout(m_actionBar);
+    actions->setContentsMargins(6, 4, 6, 4);
+    actions->setSpacing(4);
+    actions->addLayout(decisionRow);
+    actions->addLayout(navRow);
 
     connect(&m_imageWatcher, &QFutureWatcher<QImage>::finished, this, [this] {
         if (m_loadingId != m_id)
@@ -221,6 +229,10 @@ LabellingPanel::LabellingPanel(ReviewSession *session, ThumbnailLoader *loader, 
         else
             m_image->setImage({}, tr("The image could not be read."));
     });
+    connect(m_session, &ReviewSession::classesChanged, this, [this] {
+        rebuildClassButtons();
+        refresh();
+    });
     connect(m_session, &ReviewSession::reloaded, this, [this] {
         rebuildClassButtons();
         setSample(m_session->indexOf(m_id) >= 0 ? m_id : -1);
@@ -229,25 +241,33 @@ LabellingPanel::LabellingPanel(ReviewSession *session, ThumbnailLoader *loader, 
     setSample(-1);
 }
 
-QString LabellingPanel::keyForClass(int k)
-{
-    if (k >= 0 && k < 9)
-        return QString::number(k + 1);
-    return k == 9 ? QStringLiteral("0") : QString();
-}
 
 void LabellingPanel::rebuildClassButtons()
 {
     qDeleteAll(m_classButtons);
     m_classButtons.clear();
+    m_buttonClass.clear();
+    delete m_otherClass;
+    m_otherClass = nullptr;
     const QStringList &classes = m_session->classes();
     const int columns = classes.size() > 12 ? 3 : 2;
-    for (int k = 0; k < classes.size(); ++k) {
-        const QString key = keyForClass(k);
+    QVector<int> shown;
+    if (classes.size() <= kAllButtonsUpTo) {
+        for (int k = 0; k < classes.size(); ++k)
+            shown.push_back(k);
+    } else {
+        shown = m_session->quickClasses();
+    }
+    for (int at = 0; at < shown.size(); ++at) {
+        const int k = shown[at];
+        const QString key = m_session->keyForClass(k);
         auto *b = new QPushButton(this);
         b->setObjectName(QStringLiteral("classButton%1").arg(k));
         b->setCheckable(true);
         b->setFocusPolicy(Qt::NoFocus);
+        // A long class name is cut (its tool tip has it), it does not widen the panel.
+        b->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Fixed);
+        b->setMinimumWidth(60);
         b->setToolTip(key.isEmpty() ? tr("Label as %1").arg(classes.at(k))
                                     : tr("Label as %1 (key %2)").arg(classes.at(k), key));
         b->setStyleSheet(QStringLiteral("QPushButton { text-align: left; padding: 3px 6px; }"
@@ -256,8 +276,17 @@ void LabellingPanel::rebuildClassButtons()
             updateButtons(); // a click toggles the check state; the decision sets it again
             Q_EMIT labelChosen(k);
         });
-        m_buttonGrid->addWidget(b, k / columns, k % columns);
+        m_buttonGrid->addWidget(b, at / columns, at % columns);
         m_classButtons.push_back(b);
+        m_buttonClass.push_back(k);
+    }
+    if (shown.size() < classes.size()) {
+        m_otherClass = new QPushButton(tr("Other class\u2026 (L)"), this);
+        m_otherClass->setObjectName(QStringLiteral("otherClass"));
+        m_otherClass->setFocusPolicy(Qt::NoFocus);
+        m_otherClass->setToolTip(tr("Type a class name: %L1 classes, the number keys hold ten").arg(classes.size()));
+        connect(m_otherClass, &QPushButton::clicked, this, &LabellingPanel::pickClassRequested);
+        m_buttonGrid->addWidget(m_otherClass, (int(shown.size()) + columns - 1) / columns, 0, 1, columns);
     }
     updateButtons();
 }
@@ -318,7 +347,10 @@ void LabellingPanel::refresh()
         return;
     }
     const SampleRow &r = m_session->row(index);
-    m_title->setText(tr("Sample #%1 \u2014 %2").arg(r.id).arg(samplePath(r.sample)));
+    // A zero-width space after each '/' lets a long path wrap instead of widening the panel.
+    QString path = samplePath(r.sample);
+    path.replace(QLatin1Char('/'), QStringLiteral("/\u200B"));
+    m_title->setText(tr("Sample #%1 \u2014 %2").arg(r.id).arg(path));
     m_title->setToolTip(samplePath(r.sample));
     m_given->setText(className(classes, r.givenLabel));
     QString current = className(classes, r.label);
@@ -419,8 +451,9 @@ void LabellingPanel::updateButtons()
     const SampleRow *r = index >= 0 ? &m_session->row(index) : nullptr;
     const SampleScore *s = index >= 0 ? m_session->score(index) : nullptr;
     const QStringList &classes = m_session->classes();
-    for (int k = 0; k < m_classButtons.size(); ++k) {
-        QPushButton *b = m_classButtons[k];
+    for (int at = 0; at < m_classButtons.size(); ++at) {
+        QPushButton *b = m_classButtons[at];
+        const int k = m_buttonClass.value(at);
         QStringList marks;
         if (r && r->givenLabel == k)
             marks << tr("given");
@@ -428,7 +461,7 @@ void LabellingPanel::updateButtons()
             marks << tr("model");
         if (s && s->suggestedLabel == k)
             marks << tr("suggested");
-        const QString key = keyForClass(k);
+        const QString key = m_session->keyForClass(k);
         QString text = key.isEmpty() ? classes.value(k) : QStringLiteral("%1  %2").arg(key, classes.value(k));
         if (!marks.isEmpty())
             text += QStringLiteral("  (%1)").arg(marks.join(QStringLiteral(", ")));

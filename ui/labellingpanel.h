@@ -60,8 +60,17 @@ public:
     /// Shown above the buttons when several samples are selected.
     void setSelectionCount(int count);
 
-    /// The number key of class K ("1".."9", "0" for the 10th, "" beyond).
-    static QString keyForClass(int k);
+    /// With more than kAllButtonsUpTo classes only the classes on the number keys get a button,
+    /// plus "Other class… (L)" (the type-ahead picker).
+    static constexpr int kAllButtonsUpTo = 20;
+    QPushButton *otherClassButton() const { return m_otherClass; }
+    /// Keep / Accept suggestion / Exclude and Previous / Next / Find similar, not in the panel's
+    /// own layout: the window places it below the panel's scroll area, always in view.
+    QWidget *actionBar() const { return m_actionBar; }
+    QPushButton *keepButton() const { return m_keep; }
+    QPushButton *excludeButton() const { return m_exclude; }
+    QPushButton *nextButton() const { return m_next; }
+    QPushButton *previousButton() const { return m_prev; }
 
     QLabel *currentLabelField() const { return m_current; }
     /// "Coat 0.91" (and whether Confident Learning flagged the sample), or a dash.
@@ -79,6 +88,8 @@ Q_SIGNALS:
     void previousRequested();
     /// "Find similar" on the shown sample (the button shows once setFindSimilarAvailable(true)).
     void findSimilarRequested(qint64 sampleId);
+    /// "Other class…": open the type-ahead class picker.
+    void pickClassRequested();
 
 private:
     void loadImage();
@@ -99,6 +110,9 @@ private:
     QVector<QPushButton *> m_classButtons;
     QPushButton *m_keep, *m_exclude, *m_prev, *m_next, *m_acceptSuggestion;
     QPushButton *m_findSimilar = nullptr;
+    QPushButton *m_otherClass = nullptr;
+    QWidget *m_actionBar = nullptr;
+    QVector<int> m_buttonClass; // class id of each class button
     QFutureWatcher<QImage> m_imageWatcher;
     qint64 m_loadingId = -1;
 };

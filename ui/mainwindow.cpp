@@ -2,6 +2,7 @@
 
 #include "activelearningpanel.h"
 #include "analysisdialog.h"
+#include "classpicker.h"
 #include "classrowsview.h"
 #include "confidentjointview.h"
 #include "exporter.h"
@@ -10,6 +11,7 @@
 #include "gallerywidget.h"
 #include "labellingpanel.h"
 #include "reportpage.h"
+#include "reviewprogresswidget.h"
 #include "reviewsession.h"
 #include "scatterpanel.h"
 #include "similaritysearch.h"
@@ -72,7 +74,10 @@ MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent)
     m_analysis = new AnalysisProgressWidget(this);
     m_counts = new QLabel(this);
     m_counts->setObjectName(QStringLiteral("categoryCounts"));
+    m_counts->setMinimumWidth(60); // may be cut, never widens the window (its tool tip has it all)
+    m_progress = new ReviewProgressBar(m_session, this);
     statusBar()->addWidget(m_analysis);
+    statusBar()->addPermanentWidget(m_progress);
     statusBar()->addPermanentWidget(m_counts);
     connect(m_analysis, &AnalysisProgressWidget::finished, this, &MainWindow::onAnalysisFinished);
     connect(m_analysis, &AnalysisProgressWidget::failed, this, &MainWindow::onAnalysisFailed);
@@ -92,6 +97,11 @@ MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent)
         m_panel->refresh();
     });
     connect(m_session, &ReviewSession::undoRedoApplied, this, &MainWindow::onUndoRedo);
+    connect(m_session, &ReviewSession::classesChanged, this, [this] {
+        rebuildClassActions();
+        updateActions();
+        updateCounts();
+    });
     connect(m_session, &ReviewSession::errorOccurred, this, [this](const QString &msg) {
         statusBar()->showMessage(msg, 10000);
         QMessageBox::warning(this, tr("Labelscope"), msg);
@@ -181,6 +191,10 @@ QWidget *MainWindow::createReviewPage()
         m_showAll->hide();
     });
     connect(m_session, &ReviewSession::reloaded, m_showAll, &QWidget::hide);
+    connect(m_gallery->model(), &GalleryModel::viewStateChanged, this, [this] {
+        if (!m_gallery->model()->hasRanking()) // a chip or "Clear all" ended it
+            m_showAll->hide();
+    });
     connect(m_panel, &LabellingPanel::findSimilarRequested, this, [this](qint64 id) { m_similar->request({id}); });
     connect(m_scatter, &ScatterPanel::findSimilarRequested, this,
             [this](const QVector<qint64> &ids) { m_similar->request(ids); });
@@ -247,10 +261,19 @@ QWidget *MainWindow::createReviewPage()
     panelScroll->setWidget(m_panel);
     panelScroll->setWidgetResizable(true);
     panelScroll->setMinimumWidth(380);
+    panelScroll->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff); // the panel fits its width
     panelScroll->setFocusPolicy(Qt::NoFocus);
+    // The right column: the panel scrolls, its action bar stays in view below it.
+    auto *rightColumn = new QWidget(this);
+    rightColumn->setObjectName(QStringLiteral("panelColumn"));
+    auto *right = new QVBoxLayout(rightColumn);
+    right->setContentsMargins(0, 0, 0, 0);
+    right->setSpacing(0);
+    right->addWidget(panelScroll, 1);
+    right->addWidget(m_panel->actionBar());
     m_splitter = new QSplitter(Qt::Horizontal, this);
     m_splitter->addWidget(m_tabs);
-    m_splitter->addWidget(panelScroll);
+    m_splitter->addWidget(rightColumn);
     m_splitter->setStretchFactor(0, 3);
     m_splitter->setStretchFactor(1, 1);
     m_splitter->setSizes({1000, 440});
@@ -272,6 +295,12 @@ QWidget *MainWindow::createReviewPage()
     connect(m_panel, &LabellingPanel::acceptSuggestionRequested, this, [this] { decide(DecisionKind::AcceptSuggestion); });
     connect(m_panel, &LabellingPanel::excludeRequested, this, [this] { decide(DecisionKind::Exclude); });
     connect(m_panel, &LabellingPanel::nextRequested, this, &MainWindow::next);
+    connect(m_panel, &LabellingPanel::pickClassRequested, this, &MainWindow::pickClass);
+    m_picker = new ClassPicker(m_session, this);
+    connect(m_picker, &ClassPicker::classChosen, this, [this](int k) {
+        decide(DecisionKind::Relabel, k);
+        m_gallery->view()->setFocus();
+    });
     connect(m_panel, &LabellingPanel::previousRequested, this, &MainWindow::previous);
     return m_splitter;
 }
@@ -316,7 +345,16 @@ void MainWindow::createActions()
     m_exclude->setShortcut(QKeySequence(Qt::Key_X));
     review->addSeparator();
     m_labelMenu = review->addMenu(tr("&Label as"));
-    for (QAction *a : {m_next, m_prev, m_keep, m_acceptPrediction, m_acceptSuggestion, m_exclude})
+    m_pickClass = review->addAction(tr("Label as &other class\u2026"), this, &MainWindow::pickClass);
+    m_pickClass->setObjectName(QStringLiteral("pickClassAction"));
+    m_pickClass->setShortcut(QKeySequence(Qt::Key_L));
+    QAction *classes = review->addAction(tr("&Classes\u2026"), this, &MainWindow::showClassesDialog);
+    classes->setObjectName(QStringLiteral("classesAction"));
+    review->addSeparator();
+    QAction *summary = review->addAction(tr("Session &summary\u2026"), this, &MainWindow::showSessionSummary);
+    summary->setObjectName(QStringLiteral("sessionSummaryAction"));
+    summary->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_I));
+    for (QAction *a : {m_next, m_prev, m_keep, m_acceptPrediction, m_acceptSuggestion, m_exclude, m_pickClass})
         a->setShortcutContext(Qt::WindowShortcut);
 }
 
@@ -328,7 +366,7 @@ void MainWindow::rebuildClassActions()
     const QStringList &classes = m_session->classes();
     for (int k = 0; k < classes.size(); ++k) {
         QAction *a = m_labelMenu->addAction(classes.at(k), this, [this, k] { decide(DecisionKind::Relabel, k); });
-        const QString key = LabellingPanel::keyForClass(k);
+        const QString key = m_session->keyForClass(k);
         if (!key.isEmpty())
             a->setShortcut(QKeySequence(key));
         a->setShortcutContext(Qt::WindowShortcut);
@@ -344,7 +382,7 @@ void MainWindow::updateActions()
     m_exportFolder->setEnabled(open);
     for (QAction *a : {m_next, m_prev})
         a->setEnabled(open);
-    for (QAction *a : {m_keep, m_exclude, m_acceptPrediction, m_acceptSuggestion})
+    for (QAction *a : {m_keep, m_exclude, m_acceptPrediction, m_acceptSuggestion, m_pickClass})
         a->setEnabled(sample);
     m_labelMenu->setEnabled(sample);
     for (QAction *a : std::as_const(m_classActions))
@@ -353,6 +391,7 @@ void MainWindow::updateActions()
 
 void MainWindow::updateCounts()
 {
+    m_progress->refresh();
     if (!m_session->isOpen()) {
         m_counts->clear();
         return;
@@ -375,6 +414,7 @@ void MainWindow::updateCounts()
                   .arg(c.notAnalysedTest);
     text += tr(" &nbsp;|&nbsp; relabelled %L1 &nbsp; excluded %L2").arg(c.relabelled).arg(c.excluded);
     m_counts->setText(text);
+    m_counts->setToolTip(text);
 }
 
 void MainWindow::updateTitle()
@@ -389,6 +429,31 @@ void MainWindow::updateTitle()
     if (m_session->isReadOnly())
         title += tr(" [read-only]");
     setWindowTitle(title);
+}
+
+void MainWindow::pickClass()
+{
+    if (!m_session->isOpen() || m_panel->sampleId() < 0)
+        return;
+    m_picker->popup(m_gallery);
+}
+
+void MainWindow::showClassesDialog()
+{
+    if (!m_classes)
+        m_classes = new ClassesDialog(m_session, this);
+    m_classes->refresh();
+    m_classes->show();
+    m_classes->raise();
+}
+
+void MainWindow::showSessionSummary()
+{
+    if (!m_summary)
+        m_summary = new SessionSummaryDialog(m_session, this);
+    m_summary->refresh();
+    m_summary->show();
+    m_summary->raise();
 }
 
 bool MainWindow::isStartPageShown() const { return m_stack->currentWidget() == m_startPage; }
@@ -432,122 +497,6 @@ void MainWindow::showSample(qint64 id)
     const int idx = m_session->indexOf(m_gallery->sampleAfter(id));
     if (idx >= 0)
         m_loader->prefetch(m_session->row(idx).id, m_session->row(idx).sample);
-}
-
-bool MainWindow::decide(DecisionKind kind, int label)
-{
-    if (!m_session->isOpen())
-        return false;
-    QVector<qint64> ids = m_gallery->selectedSampleIds();
-    const qint64 current = m_panel->sampleId();
-    const bool bulk = ids.size() > 1;
-    if (!bulk) {
-        if (current < 0)
-            return false;
-        ids = {current};
-    }
-    const QStringList &classes = m_session->classes();
-    if (kind == DecisionKind::Relabel && (label < 0 || label >= classes.size()))
-        return false;
-    std::vector<Decision> decisions;
-    decisions.reserve(std::size_t(ids.size()));
-    for (qint64 id : std::as_const(ids)) {
-        const int i = m_session->indexOf(id);
-        if (i < 0)
-            continue;
-        const SampleRow &r = m_session->row(i);
-        Decision d;
-        d.sampleId = id;
-        switch (kind) {
-        case DecisionKind::Relabel:
-            d.newLabel = label;
-            d.reason = label == r.givenLabel ? QStringLiteral("accept") : QStringLiteral("relabel");
-            break;
-        case DecisionKind::Accept:
-            d.newLabel = r.givenLabel;
-            d.reason = QStringLiteral("accept");
-            break;
-        case DecisionKind::Exclude:
-            d.newLabel = r.label;
-            d.excluded = true;
-            d.reason = QStringLiteral("exclude");
-            break;
-        case DecisionKind::AcceptPrediction: {
-            const SampleScore *s = m_session->score(i);
-            if (!s || s->predLabel < 0 || s->predLabel >= classes.size())
-                continue;
-            d.newLabel = s->predLabel;
-            d.reason = s->predLabel == r.givenLabel ? QStringLiteral("accept") : QStringLiteral("relabel");
-            break;
-        }
-        case DecisionKind::AcceptSuggestion: {
-            // Confident Learning's suggested label (argmax of the out-of-sample pred_probs).
-            const SampleScore *s = m_session->score(i);
-            if (!s || s->suggestedLabel < 0 || s->suggestedLabel >= classes.size())
-                continue;
-            d.newLabel = s->suggestedLabel;
-            d.reason = s->suggestedLabel == r.givenLabel ? QStringLiteral("accept") : QStringLiteral("relabel");
-            break;
-        }
-        }
-        decisions.push_back(d);
-    }
-    if (decisions.empty())
-        return false;
-    QString what;
-    switch (kind) {
-    case DecisionKind::Relabel: what = tr("Label as %1").arg(classes.at(label)); break;
-    case DecisionKind::Accept: what = tr("Keep given label"); break;
-    case DecisionKind::Exclude: what = tr("Exclude"); break;
-    case DecisionKind::AcceptPrediction: what = tr("Accept prediction"); break;
-    case DecisionKind::AcceptSuggestion: what = tr("Accept suggestion"); break;
-    }
-    const QString text = decisions.size() > 1 ? tr("%1 (%2 samples)").arg(what).arg(decisions.size())
-                                              : tr("%1 (#%2)").arg(what).arg(decisions.front().sampleId);
-    const qint64 nextId = bulk ? -1 : m_gallery->sampleAfter(current);
-    QString error;
-    if (!m_session->decide(decisions, text, &error)) {
-        statusBar()->showMessage(tr("Not saved: %1").arg(error), 10000);
-        QMessageBox::warning(this, tr("Decision not saved"), error);
-        return false;
-    }
-    statusBar()->showMessage(tr("Saved: %1").arg(text), 4000);
-    if (!bulk) {
-        // Open the next sample in the gallery's order (the decided one may have left the filter).
-        if (!(nextId >= 0 && m_gallery->setCurrentSample(nextId)) && !m_gallery->setCurrentSample(current)) {
-            const int rows = m_gallery->model()->rowCount();
-            if (rows > 0)
-                m_gallery->setCurrentSample(m_gallery->model()->sampleIdAt(rows - 1));
-        }
-    }
-    return true;
-}
-
-void MainWindow::next()
-{
-    const qint64 id = m_gallery->sampleAfter(m_panel->sampleId());
-    if (id >= 0)
-        m_gallery->setCurrentSample(id);
-    else if (m_panel->sampleId() < 0 && m_gallery->model()->rowCount() > 0)
-        m_gallery->setCurrentSample(m_gallery->model()->sampleIdAt(0));
-}
-
-void MainWindow::previous()
-{
-    const qint64 id = m_gallery->sampleBefore(m_panel->sampleId());
-    if (id >= 0)
-        m_gallery->setCurrentSample(id);
-}
-
-void MainWindow::onUndoRedo(const QVector<qint64> &ids)
-{
-    if (ids.isEmpty())
-        return;
-    // Go back to the sample whose decision was undone, so that it can be decided again.
-    if (ids.size() == 1 && !m_gallery->setCurrentSample(ids.front()))
-        showSample(ids.front());
-    m_panel->refresh();
-    statusBar()->showMessage(tr("%n sample(s) restored", nullptr, int(ids.size())), 4000);
 }
 
 void MainWindow::openProjectDialog()

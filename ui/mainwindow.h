@@ -7,7 +7,11 @@
 #include "ml/analysis.h"
 
 #include <QMainWindow>
+#include <QPointer>
 #include <QVector>
+
+#include <algorithm>
+#include <vector>
 
 class QAction;
 class QLabel;
@@ -29,6 +33,10 @@ class HealthModel;
 class HealthPage;
 class LabellingPanel;
 class ReportPage;
+class ReviewProgressBar;
+class ClassPicker;
+class ClassesDialog;
+class SessionSummaryDialog;
 class ReviewSession;
 class ScatterPanel;
 class SimilaritySearch;
@@ -59,6 +67,10 @@ public:
     SimilaritySearch *similarity() const { return m_similar; }
     QTabWidget *tabs() const { return m_tabs; }
     AnalysisProgressWidget *analysisProgress() const { return m_analysis; }
+    ReviewProgressBar *reviewProgress() const { return m_progress; }
+    SessionSummaryDialog *sessionSummary() const { return m_summary; }
+    ClassPicker *classPicker() const { return m_picker; }
+    ClassesDialog *classesDialog() const { return m_classes; }
     ThumbnailLoader *thumbnailLoader() const { return m_loader; }
     /// True while the start page is shown.
     bool isStartPageShown() const;
@@ -67,12 +79,25 @@ public:
     /// Applies a decision to the selection (several selected) or to the shown sample, then opens
     /// the next sample in gallery order. Returns false when nothing was written.
     bool decide(DecisionKind kind, int label = -1);
+    /// A decision on more selected samples than this asks first ("Relabel 6,502 samples as
+    /// Trouser?", with the count per current class); 0 asks for every bulk decision.
+    int bulkConfirmThreshold() const { return m_bulkConfirmThreshold; }
+    void setBulkConfirmThreshold(int samples) { m_bulkConfirmThreshold = std::max(0, samples); }
+    /// The confirmation's question and (DETAILS) the count per current class.
+    QString bulkQuestion(DecisionKind kind, int label, const std::vector<labelscope::Decision> &decisions,
+                         QString *details = nullptr) const;
 
 public Q_SLOTS:
     void openProjectDialog();
     void newAnalysisDialog();
     void exportCsvDialog();
     void exportImageFolderDialog();
+    /// Review › Session summary (Ctrl+I): progress, pace, rates down the ranked list, estimate.
+    void showSessionSummary();
+    /// L: the type-ahead class picker for the shown sample or the selection.
+    void pickClass();
+    /// Review › Classes: add, rename, merge.
+    void showClassesDialog();
     void next();
     void previous();
     /// Starts an analysis directly (the dialog calls this).
@@ -92,6 +117,7 @@ private:
     void updateTitle();
     void showSample(qint64 id);
     void onUndoRedo(const QVector<qint64> &ids);
+    bool confirmBulk(DecisionKind kind, int label, const std::vector<labelscope::Decision> &decisions);
     void onAnalysisFinished(const labelscope::AnalysisResult &result, const QString &file);
     void onAnalysisFailed(const QString &error, const QString &file);
     void addRecent(const QString &file);
@@ -118,11 +144,17 @@ private:
     QSplitter *m_splitter = nullptr;
     AnalysisProgressWidget *m_analysis;
     QLabel *m_counts;
+    ReviewProgressBar *m_progress = nullptr;
+    SessionSummaryDialog *m_summary = nullptr; // created on first use, child of the window
+    ClassPicker *m_picker = nullptr;
+    ClassesDialog *m_classes = nullptr;
+    QAction *m_pickClass = nullptr;
     QMenu *m_labelMenu = nullptr;
     QAction *m_exportCsv = nullptr, *m_exportFolder = nullptr, *m_next = nullptr, *m_prev = nullptr,
             *m_keep = nullptr, *m_exclude = nullptr, *m_acceptPrediction = nullptr, *m_acceptSuggestion = nullptr,
             *m_undo = nullptr, *m_redo = nullptr;
     QVector<QAction *> m_classActions;
+    int m_bulkConfirmThreshold = 50;
 };
 
 } // namespace labelscope::ui

@@ -141,6 +141,7 @@ bool ReviewSession::open(const QString &file, QString *error)
         return false;
     }
     restoreHistory();
+    m_openedAt = QDateTime::currentDateTimeUtc();
     Q_EMIT reloaded();
     return true;
 }
@@ -201,6 +202,12 @@ void ReviewSession::restoreHistory()
     m_undo->setIndex(appliedCount);
     m_undo->setClean();
     m_restoring = false;
+    m_chosen.assign(std::size_t(m_classes.size()), 0);
+    for (const DecisionBatch &b : batches)
+        for (const LabelEvent &e : b.events)
+            if (e.reason == QLatin1String("relabel") && e.newLabel >= 0 && std::size_t(e.newLabel) < m_chosen.size())
+                ++m_chosen[std::size_t(e.newLabel)];
+    updateQuickClasses();
     // Merged-away classes (for the class lists).
     m_mergedAway.clear();
     for (const ClassEvent &e : m_store->classEvents())
@@ -241,6 +248,7 @@ bool ReviewSession::reload(QString *error)
     }
     m_store = std::move(store);
     const bool ok = readAll(error);
+    updateQuickClasses();
     Q_EMIT reloaded();
     return ok;
 }
@@ -408,21 +416,72 @@ ReviewSession::Counts ReviewSession::counts() const
     return c;
 }
 
-ReviewSession::ClassProgress ReviewSession::classProgress() const
+QVector<int> ReviewSession::pinnedClasses() const
 {
-    ClassProgress p;
-    const std::size_t k = std::size_t(m_classes.size());
-    p.flagged.assign(k, 0);
-    p.reviewed.assign(k, 0);
-    for (int i = 0; i < count(); ++i) {
-        const int g = m_samples[std::size_t(i)].givenLabel;
-        if (g < 0 || std::size_t(g) >= k || !isFlagged(i))
-            continue;
-        ++p.flagged[std::size_t(g)];
-        if (m_depth[std::size_t(i)] > 0)
-            ++p.reviewed[std::size_t(g)];
+    QVector<int> out;
+    if (!m_store)
+        return out;
+    const QStringList parts = m_store->meta(QStringLiteral("pinned_classes")).split(QLatin1Char(','), Qt::SkipEmptyParts);
+    for (const QString &p : parts) {
+        bool ok = false;
+        const int k = p.trimmed().toInt(&ok);
+        if (ok && k >= 0 && k < m_classes.size() && !out.contains(k) && out.size() < 10)
+            out.push_back(k);
     }
-    return p;
+    return out;
+}
+
+bool ReviewSession::setPinnedClasses(const QVector<int> &classIds, QString *error)
+{
+    if (!m_store || m_store->isReadOnly()) {
+        if (error)
+            *error = tr("no project is open for writing");
+        return false;
+    }
+    QStringList parts;
+    for (int k : classIds)
+        if (k >= 0 && k < m_classes.size() && !parts.contains(QString::number(k)) && parts.size() < 10)
+            parts << QString::number(k);
+    if (!m_store->setMeta(QStringLiteral("pinned_classes"), parts.join(QLatin1Char(',')), error))
+        return false;
+    updateQuickClasses();
+    Q_EMIT classesChanged();
+    return true;
+}
+
+void ReviewSession::updateQuickClasses()
+{
+    m_quick.clear();
+    const int k = int(m_classes.size());
+    if (k <= 10) {
+        for (int c = 0; c < k; ++c)
+            m_quick.push_back(c);
+        return;
+    }
+    m_quick = pinnedClasses();
+    std::vector<int> rest;
+    for (int c = 0; c < k; ++c)
+        if (!m_quick.contains(c))
+            rest.push_back(c);
+    std::stable_sort(rest.begin(), rest.end(), [this](int a, int b) {
+        const qint64 ua = std::size_t(a) < m_chosen.size() ? m_chosen[std::size_t(a)] : 0;
+        const qint64 ub = std::size_t(b) < m_chosen.size() ? m_chosen[std::size_t(b)] : 0;
+        return ua > ub;
+    });
+    for (int c : rest) {
+        if (m_quick.size() >= 10)
+            break;
+        if (!isMergedAway(c))
+            m_quick.push_back(c);
+    }
+}
+
+QString ReviewSession::keyForClass(int classId) const
+{
+    const int at = int(m_quick.indexOf(classId));
+    if (at < 0)
+        return {};
+    return at < 9 ? QString::number(at + 1) : QStringLiteral("0");
 }
 
 bool ReviewSession::isMergedAway(int classId) const
@@ -450,6 +509,7 @@ bool ReviewSession::addClass(const QString &name, QString *error)
         return false;
     }
     m_classes = m_store->classes();
+    updateQuickClasses();
     Q_EMIT classesChanged();
     return true;
 }

@@ -90,19 +90,15 @@ public:
     struct Counts {
         qint64 easy = 0, hard = 0, needReview = 0, unknown = 0, notAnalysedTest = 0,
                relabelled = 0, excluded = 0;
-        /// Reviewed samples: all, per category, and the kept ones (given label confirmed).
+        /// Reviewed samples: all, per category, and the kept ones (given label confirmed);
+        /// per class: reviewstats.h.
         qint64 reviewed = 0, reviewedEasy = 0, reviewedHard = 0, reviewedNeedReview = 0, kept = 0;
-        qint64 flagged() const { return hard + needReview; }
-        qint64 flaggedReviewed() const { return reviewedHard + reviewedNeedReview; }
     };
     Counts counts() const;
-    /// Flagged samples (hard or need review) per given class, and how many of them are reviewed.
-    struct ClassProgress {
-        std::vector<qint64> flagged, reviewed;
-    };
-    ClassProgress classProgress() const;
 
     QUndoStack *undoStack() const { return m_undo; }
+    /// When the project was opened in this window (UTC): the start of the session summary.
+    QDateTime openedAt() const { return m_openedAt; }
     QString annotator() const { return m_annotator; }
 
     /// Applies DECISIONS in one ProjectStore::applyDecisions call and pushes one undoable command
@@ -125,6 +121,18 @@ public:
     bool mergeClass(int from, int into, QString *error = nullptr);
     /// Classes merged into another one (ClassEvent "merge") that hold no sample now.
     bool isMergedAway(int classId) const;
+
+    /// The classes on the number keys 1…9, 0 (at most ten, in key order): every class when
+    /// there are ten or fewer; otherwise the pinned ones (project meta "pinned_classes", class
+    /// ids separated by commas), then the classes most often chosen in the log's relabels, then
+    /// the lowest ids. Fixed while a project is open (keys do not move under the fingers);
+    /// recomputed at open and reload, and when pins change.
+    const QVector<int> &quickClasses() const { return m_quick; }
+    /// "1".."9", "0" for the class on that key, "" when it has none.
+    QString keyForClass(int classId) const;
+    QVector<int> pinnedClasses() const;
+    /// Pins at most ten classes to the number keys (stored in the project); false when read-only.
+    bool setPinnedClasses(const QVector<int> &classIds, QString *error = nullptr);
 
 Q_SIGNALS:
     /// The whole sample list or the scores were (re)read.
@@ -150,8 +158,12 @@ private:
     std::vector<SampleScore> m_scores;  // aligned with m_samples
     std::vector<char> m_hasScore;       // aligned with m_samples
     std::vector<int> m_depth;           // aligned: applied decisions concerning the sample
-    QVector<int> m_mergedAway;        // class ids merged into another class
-    bool m_restoring = false;           // replaying the log into the undo stack: write nothing
+    QVector<int> m_mergedAway;
+    QVector<int> m_quick;               // classes on the number keys
+    std::vector<qint64> m_chosen;       // per class: relabels to it in the log
+    void updateQuickClasses();        // class ids merged into another class
+    bool m_restoring = false;
+    QDateTime m_openedAt;           // replaying the log into the undo stack: write nothing
     qint64 m_runId = 0;
     std::optional<RunInfo> m_run;
     QUndoStack *m_undo = nullptr;

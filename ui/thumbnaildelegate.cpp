@@ -49,6 +49,7 @@ void ThumbnailDelegate::paint(QPainter *painter, const QStyleOptionViewItem &opt
     tile.caption = index.data(GalleryModel::CaptionRole).toString();
     tile.relabelled = index.data(GalleryModel::RelabelledRole).toBool();
     tile.excluded = index.data(GalleryModel::ExcludedRole).toBool();
+    tile.kept = index.data(GalleryModel::KeptRole).toBool();
     tile.selected = option.state & QStyle::State_Selected;
     tile.current = option.state & QStyle::State_HasFocus;
     const QSize ts = tileSize(m_side);
@@ -114,6 +115,20 @@ void ThumbnailDelegate::paintTile(QPainter *painter, const QRect &rect, const Ti
         painter->setPen(Qt::NoPen);
         painter->setBrush(QColor(0x1f, 0x5f, 0xd7));
         painter->drawPolygon(tri);
+    }
+    if (tile.kept) {
+        // A green check in the top-left corner: the given label was confirmed.
+        const int f = std::max(10, side / 5);
+        const QRect badge(frame.left(), frame.top(), f, f);
+        painter->setRenderHint(QPainter::Antialiasing, true);
+        painter->setPen(Qt::NoPen);
+        painter->setBrush(QColor(0x2e, 0x9e, 0x44));
+        painter->drawEllipse(badge);
+        painter->setPen(QPen(Qt::white, std::max(1.5, f / 7.0), Qt::SolidLine, Qt::RoundCap, Qt::RoundJoin));
+        painter->drawPolyline(QPolygonF({QPointF(badge.left() + f * 0.25, badge.top() + f * 0.52),
+                                         QPointF(badge.left() + f * 0.43, badge.top() + f * 0.70),
+                                         QPointF(badge.left() + f * 0.76, badge.top() + f * 0.32)}));
+        painter->setRenderHint(QPainter::Antialiasing, false);
     }
     // Caption.
     QFont f = font;

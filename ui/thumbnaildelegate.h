@@ -17,6 +17,7 @@ struct TileInfo {
     Category category = Category::Unknown;
     QString caption;
     bool relabelled = false, excluded = false, selected = false, current = false;
+    bool kept = false;          ///< reviewed, given label confirmed: a green check
 };
 
 class ThumbnailDelegate : public QStyledItemDelegate {

@@ -14,6 +14,8 @@
 #include <QFileInfo>
 #include <QHash>
 
+#include <algorithm>
+
 namespace labelscope {
 
 namespace {
@@ -177,6 +179,12 @@ LoadResult readCsvManifest(const QString &csvFile, const LoadOptions &options)
             continue; // header row
         if (!validUtf8 && rec.fields.join(QLatin1Char(',')).contains(QChar::ReplacementCharacter)) {
             ds.skipped.push_back({csvPath, location, QStringLiteral("the line is not valid UTF-8 (save the manifest as UTF-8)")});
+            continue;
+        }
+        // A NUL byte ends a file name at the system call: "a.png\0" would open a.png and slip
+        // past the duplicate check.
+        if (std::any_of(rec.fields.cbegin(), rec.fields.cend(), [](const QString &field) { return field.contains(QChar(0)); })) {
+            ds.skipped.push_back({csvPath, location, QStringLiteral("the line holds a NUL byte (\\0)")});
             continue;
         }
         if (rec.fields.size() < 2) {

@@ -23,13 +23,15 @@ QString datasetsRoot()
     return env.isEmpty() ? QStringLiteral("/usr/share/datasets") : env;
 }
 
-/// The first of NAMES (each also tried with ".gz") that exists in DIR; "" when none.
+/// The first of NAMES (each also tried with ".gz") that exists in DIR; "" when none. Anything of
+/// that name counts (a FIFO, a folder, a broken or looping link too): the reader then refuses it
+/// with its reason, instead of the split going missing without a word.
 QString findFile(const QDir &dir, const QStringList &names)
 {
     for (const QString &name : names) {
         for (const QString &candidate : {name, name + QStringLiteral(".gz")}) {
             const QFileInfo fi(dir.filePath(candidate));
-            if (fi.isFile())
+            if (fi.exists() || fi.isSymLink())
                 return fi.absoluteFilePath();
         }
     }

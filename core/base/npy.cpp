@@ -7,6 +7,7 @@
 #include <QRegularExpression>
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <limits>
 #include <type_traits>
@@ -237,6 +238,25 @@ bool writeNpy(const QString &path, const std::vector<int64_t> &shape, const std:
 bool writeNpy(const QString &path, const std::vector<int64_t> &shape, const std::vector<int64_t> &data, QString *error)
 {
     return writeNpyImpl(path, "<i8", shape, data, error);
+}
+
+QString npyNonFiniteFloat32(const NpyArray &array)
+{
+    const int64_t cols = array.shape.size() >= 2 ? std::max<int64_t>(1, array.shape.back()) : 1;
+    for (std::size_t i = 0; i < array.doubles.size(); ++i) {
+        const double v = array.doubles[i];
+        QString what;
+        if (std::isnan(v))
+            what = QStringLiteral("is NaN");
+        else if (std::isinf(v))
+            what = v > 0 ? QStringLiteral("is inf") : QStringLiteral("is -inf");
+        else if (std::abs(v) > double(std::numeric_limits<float>::max()))
+            what = QStringLiteral("= %1, beyond float32's range").arg(v, 0, 'g', 6);
+        else
+            continue;
+        return QStringLiteral("row %1, column %2 %3").arg(qint64(i) / cols).arg(qint64(i) % cols).arg(what);
+    }
+    return QString();
 }
 
 } // namespace labelscope

@@ -37,6 +37,11 @@ bool readNpy(const QString &path, NpyArray *out, QString *error);
 /// The same on bytes already in memory; `name` is used in error messages.
 bool parseNpy(const QByteArray &bytes, const QString &name, NpyArray *out, QString *error);
 
+/// For a float ARRAY used as float32 [N, D] (embeddings): where its first value that is NaN,
+/// infinite or beyond float32's range lies, as "row R, column C is NaN" ("is inf", "is -inf",
+/// "= V, beyond float32's range"); "" when every value is a finite float32 (and for integer arrays).
+QString npyNonFiniteFloat32(const NpyArray &array);
+
 /// Writes a C-order float32 / int64 array of SHAPE (product = data.size()) atomically and
 /// checked (AtomicFileWriter): on failure the old file stays and *error names the file and cause.
 bool writeNpy(const QString &path, const std::vector<int64_t> &shape, const std::vector<float> &data,

@@ -4,6 +4,7 @@
 #include "projectstore_p.h"
 
 #include <QAtomicInteger>
+#include <QFile>
 #include <QFileInfo>
 #include <QSqlDatabase>
 #include <QSqlError>
@@ -83,9 +84,20 @@ bool ProjectStore::open(const QString &file, QString *error)
         return d->fail(error, QStringLiteral("create"),
                        QStringLiteral("read-only: cannot create a project in %1").arg(folder.filePath()));
 
+    // A project that this open() was to create and could not (a full disk fails it half-way,
+    // e.g. at "set WAL journal mode") leaves no 0-byte or one-page file that the next open would
+    // take for a project: what SQLite created here is removed again.
+    const bool created = !info.exists() && !info.isSymLink();
+    const auto discardCreated = [&] {
+        if (!created)
+            return;
+        for (const QString &suffix : {QString(), QStringLiteral("-wal"), QStringLiteral("-shm"), QStringLiteral("-journal")})
+            QFile::remove(file + suffix);
+    };
     if (readOnlyReason.isEmpty()) {
         Result<std::shared_ptr<StoreWriter>> writer = StoreWriter::acquire(file);
         if (!writer) {
+            discardCreated();
             d->lastError = writer.error();
             if (error)
                 *error = d->lastError;
@@ -98,7 +110,8 @@ bool ProjectStore::open(const QString &file, QString *error)
     }
     if (!openReader(file, error)) {
         const QString message = d->lastError;
-        d->closeConnection();
+        d->closeConnection(); // releases the writer (and its connection) before the files go
+        discardCreated();
         d->lastError = message;
         return false;
     }
@@ -106,6 +119,36 @@ bool ProjectStore::open(const QString &file, QString *error)
     d->lastError.clear();
     if (!d->readOnly)
         scheduleAbandonedRunCleanup();
+    return true;
+}
+
+bool ProjectStore::openExisting(const QString &file, QString *error)
+{
+    close();
+    d->file = file;
+    const QFileInfo info(file);
+    if (!info.exists() && !info.isSymLink()) {
+        d->lastError = QStringLiteral("%1: no such project file").arg(file);
+        if (error)
+            *error = d->lastError;
+        return false;
+    }
+    // A 0-byte file is what open() starts a new project in; here it is no project at all.
+    if (info.isFile() && info.size() == 0)
+        return d->fail(error, QStringLiteral("open"), QStringLiteral("an empty file (0 bytes), not a Labelscope project"));
+    if (!open(file, error))
+        return false;
+    // Its samples must be readable: a damaged table would otherwise read as "0 samples" and
+    // a command would go on to write into the damaged file.
+    sampleCount();
+    if (!d->lastError.isEmpty()) {
+        const QString message = d->lastError;
+        close();
+        d->lastError = message;
+        if (error)
+            *error = message;
+        return false;
+    }
     return true;
 }
 

@@ -246,6 +246,11 @@ public:
     /// kSchemaVersion, or which lacks a required table or column. A project whose file or folder
     /// is read-only opens read-only (isReadOnly()).
     bool open(const QString &file, QString *error = nullptr);
+    /// The same for a project that must exist already (commands that read or add to one): a
+    /// missing file ("FILE: no such project file") or an empty one ("FILE: open: an empty file
+    /// (0 bytes), not a Labelscope project") is refused and left as it is, not made a project;
+    /// so is one whose samples cannot be read ("FILE: count samples: the project file is corrupt").
+    bool openExisting(const QString &file, QString *error = nullptr);
     void close();
     bool isOpen() const;
     QString fileName() const;

@@ -4,6 +4,8 @@
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
+#include <system_error>
 
 namespace labelscope {
 
@@ -84,6 +86,18 @@ Result<> writeFileAtomically(const QString &path, const QByteArray &bytes)
         return opened;
     writer.write(bytes);
     return writer.commit();
+}
+
+Result<> makeFolder(const QString &path)
+{
+    std::error_code ec;
+    const std::filesystem::path folder(QFile::encodeName(path).toStdString());
+    std::filesystem::create_directories(folder, ec);
+    if (!ec && !std::filesystem::is_directory(folder, ec) && !ec)
+        ec = std::make_error_code(std::errc::not_a_directory);
+    if (ec)
+        return Result<>::failure(QStringLiteral("%1: cannot create the folder: %2").arg(path, QString::fromLocal8Bit(ec.message().c_str())));
+    return {};
 }
 
 } // namespace labelscope

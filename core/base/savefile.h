@@ -18,6 +18,10 @@ namespace labelscope {
 /// Writes BYTES to PATH atomically. Error: "PATH: cannot write: <cause>".
 Result<> writeFileAtomically(const QString &path, const QByteArray &bytes);
 
+/// Creates the folder PATH and its missing parents (nothing to do when it exists). Error:
+/// "PATH: cannot create the folder: <cause>" (e.g. "Read-only file system", "Not a directory").
+Result<> makeFolder(const QString &path);
+
 /// The streaming form, for outputs built piece by piece. The first failed write is remembered;
 /// later writes are ignored and commit() reports it. Destroying an uncommitted writer discards
 /// the temporary. Not thread-safe.

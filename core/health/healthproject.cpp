@@ -54,7 +54,9 @@ Result<ProjectHealthResult> checkProjectSamples(ProjectStore &store, const RunEm
             return R::from(report);
         out.report = std::move(report.value());
         c.progress(0.97, QStringLiteral("saving"));
-        const HealthRecord record = healthRecord(out.report, out.sampleIds, recordRunId, 20, &out.samples);
+        HealthRecord record = healthRecord(out.report, out.sampleIds, recordRunId, 20, &out.samples);
+        if (out.embeddingRunId > 0)
+            record.summary.insert(QStringLiteral("embedding_run"), out.embeddingRunId);
         out.checkId = store.saveHealth(record, &error);
         if (out.checkId <= 0)
             return R::failure(error);

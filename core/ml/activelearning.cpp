@@ -469,11 +469,11 @@ bool projectRound(const QString &projectFile, const AlConfig &config, const QStr
     std::unique_ptr<QueryStrategy> strategy;
     if (!QueryStrategy::create(config.strategy, config.diversity, &strategy, error))
         return false;
-    if (!QFileInfo::exists(projectFile))
-        return fail(error, QStringLiteral("%1: no such project file").arg(projectFile));
     ProjectStore store;
-    if (!store.open(projectFile, error))
+    if (!store.openExisting(projectFile, error))
         return false;
+    if (store.sampleCount() == 0 && !store.lastError().isEmpty())
+        return fail(error, store.lastError()); // a damaged project, not an empty one
     if (store.sampleCount() == 0)
         return fail(error, QStringLiteral("%1: the project has no samples (create it with 'labelscope analyze --data SPEC --project FILE')").arg(projectFile));
     const QString spec = store.meta(QStringLiteral("data_spec"));

@@ -5,6 +5,7 @@
 #include "base/dataset.h"
 #include "base/npy.h"
 #include "base/projectstore.h"
+#include "storefixture.h"
 
 #include <QDir>
 #include <QFile>
@@ -16,6 +17,7 @@
 #include <opencv2/imgcodecs.hpp>
 
 #include <csignal>
+#include <limits>
 #include <random>
 
 namespace {
@@ -103,6 +105,7 @@ private Q_SLOTS:
         row("bad device", {"tsne", "--input", "x.npy", "--out", "y.npy", "--device", "tpu"}, "--device must be auto, cpu, cuda or torch-cpu");
         row("frac-noise", {"find-issues", "--labels", "l.npy", "--pred-probs", "p.npy", "--out", "o.csv", "--frac-noise", "2"}, "--frac-noise expects a finite number in [0, 1]");
         row("out extension", {"find-issues", "--labels", "l.npy", "--pred-probs", "p.npy", "--out", "o.txt"}, "--out must end in .npy or .csv");
+        row("no noise rate", {"clean-eval", "--data", "fashion-mnist", "--inject-noise", ""}, "--inject-noise expects one or more rates in [0, 1), got ''");
         row("seeds", {"clean-eval", "--data", "fashion-mnist", "--seeds", "0"}, "--seeds expects an integer from 1 to 1000");
         row("al batch", {"al-round", "--project", "p.lsproj", "--batch", "0"}, "--batch expects an integer from 1 to 1000000");
         row("filter-by", {"find-issues", "--labels", "l.npy", "--pred-probs", "p.npy", "--out", "o.csv", "--filter-by", "magic"}, "--filter-by must be prune_by_noise_rate");
@@ -174,6 +177,45 @@ private Q_SLOTS:
         QVERIFY2(!r.err.contains(QStringLiteral("frame #")) && !r.err.contains(QStringLiteral("terminate called")), qPrintable(r.err));
     }
 
+    // Values that a reader accepts but a computation cannot use are refused with the file at
+    // fault and the place in it (they once came without a file: "t-SNE: the input contains NaN
+    // or infinite values", "label 3 of sample 0 out of range 0..2").
+    void badValuesNameTheFile()
+    {
+        QTemporaryDir dir;
+        QString error;
+        const auto path = [&](const char *name) { return dir.filePath(QLatin1String(name)); };
+        std::vector<float> x(40 * 3, 0.5f);
+        x[5 * 3 + 2] = std::numeric_limits<float>::quiet_NaN();
+        QVERIFY(labelscope::writeNpy(path("nan.npy"), {40, 3}, x, &error));
+        Run r = runLabelscope({QStringLiteral("tsne"), QStringLiteral("--input"), path("nan.npy"), QStringLiteral("--out"), path("y.npy")});
+        QCOMPARE(r.exitCode, 1);
+        QVERIFY2(r.err.contains(QStringLiteral("labelscope tsne: %1: row 5, column 2 is NaN").arg(path("nan.npy"))), qPrintable(r.err));
+        r = runLabelscope({QStringLiteral("similar"), QStringLiteral("--input"), path("nan.npy"), QStringLiteral("--rows"), QStringLiteral("0")});
+        QCOMPARE(r.exitCode, 1);
+        QVERIFY2(r.err.contains(QStringLiteral("labelscope similar: %1: row 5, column 2 is NaN").arg(path("nan.npy"))), qPrintable(r.err));
+
+        std::vector<int64_t> labels(40);
+        for (std::size_t i = 0; i < labels.size(); ++i)
+            labels[i] = int64_t(i % 3);
+        labels[7] = 3;
+        QVERIFY(labelscope::writeNpy(path("labels.npy"), {40}, labels, &error));
+        std::vector<float> probs(40 * 3, 1.0f / 3);
+        QVERIFY(labelscope::writeNpy(path("probs.npy"), {40, 3}, probs, &error));
+        QVERIFY(labelscope::writeNpy(path("probs1.npy"), {40, 1}, std::vector<float>(40, 1.0f), &error));
+        const QStringList findIssues = {QStringLiteral("find-issues"), QStringLiteral("--out"), path("o.csv"), QStringLiteral("--labels")};
+        r = runLabelscope(findIssues + QStringList{path("labels.npy"), QStringLiteral("--pred-probs"), path("probs.npy")});
+        QCOMPARE(r.exitCode, 1);
+        QVERIFY2(r.err.contains(QStringLiteral("labelscope find-issues: %1: label 3 of sample 7 is out of range 0..2").arg(path("labels.npy"))),
+                 qPrintable(r.err));
+        labels[7] = 0;
+        QVERIFY(labelscope::writeNpy(path("labels.npy"), {40}, labels, &error));
+        r = runLabelscope(findIssues + QStringList{path("labels.npy"), QStringLiteral("--pred-probs"), path("probs1.npy")});
+        QCOMPARE(r.exitCode, 1);
+        QVERIFY2(r.err.contains(QStringLiteral("labelscope find-issues: %1: need at least 2 classes").arg(path("probs1.npy"))), qPrintable(r.err));
+        QVERIFY(!QFile::exists(path("o.csv")) && !QFile::exists(path("y.npy")));
+    }
+
     // Ctrl+C stops the job within a second and the command says so (exit 130), with no output.
     void interruptCancels()
     {
@@ -234,6 +276,59 @@ private Q_SLOTS:
         r = runLabelscope({QStringLiteral("project"), QStringLiteral("info"), QStringLiteral("--project"), file, QStringLiteral("--json")});
         QCOMPARE(r.exitCode, 0);
         QVERIFY2(r.out.contains(moved) && r.out.contains(QStringLiteral("\"samples\":12")), qPrintable(r.out));
+    }
+
+    // `project info`, `al-round` and `clean-eval --project` need a project that exists: a 0-byte
+    // file is refused and stays 0 bytes (info once made it an empty project); a damaged one is
+    // named damaged (info once printed "0 samples", al-round "the project has no samples").
+    void projectCommandsRefuseEmptyAndDamagedFiles()
+    {
+        QTemporaryDir dir;
+        const QString empty = dir.filePath(QStringLiteral("empty.lsproj"));
+        QFile(empty).open(QIODevice::WriteOnly);
+        for (const QStringList &command : {QStringList{QStringLiteral("project"), QStringLiteral("info")}, QStringList{QStringLiteral("al-round")}}) {
+            const Run r = runLabelscope(command + QStringList{QStringLiteral("--project"), empty});
+            QCOMPARE(r.exitCode, 1);
+            QVERIFY2(r.err.contains(QStringLiteral("%1: open: an empty file (0 bytes), not a Labelscope project").arg(empty)), qPrintable(r.err));
+            QCOMPARE(QFileInfo(empty).size(), 0);
+        }
+        const QString damaged = dir.filePath(QStringLiteral("damaged.lsproj"));
+        {
+            labelscope::ProjectStore store;
+            QString error;
+            QVERIFY2(store.open(damaged, &error) && store.importDataset(labelscope::testing::makeDataset(3000, 3), &error), qPrintable(error));
+        }
+        QFile f(damaged);
+        QVERIFY(f.open(QIODevice::ReadWrite) && f.size() > 64 * 1024);
+        QVERIFY(f.seek(f.size() / 4)); // the tables' pages, not the schema on page 1
+        QCOMPARE(f.write(QByteArray(f.size() / 2, '\xA5')), f.size() / 2);
+        f.close();
+        const QByteArray before = [&] { QFile g(damaged); return g.open(QIODevice::ReadOnly) ? g.readAll() : QByteArray(); }();
+        // clean-eval --project once wrote its results into the damaged file.
+        for (const QStringList &command : {QStringList{QStringLiteral("project"), QStringLiteral("info")}, QStringList{QStringLiteral("al-round")},
+                                           QStringList{QStringLiteral("clean-eval"), QStringLiteral("--data"), QStringLiteral("fashion-mnist")}}) {
+            const Run r = runLabelscope(command + QStringList{QStringLiteral("--project"), damaged});
+            QCOMPARE(r.exitCode, 1);
+            QVERIFY2(r.err.contains(damaged) && r.err.contains(QStringLiteral("corrupt")), qPrintable(r.err));
+        }
+        QFile g(damaged);
+        QVERIFY(g.open(QIODevice::ReadOnly));
+        QVERIFY(g.readAll() == before); // nothing written into it
+    }
+
+    // al-simulate --out that cannot be a folder is refused with the cause, before the simulation
+    // (it once ran to the end, then said only "cannot create the folder").
+    void alSimulateOutFolderCheckedFirst()
+    {
+        QTemporaryDir dir;
+        const QString file = dir.filePath(QStringLiteral("file"));
+        QFile(file).open(QIODevice::WriteOnly);
+        const QString out = file + QStringLiteral("/curves");
+        const Run r = runLabelscope({QStringLiteral("al-simulate"), QStringLiteral("--data"), dir.filePath(QStringLiteral("no-data")),
+                                     QStringLiteral("--out"), out});
+        QCOMPARE(r.exitCode, 1);
+        QVERIFY2(r.err.contains(QStringLiteral("labelscope al-simulate: %1: cannot create the folder: Not a directory").arg(out)), qPrintable(r.err));
+        QVERIFY2(!r.err.contains(QStringLiteral("no-data")), qPrintable(r.err)); // told before the data is loaded
     }
 
     // "Disk full" (writes fail past a file-size limit): the command fails with the file and the

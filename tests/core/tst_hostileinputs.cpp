@@ -304,6 +304,38 @@ private Q_SLOTS:
         QVERIFY2(containsAll(r.error, expected) && r.error.startsWith(QFile::decodeName(dir)), qPrintable(r.error));
     }
 
+    // An IDX folder whose images or labels file is a FIFO, a folder or a link loop is refused
+    // with that file named (it once dropped the split without a word: "only 0 labelled training
+    // samples", or "labels" silently missing).
+    void idxFolderSpecialFiles_data()
+    {
+        QTest::addColumn<QByteArray>("name");
+        QTest::addColumn<QString>("kind");
+        QTest::addColumn<QString>("expected");
+        QTest::newRow("train labels FIFO") << QByteArray("train-labels-idx1-ubyte") << "fifo" << "FIFO";
+        QTest::newRow("train images FIFO") << QByteArray("train-images-idx3-ubyte") << "fifo" << "FIFO";
+        QTest::newRow("test labels folder") << QByteArray("t10k-labels-idx1-ubyte") << "folder" << "folder";
+        QTest::newRow("train images link loop") << QByteArray("train-images-idx3-ubyte") << "loop" << "symbolic link loop";
+        QTest::newRow("gzipped train labels FIFO") << QByteArray("train-labels-idx1-ubyte.gz") << "fifo" << "FIFO";
+    }
+    void idxFolderSpecialFiles()
+    {
+        QFETCH(QByteArray, name);
+        QFETCH(QString, kind);
+        QFETCH(QString, expected);
+        const QByteArray dir = rowDir();
+        for (const char *prefix : {"train", "t10k"}) {
+            QVERIFY(writeBytes(dir + '/' + prefix + "-images-idx3-ubyte", idxBytes({12, 2, 2}, noisyBytes(48))));
+            QVERIFY(writeBytes(dir + '/' + prefix + "-labels-idx1-ubyte", idxBytes({12}, QByteArray(12, '\1'))));
+        }
+        const QByteArray special = dir + '/' + name;
+        ::unlink(QByteArray(special).replace(".gz", "").constData());
+        QVERIFY2(makeSpecial(special, kind), special.constData());
+        const LoadResult r = loadDataset(QFile::decodeName(dir));
+        QVERIFY2(!r.ok(), "accepted");
+        QVERIFY2(r.error.contains(QFile::decodeName(special)) && r.error.contains(expected), qPrintable(r.error));
+    }
+
     // Shapes and class counts read from .npy / CSV are capped before they size anything.
     void shapesAndClassCaps_data()
     {
@@ -478,6 +510,9 @@ private Q_SLOTS:
         QTest::newRow("a line that is not UTF-8") << QByteArray("a.png,cat\n\xe9t\xe9.png,cat\nb.png,dog\n")
                                                   << QStringList{"cat", "dog"} << QStringList{"a.png 0", "b.png 1"}
                                                   << QStringList{"line 2: not valid UTF-8"};
+        QTest::newRow("a NUL byte in the path") << QByteArray("a.png,cat\nb.png,dog\na.png\0,cat\n", 31)
+                                                << QStringList{"cat", "dog"} << QStringList{"a.png 0", "b.png 1"}
+                                                << QStringList{"line 3: NUL byte"};
     }
     void csvManifestRows()
     {

@@ -133,6 +133,7 @@ private Q_SLOTS:
     void errorsSayWhatHappened();
     void notADatabaseIsToldBySqlite();
     void corruptProjectIsNamedCorrupt();
+    void openExistingRefusesMissingAndEmptyFiles();
     void readOnlyFolderOpensForViewing();
     void readOnlyFileOpensForViewing();
     void cannotCreateInReadOnlyFolder();
@@ -248,6 +249,35 @@ void TestStoreErrors::corruptProjectIsNamedCorrupt()
     QVERIFY2(error.startsWith(file) && error.contains(QLatin1String("corrupt"))
                  && !error.contains(QLatin1String("not a Labelscope project")),
              qPrintable(error));
+}
+
+// Commands that read or add to a project (project info, al-round, clean-eval --project) open it
+// with openExisting(): a missing or 0-byte file is refused and left as it was (info once turned a
+// 0-byte file into an empty 98 KB project); a damaged one shows in lastError() when read.
+void TestStoreErrors::openExistingRefusesMissingAndEmptyFiles()
+{
+    const QString missing = m_dir.filePath(QStringLiteral("missing.lsproj"));
+    ProjectStore store;
+    QString error;
+    QVERIFY(!store.openExisting(missing, &error));
+    QCOMPARE(error, missing + QStringLiteral(": no such project file"));
+    QVERIFY(!QFile::exists(missing));
+
+    const QString empty = m_dir.filePath(QStringLiteral("empty.lsproj"));
+    {
+        QFile f(empty);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+    }
+    QVERIFY(!store.openExisting(empty, &error));
+    QVERIFY2(error.startsWith(empty) && error.contains(QLatin1String("empty file (0 bytes)")), qPrintable(error));
+    QCOMPARE(QFileInfo(empty).size(), 0);
+    QVERIFY(!QFile::exists(empty + QStringLiteral("-wal")));
+
+    const QString good = makeProject(QStringLiteral("existing"));
+    QVERIFY(!good.isEmpty());
+    QVERIFY2(store.openExisting(good, &error), qPrintable(error));
+    QVERIFY(store.sampleCount() > 0);
+    QVERIFY(store.lastError().isEmpty());
 }
 
 void TestStoreErrors::readOnlyFolderOpensForViewing()

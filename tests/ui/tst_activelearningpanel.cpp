@@ -3,6 +3,7 @@
 // after another as they are labelled.
 
 #include "alprojectfixture.h"
+#include "ui/uifixture.h"
 #include "activelearningpanel.h"
 #include "labellingpanel.h"
 #include "mainwindow.h"
@@ -11,7 +12,10 @@
 #include "base/dataset.h"
 #include "base/projectstore.h"
 
+#include <QComboBox>
+#include <QLabel>
 #include <QListWidget>
+#include <QPushButton>
 #include <QSignalSpy>
 #include <QSpinBox>
 #include <QStandardPaths>
@@ -73,6 +77,37 @@ private Q_SLOTS:
         const auto rounds = w.session()->store()->alRounds();
         QCOMPARE(int(rounds.size()), 1);
         QCOMPARE(int(w.session()->store()->alQueue(rounds[0].id).size()), 8);
+    }
+
+    // Issue 17: readable strategy names, Run round disabled with the reason when nothing is
+    // unlabelled, nothing of one project's round shown with the next one.
+    void disabledSaysWhyAndResetsOnSwitch()
+    {
+        QTemporaryDir dir;
+        QString error;
+        const QString labelled = testing::makeFixtureProject(dir.path(), &error); // every label known
+        QVERIFY2(!labelled.isEmpty(), qPrintable(error));
+        const QString pool = dir.filePath(QStringLiteral("al.db"));
+        const QString made = testing::makeActiveLearningProject(pool, 40, 0);
+        QVERIFY2(made.isEmpty(), qPrintable(made));
+        MainWindow w;
+        QVERIFY2(w.openProject(pool, &error), qPrintable(error));
+        auto *al = w.findChild<ActiveLearningPanel *>(QStringLiteral("activeLearningPanel"));
+        QVERIFY(al);
+        QCOMPARE(al->strategyBox()->currentText(), QStringLiteral("Smallest margin"));
+        QCOMPARE(al->strategyBox()->currentData().toString(), QStringLiteral("margin_based"));
+        QVERIFY(al->strategyBox()->itemData(al->strategyBox()->currentIndex(), Qt::ToolTipRole)
+                    .toString().contains(QStringLiteral("two most likely classes")));
+        QVERIFY(al->runButton()->isEnabled());
+        QVERIFY(al->disabledReason()->isHidden());
+
+        QVERIFY2(w.openProject(labelled, &error), qPrintable(error));
+        QVERIFY(!al->runButton()->isEnabled());
+        QVERIFY(!al->disabledReason()->isHidden());
+        QVERIFY2(al->disabledReason()->text().contains(QStringLiteral("every training sample has a label")),
+                 qPrintable(al->disabledReason()->text()));
+        QVERIFY(!al->runRound());
+        QVERIFY(!al->isRunning());
     }
 };
 

@@ -103,6 +103,7 @@ private Q_SLOTS:
         QVERIFY(health && health->hasReport());
         HealthPage *page = w.healthPage();
         QCOMPARE(w.tabs()->tabText(w.tabs()->indexOf(page)), QStringLiteral("Dataset health"));
+        QVERIFY2(health->note().contains(QLatin1String("no outlier scores")), qPrintable(health->note()));
 
         // Counts per type and per class in the table.
         QTableWidget *table = page->table();

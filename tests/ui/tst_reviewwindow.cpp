@@ -383,11 +383,11 @@ private Q_SLOTS:
         const QStringList lines = QString::fromUtf8(f.readAll()).split(QLatin1Char('\n'), Qt::SkipEmptyParts);
         QCOMPARE(lines.size(), 7);
         const QString dir = m_dir->path();
-        QCOMPARE(lines[0], QStringLiteral("path,label,category,relabelled,excluded"));
-        QCOMPARE(lines[1], dir + QStringLiteral("/img_0.png,\"bird, small\",easy,1,0"));
-        QCOMPARE(lines[2], dir + QStringLiteral("/img_1.png,dog,hard,0,1"));
-        QCOMPARE(lines[3], dir + QStringLiteral("/img_2.png,\"bird, small\",need_review,0,0"));
-        QCOMPARE(lines[6], dir + QStringLiteral("/img_5.png,\"bird, small\",need_review,0,0"));
+        QCOMPARE(lines[0], QStringLiteral("path,label,category,relabelled,excluded,split"));
+        QCOMPARE(lines[1], dir + QStringLiteral("/img_0.png,\"bird, small\",easy,1,0,train"));
+        QCOMPARE(lines[2], dir + QStringLiteral("/img_1.png,dog,hard,0,1,train"));
+        QCOMPARE(lines[3], dir + QStringLiteral("/img_2.png,\"bird, small\",need_review,0,0,train"));
+        QCOMPARE(lines[6], dir + QStringLiteral("/img_5.png,\"bird, small\",need_review,0,0,train"));
 
         // ImageFolder: the five kept samples with their final labels.
         const QString root = m_dir->filePath(QStringLiteral("folder"));
