@@ -4,6 +4,7 @@
 #include "ml/analysis.h"
 
 #include <QJsonDocument>
+#include <QJsonObject>
 
 namespace labelscope::app {
 
@@ -42,11 +43,14 @@ int runAnalyzeCommand(const QStringList &arguments)
     const QCommandLineOption folds(QStringLiteral("folds"), QStringLiteral("K of the stratified K-fold (default 4)."), QStringLiteral("K"), QStringLiteral("4"));
     const QCommandLineOption filterBy(QStringLiteral("filter-by"), QStringLiteral("find_label_issues filter_by: %1.").arg(enumNameList(kFilterByNames)),
                                       QStringLiteral("M"), QStringLiteral("prune_by_noise_rate"));
+    const QCommandLineOption noHealth(QStringLiteral("no-health"), QStringLiteral(
+        "Skip the dataset-health checks after training (labelscope check; they add the outlier\n"
+        "score from this run's embeddings)."));
     const QCommandLineOption noLayouts(QStringLiteral("no-layouts"), QStringLiteral("Skip the 2-D t-SNE layouts of the scatter view."));
     const QCommandLineOption foldWorkers(QStringLiteral("fold-workers"),
         QStringLiteral("Fold models trained at once on CPU, the threads split among them\n(default 0: one per two threads from 4 threads up, else 1;\n2 on a busy 2-core machine was 1.8x faster)."),
         QStringLiteral("N"), QStringLiteral("0"));
-    cli.addOptions({data, project, noise, kind, seed, epochs, limit, device, threads, classParams, model, precision, method, folds, foldWorkers, filterBy, noLayouts, json});
+    cli.addOptions({data, project, noise, kind, seed, epochs, limit, device, threads, classParams, model, precision, method, folds, foldWorkers, filterBy, noLayouts, noHealth, json});
     if (const auto exit = cli.parse(arguments, {project}))
         return *exit;
 
@@ -68,6 +72,7 @@ int runAnalyzeCommand(const QStringList &arguments)
     params.foldWorkers = int(cli.integer(foldWorkers, 0, 20));
     params.filterBy = cli.choice(filterBy, kFilterByNames);
     params.layouts = !cli.isSet(noLayouts);
+    params.healthChecks = !cli.isSet(noHealth);
     if (const auto exit = cli.usageErrors())
         return *exit;
 
@@ -96,6 +101,17 @@ int runAnalyzeCommand(const QStringList &arguments)
     if (result.numLabelIssues >= 0)
         err << QStringLiteral("find_label_issues (%1, %2-fold out-of-sample pred_probs): %3 label issues")
                    .arg(enumName(kFilterByNames, params.filterBy)).arg(result.folds).arg(result.numLabelIssues) << '\n';
+    if (result.health.contains(QStringLiteral("error"))) {
+        err << "health checks failed: " << result.health.value(QStringLiteral("error")).toString() << '\n';
+    } else if (!result.health.isEmpty()) {
+        const QJsonObject issues = result.health.value(QStringLiteral("issues")).toObject();
+        QStringList counts;
+        for (auto it = issues.constBegin(); it != issues.constEnd(); ++it)
+            if (const qint64 n = it.value().toObject().value(QStringLiteral("flagged")).toInteger(); n > 0)
+                counts << QStringLiteral("%1 %2").arg(it.key()).arg(n);
+        err << "dataset health: " << (counts.isEmpty() ? QStringLiteral("nothing flagged") : counts.join(QStringLiteral(", ")))
+            << " (stored in the project)\n";
+    }
     if (result.testAccuracy >= 0)
         err << QStringLiteral("test accuracy: %1").arg(result.testAccuracy, 0, 'f', 4) << '\n';
     err << "project written: " << params.projectFile << "  (open it with: labelscope open " << params.projectFile << ")\n";

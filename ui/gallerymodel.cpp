@@ -116,6 +116,8 @@ QString GalleryModel::toolTip(int i) const
     else if (m_alView == AlView::Queue && std::size_t(i) < m_alPos.size() && m_alPos[std::size_t(i)] >= 0)
         tip += QStringLiteral("\nQueued by active-learning round %1 at position %2")
                    .arg(m_alRound).arg(m_alPos[std::size_t(i)] + 1);
+    if (std::size_t(i) < m_issueNote.size() && !m_issueNote[std::size_t(i)].isEmpty())
+        tip += QLatin1Char('\n') + m_issueNote[std::size_t(i)];
     if (const SampleScore *s = m_session->score(i)) {
         tip += QStringLiteral("\nPredicted: %1 (%2%)\nNoise score: %3 — %4")
                    .arg(className(classes, s->predLabel))
@@ -159,7 +161,7 @@ QVariant GalleryModel::data(const QModelIndex &index, int role) const
     case FrameColorRole: {
         const float u = uncertainty(i);
         if (!std::isfinite(u))
-            return QColor();
+            return std::size_t(i) < m_issueFrame.size() ? m_issueFrame[std::size_t(i)] : QColor();
         return uncertaintyColor(m_alMax > m_alMin ? double(u - m_alMin) / double(m_alMax - m_alMin) : 0.5);
     }
     default: break;
@@ -171,6 +173,8 @@ bool GalleryModel::accepts(int i) const
 {
     const SampleRow &r = m_session->row(i);
     if (!m_rank.empty() && (std::size_t(i) >= m_rank.size() || m_rank[std::size_t(i)] < 0))
+        return false;
+    if (!m_issueShown.empty() && (std::size_t(i) >= m_issueShown.size() || !m_issueShown[std::size_t(i)]))
         return false;
     switch (m_alView) {
     case AlView::Off: break;
@@ -376,6 +380,22 @@ void GalleryModel::setSplitFilter(SplitFilter filter)
         return;
     m_splitFilter = filter;
     rebuild();
+}
+
+void GalleryModel::setIssueFilter(std::vector<std::uint8_t> shown)
+{
+    if (shown == m_issueShown)
+        return;
+    m_issueShown = std::move(shown);
+    rebuild();
+}
+
+void GalleryModel::setIssueMarks(std::vector<QColor> frames, std::vector<QString> notes)
+{
+    m_issueFrame = std::move(frames);
+    m_issueNote = std::move(notes);
+    if (!m_rows.empty())
+        Q_EMIT dataChanged(index(0), index(int(m_rows.size()) - 1), {FrameColorRole, Qt::ToolTipRole});
 }
 
 void GalleryModel::setSortOrder(SortOrder order)

@@ -18,6 +18,7 @@
 #include <QColor>
 #include <QVector>
 
+#include <cstdint>
 #include <vector>
 
 namespace labelscope::ui {
@@ -98,6 +99,14 @@ public:
     /// Re-reads the latest round from the store (after a round finished) when a view is on.
     void refreshActiveLearning();
 
+    /// Dataset health (issue 16; ui/healthmodel.h). SHOWN [session count] limits the gallery to
+    /// the samples whose entry is non-zero (empty: no health filter), under the other filters.
+    void setIssueFilter(std::vector<std::uint8_t> shown);
+    bool hasIssueFilter() const { return !m_issueShown.empty(); }
+    /// Per sample (session index): the frame colour of its health issue (invalid = none; the
+    /// active-learning pool's colours come first) and a line for its tool tip.
+    void setIssueMarks(std::vector<QColor> frames, std::vector<QString> notes);
+
     int shownCount() const { return int(m_rows.size()); }
     int totalCount() const;
     int sessionIndexAt(int row) const;
@@ -144,6 +153,9 @@ private:
     std::vector<float> m_alScore; // session index -> pool uncertainty (Pool view), NaN none
     float m_alMin = 0.f, m_alMax = 0.f;
     int m_alCount = 0;
+    std::vector<std::uint8_t> m_issueShown; // session index -> shown by the health filter; empty: off
+    std::vector<QColor> m_issueFrame;       // session index -> health frame colour
+    std::vector<QString> m_issueNote;       // session index -> health tool-tip line
 };
 
 } // namespace labelscope::ui

@@ -234,6 +234,7 @@ QWidget *MainWindow::createReviewPage()
                 showSample(next);
         });
     });
+    createHealthPage();
     connect(m_joint, &ConfidentJointView::cellClicked, this, [this](int given, int likelyTrue) {
         m_gallery->showPair(given, likelyTrue);
         m_tabs->setCurrentWidget(m_gallery);

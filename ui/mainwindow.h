@@ -24,6 +24,9 @@ class AnalysisProgressWidget;
 class ClassRowsView;
 class ConfidentJointView;
 class GalleryWidget;
+class HealthFilterBar;
+class HealthModel;
+class HealthPage;
 class LabellingPanel;
 class ReportPage;
 class ReviewSession;
@@ -49,6 +52,10 @@ public:
     ReportPage *report() const { return m_report; }
     ScatterPanel *scatter() const { return m_scatter; }
     StatisticsPage *statistics() const { return m_statistics; }
+    /// Dataset health (ui/healthpage.h, set up in ui/mainwindowhealth.cpp).
+    HealthModel *healthModel() const { return m_healthModel; }
+    HealthPage *healthPage() const { return m_healthPage; }
+    HealthFilterBar *healthFilter() const { return m_healthFilter; }
     SimilaritySearch *similarity() const { return m_similar; }
     QTabWidget *tabs() const { return m_tabs; }
     AnalysisProgressWidget *analysisProgress() const { return m_analysis; }
@@ -78,6 +85,7 @@ private:
     void createActions();
     QWidget *createStartPage();
     QWidget *createReviewPage();
+    void createHealthPage(); // ui/mainwindowhealth.cpp
     void rebuildClassActions();
     void updateActions();
     void updateCounts();
@@ -103,6 +111,9 @@ private:
     ScatterPanel *m_scatter = nullptr;
     StatisticsPage *m_statistics = nullptr;
     SimilaritySearch *m_similar = nullptr;
+    HealthModel *m_healthModel = nullptr;
+    HealthPage *m_healthPage = nullptr;
+    HealthFilterBar *m_healthFilter = nullptr;
     QPushButton *m_showAll = nullptr; // ends a "Find similar" ranking of the gallery
     QSplitter *m_splitter = nullptr;
     AnalysisProgressWidget *m_analysis;

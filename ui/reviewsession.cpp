@@ -1,5 +1,7 @@
 #include "reviewsession.h"
 
+#include "uicommon.h"
+
 #include <QFileInfo>
 #include <QUndoCommand>
 #include <QUndoStack>
@@ -19,7 +21,8 @@ struct Change {
 
 /// One batch of decisions. The first redo() (from QUndoStack::push) does nothing because the
 /// decisions were already written; undo() writes the old states with reason "undo", a later
-/// redo() writes the new states again with reason "redo".
+/// redo() writes the new states again with reason "redo". While the session replays the log at
+/// open (m_restoring), undo() and redo() only move the stack's index.
 class DecisionCommand : public QUndoCommand {
 public:
     DecisionCommand(ReviewSession *session, std::vector<Change> changes, const QString &text)
@@ -38,10 +41,15 @@ public:
 private:
     void apply(bool back)
     {
+        if (m_session->m_restoring)
+            return;
         std::vector<Decision> decisions;
         QVector<qint64> ids;
         decisions.reserve(m_changes.size());
-        for (const Change &c : m_changes) {
+        // Undo walks the batch backwards: a sample decided twice in one batch ends in the state
+        // before the first decision.
+        for (std::size_t j = 0; j < m_changes.size(); ++j) {
+            const Change &c = m_changes[back ? m_changes.size() - 1 - j : j];
             Decision d;
             d.sampleId = c.id;
             d.newLabel = back ? c.oldLabel : c.newLabel;
@@ -51,7 +59,7 @@ private:
             ids.push_back(c.id);
         }
         QString error;
-        if (!m_session->write(decisions, &error)) {
+        if (!m_session->write(decisions, &error, back ? -1 : 1)) {
             Q_EMIT m_session->errorOccurred(
                 (back ? QStringLiteral("Undo failed: %1") : QStringLiteral("Redo failed: %1")).arg(error));
             return;
@@ -63,6 +71,40 @@ private:
     std::vector<Change> m_changes;
     bool m_first = true;
 };
+
+namespace {
+QString batchText(const DecisionBatch &b, const QStringList &classes)
+{
+    const std::size_t n = b.events.size();
+    const LabelEvent &e = b.events.front();
+    QString what;
+    if (b.reason == QLatin1String("exclude"))
+        what = ReviewSession::tr("Exclude");
+    else if (b.reason == QLatin1String("accept"))
+        what = ReviewSession::tr("Keep given label");
+    else
+        what = ReviewSession::tr("Label as %1").arg(className(classes, e.newLabel));
+    return n > 1 ? ReviewSession::tr("%1 (%2 samples)").arg(what).arg(n)
+                 : ReviewSession::tr("%1 (#%2)").arg(what).arg(e.sampleId);
+}
+
+// The same samples (an undo writes them in reverse order, a redo in the original one).
+bool sameSamples(const DecisionBatch &a, const DecisionBatch &b)
+{
+    if (a.events.size() != b.events.size())
+        return false;
+    std::vector<qint64> x, y;
+    x.reserve(a.events.size());
+    y.reserve(b.events.size());
+    for (std::size_t i = 0; i < a.events.size(); ++i) {
+        x.push_back(a.events[i].sampleId);
+        y.push_back(b.events[i].sampleId);
+    }
+    std::sort(x.begin(), x.end());
+    std::sort(y.begin(), y.end());
+    return x == y;
+}
+} // namespace
 
 ReviewSession::ReviewSession(QObject *parent)
     : QObject(parent), m_undo(new QUndoStack(this))
@@ -98,8 +140,72 @@ bool ReviewSession::open(const QString &file, QString *error)
         close();
         return false;
     }
+    restoreHistory();
     Q_EMIT reloaded();
     return true;
+}
+
+void ReviewSession::restoreHistory()
+{
+    // Replays the log: a decision batch is applied (and clears what could be redone), an "undo"
+    // batch takes back the last applied one, a "redo" batch applies the last undone one again —
+    // as QUndoStack did when they were written. An undo or redo that does not match (written by
+    // another window meanwhile) counts as a decision of its own.
+    m_undo->clear();
+    m_depth.assign(m_samples.size(), 0);
+    if (!m_store)
+        return;
+    const std::vector<DecisionBatch> batches = m_store->decisionBatches();
+    std::vector<const DecisionBatch *> applied, undone;
+    auto move = [this](const DecisionBatch &b, int delta) {
+        for (const LabelEvent &e : b.events) {
+            const int i = indexOf(e.sampleId);
+            if (i >= 0)
+                m_depth[std::size_t(i)] = std::max(0, m_depth[std::size_t(i)] + delta);
+        }
+    };
+    for (const DecisionBatch &b : batches) {
+        if (b.events.empty())
+            continue;
+        if (b.reason == QLatin1String("undo") && !applied.empty() && sameSamples(*applied.back(), b)) {
+            move(*applied.back(), -1);
+            undone.push_back(applied.back());
+            applied.pop_back();
+        } else if (b.reason == QLatin1String("redo") && !undone.empty() && sameSamples(*undone.back(), b)) {
+            move(*undone.back(), +1);
+            applied.push_back(undone.back());
+            undone.pop_back();
+        } else {
+            move(b, +1);
+            applied.push_back(&b);
+            undone.clear();
+        }
+    }
+    auto command = [this](const DecisionBatch &b) {
+        std::vector<Change> changes;
+        changes.reserve(b.events.size());
+        for (const LabelEvent &e : b.events)
+            changes.push_back({e.sampleId, e.oldLabel, e.newLabel, e.oldExcluded, e.newExcluded});
+        return new DecisionCommand(this, std::move(changes), batchText(b, m_classes));
+    };
+    // The stack: the applied batches (oldest first), then the undone ones in the order a redo
+    // meets them; the index then sits after the applied ones. Nothing is written meanwhile.
+    m_restoring = true;
+    const std::size_t firstApplied = applied.size() > std::size_t(kRestoredHistory) ? applied.size() - kRestoredHistory : 0;
+    for (std::size_t j = firstApplied; j < applied.size(); ++j)
+        m_undo->push(command(*applied[j]));
+    const int appliedCount = m_undo->count();
+    const std::size_t lastUndone = std::min(undone.size(), std::size_t(kRestoredHistory));
+    for (std::size_t j = 0; j < lastUndone; ++j)
+        m_undo->push(command(*undone[undone.size() - 1 - j]));
+    m_undo->setIndex(appliedCount);
+    m_undo->setClean();
+    m_restoring = false;
+    // Merged-away classes (for the class lists).
+    m_mergedAway.clear();
+    for (const ClassEvent &e : m_store->classEvents())
+        if (e.action == QLatin1String("merge") && !m_mergedAway.contains(e.classId))
+            m_mergedAway.push_back(e.classId);
 }
 
 void ReviewSession::close()
@@ -110,6 +216,8 @@ void ReviewSession::close()
     m_samples.clear();
     m_scores.clear();
     m_hasScore.clear();
+    m_depth.clear();
+    m_mergedAway.clear();
     m_runId = 0;
     m_run.reset();
     Q_EMIT reloaded();
@@ -145,6 +253,8 @@ bool ReviewSession::readAll(QString *error)
               [](const SampleRow &a, const SampleRow &b) { return a.id < b.id; });
     m_scores.assign(m_samples.size(), SampleScore{});
     m_hasScore.assign(m_samples.size(), 0);
+    if (m_depth.size() != m_samples.size())
+        m_depth.assign(m_samples.size(), 0);
     m_run = m_store->latestRun();
     m_runId = m_run ? m_run->id : 0;
     if (m_runId > 0) {
@@ -198,6 +308,41 @@ bool ReviewSession::isRelabelled(int index) const
     return r.label != r.givenLabel;
 }
 
+bool ReviewSession::isKept(int index) const
+{
+    if (!isReviewed(index))
+        return false;
+    const SampleRow &r = row(index);
+    return r.label == r.givenLabel && !r.excluded;
+}
+
+bool ReviewSession::isFlagged(int index) const
+{
+    const Category c = category(index);
+    return c == Category::Hard || c == Category::NeedReview;
+}
+
+int ReviewSession::suggestion(int index) const
+{
+    const SampleScore *s = score(index);
+    if (!s)
+        return -1;
+    const int k = int(m_classes.size());
+    if (s->suggestedLabel >= 0 && s->suggestedLabel < k)
+        return s->suggestedLabel;
+    return s->predLabel >= 0 && s->predLabel < k ? s->predLabel : -1;
+}
+
+double ReviewSession::wrongProbability(int index) const
+{
+    const SampleScore *s = score(index);
+    if (!s || !std::isfinite(s->noiseScore))
+        return -1.0;
+    if (std::isfinite(s->dpScore))
+        return std::clamp(2.0 * double(s->noiseScore) - double(s->dpScore), 0.0, 1.0);
+    return std::clamp(double(s->noiseScore), 0.0, 1.0);
+}
+
 int ReviewSession::indexOf(qint64 id) const
 {
     // Ids are SQLite rowids, 1..N in import order: try the direct slot first.
@@ -248,11 +393,117 @@ ReviewSession::Counts ReviewSession::counts() const
             ++c.excluded;
         if (r.label != r.givenLabel)
             ++c.relabelled;
+        if (m_depth[std::size_t(i)] > 0) {
+            ++c.reviewed;
+            switch (category(i)) {
+            case Category::Easy: ++c.reviewedEasy; break;
+            case Category::Hard: ++c.reviewedHard; break;
+            case Category::NeedReview: ++c.reviewedNeedReview; break;
+            case Category::Unknown: break;
+            }
+            if (r.label == r.givenLabel && !r.excluded)
+                ++c.kept;
+        }
     }
     return c;
 }
 
-bool ReviewSession::write(const std::vector<Decision> &decisions, QString *error)
+ReviewSession::ClassProgress ReviewSession::classProgress() const
+{
+    ClassProgress p;
+    const std::size_t k = std::size_t(m_classes.size());
+    p.flagged.assign(k, 0);
+    p.reviewed.assign(k, 0);
+    for (int i = 0; i < count(); ++i) {
+        const int g = m_samples[std::size_t(i)].givenLabel;
+        if (g < 0 || std::size_t(g) >= k || !isFlagged(i))
+            continue;
+        ++p.flagged[std::size_t(g)];
+        if (m_depth[std::size_t(i)] > 0)
+            ++p.reviewed[std::size_t(g)];
+    }
+    return p;
+}
+
+bool ReviewSession::isMergedAway(int classId) const
+{
+    if (!m_mergedAway.contains(classId))
+        return false;
+    for (const SampleRow &r : m_samples)
+        if (r.label == classId)
+            return false;
+    return true;
+}
+
+bool ReviewSession::addClass(const QString &name, QString *error)
+{
+    if (!m_store || m_store->isReadOnly()) {
+        if (error)
+            *error = m_store ? tr("the project is open read-only (%1)").arg(m_store->readOnlyReason())
+                             : tr("no project is open");
+        return false;
+    }
+    const Result<int> r = m_store->addClass(name, m_annotator);
+    if (!r) {
+        if (error)
+            *error = r.error();
+        return false;
+    }
+    m_classes = m_store->classes();
+    Q_EMIT classesChanged();
+    return true;
+}
+
+bool ReviewSession::renameClass(int classId, const QString &name, QString *error)
+{
+    if (!m_store || m_store->isReadOnly()) {
+        if (error)
+            *error = m_store ? tr("the project is open read-only (%1)").arg(m_store->readOnlyReason())
+                             : tr("no project is open");
+        return false;
+    }
+    const Result<> r = m_store->renameClass(classId, name, m_annotator);
+    if (!r) {
+        if (error)
+            *error = r.error();
+        return false;
+    }
+    m_classes = m_store->classes();
+    Q_EMIT classesChanged();
+    return true;
+}
+
+bool ReviewSession::mergeClass(int from, int into, QString *error)
+{
+    if (!m_store || m_store->isReadOnly()) {
+        if (error)
+            *error = m_store ? tr("the project is open read-only (%1)").arg(m_store->readOnlyReason())
+                             : tr("no project is open");
+        return false;
+    }
+    const Result<qint64> r = m_store->mergeClass(from, into, m_annotator);
+    if (!r) {
+        if (error)
+            *error = r.error();
+        return false;
+    }
+    QVector<int> changed;
+    for (int i = 0; i < count(); ++i)
+        if (m_samples[std::size_t(i)].label == from) {
+            m_samples[std::size_t(i)].label = into;
+            changed.push_back(i);
+        }
+    // The merge is one batch of the log: the history (and so Ctrl+Z) is rebuilt from it.
+    restoreHistory();
+    Q_EMIT classesChanged();
+    if (!changed.isEmpty()) {
+        Q_EMIT decisionsWritten(int(changed.size()));
+        Q_EMIT samplesChanged(changed);
+    }
+    return true;
+}
+
+bool ReviewSession::write(const std::vector<Decision> &decisions, QString *error, int reviewDelta)
 {
     if (!m_store) {
         if (error)
@@ -282,6 +533,8 @@ bool ReviewSession::write(const std::vector<Decision> &decisions, QString *error
         SampleRow &r = m_samples[std::size_t(i)];
         r.label = d.newLabel;
         r.excluded = d.excluded;
+        int &depth = m_depth[std::size_t(i)];
+        depth = std::max(0, depth + reviewDelta);
         changed.push_back(i);
     }
     Q_EMIT decisionsWritten(int(decisions.size()));
@@ -303,7 +556,7 @@ bool ReviewSession::decide(const std::vector<Decision> &decisions, const QString
         const SampleRow &r = row(i);
         changes.push_back({d.sampleId, r.label, d.newLabel, r.excluded, d.excluded});
     }
-    if (!write(decisions, error))
+    if (!write(decisions, error, 1))
         return false;
     m_undo->push(new DecisionCommand(this, std::move(changes), text));
     return true;

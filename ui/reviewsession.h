@@ -3,6 +3,12 @@
 // ProjectStore connection, all samples with the scores of the latest finished run, and the undo
 // stack of the annotator's decisions. Every decision is written at once (no Save step); the
 // in-memory rows are updated in place and samplesChanged() tells the views which ones changed.
+//
+// The undo stack is rebuilt from the project's append-only log when a project is opened
+// (ProjectStore::decisionBatches(), schema 4): decisions, undos and redos are replayed, so that
+// Ctrl+Z after a restart undoes the last decision of the previous session. A sample is
+// "reviewed" while at least one applied (not undone) decision concerns it; "kept" when it is
+// reviewed and still has its given label and is not excluded.
 
 #include "base/projectstore.h"
 
@@ -49,6 +55,23 @@ public:
     /// Noise score, or a negative value when the sample has none.
     float noiseScore(int index) const;
     bool isRelabelled(int index) const;
+    /// An applied decision (not undone) concerns the sample: an annotator has looked at it.
+    bool isReviewed(int index) const
+    {
+        return index >= 0 && std::size_t(index) < m_depth.size() && m_depth[std::size_t(index)] > 0;
+    }
+    /// Reviewed, given label confirmed (not relabelled, not excluded).
+    bool isKept(int index) const;
+    /// The run flagged the sample for review: category hard or need review.
+    bool isFlagged(int index) const;
+    /// The one suggested label of a sample: Confident Learning's suggestion (the most likely
+    /// class of the model that never trained on it) when the run has it, else the final model's
+    /// prediction; -1 without a run. The W key accepts it.
+    int suggestion(int index) const;
+    /// The run's probability that the given label is wrong, in [0, 1]: the class-conditional
+    /// noise posterior where the run stored it (noise score = mean(Data Parameters score,
+    /// P(wrong)), so P(wrong) = 2 · noise − DP score), else the noise score; -1 when unscored.
+    double wrongProbability(int index) const;
     /// Index of the sample with id ID, or -1.
     int indexOf(qint64 id) const;
 
@@ -67,8 +90,17 @@ public:
     struct Counts {
         qint64 easy = 0, hard = 0, needReview = 0, unknown = 0, notAnalysedTest = 0,
                relabelled = 0, excluded = 0;
+        /// Reviewed samples: all, per category, and the kept ones (given label confirmed).
+        qint64 reviewed = 0, reviewedEasy = 0, reviewedHard = 0, reviewedNeedReview = 0, kept = 0;
+        qint64 flagged() const { return hard + needReview; }
+        qint64 flaggedReviewed() const { return reviewedHard + reviewedNeedReview; }
     };
     Counts counts() const;
+    /// Flagged samples (hard or need review) per given class, and how many of them are reviewed.
+    struct ClassProgress {
+        std::vector<qint64> flagged, reviewed;
+    };
+    ClassProgress classProgress() const;
 
     QUndoStack *undoStack() const { return m_undo; }
     QString annotator() const { return m_annotator; }
@@ -78,7 +110,21 @@ public:
     bool decide(const std::vector<Decision> &decisions, const QString &text, QString *error = nullptr);
 
     /// Used by the undo command: writes DECISIONS and updates the rows, no undo entry.
-    bool write(const std::vector<Decision> &decisions, QString *error = nullptr);
+    /// REVIEWDELTA (+1 decide/redo, -1 undo) moves each sample's reviewed state.
+    bool write(const std::vector<Decision> &decisions, QString *error = nullptr, int reviewDelta = 0);
+
+    /// Decision batches replayed into the undo stack at open (at most kRestoredHistory applied
+    /// and as many undone ones); the samples' reviewed state uses the whole log.
+    static constexpr int kRestoredHistory = 2000;
+
+    /// Class list changes, recorded in the project (ProjectStore::addClass, …); false and
+    /// *error when refused. classesChanged() follows; a merge also changes samples (one undo
+    /// step, like a bulk relabel).
+    bool addClass(const QString &name, QString *error = nullptr);
+    bool renameClass(int classId, const QString &name, QString *error = nullptr);
+    bool mergeClass(int from, int into, QString *error = nullptr);
+    /// Classes merged into another one (ClassEvent "merge") that hold no sample now.
+    bool isMergedAway(int classId) const;
 
 Q_SIGNALS:
     /// The whole sample list or the scores were (re)read.
@@ -90,16 +136,22 @@ Q_SIGNALS:
     /// An undo or redo touched these sample ids (the window shows the first one).
     void undoRedoApplied(const QVector<qint64> &sampleIds);
     void errorOccurred(const QString &message);
+    /// Class names changed or a class was added (samples may have changed too: samplesChanged()).
+    void classesChanged();
 
 private:
     friend class DecisionCommand;
     bool readAll(QString *error);
+    void restoreHistory();
 
     std::unique_ptr<ProjectStore> m_store;
     QStringList m_classes;
     std::vector<SampleRow> m_samples;   // ordered by id
     std::vector<SampleScore> m_scores;  // aligned with m_samples
     std::vector<char> m_hasScore;       // aligned with m_samples
+    std::vector<int> m_depth;           // aligned: applied decisions concerning the sample
+    QVector<int> m_mergedAway;        // class ids merged into another class
+    bool m_restoring = false;           // replaying the log into the undo stack: write nothing
     qint64 m_runId = 0;
     std::optional<RunInfo> m_run;
     QUndoStack *m_undo = nullptr;

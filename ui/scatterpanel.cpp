@@ -1,5 +1,7 @@
 #include "scatterpanel.h"
 
+#include "healthmodel.h"
+
 #include "exporter.h"
 #include "exportrunner.h"
 #include "gallerymodel.h"
@@ -157,6 +159,7 @@ ScatterPanel::ScatterPanel(ReviewSession *session, ThumbnailLoader *loader, Gall
     m_colorCombo->addItem(tr("Given \u2260 predicted"), int(ColorBy::Disagreement));
     m_colorCombo->addItem(tr("Noise score"), int(ColorBy::NoiseScore));
     m_colorCombo->addItem(tr("Sub-cluster (k-means per class)"), int(ColorBy::Subcluster));
+    m_colorCombo->addItem(tr("Health issue"), int(ColorBy::HealthIssue));
     bar->addWidget(m_colorCombo);
     bar->addSeparator();
 
@@ -600,6 +603,11 @@ void ScatterPanel::recolor()
                 colours[i] = classColour(c);
             break;
         }
+        case ColorBy::HealthIssue:
+            if (m_healthColor)
+                if (const QColor c = m_healthColor(s); c.isValid())
+                    colours[i] = c.rgb();
+            break;
         }
     }
     if (m_colorBy == ColorBy::Subcluster && !hasSubclusters())
@@ -647,6 +655,13 @@ void ScatterPanel::updateLegend()
         }
         break;
     }
+    case ColorBy::HealthIssue:
+        for (const IssueType t : {IssueType::Outlier, IssueType::Blurry, IssueType::ExactDuplicate, IssueType::NearDuplicate,
+                                  IssueType::Leakage})
+            parts << chip(HealthModel::issueColor(t).rgb(),
+                          t == IssueType::Blurry ? tr("image problem") : HealthModel::issueLabel(t).toLower());
+        parts << chip(kGrey, tr("no issue (or no check yet)"));
+        break;
     }
     parts << chip(0xffdadada, tr("hidden by the gallery's filters"));
     m_legend->setText(parts.join(QStringLiteral(" &nbsp; ")));

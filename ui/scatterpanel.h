@@ -13,8 +13,11 @@
 #include "jobs/layoutjob.h"
 #include "jobs/subclusterjob.h"
 
+#include <QColor>
 #include <QVector>
 #include <QWidget>
+
+#include <functional>
 
 #include <atomic>
 #include <cstdint>
@@ -42,7 +45,8 @@ class ScatterPanel : public QWidget {
     Q_OBJECT
 public:
     /// Subcluster: k-means sub-clusters of each class's embeddings (computed on first use).
-    enum class ColorBy { Class, Category, Disagreement, NoiseScore, Subcluster };
+    /// HealthIssue: the colour setHealthColors gives each sample (dataset health, issue 16).
+    enum class ColorBy { Class, Category, Disagreement, NoiseScore, Subcluster, HealthIssue };
 
     ScatterPanel(ReviewSession *session, ThumbnailLoader *loader, GalleryWidget *gallery,
                  QWidget *parent = nullptr);
@@ -59,6 +63,10 @@ public:
     /// The layout kind shown ("embedding", "trajectory").
     QString kind() const;
     void setColorBy(ColorBy by);
+    /// The colour of a sample (session index) under ColorBy::HealthIssue; invalid = no issue.
+    void setHealthColors(std::function<QColor(int)> colorOf) { m_healthColor = std::move(colorOf); }
+    /// Recolours the points (after the colours' source changed).
+    void refreshColors() { recolor(); }
 
     /// Point index of sample ID, or -1; sample id of point I, or -1.
     int pointOfSample(qint64 id) const;
@@ -145,6 +153,7 @@ private:
     bool m_galleryGone = false;
     qint64 m_hoverId = -1;
     ColorBy m_colorBy = ColorBy::Class;
+    std::function<QColor(int)> m_healthColor;
 };
 
 } // namespace labelscope::ui

@@ -221,12 +221,74 @@ bool migrate2to3(QSqlDatabase &db, QString *detail)
     return execAll(db, statements, detail);
 }
 
+// Version 3 → 4 (issue 17, review sessions): label_events.batch groups the events of one
+// applyDecisions call (the id of its first event; NULL for events written before version 4),
+// so that the undo history can be rebuilt from the log when a project is reopened; class_events
+// records adding, renaming and merging classes (append-only, like label_events). A merge moves
+// the samples through label_events (reason "relabel", batch = class_events.batch).
+bool migrate3to4(QSqlDatabase &db, QString *detail)
+{
+    const QStringList statements = {
+        QStringLiteral("ALTER TABLE label_events ADD COLUMN batch INTEGER"),
+        QStringLiteral(
+            "CREATE TABLE class_events ("
+            " id INTEGER PRIMARY KEY,"
+            " time TEXT NOT NULL,"
+            " annotator TEXT NOT NULL DEFAULT '',"
+            " action TEXT NOT NULL CHECK (action IN ('add', 'rename', 'merge')),"
+            " class_id INTEGER NOT NULL,"
+            " old_name TEXT NOT NULL DEFAULT '',"
+            " new_name TEXT NOT NULL DEFAULT '',"
+            " target_id INTEGER NOT NULL DEFAULT -1,"
+            " batch INTEGER)"),
+        QStringLiteral("CREATE TRIGGER class_events_no_update BEFORE UPDATE ON class_events"
+                       " BEGIN SELECT RAISE(ABORT, 'class_events is append-only'); END"),
+        QStringLiteral("CREATE TRIGGER class_events_no_delete BEFORE DELETE ON class_events"
+                       " BEGIN SELECT RAISE(ABORT, 'class_events is append-only'); END"),
+    };
+    return execAll(db, statements, detail);
+}
+
+// Version 4 → 5: dataset health (issue 16): one row per check (`labelscope check`: run_id NULL; an analysis'
+// checks: its run, deleted with it), one row per issue type with per-sample arrays, one row per
+// duplicate set (core/base/projecthealth.cpp).
+bool migrate4to5(QSqlDatabase &db, QString *detail)
+{
+    const QStringList statements = {
+        QStringLiteral(
+            "CREATE TABLE health_checks ("
+            " id INTEGER PRIMARY KEY AUTOINCREMENT,"
+            " run_id INTEGER REFERENCES runs(id) ON DELETE CASCADE,"
+            " created TEXT NOT NULL,"
+            " summary TEXT NOT NULL)"),
+        QStringLiteral(
+            "CREATE TABLE health_issues ("
+            " check_id INTEGER NOT NULL REFERENCES health_checks(id) ON DELETE CASCADE,"
+            " type TEXT NOT NULL,"
+            " threshold REAL NOT NULL,"
+            " sample_ids BLOB NOT NULL," // int64 LE [M]
+            " scores BLOB NOT NULL,"     // float32 LE [M]
+            " flags BLOB NOT NULL,"      // uint8 [M]
+            " PRIMARY KEY (check_id, type))"),
+        QStringLiteral(
+            "CREATE TABLE health_sets ("
+            " check_id INTEGER NOT NULL REFERENCES health_checks(id) ON DELETE CASCADE,"
+            " kind TEXT NOT NULL,"       // "exact" or "near"
+            " position INTEGER NOT NULL,"
+            " sample_ids BLOB NOT NULL," // int64 LE
+            " leaks INTEGER NOT NULL,"
+            " PRIMARY KEY (check_id, kind, position))"),
+        QStringLiteral("CREATE INDEX health_checks_run ON health_checks(run_id)"),
+    };
+    return execAll(db, statements, detail);
+}
+
 } // namespace
 
 // migrations()[n] takes a project from schema version n to n + 1. Append, never edit.
 const std::vector<Migration> &migrations()
 {
-    static const std::vector<Migration> table = {migrate0to1, migrate1to2, migrate2to3};
+    static const std::vector<Migration> table = {migrate0to1, migrate1to2, migrate2to3, migrate3to4, migrate4to5};
     return table;
 }
 
@@ -254,7 +316,11 @@ const std::vector<std::pair<const char *, QStringList>> &requiredSchema()
         {"label_events",
          {QStringLiteral("id"), QStringLiteral("sample_id"), QStringLiteral("time"), QStringLiteral("annotator"),
           QStringLiteral("old_label"), QStringLiteral("new_label"), QStringLiteral("old_excluded"),
-          QStringLiteral("new_excluded"), QStringLiteral("reason")}},
+          QStringLiteral("new_excluded"), QStringLiteral("reason"), QStringLiteral("batch")}},
+        {"class_events",
+         {QStringLiteral("id"), QStringLiteral("time"), QStringLiteral("annotator"), QStringLiteral("action"),
+          QStringLiteral("class_id"), QStringLiteral("old_name"), QStringLiteral("new_name"),
+          QStringLiteral("target_id"), QStringLiteral("batch")}},
         {"runs",
          {QStringLiteral("id"), QStringLiteral("started"), QStringLiteral("finished"), QStringLiteral("status"),
           QStringLiteral("settings"), QStringLiteral("summary")}},
@@ -280,6 +346,13 @@ const std::vector<std::pair<const char *, QStringList>> &requiredSchema()
         {"al_queue",
          {QStringLiteral("round_id"), QStringLiteral("sample_id"), QStringLiteral("position"), QStringLiteral("score")}},
         {"al_scores", {QStringLiteral("round_id"), QStringLiteral("sample_ids"), QStringLiteral("scores")}},
+        {"health_checks", {QStringLiteral("id"), QStringLiteral("run_id"), QStringLiteral("created"), QStringLiteral("summary")}},
+        {"health_issues",
+         {QStringLiteral("check_id"), QStringLiteral("type"), QStringLiteral("threshold"), QStringLiteral("sample_ids"),
+          QStringLiteral("scores"), QStringLiteral("flags")}},
+        {"health_sets",
+         {QStringLiteral("check_id"), QStringLiteral("kind"), QStringLiteral("position"), QStringLiteral("sample_ids"),
+          QStringLiteral("leaks")}},
     };
     return tables;
 }

@@ -461,7 +461,7 @@ std::optional<SampleRow> ProjectStore::sample(qint64 id) const
 }
 
 bool ProjectStore::applyDecisions(const std::vector<Decision> &decisions, const QString &annotator,
-                                  QString *error)
+                                  QString *error, qint64 *batchOut)
 {
     if (!d->isOpen)
         return d->notOpen(error);
@@ -494,6 +494,13 @@ bool ProjectStore::applyDecisions(const std::vector<Decision> &decisions, const 
             if (!Private::scalar(w, QStringLiteral("SELECT count(*) FROM classes"), &kv, &detail))
                 return d->abort(w, error, step, detail);
             const int k = kv.toInt();
+            // The batch id is the id of the batch's first event: INTEGER PRIMARY KEY hands out
+            // max(id) + 1 inside this (immediate) transaction.
+            if (!Private::scalar(w, QStringLiteral("SELECT COALESCE(MAX(id), 0) + 1 FROM label_events"), &kv, &detail))
+                return d->abort(w, error, step, detail);
+            const qint64 batch = kv.toLongLong();
+            if (batchOut)
+                *batchOut = batch;
 
             QSqlQuery sel(w), upd(w), ins(w);
             sel.setForwardOnly(true);
@@ -526,10 +533,11 @@ bool ProjectStore::applyDecisions(const std::vector<Decision> &decisions, const 
                 return d->abortQuery(w, error, step, upd);
             if (!ins.prepare(QStringLiteral(
                     "INSERT INTO label_events(sample_id, time, annotator, old_label, new_label,"
-                    " old_excluded, new_excluded, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")))
+                    " old_excluded, new_excluded, reason, batch) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")))
                 return d->abortQuery(w, error, step, ins);
             ins.bindValue(1, time);
             ins.bindValue(2, notNull(annotator));
+            ins.bindValue(8, batch);
             for (std::size_t i = 0; i < decisions.size(); ++i) {
                 const Decision &dec = decisions[i];
                 // Read the state again: the same sample may occur twice in one batch.
@@ -570,7 +578,7 @@ std::vector<LabelEvent> ProjectStore::events(qint64 sampleId) const
     QSqlQuery q(d->db);
     q.setForwardOnly(true);
     QString sql = QStringLiteral("SELECT id, sample_id, time, annotator, old_label, new_label,"
-                                 " old_excluded, new_excluded, reason FROM label_events");
+                                 " old_excluded, new_excluded, reason, batch FROM label_events");
     if (sampleId >= 0)
         sql += QStringLiteral(" WHERE sample_id = ?");
     sql += QStringLiteral(" ORDER BY id");
@@ -592,6 +600,7 @@ std::vector<LabelEvent> ProjectStore::events(qint64 sampleId) const
         e.oldExcluded = q.value(6).toInt() != 0;
         e.newExcluded = q.value(7).toInt() != 0;
         e.reason = q.value(8).toString();
+        e.batch = q.value(9).toLongLong();
         out.push_back(std::move(e));
     }
     return out;

@@ -6,7 +6,10 @@
 // (append-only: triggers refuse UPDATE and DELETE), runs (settings and summary as JSON),
 // scores (per sample per run), dynamics (per sample per run: per-epoch arrays as float32 BLOBs),
 // embeddings (per sample per run, float32 BLOB), pred_probs, layouts, al_rounds, al_queue,
-// al_scores (v3: the uncertainty of each active-learning round's scored pool, two BLOBs).
+// al_scores (v3: the uncertainty of each active-learning round's scored pool, two BLOBs),
+// class_events (v4: classes added, renamed, merged; append-only) and label_events.batch (v4: the
+// events of one applyDecisions call share it, so that the undo history survives a restart),
+// health_checks, health_issues, health_sets (v5: dataset health, core/base/projecthealth.cpp).
 // Opening checks that every required table and column exists; a file that is not SQLite, an
 // SQLite file of another application, a schema newer than kSchemaVersion or a damaged schema is
 // refused with a message naming the file and what is wrong.
@@ -45,6 +48,8 @@
 #include <QString>
 #include <QStringList>
 
+#include <cstdint>
+
 #include <memory>
 #include <limits>
 #include <optional>
@@ -71,6 +76,31 @@ struct LabelEvent {
     int oldLabel = -1, newLabel = -1;
     bool oldExcluded = false, newExcluded = false;
     QString reason;
+    qint64 batch = 0;   ///< the id of the first event of its applyDecisions call; 0 before schema 4
+};
+
+/// The events of one applyDecisions call (decisionBatches()), in id order.
+struct DecisionBatch {
+    qint64 batch = 0;   ///< label_events.batch, or the first event's id for events before schema 4
+    QDateTime time;     ///< UTC
+    QString annotator;
+    QString reason;     ///< of the first event ("undo" and "redo" batches are never mixed)
+    std::vector<LabelEvent> events;
+};
+
+/// A change of the class list (table class_events). action: "add" (classId = the new class,
+/// newName), "rename" (oldName → newName), "merge" (every sample labelled classId was relabelled
+/// to targetId in the label_events batch `batch`; the class itself stays, so that given labels
+/// and the runs' class indices keep their meaning).
+struct ClassEvent {
+    qint64 id = 0;
+    QDateTime time;
+    QString annotator;
+    QString action;
+    int classId = -1;
+    QString oldName, newName;
+    int targetId = -1;
+    qint64 batch = 0;
 };
 
 /// An annotator's decision on one sample: its new label and exclusion state.
@@ -172,9 +202,39 @@ struct RunInfo {
     QJsonObject settings, summary;
 };
 
+/// One issue type of a dataset-health check as stored (table health_issues, schema v5;
+/// core/base/projecthealth.cpp). type is the name of core/health/healthreport.h's IssueType
+/// ("outlier", "exact_duplicate", ...); sampleIds, score and flag are [M] (score in [0, 1], lower =
+/// worse; flag 1 = has the issue); threshold is the rule's score threshold.
+struct StoredIssueColumn {
+    QString type;
+    double threshold = 0.0;
+    std::vector<qint64> sampleIds;
+    std::vector<float> score;
+    std::vector<std::uint8_t> flag;
+};
+
+/// A duplicate set as stored (table health_sets): kind "exact" or "near", its sample ids.
+struct StoredDuplicateSet {
+    QString kind;
+    std::vector<qint64> sampleIds;
+    bool leaks = false; ///< spans the train and test splits
+};
+
+/// One dataset-health check (table health_checks): `labelscope check` (runId 0) or the checks of
+/// an analysis run (runId = that run; deleted with it). summary is HealthReport::toJson().
+struct HealthRecord {
+    qint64 id = 0;
+    qint64 runId = 0;
+    QDateTime created;
+    QJsonObject summary;
+    std::vector<StoredIssueColumn> columns;
+    std::vector<StoredDuplicateSet> sets;
+};
+
 class ProjectStore {
 public:
-    static constexpr int kSchemaVersion = 3;
+    static constexpr int kSchemaVersion = 5;
 
     ProjectStore();
     ~ProjectStore();
@@ -230,10 +290,28 @@ public:
 
     /// Applies DECISIONS in one transaction: updates each sample's label and exclusion and
     /// appends one event per decision. Refused as a whole if any id or label is invalid.
+    /// *BATCH (when given) receives the batch id its events share (LabelEvent::batch).
     bool applyDecisions(const std::vector<Decision> &decisions, const QString &annotator,
-                        QString *error = nullptr);
+                        QString *error = nullptr, qint64 *batch = nullptr);
     /// Events of one sample (or all when sampleId < 0), oldest first.
     std::vector<LabelEvent> events(qint64 sampleId = -1) const;
+    /// Every decision event (reason other than "import") grouped by applyDecisions call, oldest
+    /// first (core/base/projecthistory.cpp). Events written before schema 4 carry no batch:
+    /// consecutive events with the same time, annotator and reason form one batch there. Empty
+    /// on error (see lastError()).
+    std::vector<DecisionBatch> decisionBatches() const;
+
+    /// Classes (core/base/projecthistory.cpp). A class name is trimmed, 1..200 characters
+    /// without line breaks, and unique (ignoring case). Each change is one transaction with its
+    /// class_events row; refused (nothing written) with a message naming the class otherwise.
+    /// addClass returns the new class's id (the next index: ids stay 0..K-1).
+    Result<int> addClass(const QString &name, const QString &annotator);
+    Result<> renameClass(int classId, const QString &name, const QString &annotator);
+    /// Relabels every sample whose current label is FROM to INTO (one label_events batch, reason
+    /// "relabel") and records the merge; returns the batch id (0 when FROM had no samples).
+    Result<qint64> mergeClass(int from, int into, const QString &annotator);
+    /// All class events, oldest first.
+    std::vector<ClassEvent> classEvents() const;
 
     /// Writes a run and all its results (in short transactions, see above) and shows it with
     /// its status once everything is written; returns the run id or 0 on error (a failed run is
@@ -275,6 +353,14 @@ public:
     /// Reads them back (both empty when the round scored no pool, e.g. a cold start). False on a
     /// store error or a corrupt BLOB (see lastError()).
     bool alScores(qint64 roundId, std::vector<qint64> *sampleIds, std::vector<float> *scores) const;
+
+    /// Dataset health (core/base/projecthealth.cpp, tables health_checks, health_issues,
+    /// health_sets; schema v5): writes a check with its columns and sets in one transaction and
+    /// returns its id, or 0 with *error (unknown run id, column arrays of different lengths).
+    qint64 saveHealth(const HealthRecord &record, QString *error = nullptr);
+    /// The newest check (of any run, or of `labelscope check`), nullopt when there is none or on
+    /// a store error / corrupt BLOB (see lastError()). WITHDATA false: summary only.
+    std::optional<HealthRecord> latestHealth(bool withData = true) const;
 
     /// Last error message (also returned through the error out-parameters).
     QString lastError() const;

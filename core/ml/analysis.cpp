@@ -1,6 +1,7 @@
 // The analysis job (analysis.h): checks the options, opens the project, then runs the stages of
 // analysis_p.h — loading, training, scoring, layouts — and saves the run in one write.
 #include "analysis_p.h"
+#include "health/healthproject.h"
 
 #include "base/confidentlearning.h"
 #include "runtime.h"
@@ -322,6 +323,19 @@ Result<AnalysisResult> runAnalysis(const AnalysisParams &params, JobContext &con
         return R::failure(storeError);
     result.runId = runId;
     markPhase(QStringLiteral("saving"));
+    if (params.healthChecks) {
+        // Dataset health (issue 16) with the outlier score from this run's embeddings, stored as
+        // the run's check. A failure is reported, not fatal: the run is saved.
+        context.stage(QStringLiteral("health checks"), 0.995, 1.0);
+        const Result<ProjectHealthResult> health =
+            checkProjectSamples(store, RunEmbedding{runId, &run.embeddingIds, &run.embeddings, run.embeddingDim}, runId,
+                                params.threads, context);
+        if (health.isCancelled())
+            return R::cancelled();
+        result.health = health ? health->report.toJson(5, &health->samples)
+                               : QJsonObject{{QStringLiteral("error"), health.error()}};
+        markPhase(QStringLiteral("health checks"));
+    }
     result.seconds = total.elapsed() / 1000.0;
     context.progress(1.0);
     return std::move(out.result);

@@ -48,6 +48,9 @@ struct AnalysisParams {
     /// Also compute and store 2-D t-SNE layouts (kinds "embedding": penultimate-layer features;
     /// "trajectory": log σ over epochs) for the scatter view.
     bool layouts = true;
+    /// Also run the dataset-health checks (core/health/healthproject.h) on the project's samples
+    /// after saving the run, with the outlier score from its embeddings; stored as the run's check.
+    bool healthChecks = true;
     /// Optional, for audits and tests: called once per trained model with its fold (0-based) and
     /// the sample ids it trained on and predicted out of sample (empty for data-parameters).
     std::function<void(int fold, const std::vector<qint64> &trainedIds, const std::vector<qint64> &predictedIds)>
@@ -77,7 +80,7 @@ struct AnalysisResult {
     qint64 easy = 0, hard = 0, needReview = 0;
     double seconds = 0.0;
     /// Wall seconds per phase: "loading" (reading and importing), "training" (all models and their
-    /// evaluation passes), "scoring", "layouts" (when computed), "saving". The stored run summary
+    /// evaluation passes), "scoring", "layouts" (when computed), "saving", "health checks" (when run). The stored run summary
     /// is written before "saving" ends and lacks it.
     QMap<QString, double> phaseSeconds;
     QString device;
@@ -93,6 +96,9 @@ struct AnalysisResult {
     double noisePosteriorTemperature = 0.0; ///< τ of the class-conditional noise posterior, 0 when not run
     /// "data_parameters", "confident_learning": each signal alone (known true labels only).
     QMap<QString, SignalMetrics> signals;
+    /// The health checks' summary (HealthReport::toJson), {"error": ...} when they failed, empty
+    /// when they did not run.
+    QJsonObject health;
     QJsonObject toJson() const;
 };
 

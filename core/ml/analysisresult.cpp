@@ -67,6 +67,8 @@ QJsonObject AnalysisResult::toJson() const
                                         {QStringLiteral("f1"), it->f1}};
         o[QStringLiteral("signals")] = sig;
     }
+    if (!health.isEmpty())
+        o[QStringLiteral("health")] = health;
     return o;
 }
 

@@ -76,7 +76,7 @@ private Q_SLOTS:
         // Phase times: every phase of this run, training the largest, together the whole run.
         double phaseSum = 0.0;
         for (const QString &phase : {QStringLiteral("loading"), QStringLiteral("training"), QStringLiteral("scoring"),
-                                     QStringLiteral("layouts"), QStringLiteral("saving")}) {
+                                     QStringLiteral("layouts"), QStringLiteral("saving"), QStringLiteral("health checks")}) {
             QVERIFY2(result.phaseSeconds.contains(phase), qPrintable(phase));
             phaseSum += result.phaseSeconds.value(phase);
         }
@@ -89,6 +89,11 @@ private Q_SLOTS:
         const auto run = store.latestRun();
         QVERIFY(run.has_value());
         QCOMPARE(run->id, result.runId);
+        // Dataset health ran after the run was saved, with outlier scores from its embeddings.
+        const auto health = store.latestHealth(false);
+        QVERIFY2(health.has_value(), qPrintable(result.health.value(QStringLiteral("error")).toString()));
+        QCOMPARE(health->runId, run->id);
+        QVERIFY(result.health.value(QStringLiteral("issues")).toObject().contains(QStringLiteral("outlier")));
         const auto scores = store.scores(run->id);
         QCOMPARE(scores.size(), std::size_t(3000));
         const auto traj = store.trajectory(run->id, scores.front().sampleId);

@@ -148,7 +148,7 @@ private Q_SLOTS:
 
     void version2Migrates()
     {
-        QCOMPARE(ProjectStore::kSchemaVersion, 3);
+        QVERIFY(ProjectStore::kSchemaVersion >= 3); // al_scores came with version 3
         QTemporaryDir dir;
         const QString file = dir.filePath(QStringLiteral("v2.db"));
         {
@@ -189,7 +189,7 @@ private Q_SLOTS:
             QVERIFY(db.open());
             QSqlQuery q(db);
             QVERIFY(q.exec(QStringLiteral("PRAGMA user_version")) && q.next());
-            QCOMPARE(q.value(0).toInt(), 3);
+            QCOMPARE(q.value(0).toInt(), ProjectStore::kSchemaVersion);
             q = QSqlQuery();
             db.close();
         }
