@@ -40,6 +40,22 @@ int runSimilarCommand(const QStringList &arguments)
     const int nq = int(cli.integer(queries, 0, 10000000));
     if (!cli.isSet(rows) && nq <= 0)
         cli.usageProblem(QStringLiteral("give --rows R[,R...] (or --queries N)"));
+    // The row numbers' form now (their range once the matrix is read): "--rows ,," once gave
+    // an empty query, answered with no rows and exit 0.
+    std::vector<int64_t> query;
+    if (cli.isSet(rows)) {
+        for (const QString &s : cli.value(rows).split(QLatin1Char(','), Qt::SkipEmptyParts)) {
+            bool ok = false;
+            const int64_t r = s.trimmed().toLongLong(&ok);
+            if (!ok || r < 0) {
+                cli.usageProblem(QStringLiteral("--rows expects row numbers >= 0, got '%1'").arg(s));
+                break;
+            }
+            query.push_back(r);
+        }
+        if (query.empty() && nq <= 0)
+            cli.usageProblem(QStringLiteral("--rows expects one or more row numbers, got '%1'").arg(cli.value(rows)));
+    }
     if (const auto exit = cli.usageErrors())
         return *exit;
     QElapsedTimer timer;
@@ -120,15 +136,11 @@ int runSimilarCommand(const QStringList &arguments)
                        .arg(recall, 0, 'f', 3);
         return 0;
     }
-    std::vector<int64_t> query;
-    for (const QString &s : cli.value(rows).split(QLatin1Char(','), Qt::SkipEmptyParts)) {
-        bool ok = false;
-        const int64_t r = s.trimmed().toLongLong(&ok);
-        if (!ok || r < 0 || r >= n) {
-            err << "labelscope similar: bad row '" << s << "' (need 0.." << n - 1 << ")\n";
+    for (const int64_t r : query) {
+        if (r >= n) {
+            err << "labelscope similar: --rows: row " << r << " is not in " << cli.value(input) << " (rows 0.." << n - 1 << ")\n";
             return 2;
         }
-        query.push_back(r);
     }
     out << "row,distance\n";
     for (const auto &h : index.nearestToMean(query, kk))

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what Labelscope needs on Debian 12, all from Debian's archive (runs apt-get update
 # first when something is missing). Used by setup.sh and .ci/run.
-# Usage: scripts/setup-deps.sh [fuzz]   (fuzz: also clang with libFuzzer, for tests/fuzz)
+# Usage: scripts/setup-deps.sh [fuzz|ci]   (fuzz: also clang with libFuzzer, for tests/fuzz;
+#        ci: also ccache, which .ci/run uses to compile core once for its two builds)
 set -euo pipefail
 
 packages=(
@@ -14,6 +15,9 @@ packages=(
 if [ "${1:-}" = fuzz ]; then
   # clang 14 with libFuzzer and the sanitizer runtimes; LLVM's OpenMP for find_package(OpenMP).
   packages+=(clang libclang-rt-14-dev libomp-14-dev)
+fi
+if [ "${1:-}" = ci ]; then
+  packages+=(ccache)
 fi
 missing=()
 for p in "${packages[@]}"; do

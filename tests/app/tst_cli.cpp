@@ -106,6 +106,8 @@ private Q_SLOTS:
         row("frac-noise", {"find-issues", "--labels", "l.npy", "--pred-probs", "p.npy", "--out", "o.csv", "--frac-noise", "2"}, "--frac-noise expects a finite number in [0, 1]");
         row("out extension", {"find-issues", "--labels", "l.npy", "--pred-probs", "p.npy", "--out", "o.txt"}, "--out must end in .npy or .csv");
         row("no noise rate", {"clean-eval", "--data", "fashion-mnist", "--inject-noise", ""}, "--inject-noise expects one or more rates in [0, 1), got ''");
+        row("no row", {"similar", "--input", "x.npy", "--rows", ",,"}, "--rows expects one or more row numbers, got ',,'");
+        row("bad row", {"similar", "--input", "x.npy", "--rows", "3,abc"}, "--rows expects row numbers >= 0, got 'abc'");
         row("seeds", {"clean-eval", "--data", "fashion-mnist", "--seeds", "0"}, "--seeds expects an integer from 1 to 1000");
         row("al batch", {"al-round", "--project", "p.lsproj", "--batch", "0"}, "--batch expects an integer from 1 to 1000000");
         row("filter-by", {"find-issues", "--labels", "l.npy", "--pred-probs", "p.npy", "--out", "o.csv", "--filter-by", "magic"}, "--filter-by must be prune_by_noise_rate");
