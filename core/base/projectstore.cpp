@@ -606,4 +606,18 @@ std::vector<LabelEvent> ProjectStore::events(qint64 sampleId) const
     return out;
 }
 
+NewProjectCleanup::NewProjectCleanup(ProjectStore &store, const QString &file)
+    : m_store(store), m_file(file), m_created(!QFileInfo::exists(file))
+{
+}
+
+NewProjectCleanup::~NewProjectCleanup()
+{
+    if (!m_created || m_store.sampleCount() > 0)
+        return;
+    m_store.close();
+    for (const QString &suffix : {QString(), QStringLiteral("-wal"), QStringLiteral("-shm")})
+        QFile::remove(m_file + suffix);
+}
+
 } // namespace labelscope

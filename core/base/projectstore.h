@@ -372,4 +372,22 @@ private:
     std::unique_ptr<Private> d;
 };
 
+/// For a job that creates its project: constructed before STORE opens FILE, it notes whether FILE
+/// existed; when it goes out of scope and FILE was new but never received samples (the dataset
+/// failed to load, the job was cancelled before the import), it closes STORE and removes FILE
+/// with its -wal and -shm, so that a failed first job leaves nothing behind. STORE and FILE are
+/// not owned and must outlive the guard (declare it after the store).
+class NewProjectCleanup {
+public:
+    NewProjectCleanup(ProjectStore &store, const QString &file);
+    ~NewProjectCleanup();
+    NewProjectCleanup(const NewProjectCleanup &) = delete;
+    NewProjectCleanup &operator=(const NewProjectCleanup &) = delete;
+
+private:
+    ProjectStore &m_store;
+    QString m_file;
+    bool m_created;
+};
+
 } // namespace labelscope

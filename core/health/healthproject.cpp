@@ -3,9 +3,7 @@
 #include "health/healthchecks.h"
 
 #include <QFile>
-#include <QFileInfo>
 #include <QHash>
-#include <QScopeGuard>
 
 #include <algorithm>
 #include <optional>
@@ -70,16 +68,9 @@ Result<ProjectHealthResult> runProjectHealthChecks(const ProjectHealthParams &pa
         using R = Result<ProjectHealthResult>;
         ProjectStore store;
         QString error;
-        const bool created = !QFileInfo::exists(params.projectFile);
+        const NewProjectCleanup cleanup(store, params.projectFile);
         if (!store.open(params.projectFile, &error))
             return R::failure(error);
-        const auto removeIfEmpty = qScopeGuard([&] {
-            if (!created || store.sampleCount() > 0)
-                return;
-            store.close();
-            for (const QString &suffix : {QString(), QStringLiteral("-wal"), QStringLiteral("-shm")})
-                QFile::remove(params.projectFile + suffix);
-        });
         if (store.isReadOnly())
             return R::failure(QStringLiteral("%1 is read-only (%2); the checks could not be stored")
                                   .arg(params.projectFile, store.readOnlyReason()));

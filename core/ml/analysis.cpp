@@ -10,9 +10,7 @@
 
 #include <QElapsedTimer>
 #include <QFile>
-#include <QFileInfo>
 #include <QHash>
-#include <QScopeGuard>
 
 #include <algorithm>
 #include <cmath>
@@ -279,18 +277,11 @@ Result<AnalysisResult> runAnalysis(const AnalysisParams &params, JobContext &con
 
     ProjectStore store;
     QString storeError;
-    const bool created = !QFileInfo::exists(params.projectFile);
-    if (!store.open(params.projectFile, &storeError))
-        return R::failure(storeError);
     // A new project file that never received its samples (the dataset failed to load) is removed
     // again, so that a failed first analysis leaves nothing behind.
-    const auto removeIfEmpty = qScopeGuard([&] {
-        if (!created || store.sampleCount() > 0)
-            return;
-        store.close();
-        for (const QString &suffix : {QString(), QStringLiteral("-wal"), QStringLiteral("-shm")})
-            QFile::remove(params.projectFile + suffix);
-    });
+    const NewProjectCleanup cleanup(store, params.projectFile);
+    if (!store.open(params.projectFile, &storeError))
+        return R::failure(storeError);
 
     Result<AnalysisData> loaded = loadAnalysisData(store, params, context, !embedding);
     if (!loaded)
