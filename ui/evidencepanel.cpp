@@ -7,7 +7,6 @@
 
 #include <QHBoxLayout>
 #include <QLabel>
-#include <QRegularExpression>
 #include <QToolButton>
 #include <QVBoxLayout>
 
@@ -224,13 +223,17 @@ void EvidencePanel::updateTitles()
     else if (m_waiting)
         m_status->setText(tr("Looking for similar images\u2026"));
     else if (!m_evidenceError.isEmpty())
-        m_status->setText(tr("No examples: %1.").arg(QString(m_evidenceError).remove(QRegularExpression(QStringLiteral("\\.+$")))));
+        // Plain words here; the exact reason (file, run) in the tool tip.
+        m_status->setText(m_evidenceError.contains(QStringLiteral("embedding"))
+                              ? tr("No similar examples: this analysis run kept no image features to compare.")
+                              : tr("No similar examples could be looked up."));
     else if (!m_search)
         m_status->setText(QString());
     else if (m_nearGiven.isEmpty())
         m_status->setText(tr("No clear example of %1 was found.").arg(className(classes, given)));
     else
         m_status->setText(QString());
+    m_status->setToolTip(m_evidenceError);
     m_status->setVisible(!m_status->text().isEmpty());
     m_titleGiven->setVisible(!m_nearGiven.isEmpty());
     m_titleSuggested->setVisible(!m_nearSuggested.isEmpty());

@@ -200,7 +200,7 @@ QWidget *MainWindow::createReviewPage()
     connect(m_scatter, &ScatterPanel::findSimilarRequested, this,
             [this](const QVector<qint64> &ids) { m_similar->request(ids); });
     connect(m_similar, &SimilaritySearch::indexingStarted, this,
-            [this] { statusBar()->showMessage(tr("Indexing the embeddings (Find similar, evidence)\u2026"), 10000); });
+            [this] { statusBar()->showMessage(tr("Indexing the embeddings for Find similar\u2026"), 10000); });
     connect(m_similar, &SimilaritySearch::failed, this, [this](const QString &msg) { statusBar()->showMessage(msg, 10000); });
     connect(m_similar, &SimilaritySearch::resultsReady, this,
             [this](const QVector<qint64> &query, const QVector<qint64> &neighbours, const QVector<float> &) {

@@ -70,7 +70,10 @@ void SimilaritySearch::request(const QVector<qint64> &sampleIds, int k)
         answer();
         return;
     }
-    ensureIndex();
+    if (m_building)
+        Q_EMIT indexingStarted(); // started for the evidence: Find similar waits for it too
+    else
+        ensureIndex();
 }
 
 void SimilaritySearch::ensureIndex()
@@ -80,7 +83,8 @@ void SimilaritySearch::ensureIndex()
     m_building = true;
     const QString file = m_session->fileName();
     const qint64 runId = m_session->runId();
-    Q_EMIT indexingStarted();
+    if (!m_pending.isEmpty())
+        Q_EMIT indexingStarted(); // Find similar waits; the evidence says so in the panel
     QPointer<SimilaritySearch> self(this);
     jobRunnerFor(this)->start<std::shared_ptr<Built>>(
         kIndexJob,

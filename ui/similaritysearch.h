@@ -66,6 +66,7 @@ Q_SIGNALS:
     void resultsReady(const QVector<qint64> &query, const QVector<qint64> &neighbours,
                       const QVector<float> &distances);
     void failed(const QString &message);
+    /// A Find similar request waits for the index (not emitted for evidence requests).
     void indexingStarted();
     void evidenceReady(const labelscope::ui::SampleEvidence &evidence);
 

@@ -1,7 +1,8 @@
 // The labelling panel's evidence (issue 17, offscreen): the one-sentence reason in plain words,
 // the nearest clear examples of the given and of the suggested class (FAISS over the run's
 // embeddings, off the GUI thread), the engineering figures behind a closed "Details" section,
-// and one suggested label that W — and P, its alias — accepts.
+// and one suggested label that W — and P, its alias — accepts. With LABELSCOPE_SCREENSHOT_DIR
+// set, the window with the evidence is saved there as review-evidence-1280x720.png.
 
 #include "ui/uifixture.h"
 
@@ -13,6 +14,7 @@
 #include "reviewsession.h"
 
 #include <QComboBox>
+#include <QDir>
 #include <QLabel>
 #include <QListView>
 #include <QPushButton>
@@ -169,6 +171,11 @@ private Q_SLOTS:
                  QStringLiteral("Flagged as likely wrong: the model predicts bird, small with 70% confidence; "
                                 "4 of its 10 nearest neighbours are labelled cat; it stayed hard to fit through "
                                 "training. Chance that the label is wrong: 90%."));
+        const QByteArray shots = qgetenv("LABELSCOPE_SCREENSHOT_DIR");
+        if (!shots.isEmpty()) {
+            QTest::qWait(300); // thumbnails
+            QVERIFY(m_window->grab().save(QDir(QString::fromLocal8Bit(shots)).filePath(QStringLiteral("review-evidence-1280x720.png"))));
+        }
         // A click on an example opens it.
         ev->findChild<QToolButton *>(QStringLiteral("example5"))->click();
         QCOMPARE(panel()->sampleId(), qint64(5));
@@ -196,7 +203,8 @@ private Q_SLOTS:
         QVERIFY(ev->reasonLabel()->text().startsWith(QStringLiteral("Flagged as likely wrong: the model predicts "
                                                                     "bird, small with 70% confidence;")));
         auto *status = ev->findChild<QLabel *>(QStringLiteral("evidenceStatus"));
-        QVERIFY(status && status->text().startsWith(QStringLiteral("No examples:")));
+        QVERIFY(status && status->text().startsWith(QStringLiteral("No similar examples")));
+        QVERIFY2(status->toolTip().contains(QStringLiteral("embeddings")), qPrintable(status->toolTip()));
         // The next sample asks again without rebuilding a failed index and answers at once.
         select(3);
         QVERIFY(!ev->isWaiting());
