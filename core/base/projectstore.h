@@ -50,10 +50,14 @@
 
 #include <cstdint>
 
+#include <functional>
+
 #include <memory>
 #include <limits>
 #include <optional>
 #include <vector>
+
+class QSqlDatabase;
 
 namespace labelscope {
 
@@ -232,6 +236,12 @@ struct HealthRecord {
     std::vector<StoredDuplicateSet> sets;
 };
 
+/// What ProjectStore::copyProject copied: rows per table.
+struct ProjectCopyStats {
+    QString source, destination;
+    QMap<QString, qint64> rows;
+};
+
 class ProjectStore {
 public:
     static constexpr int kSchemaVersion = 5;
@@ -365,10 +375,33 @@ public:
     /// Last error message (also returned through the error out-parameters).
     QString lastError() const;
 
+    /// PostgreSQL (issue 18): whether the project a URL names exists (its schema); fails when the
+    /// server cannot be reached, naming the URL (never a password) and why.
+    static Result<bool> postgresProjectExists(const QString &url);
+    /// Removes the PostgreSQL project a URL names (DROP SCHEMA ... CASCADE): for a project a
+    /// failed first job created (NewProjectCleanup) and for tests. Refuses a file path.
+    static Result<> dropPostgresProject(const QString &url);
+
+    /// Copies the project at SOURCE (a file or a PostgreSQL URL; it must exist) to DESTINATION
+    /// (a new file or a new/empty PostgreSQL project), losing nothing: every row of every table
+    /// (samples, events, class events, runs with scores, dynamics, embeddings, pred_probs,
+    /// layouts, active-learning rounds, health checks) with its ids, in one transaction on the
+    /// destination; a run being written by another process is left out. PROGRESS(done, total)
+    /// (rows; may be null) is called every 2,048 rows on the destination's writer thread and
+    /// cancels by returning false. Fails (cancelled, an error naming the side and the table) with
+    /// the destination left as it was: a destination this call created is removed again.
+    static Result<ProjectCopyStats> copyProject(const QString &source, const QString &destination,
+                                                const std::function<bool(qint64 done, qint64 total)> &progress = {});
+
 private:
-    bool openReader(const QString &file, QString *error);
-    void scheduleAbandonedRunCleanup();
     struct Private;
+    static bool copyTables(QSqlDatabase &src, QSqlDatabase &w, Private &to, const QString &step,
+                           const std::function<bool(qint64, qint64)> &progress, ProjectCopyStats *stats,
+                           bool *cancelled, QString *error);
+    bool openReader(const QString &file, QString *error);
+    bool openPostgres(QString *error);
+    bool checkSamplesReadable(QString *error);
+    void scheduleAbandonedRunCleanup();
     std::unique_ptr<Private> d;
 };
 
@@ -387,7 +420,7 @@ public:
 private:
     ProjectStore &m_store;
     QString m_file;
-    bool m_created;
+    bool m_created = false;
 };
 
 } // namespace labelscope

@@ -2,6 +2,7 @@
 
 // ProjectStore's internals shared by its implementation files: the connection state and helpers.
 
+#include "projectlocation.h"
 #include "projectschema.h"
 #include "projectstore.h"
 #include "storewriter.h"
@@ -58,7 +59,8 @@ inline QJsonObject fromJson(const QVariant &v)
 // tasks on the process's writer of the file (StoreWriter), on its connection, passed to the task
 // as `w`. The helpers below that take a QSqlDatabase are for use inside such a task.
 struct ProjectStore::Private {
-    QString file;
+    QString file;              ///< the location as the caller named it
+    ProjectLocation location;  ///< parsed: an SQLite file or a PostgreSQL project
     QString connection;
     QSqlDatabase db;
     std::shared_ptr<StoreWriter> writer; ///< null when the project is open read-only
