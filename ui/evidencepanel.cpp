@@ -7,6 +7,7 @@
 
 #include <QHBoxLayout>
 #include <QLabel>
+#include <QTimer>
 #include <QToolButton>
 #include <QVBoxLayout>
 
@@ -120,6 +121,10 @@ EvidencePanel::EvidencePanel(ReviewSession *session, ThumbnailLoader *loader, QW
     layout->addWidget(m_suggestedBox);
     layout->addWidget(m_status);
     connect(m_loader, &ThumbnailLoader::thumbnailReady, this, &EvidencePanel::updateThumbnail);
+    m_askTimer = new QTimer(this);
+    m_askTimer->setSingleShot(true);
+    m_askTimer->setInterval(kAskDelayMs);
+    connect(m_askTimer, &QTimer::timeout, this, &EvidencePanel::ask);
     setSample(-1);
 }
 
@@ -186,15 +191,26 @@ void EvidencePanel::setSample(qint64 id)
     m_waiting = false;
     fillRow(m_rowGiven, m_buttonsGiven, {});
     fillRow(m_rowSuggested, m_buttonsSuggested, {});
+    m_askTimer->stop();
     const int index = m_session->indexOf(m_id);
     if (index >= 0 && m_search && m_session->score(index)) {
         m_waiting = true;
-        const int given = m_session->row(index).givenLabel;
-        const int suggested = m_session->suggestion(index);
-        // May answer at once (a known failure): onEvidence() then runs before this returns.
-        m_search->requestEvidence(m_id, given, suggested == given ? -1 : suggested, kExamples, kNeighbours);
+        if (!m_search->indexFailure().isEmpty())
+            ask(); // answered at once: onEvidence() runs before this returns
+        else
+            m_askTimer->start();
     }
     refresh();
+}
+
+void EvidencePanel::ask()
+{
+    const int index = m_session->indexOf(m_id);
+    if (index < 0 || !m_search || !m_waiting)
+        return;
+    const int given = m_session->row(index).givenLabel;
+    const int suggested = m_session->suggestion(index);
+    m_search->requestEvidence(m_id, given, suggested == given ? -1 : suggested, kExamples, kNeighbours);
 }
 
 void EvidencePanel::refresh()

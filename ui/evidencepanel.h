@@ -16,6 +16,7 @@
 
 class QHBoxLayout;
 class QLabel;
+class QTimer;
 class QToolButton;
 
 namespace labelscope::ui {
@@ -57,6 +58,9 @@ QString flagReason(const FlagSignals &in);
 class EvidencePanel : public QWidget {
     Q_OBJECT
 public:
+    /// The neighbours are asked for once a sample has been shown this long (milliseconds), so
+    /// that keying quickly through samples starts no search for the ones passed by.
+    static constexpr int kAskDelayMs = 120;
     /// Clear examples shown per class.
     static constexpr int kExamples = 4;
     /// Neighbours asked for the "k of its n nearest neighbours" clause.
@@ -66,7 +70,8 @@ public:
 
     /// The index the neighbours come from (nullptr: the sentence only, without neighbours).
     void setSearch(SimilaritySearch *search);
-    /// Shows the evidence of sample ID (-1: nothing); asks the search for its neighbours.
+    /// Shows the evidence of sample ID (-1: nothing); asks the search for its neighbours after
+    /// kAskDelayMs (at once when the search already knows it has no index to answer from).
     void setSample(qint64 id);
     /// Re-words the sentence (after a decision changed labels).
     void refresh();
@@ -89,6 +94,7 @@ Q_SIGNALS:
 
 private:
     void onEvidence(const SampleEvidence &evidence);
+    void ask();
     void fillRow(QHBoxLayout *row, QVector<QToolButton *> &buttons, const QVector<qint64> &ids);
     void updateThumbnail(qint64 sampleId);
     void updateTitles();
@@ -96,6 +102,7 @@ private:
     ReviewSession *m_session;
     ThumbnailLoader *m_loader;
     SimilaritySearch *m_search = nullptr;
+    QTimer *m_askTimer;
     qint64 m_id = -1;
     bool m_waiting = false;
     QString m_evidenceError;

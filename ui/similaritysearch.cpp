@@ -163,6 +163,11 @@ void SimilaritySearch::requestEvidence(qint64 sampleId, int classA, int classB, 
     ensureIndex();
 }
 
+QString SimilaritySearch::indexFailure() const
+{
+    return m_failedFile == m_session->fileName() && m_failedRun == m_session->runId() ? m_failure : QString();
+}
+
 void SimilaritySearch::failEvidence(const QString &message)
 {
     SampleEvidence e;

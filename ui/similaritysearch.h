@@ -60,6 +60,9 @@ public:
     /// first when needed; the search runs on a worker thread. Answered through evidenceReady()
     /// (also with an error set); a newer request replaces an older unanswered one.
     void requestEvidence(qint64 sampleId, int classA, int classB, int perClass = 4, int neighbours = 10);
+    /// Why the index of the open project's latest run could not be built ("" when it was not
+    /// tried or worked): evidence requests are then answered at once with this error.
+    QString indexFailure() const;
 
 Q_SIGNALS:
     /// QUERY: the asked ids (those in the index); NEIGHBOURS: nearest first; DISTANCES: Euclidean.

@@ -143,6 +143,15 @@ private Q_SLOTS:
         const double recall = double(hits) / total;
         qInfo("IVF recall@10 vs flat: %.3f", recall);
         QVERIFY(recall > 0.9);
+        // The ID selector on the IVF index: only allowed rows (the query's own cluster, every
+        // 50th row), as many as asked (its cluster's list is searched first).
+        std::vector<std::uint8_t> sameCluster(size_t(n), 0);
+        for (int64_t i = 7; i < n; i += 50)
+            sameCluster[size_t(i)] = 1;
+        const auto among = ivf.nearestToRowAmong(107, 5, sameCluster);
+        QCOMPARE(int(among.size()), 5);
+        for (const auto &h : among)
+            QVERIFY(h.row % 50 == 7 && h.row != 107);
         // Cancel before building.
         std::atomic_bool cancel{true};
         QVERIFY(!ivf.build(x.data(), n, d, &error, &cancel, options));
