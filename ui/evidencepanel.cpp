@@ -272,6 +272,8 @@ void EvidencePanel::onEvidence(const SampleEvidence &evidence)
 
 void EvidencePanel::fillRow(QHBoxLayout *row, QVector<QToolButton *> &buttons, const QVector<qint64> &ids)
 {
+    if (buttons.isEmpty() && ids.isEmpty() && row->count() > 0)
+        return; // empty already (the usual case while keying on): no relayout
     qDeleteAll(buttons);
     buttons.clear();
     while (QLayoutItem *item = row->takeAt(0))
