@@ -77,7 +77,7 @@ q.finish(); // the statement must be done before COMMIT (SQLite)
             if (!q.exec())
                 return d->abortQuery(w, error, step + QStringLiteral(" (queue of sample %1)").arg(item.sampleId), q);
         }
-        return d->commit(w, step, error);
+        return d->commit(w, step, error, "rounds");
     });
     return ok ? roundId : 0;
 }

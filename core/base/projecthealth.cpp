@@ -66,7 +66,7 @@ q.finish(); // the statement must be done before COMMIT (SQLite)
             if (!s.exec())
                 return d->abortQuery(w, error, step, s);
         }
-        return d->commit(w, step, error);
+        return d->commit(w, step, error, "health");
     });
     return ok ? id : 0;
 }

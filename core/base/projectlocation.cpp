@@ -84,9 +84,9 @@ Result<ProjectLocation> ProjectLocation::parse(const QString &text)
         return refuse(QStringLiteral("sslmode must be one of %1").arg(sslModes.join(QStringLiteral(", "))));
     if (l.project.isEmpty())
         return refuse(QStringLiteral("name the project: ?project=NAME (one database holds many projects)"));
-    static const QRegularExpression name(QStringLiteral("^[A-Za-z_][A-Za-z0-9_]{0,62}$"));
+    static const QRegularExpression name(QStringLiteral("^[A-Za-z_][A-Za-z0-9_]{0,59}$"));
     if (!name.match(l.project).hasMatch())
-        return refuse(QStringLiteral("the project name '%1' must be letters, digits and _ (at most 63, not "
+        return refuse(QStringLiteral("the project name '%1' must be letters, digits and _ (at most 60, not "
                                      "starting with a digit)")
                           .arg(l.project));
     if (l.project.startsWith(QLatin1String("pg_"), Qt::CaseInsensitive)

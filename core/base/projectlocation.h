@@ -7,7 +7,7 @@
 //   postgresql:///?service=SERVICE&project=NAME                (libpq's service file)
 //
 // (also postgres://). A PostgreSQL project is one schema of the database, named NAME
-// ([A-Za-z_][A-Za-z0-9_]*, at most 63 characters); its tables are those of the SQLite file.
+// ([A-Za-z_][A-Za-z0-9_]*, at most 60 characters); its tables are those of the SQLite file.
 // Credentials go only through libpq's own mechanisms (~/.pgpass or PGPASSFILE, PGPASSWORD, a
 // service file): a URL with a password is refused, so a password never reaches a project,
 // the settings, a log or an error message.
@@ -49,6 +49,8 @@ struct ProjectLocation {
     void configure(QSqlDatabase &db) const;
     /// The schema name quoted as an SQL identifier.
     QString quotedSchema() const;
+    /// The LISTEN/NOTIFY channel of the project ("ls_" + project: at most 63 characters).
+    QString notifyChannel() const { return QStringLiteral("ls_") + project; }
 
     /// True for text that names a PostgreSQL project (postgresql:// or postgres://).
     static bool isUrl(const QString &text);

@@ -341,7 +341,7 @@ qint64 ProjectStore::saveRun(const RunRecord &run, QString *error)
             return d->abortQuery(w, error, step + QStringLiteral(" (status)"), q);
         if (q.numRowsAffected() != 1)
             return d->abort(w, error, step, QStringLiteral("run %1 was removed while it was written").arg(runId));
-        return d->commit(w, step, error);
+        return d->commit(w, step, error, "runs");
     });
     if (!shown)
         return discard();

@@ -291,12 +291,30 @@ bool migrate4to5(QSqlDatabase &db, QString *detail)
     return execAll(db, statements, detail);
 }
 
+// Version 5 → 6 (issue 18, teams): an annotator's claim on a sample, so that two annotators never
+// review the same flagged sample at once; a claim expires (ISO UTC times, like every time of the
+// schema) and is then free for anyone.
+bool migrate5to6(QSqlDatabase &db, QString *detail)
+{
+    const QStringList statements = {
+        QStringLiteral(
+            "CREATE TABLE claims ("
+            " sample_id INTEGER PRIMARY KEY REFERENCES samples(id),"
+            " annotator TEXT NOT NULL,"
+            " claimed TEXT NOT NULL,"
+            " expires TEXT NOT NULL)"),
+        QStringLiteral("CREATE INDEX claims_annotator ON claims(annotator)"),
+    };
+    return execAll(db, statements, detail);
+}
+
 } // namespace
 
 // migrations()[n] takes a project from schema version n to n + 1. Append, never edit.
 const std::vector<Migration> &migrations()
 {
-    static const std::vector<Migration> table = {migrate0to1, migrate1to2, migrate2to3, migrate3to4, migrate4to5};
+    static const std::vector<Migration> table = {migrate0to1, migrate1to2, migrate2to3, migrate3to4, migrate4to5,
+                                                   migrate5to6};
     return table;
 }
 
@@ -360,6 +378,7 @@ const std::vector<std::pair<const char *, QStringList>> &requiredSchema()
         {"health_sets",
          {QStringLiteral("check_id"), QStringLiteral("kind"), QStringLiteral("position"), QStringLiteral("sample_ids"),
           QStringLiteral("leaks")}},
+        {"claims", {QStringLiteral("sample_id"), QStringLiteral("annotator"), QStringLiteral("claimed"), QStringLiteral("expires")}},
     };
     return tables;
 }

@@ -507,7 +507,7 @@ bool ProjectStore::importDataset(const Dataset &dataset, const QMap<QString, QSt
                     return d->abortQuery(w, error, step + QStringLiteral(" (meta %1)").arg(it.key()), q);
             }
         }
-        return d->commit(w, step, error);
+        return d->commit(w, step, error, "labels");
     });
 }
 
@@ -701,11 +701,34 @@ bool ProjectStore::applyDecisions(const std::vector<Decision> &decisions, const 
                                          ins);
             }
         }
-        return d->commit(w, step, error);
+        return d->commit(w, step, error, "labels");
     });
 }
 
 std::vector<LabelEvent> ProjectStore::events(qint64 sampleId) const
+{
+    return readEvents(sampleId >= 0 ? QStringLiteral(" WHERE sample_id = ?") : QString(), sampleId);
+}
+
+qint64 ProjectStore::lastEventId() const
+{
+    if (!d->isOpen)
+        return 0;
+    QVariant v;
+    QString detail;
+    if (!d->scalar(QStringLiteral("SELECT max(id) FROM label_events"), &v, &detail)) {
+        d->fail(nullptr, QStringLiteral("read label events"), detail);
+        return 0;
+    }
+    return v.toLongLong();
+}
+
+std::vector<LabelEvent> ProjectStore::eventsAfter(qint64 afterEventId) const
+{
+    return readEvents(QStringLiteral(" WHERE id > ?"), afterEventId);
+}
+
+std::vector<LabelEvent> ProjectStore::readEvents(const QString &where, qint64 bound) const
 {
     std::vector<LabelEvent> out;
     if (!d->isOpen)
@@ -714,12 +737,11 @@ std::vector<LabelEvent> ProjectStore::events(qint64 sampleId) const
     q.setForwardOnly(true);
     QString sql = QStringLiteral("SELECT id, sample_id, time, annotator, old_label, new_label,"
                                  " old_excluded, new_excluded, reason, batch FROM label_events");
-    if (sampleId >= 0)
-        sql += QStringLiteral(" WHERE sample_id = ?");
+    sql += where;
     sql += QStringLiteral(" ORDER BY id");
     q.prepare(sql);
-    if (sampleId >= 0)
-        q.bindValue(0, sampleId);
+    if (!where.isEmpty())
+        q.bindValue(0, bound);
     if (!q.exec()) {
         d->failQuery(nullptr, QStringLiteral("read label events"), q);
         return out;

@@ -5,6 +5,7 @@
 #include "projectlocation.h"
 #include "projectschema.h"
 #include "projectstore.h"
+#include "sqldialect.h"
 #include "storewriter.h"
 
 #include <QDateTime>
@@ -118,6 +119,20 @@ struct ProjectStore::Private {
         if (StoreWriter::beginImmediate(w, &detail))
             return true;
         return fail(error, step + QStringLiteral(" (begin transaction)"), detail);
+    }
+    // NOTIFY: on PostgreSQL, tells every ProjectWatcher of the project that WHAT changed
+    // (delivered when the transaction commits); nothing on SQLite (its watchers see the file).
+    bool commit(QSqlDatabase &w, const QString &step, QString *error, const char *notify)
+    {
+        if (dialectOf(w) == SqlDialect::PostgreSQL) {
+            QSqlQuery q(w);
+            q.prepare(QStringLiteral("SELECT pg_notify(?, ?)"));
+            q.addBindValue(location.notifyChannel());
+            q.addBindValue(QString::fromLatin1(notify));
+            if (!q.exec())
+                return abortQuery(w, error, step + QStringLiteral(" (notify)"), q);
+        }
+        return commit(w, step, error);
     }
     bool commit(QSqlDatabase &w, const QString &step, QString *error)
     {

@@ -16,6 +16,8 @@
 #include <QtTest>
 
 #include <cmath>
+#include <set>
+#include <thread>
 
 using namespace labelscope;
 using namespace labelscope::testing;
@@ -251,6 +253,65 @@ private Q_SLOTS:
         QVERIFY(back->sets[0].leaks);
     }
 
+    // Claims split the flagged samples: two annotators never hold the same sample, reviewed
+    // samples are skipped, an expired claim is free again, and two clients claiming at the same
+    // moment (separate connections: on PostgreSQL two writers, FOR UPDATE SKIP LOCKED) get
+    // disjoint samples.
+    void claims_data() { backends(); }
+    void claims()
+    {
+        LOCATION(where, QStringLiteral("claims"));
+        QFETCH(QString, backend);
+        ProjectStore store;
+        QString error;
+        QVERIFY2(store.open(where, &error), qPrintable(error));
+        QVERIFY2(store.importDataset(makeDataset(300, 4), &error), qPrintable(error));
+        QVERIFY(store.applyDecisions({{3, 1, false, QStringLiteral("relabel")}}, QStringLiteral("ana"), &error));
+        std::vector<qint64> ranked;
+        for (qint64 id = 1; id <= 300; ++id)
+            ranked.push_back(id);
+        const Result<std::vector<qint64>> ana = store.claimSamples(ranked, 5, QStringLiteral("ana"));
+        QVERIFY2(ana, qPrintable(ana.error()));
+        QCOMPARE(ana.value(), (std::vector<qint64>{1, 2, 4, 5, 6})); // 3 is reviewed already
+        const Result<std::vector<qint64>> ben = store.claimSamples(ranked, 5, QStringLiteral("ben"));
+        QCOMPARE(ben.value(), (std::vector<qint64>{7, 8, 9, 10, 11}));
+        // ana's own claims are renewed, not lost; a short claim expires and is free again.
+        QCOMPARE(store.claimSamples(ranked, 5, QStringLiteral("ana")).value(), ana.value());
+        QCOMPARE(store.claims().size(), std::size_t(10));
+        QVERIFY(store.releaseClaims(QStringLiteral("ana"), {1, 2}));
+        QCOMPARE(store.claimSamples(ranked, 2, QStringLiteral("cleo"), 1).value(), (std::vector<qint64>{1, 2}));
+        QTest::qWait(1100);
+        QCOMPARE(store.claimSamples({1, 2, 7}, 3, QStringLiteral("dan")).value(), (std::vector<qint64>{1, 2}));
+
+        // Two clients at once, many times: never the same sample. On PostgreSQL the second
+        // client connects through another host name, so that it has a writer of its own.
+        QString other = where;
+        if (backend == QLatin1String("postgresql"))
+            other.replace(QStringLiteral("@127.0.0.1:"), QStringLiteral("@localhost:"));
+        for (int round = 0; round < 10; ++round) {
+            std::vector<qint64> pool;
+            for (qint64 id = 20 + round * 25; id < 45 + round * 25; ++id)
+                pool.push_back(id);
+            Result<std::vector<qint64>> first = std::vector<qint64>{}, second = std::vector<qint64>{};
+            std::thread t([&] {
+                ProjectStore mine;
+                QString e;
+                if (!mine.open(other, &e)) {
+                    second = Result<std::vector<qint64>>::failure(e);
+                    return;
+                }
+                second = mine.claimSamples(pool, 15, QStringLiteral("eve%1").arg(round));
+            });
+            first = store.claimSamples(pool, 15, QStringLiteral("fay%1").arg(round));
+            t.join();
+            QVERIFY2(first && second, qPrintable(first.error() + second.error()));
+            std::set<qint64> a(first->begin(), first->end());
+            for (qint64 id : second.value())
+                QVERIFY2(!a.count(id), qPrintable(QStringLiteral("sample %1 claimed twice in round %2").arg(id).arg(round)));
+            QCOMPARE(first->size() + second->size(), std::size_t(25)); // 15 + 10: every free sample once
+        }
+    }
+
     // project copy: SQLite → PostgreSQL → SQLite keeps every row of every table, and the copies
     // go on working (new ids continue after the copied ones).
     void copyRoundTrip()
@@ -317,6 +378,78 @@ private Q_SLOTS:
         QVERIFY(!again);
         QVERIFY2(again.error().contains(QLatin1String("already holds")), qPrintable(again.error()));
         QCOMPARE(copy.sampleCount(), qint64(400));
+    }
+
+    // The two roles of README's "Share a project" (packaging/postgresql/*.sql), as documented:
+    // a maintainer creates a project and grants it; an annotator reads it and decides, but
+    // cannot write runs nor rewrite the log.
+    void rolesAndGrants()
+    {
+        if (postgresBaseUrl().isEmpty())
+            QSKIP("no PostgreSQL server (see importAndReopen)");
+        const Result<ProjectLocation> base = ProjectLocation::parse(postgresBaseUrl() + QStringLiteral("?project=x"));
+        QVERIFY(base);
+        const QString pid = QString::number(QCoreApplication::applicationPid());
+        const QString project = QStringLiteral("grants_") + pid;
+        const QString maintainer = QStringLiteral("t_max_") + pid, annotator = QStringLiteral("t_alice_") + pid;
+        auto urlAs = [&](const QString &user) {
+            return QStringLiteral("postgresql://%1@%2:%3/%4?project=%5").arg(user, base->host).arg(base->port).arg(base->database, project);
+        };
+        // Runs an SQL file of packaging/postgresql with psql's :"var" variables substituted.
+        auto runFile = [](RawProject &raw, const QString &name, const QMap<QString, QString> &vars) {
+            QFile f(QStringLiteral(LABELSCOPE_SOURCE_DIR "/packaging/postgresql/") + name);
+            if (!f.open(QIODevice::ReadOnly))
+                return QStringLiteral("cannot read %1").arg(f.fileName());
+            QStringList lines;
+            for (const QString &line : QString::fromUtf8(f.readAll()).split(QLatin1Char('\n')))
+                if (!line.trimmed().startsWith(QLatin1String("--")))
+                    lines << line;
+            QString sql = lines.join(QLatin1Char('\n'));
+            for (auto it = vars.begin(); it != vars.end(); ++it)
+                sql.replace(QStringLiteral(":\"%1\"").arg(it.key()), QLatin1Char('"') + it.value() + QLatin1Char('"'));
+            for (const QString &statement : sql.split(QLatin1Char(';'))) {
+                QString error;
+                if (!statement.trimmed().isEmpty() && !raw.exec(statement, &error) && !error.contains(QLatin1String("already exists")))
+                    return QStringLiteral("%1: %2: %3").arg(name, statement.simplified(), error);
+            }
+            return QString();
+        };
+        {
+            RawProject super(postgresBaseUrl() + QStringLiteral("?project=x"));
+            QVERIFY(super.ok);
+            const QString problem = runFile(super, QStringLiteral("roles.sql"), {{QStringLiteral("db"), base->database}});
+            QVERIFY2(problem.isEmpty(), qPrintable(problem));
+            QVERIFY(super.exec(QStringLiteral("CREATE ROLE %1 LOGIN IN ROLE labelscope_maintainers").arg(maintainer)));
+            QVERIFY(super.exec(QStringLiteral("CREATE ROLE %1 LOGIN IN ROLE labelscope_annotators").arg(annotator)));
+        }
+        QString error;
+        {
+            ProjectStore store;
+            QVERIFY2(store.open(urlAs(maintainer), &error), qPrintable(error));
+            QVERIFY2(store.importDataset(makeDataset(40, 3), &error), qPrintable(error));
+            QVERIFY2(store.saveRun(makeRun(40, 2, 0, 1), &error) > 0, qPrintable(error));
+        }
+        {
+            RawProject owner(urlAs(maintainer));
+            QVERIFY(owner.ok);
+            const QString problem = runFile(owner, QStringLiteral("grant-project.sql"), {{QStringLiteral("project"), project}});
+            QVERIFY2(problem.isEmpty(), qPrintable(problem));
+        }
+        ProjectStore alice;
+        QVERIFY2(alice.openExisting(urlAs(annotator), &error), qPrintable(error));
+        QCOMPARE(alice.sampleCount(), qint64(40));
+        QCOMPARE(alice.scores(alice.latestRun()->id).size(), std::size_t(40));
+        QVERIFY2(alice.applyDecisions({{2, 0, false, QStringLiteral("relabel")}}, QStringLiteral("alice"), &error), qPrintable(error));
+        QVERIFY2(alice.addClass(QStringLiteral("new class"), QStringLiteral("alice")), "an annotator adds classes");
+        QCOMPARE(alice.saveRun(makeRun(40, 1, 0, 2), &error), qint64(0));
+        QVERIFY2(error.contains(QLatin1String("permission denied")), qPrintable(error));
+        RawProject raw(urlAs(annotator));
+        QVERIFY(!raw.exec(QStringLiteral("DELETE FROM runs"), &error));
+        QVERIFY2(error.contains(QLatin1String("permission denied")), qPrintable(error));
+        QVERIFY(!raw.exec(QStringLiteral("UPDATE samples SET given_label = 0"), &error));
+        QVERIFY2(error.contains(QLatin1String("permission denied")), qPrintable(error));
+        alice.close();
+        (void)ProjectStore::dropPostgresProject(urlAs(maintainer));
     }
 
     void refusals()
