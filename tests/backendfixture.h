@@ -5,6 +5,8 @@
 // base URL in LABELSCOPE_TEST_POSTGRES; a test binary run by hand without it skips the
 // PostgreSQL rows with a message saying how to start one.
 
+#include "storefixture.h"
+
 #include "base/projectlocation.h"
 #include "base/projectstore.h"
 
@@ -46,55 +48,5 @@ inline QString newLocation(const QString &backend, const QTemporaryDir &dir, con
     (void)ProjectStore::dropPostgresProject(url);
     return url;
 }
-
-// A plain connection to a project, for inspecting and tampering (the store's own are private).
-class RawProject {
-public:
-    explicit RawProject(const QString &location)
-    {
-        static std::atomic<int> counter{0};
-        name = QStringLiteral("tst-rawproject-%1").arg(counter++);
-        const Result<ProjectLocation> l = ProjectLocation::parse(location);
-        QSqlDatabase db = QSqlDatabase::addDatabase(l->isPostgres() ? QStringLiteral("QPSQL") : QStringLiteral("QSQLITE"), name);
-        if (l->isPostgres())
-            l->configure(db);
-        else
-            db.setDatabaseName(location);
-        ok = db.open();
-        if (ok && l->isPostgres())
-            ok = QSqlQuery(db).exec(QStringLiteral("SET search_path TO %1").arg(l->quotedSchema()));
-    }
-    ~RawProject()
-    {
-        {
-            QSqlDatabase db = QSqlDatabase::database(name, false);
-            db.close();
-        }
-        QSqlDatabase::removeDatabase(name);
-    }
-    QSqlDatabase db() const { return QSqlDatabase::database(name, false); }
-    QVariant value(const QString &sql, QString *error = nullptr) const
-    {
-        QSqlQuery q(db());
-        if (!q.exec(sql)) {
-            if (error)
-                *error = q.lastError().text();
-            return QVariant();
-        }
-        return q.next() ? q.value(0) : QVariant();
-    }
-    bool exec(const QString &sql, QString *error = nullptr) const
-    {
-        QSqlQuery q(db());
-        const bool r = q.exec(sql);
-        if (!r && error)
-            *error = q.lastError().text();
-        return r;
-    }
-    bool ok = false;
-
-private:
-    QString name;
-};
 
 } // namespace labelscope::testing

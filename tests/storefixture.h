@@ -3,6 +3,7 @@
 // tst_storewriter.cpp, tst_storeerrors.cpp, tst_storeintegrity.cpp, tst_fulldisk.cpp): a raw
 // SQLite connection beside the store's, a synthetic dataset and a synthetic run.
 
+#include "base/projectlocation.h"
 #include "base/projectstore.h"
 
 #include <QDateTime>
@@ -18,19 +19,27 @@
 
 namespace labelscope::testing {
 
-// A plain connection beside the store's, for inspecting and tampering with the file.
-class RawDb {
+// A plain connection beside the store's, for inspecting and tampering with a project: an SQLite
+// file, or a PostgreSQL project (a URL; its schema on the search path).
+class RawProject {
 public:
-    explicit RawDb(const QString &file)
+    explicit RawProject(const QString &location)
     {
         static std::atomic<int> counter{0};
-        name = QStringLiteral("tst-raw-%1").arg(counter++);
-        QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), name);
-        db.setDatabaseName(file);
-        db.setConnectOptions(QStringLiteral("QSQLITE_BUSY_TIMEOUT=5000"));
+        name = QStringLiteral("tst-rawproject-%1").arg(counter++);
+        const Result<ProjectLocation> l = ProjectLocation::parse(location);
+        QSqlDatabase db = QSqlDatabase::addDatabase(l->isPostgres() ? QStringLiteral("QPSQL") : QStringLiteral("QSQLITE"), name);
+        if (l->isPostgres())
+            l->configure(db);
+        else {
+            db.setDatabaseName(location);
+            db.setConnectOptions(QStringLiteral("QSQLITE_BUSY_TIMEOUT=5000"));
+        }
         ok = db.open();
+        if (ok && l->isPostgres())
+            ok = QSqlQuery(db).exec(QStringLiteral("SET search_path TO %1").arg(l->quotedSchema()));
     }
-    ~RawDb()
+    ~RawProject()
     {
         {
             QSqlDatabase db = QSqlDatabase::database(name, false);
@@ -39,7 +48,6 @@ public:
         QSqlDatabase::removeDatabase(name);
     }
     QSqlDatabase db() const { return QSqlDatabase::database(name, false); }
-    // Executes SQL; returns the first column of the first row (invalid on error or no row).
     QVariant value(const QString &sql, QString *error = nullptr) const
     {
         QSqlQuery q(db());
@@ -63,6 +71,8 @@ public:
 private:
     QString name;
 };
+
+using RawDb = RawProject;
 
 inline Dataset makeDataset(int n, int k)
 {
