@@ -190,6 +190,7 @@ int main(int argc, char **argv)
     parser.addOption({QStringLiteral("project"), QStringLiteral("project analysed from --data: outlier AUROC on its embeddings"),
                       QStringLiteral("FILE")});
     parser.addOption({QStringLiteral("diagnose"), QStringLiteral("rank of each missed near pair (slow)")});
+    parser.addOption({QStringLiteral("no-checks"), QStringLiteral("with --project: only the outlier scores of the analysis")});
     parser.addOption({QStringLiteral("pca"), QStringLiteral("kNN projection dimensions"), QStringLiteral("D")});
     parser.addOption({QStringLiteral("oversample"), QStringLiteral("kNN candidates per neighbour"), QStringLiteral("M")});
     parser.process(app);
@@ -223,8 +224,17 @@ int main(int argc, char **argv)
         return 0;
     const QString spec = parser.value(QStringLiteral("data"));
     Run planted;
-    if (!runChecks(spec, threads, &planted))
+    const bool noChecks = parser.isSet(QStringLiteral("no-checks"));
+    if (noChecks) {
+        LoadResult loaded = loadDataset(spec);
+        if (!loaded.ok()) {
+            std::fprintf(stderr, "health_bench: %s\n", qPrintable(loaded.error));
+            return 1;
+        }
+        planted.dataset = std::move(loaded.dataset);
+    } else if (!runChecks(spec, threads, &planted)) {
         return 1;
+    }
     if (parser.isSet(QStringLiteral("montage")))
         montage(planted, parser.value(QStringLiteral("montage")));
 
@@ -421,7 +431,7 @@ int main(int argc, char **argv)
             return 1;
         }
         std::vector<double> gp, gn, cp, cn, mp, mn, pp, pn;
-        long flaggedLetters = 0, flagged = 0;
+        long flaggedLetters = 0, flagged = 0, classFlagged = 0, classFlaggedLetters = 0;
         for (std::size_t i = 0; i < ids.size(); ++i) {
             (isLetter[i] ? gp : gn).push_back(1.0 - scores->score[i]);
             (isLetter[i] ? cp : cn).push_back(1.0 - scores->classScore[i]);
@@ -430,13 +440,45 @@ int main(int argc, char **argv)
             (isLetter[i] ? pp : pn).push_back(1.0 - double(scores->score[i]) * double(scores->classScore[i]));
             flagged += scores->flag[i];
             flaggedLetters += isLetter[i] && scores->flag[i] ? 1 : 0;
+            classFlagged += scores->classFlag[i];
+            classFlaggedLetters += isLetter[i] && scores->classFlag[i] ? 1 : 0;
         }
-        std::printf("analysis embeddings (run %lld, %zu x %d): outlier AUROC global %.4f, within class %.4f; "
-                    "flag precision %.4f recall %.4f (%ld flagged); %.2f s\n",
-                    static_cast<long long>(run->id), ids.size(), dim, auroc(gp, gn), auroc(cp, cn),
+        std::printf("analysis embeddings (run %lld, %zu x %d, %zu letters): outlier AUROC global %.4f, within class %.4f; "
+                    "global flag precision %.4f recall %.4f (%ld flagged); class flag precision %.4f recall %.4f (%ld flagged); %.2f s\n",
+                    static_cast<long long>(run->id), ids.size(), dim, gp.size(), auroc(gp, gn), auroc(cp, cn),
                     flagged ? double(flaggedLetters) / double(flagged) : 0.0, gp.empty() ? 0.0 : double(flaggedLetters) / double(gp.size()),
-                    flagged, clock.elapsed() / 1000.0);
+                    flagged, classFlagged ? double(classFlaggedLetters) / double(classFlagged) : 0.0,
+                    gp.empty() ? 0.0 : double(classFlaggedLetters) / double(gp.size()), classFlagged, clock.elapsed() / 1000.0);
         std::printf("  combined: AUROC min(global, class) %.4f, global x class %.4f\n", auroc(mp, mn), auroc(pp, pn));
+        // Other rules, for the choice (RESULTS.md): the global distance over its class's median
+        // global distance; the within-class score at other k.
+        {
+            std::map<int, std::vector<double>> byClass;
+            for (std::size_t i = 0; i < ids.size(); ++i)
+                byClass[labels[i]].push_back(scores->meanDistance[i]);
+            std::map<int, double> median;
+            for (auto &[c, v] : byClass) {
+                std::nth_element(v.begin(), v.begin() + std::ptrdiff_t(v.size() / 2), v.end());
+                median[c] = v[v.size() / 2];
+            }
+            std::vector<double> np, nn;
+            for (std::size_t i = 0; i < ids.size(); ++i)
+                (isLetter[i] ? np : nn).push_back(scores->meanDistance[i] / std::max(1e-12, median[labels[i]]));
+            std::printf("  global distance / its class's median: AUROC %.4f\n", auroc(np, nn));
+        }
+        for (const int k : {5, 20, 50}) {
+            OutlierOptions o;
+            o.k = k;
+            const Result<OutlierScores> sk = outlierScores(data.data(), std::int64_t(ids.size()), dim, labels, o, context);
+            if (!sk)
+                continue;
+            std::vector<double> a, b, c2, d2;
+            for (std::size_t i = 0; i < ids.size(); ++i) {
+                (isLetter[i] ? a : b).push_back(1.0 - sk->score[i]);
+                (isLetter[i] ? c2 : d2).push_back(1.0 - sk->classScore[i]);
+            }
+            std::printf("  k = %d: AUROC global %.4f, within class %.4f\n", k, auroc(a, b), auroc(c2, d2));
+        }
     }
 
     const IssueColumn &o = planted.report.column(IssueType::Outlier);
