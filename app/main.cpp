@@ -2,6 +2,7 @@
 // needs a display and the ui library.
 #include "commands.h"
 
+#include "base/projectlocation.h"
 #include "jobs/job.h"
 
 #include <QCoreApplication>
@@ -62,7 +63,7 @@ int openWindow(int argc, char **argv, const QString &project)
                             << "or here under a virtual display:  xvfb-run -a labelscope open ...\n";
         return 3;
     }
-    if (!project.isEmpty() && !QFileInfo::exists(project)) {
+    if (!project.isEmpty() && !labelscope::ProjectLocation::isUrl(project) && !QFileInfo::exists(project)) {
         QTextStream(stderr) << "labelscope: " << project << ": no such project file. Create one with "
                             << "'labelscope analyze --data SPEC --project " << project << "'.\n";
         return 2;

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs what Labelscope needs on Debian 12, all from Debian's archive (runs apt-get update
-# first when something is missing). Used by setup.sh and .ci/run.
+# first when something is missing). Used by setup.sh and .ci/run. PostgreSQL and Qt's QPSQL
+# driver: shared projects (issue 18); the tests start a throwaway cluster of their own
+# (scripts/pg-test-cluster.sh), not the one the package sets up.
 # Usage: scripts/setup-deps.sh [fuzz|ci]   (fuzz: also clang with libFuzzer, for tests/fuzz;
 #        ci: also ccache, which .ci/run uses to compile core once for its two builds)
 set -euo pipefail
@@ -11,6 +13,7 @@ packages=(
   libtorch-dev libfaiss-dev libopencv-dev libopenblas0-openmp
   libfftw3-dev libyaml-cpp-dev
   dataset-fashion-mnist xvfb xauth
+  postgresql libqt6sql6-psql
 )
 if [ "${1:-}" = fuzz ]; then
   # clang 14 with libFuzzer and the sanitizer runtimes; LLVM's OpenMP for find_package(OpenMP).

@@ -1,5 +1,6 @@
 #include "analysisdialog.h"
 
+#include "base/projectlocation.h"
 #include "jobs/jobrunner.h"
 #include "uicommon.h"
 
@@ -208,7 +209,7 @@ void AnalysisDialog::accept()
         QMessageBox::warning(this, windowTitle(), tr("Choose a project file."));
         return;
     }
-    if (p.dataSpec.isEmpty() && !QFileInfo::exists(p.projectFile)) {
+    if (p.dataSpec.isEmpty() && !ProjectLocation::isUrl(p.projectFile) && !QFileInfo::exists(p.projectFile)) {
         QMessageBox::warning(this, windowTitle(),
                              tr("The project does not exist yet: give the data to import."));
         return;

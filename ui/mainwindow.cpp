@@ -249,6 +249,7 @@ QWidget *MainWindow::createReviewPage()
         });
     });
     createHealthPage();
+    createTeamActions();
     connect(m_joint, &ConfidentJointView::cellClicked, this, [this](int given, int likelyTrue) {
         m_gallery->showPair(given, likelyTrue);
         m_tabs->setCurrentWidget(m_gallery);

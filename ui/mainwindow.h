@@ -111,6 +111,16 @@ private:
     QWidget *createStartPage();
     QWidget *createReviewPage();
     void createHealthPage(); // ui/mainwindowhealth.cpp
+    void createTeamActions(); // ui/mainwindowteam.cpp: shared projects (issue 18)
+
+public:
+    /// Claims the next COUNT flagged samples (most likely wrong first) that nobody else holds
+    /// and shows only them in the gallery; returns their ids (ui/mainwindowteam.cpp).
+    std::vector<qint64> claimBatch(int count);
+    /// Agreement between annotators and the conflict queue (core/base/agreement.h).
+    void showAgreement();
+
+private:
     void rebuildClassActions();
     void updateActions();
     void updateCounts();

@@ -1,5 +1,7 @@
 #include "reviewsession.h"
 
+#include "base/projectlocation.h"
+
 #include "uicommon.h"
 
 #include <QFileInfo>
@@ -109,9 +111,7 @@ bool sameSamples(const DecisionBatch &a, const DecisionBatch &b)
 ReviewSession::ReviewSession(QObject *parent)
     : QObject(parent), m_undo(new QUndoStack(this))
 {
-    m_annotator = QString::fromLocal8Bit(qgetenv("USER")).trimmed();
-    if (m_annotator.isEmpty())
-        m_annotator = QStringLiteral("annotator");
+    m_annotator = defaultAnnotator();
 }
 
 ReviewSession::~ReviewSession()
@@ -122,14 +122,15 @@ ReviewSession::~ReviewSession()
 
 bool ReviewSession::open(const QString &file, QString *error)
 {
-    if (!QFileInfo::exists(file)) {
+    if (!ProjectLocation::isUrl(file) && !QFileInfo::exists(file)) {
         if (error)
             *error = QStringLiteral("%1: no such project file").arg(file);
         return false;
     }
     auto store = std::make_unique<ProjectStore>();
     QString err;
-    if (!store->open(file, &err)) {
+    // A PostgreSQL project must exist (open() would create an empty one).
+    if (!(ProjectLocation::isUrl(file) ? store->openExisting(file, &err) : store->open(file, &err))) {
         if (error)
             *error = err.isEmpty() ? QStringLiteral("%1: cannot open").arg(file) : err;
         return false;
@@ -141,6 +142,7 @@ bool ReviewSession::open(const QString &file, QString *error)
         return false;
     }
     restoreHistory();
+    startWatching();
     m_openedAt = QDateTime::currentDateTimeUtc();
     Q_EMIT reloaded();
     return true;
@@ -255,6 +257,9 @@ bool ReviewSession::reload(QString *error)
 
 bool ReviewSession::readAll(QString *error)
 {
+    // Before the rows: an event committed meanwhile is applied again by applyRemoteChanges().
+    m_lastEventId = m_store->lastEventId();
+    m_announcedRun = 0;
     m_classes = m_store->classes();
     m_samples = m_store->samples();
     std::sort(m_samples.begin(), m_samples.end(),

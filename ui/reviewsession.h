@@ -23,6 +23,10 @@
 
 class QUndoStack;
 
+namespace labelscope {
+class ProjectWatcher;
+}
+
 namespace labelscope::ui {
 
 class ReviewSession : public QObject {
@@ -96,10 +100,23 @@ public:
     };
     Counts counts() const;
 
+    /// Changes other connections committed (issue 18: another annotator's window, a headless
+    /// analysis): label events after the last one this window saw update the rows
+    /// (samplesChanged), new class names emit classesChanged, a newer finished run emits
+    /// newAnalysisAvailable (the window offers to switch; reload() does). WHAT is the
+    /// ProjectWatcher's hint ("labels", "classes", "runs", ... or "" for anything). The
+    /// project's watcher calls it; idempotent (this window's own events change nothing again).
+    /// Implemented in reviewsessionteam.cpp.
+    void applyRemoteChanges(const QString &what = QString());
+    /// The name events record: the setting "annotator" (Preferences), else the OS user.
+    static QString defaultAnnotator();
+    static void setDefaultAnnotator(const QString &name);
+
     QUndoStack *undoStack() const { return m_undo; }
     /// When the project was opened in this window (UTC): the start of the session summary.
     QDateTime openedAt() const { return m_openedAt; }
     QString annotator() const { return m_annotator; }
+    void setAnnotator(const QString &name) { m_annotator = name.trimmed().isEmpty() ? defaultAnnotator() : name.trimmed(); }
 
     /// Applies DECISIONS in one ProjectStore::applyDecisions call and pushes one undoable command
     /// (named TEXT). Decisions that change nothing are still recorded (an "accept" is a fact).
@@ -146,11 +163,14 @@ Q_SIGNALS:
     void errorOccurred(const QString &message);
     /// Class names changed or a class was added (samples may have changed too: samplesChanged()).
     void classesChanged();
+    /// Another process finished an analysis run newer than the one shown (issue 18).
+    void newAnalysisAvailable(qint64 runId);
 
 private:
     friend class DecisionCommand;
     bool readAll(QString *error);
     void restoreHistory();
+    void startWatching(); // reviewsessionteam.cpp
 
     std::unique_ptr<ProjectStore> m_store;
     QStringList m_classes;
@@ -168,6 +188,9 @@ private:
     std::optional<RunInfo> m_run;
     QUndoStack *m_undo = nullptr;
     QString m_annotator;
+    ProjectWatcher *m_watcher = nullptr; // other connections' changes (issue 18)
+    qint64 m_lastEventId = 0;            // the newest label event the rows reflect
+    qint64 m_announcedRun = 0;
 };
 
 } // namespace labelscope::ui

@@ -52,7 +52,7 @@ qint64 ProjectStore::saveAlRound(const AlRoundInfo &round, const std::vector<AlQ
             QSqlQuery q(w);
             q.prepare(QStringLiteral(
                 "INSERT INTO al_rounds(started, finished, strategy, diversity, batch_size, labelled, val_accuracy, settings)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)"));
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id"));
             q.bindValue(0, isoTimeOrNull(round.started));
             q.bindValue(1, isoTimeOrNull(round.finished));
             // A null QString binds as SQL NULL, which the NOT NULL columns refuse: bind "" instead.
@@ -64,7 +64,8 @@ qint64 ProjectStore::saveAlRound(const AlRoundInfo &round, const std::vector<AlQ
             q.bindValue(7, toJson(round.settings));
             if (!q.exec())
                 return d->abortQuery(w, error, step + QStringLiteral(" (round row)"), q);
-            roundId = q.lastInsertId().toLongLong();
+            roundId = q.next() ? q.value(0).toLongLong() : 0; // RETURNING id
+q.finish(); // the statement must be done before COMMIT (SQLite)
         }
         QSqlQuery q(w);
         q.prepare(QStringLiteral("INSERT INTO al_queue(round_id, sample_id, position, score) VALUES (?, ?, ?, ?)"));
@@ -76,7 +77,7 @@ qint64 ProjectStore::saveAlRound(const AlRoundInfo &round, const std::vector<AlQ
             if (!q.exec())
                 return d->abortQuery(w, error, step + QStringLiteral(" (queue of sample %1)").arg(item.sampleId), q);
         }
-        return d->commit(w, step, error);
+        return d->commit(w, step, error, "rounds");
     });
     return ok ? roundId : 0;
 }

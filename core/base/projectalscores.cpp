@@ -28,7 +28,8 @@ bool ProjectStore::saveAlScores(qint64 roundId, const std::vector<qint64> &sampl
                 return d->abort(w, error, step, QStringLiteral("no such round"));
         }
         QSqlQuery q(w);
-        q.prepare(QStringLiteral("INSERT OR REPLACE INTO al_scores(round_id, sample_ids, scores) VALUES (?, ?, ?)"));
+        q.prepare(QStringLiteral("INSERT INTO al_scores(round_id, sample_ids, scores) VALUES (?, ?, ?)"
+                                 " ON CONFLICT(round_id) DO UPDATE SET sample_ids = excluded.sample_ids, scores = excluded.scores"));
         q.bindValue(0, roundId);
         q.bindValue(1, encodeLE(sampleIds.data(), sampleIds.size()));
         q.bindValue(2, encodeLE(scores.data(), scores.size()));

@@ -113,7 +113,7 @@ Result<> ProjectStore::setDataSpec(const QString &spec)
                 return d->abortQuery(w, &error, step + QStringLiteral(" (sample %1)").arg(id), q);
         }
         QSqlQuery m(w);
-        m.prepare(QStringLiteral("INSERT OR REPLACE INTO meta(key, value) VALUES ('data_spec', ?)"));
+        m.prepare(QStringLiteral("INSERT INTO meta(key, value) VALUES ('data_spec', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value"));
         m.bindValue(0, canonical);
         if (!m.exec())
             return d->abortQuery(w, &error, step + QStringLiteral(" (meta data_spec)"), m);

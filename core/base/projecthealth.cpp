@@ -32,13 +32,14 @@ qint64 ProjectStore::saveHealth(const HealthRecord &record, QString *error)
         }
         {
             QSqlQuery q(w);
-            q.prepare(QStringLiteral("INSERT INTO health_checks(run_id, created, summary) VALUES (?, ?, ?)"));
+            q.prepare(QStringLiteral("INSERT INTO health_checks(run_id, created, summary) VALUES (?, ?, ?) RETURNING id"));
             q.bindValue(0, record.runId > 0 ? QVariant(record.runId) : QVariant());
             q.bindValue(1, isoTime(record.created.isValid() ? record.created : QDateTime::currentDateTimeUtc()));
             q.bindValue(2, toJson(record.summary));
             if (!q.exec())
                 return d->abortQuery(w, error, step, q);
-            id = q.lastInsertId().toLongLong();
+            id = q.next() ? q.value(0).toLongLong() : 0; // RETURNING id
+q.finish(); // the statement must be done before COMMIT (SQLite)
         }
         QSqlQuery c(w);
         c.prepare(QStringLiteral("INSERT INTO health_issues(check_id, type, threshold, sample_ids, scores, flags) "
@@ -65,7 +66,7 @@ qint64 ProjectStore::saveHealth(const HealthRecord &record, QString *error)
             if (!s.exec())
                 return d->abortQuery(w, error, step, s);
         }
-        return d->commit(w, step, error);
+        return d->commit(w, step, error, "health");
     });
     return ok ? id : 0;
 }

@@ -201,7 +201,7 @@ Result<int> ProjectStore::addClass(const QString &name, const QString &annotator
         e.newName = n;
         if (!insertClassEvent(w, e, &detail))
             return d->abort(w, &error, step, detail);
-        return d->commit(w, step, &error);
+        return d->commit(w, step, &error, "classes");
     });
     if (!ok)
         return Result<int>::failure(error);
@@ -246,7 +246,7 @@ Result<> ProjectStore::renameClass(int classId, const QString &name, const QStri
         e.newName = n;
         if (!insertClassEvent(w, e, &detail))
             return d->abort(w, &error, step, detail);
-        return d->commit(w, step, &error);
+        return d->commit(w, step, &error, "classes");
     });
     if (!ok)
         return Result<>::failure(error);
@@ -305,7 +305,7 @@ Result<qint64> ProjectStore::mergeClass(int from, int into, const QString &annot
         e.batch = batch;
         if (!insertClassEvent(w, e, &detail))
             return d->abort(w, &error, step, detail);
-        return d->commit(w, step, &error);
+        return d->commit(w, step, &error, "classes");
     });
     if (!ok)
         return Result<qint64>::failure(error);

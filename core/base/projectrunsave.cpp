@@ -239,7 +239,9 @@ qint64 ProjectStore::saveRun(const RunRecord &run, QString *error)
          },
          [&oos](std::size_t i) { return QStringLiteral("pred_probs of sample %1").arg(oos.sampleIds[i]); }});
     sections.push_back(
-        {QStringLiteral("INSERT OR REPLACE INTO layouts(run_id, kind, sample_ids, xy, settings) VALUES (?, ?, ?, ?, ?)"),
+        {QStringLiteral("INSERT INTO layouts(run_id, kind, sample_ids, xy, settings) VALUES (?, ?, ?, ?, ?)"
+                        " ON CONFLICT(run_id, kind) DO UPDATE SET sample_ids = excluded.sample_ids, xy = excluded.xy,"
+                                 " settings = excluded.settings"),
          run.layouts.size(),
          [&run](QSqlQuery &q, std::size_t i) {
              const Layout &l = run.layouts[i];
@@ -258,7 +260,7 @@ qint64 ProjectStore::saveRun(const RunRecord &run, QString *error)
                 return false;
             QSqlQuery q(w);
             q.prepare(QStringLiteral(
-                "INSERT INTO runs(started, finished, status, settings, summary) VALUES (?, ?, ?, ?, ?)"));
+                "INSERT INTO runs(started, finished, status, settings, summary) VALUES (?, ?, ?, ?, ?) RETURNING id"));
             q.bindValue(0, isoTimeOrNull(run.started));
             q.bindValue(1, isoTimeOrNull(run.finished));
             q.bindValue(2, writingStatus());
@@ -266,7 +268,8 @@ qint64 ProjectStore::saveRun(const RunRecord &run, QString *error)
             q.bindValue(4, toJson(QJsonObject{{QStringLiteral("writer"), StoreWriter::processIdentity()}}));
             if (!q.exec())
                 return d->abortQuery(w, error, step + QStringLiteral(" (run row)"), q);
-            runId = q.lastInsertId().toLongLong();
+            runId = q.next() ? q.value(0).toLongLong() : 0; // RETURNING id (SQLite >= 3.35)
+            q.finish(); // the statement must be done before COMMIT (SQLite)
             if (runId <= 0)
                 return d->abort(w, error, step, QStringLiteral("no run id"));
             if (!d->commit(w, step, error))
@@ -338,7 +341,7 @@ qint64 ProjectStore::saveRun(const RunRecord &run, QString *error)
             return d->abortQuery(w, error, step + QStringLiteral(" (status)"), q);
         if (q.numRowsAffected() != 1)
             return d->abort(w, error, step, QStringLiteral("run %1 was removed while it was written").arg(runId));
-        return d->commit(w, step, error);
+        return d->commit(w, step, error, "runs");
     });
     if (!shown)
         return discard();
@@ -365,8 +368,10 @@ bool ProjectStore::saveLayout(qint64 runId, const Layout &layout, QString *error
                 return d->abort(w, error, step, QStringLiteral("no such run"));
         }
         QSqlQuery q(w);
-        q.prepare(QStringLiteral("INSERT OR REPLACE INTO layouts(run_id, kind, sample_ids, xy, settings)"
-                                 " VALUES (?, ?, ?, ?, ?)"));
+        q.prepare(QStringLiteral("INSERT INTO layouts(run_id, kind, sample_ids, xy, settings)"
+                                 " VALUES (?, ?, ?, ?, ?)"
+                                 " ON CONFLICT(run_id, kind) DO UPDATE SET sample_ids = excluded.sample_ids, xy = excluded.xy,"
+                                 " settings = excluded.settings"));
         q.bindValue(0, runId);
         q.bindValue(1, layout.kind);
         q.bindValue(2, encodeLE(layout.sampleIds.data(), layout.sampleIds.size()));

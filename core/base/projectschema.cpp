@@ -1,6 +1,7 @@
 #include "projectschema.h"
 
 #include "projectstore.h"
+#include "sqldialect.h"
 
 #include <QSqlError>
 #include <QSqlQuery>
@@ -14,6 +15,8 @@ namespace labelscope {
 
 int sqliteCode(const QSqlError &e)
 {
+    if (!sqlState(e).isEmpty())
+        return -1; // PostgreSQL's SQLSTATE, not an SQLite code
     bool ok = false;
     const int code = e.nativeErrorCode().toInt(&ok);
     // Extended result codes carry the primary code in their low byte.
@@ -57,8 +60,11 @@ QString sqlError(const QSqlError &e)
     QString s = e.text().trimmed();
     if (s.isEmpty())
         s = QStringLiteral("unknown SQL error");
-    const QString meaning = sqliteCodeMeaning(sqliteCode(e));
-    return meaning.isEmpty() ? s : QStringLiteral("%1 (%2)").arg(meaning, s);
+    const QString state = sqlState(e);
+    const QString meaning = state.isEmpty() ? sqliteCodeMeaning(sqliteCode(e)) : postgresStateMeaning(state);
+    if (meaning.isEmpty() && state.isEmpty() && e.driverText().contains(QLatin1String("Unable to connect")))
+        return QStringLiteral("the database server cannot be reached (%1)").arg(s.simplified());
+    return meaning.isEmpty() ? s : QStringLiteral("%1 (%2)").arg(meaning, s.simplified());
 }
 
 namespace {
@@ -66,10 +72,12 @@ namespace {
 bool execAll(QSqlDatabase &db, const QStringList &statements, QString *detail)
 {
     QSqlQuery q(db);
-    for (const QString &s : statements) {
-        if (!q.exec(s)) {
-            *detail = sqlError(q.lastError());
-            return false;
+    for (const QString &statement : statements) {
+        for (const QString &s : dialectStatements(db, statement)) {
+            if (!q.exec(s)) {
+                *detail = sqlError(q.lastError());
+                return false;
+            }
         }
     }
     return true;
@@ -283,12 +291,30 @@ bool migrate4to5(QSqlDatabase &db, QString *detail)
     return execAll(db, statements, detail);
 }
 
+// Version 5 → 6 (issue 18, teams): an annotator's claim on a sample, so that two annotators never
+// review the same flagged sample at once; a claim expires (ISO UTC times, like every time of the
+// schema) and is then free for anyone.
+bool migrate5to6(QSqlDatabase &db, QString *detail)
+{
+    const QStringList statements = {
+        QStringLiteral(
+            "CREATE TABLE claims ("
+            " sample_id INTEGER PRIMARY KEY REFERENCES samples(id),"
+            " annotator TEXT NOT NULL,"
+            " claimed TEXT NOT NULL,"
+            " expires TEXT NOT NULL)"),
+        QStringLiteral("CREATE INDEX claims_annotator ON claims(annotator)"),
+    };
+    return execAll(db, statements, detail);
+}
+
 } // namespace
 
 // migrations()[n] takes a project from schema version n to n + 1. Append, never edit.
 const std::vector<Migration> &migrations()
 {
-    static const std::vector<Migration> table = {migrate0to1, migrate1to2, migrate2to3, migrate3to4, migrate4to5};
+    static const std::vector<Migration> table = {migrate0to1, migrate1to2, migrate2to3, migrate3to4, migrate4to5,
+                                                   migrate5to6};
     return table;
 }
 
@@ -301,9 +327,8 @@ QString migrationTableProblem()
         .arg(ProjectStore::kSchemaVersion);
 }
 
-namespace {
-
-// The tables and columns of the current schema (kSchemaVersion). Extend it with every migration.
+// The tables and columns of the current schema (kSchemaVersion), parents before the tables that
+// reference them. Extend it with every migration.
 const std::vector<std::pair<const char *, QStringList>> &requiredSchema()
 {
     static const std::vector<std::pair<const char *, QStringList>> tables = {
@@ -353,9 +378,12 @@ const std::vector<std::pair<const char *, QStringList>> &requiredSchema()
         {"health_sets",
          {QStringLiteral("check_id"), QStringLiteral("kind"), QStringLiteral("position"), QStringLiteral("sample_ids"),
           QStringLiteral("leaks")}},
+        {"claims", {QStringLiteral("sample_id"), QStringLiteral("annotator"), QStringLiteral("claimed"), QStringLiteral("expires")}},
     };
     return tables;
 }
+
+namespace {
 
 bool scalarValue(QSqlDatabase &db, const QString &sql, QVariant *out, QSqlError *error)
 {
@@ -380,35 +408,35 @@ StepError recogniseProject(QSqlDatabase &db, int *fileVersion, bool *empty)
 {
     *fileVersion = 0;
     *empty = false;
-    QVariant objects, version;
+    qint64 objects = 0;
     QSqlError e;
     // The first read of the file: SQLite itself tells a file that is not a database
     // (SQLITE_NOTADB). Nothing outside SQLite opens the file (closing any other descriptor of it
     // would drop this process's SQLite locks on it).
-    if (!scalarValue(db, QStringLiteral("SELECT count(*) FROM sqlite_master"), &objects, &e)) {
+    if (!countTables(db, &objects, &e)) {
         if (sqliteCode(e) == kSqliteNotADb)
             return {QStringLiteral("open"),
                     QStringLiteral("not a Labelscope project (not an SQLite database)"), kSqliteNotADb};
         return stepError(QStringLiteral("read schema"), e);
     }
-    if (!scalarValue(db, QStringLiteral("PRAGMA user_version"), &version, &e))
+    if (!readSchemaVersion(db, fileVersion, &e))
         return stepError(QStringLiteral("read schema version"), e);
-    *fileVersion = version.toInt();
-    *empty = objects.toLongLong() == 0 && *fileVersion == 0;
+    *empty = objects == 0 && *fileVersion == 0;
     if (*empty)
         return {};
-    QVariant hasMeta, marker;
-    if (!scalarValue(db, QStringLiteral("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND"
-                                        " name = 'meta'"),
-                     &hasMeta, &e))
+    bool hasMeta = false;
+    QVariant marker;
+    if (!hasTable(db, QStringLiteral("meta"), &hasMeta, &e))
         return stepError(QStringLiteral("read schema"), e);
-    if (hasMeta.toInt() == 1
+    if (hasMeta
         && !scalarValue(db, QStringLiteral("SELECT value FROM meta WHERE key = '%1'").arg(QLatin1String(kMarkerKey)),
                         &marker, &e))
         return stepError(QStringLiteral("read meta"), e);
     if (marker.toString() != QLatin1String(kMarkerValue))
         return {QStringLiteral("open"),
-                QStringLiteral("not a Labelscope project (an SQLite database without the Labelscope marker)")};
+                dialectOf(db) == SqlDialect::SQLite
+                    ? QStringLiteral("not a Labelscope project (an SQLite database without the Labelscope marker)")
+                    : QStringLiteral("not a Labelscope project (a schema of tables without the Labelscope marker)")};
     if (*fileVersion > ProjectStore::kSchemaVersion)
         return {QStringLiteral("open"), schemaTooNewMessage(*fileVersion)};
     if (*fileVersion < 1)
@@ -421,9 +449,8 @@ StepError checkRequiredSchema(QSqlDatabase &db)
     const QString step = QStringLiteral("check schema");
     QSqlQuery q(db);
     q.setForwardOnly(true);
-    // One query over every table's columns (pragma table-valued functions, SQLite >= 3.16).
-    if (!q.exec(QStringLiteral("SELECT m.name, p.name FROM sqlite_master AS m"
-                               " JOIN pragma_table_info(m.name) AS p WHERE m.type = 'table'")))
+    // One query over every table's columns.
+    if (!q.exec(tableColumnsSql(db)))
         return stepError(step, q.lastError());
     std::map<QString, QStringList> present;
     while (q.next())

@@ -1,6 +1,7 @@
 #pragma once
 
-// The project file's SQLite schema: its migrations (CREATE TABLE statements) and version checks.
+// The project's schema: its migrations (CREATE TABLE statements, written for SQLite and
+// translated for PostgreSQL by sqldialect.h) and version checks.
 
 #include <QSqlDatabase>
 #include <QString>
@@ -57,6 +58,10 @@ StepError recogniseProject(QSqlDatabase &db, int *fileVersion, bool *empty);
 // Checks that every table and column the current schema requires exists (a file damaged or
 // changed by another program is refused at open, not after training).
 StepError checkRequiredSchema(QSqlDatabase &db);
+
+// The tables of the current schema with their columns, every table after those it references
+// (projectcopy.cpp copies them in this order).
+const std::vector<std::pair<const char *, QStringList>> &requiredSchema();
 
 // Runs one schema step inside the caller's transaction; on failure sets *detail.
 using Migration = std::function<bool(QSqlDatabase &db, QString *detail)>;

@@ -51,6 +51,16 @@ bool ProjectStore::open(const QString &file, QString *error)
         return d->fail(error, QStringLiteral("open"), tableProblem);
     if (file.isEmpty())
         return d->fail(error, QStringLiteral("open"), QStringLiteral("no file name given"));
+    Result<ProjectLocation> location = ProjectLocation::parse(file);
+    if (!location) {
+        d->lastError = location.error();
+        if (error)
+            *error = d->lastError;
+        return false;
+    }
+    d->location = std::move(location).value();
+    if (d->location.isPostgres())
+        return openPostgres(error);
 
     // Only stat() and access() here, never open(): closing any descriptor of the file would drop
     // every POSIX lock this process's SQLite connections hold on it (another process could then
@@ -126,6 +136,25 @@ bool ProjectStore::openExisting(const QString &file, QString *error)
 {
     close();
     d->file = file;
+    if (ProjectLocation::isUrl(file)) {
+        // The project (schema) must exist; a reachable server without it says so.
+        const Result<bool> exists = postgresProjectExists(file);
+        if (!exists) {
+            d->lastError = exists.error();
+            if (error)
+                *error = d->lastError;
+            return false;
+        }
+        if (!exists.value()) {
+            const Result<ProjectLocation> l = ProjectLocation::parse(file);
+            d->lastError = QStringLiteral("%1: no such project '%2' in database '%3'")
+                               .arg(l->display(), l->project, l->database);
+            if (error)
+                *error = d->lastError;
+            return false;
+        }
+        return open(file, error) && checkSamplesReadable(error);
+    }
     const QFileInfo info(file);
     if (!info.exists() && !info.isSymLink()) {
         d->lastError = QStringLiteral("%1: no such project file").arg(file);
@@ -138,6 +167,11 @@ bool ProjectStore::openExisting(const QString &file, QString *error)
         return d->fail(error, QStringLiteral("open"), QStringLiteral("an empty file (0 bytes), not a Labelscope project"));
     if (!open(file, error))
         return false;
+    return checkSamplesReadable(error);
+}
+
+bool ProjectStore::checkSamplesReadable(QString *error)
+{
     // Its samples must be readable: a damaged table would otherwise read as "0 samples" and
     // a command would go on to write into the damaged file.
     sampleCount();
@@ -150,6 +184,107 @@ bool ProjectStore::openExisting(const QString &file, QString *error)
         return false;
     }
     return true;
+}
+
+bool ProjectStore::openPostgres(QString *error)
+{
+    Result<std::shared_ptr<StoreWriter>> writer = StoreWriter::acquire(d->location);
+    if (!writer) {
+        d->lastError = writer.error();
+        if (error)
+            *error = d->lastError;
+        return false;
+    }
+    d->writer = std::move(writer.value());
+    d->file = d->location.display();
+    d->connection = QStringLiteral("labelscope-%1-%2")
+                        .arg(g_connectionCounter.fetchAndAddRelaxed(1))
+                        .arg(quintptr(QThread::currentThreadId()), 0, 16);
+    d->db = QSqlDatabase::addDatabase(QStringLiteral("QPSQL"), d->connection);
+    d->location.configure(d->db);
+    if (!d->db.open()) {
+        const QString detail = sqlError(d->db.lastError());
+        d->closeConnection();
+        return d->fail(error, QStringLiteral("connect"), detail);
+    }
+    QSqlQuery q(d->db);
+    if (!q.exec(QStringLiteral("SET search_path TO %1").arg(d->location.quotedSchema()))) {
+        const QString detail = sqlError(q.lastError());
+        d->closeConnection();
+        return d->fail(error, QStringLiteral("use the project"), detail);
+    }
+    int version = 0;
+    bool empty = false;
+    StepError r = recogniseProject(d->db, &version, &empty);
+    if (!r.failed())
+        r = checkRequiredSchema(d->db);
+    if (r.failed()) {
+        d->closeConnection();
+        return d->fail(error, r.step, r.detail);
+    }
+    d->isOpen = true;
+    d->lastError.clear();
+    scheduleAbandonedRunCleanup();
+    return true;
+}
+
+Result<bool> ProjectStore::postgresProjectExists(const QString &url)
+{
+    Result<ProjectLocation> location = ProjectLocation::parse(url);
+    if (!location)
+        return Result<bool>::failure(location.error());
+    const QString connection = QStringLiteral("labelscope-probe-%1").arg(g_connectionCounter.fetchAndAddRelaxed(1));
+    Result<bool> out = false;
+    {
+        QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QPSQL"), connection);
+        if (!db.isValid()) {
+            out = Result<bool>::failure(QStringLiteral("%1: the Qt PostgreSQL driver (QPSQL) is not available: "
+                                                       "install libqt6sql6-psql")
+                                            .arg(location->display()));
+        } else {
+            location->configure(db);
+            if (!db.open()) {
+                out = Result<bool>::failure(
+                    QStringLiteral("%1: connect: %2").arg(location->display(), sqlError(db.lastError())));
+            } else {
+                QSqlQuery q(db);
+                q.prepare(QStringLiteral("SELECT count(*) FROM pg_namespace WHERE nspname = ?"));
+                q.addBindValue(location->project);
+                if (!q.exec() || !q.next())
+                    out = Result<bool>::failure(QStringLiteral("%1: look up the project: %2")
+                                                    .arg(location->display(), sqlError(q.lastError())));
+                else
+                    out = q.value(0).toInt() > 0;
+            }
+            db.close();
+        }
+    }
+    QSqlDatabase::removeDatabase(connection);
+    return out;
+}
+
+Result<> ProjectStore::dropPostgresProject(const QString &url)
+{
+    Result<ProjectLocation> location = ProjectLocation::parse(url);
+    if (!location || !location->isPostgres())
+        return Result<>::failure(location ? QStringLiteral("%1: not a PostgreSQL project").arg(url) : location.error());
+    const QString connection = QStringLiteral("labelscope-drop-%1").arg(g_connectionCounter.fetchAndAddRelaxed(1));
+    Result<> out;
+    {
+        QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QPSQL"), connection);
+        location->configure(db);
+        if (!db.open()) {
+            out = Result<>::failure(QStringLiteral("%1: connect: %2").arg(location->display(), sqlError(db.lastError())));
+        } else {
+            QSqlQuery q(db);
+            if (!q.exec(QStringLiteral("DROP SCHEMA IF EXISTS %1 CASCADE").arg(location->quotedSchema())))
+                out = Result<>::failure(QStringLiteral("%1: remove the project: %2")
+                                            .arg(location->display(), sqlError(q.lastError())));
+            db.close();
+        }
+    }
+    QSqlDatabase::removeDatabase(connection);
+    return out;
 }
 
 bool ProjectStore::openReader(const QString &file, QString *error)
@@ -264,7 +399,7 @@ bool ProjectStore::setMeta(const QString &key, const QString &value, QString *er
         if (!d->begin(w, step, error))
             return false;
         QSqlQuery q(w);
-        q.prepare(QStringLiteral("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)"));
+        q.prepare(QStringLiteral("INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value"));
         q.bindValue(0, key);
         q.bindValue(1, value);
         if (!q.exec())
@@ -364,7 +499,7 @@ bool ProjectStore::importDataset(const Dataset &dataset, const QMap<QString, QSt
         }
         {
             QSqlQuery q(w);
-            q.prepare(QStringLiteral("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)"));
+            q.prepare(QStringLiteral("INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value"));
             for (auto it = allMeta.begin(); it != allMeta.end(); ++it) {
                 q.bindValue(0, it.key());
                 q.bindValue(1, it.value());
@@ -372,7 +507,7 @@ bool ProjectStore::importDataset(const Dataset &dataset, const QMap<QString, QSt
                     return d->abortQuery(w, error, step + QStringLiteral(" (meta %1)").arg(it.key()), q);
             }
         }
-        return d->commit(w, step, error);
+        return d->commit(w, step, error, "labels");
     });
 }
 
@@ -566,11 +701,34 @@ bool ProjectStore::applyDecisions(const std::vector<Decision> &decisions, const 
                                          ins);
             }
         }
-        return d->commit(w, step, error);
+        return d->commit(w, step, error, "labels");
     });
 }
 
 std::vector<LabelEvent> ProjectStore::events(qint64 sampleId) const
+{
+    return readEvents(sampleId >= 0 ? QStringLiteral(" WHERE sample_id = ?") : QString(), sampleId);
+}
+
+qint64 ProjectStore::lastEventId() const
+{
+    if (!d->isOpen)
+        return 0;
+    QVariant v;
+    QString detail;
+    if (!d->scalar(QStringLiteral("SELECT max(id) FROM label_events"), &v, &detail)) {
+        d->fail(nullptr, QStringLiteral("read label events"), detail);
+        return 0;
+    }
+    return v.toLongLong();
+}
+
+std::vector<LabelEvent> ProjectStore::eventsAfter(qint64 afterEventId) const
+{
+    return readEvents(QStringLiteral(" WHERE id > ?"), afterEventId);
+}
+
+std::vector<LabelEvent> ProjectStore::readEvents(const QString &where, qint64 bound) const
 {
     std::vector<LabelEvent> out;
     if (!d->isOpen)
@@ -579,12 +737,11 @@ std::vector<LabelEvent> ProjectStore::events(qint64 sampleId) const
     q.setForwardOnly(true);
     QString sql = QStringLiteral("SELECT id, sample_id, time, annotator, old_label, new_label,"
                                  " old_excluded, new_excluded, reason, batch FROM label_events");
-    if (sampleId >= 0)
-        sql += QStringLiteral(" WHERE sample_id = ?");
+    sql += where;
     sql += QStringLiteral(" ORDER BY id");
     q.prepare(sql);
-    if (sampleId >= 0)
-        q.bindValue(0, sampleId);
+    if (!where.isEmpty())
+        q.bindValue(0, bound);
     if (!q.exec()) {
         d->failQuery(nullptr, QStringLiteral("read label events"), q);
         return out;
@@ -607,8 +764,14 @@ std::vector<LabelEvent> ProjectStore::events(qint64 sampleId) const
 }
 
 NewProjectCleanup::NewProjectCleanup(ProjectStore &store, const QString &file)
-    : m_store(store), m_file(file), m_created(!QFileInfo::exists(file))
+    : m_store(store), m_file(file)
 {
+    if (ProjectLocation::isUrl(file)) {
+        const Result<bool> exists = ProjectStore::postgresProjectExists(file);
+        m_created = exists && !exists.value(); // unknown (server unreachable): never remove anything
+    } else {
+        m_created = !QFileInfo::exists(file);
+    }
 }
 
 NewProjectCleanup::~NewProjectCleanup()
@@ -616,6 +779,10 @@ NewProjectCleanup::~NewProjectCleanup()
     if (!m_created || m_store.sampleCount() > 0)
         return;
     m_store.close();
+    if (ProjectLocation::isUrl(m_file)) {
+        (void)ProjectStore::dropPostgresProject(m_file); // nothing else to do if it fails
+        return;
+    }
     for (const QString &suffix : {QString(), QStringLiteral("-wal"), QStringLiteral("-shm")})
         QFile::remove(m_file + suffix);
 }

@@ -9,7 +9,15 @@
 // al_scores (v3: the uncertainty of each active-learning round's scored pool, two BLOBs),
 // class_events (v4: classes added, renamed, merged; append-only) and label_events.batch (v4: the
 // events of one applyDecisions call share it, so that the undo history survives a restart),
-// health_checks, health_issues, health_sets (v5: dataset health, core/base/projecthealth.cpp).
+// health_checks, health_issues, health_sets (v5: dataset health, core/base/projecthealth.cpp),
+// claims (v6: who reviews which sample now, core/base/projectclaims.cpp).
+//
+// Locations (issue 18): a project is an SQLite file or a schema of a PostgreSQL database
+// (projectlocation.h: postgresql://USER@HOST:PORT/DB?project=NAME); the same tables, migrations
+// and methods on both, their differences in one place (sqldialect.h). On PostgreSQL the WAL,
+// -wal/-shm and read-only-file notes below do not apply: the server does the durability, a
+// write transaction takes the project's advisory lock, and a role without write grants gets
+// "permission denied" on its first write.
 // Opening checks that every required table and column exists; a file that is not SQLite, an
 // SQLite file of another application, a schema newer than kSchemaVersion or a damaged schema is
 // refused with a message naming the file and what is wrong.
@@ -50,10 +58,14 @@
 
 #include <cstdint>
 
+#include <functional>
+
 #include <memory>
 #include <limits>
 #include <optional>
 #include <vector>
+
+class QSqlDatabase;
 
 namespace labelscope {
 
@@ -232,9 +244,23 @@ struct HealthRecord {
     std::vector<StoredDuplicateSet> sets;
 };
 
+/// An annotator's claim on a sample (table claims, schema v6): until `expires` (UTC) nobody else
+/// is given the sample by claimSamples().
+struct Claim {
+    qint64 sampleId = 0;
+    QString annotator;
+    QDateTime claimed, expires;
+};
+
+/// What ProjectStore::copyProject copied: rows per table.
+struct ProjectCopyStats {
+    QString source, destination;
+    QMap<QString, qint64> rows;
+};
+
 class ProjectStore {
 public:
-    static constexpr int kSchemaVersion = 5;
+    static constexpr int kSchemaVersion = 6;
 
     ProjectStore();
     ~ProjectStore();
@@ -295,6 +321,11 @@ public:
                         QString *error = nullptr, qint64 *batch = nullptr);
     /// Events of one sample (or all when sampleId < 0), oldest first.
     std::vector<LabelEvent> events(qint64 sampleId = -1) const;
+    /// Events with an id above AFTEREVENTID, oldest first: what other annotators decided since
+    /// a window last looked (ProjectWatcher tells when; issue 18).
+    std::vector<LabelEvent> eventsAfter(qint64 afterEventId) const;
+    /// The id of the newest label event (0 when there is none or on error).
+    qint64 lastEventId() const;
     /// Every decision event (reason other than "import") grouped by applyDecisions call, oldest
     /// first (core/base/projecthistory.cpp). Events written before schema 4 carry no batch:
     /// consecutive events with the same time, annotator and reason form one batch there. Empty
@@ -354,6 +385,23 @@ public:
     /// store error or a corrupt BLOB (see lastError()).
     bool alScores(qint64 roundId, std::vector<qint64> *sampleIds, std::vector<float> *scores) const;
 
+    /// Claims (core/base/projectclaims.cpp; issue 18): gives ANNOTATOR up to COUNT samples of
+    /// CANDIDATES (sample ids, in the order the annotator would review them) for TTLSECONDS,
+    /// skipping samples someone else holds an unexpired claim on, samples ANNOTATOR decided
+    /// already, and samples that REVIEWSNEEDED annotators decided (1: one review; 2: a second,
+    /// independent review, agreement.h; 0: skip nothing); ANNOTATOR's own unexpired claims among CANDIDATES
+    /// are renewed and count. Returns the claimed ids in candidate order. One transaction; two
+    /// annotators claiming at once never get the same sample (PostgreSQL: the candidates' rows
+    /// are locked FOR UPDATE SKIP LOCKED, so a concurrent claimer passes over them instead of
+    /// waiting; SQLite: the write lock). An expired claim is free for anyone.
+    Result<std::vector<qint64>> claimSamples(const std::vector<qint64> &candidates, int count,
+                                             const QString &annotator, int ttlSeconds = 1800,
+                                             int reviewsNeeded = 1);
+    /// Gives back ANNOTATOR's claims (all, or those on SAMPLEIDS).
+    Result<> releaseClaims(const QString &annotator, const std::vector<qint64> &sampleIds = {});
+    /// Unexpired claims, by sample id.
+    std::vector<Claim> claims() const;
+
     /// Dataset health (core/base/projecthealth.cpp, tables health_checks, health_issues,
     /// health_sets; schema v5): writes a check with its columns and sets in one transaction and
     /// returns its id, or 0 with *error (unknown run id, column arrays of different lengths).
@@ -365,10 +413,34 @@ public:
     /// Last error message (also returned through the error out-parameters).
     QString lastError() const;
 
+    /// PostgreSQL (issue 18): whether the project a URL names exists (its schema); fails when the
+    /// server cannot be reached, naming the URL (never a password) and why.
+    static Result<bool> postgresProjectExists(const QString &url);
+    /// Removes the PostgreSQL project a URL names (DROP SCHEMA ... CASCADE): for a project a
+    /// failed first job created (NewProjectCleanup) and for tests. Refuses a file path.
+    static Result<> dropPostgresProject(const QString &url);
+
+    /// Copies the project at SOURCE (a file or a PostgreSQL URL; it must exist) to DESTINATION
+    /// (a new file or a new/empty PostgreSQL project), losing nothing: every row of every table
+    /// (samples, events, class events, runs with scores, dynamics, embeddings, pred_probs,
+    /// layouts, active-learning rounds, health checks) with its ids, in one transaction on the
+    /// destination; a run being written by another process is left out. PROGRESS(done, total)
+    /// (rows; may be null) is called every 2,048 rows on the destination's writer thread and
+    /// cancels by returning false. Fails (cancelled, an error naming the side and the table) with
+    /// the destination left as it was: a destination this call created is removed again.
+    static Result<ProjectCopyStats> copyProject(const QString &source, const QString &destination,
+                                                const std::function<bool(qint64 done, qint64 total)> &progress = {});
+
 private:
-    bool openReader(const QString &file, QString *error);
-    void scheduleAbandonedRunCleanup();
     struct Private;
+    static bool copyTables(QSqlDatabase &src, QSqlDatabase &w, Private &to, const QString &step,
+                           const std::function<bool(qint64, qint64)> &progress, ProjectCopyStats *stats,
+                           bool *cancelled, QString *error);
+    bool openReader(const QString &file, QString *error);
+    std::vector<LabelEvent> readEvents(const QString &where, qint64 bound) const;
+    bool openPostgres(QString *error);
+    bool checkSamplesReadable(QString *error);
+    void scheduleAbandonedRunCleanup();
     std::unique_ptr<Private> d;
 };
 
@@ -387,7 +459,7 @@ public:
 private:
     ProjectStore &m_store;
     QString m_file;
-    bool m_created;
+    bool m_created = false;
 };
 
 } // namespace labelscope

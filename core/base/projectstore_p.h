@@ -2,8 +2,10 @@
 
 // ProjectStore's internals shared by its implementation files: the connection state and helpers.
 
+#include "projectlocation.h"
 #include "projectschema.h"
 #include "projectstore.h"
+#include "sqldialect.h"
 #include "storewriter.h"
 
 #include <QDateTime>
@@ -58,7 +60,8 @@ inline QJsonObject fromJson(const QVariant &v)
 // tasks on the process's writer of the file (StoreWriter), on its connection, passed to the task
 // as `w`. The helpers below that take a QSqlDatabase are for use inside such a task.
 struct ProjectStore::Private {
-    QString file;
+    QString file;              ///< the location as the caller named it
+    ProjectLocation location;  ///< parsed: an SQLite file or a PostgreSQL project
     QString connection;
     QSqlDatabase db;
     std::shared_ptr<StoreWriter> writer; ///< null when the project is open read-only
@@ -116,6 +119,20 @@ struct ProjectStore::Private {
         if (StoreWriter::beginImmediate(w, &detail))
             return true;
         return fail(error, step + QStringLiteral(" (begin transaction)"), detail);
+    }
+    // NOTIFY: on PostgreSQL, tells every ProjectWatcher of the project that WHAT changed
+    // (delivered when the transaction commits); nothing on SQLite (its watchers see the file).
+    bool commit(QSqlDatabase &w, const QString &step, QString *error, const char *notify)
+    {
+        if (dialectOf(w) == SqlDialect::PostgreSQL) {
+            QSqlQuery q(w);
+            q.prepare(QStringLiteral("SELECT pg_notify(?, ?)"));
+            q.addBindValue(location.notifyChannel());
+            q.addBindValue(QString::fromLatin1(notify));
+            if (!q.exec())
+                return abortQuery(w, error, step + QStringLiteral(" (notify)"), q);
+        }
+        return commit(w, step, error);
     }
     bool commit(QSqlDatabase &w, const QString &step, QString *error)
     {

@@ -2,6 +2,7 @@
 
 #include "projectschema.h"
 #include "projectstore.h"
+#include "sqldialect.h"
 
 #include <QAtomicInteger>
 #include <QCoreApplication>
@@ -95,7 +96,8 @@ QString processStartTime(qint64 pid)
 } // namespace
 
 struct StoreWriter::Private {
-    QString file, key, connection;
+    ProjectLocation location;
+    QString file, key, connection; // file: the location as the caller named it
     std::thread thread;
     std::thread::id threadId;
     std::mutex mutex;
@@ -107,6 +109,8 @@ struct StoreWriter::Private {
 
     void loop(std::promise<StepError> &ready);
     StepError setUp(QSqlDatabase &db);
+    StepError setUpPostgres(QSqlDatabase &db);
+    StepError migrate(QSqlDatabase &db, int fileVersion);
 };
 
 StoreWriter::StoreWriter() : d(std::make_unique<Private>()) {}
@@ -129,8 +133,17 @@ const QString &StoreWriter::key() const
 
 Result<std::shared_ptr<StoreWriter>> StoreWriter::acquire(const QString &file)
 {
+    Result<ProjectLocation> location = ProjectLocation::parse(file);
+    if (!location)
+        return Result<std::shared_ptr<StoreWriter>>::failure(location.error());
+    return acquire(location.value());
+}
+
+Result<std::shared_ptr<StoreWriter>> StoreWriter::acquire(const ProjectLocation &location)
+{
     Registry &r = registry();
-    const QString key = canonicalKey(file);
+    const QString file = location.display();
+    const QString key = location.isPostgres() ? location.key() : canonicalKey(location.file);
     // Held while a new writer sets up (recognition and migration: short), so that two stores
     // opening the same file at once share one writer.
     std::lock_guard<std::mutex> lock(r.mutex);
@@ -140,6 +153,7 @@ Result<std::shared_ptr<StoreWriter>> StoreWriter::acquire(const QString &file)
         return existing;
 
     std::shared_ptr<StoreWriter> writer(new StoreWriter);
+    writer->d->location = location;
     writer->d->file = file;
     writer->d->key = key;
     writer->d->connection = QStringLiteral("labelscope-writer-%1").arg(g_writerCounter.fetchAndAddRelaxed(1));
@@ -163,11 +177,16 @@ void StoreWriter::Private::loop(std::promise<StepError> &ready)
 {
     StepError failure;
     {
-        QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), connection);
+        const bool postgres = location.isPostgres();
+        QSqlDatabase db = QSqlDatabase::addDatabase(postgres ? QStringLiteral("QPSQL") : QStringLiteral("QSQLITE"),
+                                                    connection);
         if (!db.isValid())
-            failure = {QStringLiteral("open"), QStringLiteral("the Qt SQLite driver (QSQLITE) is not available")};
+            failure = {QStringLiteral("open"),
+                       postgres ? QStringLiteral("the Qt PostgreSQL driver (QPSQL) is not available: install "
+                                                 "libqt6sql6-psql")
+                                : QStringLiteral("the Qt SQLite driver (QSQLITE) is not available")};
         else
-            failure = setUp(db);
+            failure = postgres ? setUpPostgres(db) : setUp(db);
         ready.set_value(failure);
         if (!failure.failed()) {
             for (;;) {
@@ -236,6 +255,49 @@ StepError StoreWriter::Private::setUp(QSqlDatabase &db)
     if (!execOn(db, QStringLiteral("PRAGMA busy_timeout = 0"), &e))
         return failed(QStringLiteral("set busy timeout"));
 
+    return migrate(db, fileVersion);
+}
+
+// Connects to the server, creates the project's schema when it does not exist yet (a new
+// project, as open() creates a new file), and works in it (search_path).
+StepError StoreWriter::Private::setUpPostgres(QSqlDatabase &db)
+{
+    location.configure(db);
+    if (!db.open())
+        return {QStringLiteral("connect"), sqlError(db.lastError())};
+    QSqlError e;
+    auto failed = [&](const QString &step) { return StepError{step, sqlError(e)}; };
+    // A write transaction waits at most kLockWaitMs for another client's write lock.
+    if (!execOn(db, QStringLiteral("SET lock_timeout = %1").arg(kLockWaitMs), &e))
+        return failed(QStringLiteral("set lock timeout"));
+    // Every commit durable before it returns (the server's default; a cluster may lower it).
+    if (!execOn(db, QStringLiteral("SET synchronous_commit = on"), &e))
+        return failed(QStringLiteral("set synchronous_commit"));
+    {
+        QSqlQuery q(db);
+        q.prepare(QStringLiteral("SELECT count(*) FROM pg_namespace WHERE nspname = ?"));
+        q.addBindValue(location.project);
+        if (!q.exec() || !q.next()) {
+            e = q.lastError();
+            return failed(QStringLiteral("look up the project"));
+        }
+        if (q.value(0).toInt() == 0
+            && !execOn(db, QStringLiteral("CREATE SCHEMA IF NOT EXISTS %1").arg(location.quotedSchema()), &e))
+            return failed(QStringLiteral("create the project"));
+    }
+    if (!execOn(db, QStringLiteral("SET search_path TO %1").arg(location.quotedSchema()), &e))
+        return failed(QStringLiteral("use the project"));
+    int fileVersion = 0;
+    bool empty = false;
+    if (const StepError r = recogniseProject(db, &fileVersion, &empty); r.failed())
+        return r;
+    return migrate(db, fileVersion);
+}
+
+StepError StoreWriter::Private::migrate(QSqlDatabase &db, int fileVersion)
+{
+    QSqlError e;
+    auto failed = [&](const QString &step) { return StepError{step, sqlError(e), sqliteCode(e)}; };
     if (fileVersion < ProjectStore::kSchemaVersion) {
         const QString step = QStringLiteral("migrate schema");
         QString detail;
@@ -243,14 +305,10 @@ StepError StoreWriter::Private::setUp(QSqlDatabase &db)
             return {step + QStringLiteral(" (begin transaction)"), detail};
         auto rollback = [&] { QSqlQuery(db).exec(QStringLiteral("ROLLBACK")); };
         // Another process may have created or migrated the file meanwhile: re-read under the lock.
-        QSqlQuery q(db);
-        if (!q.exec(QStringLiteral("PRAGMA user_version")) || !q.next()) {
-            e = q.lastError();
+        if (!readSchemaVersion(db, &fileVersion, &e)) {
             rollback();
             return failed(step);
         }
-        fileVersion = q.value(0).toInt();
-        q.finish();
         if (fileVersion > ProjectStore::kSchemaVersion) {
             rollback();
             return {QStringLiteral("open"), schemaTooNewMessage(fileVersion)};
@@ -262,7 +320,7 @@ StepError StoreWriter::Private::setUp(QSqlDatabase &db)
             }
         }
         if (fileVersion < ProjectStore::kSchemaVersion
-            && !execOn(db, QStringLiteral("PRAGMA user_version = %1").arg(ProjectStore::kSchemaVersion), &e)) {
+            && !writeSchemaVersion(db, ProjectStore::kSchemaVersion, &e)) {
             rollback();
             return failed(QStringLiteral("set schema version"));
         }
@@ -276,6 +334,17 @@ StepError StoreWriter::Private::setUp(QSqlDatabase &db)
 
 bool StoreWriter::beginImmediate(QSqlDatabase &db, QString *detail)
 {
+    if (dialectOf(db) == SqlDialect::PostgreSQL) {
+        // The project's write lock: a transaction-level advisory lock keyed by its schema, waited
+        // for up to lock_timeout (kLockWaitMs, set at connection), released at COMMIT/ROLLBACK.
+        QSqlQuery q(db);
+        if (q.exec(QStringLiteral("BEGIN"))
+            && q.exec(QStringLiteral("SELECT pg_advisory_xact_lock(hashtext('labelscope:' || current_schema()))")))
+            return true;
+        *detail = sqlError(q.lastError());
+        QSqlQuery(db).exec(QStringLiteral("ROLLBACK"));
+        return false;
+    }
     // SQLite's busy handler sleeps 1, 2, 5, ... up to 100 ms between tries, so a writer that
     // releases the lock for a moment between short chunks (another process saving a run) would
     // rarely be caught. Polling every millisecond catches it.

@@ -17,6 +17,7 @@
 //
 // Errors: acquire() returns "FILE: STEP: DETAIL" (the file as the caller named it).
 
+#include "projectlocation.h"
 #include "result.h"
 
 #include <QJsonObject>
@@ -47,6 +48,10 @@ public:
     /// migration to the current schema) when there is none. Refuses a file that is not a
     /// Labelscope project or whose schema is newer than this build's.
     static Result<std::shared_ptr<StoreWriter>> acquire(const QString &file);
+    /// The same for a parsed location: on PostgreSQL the writer's connection creates the
+    /// project's schema when there is none, works in it (search_path), and write transactions
+    /// take the project's advisory lock (sqldialect.h); keyed by ProjectLocation::key().
+    static Result<std::shared_ptr<StoreWriter>> acquire(const ProjectLocation &location);
     ~StoreWriter();
     StoreWriter(const StoreWriter &) = delete;
     StoreWriter &operator=(const StoreWriter &) = delete;
@@ -58,7 +63,8 @@ public:
     void post(Priority priority, std::function<void(QSqlDatabase &db)> task);
 
     /// BEGIN IMMEDIATE on the writer's connection, waiting up to kLockWaitMs for another
-    /// process's write lock. False with *detail (SQLite's error, mapped) on failure.
+    /// process's write lock (PostgreSQL: BEGIN and the project's advisory lock, lock_timeout
+    /// kLockWaitMs). False with *detail (the database's error, mapped) on failure.
     static bool beginImmediate(QSqlDatabase &db, QString *detail);
 
     /// Runs of this process that are being written now (never cleaned up as abandoned).

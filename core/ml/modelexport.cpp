@@ -4,6 +4,7 @@
 
 #include "analysis_p.h"
 #include "backbonefile.h"
+#include "base/projectlocation.h"
 #include "runtime.h"
 
 #include <QDir>
@@ -161,7 +162,7 @@ Result<ExportModelResult> runExportModel(const ExportModelParams &params, JobCon
     const QFileInfo outInfo(params.outFile);
     if (!QFileInfo(outInfo.absolutePath()).isDir())
         return R::failure(QStringLiteral("%1: the folder %2 does not exist").arg(params.outFile, outInfo.absolutePath()));
-    if (!QFileInfo::exists(params.projectFile))
+    if (!ProjectLocation::isUrl(params.projectFile) && !QFileInfo::exists(params.projectFile))
         return R::failure(QStringLiteral("%1: no such project").arg(params.projectFile));
     const Result<QString> deviceName = resolveDevice(params.device);
     if (!deviceName)

@@ -13,9 +13,16 @@
 //       saves R synthetic runs over all the project's samples (E epochs of dynamics, D-d
 //       embeddings; a stand-in for a large analysis being saved) and prints
 //           RUN <i> <ms> <wall clock at the start> <wall clock at the end>
+//   decision_stream --watch PROJECT [--seconds S]
+//       another window (issue 18): a ProjectWatcher on the project; at each change it reads the
+//       new label events and prints, for each,
+//           SEEN <event id> <annotator> <ms from the event's time to now>
+//       (the event's time is taken just before its transaction commits); stops after S seconds.
+// PROJECT/FILE may be a PostgreSQL URL (tests/benchmarks/team_load.py).
 // Not a test: it asserts nothing; the scripts check the project afterwards.
 
 #include "base/projectstore.h"
+#include "base/projectwatcher.h"
 #include "storefixture.h"
 
 #include <QCoreApplication>
@@ -24,6 +31,9 @@
 #include <QRandomGenerator>
 #include <QStringList>
 #include <QThread>
+#include <QTimer>
+
+#include <algorithm>
 
 #include <cstdio>
 
@@ -85,6 +95,34 @@ int saveRuns(const QString &file, int runs, int epochs, int dim)
     return 0;
 }
 
+int watch(const QString &file, int seconds)
+{
+    ProjectStore store;
+    QString error;
+    if (!store.openExisting(file, &error)) {
+        std::fprintf(stderr, "decision_stream: %s\n", qPrintable(error));
+        return 2;
+    }
+    qint64 last = store.lastEventId();
+    ProjectWatcher watcher;
+    if (!watcher.watch(file, &error)) {
+        std::fprintf(stderr, "decision_stream: %s\n", qPrintable(error));
+        return 2;
+    }
+    QObject::connect(&watcher, &ProjectWatcher::changed, [&](const QString &) {
+        const QDateTime now = QDateTime::currentDateTimeUtc();
+        for (const LabelEvent &e : store.eventsAfter(last)) {
+            last = std::max(last, e.id);
+            std::printf("SEEN %lld %s %lld\n", e.id, qPrintable(e.annotator), qint64(e.time.msecsTo(now)));
+        }
+        std::fflush(stdout);
+    });
+    std::printf("WATCHING %s\n", qPrintable(store.fileName()));
+    std::fflush(stdout);
+    QTimer::singleShot(seconds * 1000, qApp, &QCoreApplication::quit);
+    return QCoreApplication::exec();
+}
+
 } // namespace
 
 int main(int argc, char **argv)
@@ -96,6 +134,8 @@ int main(int argc, char **argv)
                       option(args, QStringLiteral("--samples"), QStringLiteral("3000")).toInt(),
                       option(args, QStringLiteral("--classes"), QStringLiteral("10")).toInt());
 
+    if (args.contains(QStringLiteral("--watch")))
+        return watch(option(args, QStringLiteral("--watch")), option(args, QStringLiteral("--seconds"), QStringLiteral("60")).toInt());
     if (args.contains(QStringLiteral("--save-runs")))
         return saveRuns(option(args, QStringLiteral("--save-runs")),
                         option(args, QStringLiteral("--runs"), QStringLiteral("1")).toInt(),

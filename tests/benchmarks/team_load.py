@@ -1,0 +1,141 @@
+#!/usr/bin/env python3
+"""A team on one PostgreSQL project (issue 18; RESULTS.md "Session 10: teams").
+
+    scripts/pg-test-cluster.sh start /tmp/pgbench        # prints BASE, a throwaway cluster
+    cmake --build build --target decision_stream
+    python3 tests/benchmarks/team_load.py --stream build/tests/decision_stream --base BASE \
+        [--annotators 4] [--decisions 2500] [--samples 60000] [--kill-trials 100]
+
+Load: a project of SAMPLES synthetic samples; ANNOTATORS scripted annotators (decision_stream,
+one process each) apply DECISIONS decisions each, one at a time, as fast as they can, while
+another process saves a synthetic analysis run over every sample (scores, 30 epochs of dynamics,
+64-d embeddings) and a watcher process (decision_stream --watch: a ProjectWatcher, as a window
+has) reports when it sees each decision. Checks with psql afterwards: every acknowledged
+decision is in label_events exactly once (annotator "a<i>#<seq>"), every sample's label is that
+of its last event. Prints decision commit latency (median, p95) and the time until the other
+client saw a decision (median, p95, max).
+
+Kill trials: KILL_TRIALS times, an annotator is killed with SIGKILL at a random moment
+(uniform in [0, 1] s after its start); every acknowledged decision must be in the project,
+at most one more (the one in flight).
+Exits 1 when a decision was lost or duplicated, or a check failed.
+"""
+import argparse
+import random
+import signal
+import statistics
+import subprocess
+import sys
+import time
+
+p = argparse.ArgumentParser()
+p.add_argument("--stream", required=True)
+p.add_argument("--base", required=True, help="postgresql://USER@HOST:PORT/DB (no ?project)")
+p.add_argument("--project", default="team_load")
+p.add_argument("--annotators", type=int, default=4)
+p.add_argument("--decisions", type=int, default=2500)
+p.add_argument("--samples", type=int, default=60000)
+p.add_argument("--kill-trials", type=int, default=100)
+p.add_argument("--seed", type=int, default=1)
+a = p.parse_args()
+url = "%s?project=%s" % (a.base, a.project)
+
+
+def psql(sql):
+    out = subprocess.run(["psql", a.base, "-At", "-v", "ON_ERROR_STOP=1", "-c",
+                          "SET client_min_messages = warning; SET search_path TO %s; %s" % (a.project, sql)],
+                         check=True, capture_output=True, text=True).stdout
+    return [line for line in out.splitlines() if line != "SET"]
+
+
+def pct(values, q):
+    if not values:
+        return float("nan")
+    values = sorted(values)
+    return values[min(len(values) - 1, int(round(q * (len(values) - 1))))]
+
+
+subprocess.run(["psql", a.base, "-q", "-c", "SET client_min_messages = warning; DROP SCHEMA IF EXISTS %s CASCADE" % a.project],
+               check=True)
+t0 = time.time()
+subprocess.run([a.stream, "--create", url, "--samples", str(a.samples)], check=True)
+print("project of %d samples created in %.1f s" % (a.samples, time.time() - t0))
+
+failed = False
+watcher = subprocess.Popen([a.stream, "--watch", url, "--seconds", "3600"], stdout=subprocess.PIPE, text=True)
+assert watcher.stdout.readline().startswith("WATCHING")
+saver = subprocess.Popen([a.stream, "--save-runs", url, "--runs", "1", "--epochs", "30", "--dim", "64"],
+                         stdout=subprocess.PIPE, text=True)
+started = time.time()
+annotators = [subprocess.Popen([a.stream, "--project", url, "--tag", "a%d" % i, "--count", str(a.decisions),
+                                "--seed", str(a.seed + i)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+              for i in range(a.annotators)]
+acked = {}
+latency = []
+for i, proc in enumerate(annotators):
+    out, err = proc.communicate()
+    if proc.returncode != 0:
+        print("annotator %d failed (%s): %s" % (i, proc.returncode, err))
+        failed = True
+    for line in out.splitlines():
+        f = line.split()
+        if f and f[0] == "ACK":
+            acked["a%d#%s" % (i, f[1])] = True
+            latency.append(float(f[2]))
+decisions_s = time.time() - started
+run_out, _ = saver.communicate()
+if saver.returncode != 0:
+    print("the run's save failed")
+    failed = True
+time.sleep(3)  # the watcher's last notifications
+watcher.send_signal(signal.SIGTERM)
+seen_out, _ = watcher.communicate()
+seen = {}
+for line in seen_out.splitlines():
+    f = line.split()
+    if f and f[0] == "SEEN" and f[2] in acked:
+        seen.setdefault(f[2], float(f[3]))
+
+present = psql("SELECT annotator FROM label_events WHERE annotator ~ '^a[0-9]+#'")
+lost = set(acked) - set(present)
+duplicated = len(present) - len(set(present))
+mismatched = int(psql("SELECT count(*) FROM samples s JOIN label_events e ON e.id ="
+                      " (SELECT max(id) FROM label_events WHERE sample_id = s.id)"
+                      " WHERE s.label <> e.new_label OR s.excluded <> e.new_excluded")[0])
+scores = int(psql("SELECT count(*) FROM scores")[0])
+print("%d annotators x %d decisions in %.1f s while a run of %d scores was saved (%s): "
+      "%d acknowledged, %d lost, %d duplicated; samples differing from their last event: %d"
+      % (a.annotators, a.decisions, decisions_s, scores, run_out.strip(), len(acked), len(lost), duplicated, mismatched))
+print("decision commit latency: median %.1f ms, p95 %.1f ms, max %.1f ms"
+      % (statistics.median(latency), pct(latency, 0.95), max(latency)))
+lat = list(seen.values())
+print("seen by the other client: %d of %d; after median %.0f ms, p95 %.0f ms, max %.0f ms"
+      % (len(seen), len(acked), statistics.median(lat) if lat else float("nan"), pct(lat, 0.95), max(lat) if lat else float("nan")))
+failed |= bool(lost) or duplicated > 0 or mismatched > 0 or scores != a.samples or len(seen) != len(acked)
+
+rng = random.Random(a.seed)
+acked_total = lost_total = extra_total = too_many = 0
+for trial in range(a.kill_trials):
+    tag = "k%d" % trial
+    proc = subprocess.Popen([a.stream, "--project", url, "--tag", tag, "--seed", str(trial + 1)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(rng.uniform(0.0, 1.0))
+    proc.send_signal(signal.SIGKILL)
+    out, err = proc.communicate()
+    acks = {int(line.split()[1]) for line in out.splitlines() if line.startswith("ACK ")}
+    there = {int(x.split("#")[1]) for x in psql("SELECT annotator FROM label_events WHERE annotator LIKE '%s#%%'" % tag)}
+    acked_total += len(acks)
+    lost_total += len(acks - there)
+    extra = there - acks
+    extra_total += len(extra)
+    if len(extra) > 1:
+        too_many += 1
+if a.kill_trials:
+    mismatched = int(psql("SELECT count(*) FROM samples s JOIN label_events e ON e.id ="
+                          " (SELECT max(id) FROM label_events WHERE sample_id = s.id)"
+                          " WHERE s.label <> e.new_label OR s.excluded <> e.new_excluded")[0])
+    print("%d kill -9 trials: %d acknowledged decisions, %d lost, %d committed in flight; trials with more than one "
+          "unacknowledged decision: %d; samples differing from their last event: %d"
+          % (a.kill_trials, acked_total, lost_total, extra_total, too_many, mismatched))
+    failed |= lost_total > 0 or too_many > 0 or mismatched > 0
+sys.exit(1 if failed else 0)
