@@ -262,8 +262,8 @@ void ClassRowsView::rebuildRows()
             if (m_session->category(i) == kRowCategories[r])
                 ++inClass[r];
     }
-    const QString what[3] = {tr("lowest noise score"), tr("highest noise score"),
-                             tr("closest to the middle")};
+    const QString what[3] = {tr("the clearest"), tr("the most likely wrong"),
+                             tr("the least certain")};
     for (int r = 0; r < 3; ++r) {
         const Category c = kRowCategories[r];
         m_rows[r]->setSamples(label < 0 ? QVector<int>() : representatives(*m_session, label, c, per), per);

@@ -1,7 +1,8 @@
 #pragma once
 // ClassRowsView: for one class (by given label, the label the analysis scored), three rows of
 // representative samples as in the Data Parameters enrichment figures — easy (lowest noise
-// score), hard (highest) and need review (closest to the middle of that band) — each framed by
+// score), hard (highest) and need review (closest to the middle of that band; titled for
+// annotators "the clearest", "the most likely wrong", "the least certain") — each framed by
 // its category colour. "Export PNG…" saves the figure.
 
 #include "base/category.h"

@@ -228,19 +228,22 @@ bool ConfidentJointView::cellAt(const QPoint &pos, int *given, int *likelyTrue) 
     return true;
 }
 
+QString ConfidentJointView::cellText(int given, int suggested) const
+{
+    const qint64 n = pairCount(given, suggested);
+    return n > 0 || m_geo.cell >= 30 ? QLocale().toString(n) : QString();
+}
+
 QString ConfidentJointView::cellToolTip(int g, int t) const
 {
-    QString tip = tr("Given %1, likely true %2: %L3 in the confident joint")
-                      .arg(m_names.value(g), m_names.value(t))
-                      .arg(count(g, t));
     const qint64 n = pairCount(g, t);
+    QString tip = g == t ? tr("%L1 samples of %2 whose suggested label is the given one").arg(n).arg(m_names.value(g))
+                         : tr("%L1 samples given %2 whose suggested label is %3")
+                               .arg(n)
+                               .arg(m_names.value(g), m_names.value(t));
+    tip += QLatin1Char('\n') + tr("Click: show them in the gallery (every other filter is cleared)");
     tip += QLatin1Char('\n')
-        + (g == t ? tr("Click: show the %L1 samples of %2 whose suggested label is the given one")
-                        .arg(n)
-                        .arg(m_names.value(g))
-                  : tr("Click: show the %L1 samples given %2 whose suggested label is %3")
-                        .arg(n)
-                        .arg(m_names.value(g), m_names.value(t)));
+        + tr("Confident joint: %L1 of them pass class %2's confidence threshold").arg(count(g, t)).arg(m_names.value(t));
     return tip;
 }
 
@@ -262,17 +265,17 @@ void ConfidentJointView::paintEvent(QPaintEvent *)
     p.drawText(QRect(kMargin, kMargin, width() - 2 * kMargin, fm.height()), Qt::AlignLeft,
                tr("Confident joint of run %1 (Confident Learning)").arg(m_session->runId()));
     p.setFont(font());
-    QString sub = tr("Rows: given label, columns: likely true label; counts. ");
+    QString sub = tr("Rows: given label, columns: suggested label; samples per cell. ");
     if (m_issues >= 0)
         sub += tr("%L1 label issues flagged. ").arg(m_issues);
-    sub += tr("Click a cell to show those samples in the gallery.");
+    sub += tr("Click a cell to show those samples in the gallery; noise rates from the confident joint.");
     p.drawText(QRect(kMargin, kMargin + fm.height() + 2, width() - 2 * kMargin, fm.height()), Qt::AlignLeft, sub);
 
     // Axis titles.
     const int gridW = cell * k, gridH = cell * k;
     const int axisTop = kMargin + fm.height() * 2 + 6;
     p.setFont(bold);
-    p.drawText(QRect(m_geo.left, axisTop, gridW, fm.height()), Qt::AlignHCenter, tr("likely true label"));
+    p.drawText(QRect(m_geo.left, axisTop, gridW, fm.height()), Qt::AlignHCenter, tr("suggested (likely true) label"));
     p.save();
     p.translate(kMargin, m_geo.top + gridH / 2);
     p.rotate(-90);
@@ -297,12 +300,13 @@ void ConfidentJointView::paintEvent(QPaintEvent *)
                    Qt::AlignRight | Qt::AlignVCenter, m_names.at(g));
     }
 
-    // Cells: the diagonal on a blue scale, the off-diagonal (label issues) on a red scale with a
-    // square-root mapping so that small counts stay visible next to large ones.
+    // Cells (samples per given × suggested pair, what a click shows): the diagonal on a blue
+    // scale, the off-diagonal (label issues) on a red scale with a square-root mapping so that
+    // small counts stay visible next to large ones.
     qint64 maxDiag = 1, maxOff = 1;
     for (int g = 0; g < k; ++g)
         for (int t = 0; t < k; ++t)
-            (g == t ? maxDiag : maxOff) = std::max(g == t ? maxDiag : maxOff, count(g, t));
+            (g == t ? maxDiag : maxOff) = std::max(g == t ? maxDiag : maxOff, pairCount(g, t));
     QFont cellFont = font();
     cellFont.setPointSizeF(std::max(6.0, std::min(cellFont.pointSizeF(), cell / 4.2)));
     p.setFont(cellFont);
@@ -310,15 +314,14 @@ void ConfidentJointView::paintEvent(QPaintEvent *)
     for (int g = 0; g < k; ++g) {
         for (int t = 0; t < k; ++t) {
             const QRect r = cellRect(g, t);
-            const qint64 c = count(g, t);
+            const qint64 c = pairCount(g, t);
             const double v = g == t ? double(c) / double(maxDiag) : std::sqrt(double(c) / double(maxOff));
             const QColor fill = c == 0 ? QColor(0xf4, 0xf4, 0xf4) : mix(white, g == t ? blue : red, 0.12 + 0.88 * v);
             p.fillRect(r, fill);
             p.setPen(QColor(0xd0, 0xd0, 0xd0));
             p.drawRect(r.adjusted(0, 0, -1, -1));
             p.setPen(fill.lightnessF() < 0.55 ? white : QColor(0x20, 0x20, 0x20));
-            if (c > 0 || cell >= 30)
-                p.drawText(r, Qt::AlignCenter, QLocale().toString(c));
+            p.drawText(r, Qt::AlignCenter, cellText(g, t));
         }
     }
     if (m_hoverGiven >= 0) {

@@ -9,6 +9,12 @@
 // findLabelIssues() on the samples' given labels. Qt Charts has no heat map series, so this is a
 // painted widget. Clicking a cell emits cellClicked(given, likelyTrue); the main window filters
 // the gallery to the samples with that given label and that suggested label.
+//
+// The number printed in a cell (and its shade) is that of the samples a click shows: given label
+// g and suggested label t (pairCount). The confident joint counts only the samples whose
+// probability of t reaches class t's confidence threshold, so its off-diagonal counts are
+// smaller (a cell of 395 in the joint showed 723 samples): the joint's count is in the cell's
+// tool tip and gives the noise-rate column; the printed numbers always agree with the gallery.
 
 #include <QStringList>
 #include <QWidget>
@@ -36,8 +42,11 @@ public:
     /// Estimated noise rate of class K in [0, 1] (NaN for a class without confident samples).
     double noiseRate(int k) const;
     /// Samples of the latest run with this given label and this suggested label (what a click
-    /// on the cell shows in the gallery).
+    /// on the cell shows in the gallery, and the number printed in the cell).
     qint64 pairCount(int given, int suggested) const;
+    /// The text painted in a cell: pairCount() in the locale's format ("" for an empty cell
+    /// too small for a 0).
+    QString cellText(int given, int suggested) const;
     /// "summary" (from the run summary) or "pred_probs" (recomputed).
     QString source() const { return m_source; }
     /// The cell's rectangle in widget coordinates (empty when out of range or nothing shown).

@@ -41,6 +41,72 @@ QSize ConfusionMatrixView::sizeHint() const
     return {std::max(360, 120 + 40 * k), std::max(320, 120 + 34 * k)};
 }
 
+ConfusionMatrixView::Geometry ConfusionMatrixView::geometry() const
+{
+    Geometry g;
+    const int k = classCount();
+    if (k == 0)
+        return g;
+    const QFontMetrics fm(font());
+    for (const QString &n : m_names)
+        g.labelW = std::max(g.labelW, fm.horizontalAdvance(n));
+    g.labelW = std::min(g.labelW + 8, width() / 3);
+    g.top = fm.height() * 2 + 6;
+    g.left = g.labelW + fm.height() + 4;
+    g.cw = double(width() - g.left - 6) / k;
+    g.ch = double(height() - g.top - fm.height() - 10) / k;
+    return g;
+}
+
+QRectF ConfusionMatrixView::cellRect(int given, int predicted) const
+{
+    const Geometry g = geometry();
+    const int k = classCount();
+    if (given < 0 || predicted < 0 || given >= k || predicted >= k || g.cw < 4 || g.ch < 4)
+        return {};
+    return {g.left + predicted * g.cw, g.top + given * g.ch, g.cw, g.ch};
+}
+
+QFont ConfusionMatrixView::numberFont() const
+{
+    QFont f = font();
+    const Geometry g = geometry();
+    qint64 widest = 0;
+    for (qint64 v : m_counts)
+        widest = std::max(widest, v);
+    const QString sample = QString::number(widest);
+    // Shrink in half points until the widest count fits its cell (with a pixel either side)
+    // and a line fits its height.
+    while (f.pointSizeF() > 6.0) {
+        const QFontMetricsF fm(f);
+        if (fm.horizontalAdvance(sample) <= g.cw - 2 && fm.height() <= g.ch)
+            break;
+        f.setPointSizeF(std::max(6.0, f.pointSizeF() - 0.5));
+    }
+    return f;
+}
+
+QString ConfusionMatrixView::cellText(int given, int predicted) const
+{
+    return textFor(given, predicted, numberFont());
+}
+
+QString ConfusionMatrixView::textFor(int given, int predicted, const QFont &font) const
+{
+    const QRectF cell = cellRect(given, predicted);
+    if (cell.isEmpty())
+        return {};
+    const QFontMetricsF fm(font);
+    const qint64 v = count(given, predicted);
+    QString text = QString::number(v);
+    if (fm.horizontalAdvance(text) > cell.width() - 2 && v >= 1000)
+        text = v >= 1000000 ? QStringLiteral("%1M").arg(double(v) / 1e6, 0, 'f', v >= 10000000 ? 0 : 1)
+                            : QStringLiteral("%1k").arg(double(v) / 1e3, 0, 'f', v >= 10000 ? 0 : 1);
+    if (fm.horizontalAdvance(text) > cell.width() - 2 || fm.height() > cell.height())
+        return {};
+    return text;
+}
+
 void ConfusionMatrixView::paintEvent(QPaintEvent *)
 {
     QPainter p(this);
@@ -51,14 +117,12 @@ void ConfusionMatrixView::paintEvent(QPaintEvent *)
         p.drawText(rect(), Qt::AlignCenter, tr("No predictions yet (run an analysis)."));
         return;
     }
-    int labelW = 0;
-    for (const QString &n : m_names)
-        labelW = std::max(labelW, fm.horizontalAdvance(n));
-    labelW = std::min(labelW + 8, width() / 3);
-    const int top = fm.height() * 2 + 6, left = labelW + fm.height() + 4;
-    const double cw = double(width() - left - 6) / k, ch = double(height() - top - fm.height() - 10) / k;
+    const Geometry geo = geometry();
+    const int labelW = geo.labelW, top = geo.top, left = geo.left;
+    const double cw = geo.cw, ch = geo.ch;
     if (cw < 4 || ch < 4)
         return;
+    const QFont numbers = numberFont();
     // Colour by the share of the row (the given class), so small classes read as well as big ones.
     for (int r = 0; r < k; ++r) {
         qint64 rowSum = 0;
@@ -75,8 +139,9 @@ void ConfusionMatrixView::paintEvent(QPaintEvent *)
             p.setPen(QColor(220, 220, 220));
             p.drawRect(cell);
             p.setPen(t > 0.6 ? Qt::white : Qt::black);
-            if (fm.horizontalAdvance(QString::number(v)) < cw - 2)
-                p.drawText(cell, Qt::AlignCenter, QString::number(v));
+            p.setFont(numbers);
+            p.drawText(cell, Qt::AlignCenter, textFor(r, c, numbers));
+            p.setFont(font());
         }
     }
     p.setPen(Qt::black);

@@ -327,10 +327,10 @@ void GalleryWidget::showPair(int given, int suggested)
 {
     const bool on = given >= 0 || suggested >= 0;
     if (on) {
-        for (QComboBox *c : {m_classCombo, m_categoryCombo, m_stateCombo}) {
-            const QSignalBlocker block(c);
-            c->setCurrentIndex(0); // "All classes", "All categories", "Any state"
-        }
+        // The cell's number counts these samples among all: every other filter (class,
+        // category, state, split, similarity ranking, selection subset, health issue, active
+        // learning) would make the gallery show fewer.
+        clearAllFilters();
         const QStringList &classes = m_session->classes();
         m_pairButton->setText(tr("Given %1 \u2192 suggested %2  \u2715")
                                   .arg(className(classes, given), className(classes, suggested)));

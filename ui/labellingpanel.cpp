@@ -1,5 +1,6 @@
 #include "labellingpanel.h"
 
+#include "evidencepanel.h"
 #include "reviewsession.h"
 #include "thumbnailloader.h"
 #include "uicommon.h"
@@ -15,6 +16,7 @@
 #include <QLineSeries>
 #include <QPainter>
 #include <QPushButton>
+#include <QToolButton>
 #include <QValueAxis>
 #include <QVBoxLayout>
 #include <QtConcurrent/QtConcurrentRun>
@@ -107,10 +109,15 @@ LabellingPanel::LabellingPanel(ReviewSession *session, ThumbnailLoader *loader, 
     form->setVerticalSpacing(2);
     form->addRow(tr("Given label:"), m_given);
     form->addRow(tr("Current label:"), m_current);
-    form->addRow(tr("Model predicts:"), m_predicted);
-    form->addRow(tr("Suggested:"), m_suggested);
-    form->addRow(tr("Noise score:"), m_noise);
-    form->addRow(tr("Category:"), m_category);
+    form->addRow(tr("Suggested label:"), m_suggested);
+    form->addRow(tr("Verdict:"), m_category);
+    m_evidence = new EvidencePanel(m_session, m_loader, this);
+    // The engineering figures, closed by default.
+    auto *detailsForm = new QFormLayout;
+    detailsForm->setContentsMargins(0, 0, 0, 0);
+    detailsForm->setVerticalSpacing(2);
+    detailsForm->addRow(tr("Final model predicts:"), m_predicted);
+    detailsForm->addRow(tr("Noise score:"), m_noise);
 
     // σ and p(given) over the epochs.
     m_chart = new QChart;
@@ -121,10 +128,10 @@ LabellingPanel::LabellingPanel(ReviewSession *session, ThumbnailLoader *loader, 
     small.setPointSizeF(std::max(7.0, small.pointSizeF() * 0.85));
     m_chart->legend()->setFont(small);
     m_sigma = new QLineSeries(m_chart);
-    m_sigma->setName(tr("σ (temperature)"));
+    m_sigma->setName(tr("σ: how hard to fit"));
     m_sigma->setPen(QPen(QColor(0x7b, 0x3f, 0xbf), 2));
     m_prob = new QLineSeries(m_chart);
-    m_prob->setName(tr("p(given label)"));
+    m_prob->setName(tr("belief in the given label"));
     m_prob->setPen(QPen(QColor(0x1f, 0x77, 0xb4), 2, Qt::DashLine));
     m_chart->addSeries(m_sigma);
     m_chart->addSeries(m_prob);
@@ -150,7 +157,7 @@ LabellingPanel::LabellingPanel(ReviewSession *session, ThumbnailLoader *loader, 
     m_sigma->attachAxis(m_axisSigma);
     m_prob->attachAxis(m_axisX);
     m_prob->attachAxis(m_axisProb);
-    m_chartView = new QChartView(m_chart, this);
+    m_chartView = new QChartView(m_chart);
     m_chartView->setObjectName(QStringLiteral("trajectoryChart"));
     m_chartView->setRenderHint(QPainter::Antialiasing);
     m_chartView->setMinimumHeight(170);
@@ -169,11 +176,10 @@ LabellingPanel::LabellingPanel(ReviewSession *session, ThumbnailLoader *loader, 
 
     m_prev = actionButton(tr("\u25C0 Previous (A)"), tr("Previous sample in gallery order (A or Left)"), this);
     m_next = actionButton(tr("Next (D) \u25B6"), tr("Next sample in gallery order (D or Right)"), this);
-    m_keep = actionButton(tr("Keep given (K)"), tr("Accept the given label (K or Space)"), this);
+    m_keep = actionButton(tr("Keep label (K)"), tr("The given label is right: keep it (K or Space)"), this);
     m_exclude = actionButton(tr("Exclude (X)"), tr("Exclude the sample from the cleaned dataset (X)"), this);
     m_acceptSuggestion = actionButton(tr("Accept suggestion (W)"),
-                                      tr("Relabel to the suggested label: the most likely class of the "
-                                         "out-of-sample model (W)"),
+                                      tr("Relabel to the suggested label shown above (W; P does the same)"),
                                       this);
     m_acceptSuggestion->setObjectName(QStringLiteral("acceptSuggestion"));
     m_acceptSuggestion->setStyleSheet(QStringLiteral("QPushButton { color: #1f5fd7; font-weight: bold; }"));
@@ -207,7 +213,28 @@ LabellingPanel::LabellingPanel(ReviewSession *session, ThumbnailLoader *loader, 
     layout->addWidget(m_title);
     layout->addWidget(m_image, 3);
     layout->addLayout(form);
-    layout->addWidget(m_chartView, 0);
+    layout->addWidget(m_evidence);
+    m_detailsButton = new QToolButton(this);
+    m_detailsButton->setObjectName(QStringLiteral("detailsButton"));
+    m_detailsButton->setText(tr("Details: scores and training curves"));
+    m_detailsButton->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);
+    m_detailsButton->setArrowType(Qt::RightArrow);
+    m_detailsButton->setCheckable(true);
+    m_detailsButton->setAutoRaise(true);
+    m_detailsButton->setFocusPolicy(Qt::NoFocus);
+    m_details = new QWidget(this);
+    m_details->setObjectName(QStringLiteral("detailsSection"));
+    auto *details = new QVBoxLayout(m_details);
+    details->setContentsMargins(0, 0, 0, 0);
+    details->addLayout(detailsForm);
+    details->addWidget(m_chartView, 0);
+    m_details->hide();
+    connect(m_detailsButton, &QToolButton::toggled, this, [this](bool open) {
+        m_details->setVisible(open);
+        m_detailsButton->setArrowType(open ? Qt::DownArrow : Qt::RightArrow);
+    });
+    layout->addWidget(m_detailsButton);
+    layout->addWidget(m_details);
     layout->addWidget(m_selection);
     layout->addWidget(classBox);
     // The decision and navigation buttons: a bar of their own that the window keeps in view
@@ -309,10 +336,12 @@ void LabellingPanel::setSample(qint64 id)
         m_loadingId = -1;
         m_title->setText(m_session->isOpen() ? tr("No sample selected") : QString());
         m_image->setImage({}, m_session->isOpen() ? tr("Select a thumbnail") : QString());
+        m_evidence->setSample(-1);
         refresh();
         return;
     }
     loadImage();
+    m_evidence->setSample(id);
     refresh();
 }
 
@@ -368,22 +397,35 @@ void LabellingPanel::refresh()
                                  .arg(className(classes, s->predLabel))
                                  .arg(double(s->predProb), 0, 'f', 3)
                                  .arg(agrees ? QString() : tr(" \u2260 given")));
-        m_noise->setText(tr("%1   (σ = %2, mean p(given) = %3)")
-                             .arg(double(s->noiseScore), 0, 'f', 3)
-                             .arg(double(s->sigma), 0, 'f', 3)
-                             .arg(double(s->meanProb), 0, 'f', 3));
-        if (s->suggestedLabel >= 0 && s->suggestedLabel < classes.size()) {
-            QString text = tr("<b>%1</b> %2")
-                               .arg(className(classes, s->suggestedLabel).toHtmlEscaped())
-                               .arg(double(s->suggestedProb), 0, 'f', 2);
+        QString noise = tr("%1   (σ = %2, mean p(given) = %3, margin = %4")
+                            .arg(double(s->noiseScore), 0, 'f', 3)
+                            .arg(double(s->sigma), 0, 'f', 3)
+                            .arg(double(s->meanProb), 0, 'f', 3)
+                            .arg(double(s->meanMargin), 0, 'f', 2);
+        if (std::isfinite(s->dpScore))
+            noise += tr(", Data Parameters score = %1").arg(double(s->dpScore), 0, 'f', 3);
+        if (std::isfinite(s->clScore))
+            noise += tr(", Confident Learning score = %1").arg(double(s->clScore), 0, 'f', 3);
+        m_noise->setText(noise + QLatin1Char(')'));
+        // The one suggested label (ReviewSession::suggestion()): what W accepts.
+        const int suggested = m_session->suggestion(index);
+        const bool outOfSample = suggested >= 0 && suggested == s->suggestedLabel;
+        if (suggested >= 0) {
+            const double p = outOfSample ? double(s->suggestedProb) : double(s->predProb);
+            QString text = tr("<b>%1</b> \u2014 %2%")
+                               .arg(className(classes, suggested).toHtmlEscaped())
+                               .arg(std::lround(std::clamp(p, 0.0, 1.0) * 100.0));
+            if (suggested == r.givenLabel)
+                text += tr(" (the given label)");
+            text += outOfSample ? tr("<br><span style='color:#666'>from a model that never saw this image</span>")
+                                : tr("<br><span style='color:#666'>the model's prediction (no Confident "
+                                     "Learning run)</span>");
             if (s->clIssue)
-                text += tr("  <span style='color:#d7301f'>(flagged by Confident Learning)</span>");
-            else if (s->suggestedLabel == r.givenLabel)
-                text += tr("  (= given)");
+                text += tr(" <span style='color:#d7301f'>\u2014 its label is flagged</span>");
             m_suggested->setText(text);
             m_acceptSuggestion->setEnabled(true);
         } else {
-            m_suggested->setText(tr("\u2014 (no Confident Learning run)"));
+            m_suggested->setText(tr("\u2014"));
         }
         const QColor c = categoryColor(s->category);
         m_category->setText(QStringLiteral("<span style='background:%1;color:white'>&nbsp;%2&nbsp;</span>")
@@ -394,6 +436,7 @@ void LabellingPanel::refresh()
         m_noise->setText(tr("\u2014"));
         m_category->setText(categoryLabel(Category::Unknown));
     }
+    m_evidence->refresh();
     updateTrajectory();
     updateButtons();
 }
@@ -449,7 +492,7 @@ void LabellingPanel::updateButtons()
 {
     const int index = m_session->indexOf(m_id);
     const SampleRow *r = index >= 0 ? &m_session->row(index) : nullptr;
-    const SampleScore *s = index >= 0 ? m_session->score(index) : nullptr;
+    const int suggested = index >= 0 ? m_session->suggestion(index) : -1;
     const QStringList &classes = m_session->classes();
     for (int at = 0; at < m_classButtons.size(); ++at) {
         QPushButton *b = m_classButtons[at];
@@ -457,9 +500,7 @@ void LabellingPanel::updateButtons()
         QStringList marks;
         if (r && r->givenLabel == k)
             marks << tr("given");
-        if (s && s->predLabel == k)
-            marks << tr("model");
-        if (s && s->suggestedLabel == k)
+        if (suggested >= 0 && suggested == k)
             marks << tr("suggested");
         const QString key = m_session->keyForClass(k);
         QString text = key.isEmpty() ? classes.value(k) : QStringLiteral("%1  %2").arg(key, classes.value(k));

@@ -1,9 +1,12 @@
 #pragma once
 // LabellingPanel: the current sample large (nearest-neighbour enlarged when small), its given
-// and current label, the model's prediction, noise score and category, the trajectory of σ and
-// of p(given label) over the epochs, the suggested label of Confident Learning with its
-// probability ("Accept suggestion", W), and one button per class with its number key. The panel
-// only emits requests; the main window turns them into decisions.
+// and current label, the one suggested label (ReviewSession::suggestion(): Confident Learning's,
+// else the model's prediction) with its probability ("Accept suggestion", W; P is an alias), the
+// verdict, the evidence (EvidencePanel: why it was flagged, in words, and the nearest clear
+// examples of the given and the suggested class), and one button per class with its number key.
+// The engineering figures (noise score, σ, mean p(given), the final model's prediction and the
+// trajectory of σ and p(given) over the epochs) sit in a collapsible "Details" section. The
+// panel only emits requests; the main window turns them into decisions.
 
 #include <QFutureWatcher>
 #include <QImage>
@@ -11,6 +14,7 @@
 #include <QWidget>
 
 class QAbstractButton;
+class QToolButton;
 class QChart;
 class QChartView;
 class QGridLayout;
@@ -21,6 +25,7 @@ class QValueAxis;
 
 namespace labelscope::ui {
 
+class EvidencePanel;
 class ReviewSession;
 class ThumbnailLoader;
 
@@ -73,8 +78,12 @@ public:
     QPushButton *previousButton() const { return m_prev; }
 
     QLabel *currentLabelField() const { return m_current; }
-    /// "Coat 0.91" (and whether Confident Learning flagged the sample), or a dash.
+    /// "Coat — 91%" and where the suggestion comes from, or a dash.
     QLabel *suggestedLabelField() const { return m_suggested; }
+    EvidencePanel *evidencePanel() const { return m_evidence; }
+    /// "Details" toggle and the section it shows (closed by default).
+    QToolButton *detailsButton() const { return m_detailsButton; }
+    QWidget *detailsSection() const { return m_details; }
     QPushButton *acceptSuggestionButton() const { return m_acceptSuggestion; }
     ImageView *imageView() const { return m_image; }
 
@@ -102,6 +111,9 @@ private:
     ImageView *m_image;
     QLabel *m_title, *m_given, *m_current, *m_predicted, *m_noise, *m_category, *m_selection;
     QLabel *m_suggested;
+    EvidencePanel *m_evidence;
+    QToolButton *m_detailsButton;
+    QWidget *m_details;
     QChartView *m_chartView;
     QChart *m_chart;
     QLineSeries *m_sigma, *m_prob;

@@ -15,6 +15,7 @@
 #include "reviewsession.h"
 #include "scatterpanel.h"
 #include "similaritysearch.h"
+#include "evidencepanel.h"
 #include "statisticspage.h"
 #include "thumbnailloader.h"
 #include "uicommon.h"
@@ -216,6 +217,12 @@ QWidget *MainWindow::createReviewPage()
             });
     m_panel->setFindSimilarAvailable(true);
     m_scatter->setFindSimilarAvailable(true);
+    // The panel's evidence (nearest clear examples, neighbours) comes from the same index.
+    m_panel->evidencePanel()->setSearch(m_similar);
+    connect(m_panel->evidencePanel(), &EvidencePanel::exampleActivated, this, [this](qint64 id) {
+        if (!m_gallery->setCurrentSample(id))
+            showSample(id);
+    });
     m_joint = new ConfidentJointView(m_session, this);
     auto *jointScroll = new QScrollArea(this);
     jointScroll->setWidget(m_joint);
@@ -336,12 +343,12 @@ void MainWindow::createActions()
     review->addSeparator();
     m_keep = review->addAction(tr("&Keep given label"), this, [this] { decide(DecisionKind::Accept); });
     m_keep->setShortcuts({QKeySequence(Qt::Key_K), QKeySequence(Qt::Key_Space)});
-    m_acceptPrediction = review->addAction(tr("Accept the model's &prediction"), this,
-                                           [this] { decide(DecisionKind::AcceptPrediction); });
-    m_acceptPrediction->setShortcut(QKeySequence(Qt::Key_P));
+    // One suggested label (ReviewSession::suggestion(), shown in the panel); W accepts it, and P
+    // (formerly "accept the model's prediction", which could differ) is kept as an alias.
     m_acceptSuggestion = review->addAction(tr("Accept the &suggested label"), this,
                                            [this] { decide(DecisionKind::AcceptSuggestion); });
-    m_acceptSuggestion->setShortcut(QKeySequence(Qt::Key_W));
+    m_acceptSuggestion->setObjectName(QStringLiteral("acceptSuggestionAction"));
+    m_acceptSuggestion->setShortcuts({QKeySequence(Qt::Key_W), QKeySequence(Qt::Key_P)});
     m_exclude = review->addAction(tr("E&xclude"), this, [this] { decide(DecisionKind::Exclude); });
     m_exclude->setShortcut(QKeySequence(Qt::Key_X));
     review->addSeparator();
@@ -355,7 +362,7 @@ void MainWindow::createActions()
     QAction *summary = review->addAction(tr("Session &summary\u2026"), this, &MainWindow::showSessionSummary);
     summary->setObjectName(QStringLiteral("sessionSummaryAction"));
     summary->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_I));
-    for (QAction *a : {m_next, m_prev, m_keep, m_acceptPrediction, m_acceptSuggestion, m_exclude, m_pickClass})
+    for (QAction *a : {m_next, m_prev, m_keep, m_acceptSuggestion, m_exclude, m_pickClass})
         a->setShortcutContext(Qt::WindowShortcut);
 }
 
@@ -383,7 +390,7 @@ void MainWindow::updateActions()
     m_exportFolder->setEnabled(open);
     for (QAction *a : {m_next, m_prev})
         a->setEnabled(open);
-    for (QAction *a : {m_keep, m_exclude, m_acceptPrediction, m_acceptSuggestion, m_pickClass})
+    for (QAction *a : {m_keep, m_exclude, m_acceptSuggestion, m_pickClass})
         a->setEnabled(sample);
     m_labelMenu->setEnabled(sample);
     for (QAction *a : std::as_const(m_classActions))

@@ -75,7 +75,7 @@ public:
     /// True while the start page is shown.
     bool isStartPageShown() const;
 
-    enum class DecisionKind { Relabel, Accept, Exclude, AcceptPrediction, AcceptSuggestion };
+    enum class DecisionKind { Relabel, Accept, Exclude, AcceptSuggestion };
     /// Applies a decision to the selection (several selected) or to the shown sample, then opens
     /// the next sample in gallery order. Returns false when nothing was written.
     bool decide(DecisionKind kind, int label = -1);
@@ -161,7 +161,7 @@ private:
     QAction *m_pickClass = nullptr;
     QMenu *m_labelMenu = nullptr;
     QAction *m_exportCsv = nullptr, *m_exportFolder = nullptr, *m_next = nullptr, *m_prev = nullptr,
-            *m_keep = nullptr, *m_exclude = nullptr, *m_acceptPrediction = nullptr, *m_acceptSuggestion = nullptr,
+            *m_keep = nullptr, *m_exclude = nullptr, *m_acceptSuggestion = nullptr,
             *m_undo = nullptr, *m_redo = nullptr;
     QVector<QAction *> m_classActions;
     int m_bulkConfirmThreshold = 50;

@@ -33,7 +33,6 @@ QString MainWindow::bulkQuestion(DecisionKind kind, int label, const std::vector
         break;
     case DecisionKind::Accept: question = tr("Keep the given label of %L1 samples?").arg(n); break;
     case DecisionKind::Exclude: question = tr("Exclude %L1 samples from the cleaned dataset?").arg(n); break;
-    case DecisionKind::AcceptPrediction:
     case DecisionKind::AcceptSuggestion: question = tr("Accept the suggested label of %L1 samples?").arg(n); break;
     }
     if (details) {
@@ -124,21 +123,13 @@ bool MainWindow::decide(DecisionKind kind, int label)
             d.excluded = true;
             d.reason = QStringLiteral("exclude");
             break;
-        case DecisionKind::AcceptPrediction: {
-            const SampleScore *s = m_session->score(i);
-            if (!s || s->predLabel < 0 || s->predLabel >= classes.size())
-                continue;
-            d.newLabel = s->predLabel;
-            d.reason = s->predLabel == r.givenLabel ? QStringLiteral("accept") : QStringLiteral("relabel");
-            break;
-        }
         case DecisionKind::AcceptSuggestion: {
-            // Confident Learning's suggested label (argmax of the out-of-sample pred_probs).
-            const SampleScore *s = m_session->score(i);
-            if (!s || s->suggestedLabel < 0 || s->suggestedLabel >= classes.size())
+            // The one suggested label the panel shows (ReviewSession::suggestion()).
+            const int suggested = m_session->suggestion(i);
+            if (suggested < 0 || suggested >= classes.size())
                 continue;
-            d.newLabel = s->suggestedLabel;
-            d.reason = s->suggestedLabel == r.givenLabel ? QStringLiteral("accept") : QStringLiteral("relabel");
+            d.newLabel = suggested;
+            d.reason = suggested == r.givenLabel ? QStringLiteral("accept") : QStringLiteral("relabel");
             break;
         }
         }
@@ -153,7 +144,6 @@ bool MainWindow::decide(DecisionKind kind, int label)
     case DecisionKind::Relabel: what = tr("Label as %1").arg(classes.at(label)); break;
     case DecisionKind::Accept: what = tr("Keep given label"); break;
     case DecisionKind::Exclude: what = tr("Exclude"); break;
-    case DecisionKind::AcceptPrediction: what = tr("Accept prediction"); break;
     case DecisionKind::AcceptSuggestion: what = tr("Accept suggestion"); break;
     }
     const QString text = decisions.size() > 1 ? tr("%1 (%2 samples)").arg(what).arg(decisions.size())

@@ -76,11 +76,20 @@ std::uint32_t viridis(float t)
     return c;
 }
 
-QString chip(std::uint32_t colour, const QString &text)
+// The legend's text colour for link entries (Qt's rich text has no "inherit" for links).
+QString g_legendInk = QStringLiteral("#202020");
+
+QString chip(std::uint32_t colour, const QString &text, const QString &link = QString(), bool active = false)
 {
-    return QStringLiteral("<span style='color:#%1'>\u25A0</span>&nbsp;%2")
-        .arg(colour & 0xffffff, 6, 16, QLatin1Char('0'))
-        .arg(text.toHtmlEscaped());
+    const QString square = QStringLiteral("<span style='color:#%1'>\u25A0</span>&nbsp;")
+                               .arg(colour & 0xffffff, 6, 16, QLatin1Char('0'));
+    if (link.isEmpty())
+        return square + text.toHtmlEscaped();
+    // A link without the underline and link colour: it reads as a legend entry, the pointer
+    // and the tool tip say it can be clicked; the active filter's entry is bold.
+    return square + QStringLiteral("<a href='%1' style='color:%5; text-decoration:none'>%2%3%4</a>")
+                        .arg(link, active ? QStringLiteral("<b>") : QString(), text.toHtmlEscaped(),
+                             active ? QStringLiteral("</b>") : QString(), g_legendInk);
 }
 
 } // namespace
@@ -132,24 +141,39 @@ void ScatterPanel::recolor()
     }
     if (m_colorBy == ColorBy::Subcluster && !hasSubclusters())
         startSubclusters();
+    // By category, the flagged samples (hard, need review) are drawn larger and above the easy
+    // ones, so that a few red points are not hidden under thousands of green ones.
+    std::vector<std::uint8_t> emphasis;
+    if (m_colorBy == ColorBy::Category) {
+        emphasis.assign(n, 0);
+        for (std::size_t i = 0; i < n; ++i)
+            emphasis[i] = m_pointSession[i] >= 0 && m_session->isFlagged(m_pointSession[i]) ? 1 : 0;
+    }
+    m_view->setEmphasis(std::move(emphasis));
     m_view->setColors(std::move(colours));
     updateLegend();
 }
 
 void ScatterPanel::updateLegend()
 {
+    g_legendInk = m_legend->palette().color(QPalette::WindowText).name();
     QStringList parts;
     switch (m_colorBy) {
     case ColorBy::Class: {
         const QStringList &classes = m_session->classes();
+        const int filter = m_gallery->model()->classFilter();
         for (int k = 0; k < classes.size(); ++k)
-            parts << chip(classColour(k), classes.at(k));
+            parts << chip(classColour(k), classes.at(k), QStringLiteral("class:%1").arg(k), k == filter);
         break;
     }
-    case ColorBy::Category:
+    case ColorBy::Category: {
+        const int filter = m_gallery->categoryCombo()->currentData().toInt();
+        const bool filtered = m_gallery->categoryCombo()->currentIndex() > 0;
         for (Category c : {Category::Easy, Category::Hard, Category::NeedReview, Category::Unknown})
-            parts << chip(categoryColor(c).rgb(), categoryLabel(c));
+            parts << chip(categoryColor(c).rgb(), categoryLabel(c), QStringLiteral("category:%1").arg(int(c)),
+                          filtered && filter == int(c));
         break;
+    }
     case ColorBy::Disagreement:
         parts << chip(kDisagree, tr("model disagrees with the given label"))
               << chip(kAgree, tr("agrees")) << chip(kGrey, tr("no prediction"));
@@ -168,7 +192,8 @@ void ScatterPanel::updateLegend()
                 parts << chip(classColour(c), tr("%L1 (hard %2%, review %3%)")
                                                   .arg(cl[std::size_t(c)].size)
                                                   .arg(cl[std::size_t(c)].hardShare * 100, 0, 'f', 0)
-                                                  .arg(cl[std::size_t(c)].needReviewShare * 100, 0, 'f', 0));
+                                                  .arg(cl[std::size_t(c)].needReviewShare * 100, 0, 'f', 0),
+                              QStringLiteral("subcluster:%1").arg(c));
         } else {
             parts << tr("clusters of each class (by given label), largest first; choose a class in the "
                         "gallery's Class filter to see one class's clusters and their share of hard samples");
@@ -185,6 +210,49 @@ void ScatterPanel::updateLegend()
     }
     parts << chip(0xffdadada, tr("hidden by the gallery's filters"));
     m_legend->setText(parts.join(QStringLiteral(" &nbsp; ")));
+}
+
+bool ScatterPanel::activateLegendEntry(const QString &link)
+{
+    const int colon = link.indexOf(QLatin1Char(':'));
+    bool ok = false;
+    const int value = colon > 0 ? link.mid(colon + 1).toInt(&ok) : -1;
+    if (!ok)
+        return false;
+    const QString what = link.left(colon);
+    // A filter combo: choose the entry, or go back to "all" when it is chosen already.
+    const auto toggle = [](QComboBox *combo, int data) {
+        const int at = combo->findData(data);
+        if (at < 0)
+            return false;
+        combo->setCurrentIndex(combo->currentIndex() == at ? 0 : at);
+        return true;
+    };
+    if (what == QLatin1String("class")) {
+        if (!toggle(m_gallery->classCombo(), value))
+            return false;
+    } else if (what == QLatin1String("category")) {
+        if (!toggle(m_gallery->categoryCombo(), value))
+            return false;
+    } else if (what == QLatin1String("subcluster")) {
+        const int k = m_gallery->model()->classFilter();
+        if (k < 0 || !hasSubclusters())
+            return false;
+        std::vector<int> points;
+        for (std::size_t i = 0; i < m_pointIds.size(); ++i) {
+            const int s = m_pointSession[i];
+            if (s >= 0 && m_session->row(s).givenLabel == k && subclusterOf(m_pointIds[i]) == value)
+                points.push_back(int(i));
+        }
+        m_view->setSelection(std::move(points));
+        pushSelectionToGallery();
+        updateCountLabel();
+    } else {
+        return false;
+    }
+    updateMask();
+    updateLegend();
+    return true;
 }
 
 } // namespace labelscope::ui

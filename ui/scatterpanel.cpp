@@ -180,6 +180,10 @@ ScatterPanel::ScatterPanel(ReviewSession *session, ThumbnailLoader *loader, Gall
     m_legend->setObjectName(QStringLiteral("scatterLegend"));
     m_legend->setWordWrap(true);
     m_legend->setTextFormat(Qt::RichText);
+    m_legend->setTextInteractionFlags(Qt::LinksAccessibleByMouse);
+    m_legend->setOpenExternalLinks(false);
+    m_legend->setToolTip(tr("Click a class, category or sub-cluster to show only it (click again: all)"));
+    connect(m_legend, &QLabel::linkActivated, this, [this](const QString &link) { activateLegendEntry(link); });
 
     auto *emptyPage = new QWidget(this);
     m_emptyLabel = new QLabel(emptyPage);

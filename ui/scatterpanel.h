@@ -91,6 +91,15 @@ public:
     /// Selects the layout kind (adds a per-class trajectory kind on demand).
     void setKind(const QString &kind);
 
+    /// The legend below the view; its class, category and sub-cluster entries are links.
+    QLabel *legend() const { return m_legend; }
+    /// What a click on a legend entry does. LINK "class:K" / "category:C" (Category as int):
+    /// sets the gallery's class / category filter to it (which dims the other points), or
+    /// clears that filter when it is already set; "subcluster:C": selects the points of
+    /// sub-cluster C of the class in the gallery's class filter (linked with the gallery).
+    /// False for an unknown link.
+    bool activateLegendEntry(const QString &link);
+
 Q_SIGNALS:
     void relabelRequested(int label);
     void excludeRequested();

@@ -34,6 +34,7 @@ void ScatterView::setPoints(std::vector<float> xy)
 {
     m_grid.build(std::move(xy));
     m_levels.clear();
+    m_emphasis.clear();
     m_sortedColors.clear();
     m_selection.clear();
     m_selectable.clear();
@@ -68,6 +69,20 @@ void ScatterView::setSelectable(std::vector<std::uint8_t> mask)
     }
     m_levels.clear(); // rebuilt by render()
     invalidate();
+}
+
+void ScatterView::setEmphasis(std::vector<std::uint8_t> mask)
+{
+    m_emphasis = std::move(mask);
+    if (!m_emphasis.empty() && m_emphasis.size() != std::size_t(pointCount()))
+        m_emphasis.clear();
+    m_levels.clear(); // rebuilt by render()
+    invalidate();
+}
+
+bool ScatterView::isEmphasised(int index) const
+{
+    return index >= 0 && std::size_t(index) < m_emphasis.size() && m_emphasis[std::size_t(index)];
 }
 
 bool ScatterView::isSelectable(int index) const
@@ -200,7 +215,7 @@ const QImage &ScatterView::render()
     // screen = a * data + b, with the half point size folded into b so that the square is centred.
     const float ax = float(m_scale), bx = float(w / 2.0 - m_centre.x() * m_scale - s / 2.0);
     const float ay = float(-m_scale), by = float(h / 2.0 + m_centre.y() * m_scale - s / 2.0);
-    const float maxX = float(w - s), maxY = float(h - s);
+    const float maxX = float(w - s - 1), maxY = float(h - s - 1); // room for an emphasised point
     for (int i = 0; i < n; ++i) {
         const float fx = xy[2 * i] * ax + bx, fy = xy[2 * i + 1] * ay + by;
         if (!(fx >= 0.f && fy >= 0.f && fx <= maxX && fy <= maxY))
@@ -210,12 +225,16 @@ const QImage &ScatterView::render()
         const std::uint8_t lv = level[i];
         const std::uint32_t own = colour[i];
         const std::uint32_t faded = 0xff000000u | (((own >> 1) & 0x7f7f7fu) + 0x7f7f7fu); // halfway to white
-        std::uint32_t c = (fade && lv == kLevelNormal) ? faded : own;
+        std::uint32_t c = (fade && (lv == kLevelNormal || lv == kLevelEmphasis)) ? faded : own;
         c = lv == kLevelDimmed ? kDimmed : c;
-        const std::ptrdiff_t at = std::ptrdiff_t(int(fy)) * stride + int(fx);
-        const std::ptrdiff_t pat = std::ptrdiff_t(int(fy)) * w + int(fx);
-        for (int dy = 0; dy < s; ++dy)
-            for (int dx = 0; dx < s; ++dx) {
+        // An emphasised point is one pixel larger, drawn from half a pixel up and left.
+        const int ps = s + (lv == kLevelEmphasis ? 1 : 0);
+        const int ox = lv == kLevelEmphasis && fx >= 1.f ? int(fx) - 1 + (s % 2) : int(fx);
+        const int oy = lv == kLevelEmphasis && fy >= 1.f ? int(fy) - 1 + (s % 2) : int(fy);
+        const std::ptrdiff_t at = std::ptrdiff_t(oy) * stride + ox;
+        const std::ptrdiff_t pat = std::ptrdiff_t(oy) * w + ox;
+        for (int dy = 0; dy < ps; ++dy)
+            for (int dx = 0; dx < ps; ++dx) {
                 std::uint8_t &p = prio[pat + std::ptrdiff_t(dy) * w + dx];
                 std::uint32_t &px = bits[at + std::ptrdiff_t(dy) * stride + dx];
                 const bool ok = p <= lv;
@@ -234,6 +253,10 @@ void ScatterView::updateLevels()
     const std::vector<int> &order = m_grid.cellOrder();
     const std::vector<int> &rank = m_grid.rankInCellOrder();
     m_levels.assign(n, kLevelNormal);
+    if (m_emphasis.size() == n)
+        for (std::size_t j = 0; j < n; ++j)
+            if (m_emphasis[std::size_t(order[j])])
+                m_levels[j] = kLevelEmphasis;
     if (m_selectable.size() == n)
         for (std::size_t j = 0; j < n; ++j)
             if (!m_selectable[std::size_t(order[j])])

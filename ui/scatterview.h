@@ -40,6 +40,10 @@ public:
     /// points that became unselectable (without selectionEdited()).
     void setSelectable(std::vector<std::uint8_t> mask);
     bool isSelectable(int index) const;
+    /// [N], non-zero = emphasised: drawn one pixel larger and above the other unselected points
+    /// (the flagged samples when colouring by category); empty = none.
+    void setEmphasis(std::vector<std::uint8_t> mask);
+    bool isEmphasised(int index) const;
     /// Replaces the selection (ascending or not; out-of-range and unselectable indices dropped).
     void setSelection(std::vector<int> indices);
     /// Selected point indices, ascending.
@@ -104,11 +108,12 @@ private:
     void updateLevels();
     void updateSortedColors();
 
-    static constexpr std::uint8_t kLevelDimmed = 1, kLevelNormal = 2, kLevelSelected = 3;
+    static constexpr std::uint8_t kLevelDimmed = 1, kLevelNormal = 2, kLevelEmphasis = 3, kLevelSelected = 4;
 
     PointGrid m_grid;
     std::vector<std::uint32_t> m_colors;
     std::vector<std::uint8_t> m_selectable;  // [N] or empty
+    std::vector<std::uint8_t> m_emphasis;    // [N] or empty
     std::vector<int> m_selection;            // ascending
     Tool m_tool = Tool::Lasso;
     int m_pointSize = 0;

@@ -9,6 +9,7 @@
 #include "ml/similarity.h"
 
 #include <QPointer>
+#include <QtConcurrent/QtConcurrentRun>
 
 #include <unordered_map>
 
@@ -20,6 +21,9 @@ struct SimilaritySearch::Built {
     SimilarityIndex index;
     std::vector<qint64> ids;                   // row -> sample id
     std::unordered_map<qint64, std::int64_t> rowOf;
+    // Evidence: per row, the given label of its sample when the run called it easy (else -1),
+    // filled from the session at the first evidence request (GUI thread).
+    std::vector<int> easyClass;
 };
 
 namespace {
@@ -46,6 +50,8 @@ bool SimilaritySearch::isReady() const
 void SimilaritySearch::reset()
 {
     m_index.reset();
+    m_failedFile.clear();
+    m_failedRun = -1;
     if (m_building)
         jobRunnerFor(this)->cancel(kIndexJob); // onBuilt() drops the stale result
 }
@@ -65,11 +71,20 @@ void SimilaritySearch::request(const QVector<qint64> &sampleIds, int k)
         return;
     }
     if (m_building)
+        Q_EMIT indexingStarted(); // started for the evidence: Find similar waits for it too
+    else
+        ensureIndex();
+}
+
+void SimilaritySearch::ensureIndex()
+{
+    if (m_building || isReady())
         return;
     m_building = true;
     const QString file = m_session->fileName();
     const qint64 runId = m_session->runId();
-    Q_EMIT indexingStarted();
+    if (!m_pending.isEmpty())
+        Q_EMIT indexingStarted(); // Find similar waits; the evidence says so in the panel
     QPointer<SimilaritySearch> self(this);
     jobRunnerFor(this)->start<std::shared_ptr<Built>>(
         kIndexJob,
@@ -104,18 +119,121 @@ void SimilaritySearch::onBuilt(Result<std::shared_ptr<Built>> result)
 {
     m_building = false;
     if (result.isCancelled() || (result && (result.value()->file != m_session->fileName() || result.value()->runId != m_session->runId()))) {
-        if (!m_pending.isEmpty() && m_session->isOpen())
-            request(m_pending, m_pendingK); // the project changed meanwhile: index the new one
+        // The project changed meanwhile: index the new one.
+        if ((!m_pending.isEmpty() || m_evidenceAsk) && m_session->isOpen() && m_session->runId() > 0)
+            ensureIndex();
         return;
     }
     if (!result) {
         m_index.reset();
-        Q_EMIT failed(tr("Find similar: %1").arg(result.error()));
+        m_failedFile = m_session->fileName();
+        m_failedRun = m_session->runId();
+        m_failure = result.error();
+        if (!m_pending.isEmpty()) {
+            m_pending.clear();
+            Q_EMIT failed(tr("Find similar: %1").arg(result.error()));
+        }
+        if (m_evidenceAsk)
+            failEvidence(result.error());
         return;
     }
     m_index = std::move(result).value();
     if (!m_pending.isEmpty())
         answer();
+    if (m_evidenceAsk)
+        answerEvidence();
+}
+
+void SimilaritySearch::requestEvidence(qint64 sampleId, int classA, int classB, int perClass, int neighbours)
+{
+    ++m_evidenceGeneration; // an answer still on its way is for an older sample
+    m_evidenceAsk = EvidenceAsk{sampleId, classA, classB, perClass, neighbours};
+    if (!m_session->isOpen() || m_session->runId() <= 0) {
+        failEvidence(tr("no analysis run"));
+        return;
+    }
+    if (isReady()) {
+        answerEvidence();
+        return;
+    }
+    if (m_failedFile == m_session->fileName() && m_failedRun == m_session->runId()) {
+        failEvidence(m_failure);
+        return;
+    }
+    ensureIndex();
+}
+
+QString SimilaritySearch::indexFailure() const
+{
+    return m_failedFile == m_session->fileName() && m_failedRun == m_session->runId() ? m_failure : QString();
+}
+
+void SimilaritySearch::failEvidence(const QString &message)
+{
+    SampleEvidence e;
+    e.sampleId = m_evidenceAsk ? m_evidenceAsk->id : -1;
+    e.classA = m_evidenceAsk ? m_evidenceAsk->classA : -1;
+    e.classB = m_evidenceAsk ? m_evidenceAsk->classB : -1;
+    e.error = message;
+    m_evidenceAsk.reset();
+    Q_EMIT evidenceReady(e);
+}
+
+void SimilaritySearch::answerEvidence()
+{
+    const EvidenceAsk ask = *m_evidenceAsk;
+    m_evidenceAsk.reset();
+    std::shared_ptr<Built> built = m_index;
+    const auto it = built->rowOf.find(ask.id);
+    if (it == built->rowOf.end()) {
+        m_evidenceAsk = ask;
+        failEvidence(tr("this sample has no embedding in run %1 (a test sample?)").arg(built->runId));
+        return;
+    }
+    if (built->easyClass.size() != built->ids.size()) {
+        built->easyClass.assign(built->ids.size(), -1);
+        for (std::size_t r = 0; r < built->ids.size(); ++r) {
+            const int i = m_session->indexOf(built->ids[r]);
+            if (i >= 0 && m_session->category(i) == Category::Easy)
+                built->easyClass[r] = m_session->row(i).givenLabel;
+        }
+    }
+    const std::int64_t row = it->second;
+    const quint64 generation = m_evidenceGeneration;
+    // Three exact searches over up to N rows: tens of milliseconds at 60,000 samples, so off the
+    // GUI thread (FAISS's const searches may run beside Find similar's).
+    QFuture<SampleEvidence> future = QtConcurrent::run([built, ask, row] {
+        SampleEvidence e;
+        e.sampleId = ask.id;
+        e.classA = ask.classA;
+        e.classB = ask.classB;
+        const auto toIds = [&built](const std::vector<SimilarityIndex::Neighbour> &hits) {
+            QVector<qint64> ids;
+            for (const SimilarityIndex::Neighbour &h : hits)
+                if (h.row >= 0 && h.row < std::int64_t(built->ids.size()))
+                    ids.push_back(built->ids[std::size_t(h.row)]);
+            return ids;
+        };
+        const auto easyOf = [&](int c) {
+            if (c < 0)
+                return QVector<qint64>();
+            std::vector<std::uint8_t> allowed(built->easyClass.size());
+            for (std::size_t r = 0; r < allowed.size(); ++r)
+                allowed[r] = built->easyClass[r] == c ? 1 : 0;
+            return toIds(built->index.nearestToRowAmong(row, ask.perClass, allowed));
+        };
+        e.nearA = easyOf(ask.classA);
+        e.nearB = ask.classB == ask.classA ? QVector<qint64>() : easyOf(ask.classB);
+        e.neighbours = toIds(built->index.nearestToRow(row, ask.neighbours));
+        return e;
+    });
+    m_evidenceWatcher.disconnect(this);
+    connect(&m_evidenceWatcher, &QFutureWatcher<SampleEvidence>::finished, this, [this, generation] {
+        if (generation != m_evidenceGeneration)
+            return; // a newer sample was asked for meanwhile
+        Q_EMIT evidenceReady(m_evidenceWatcher.result());
+    });
+    m_evidenceWatcher.setFuture(future);
 }
 
 void SimilaritySearch::answer()

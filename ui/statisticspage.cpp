@@ -56,19 +56,26 @@ void clearChart(QChart *chart)
     }
 }
 
-// Category axis with the class names, rotated when they would not fit.
+// Category axis with the class names, rotated when they would not fit side by side. Labels are
+// never cut to "…" (Qt Charts does that by default when a label needs more room than a category
+// has, e.g. at 1280 × 720): a whole name, rotated, reads better than half a name.
 QBarCategoryAxis *classAxis(const QStringList &classes)
 {
     auto *axis = new QBarCategoryAxis;
     axis->append(classes);
-    if (classes.size() > 6)
+    qsizetype longest = 0;
+    for (const QString &c : classes)
+        longest = std::max(longest, c.size());
+    if (classes.size() > 6 || longest > 12)
         axis->setLabelsAngle(-45);
+    axis->setTruncateLabels(false);
     return axis;
 }
 
 QValueAxis *countAxis(double max, const QString &title)
 {
     auto *axis = new QValueAxis;
+    axis->setTruncateLabels(false);
     axis->setRange(0, std::max(1.0, max * 1.05));
     axis->applyNiceNumbers();
     axis->setLabelFormat(QStringLiteral("%.0f"));
@@ -150,6 +157,8 @@ StatisticsPage::StatisticsPage(ReviewSession *session, QWidget *parent) : QWidge
     });
     connect(m_session, &ReviewSession::reloaded, this, &StatisticsPage::refresh);
     connect(m_session, &ReviewSession::samplesChanged, this, [this] { m_countTimer->start(); });
+    // A class added, renamed or merged: the axes name the classes.
+    connect(m_session, &ReviewSession::classesChanged, this, [this] { m_countTimer->start(); });
     updateCounts();
 }
 
@@ -360,6 +369,7 @@ void StatisticsPage::showImageStats()
     m_imageChart->addSeries(series);
     QBarCategoryAxis *x = classAxis(classes.mid(0, k));
     auto *y = new QValueAxis;
+    y->setTruncateLabels(false);
     y->setRange(0, 255);
     y->setTitleText(tr("grey level (0\u2013255)"));
     y->setLabelFormat(QStringLiteral("%.0f"));

@@ -3,6 +3,7 @@
 
 #include <faiss/IndexFlat.h>
 #include <faiss/IndexIVFFlat.h>
+#include <faiss/impl/IDSelector.h>
 #include <omp.h>
 
 #include <algorithm>
@@ -103,6 +104,48 @@ std::vector<SimilarityIndex::Neighbour> SimilarityIndex::nearestToVector(const f
             continue;
         out.push_back({ids[size_t(j)], std::sqrt(std::max(0.0f, dist[size_t(j)]))});
     }
+    return out;
+}
+
+std::vector<SimilarityIndex::Neighbour> SimilarityIndex::nearestToRowAmong(std::int64_t row, int k,
+                                                                           const std::vector<std::uint8_t> &allowed) const
+{
+    std::vector<Neighbour> out;
+    if (!isBuilt() || k < 1 || row < 0 || row >= d->n || allowed.size() != std::size_t(d->n))
+        return out;
+    // FAISS's bitmap: bit (i % 8) of byte i / 8; the query row itself is left out.
+    std::vector<std::uint8_t> bits(std::size_t((d->n + 7) / 8), 0);
+    std::int64_t candidates = 0;
+    for (std::int64_t i = 0; i < d->n; ++i)
+        if (allowed[std::size_t(i)] && i != row) {
+            bits[std::size_t(i >> 3)] |= std::uint8_t(1u << (i & 7));
+            ++candidates;
+        }
+    const std::int64_t want = std::min<std::int64_t>(k, candidates);
+    if (want < 1)
+        return out;
+    std::vector<float> query(static_cast<std::size_t>(d->d)), dist(static_cast<std::size_t>(want));
+    std::vector<faiss::Index::idx_t> ids(static_cast<std::size_t>(want));
+    try {
+        SingleOmpThread single;
+        d->index()->reconstruct(row, query.data());
+        faiss::IDSelectorBitmap selector(bits.size(), bits.data());
+        if (d->ivf) {
+            faiss::SearchParametersIVF params;
+            params.sel = &selector;
+            params.nprobe = d->ivf->nprobe;
+            d->ivf->search(1, query.data(), want, dist.data(), ids.data(), &params);
+        } else {
+            faiss::SearchParameters params;
+            params.sel = &selector;
+            d->flat->search(1, query.data(), want, dist.data(), ids.data(), &params);
+        }
+    } catch (const std::exception &) {
+        return out;
+    }
+    for (std::int64_t j = 0; j < want; ++j)
+        if (ids[std::size_t(j)] >= 0)
+            out.push_back({ids[std::size_t(j)], std::sqrt(std::max(0.0f, dist[std::size_t(j)]))});
     return out;
 }
 

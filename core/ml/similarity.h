@@ -46,6 +46,12 @@ public:
     std::vector<Neighbour> nearestToRow(std::int64_t row, int k) const;
     /// The k nearest rows to the mean of `rows` (all of `rows` excluded), nearest first.
     std::vector<Neighbour> nearestToMean(const std::vector<std::int64_t> &rows, int k) const;
+    /// The k nearest rows to row `row` among the rows whose `allowed[r]` is non-zero (itself
+    /// excluded), nearest first. `allowed` is [size()] (a wrong size gives an empty answer). FAISS
+    /// skips the other rows during the scan (IDSelectorBitmap): exact on a flat index; on an IVF
+    /// index only the `nprobe` searched lists are scanned, so a rare group can come back short.
+    std::vector<Neighbour> nearestToRowAmong(std::int64_t row, int k,
+                                             const std::vector<std::uint8_t> &allowed) const;
     /// The k nearest rows to `query` (float32 [d]), skipping the rows in `exclude`.
     std::vector<Neighbour> nearestToVector(const float *query, int k,
                                            const std::vector<std::int64_t> &exclude = {}) const;

@@ -26,6 +26,7 @@ import signal
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 
 p = argparse.ArgumentParser()
@@ -62,8 +63,11 @@ subprocess.run([a.stream, "--create", url, "--samples", str(a.samples)], check=T
 print("project of %d samples created in %.1f s" % (a.samples, time.time() - t0))
 
 failed = False
-watcher = subprocess.Popen([a.stream, "--watch", url, "--seconds", "3600"], stdout=subprocess.PIPE, text=True)
-assert watcher.stdout.readline().startswith("WATCHING")
+# The watcher's lines go to a file: a pipe read only at the end would fill and stall it.
+seen_file = tempfile.NamedTemporaryFile("w+", suffix=".seen")
+watcher = subprocess.Popen([a.stream, "--watch", url, "--seconds", "3600"], stdout=seen_file, text=True)
+while "WATCHING" not in open(seen_file.name).read():
+    time.sleep(0.05)
 saver = subprocess.Popen([a.stream, "--save-runs", url, "--runs", "1", "--epochs", "30", "--dim", "64"],
                          stdout=subprocess.PIPE, text=True)
 started = time.time()
@@ -89,7 +93,8 @@ if saver.returncode != 0:
     failed = True
 time.sleep(3)  # the watcher's last notifications
 watcher.send_signal(signal.SIGTERM)
-seen_out, _ = watcher.communicate()
+watcher.wait()
+seen_out = open(seen_file.name).read()
 seen = {}
 for line in seen_out.splitlines():
     f = line.split()

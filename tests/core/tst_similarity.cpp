@@ -58,6 +58,44 @@ private Q_SLOTS:
         QVERIFY(index.nearestToMean({}, 3).empty());
     }
 
+    void nearestAmongAllowedRows()
+    {
+        // Row i at (i, 0): the allowed rows are the even ones; row 7's nearest even rows are
+        // 6 and 8 (distance 1), then 4 and 10 (distance 3). The query row itself never comes back.
+        const int64_t n = 30, d = 2;
+        std::vector<float> x(size_t(n * d), 0.0f);
+        for (int64_t i = 0; i < n; ++i)
+            x[size_t(i * d)] = float(i);
+        SimilarityIndex index;
+        QString error;
+        QVERIFY2(index.build(x.data(), n, d, &error), qPrintable(error));
+        std::vector<std::uint8_t> even(size_t(n), 0);
+        for (int64_t i = 0; i < n; i += 2)
+            even[size_t(i)] = 1;
+        auto hits = index.nearestToRowAmong(7, 4, even);
+        QCOMPARE(int(hits.size()), 4);
+        for (const auto &h : hits)
+            QVERIFY2(h.row % 2 == 0, qPrintable(QString::number(h.row)));
+        QCOMPARE(hits[0].distance, 1.0f);
+        QCOMPARE(hits[1].distance, 1.0f);
+        QCOMPARE(hits[2].distance, 3.0f);
+        // The query row allowed too: still left out.
+        hits = index.nearestToRowAmong(8, 2, even);
+        QCOMPARE(int(hits.size()), 2);
+        QCOMPARE(hits[0].distance, 2.0f);
+        for (const auto &h : hits)
+            QVERIFY(h.row != 8);
+        // Fewer allowed rows than asked; none; a mask of the wrong size.
+        std::vector<std::uint8_t> two(size_t(n), 0);
+        two[3] = two[25] = 1;
+        hits = index.nearestToRowAmong(0, 10, two);
+        QCOMPARE(int(hits.size()), 2);
+        QCOMPARE(hits[0].row, int64_t(3));
+        QCOMPARE(hits[1].row, int64_t(25));
+        QVERIFY(index.nearestToRowAmong(0, 3, std::vector<std::uint8_t>(size_t(n), 0)).empty());
+        QVERIFY(index.nearestToRowAmong(0, 3, std::vector<std::uint8_t>(3, 1)).empty());
+    }
+
     void badInput()
     {
         SimilarityIndex index;
@@ -105,6 +143,15 @@ private Q_SLOTS:
         const double recall = double(hits) / total;
         qInfo("IVF recall@10 vs flat: %.3f", recall);
         QVERIFY(recall > 0.9);
+        // The ID selector on the IVF index: only allowed rows (the query's own cluster, every
+        // 50th row), as many as asked (its cluster's list is searched first).
+        std::vector<std::uint8_t> sameCluster(size_t(n), 0);
+        for (int64_t i = 7; i < n; i += 50)
+            sameCluster[size_t(i)] = 1;
+        const auto among = ivf.nearestToRowAmong(107, 5, sameCluster);
+        QCOMPARE(int(among.size()), 5);
+        for (const auto &h : among)
+            QVERIFY(h.row % 50 == 7 && h.row != 107);
         // Cancel before building.
         std::atomic_bool cancel{true};
         QVERIFY(!ivf.build(x.data(), n, d, &error, &cancel, options));

@@ -102,7 +102,7 @@ private Q_SLOTS:
         selectRow(1); // id 2: given dog, suggested "bird, small" 0.80, flagged
         QCOMPARE(m_window->panel()->sampleId(), qint64(2));
         const QString text = m_window->panel()->suggestedLabelField()->text();
-        QVERIFY2(text.contains(QStringLiteral("bird, small")) && text.contains(QStringLiteral("0.80"))
+        QVERIFY2(text.contains(QStringLiteral("bird, small")) && text.contains(QStringLiteral("80%"))
                      && text.contains(QStringLiteral("flagged")),
                  qPrintable(text));
         QVERIFY(m_window->panel()->acceptSuggestionButton()->isEnabled());
@@ -160,17 +160,21 @@ private Q_SLOTS:
         QCOMPARE(m_window->panel()->sampleId(), qint64(2));
     }
 
-    void wWithoutSuggestionWritesNothing()
+    void wWithoutConfidentLearningAcceptsPrediction()
     {
+        // One suggested label: without Confident Learning it is the final model's prediction,
+        // and W (like P) accepts it.
         openProject(6, false); // a run without Confident Learning
         sortById();
-        selectRow(1);
-        QVERIFY(!m_window->panel()->acceptSuggestionButton()->isEnabled());
-        QVERIFY(m_window->panel()->suggestedLabelField()->text().contains(QStringLiteral("no Confident Learning")));
+        selectRow(1); // id 2: given 1, predicted 2
+        QVERIFY(m_window->panel()->acceptSuggestionButton()->isEnabled());
+        const QString text = m_window->panel()->suggestedLabelField()->text();
+        QVERIFY2(text.contains(QStringLiteral("no Confident Learning")) && text.contains(QStringLiteral("bird, small")),
+                 qPrintable(text));
         const std::size_t before = dbEvents(m_file).size();
         QTest::keyClick(view(), Qt::Key_W);
-        QCOMPARE(dbEvents(m_file).size(), before);
-        QCOMPARE(dbSample(m_file, 2)->label, 1);
+        QCOMPARE(dbEvents(m_file).size(), before + 1);
+        QCOMPARE(dbSample(m_file, 2)->label, 2);
         // The joint view says why it is empty.
         QVERIFY(!m_window->confidentJoint()->hasJoint());
         QVERIFY2(m_window->confidentJoint()->message().contains(QStringLiteral("no Confident Learning")),
@@ -265,6 +269,47 @@ private Q_SLOTS:
         pair->click();
         QVERIFY(!pair->isVisible());
         QCOMPARE(model()->rowCount(), 18);
+    }
+
+    void cellNumbersAgreeWithGallery()
+    {
+        // Issue 17: a cell said 395 (the confident joint) while its gallery filter showed 723
+        // (every sample given g whose suggested label is t). The printed number is now the
+        // gallery's, whatever filters were set before, with test samples and an excluded one.
+        m_dir = std::make_unique<QTemporaryDir>();
+        QString error;
+        m_file = testing::makeFixtureProject(m_dir->path(), &error, 18, true, /*testCount=*/6);
+        QVERIFY2(!m_file.isEmpty(), qPrintable(error));
+        QVERIFY2(testing::addConfidentLearningRun(m_file, &error) > 0, qPrintable(error));
+        m_window = std::make_unique<MainWindow>();
+        QVERIFY2(m_window->openProject(m_file, &error), qPrintable(error));
+        m_window->show();
+        QVERIFY(QTest::qWaitForWindowActive(m_window.get()));
+        view()->setFocus();
+        sortById();
+        selectRow(3); // id 4: given 0, suggested 1
+        QTest::keyClick(view(), Qt::Key_X);
+        QVERIFY(dbSample(m_file, 4)->excluded);
+        ConfidentJointView *v = m_window->confidentJoint();
+        QVERIFY(v->hasJoint());
+        bool differsFromJoint = false;
+        for (int g = 0; g < 3; ++g) {
+            for (int t = 0; t < 3; ++t) {
+                // Filters that would hide samples of the cell: a category, a ranking, a subset.
+                GalleryWidget *gw = m_window->gallery();
+                gw->categoryCombo()->setCurrentIndex(gw->categoryCombo()->findData(int(Category::Easy)));
+                model()->setRanking({1, 2});
+                Q_EMIT v->cellClicked(g, t);
+                QCOMPARE(qint64(model()->rowCount()), v->pairCount(g, t));
+                QCOMPARE(v->cellText(g, t), QLocale().toString(model()->rowCount()));
+                QCOMPARE(gw->countLabel()->text(), QStringLiteral("Showing %1 of 24").arg(model()->rowCount()));
+                QVERIFY(!model()->hasRanking());
+                differsFromJoint = differsFromJoint || v->count(g, t) != v->pairCount(g, t);
+            }
+        }
+        // The fixture's joint (4 2 0 / 0 3 1 / 1 0 5) is not the pair counts (3 3 0 / 0 3 3 / 3 0 3).
+        QVERIFY(differsFromJoint);
+        QCOMPARE(v->pairCount(0, 1), qint64(3)); // ids 4 (excluded), 10, 16
     }
 
     void decisionInCellKeepsFilterAndMovesOn()

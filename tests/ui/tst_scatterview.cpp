@@ -539,6 +539,100 @@ private Q_SLOTS:
                 clustersOfClass0.insert(c);
         }
         QCOMPARE(clustersOfClass0, (QSet<int>{0, 1}));
+
+        // A sub-cluster legend entry selects that cluster of the filtered class (issue 17).
+        panel->view()->setSelection({});
+        QComboBox *classCombo = m_window->gallery()->classCombo();
+        classCombo->setCurrentIndex(classCombo->findData(0));
+        panel->refreshColors();
+        const int c1 = panel->subclusterOf(1);
+        QVERIFY2(panel->legend()->text().contains(QStringLiteral("subcluster:%1").arg(c1)),
+                 qPrintable(panel->legend()->text()));
+        QVERIFY(panel->activateLegendEntry(QStringLiteral("subcluster:%1").arg(c1)));
+        QVector<qint64> expected;
+        for (qint64 id : {1, 4, 7, 10})
+            if (panel->subclusterOf(id) == c1)
+                expected.push_back(id);
+        QVERIFY(!expected.isEmpty());
+        QCOMPARE(panel->selectedSampleIds(), expected);
+        QCOMPARE(m_window->gallery()->selectedSampleIds().size(), expected.size());
+    }
+
+    void legendEntriesFilter()
+    {
+        openProjectWithLayout();
+        ScatterPanel *panel = m_window->scatter();
+        GalleryWidget *g = m_window->gallery();
+        panel->setColorBy(ScatterPanel::ColorBy::Class);
+        QVERIFY2(panel->legend()->text().contains(QStringLiteral("href='class:1'")), qPrintable(panel->legend()->text()));
+        // A class entry: the gallery shows that class, the other points are dimmed; again: all.
+        QVERIFY(panel->activateLegendEntry(QStringLiteral("class:1")));
+        QCOMPARE(g->model()->classFilter(), 1);
+        QCOMPARE(g->model()->rowCount(), 4); // ids 2, 5, 8, 11
+        QVERIFY(panel->view()->isSelectable(panel->pointOfSample(2)));
+        QVERIFY(!panel->view()->isSelectable(panel->pointOfSample(1)));
+        QVERIFY(panel->legend()->text().contains(QStringLiteral("<b>dog</b>")));
+        QVERIFY(panel->activateLegendEntry(QStringLiteral("class:1")));
+        QCOMPARE(g->model()->classFilter(), -1);
+        QCOMPARE(g->model()->rowCount(), 12);
+        QVERIFY(panel->view()->isSelectable(panel->pointOfSample(1)));
+
+        // A category entry: the gallery's category filter.
+        panel->setColorBy(ScatterPanel::ColorBy::Category);
+        const QString hard = QStringLiteral("category:%1").arg(int(Category::Hard));
+        QVERIFY(panel->legend()->text().contains(hard));
+        QVERIFY(panel->activateLegendEntry(hard));
+        QCOMPARE(g->categoryCombo()->currentData().toInt(), int(Category::Hard));
+        QCOMPARE(g->model()->rowCount(), 4); // ids 2, 4, 8, 10
+        QVERIFY(panel->view()->isSelectable(panel->pointOfSample(4)));
+        QVERIFY(!panel->view()->isSelectable(panel->pointOfSample(1)));
+        QVERIFY(panel->activateLegendEntry(hard));
+        QCOMPARE(g->categoryCombo()->currentIndex(), 0);
+        QVERIFY(!panel->activateLegendEntry(QStringLiteral("nonsense")));
+        QVERIFY(!panel->activateLegendEntry(QStringLiteral("class:99")));
+    }
+
+    void flaggedPointsLargerAndOnTop()
+    {
+        // Category colouring: hard and need-review points are emphasised, easy ones not.
+        openProjectWithLayout();
+        ScatterPanel *panel = m_window->scatter();
+        panel->setColorBy(ScatterPanel::ColorBy::Category);
+        QVERIFY(panel->view()->isEmphasised(panel->pointOfSample(2)));  // hard
+        QVERIFY(panel->view()->isEmphasised(panel->pointOfSample(3)));  // need review
+        QVERIFY(!panel->view()->isEmphasised(panel->pointOfSample(1))); // easy
+        panel->setColorBy(ScatterPanel::ColorBy::Class);
+        QVERIFY(!panel->view()->isEmphasised(panel->pointOfSample(2)));
+
+        // Painted: an emphasised red point under a green one at the same place comes out on top
+        // and one pixel larger, whatever the drawing order.
+        ScatterView v;
+        v.resize(200, 200);
+        v.setPoints({0.f, 0.f, 0.f, 0.f, 10.f, 10.f, -10.f, -10.f});
+        const std::uint32_t red = 0xffd7301f, green = 0xff2e9e44;
+        v.setColors({red, green, green, green});
+        v.setEmphasis({1, 0, 0, 0});
+        const QImage &img = v.render();
+        const int s = v.effectivePointSize();
+        int reds = 0, greens = 0;
+        const QPoint c = v.toScreen(QPointF(0, 0)).toPoint();
+        for (int y = c.y() - 6; y <= c.y() + 6; ++y)
+            for (int x = c.x() - 6; x <= c.x() + 6; ++x) {
+                reds += img.pixel(x, y) == red;
+                greens += img.pixel(x, y) == green;
+            }
+        QCOMPARE(reds, (s + 1) * (s + 1));
+        QCOMPARE(greens, 0);
+        // Without emphasis both are the same size: one of them covers the other exactly.
+        v.setEmphasis({});
+        const QImage &plain = v.render();
+        reds = greens = 0;
+        for (int y = c.y() - 6; y <= c.y() + 6; ++y)
+            for (int x = c.x() - 6; x <= c.x() + 6; ++x) {
+                reds += plain.pixel(x, y) == red;
+                greens += plain.pixel(x, y) == green;
+            }
+        QCOMPARE(reds + greens, s * s);
     }
 
     void lassoRelabelAndExport()

@@ -10,7 +10,10 @@
 #include "reviewsession.h"
 #include "statisticspage.h"
 
+#include <QBarCategoryAxis>
 #include <QBarSeries>
+#include <QGraphicsScene>
+#include <QGraphicsTextItem>
 #include <QBarSet>
 #include <QChart>
 #include <QSignalSpy>
@@ -145,6 +148,66 @@ private Q_SLOTS:
         }
         QCOMPARE(page->imageTable()->rowCount(), 3);
         QCOMPARE(page->imageTable()->item(0, 1)->text(), QStringLiteral("4"));
+    }
+
+    void axesKeepTheirLabelsAt1280x720()
+    {
+        // A long class name at 1280 × 720: Qt Charts would cut it to "a bird with a…".
+        const QString longName = QStringLiteral("a bird with a long class name, small and brown");
+        QVERIFY(m_window->session()->renameClass(2, longName));
+        m_window->resize(1280, 720);
+        StatisticsPage *page = m_window->statistics();
+        m_window->tabs()->setCurrentWidget(page);
+        QTRY_VERIFY(page->isVisible());
+        for (QChart *chart : {page->classChart(), page->categoryChart()}) {
+            // The page rebuilds its axes after the rename: ask the chart each time.
+            const auto names = [chart] {
+                auto *axis = qobject_cast<QBarCategoryAxis *>(chart->axes(Qt::Horizontal).value(0));
+                return axis ? axis->categories() : QStringList();
+            };
+            QTRY_VERIFY(names().contains(longName));
+            QTest::qWait(50); // layout and paint
+            QStringList texts;
+            for (QGraphicsItem *item : chart->scene()->items())
+                if (auto *t = qgraphicsitem_cast<QGraphicsTextItem *>(item))
+                    texts << t->toPlainText();
+            QVERIFY2(texts.contains(longName), qPrintable(texts.join(QStringLiteral(" | "))));
+            for (const QString &t : std::as_const(texts))
+                QVERIFY2(!t.contains(QStringLiteral("...")) && !t.contains(QChar(0x2026)), qPrintable(t));
+        }
+    }
+
+    void confusionNumbersAt1280x720()
+    {
+        // Ten Fashion-MNIST classes, 6,000 samples each, in the matrix's place at 1280 × 720.
+        m_window->resize(1280, 720);
+        StatisticsPage *page = m_window->statistics();
+        m_window->tabs()->setCurrentWidget(page);
+        QTRY_VERIFY(page->isVisible());
+        ConfusionMatrixView cm;
+        cm.resize(page->confusion()->size());
+        qInfo("confusion matrix at 1280x720: %d x %d", cm.width(), cm.height());
+        const QStringList names{QStringLiteral("T-shirt/top"), QStringLiteral("Trouser"), QStringLiteral("Pullover"),
+                                QStringLiteral("Dress"), QStringLiteral("Coat"), QStringLiteral("Sandal"),
+                                QStringLiteral("Shirt"), QStringLiteral("Sneaker"), QStringLiteral("Bag"),
+                                QStringLiteral("Ankle boot")};
+        std::vector<qint64> counts(100);
+        for (int g = 0; g < 10; ++g)
+            for (int p = 0; p < 10; ++p)
+                counts[std::size_t(g * 10 + p)] = g == p ? 5400 + 37 * g : (g * 7 + p * 13) % 90;
+        cm.setMatrix(names, counts);
+        const QFontMetricsF fm(cm.numberFont());
+        for (int g = 0; g < 10; ++g)
+            for (int p = 0; p < 10; ++p) {
+                const QString text = cm.cellText(g, p);
+                QVERIFY2(!text.isEmpty(), qPrintable(QStringLiteral("cell %1,%2 empty").arg(g).arg(p)));
+                // The full count, or its short form ("5.4k") for thousands.
+                const qint64 v = counts[std::size_t(g * 10 + p)];
+                QVERIFY2(text == QString::number(v) || (v >= 1000 && text == QStringLiteral("%1k").arg(double(v) / 1e3, 0, 'f', 1)),
+                         qPrintable(text));
+                QVERIFY(fm.horizontalAdvance(text) <= cm.cellRect(g, p).width());
+            }
+        QVERIFY(cm.numberFont().pointSizeF() >= 6.0);
     }
 
     void exportPng()
