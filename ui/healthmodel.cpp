@@ -10,6 +10,10 @@
 
 namespace labelscope::ui {
 
+namespace {
+const QString kJobName = QStringLiteral("health checks");
+}
+
 HealthModel::HealthModel(ReviewSession *session, QObject *parent) : QObject(parent), m_session(session)
 {
     connect(m_session, &ReviewSession::reloaded, this, &HealthModel::reload);
@@ -176,16 +180,32 @@ void HealthModel::runChecks()
     Q_EMIT runningChanged(true);
     ProjectHealthParams params;
     params.projectFile = m_session->fileName();
-    jobRunnerFor(this)->start<ProjectHealthResult>(
-        QStringLiteral("health checks"),
+    JobRunner *jobs = jobRunnerFor(this);
+    connect(jobs, &JobRunner::progress, this, &HealthModel::onJobProgress, Qt::UniqueConnection);
+    jobs->start<ProjectHealthResult>(
+        kJobName,
         [params](JobContext &context) { return runProjectHealthChecks(params, context); },
         [this](Result<ProjectHealthResult> r) {
             m_running = false;
             Q_EMIT runningChanged(false);
             if (r)
                 reload();
-            Q_EMIT checkFinished(r ? QString() : r.error());
+            Q_EMIT checkFinished(r ? QString() : r.isCancelled() ? QStringLiteral("cancelled") : r.error());
         });
+}
+
+void HealthModel::onJobProgress(const JobProgress &p)
+{
+    if (p.job != kJobName || !m_running)
+        return;
+    const QString text = p.detail.isEmpty() ? p.stage : QStringLiteral("%1: %2").arg(p.stage, p.detail);
+    Q_EMIT progress(p.etaSeconds >= 0 ? tr("%1 (about %2 s left)").arg(text).arg(qint64(p.etaSeconds + 0.5)) : text, p.fraction);
+}
+
+void HealthModel::cancelChecks()
+{
+    if (m_running)
+        jobRunnerFor(this)->cancel(kJobName);
 }
 
 } // namespace labelscope::ui

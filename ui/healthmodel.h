@@ -10,6 +10,7 @@
 // opens as a group: keep one, exclude the others.
 
 #include "health/healthreport.h"
+#include "jobs/job.h"
 
 #include <QColor>
 #include <QObject>
@@ -58,16 +59,24 @@ public:
     static bool isDuplicateKind(IssueType type);
 
     /// Starts the checks on the session's project file off the GUI thread (job "health checks");
-    /// checkFinished follows with the error ("" on success) after the model reloaded.
+    /// progress reports its stage while it runs; checkFinished follows with the error ("" on
+    /// success, "cancelled" after cancelChecks) after the model reloaded.
     void runChecks();
+    /// Asks the running check to stop (returns at once; the stored check stays as it was).
+    void cancelChecks();
     bool isRunning() const { return m_running; }
 
 Q_SIGNALS:
     void changed();
     void runningChanged(bool running);
+    /// The running check's stage and detail ("health checks: near duplicates") and its fraction
+    /// of the whole job in [0, 1].
+    void progress(const QString &text, double fraction);
     void checkFinished(const QString &error);
 
 private:
+    void onJobProgress(const labelscope::JobProgress &progress);
+
     ReviewSession *m_session;
     HealthReport m_report;
     bool m_has = false;

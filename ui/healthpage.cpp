@@ -16,10 +16,14 @@
 #include <QLabel>
 #include <QListWidget>
 #include <QMessageBox>
+#include <QProgressBar>
 #include <QPushButton>
 #include <QSplitter>
 #include <QTableWidget>
 #include <QVBoxLayout>
+
+#include <algorithm>
+#include <cmath>
 
 namespace labelscope::ui {
 
@@ -55,6 +59,22 @@ HealthPage::HealthPage(ReviewSession *session, HealthModel *health, QWidget *par
     for (QPushButton *b : {m_run, png, csvButton})
         top->addWidget(b);
     layout->addLayout(top);
+    // The running check: stage and detail, progress, Cancel (hidden while idle).
+    auto *running = new QHBoxLayout;
+    m_status = new QLabel(this);
+    m_status->setObjectName(QStringLiteral("healthStatus"));
+    m_progress = new QProgressBar(this);
+    m_progress->setObjectName(QStringLiteral("healthProgress"));
+    m_progress->setRange(0, 100);
+    m_cancel = new QPushButton(tr("Cancel"), this);
+    m_cancel->setObjectName(QStringLiteral("cancelHealthChecks"));
+    running->addWidget(m_status, 1);
+    running->addWidget(m_progress, 1);
+    running->addWidget(m_cancel);
+    layout->addLayout(running);
+    m_status->hide();
+    m_progress->hide();
+    m_cancel->hide();
 
     auto *split = new QSplitter(Qt::Vertical, this);
     m_table = new QTableWidget(this);
@@ -106,9 +126,31 @@ HealthPage::HealthPage(ReviewSession *session, HealthModel *health, QWidget *par
     connect(m_health, &HealthModel::runningChanged, this, [this](bool running) {
         m_run->setEnabled(!running);
         m_run->setText(running ? tr("Checking\u2026") : tr("Run checks"));
+        m_progress->setVisible(running);
+        m_cancel->setVisible(running);
+        m_cancel->setEnabled(running);
+        if (running) {
+            m_progress->setValue(0);
+            m_status->setText(tr("Starting the checks\u2026"));
+            m_status->show();
+        }
+    });
+    connect(m_health, &HealthModel::progress, this, [this](const QString &text, double fraction) {
+        m_status->setText(text);
+        m_progress->setValue(int(std::lround(100.0 * std::clamp(fraction, 0.0, 1.0))));
+    });
+    connect(m_cancel, &QPushButton::clicked, this, [this] {
+        m_cancel->setEnabled(false);
+        m_status->setText(tr("Cancelling\u2026"));
+        m_health->cancelChecks();
     });
     connect(m_health, &HealthModel::checkFinished, this, [this](const QString &error) {
-        if (!error.isEmpty() && error != QLatin1String("cancelled"))
+        if (error == QLatin1String("cancelled")) {
+            m_status->setText(tr("Checks cancelled; the previous results are kept."));
+            return;
+        }
+        m_status->hide();
+        if (!error.isEmpty())
             QMessageBox::warning(this, tr("Dataset health"), error);
     });
     connect(m_run, &QPushButton::clicked, m_health, &HealthModel::runChecks);

@@ -5,7 +5,8 @@
 // row, or "Show in gallery", filters the gallery to that type), the worst examples of the
 // selected type (their action: "Exclude selected" for outliers and image problems), the
 // duplicate sets (select a set, pick the image to keep, "Keep selected, exclude the others"),
-// "Run checks" (off the GUI thread) and exports: PNG of the page, CSV of every flag
+// "Run checks" (off the GUI thread through the JobRunner, with its stage, a progress bar and
+// Cancel) and exports: PNG of the page, CSV of every flag
 // (sample_id,path,offset,split,label,issue,score).
 //
 // HealthFilterBar: a combo box above the gallery ("Dataset health: any / <type> (n)") that
@@ -21,6 +22,7 @@
 class QComboBox;
 class QLabel;
 class QListWidget;
+class QProgressBar;
 class QPushButton;
 class QTableWidget;
 
@@ -42,6 +44,11 @@ public:
     bool exportCsv(const QString &file, QString *error = nullptr);
 
     QTableWidget *table() const { return m_table; }
+    /// While a check runs: its stage and fraction, and the button that cancels it.
+    QProgressBar *progressBar() const { return m_progress; }
+    QLabel *statusLabel() const { return m_status; }
+    QPushButton *cancelButton() const { return m_cancel; }
+    QPushButton *runButton() const { return m_run; }
     QListWidget *examples() const { return m_examples; }
     QListWidget *sets() const { return m_sets; }
     /// The issue type of the table's current row, or nullopt.
@@ -66,8 +73,9 @@ private:
 
     ReviewSession *m_session;
     HealthModel *m_health;
-    QLabel *m_note = nullptr, *m_examplesTitle = nullptr;
-    QPushButton *m_run = nullptr, *m_show = nullptr, *m_exclude = nullptr, *m_keep = nullptr;
+    QLabel *m_note = nullptr, *m_examplesTitle = nullptr, *m_status = nullptr;
+    QProgressBar *m_progress = nullptr;
+    QPushButton *m_run = nullptr, *m_cancel = nullptr, *m_show = nullptr, *m_exclude = nullptr, *m_keep = nullptr;
     QTableWidget *m_table = nullptr;
     QListWidget *m_examples = nullptr, *m_sets = nullptr;
     std::vector<int> m_shown; // session indices in m_examples

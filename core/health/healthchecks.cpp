@@ -182,17 +182,21 @@ Result<HealthReport> run(const Dataset &dataset, const HealthOptions &options, J
         } else {
             // Scores of the embedded rows only; the others keep 1 / 0.
             OutlierScores all = scores.value();
-            for (std::vector<float> *v : {&all.score, &all.classScore, &all.meanDistance})
+            for (std::vector<float> *v : {&all.score, &all.classScore, &all.issueScore})
                 v->assign(n, 1.0f);
             all.meanDistance.assign(n, 0.0f);
-            all.flag.assign(n, 0);
-            all.classFlag.assign(n, 0);
+            all.otherClassVote.assign(n, 0.0f);
+            for (std::vector<std::uint8_t> *v : {&all.flag, &all.classFlag, &all.issueFlag})
+                v->assign(n, 0);
             for (std::size_t j = 0; j < options.outlierRows.size(); ++j) {
                 const std::size_t i = std::size_t(options.outlierRows[j]);
                 all.score[i] = scores->score[j];
                 all.flag[i] = scores->flag[j];
                 all.classScore[i] = scores->classScore[j];
                 all.classFlag[i] = scores->classFlag[j];
+                all.issueScore[i] = scores->issueScore[j];
+                all.issueFlag[i] = scores->issueFlag[j];
+                all.otherClassVote[i] = scores->otherClassVote[j];
                 all.meanDistance[i] = scores->meanDistance[j];
             }
             setOutlierColumn(all, &report);

@@ -46,7 +46,11 @@ Result<ProjectHealthResult> checkProjectSamples(ProjectStore &store, const RunEm
                 options.outlierRows.clear(); // embeddings of samples the project no longer has
             }
         }
-        JobContext checks(c.jobName(), &c.cancelFlag(), [&c](const JobProgress &p) { c.progress(0.97 * p.fraction, p.detail); });
+        // The checks' own stage ("near duplicates") goes into the detail of the caller's stage.
+        JobContext checks(c.jobName(), &c.cancelFlag(), [&c](const JobProgress &p) {
+            c.progress(0.97 * p.fraction, p.detail.isEmpty() || p.stage.isEmpty() ? p.stage + p.detail
+                                                                                   : QStringLiteral("%1, %2").arg(p.stage, p.detail));
+        });
         Result<HealthReport> report = runHealthChecks(dataset, options, checks);
         if (!report)
             return R::from(report);

@@ -187,6 +187,7 @@ QJsonObject HealthReport::toJson(int topExamples, const std::vector<Sample> *sam
                             {QStringLiteral("near_confirmed_pairs"), qint64(st.nearConfirmedPairs)},
                             {QStringLiteral("outlier_scale"), st.outlierScale},
                             {QStringLiteral("outlier_threshold"), st.outlierThreshold},
+                            {QStringLiteral("outlier_within_class"), st.outlierWithinClass},
                             {QStringLiteral("imbalance_threshold"), st.imbalanceThreshold}};
     return {{QStringLiteral("samples"), qint64(samples)},
             {QStringLiteral("measured"), qint64(std::count(measured.begin(), measured.end(), std::uint8_t(1)))},

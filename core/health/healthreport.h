@@ -101,6 +101,7 @@ struct HealthStatistics {
     std::int64_t nearCandidatePairs = 0, nearHashPassed = 0, nearConfirmedPairs = 0;
     double nearSearchSeconds = 0.0, nearConfirmSeconds = 0.0;
     double outlierScale = 0.0, outlierThreshold = 0.0; ///< outliers.h: scale and score threshold
+    bool outlierWithinClass = false; ///< outliers.h: the issue is the within-class score
     double imbalanceThreshold = 0.1;
 };
 

@@ -77,6 +77,10 @@ Result<OutlierScores> outlierScores(const float *embeddings, std::int64_t n, std
     out.scoreThreshold = std::exp(-global.fence / global.scale);
     out.classScore.assign(std::size_t(n), 1.0f);
     out.classFlag.assign(std::size_t(n), 0);
+    out.otherClassVote.assign(std::size_t(n), 0.0f);
+    out.issueScore = out.score;
+    out.issueFlag = out.flag;
+    out.issueScoreThreshold = out.scoreThreshold;
     if (!options.withinClass || labels.empty())
         return R(std::move(out));
 
@@ -87,8 +91,26 @@ Result<OutlierScores> outlierScores(const float *embeddings, std::int64_t n, std
     for (std::int64_t i = 0; i < n; ++i)
         if (labels[std::size_t(i)] >= 0)
             members[std::size_t(labels[std::size_t(i)])].push_back(int(i));
+    // The share of each row's global neighbours with the most common other label.
+    {
+        const KnnGraph &g = all.value();
+        std::vector<int> votes(std::size_t(classes), 0);
+        for (std::int64_t i = 0; i < n; ++i) {
+            std::fill(votes.begin(), votes.end(), 0);
+            int best = 0;
+            for (int j = 0; j < g.k; ++j) {
+                const std::int64_t id = g.ids[std::size_t(i * g.k + j)];
+                const int label = id >= 0 ? labels[std::size_t(id)] : -1;
+                if (label >= 0 && label != labels[std::size_t(i)])
+                    best = std::max(best, ++votes[std::size_t(label)]);
+            }
+            out.otherClassVote[std::size_t(i)] = g.k > 0 ? float(best) / float(g.k) : 0.0f;
+        }
+    }
     // The class searches run inside the caller's stage; their own progress would restart at 0.
     JobContext quiet(context.jobName(), &context.cancelFlag());
+    double thresholdSum = 0.0;
+    int scored = 0;
     for (const std::vector<int> &rows : members) {
         if (int(rows.size()) < options.k + 1)
             continue;
@@ -97,9 +119,18 @@ Result<OutlierScores> outlierScores(const float *embeddings, std::int64_t n, std
             return R::from(within);
         const Scored s = scoreDistances(within.value(), options.threshold);
         for (std::size_t r = 0; r < rows.size(); ++r) {
-            out.classScore[std::size_t(rows[r])] = float(s.score[r]);
-            out.classFlag[std::size_t(rows[r])] = s.flag[r];
+            const std::size_t i = std::size_t(rows[r]);
+            out.classScore[i] = float(s.score[r]);
+            out.classFlag[i] = s.flag[r];
+            out.issueScore[i] = out.classScore[i];
+            out.issueFlag[i] = s.flag[r];
         }
+        thresholdSum += std::exp(-s.fence / s.scale);
+        ++scored;
+    }
+    if (scored > 0) {
+        out.issueWithinClass = true;
+        out.issueScoreThreshold = thresholdSum / scored;
     }
     return R(std::move(out));
 }
@@ -107,11 +138,12 @@ Result<OutlierScores> outlierScores(const float *embeddings, std::int64_t n, std
 void setOutlierColumn(const OutlierScores &scores, HealthReport *report)
 {
     IssueColumn &column = report->column(IssueType::Outlier);
-    column.reset(scores.score.size(), scores.scoreThreshold);
-    column.score = scores.score;
-    column.flag = scores.flag;
+    column.reset(scores.issueScore.size(), scores.issueScoreThreshold);
+    column.score = scores.issueScore;
+    column.flag = scores.issueFlag;
     report->statistics.outlierScale = scores.scale;
-    report->statistics.outlierThreshold = scores.scoreThreshold;
+    report->statistics.outlierThreshold = scores.issueScoreThreshold;
+    report->statistics.outlierWithinClass = scores.issueWithinClass;
 }
 
 } // namespace labelscope

@@ -26,6 +26,8 @@
 #include <algorithm>
 #include <cstdio>
 #include <map>
+#include <random>
+#include <tuple>
 #include <set>
 
 using namespace labelscope;
@@ -190,6 +192,9 @@ int main(int argc, char **argv)
     parser.addOption({QStringLiteral("project"), QStringLiteral("project analysed from --data: outlier AUROC on its embeddings"),
                       QStringLiteral("FILE")});
     parser.addOption({QStringLiteral("diagnose"), QStringLiteral("rank of each missed near pair (slow)")});
+    parser.addOption({QStringLiteral("false-montage"), QStringLiteral("PNG of near flags the truth counts as false"),
+                      QStringLiteral("FILE")});
+    parser.addOption({QStringLiteral("no-checks"), QStringLiteral("with --project: only the outlier scores of the analysis")});
     parser.addOption({QStringLiteral("pca"), QStringLiteral("kNN projection dimensions"), QStringLiteral("D")});
     parser.addOption({QStringLiteral("oversample"), QStringLiteral("kNN candidates per neighbour"), QStringLiteral("M")});
     parser.process(app);
@@ -223,8 +228,17 @@ int main(int argc, char **argv)
         return 0;
     const QString spec = parser.value(QStringLiteral("data"));
     Run planted;
-    if (!runChecks(spec, threads, &planted))
+    const bool noChecks = parser.isSet(QStringLiteral("no-checks"));
+    if (noChecks) {
+        LoadResult loaded = loadDataset(spec);
+        if (!loaded.ok()) {
+            std::fprintf(stderr, "health_bench: %s\n", qPrintable(loaded.error));
+            return 1;
+        }
+        planted.dataset = std::move(loaded.dataset);
+    } else if (!runChecks(spec, threads, &planted)) {
         return 1;
+    }
     if (parser.isSet(QStringLiteral("montage")))
         montage(planted, parser.value(QStringLiteral("montage")));
 
@@ -330,7 +344,7 @@ int main(int argc, char **argv)
     }
     std::map<QString, std::pair<int, int>> byKind; // kind -> (recovered, planted)
     for (const Planted &p : truth) {
-        if (p.source < 0)
+        if (p.source < 0 || noChecks)
             continue;
         const std::map<int, int> &of = p.type == QLatin1String("exact_duplicate") ? exactOf : nearOf;
         const int a = trainSample[p.index], s = trainSample[p.source];
@@ -374,6 +388,131 @@ int main(int argc, char **argv)
     std::printf("\nplanted pairs in one set:");
     for (const auto &[kind, counts] : byKind)
         std::printf(" %s %d/%d;", qPrintable(kind), counts.first, counts.second);
+
+    // The near-duplicate flags the planted truth counts as false: is each such image really a
+    // near copy of another image of its set? Pixel check independent of the detector (no
+    // embedding, hash or residual): the mean absolute grey-level difference to the closest set
+    // member over shifts of up to 2 px (overlap only), beside the same measure on the planted
+    // near pairs (near copies by construction) and on random pairs of one class (not copies).
+    if (!noChecks) {
+        std::set<int> nearPositives;
+        for (const Planted &p : truth)
+            if (p.type == QLatin1String("near_duplicate")) {
+                nearPositives.insert(p.index);
+                nearPositives.insert(p.source);
+            }
+        std::map<int, int> offsetOf; // sample index -> training-file index
+        for (const auto &[offset, i] : trainSample)
+            offsetOf[i] = offset;
+        auto grey = [&](int i, cv::Mat *out) {
+            DecodedImage img;
+            if (!loadSampleImage(planted.dataset.samples[std::size_t(i)], &img, nullptr) || img.channels != 1)
+                return false;
+            *out = cv::Mat(img.height, img.width, CV_8U, img.pixels.data()).clone();
+            return true;
+        };
+        auto shiftedMad = [](const cv::Mat &a, const cv::Mat &b) {
+            double best = 1e9;
+            if (a.size() != b.size())
+                return best;
+            for (int dy = -2; dy <= 2; ++dy)
+                for (int dx = -2; dx <= 2; ++dx) {
+                    const cv::Rect ra(std::max(0, dx), std::max(0, dy), a.cols - std::abs(dx), a.rows - std::abs(dy));
+                    const cv::Rect rb(std::max(0, -dx), std::max(0, -dy), a.cols - std::abs(dx), a.rows - std::abs(dy));
+                    cv::Mat diff;
+                    cv::absdiff(a(ra), b(rb), diff);
+                    best = std::min(best, cv::mean(diff)[0]);
+                }
+            return best;
+        };
+        auto quantiles = [](std::vector<double> v) {
+            std::sort(v.begin(), v.end());
+            auto q = [&](double f) { return v.empty() ? 0.0 : v[std::size_t(f * double(v.size() - 1))]; };
+            return QStringLiteral("median %1, 90% %2, max %3 (n = %4)")
+                .arg(q(0.5), 0, 'f', 1).arg(q(0.9), 0, 'f', 1).arg(q(1.0), 0, 'f', 1).arg(v.size());
+        };
+        std::vector<double> plantedPairs, falseUntouched, falseOther, randomPairs;
+        for (const Planted &p : truth)
+            if (p.type == QLatin1String("near_duplicate")) {
+                cv::Mat a, b;
+                if (grey(trainSample[p.index], &a) && grey(trainSample[p.source], &b))
+                    plantedPairs.push_back(shiftedMad(a, b));
+            }
+        std::vector<std::tuple<double, int, int>> falsePairs; // distance, image, partner (untouched)
+        for (const DuplicateSet &set : planted.report.nearSets) {
+            for (const int m : set.members) {
+                if (!offsetOf.count(m) || nearPositives.count(offsetOf[m]))
+                    continue; // a planted near copy or its source, or a test image
+                cv::Mat a;
+                if (!grey(m, &a))
+                    continue;
+                double best = 1e9;
+                int partner = -1;
+                for (const int o : set.members) {
+                    cv::Mat b;
+                    if (o != m && grey(o, &b))
+                        if (const double d = shiftedMad(a, b); d < best) {
+                            best = d;
+                            partner = o;
+                        }
+                }
+                const bool untouched = !plantedType.count(offsetOf[m]) && partner >= 0 && offsetOf.count(partner)
+                    && !plantedType.count(offsetOf[partner]);
+                (untouched ? falseUntouched : falseOther).push_back(best);
+                if (untouched)
+                    falsePairs.emplace_back(best, m, partner);
+            }
+        }
+        // Reference: an image against a random other image of its class (not near copies).
+        std::map<int, std::vector<int>> byLabel;
+        for (const auto &[offset, i] : trainSample)
+            if (!plantedType.count(offset))
+                byLabel[planted.dataset.samples[std::size_t(i)].label].push_back(i);
+        std::mt19937 rng(1);
+        for (int r = 0; r < 1000; ++r) {
+            const std::vector<int> &pool = byLabel[int(rng() % byLabel.size())];
+            cv::Mat a, b;
+            if (pool.size() > 1 && grey(pool[rng() % pool.size()], &a) && grey(pool[rng() % pool.size()], &b))
+                randomPairs.push_back(shiftedMad(a, b));
+        }
+        std::printf("\nnear-duplicate pixel check (mean |difference| in grey levels at the best shift of <= 2 px, "
+                    "to the closest member of its set):\n  planted near pairs: %s\n"
+                    "  flags the truth counts as false, both images untouched (Fashion-MNIST's own pixels): %s\n"
+                    "  flags the truth counts as false, the image or its partner planted (blurred, darkened, ...): %s\n"
+                    "  reference, random pairs of one class: %s\n",
+                    qPrintable(quantiles(plantedPairs)), qPrintable(quantiles(falseUntouched)), qPrintable(quantiles(falseOther)),
+                    qPrintable(quantiles(randomPairs)));
+        if (!plantedPairs.empty() && !falseUntouched.empty()) {
+            std::vector<double> sorted = plantedPairs;
+            std::sort(sorted.begin(), sorted.end());
+            const double p95 = sorted[std::size_t(0.95 * double(sorted.size() - 1))];
+            const long within = std::count_if(falseUntouched.begin(), falseUntouched.end(), [&](double d) { return d <= p95; });
+            std::printf("  untouched 'false' flags within the planted pairs' 95th percentile (%.1f): %ld of %zu\n", p95, within,
+                        falseUntouched.size());
+        }
+        // The montage shows the farthest such pairs (the ones most likely not copies).
+        std::sort(falsePairs.rbegin(), falsePairs.rend());
+        std::vector<std::pair<int, int>> shownPairs;
+        for (std::size_t q = 0; q < falsePairs.size() && q < 24; ++q)
+            shownPairs.emplace_back(std::get<1>(falsePairs[q]), std::get<2>(falsePairs[q]));
+        if (parser.isSet(QStringLiteral("false-montage")) && !shownPairs.empty()) {
+            const int scale = 3, tiles = int(shownPairs.size());
+            cv::Mat canvas(2 * 28 * scale, tiles * 28 * scale, CV_8U, cv::Scalar(128));
+            for (int t = 0; t < tiles; ++t)
+                for (int r = 0; r < 2; ++r) {
+                    cv::Mat m, big;
+                    if (grey(r ? shownPairs[std::size_t(t)].second : shownPairs[std::size_t(t)].first, &m) && m.size() == cv::Size(28, 28)) {
+                        cv::resize(m, big, cv::Size(28 * scale, 28 * scale), 0, 0, cv::INTER_NEAREST);
+                        big.copyTo(canvas(cv::Rect(t * 28 * scale, r * 28 * scale, 28 * scale, 28 * scale)));
+                    }
+                }
+            cv::imwrite(parser.value(QStringLiteral("false-montage")).toStdString(), canvas);
+            std::printf("  montage of the %d farthest such pairs (top: the flagged image, bottom: its closest set member; "
+                        "distance %.1f to %.1f): %s\n", tiles, std::get<0>(falsePairs[std::size_t(tiles - 1)]),
+                        std::get<0>(falsePairs.front()),
+                        qPrintable(parser.value(QStringLiteral("false-montage"))));
+        }
+    }
 
     // Outlier AUROC: planted outliers against every other training sample.
     std::vector<double> pos, neg, posClass, negClass;
@@ -421,7 +560,7 @@ int main(int argc, char **argv)
             return 1;
         }
         std::vector<double> gp, gn, cp, cn, mp, mn, pp, pn;
-        long flaggedLetters = 0, flagged = 0;
+        long flaggedLetters = 0, flagged = 0, classFlagged = 0, classFlaggedLetters = 0;
         for (std::size_t i = 0; i < ids.size(); ++i) {
             (isLetter[i] ? gp : gn).push_back(1.0 - scores->score[i]);
             (isLetter[i] ? cp : cn).push_back(1.0 - scores->classScore[i]);
@@ -430,13 +569,80 @@ int main(int argc, char **argv)
             (isLetter[i] ? pp : pn).push_back(1.0 - double(scores->score[i]) * double(scores->classScore[i]));
             flagged += scores->flag[i];
             flaggedLetters += isLetter[i] && scores->flag[i] ? 1 : 0;
+            classFlagged += scores->classFlag[i];
+            classFlaggedLetters += isLetter[i] && scores->classFlag[i] ? 1 : 0;
         }
-        std::printf("analysis embeddings (run %lld, %zu x %d): outlier AUROC global %.4f, within class %.4f; "
-                    "flag precision %.4f recall %.4f (%ld flagged); %.2f s\n",
-                    static_cast<long long>(run->id), ids.size(), dim, auroc(gp, gn), auroc(cp, cn),
+        std::printf("analysis embeddings (run %lld, %zu x %d, %zu letters): outlier AUROC global %.4f, within class %.4f; "
+                    "global flag precision %.4f recall %.4f (%ld flagged); class flag precision %.4f recall %.4f (%ld flagged); %.2f s\n",
+                    static_cast<long long>(run->id), ids.size(), dim, gp.size(), auroc(gp, gn), auroc(cp, cn),
                     flagged ? double(flaggedLetters) / double(flagged) : 0.0, gp.empty() ? 0.0 : double(flaggedLetters) / double(gp.size()),
-                    flagged, clock.elapsed() / 1000.0);
+                    flagged, classFlagged ? double(classFlaggedLetters) / double(classFlagged) : 0.0,
+                    gp.empty() ? 0.0 : double(classFlaggedLetters) / double(gp.size()), classFlagged, clock.elapsed() / 1000.0);
         std::printf("  combined: AUROC min(global, class) %.4f, global x class %.4f\n", auroc(mp, mn), auroc(pp, pn));
+        {
+            // The `outlier` issue as the checks store it (outliers.h: the class score; the class
+            // flag without rows another class explains).
+            std::vector<double> ip, in;
+            long issueFlagged = 0, issueLetters = 0, explained = 0, explainedLetters = 0;
+            for (std::size_t i = 0; i < ids.size(); ++i) {
+                (isLetter[i] ? ip : in).push_back(1.0 - scores->issueScore[i]);
+                issueFlagged += scores->issueFlag[i];
+                issueLetters += isLetter[i] && scores->issueFlag[i] ? 1 : 0;
+                const bool byOther = scores->classFlag[i] && !scores->issueFlag[i];
+                explained += byOther ? 1 : 0;
+                explainedLetters += byOther && isLetter[i] ? 1 : 0;
+            }
+            std::printf("  outlier issue (%s): AUROC %.4f; flagged %ld, precision %.4f, recall %.4f; class flags another "
+                        "class explains (left out): %ld, of them letters %ld\n",
+                        scores->issueWithinClass ? "within class" : "global", auroc(ip, in), issueFlagged,
+                        issueFlagged ? double(issueLetters) / double(issueFlagged) : 0.0,
+                        ip.empty() ? 0.0 : double(issueLetters) / double(ip.size()), explained, explainedLetters);
+        }
+        for (const float vote : {0.5f, 0.7f, 0.9f, 1.0f}) {
+            // The class flag without rows whose global neighbours carry one other label >= VOTE.
+            long f = 0, l = 0, fragments = 0;
+            for (std::size_t i = 0; i < ids.size(); ++i)
+                if (scores->classFlag[i]) {
+                    if (scores->otherClassVote[i] >= vote) {
+                        ++fragments;
+                        continue;
+                    }
+                    ++f;
+                    l += isLetter[i];
+                }
+            std::printf("  class flag without other-class vote >= %.1f: flagged %ld, precision %.4f, recall %.4f (%ld left out)\n",
+                        double(vote), f, f ? double(l) / double(f) : 0.0, double(l) / double(std::max<std::size_t>(1, gp.size())),
+                        fragments);
+        }
+        // Other rules, for the choice (RESULTS.md): the global distance over its class's median
+        // global distance; the within-class score at other k.
+        {
+            std::map<int, std::vector<double>> byClass;
+            for (std::size_t i = 0; i < ids.size(); ++i)
+                byClass[labels[i]].push_back(scores->meanDistance[i]);
+            std::map<int, double> median;
+            for (auto &[c, v] : byClass) {
+                std::nth_element(v.begin(), v.begin() + std::ptrdiff_t(v.size() / 2), v.end());
+                median[c] = v[v.size() / 2];
+            }
+            std::vector<double> np, nn;
+            for (std::size_t i = 0; i < ids.size(); ++i)
+                (isLetter[i] ? np : nn).push_back(scores->meanDistance[i] / std::max(1e-12, median[labels[i]]));
+            std::printf("  global distance / its class's median: AUROC %.4f\n", auroc(np, nn));
+        }
+        for (const int k : {5, 20, 50}) {
+            OutlierOptions o;
+            o.k = k;
+            const Result<OutlierScores> sk = outlierScores(data.data(), std::int64_t(ids.size()), dim, labels, o, context);
+            if (!sk)
+                continue;
+            std::vector<double> a, b, c2, d2;
+            for (std::size_t i = 0; i < ids.size(); ++i) {
+                (isLetter[i] ? a : b).push_back(1.0 - sk->score[i]);
+                (isLetter[i] ? c2 : d2).push_back(1.0 - sk->classScore[i]);
+            }
+            std::printf("  k = %d: AUROC global %.4f, within class %.4f\n", k, auroc(a, b), auroc(c2, d2));
+        }
     }
 
     const IssueColumn &o = planted.report.column(IssueType::Outlier);

@@ -1,5 +1,6 @@
 // Outlier scores (core/health/outliers.h): cleanlab's kNN-distance score checked against a
-// brute-force computation, Datalab's fence, the within-class score, bad input, and letters drawn
+// brute-force computation, Datalab's fence, the within-class score and the issue rule (a group of
+// similar outliers), bad input, and letters drawn
 // with OpenCV's fonts among Fashion-MNIST thumbnails.
 
 #include "healthtestutil.h"
@@ -140,10 +141,55 @@ private Q_SLOTS:
         QVERIFY(!r->flag[5]);      // in distribution
         QVERIFY(r->classFlag[5]);  // but far from its given class
         QCOMPARE(*std::min_element(r->classScore.begin(), r->classScore.end()), r->classScore[5]);
+        // Its global neighbours all carry label 0 (another class explains it: a label issue); the
+        // outlier issue is the class score and flag.
+        QCOMPARE(r->otherClassVote[5], 1.0f);
+        QVERIFY(r->issueWithinClass);
+        QCOMPARE(r->issueScore, r->classScore);
+        QCOMPARE(r->issueFlag, r->classFlag);
         // Without labels: no class scores.
         const Result<OutlierScores> plain = outlierScores(x.data(), int(given.size()), d, {}, {}, context);
         QVERIFY(plain.ok());
         QVERIFY(std::all_of(plain->classScore.begin(), plain->classScore.end(), [](float s) { return s == 1.0f; }));
+    }
+
+    void groupOfOutliersWithinClass()
+    {
+        // Three labelled clusters of 100 and a tight group of 12 similar rows from elsewhere,
+        // labelled like the data (4 per class): within the global kNN (k = 10) each of the 12
+        // has 11 close neighbours of its own kind and looks typical; in its given class only 3
+        // of its kind, so the class score ranks the group first and the issue flags it.
+        const int d = 8, group = 12;
+        std::vector<int> labels;
+        std::vector<float> x = clusters(100, 0, d, &labels, 4);
+        std::mt19937 rng(7);
+        std::normal_distribution<float> g(0.0f, 1.0f);
+        std::vector<float> centre(static_cast<std::size_t>(d), 0.0f);
+        for (float &c : centre)
+            c = g(rng);
+        std::vector<int> members;
+        for (int i = 0; i < group; ++i) {
+            members.push_back(int(labels.size()));
+            for (int j = 0; j < d; ++j)
+                x.push_back(centre[std::size_t(j)] + 0.05f * g(rng));
+            labels.push_back(i % 3);
+        }
+        std::atomic_bool cancel{false};
+        JobContext context(QStringLiteral("test"), &cancel);
+        const Result<OutlierScores> r = outlierScores(x.data(), std::int64_t(labels.size()), d, labels, {}, context);
+        QVERIFY(r.ok());
+        const double global = auroc(r->score, members), issue = auroc(r->issueScore, members);
+        QVERIFY2(global < 0.5, qPrintable(QStringLiteral("global AUROC %1").arg(global)));
+        QCOMPARE(issue, 1.0);
+        for (const int m : members) {
+            QVERIFY(!r->flag[std::size_t(m)]);
+            QVERIFY(r->otherClassVote[std::size_t(m)] < 0.5f); // 4 + 4 of the other labels among 11
+            QVERIFY(r->issueFlag[std::size_t(m)]);
+        }
+        HealthReport report;
+        setOutlierColumn(r.value(), &report);
+        QCOMPARE(report.column(IssueType::Outlier).score, r->issueScore);
+        QVERIFY(report.statistics.outlierWithinClass);
     }
 
     void badInput()

@@ -20,7 +20,10 @@
 #include <QComboBox>
 #include <QFile>
 #include <QImage>
+#include <QLabel>
 #include <QListWidget>
+#include <QProgressBar>
+#include <QPushButton>
 #include <QSignalSpy>
 #include <QTabWidget>
 #include <QTableWidget>
@@ -180,13 +183,46 @@ private Q_SLOTS:
         QVERIFY(w.scatter()->colorCombo()->findData(int(ScatterPanel::ColorBy::HealthIssue)) >= 0);
 
         // Run the checks again from the window (off the GUI thread): a new check, reloaded.
+        // The page shows the stage, a progress bar and Cancel while it runs, and hides them after.
         QSignalSpy finished(health, &HealthModel::checkFinished);
+        QSignalSpy progress(health, &HealthModel::progress);
         health->runChecks();
         QVERIFY(health->isRunning());
+        QVERIFY(!page->progressBar()->isHidden() && !page->cancelButton()->isHidden() && page->cancelButton()->isEnabled());
+        QVERIFY(!page->statusLabel()->text().isEmpty());
         QVERIFY(finished.wait(120000));
         QCOMPARE(finished.first().first().toString(), QString());
+        // At least the stage start (JobContext reports at most every 100 ms within a stage; this
+        // small project takes less): a stage name, fractions in [0, 1], never decreasing.
+        QVERIFY(!progress.isEmpty());
+        double lastFraction = 0.0;
+        for (const QList<QVariant> &p : progress) {
+            QVERIFY(!p.at(0).toString().isEmpty());
+            QVERIFY(p.at(1).toDouble() >= lastFraction && p.at(1).toDouble() <= 1.0);
+            lastFraction = p.at(1).toDouble();
+        }
+        QVERIFY(page->progressBar()->isHidden() && page->cancelButton()->isHidden() && page->statusLabel()->isHidden());
         QVERIFY(health->hasReport());
         QCOMPARE(health->flaggedCount(IssueType::ExactDuplicate), std::int64_t(4));
+
+        // Cancel: the job stops ("cancelled"), nothing new is stored, the page says so.
+        const QString before = health->note();
+        ProjectStore *store = session->store();
+        const std::optional<HealthRecord> last = store->latestHealth();
+        QVERIFY(last);
+        finished.clear();
+        health->runChecks();
+        // Cancelled right after the start: the job polls the flag long before it could finish.
+        QTest::mouseClick(page->cancelButton(), Qt::LeftButton);
+        QVERIFY(!page->cancelButton()->isEnabled());
+        QVERIFY(finished.wait(120000));
+        QCOMPARE(finished.first().first().toString(), QStringLiteral("cancelled"));
+        QVERIFY(!health->isRunning());
+        QVERIFY(page->runButton()->isEnabled());
+        QVERIFY(page->progressBar()->isHidden() && page->cancelButton()->isHidden());
+        QVERIFY2(page->statusLabel()->text().contains(QLatin1String("cancelled")), qPrintable(page->statusLabel()->text()));
+        QCOMPARE(store->latestHealth()->id, last->id);
+        QCOMPARE(health->note(), before);
     }
 };
 
