@@ -119,6 +119,8 @@ public:
     std::vector<qint64> claimBatch(int count);
     /// Agreement between annotators and the conflict queue (core/base/agreement.h).
     void showAgreement();
+    /// Shows only IDS in the gallery (claims, conflicts), the first one current.
+    void showSamples(const QVector<qint64> &ids);
 
 private:
     void rebuildClassActions();

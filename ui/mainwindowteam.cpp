@@ -4,10 +4,11 @@
 #include "mainwindow.h"
 #include "reviewsession.h"
 
+#include "agreementview.h"
 #include "gallerymodel.h"
+#include "statisticspage.h"
 #include "gallerywidget.h"
 
-#include "base/agreement.h"
 #include "base/projectlocation.h"
 
 #include <QAction>
@@ -79,6 +80,8 @@ void MainWindow::createTeamActions()
         agreement->setObjectName(QStringLiteral("teamAgreement"));
     }
 
+    connect(m_statistics->agreementView(), &AgreementView::showConflicts, this, &MainWindow::showSamples);
+
     // Another machine (a GPU worker) finished an analysis: offer it, never switch under the
     // annotator's hands.
     auto *newRun = new QPushButton(this);
@@ -128,8 +131,7 @@ std::vector<qint64> MainWindow::claimBatch(int count)
         statusBar()->showMessage(tr("Nothing left to claim: every flagged sample is reviewed or claimed by someone else"), 8000);
         return claimed;
     }
-    m_gallery->model()->setSubset(QVector<qint64>(claimed.begin(), claimed.end()));
-    m_gallery->setCurrentSample(claimed.front());
+    showSamples(QVector<qint64>(claimed.begin(), claimed.end()));
     statusBar()->showMessage(tr("%n sample(s) claimed for 30 minutes: nobody else is given them", nullptr, int(claimed.size())), 8000);
     return claimed;
 }
@@ -138,55 +140,31 @@ void MainWindow::showAgreement()
 {
     if (!m_session->isOpen())
         return;
-    const AgreementReport report = annotatorAgreement(m_session->store()->events(), int(m_session->classes().size()));
     auto *dialog = new QDialog(this);
     dialog->setObjectName(QStringLiteral("agreementDialog"));
     dialog->setAttribute(Qt::WA_DeleteOnClose);
     dialog->setWindowTitle(tr("Team agreement"));
     auto *layout = new QVBoxLayout(dialog);
-    layout->addWidget(new QLabel(tr("%n sample(s) decided by two or more annotators; %1 in conflict "
-                                    "(their decisions differ and nobody else has ruled).",
-                                    nullptr, report.doublyReviewed)
-                                     .arg(report.conflicts.size()),
-                                 dialog));
-    auto *pairs = new QTableWidget(int(report.pairs.size()), 5, dialog);
-    pairs->setObjectName(QStringLiteral("agreementPairs"));
-    pairs->setHorizontalHeaderLabels({tr("Annotator"), tr("Annotator"), tr("Samples both decided"), tr("Agreement"),
-                                      tr("Cohen's \u03ba")});
-    for (int i = 0; i < int(report.pairs.size()); ++i) {
-        const AnnotatorPairAgreement &p = report.pairs[std::size_t(i)];
-        const QStringList cells = {p.a, p.b, QString::number(p.samples), QStringLiteral("%1%").arg(100.0 * p.agreement, 0, 'f', 1),
-                                   std::isnan(p.kappa) ? tr("n/a") : QString::number(p.kappa, 'f', 2)};
-        for (int c = 0; c < cells.size(); ++c)
-            pairs->setItem(i, c, new QTableWidgetItem(cells[c]));
-    }
-    pairs->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
-    layout->addWidget(pairs);
-    auto *classes = new QTableWidget(int(report.classes.size()), 3, dialog);
-    classes->setObjectName(QStringLiteral("agreementClasses"));
-    classes->setHorizontalHeaderLabels({tr("Given class"), tr("Samples"), tr("All agree")});
-    for (int i = 0; i < int(report.classes.size()); ++i) {
-        const ClassAgreement &c = report.classes[std::size_t(i)];
-        const QString name = c.classId >= 0 ? m_session->classes().value(c.classId) : tr("(unlabelled)");
-        classes->setItem(i, 0, new QTableWidgetItem(name));
-        classes->setItem(i, 1, new QTableWidgetItem(QString::number(c.samples)));
-        classes->setItem(i, 2, new QTableWidgetItem(QStringLiteral("%1%").arg(100.0 * c.agreed / std::max(1, c.samples), 0, 'f', 1)));
-    }
-    classes->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
-    layout->addWidget(classes);
-    auto *buttons = new QDialogButtonBox(QDialogButtonBox::Close, dialog);
-    QPushButton *conflicts = buttons->addButton(tr("Show the conflicts"), QDialogButtonBox::ActionRole);
-    conflicts->setEnabled(!report.conflicts.empty());
-    const std::vector<qint64> ids = report.conflicts;
-    connect(conflicts, &QPushButton::clicked, dialog, [this, dialog, ids] {
-        m_gallery->model()->setSubset(QVector<qint64>(ids.begin(), ids.end()));
-        m_gallery->setCurrentSample(ids.front());
+    auto *view = new AgreementView(m_session, dialog);
+    layout->addWidget(view, 1);
+    connect(view, &AgreementView::showConflicts, dialog, [this, dialog](const QVector<qint64> &ids) {
+        showSamples(ids);
         dialog->accept();
     });
+    auto *buttons = new QDialogButtonBox(QDialogButtonBox::Close, dialog);
     connect(buttons, &QDialogButtonBox::rejected, dialog, &QDialog::reject);
     layout->addWidget(buttons);
-    dialog->resize(640, 480);
+    dialog->resize(720, 480);
     dialog->show();
+}
+
+void MainWindow::showSamples(const QVector<qint64> &ids)
+{
+    if (ids.isEmpty())
+        return;
+    m_gallery->model()->setSubset(ids);
+    m_tabs->setCurrentWidget(m_gallery);
+    m_gallery->setCurrentSample(ids.front());
 }
 
 } // namespace labelscope::ui

@@ -1,5 +1,7 @@
 #include "statisticspage.h"
 
+#include "agreementview.h"
+
 #include "jobs/jobrunner.h"
 
 #include "confusionmatrixview.h"
@@ -133,6 +135,11 @@ StatisticsPage::StatisticsPage(ReviewSession *session, QWidget *parent) : QWidge
     grid->addWidget(box(tr("Categories"), m_categoryView, Chart::Categories), 0, 1);
     grid->addWidget(box(tr("Images"), m_imageBox, Chart::ImageStats), 1, 0);
     grid->addWidget(box(tr("Given label vs prediction"), m_confusion, Chart::Confusion), 1, 1);
+    m_agreement = new AgreementView(m_session);
+    auto *agreementBox = new QGroupBox(tr("Annotators: agreement and conflicts"));
+    agreementBox->setObjectName(QStringLiteral("agreementBox"));
+    (new QVBoxLayout(agreementBox))->addWidget(m_agreement);
+    grid->addWidget(agreementBox, 2, 0, 1, 2);
     grid->setColumnStretch(0, 1);
     grid->setColumnStretch(1, 1);
     auto *content = new QWidget;
@@ -190,6 +197,10 @@ void StatisticsPage::refresh()
 void StatisticsPage::showEvent(QShowEvent *event)
 {
     QWidget::showEvent(event);
+    if (!m_agreementFresh) {
+        m_agreement->refresh();
+        m_agreementFresh = true;
+    }
     if (m_stale)
         startImageStats();
 }
@@ -198,6 +209,13 @@ bool StatisticsPage::isComputingImageStats() const { return m_running; }
 
 void StatisticsPage::updateCounts()
 {
+    // The agreement reads the whole log: only while the page is seen (showEvent catches up).
+    if (isVisible()) {
+        m_agreement->refresh();
+        m_agreementFresh = true;
+    } else {
+        m_agreementFresh = false;
+    }
     const QStringList &classes = m_session->classes();
     const int k = int(classes.size());
     std::vector<qint64> given(std::size_t(k), 0), current(std::size_t(k), 0);

@@ -24,6 +24,7 @@ class QTimer;
 
 namespace labelscope::ui {
 
+class AgreementView;
 class ConfusionMatrixView;
 class ReviewSession;
 
@@ -50,6 +51,8 @@ public:
     QChart *classChart() const { return m_classChart; }
     QChart *categoryChart() const { return m_categoryChart; }
     QTableWidget *imageTable() const { return m_imageTable; }
+    /// Agreement between annotators and the conflict queue (issue 18: a shared project).
+    AgreementView *agreementView() const { return m_agreement; }
 
 Q_SIGNALS:
     void imageStatsReady();
@@ -69,6 +72,7 @@ private:
     QChart *m_classChart, *m_categoryChart, *m_imageChart;
     QChartView *m_classView, *m_categoryView, *m_imageView;
     ConfusionMatrixView *m_confusion;
+    AgreementView *m_agreement;
     QWidget *m_imageBox;
     QTableWidget *m_imageTable;
     QLabel *m_imageStatus;
@@ -76,6 +80,7 @@ private:
     bool m_running = false;    // the image-statistics job runs
     ImageStatsResult m_imageStats;
     bool m_stale = true;       // the image statistics are older than the project
+    bool m_agreementFresh = false; // refreshed while visible since the last change
     bool m_restart = false;    // start again when the running computation ends
 };
 

@@ -8,10 +8,12 @@
 #include "storefixture.h"
 #include "ui/uifixture.h"
 
+#include "agreementview.h"
 #include "gallerymodel.h"
 #include "gallerywidget.h"
 #include "mainwindow.h"
 #include "reviewsession.h"
+#include "statisticspage.h"
 
 #include <QDialog>
 #include <QDialogButtonBox>
@@ -156,17 +158,20 @@ private Q_SLOTS:
         second.showAgreement();
         auto *dialog = second.findChild<QDialog *>(QStringLiteral("agreementDialog"));
         QVERIFY(dialog);
-        auto *pairs = dialog->findChild<QTableWidget *>(QStringLiteral("agreementPairs"));
-        QCOMPARE(pairs->rowCount(), 1);
-        QCOMPARE(pairs->item(0, 2)->text(), QStringLiteral("1"));
-        QCOMPARE(pairs->item(0, 3)->text(), QStringLiteral("0.0%"));
-        auto *show = dialog->findChild<QDialogButtonBox *>()->buttons().value(0);
-        for (QAbstractButton *button : dialog->findChild<QDialogButtonBox *>()->buttons())
-            if (button->text().contains(QLatin1String("conflicts")))
-                show = button;
-        QVERIFY(show->isEnabled());
-        show->click();
+        auto *view = dialog->findChild<AgreementView *>();
+        QVERIFY(view);
+        QCOMPARE(view->pairsTable()->rowCount(), 1);
+        QCOMPARE(view->pairsTable()->item(0, 2)->text(), QStringLiteral("1"));
+        QCOMPARE(view->pairsTable()->item(0, 3)->text(), QStringLiteral("0.0%"));
+        QVERIFY(view->conflictsButton()->isEnabled());
+        view->conflictsButton()->click();
         QCOMPARE(second.gallery()->model()->rowCount(), 1);
+        // The statistics page shows the same, once it is seen.
+        StatisticsPage *statistics = second.findChild<StatisticsPage *>();
+        QVERIFY(statistics);
+        statistics->agreementView()->refresh();
+        QCOMPARE(statistics->agreementView()->pairsTable()->rowCount(), 1);
+        QCOMPARE(statistics->agreementView()->classesTable()->rowCount(), 1);
     }
 
     // A class added in one window appears in the other one.

@@ -1,0 +1,40 @@
+#pragma once
+// AgreementView (issue 18): agreement between the annotators of a shared project — per pair
+// (samples both decided, agreement, Cohen's kappa) and per given class — and the conflict queue
+// of a second review (core/base/agreement.h), read from the project's label log. Shown on the
+// statistics page and in Review → Team agreement.
+
+#include <QVector>
+#include <QWidget>
+
+class QLabel;
+class QPushButton;
+class QTableWidget;
+
+namespace labelscope::ui {
+
+class ReviewSession;
+
+class AgreementView : public QWidget {
+    Q_OBJECT
+public:
+    explicit AgreementView(ReviewSession *session, QWidget *parent = nullptr);
+    /// Reads the log again (one pass over the label events).
+    void refresh();
+    QTableWidget *pairsTable() const { return m_pairs; }
+    QTableWidget *classesTable() const { return m_classes; }
+    QPushButton *conflictsButton() const { return m_showConflicts; }
+
+Q_SIGNALS:
+    /// "Show the conflicts": the samples in conflict now, by id.
+    void showConflicts(const QVector<qint64> &sampleIds);
+
+private:
+    ReviewSession *m_session;
+    QLabel *m_summary;
+    QTableWidget *m_pairs, *m_classes;
+    QPushButton *m_showConflicts;
+    QVector<qint64> m_conflicts;
+};
+
+} // namespace labelscope::ui
