@@ -98,6 +98,11 @@ MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent)
         m_panel->refresh();
     });
     connect(m_session, &ReviewSession::undoRedoApplied, this, &MainWindow::onUndoRedo);
+    connect(m_session, &ReviewSession::undoRedoSkipped, this, [this](const QVector<qint64> &ids) {
+        statusBar()->showMessage(tr("%n sample(s) left as they are: another annotator changed them since", nullptr,
+                                    int(ids.size())),
+                                 10000);
+    });
     connect(m_session, &ReviewSession::classesChanged, this, [this] {
         rebuildClassActions();
         updateActions();

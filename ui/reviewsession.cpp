@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 
 namespace labelscope::ui {
 
@@ -45,6 +46,22 @@ private:
     {
         if (m_session->m_restoring)
             return;
+        // In a shared project another annotator may have decided a sample since: undo and redo
+        // leave such a sample as it is (they would overwrite that decision) and say so. A sample
+        // must be in the state this batch left (undo) or found (redo).
+        std::map<qint64, std::pair<int, bool>> expected;
+        for (const Change &c : m_changes) {
+            if (back)
+                expected[c.id] = {c.newLabel, c.newExcluded};      // the last change of the sample
+            else
+                expected.try_emplace(c.id, c.oldLabel, c.oldExcluded); // the first one
+        }
+        QVector<qint64> skipped;
+        for (const auto &[id, state] : expected) {
+            const int i = m_session->indexOf(id);
+            if (i < 0 || m_session->row(i).label != state.first || m_session->row(i).excluded != state.second)
+                skipped.push_back(id);
+        }
         std::vector<Decision> decisions;
         QVector<qint64> ids;
         decisions.reserve(m_changes.size());
@@ -52,6 +69,8 @@ private:
         // before the first decision.
         for (std::size_t j = 0; j < m_changes.size(); ++j) {
             const Change &c = m_changes[back ? m_changes.size() - 1 - j : j];
+            if (skipped.contains(c.id))
+                continue;
             Decision d;
             d.sampleId = c.id;
             d.newLabel = back ? c.oldLabel : c.newLabel;
@@ -66,7 +85,10 @@ private:
                 (back ? QStringLiteral("Undo failed: %1") : QStringLiteral("Redo failed: %1")).arg(error));
             return;
         }
-        Q_EMIT m_session->undoRedoApplied(ids);
+        if (!ids.isEmpty())
+            Q_EMIT m_session->undoRedoApplied(ids);
+        if (!skipped.isEmpty())
+            Q_EMIT m_session->undoRedoSkipped(skipped);
     }
 
     ReviewSession *m_session;
@@ -159,7 +181,13 @@ void ReviewSession::restoreHistory()
     if (!m_store)
         return;
     const std::vector<DecisionBatch> batches = m_store->decisionBatches();
-    std::vector<const DecisionBatch *> applied, undone;
+    // Every annotator's batches count for the samples' review depth; the undo stack is this
+    // annotator's own (in a shared project Ctrl+Z never takes back someone else's decision).
+    // Batches without an annotator (written before annotators were recorded) count as ours.
+    struct Stacks {
+        std::vector<const DecisionBatch *> applied, undone;
+    };
+    std::map<QString, Stacks> stacks;
     auto move = [this](const DecisionBatch &b, int delta) {
         for (const LabelEvent &e : b.events) {
             const int i = indexOf(e.sampleId);
@@ -170,6 +198,8 @@ void ReviewSession::restoreHistory()
     for (const DecisionBatch &b : batches) {
         if (b.events.empty())
             continue;
+        Stacks &own = stacks[b.annotator.isEmpty() ? m_annotator : b.annotator];
+        std::vector<const DecisionBatch *> &applied = own.applied, &undone = own.undone;
         if (b.reason == QLatin1String("undo") && !applied.empty() && sameSamples(*applied.back(), b)) {
             move(*applied.back(), -1);
             undone.push_back(applied.back());
@@ -193,6 +223,7 @@ void ReviewSession::restoreHistory()
     };
     // The stack: the applied batches (oldest first), then the undone ones in the order a redo
     // meets them; the index then sits after the applied ones. Nothing is written meanwhile.
+    const std::vector<const DecisionBatch *> &applied = stacks[m_annotator].applied, &undone = stacks[m_annotator].undone;
     m_restoring = true;
     const std::size_t firstApplied = applied.size() > std::size_t(kRestoredHistory) ? applied.size() - kRestoredHistory : 0;
     for (std::size_t j = firstApplied; j < applied.size(); ++j)

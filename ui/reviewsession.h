@@ -116,7 +116,8 @@ public:
     /// When the project was opened in this window (UTC): the start of the session summary.
     QDateTime openedAt() const { return m_openedAt; }
     QString annotator() const { return m_annotator; }
-    void setAnnotator(const QString &name) { m_annotator = name.trimmed().isEmpty() ? defaultAnnotator() : name.trimmed(); }
+    /// The name recorded with this window's decisions; the undo history becomes that annotator's.
+    void setAnnotator(const QString &name);
 
     /// Applies DECISIONS in one ProjectStore::applyDecisions call and pushes one undoable command
     /// (named TEXT). Decisions that change nothing are still recorded (an "accept" is a fact).
@@ -160,6 +161,8 @@ Q_SIGNALS:
     void decisionsWritten(int count);
     /// An undo or redo touched these sample ids (the window shows the first one).
     void undoRedoApplied(const QVector<qint64> &sampleIds);
+    /// An undo or redo left these samples as they are: another annotator changed them since.
+    void undoRedoSkipped(const QVector<qint64> &sampleIds);
     void errorOccurred(const QString &message);
     /// Class names changed or a class was added (samples may have changed too: samplesChanged()).
     void classesChanged();

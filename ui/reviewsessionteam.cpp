@@ -37,6 +37,16 @@ void ReviewSession::setDefaultAnnotator(const QString &name)
         s.setValue(QStringLiteral("annotator"), name.trimmed());
 }
 
+void ReviewSession::setAnnotator(const QString &name)
+{
+    const QString next = name.trimmed().isEmpty() ? defaultAnnotator() : name.trimmed();
+    if (next == m_annotator)
+        return;
+    m_annotator = next;
+    if (isOpen())
+        restoreHistory(); // the undo history is the annotator's own
+}
+
 void ReviewSession::startWatching()
 {
     if (!m_watcher) {

@@ -2,7 +2,7 @@
 // on a PostgreSQL project (the throwaway cluster of CTest's "postgres" fixture): a decision made
 // in one window reaches the other window's rows, recorded under its annotator's name; a window's
 // own decisions are not applied twice; a run written elsewhere (a headless worker) is offered in
-// the other window's status bar and shown on request.
+// the other window's status bar and shown on request; each annotator's undo history is their own.
 
 #include "backendfixture.h"
 #include "storefixture.h"
@@ -19,6 +19,7 @@
 #include <QDialogButtonBox>
 #include <QPushButton>
 #include <QTableWidget>
+#include <QUndoStack>
 #include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QTest>
@@ -175,6 +176,59 @@ private Q_SLOTS:
     }
 
     // A class added in one window appears in the other one.
+    // Each annotator's undo history is their own, also after reopening; an undo leaves a sample
+    // that someone else decided since as it is (and says so) instead of overwriting that decision.
+    void undoIsPerAnnotator_data() { backends_data(); }
+    void undoIsPerAnnotator()
+    {
+        const QString where = project();
+        if (where.isEmpty())
+            QSKIP("no PostgreSQL server: run through CTest (fixture 'postgres') or set LABELSCOPE_TEST_POSTGRES");
+        QString error;
+        auto ana = std::make_unique<ReviewSession>();
+        ReviewSession ben;
+        QVERIFY2(ana->open(where, &error), qPrintable(error));
+        QVERIFY2(ben.open(where, &error), qPrintable(error));
+        ana->setAnnotator(QStringLiteral("ana"));
+        ben.setAnnotator(QStringLiteral("ben"));
+        const int given1 = ana->row(ana->indexOf(1)).label, given2 = ana->row(ana->indexOf(2)).label;
+        QVERIFY2(ana->decide({{1, (given1 + 1) % 3, false, QStringLiteral("relabel")}}, QStringLiteral("one"), &error), qPrintable(error));
+        QVERIFY2(ana->decide({{2, (given2 + 1) % 3, false, QStringLiteral("relabel")}}, QStringLiteral("two"), &error), qPrintable(error));
+        QTRY_VERIFY_WITH_TIMEOUT(ben.row(ben.indexOf(2)).label == (given2 + 1) % 3, kArrivalMs);
+        QVERIFY2(ben.decide({{2, (given2 + 2) % 3, false, QStringLiteral("relabel")}}, QStringLiteral("ben's"), &error), qPrintable(error));
+        QTRY_VERIFY_WITH_TIMEOUT(ana->row(ana->indexOf(2)).label == (given2 + 2) % 3, kArrivalMs);
+        QCOMPARE(ana->undoStack()->count(), 2);
+        QCOMPARE(ben.undoStack()->count(), 1);
+
+        // Reopened, ana's history is hers alone (ben's batch is the last in the log).
+        ana = std::make_unique<ReviewSession>();
+        ana->setAnnotator(QStringLiteral("ana"));
+        QVERIFY2(ana->open(where, &error), qPrintable(error));
+        QCOMPARE(ana->undoStack()->count(), 2);
+        QCOMPARE(ana->undoStack()->index(), 2);
+
+        // Undoing her decision on sample 2 would overwrite ben's: it is left, and said so.
+        QSignalSpy skipped(ana.get(), &ReviewSession::undoRedoSkipped);
+        ana->undoStack()->undo();
+        QCOMPARE(skipped.count(), 1);
+        QCOMPARE(skipped.at(0).at(0).value<QVector<qint64>>(), QVector<qint64>{2});
+        QCOMPARE(ana->row(ana->indexOf(2)).label, (given2 + 2) % 3);
+        // Her decision on sample 1 is undone.
+        ana->undoStack()->undo();
+        QCOMPARE(ana->row(ana->indexOf(1)).label, given1);
+        QCOMPARE(skipped.count(), 1);
+        ProjectStore store;
+        QVERIFY2(store.openExisting(where, &error), qPrintable(error));
+        QCOMPARE(store.sample(2)->label, (given2 + 2) % 3);
+        QCOMPARE(store.sample(1)->label, given1);
+        QCOMPARE(store.events(1).back().annotator, QStringLiteral("ana"));
+        QCOMPARE(store.events(1).back().reason, QStringLiteral("undo"));
+        // ben can still take back his own.
+        QTRY_VERIFY_WITH_TIMEOUT(ben.row(ben.indexOf(1)).label == given1, kArrivalMs);
+        ben.undoStack()->undo();
+        QCOMPARE(ben.row(ben.indexOf(2)).label, (given2 + 1) % 3);
+    }
+
     void classesReachTheOtherWindow_data() { backends_data(); }
     void classesReachTheOtherWindow()
     {
