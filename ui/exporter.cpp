@@ -102,6 +102,9 @@ Result<> writeSamplePng(const SampleRow &row, const QString &target)
 /// folders of PNG files), so that replacing it loses nothing else.
 bool looksLikeEarlierImages(const QString &folder)
 {
+    const QFileInfo top(folder);
+    if (!top.isDir() || top.isSymLink())
+        return false;
     QDirIterator it(folder, QDir::AllEntries | QDir::NoDotAndDotDot | QDir::Hidden | QDir::System,
                     QDirIterator::Subdirectories);
     const QDir base(folder);
@@ -166,7 +169,7 @@ ExportResult exportCsv(const ExportSnapshot &snapshot, const QString &file, Expo
     std::unique_ptr<QTemporaryDir> staging;
     if (images) {
         if (QFileInfo::exists(imagesFolder) && !looksLikeEarlierImages(imagesFolder)) {
-            result.error = QStringLiteral("%1: exists and holds other files than an earlier export's images; "
+            result.error = QStringLiteral("%1: exists and is not an earlier export's image folder; "
                                           "choose another CSV name or move that folder")
                                .arg(imagesFolder);
             return result;

@@ -125,6 +125,10 @@ private Q_SLOTS:
                                                     QStringLiteral("--image-folder"), m_dir.filePath(QStringLiteral("t2"))}}) {
             const Run r = runLabelscope(args);
             QVERIFY2(r.exitCode == 2, qPrintable(args.join(QLatin1Char(' ')) + QStringLiteral(": ") + r.err));
+            QVERIFY2(r.err.contains(QStringLiteral("labelscope export: "))
+                         && r.err.contains(args.contains(QStringLiteral("--images")) ? QStringLiteral("--images goes with --csv")
+                                                                                     : QStringLiteral("give either --csv FILE or --image-folder DIR")),
+                     qPrintable(r.err));
         }
         QVERIFY(!QFileInfo::exists(csv) && !QFileInfo::exists(m_dir.filePath(QStringLiteral("t2"))));
         const QString missing = m_dir.filePath(QStringLiteral("none.lsproj"));

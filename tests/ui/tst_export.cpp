@@ -328,6 +328,13 @@ private Q_SLOTS:
         QVERIFY(!QFile::exists(csv));
         QVERIFY(QFile::exists(path(QStringLiteral("mine_images/notes.txt"))));
 
+        // ... nor is a file of that name.
+        QVERIFY(testing::writeFile(path(QStringLiteral("other_images")), QByteArray("a file")));
+        r = exportCsv(snapshot(), path(QStringLiteral("other.csv")), nullptr, options);
+        QVERIFY(!r.ok);
+        QVERIFY2(r.error.contains(path(QStringLiteral("other_images"))), qPrintable(r.error));
+        QVERIFY(QFileInfo(path(QStringLiteral("other_images"))).isFile());
+
         // A sample that cannot be decoded fails the export: the earlier CSV and images stay.
         const QString clean = path(QStringLiteral("clean.csv"));
         QFile before(clean);
