@@ -53,6 +53,13 @@ void exportCsvInteractive(QMainWindow *window, const ReviewSession &session)
                                                       QObject::tr("CSV files (*.csv)"));
     if (file.isEmpty())
         return;
+    exportCsvAsking(window, session, file);
+}
+
+void exportCsvAsking(QMainWindow *window, const ReviewSession &session, const QString &file)
+{
+    if (!session.isOpen() || file.isEmpty())
+        return;
     auto snap = std::make_shared<ExportSnapshot>(exportSnapshot(session));
     CsvExportOptions options;
     if (const qint64 containers = containerSampleCount(*snap); containers > 0) {

@@ -20,8 +20,11 @@ class ReviewSession;
 std::optional<bool> askWriteCsvImages(QWidget *parent, qint64 containers, const QString &csvFile);
 
 /// "Export CSV…": asks for the file (suggested: `<project>-cleaned.csv` beside the project),
-/// then askWriteCsvImages when the project has container samples, then runs exportCsv with
-/// progress. Does nothing without an open project or when the user cancels.
+/// then goes on as exportCsvAsking. Does nothing without an open project or when the user cancels.
 void exportCsvInteractive(QMainWindow *window, const ReviewSession &session);
+/// The rest of "Export CSV…" once FILE is chosen: askWriteCsvImages when the project has
+/// container samples (cancel: nothing happens), then exportCsv through runExportWithProgress
+/// (the window's runner, job exportJobName()).
+void exportCsvAsking(QMainWindow *window, const ReviewSession &session, const QString &file);
 
 } // namespace labelscope::ui

@@ -3,7 +3,8 @@
 // carries a relabel and exclusions made through the store. Checked: the ImageFolder export per
 // split holds exactly the kept samples under their final labels, pixel for pixel; the CSV with
 // image files has only paths other tools open (QImage and cv::imread), numbered with the same
-// id N as the CSV's id column and the ImageFolder files; bad input leaves nothing half-written.
+// id N as the CSV's id column and the ImageFolder files; bad input leaves nothing half-written;
+// the window asks about image files and exports with the answer.
 
 #include "datasetfixture.h"
 
@@ -11,6 +12,9 @@
 #include "exporter.h"
 #include "exportrunner.h"
 #include "reviewsession.h"
+#include "uicommon.h"
+
+#include "jobs/jobrunner.h"
 
 #include "base/projectstore.h"
 
@@ -19,9 +23,12 @@
 #include <QDirIterator>
 #include <QFile>
 #include <QImage>
+#include <QMainWindow>
 #include <QMessageBox>
 #include <QPushButton>
 #include <QSet>
+#include <QSignalSpy>
+#include <QStatusBar>
 #include <QTemporaryDir>
 #include <QTest>
 #include <QTimer>
@@ -364,6 +371,52 @@ private Q_SLOTS:
         QVERIFY(!QFileInfo::exists(path(QStringLiteral("cancelled_images"))));
         QCOMPARE(QDir(m_dir->path()).entryList({QStringLiteral("cancelled*")}, QDir::AllEntries | QDir::Hidden),
                  QStringList());
+    }
+
+    // The window's way: the question, then the export on the window's runner with the answer.
+    void windowAsksThenExports()
+    {
+        QMainWindow window;
+        QSignalSpy finished(jobRunnerFor(&window), &JobRunner::finished);
+        auto exportWith = [&](const char *button, const QString &csv) -> bool {
+            finished.clear();
+            QTimer::singleShot(0, &window, [button] {
+                auto *box = qobject_cast<QMessageBox *>(QApplication::activeModalWidget());
+                QVERIFY(box);
+                if (button)
+                    box->findChild<QPushButton *>(QLatin1String(button))->click();
+                else
+                    box->button(QMessageBox::Cancel)->click();
+            });
+            exportCsvAsking(&window, m_session, csv);
+            if (!button)
+                return true;
+            for (int i = 0; i < 500 && finished.isEmpty(); ++i)
+                QTest::qWait(10);
+            return !finished.isEmpty() && finished.at(0).at(0).toString() == exportJobName()
+                && finished.at(0).at(1).toBool();
+        };
+        const QString withImages = path(QStringLiteral("window.csv"));
+        QVERIFY(exportWith("writeImages", withImages));
+        QVERIFY2(window.statusBar()->currentMessage().contains(QStringLiteral("8 image files")),
+                 qPrintable(window.statusBar()->currentMessage()));
+        QStringList lines = readLines(withImages);
+        QCOMPARE(lines.size(), 12);
+        QVERIFY2(lines[1].startsWith(QStringLiteral("1,window_images/train/1.png,")), qPrintable(lines[1]));
+        QCOMPARE(filesUnder(path(QStringLiteral("window_images"))).size(), 8);
+
+        const QString pathsOnly = path(QStringLiteral("window-paths.csv"));
+        QVERIFY(exportWith("pathsOnly", pathsOnly));
+        lines = readLines(pathsOnly);
+        QCOMPARE(lines.size(), 12);
+        QVERIFY2(lines[1].contains(QStringLiteral("train-images-idx3-ubyte#0,")), qPrintable(lines[1]));
+        QVERIFY(!QFileInfo::exists(path(QStringLiteral("window-paths_images"))));
+
+        const QString cancelled = path(QStringLiteral("window-cancelled.csv"));
+        QVERIFY(exportWith(nullptr, cancelled));
+        QTest::qWait(50);
+        QVERIFY(finished.isEmpty());
+        QVERIFY(!QFileInfo::exists(cancelled));
     }
 
     // The window's question: three answers, "Save images" the default.
