@@ -11,7 +11,7 @@
 //    included) in id order. label is the current class name (empty when unlabelled), category
 //    the latest run's ("easy", "hard", "need_review", "unknown"), relabelled/excluded 1 or 0.
 //    Fields are quoted (RFC 4180) where needed. path:
-//      - an ordinary image file: its own path, as the project stores it (absolute);
+//      - an ordinary image file: its own path as the project stores it (normally absolute);
 //      - a container sample (isContainerSample: an image inside an IDX file) without
 //        CsvExportOptions::writeImages: `<idxfile>#<index>` (index from 0 inside the IDX file;
 //        only Labelscope reads it);
