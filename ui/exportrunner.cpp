@@ -78,7 +78,9 @@ void runExportWithProgress(QMainWindow *window, const QString &title, std::funct
             } else if (!result->ok) {
                 QMessageBox::warning(win, QObject::tr("Export"), result->error);
             } else {
-                QString msg = QObject::tr("Exported %L1 %2.").arg(result->written).arg(what);
+                QString msg = result->images > 0
+                    ? QObject::tr("Exported %L1 %2 and %L3 image files.").arg(result->written).arg(what).arg(result->images)
+                    : QObject::tr("Exported %L1 %2.").arg(result->written).arg(what);
                 if (result->failed > 0) {
                     msg += QObject::tr(" %L1 could not be written; first problem: %2").arg(result->failed).arg(result->error);
                     QMessageBox::warning(win, QObject::tr("Export"), msg);

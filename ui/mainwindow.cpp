@@ -5,6 +5,7 @@
 #include "classpicker.h"
 #include "classrowsview.h"
 #include "confidentjointview.h"
+#include "exportdialog.h"
 #include "exporter.h"
 #include "exportrunner.h"
 #include "gallerymodel.h"
@@ -590,16 +591,7 @@ void MainWindow::onAnalysisFailed(const QString &error, const QString &)
 
 void MainWindow::exportCsvDialog()
 {
-    if (!m_session->isOpen())
-        return;
-    const QFileInfo project(m_session->fileName());
-    const QString suggested = project.absoluteDir().filePath(project.completeBaseName() + QStringLiteral("-cleaned.csv"));
-    const QString file = QFileDialog::getSaveFileName(this, tr("Export CSV"), suggested, tr("CSV files (*.csv)"));
-    if (file.isEmpty())
-        return;
-    auto snap = std::make_shared<ExportSnapshot>(exportSnapshot(*m_session));
-    runExportWithProgress(this, tr("Writing %1\u2026").arg(QFileInfo(file).fileName()),
-                          [snap, file](ExportStatus *st) { return exportCsv(*snap, file, st); }, tr("rows"));
+    exportCsvInteractive(this, *m_session);
 }
 
 void MainWindow::exportImageFolderDialog()

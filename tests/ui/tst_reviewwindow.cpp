@@ -383,21 +383,21 @@ private Q_SLOTS:
         const QStringList lines = QString::fromUtf8(f.readAll()).split(QLatin1Char('\n'), Qt::SkipEmptyParts);
         QCOMPARE(lines.size(), 7);
         const QString dir = m_dir->path();
-        QCOMPARE(lines[0], QStringLiteral("path,label,category,relabelled,excluded,split"));
-        QCOMPARE(lines[1], dir + QStringLiteral("/img_0.png,\"bird, small\",easy,1,0,train"));
-        QCOMPARE(lines[2], dir + QStringLiteral("/img_1.png,dog,hard,0,1,train"));
-        QCOMPARE(lines[3], dir + QStringLiteral("/img_2.png,\"bird, small\",need_review,0,0,train"));
-        QCOMPARE(lines[6], dir + QStringLiteral("/img_5.png,\"bird, small\",need_review,0,0,train"));
+        QCOMPARE(lines[0], QStringLiteral("id,path,label,category,relabelled,excluded,split"));
+        QCOMPARE(lines[1], QStringLiteral("1,") + dir + QStringLiteral("/img_0.png,\"bird, small\",easy,1,0,train"));
+        QCOMPARE(lines[2], QStringLiteral("2,") + dir + QStringLiteral("/img_1.png,dog,hard,0,1,train"));
+        QCOMPARE(lines[3], QStringLiteral("3,") + dir + QStringLiteral("/img_2.png,\"bird, small\",need_review,0,0,train"));
+        QCOMPARE(lines[6], QStringLiteral("6,") + dir + QStringLiteral("/img_5.png,\"bird, small\",need_review,0,0,train"));
 
-        // ImageFolder: the five kept samples with their final labels.
+        // ImageFolder: the five kept samples with their final labels, all of the train split.
         const QString root = m_dir->filePath(QStringLiteral("folder"));
         const ExportResult fr = exportImageFolder(snap, root, &status);
         QVERIFY2(fr.ok, qPrintable(fr.error));
         QCOMPARE(fr.written, qint64(5));
-        QVERIFY(QFile::exists(root + QStringLiteral("/bird, small/1.png")));
-        QVERIFY(!QFile::exists(root + QStringLiteral("/dog/2.png")));
-        QVERIFY(QFile::exists(root + QStringLiteral("/cat/4.png")));
-        QCOMPARE(QImage(root + QStringLiteral("/cat/4.png")).size(), QSize(12, 10));
+        QVERIFY(QFile::exists(root + QStringLiteral("/train/bird, small/1.png")));
+        QVERIFY(!QFile::exists(root + QStringLiteral("/train/dog/2.png")));
+        QVERIFY(QFile::exists(root + QStringLiteral("/train/cat/4.png")));
+        QCOMPARE(QImage(root + QStringLiteral("/train/cat/4.png")).size(), QSize(12, 10));
 
         // The same through the window's background runner (worker thread + progress dialog).
         const QString csv3 = m_dir->filePath(QStringLiteral("threaded.csv"));
