@@ -94,6 +94,15 @@ int dispatch(int argc, char **argv)
     const labelscope::app::Command *headless = labelscope::app::findCommand(
         command == QLatin1String("analyse") ? QStringLiteral("analyze") : command);
     if (headless) {
+#ifdef LABELSCOPE_HAVE_UI
+        // `analyze --open` with a display: the review window opens at once and runs the analysis
+        // (app/analyzecommand.cpp); without one the command runs headless and says so.
+        if (headless->name == QLatin1String("analyze") && args.contains(QStringLiteral("--open")) && hasDisplay()) {
+            QApplication app(argc, argv);
+            QApplication::setApplicationName(QStringLiteral("Labelscope"));
+            return headless->run(args);
+        }
+#endif
         QCoreApplication app(argc, argv);
         QCoreApplication::setApplicationName(QStringLiteral("labelscope"));
         return headless->run(args);

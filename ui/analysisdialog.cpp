@@ -271,6 +271,7 @@ bool AnalysisProgressWidget::start(const AnalysisParams &params)
     if (m_running)
         return false;
     m_params = params;
+    m_stage.clear();
     m_running = true;
     JobRunner *jobs = jobRunnerFor(this);
     connect(jobs, &JobRunner::progress, this, &AnalysisProgressWidget::onProgress, Qt::UniqueConnection);
@@ -303,6 +304,10 @@ void AnalysisProgressWidget::onProgress(const JobProgress &p)
         return; // another job's, or cancelling
     m_bar->setValue(int(std::round(std::clamp(p.fraction, 0.0, 1.0) * 1000)));
     m_text->setText(describeProgress(p));
+    if (p.stage != m_stage) {
+        m_stage = p.stage;
+        Q_EMIT stageChanged(m_stage);
+    }
 }
 
 void AnalysisProgressWidget::onDone(const Result<AnalysisResult> &result)

@@ -120,6 +120,7 @@ ReportPage::ReportPage(ReviewSession *session, QWidget *parent) : QWidget(parent
     auto *layout = new QVBoxLayout(this);
     layout->setContentsMargins(6, 6, 6, 6);
     layout->addLayout(bar);
+    createRunControls(bar, layout);
     layout->addWidget(m_message);
     layout->addWidget(m_content, 1);
     layout->addStretch(0); // keeps the message at the top while there are no charts
@@ -130,8 +131,10 @@ ReportPage::ReportPage(ReviewSession *session, QWidget *parent) : QWidget(parent
         // A report opened from a file stays until another project is shown.
         if (m_source.isEmpty() || m_source == QLatin1String(kMetaKey) || !m_session->isOpen())
             loadFromProject();
+        updateRunnable();
     });
     loadFromProject();
+    updateRunnable();
 }
 
 QString ReportPage::message() const { return m_message->isHidden() ? QString() : m_message->text(); }
@@ -152,11 +155,13 @@ bool ReportPage::loadFromProject()
                               .arg(m_session->isOpen() ? m_session->fileName() : tr("FILE"));
     m_report = {};
     m_source.clear();
+    m_json.clear();
     showReport();
     const QString json = m_session->isOpen() ? m_session->store()->meta(QLatin1String(kMetaKey)) : QString();
     m_metaText = json;
     if (json.trimmed().isEmpty()) {
-        showMessage(tr("No clean-eval results in this project. ") + howTo, false);
+        showMessage(tr("No clean-eval results in this project. \u201cRun clean-eval\u2026\u201d above runs a quick one "
+                       "here. ") + howTo, false);
         return false;
     }
     QString error;
@@ -203,6 +208,7 @@ bool ReportPage::loadJson(const QByteArray &json, const QString &source, QString
     }
     m_report = std::move(report);
     m_source = source;
+    m_json = json;
     showMessage(QString(), false);
     showReport();
     return true;
@@ -220,6 +226,7 @@ void ReportPage::showReport()
     m_content->setVisible(have);
     m_exportPng->setEnabled(have);
     m_exportCsv->setEnabled(have);
+    m_saveJson->setEnabled(have);
     m_rateCombo->setEnabled(have);
     if (have) {
         QString title = tr("Clean evaluation: %1").arg(m_report.data.isEmpty() ? tr("(dataset not named)") : m_report.data);
