@@ -209,7 +209,7 @@ bool ReportPage::loadJson(const QByteArray &json, const QString &source, QString
     m_report = std::move(report);
     m_source = source;
     m_json = json;
-    showMessage(QString(), false);
+    showMessage(m_report.skippedNote(), false);
     showReport();
     return true;
 }

@@ -58,6 +58,7 @@ struct CleanEvalRate {
     qint64 flagged = -1; ///< samples flagged by the analysis (mean over seeds), -1 unknown
     double flagPrecision = -1.0; ///< share of the flagged samples whose label was wrong, -1 unknown
     std::map<QString, CleanEvalVariant> variants;
+    std::map<QString, QString> skipped; ///< variant → why clean-eval has no accuracy for it
 };
 
 /// A parsed clean-eval document.
@@ -69,6 +70,8 @@ struct CleanEvalReport {
     /// Variant names in display order: the standard five first, then any others by name.
     QStringList variantNames() const;
     bool isEmpty() const { return rates.empty(); }
+    /// "Easy only at 20 %: fewer than 10 samples." for the skipped variants; "" when none.
+    QString skippedNote() const;
 
     /// Parses JSON. SOURCE names the input in error messages (file name or "project meta").
     /// On error returns false and sets *error to a message naming the source and the place

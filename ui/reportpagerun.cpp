@@ -212,9 +212,10 @@ void ReportPage::onRunDone(const Result<QJsonObject> &result, const QString &pro
                          &error);
     updateRunnable();
     if (shown)
-        showMessage(tr("Clean-eval finished in %1 s (%2). \u201cSave JSON\u2026\u201d writes it to a file.")
+        showMessage(tr("Clean-eval finished in %1 s (%2). \u201cSave JSON\u2026\u201d writes it to a file. %3")
                         .arg(seconds, 0, 'f', 0)
-                        .arg(note),
+                        .arg(note, m_report.skippedNote())
+                        .trimmed(),
                     false);
     Q_EMIT runFinished(shown, error, false);
 }
