@@ -2,7 +2,8 @@
 // The Report tab's "Run clean-eval…" dialog (issue 17): the data (the open project's data spec by
 // default), the noise rates, seeds, epochs per model, the sample limit and the analysis method of
 // core/ml/cleaneval.h, with defaults for a quick run (0.2, one seed, 3 epochs, 2,000 samples per
-// split: about a minute on two CPU cores). Refuses rates outside [0, 1) and an empty data spec.
+// split: 2 min 29 s on the shared 2-core build machine, tests/benchmarks/RESULTS.md). Refuses
+// rates outside [0, 1) and an empty data spec.
 
 #include "ml/cleaneval.h"
 
