@@ -228,6 +228,12 @@ void ReportPage::showReport()
     m_exportCsv->setEnabled(have);
     m_saveJson->setEnabled(have);
     m_rateCombo->setEnabled(have);
+    // Disabled buttons say why.
+    const QString none = tr("No report is shown: run clean-eval or open a JSON file first.");
+    m_exportPng->setToolTip(have ? tr("Write the charts and the table as a PNG image") : none);
+    m_exportCsv->setToolTip(have ? tr("Write the figures as CSV (one row per noise rate and variant)") : none);
+    m_saveJson->setToolTip(have ? tr("Write the shown report as the JSON document `labelscope clean-eval --out` writes")
+                                : none);
     if (have) {
         QString title = tr("Clean evaluation: %1").arg(m_report.data.isEmpty() ? tr("(dataset not named)") : m_report.data);
         if (!m_report.noiseKind.isEmpty())

@@ -44,7 +44,6 @@ void ReportPage::createRunControls(QHBoxLayout *bar, QVBoxLayout *layout)
     m_run->setObjectName(QStringLiteral("runCleanEval"));
     m_saveJson = new QPushButton(tr("Save JSON\u2026"), this);
     m_saveJson->setObjectName(QStringLiteral("saveCleanEvalJson"));
-    m_saveJson->setToolTip(tr("Write the shown report as the JSON document `labelscope clean-eval --out` writes"));
     for (QPushButton *b : {m_run, m_saveJson})
         b->setFocusPolicy(Qt::NoFocus);
     bar->insertWidget(1, m_run); // after the title: the page's main action

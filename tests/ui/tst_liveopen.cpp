@@ -17,7 +17,9 @@
 #include "statisticspage.h"
 
 #include <QChart>
+#include <QApplication>
 #include <QElapsedTimer>
+#include <QFileInfo>
 #include <QLabel>
 #include <QPushButton>
 #include <QSignalSpy>
@@ -191,6 +193,35 @@ private Q_SLOTS:
         QCOMPARE(w.session()->count(), qint64(600));
         QVERIFY(w.startPageNote().isEmpty());
         visitTabs(w);
+    }
+
+    // Data that cannot be read: the analysis fails before anything is imported; the window stays
+    // on the start page, without the note, and no project file is left behind.
+    void failedAnalysisLeavesStartPage()
+    {
+        const QString file = m_dir.filePath(QStringLiteral("failed.lsproj"));
+        MainWindow w;
+        w.show();
+        QSignalSpy failed(w.analysisProgress(), &AnalysisProgressWidget::failed);
+        QSignalSpy finished(w.analysisProgress(), &AnalysisProgressWidget::finished);
+        AnalysisParams p = tinyParams(file);
+        p.dataSpec = m_dir.filePath(QStringLiteral("no-such-folder"));
+        // The failure's message box would wait for a click: close it when it shows.
+        QTimer closer;
+        connect(&closer, &QTimer::timeout, &w, [] {
+            if (QWidget *box = QApplication::activeModalWidget())
+                box->close();
+        });
+        closer.start(50);
+        QVERIFY(w.analyseAndOpen(p));
+        QVERIFY(!w.startPageNote().isEmpty());
+        QTRY_VERIFY_WITH_TIMEOUT(!failed.isEmpty() || !finished.isEmpty(), 60000);
+        QCOMPARE(failed.count(), 1);
+        QVERIFY2(failed.front().front().toString().contains(QStringLiteral("no-such-folder")),
+                 qPrintable(failed.front().front().toString()));
+        QVERIFY(w.isStartPageShown());
+        QTRY_VERIFY(w.startPageNote().isEmpty());
+        QVERIFY(!QFileInfo::exists(file));
     }
 
     // A project with no run yet, opened by hand: samples without verdicts; the status bar says

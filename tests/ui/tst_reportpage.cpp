@@ -337,6 +337,8 @@ private Q_SLOTS:
 
     void runDisabledSaysWhy()
     {
+        QVERIFY(!m_page->saveJsonButton()->isEnabled());
+        QVERIFY(m_page->saveJsonButton()->toolTip().contains(QStringLiteral("No report is shown")));
         QVERIFY(!m_page->runButton()->isEnabled());
         QVERIFY2(m_page->runDisabledReason().contains(QStringLiteral("Open a project")),
                  qPrintable(m_page->runDisabledReason()));
