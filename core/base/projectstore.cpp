@@ -13,6 +13,7 @@
 #include <QUrl>
 #include <QVariant>
 
+
 namespace labelscope {
 
 namespace {
@@ -23,12 +24,6 @@ QAtomicInteger<quint64> g_connectionCounter;
 QString notNull(const QString &s)
 {
     return s.isNull() ? QString(QLatin1String("")) : s;
-}
-
-bool isDecisionReason(const QString &r)
-{
-    return r == QLatin1String("relabel") || r == QLatin1String("undo") || r == QLatin1String("redo")
-        || r == QLatin1String("accept") || r == QLatin1String("exclude");
 }
 
 } // namespace
@@ -492,116 +487,6 @@ std::optional<SampleRow> ProjectStore::sample(qint64 id) const
     if (!q.next())
         return std::nullopt;
     return readSampleRow(q);
-}
-
-bool ProjectStore::applyDecisions(const std::vector<Decision> &decisions, const QString &annotator,
-                                  QString *error, qint64 *batchOut)
-{
-    if (!d->isOpen)
-        return d->notOpen(error);
-    const QString step = QStringLiteral("apply decisions");
-    if (decisions.empty())
-        return true;
-
-    // Everything is checked before anything is written; one bad decision refuses the batch.
-    std::vector<QString> reasons(decisions.size());
-    for (std::size_t i = 0; i < decisions.size(); ++i) {
-        const QString &r = decisions[i].reason;
-        reasons[i] = r.isEmpty() ? QStringLiteral("relabel") : r;
-        if (!isDecisionReason(reasons[i]))
-            return d->fail(error, step,
-                           QStringLiteral("decision %1 (sample %2) has an invalid reason '%3'; "
-                                          "no decision was applied")
-                               .arg(i)
-                               .arg(decisions[i].sampleId)
-                               .arg(r));
-    }
-
-    // Decisions go first: they wait at most for one short transaction already running.
-    return d->write(StoreWriter::Priority::Decision, step, error, [&](QSqlDatabase &w) {
-        if (!d->begin(w, step, error))
-            return false;
-        const QString time = isoTime(QDateTime::currentDateTimeUtc());
-        {
-            QVariant kv;
-            QString detail;
-            if (!Private::scalar(w, QStringLiteral("SELECT count(*) FROM classes"), &kv, &detail))
-                return d->abort(w, error, step, detail);
-            const int k = kv.toInt();
-            // The batch id is the id of the batch's first event: INTEGER PRIMARY KEY hands out
-            // max(id) + 1 inside this (immediate) transaction.
-            if (!Private::scalar(w, QStringLiteral("SELECT COALESCE(MAX(id), 0) + 1 FROM label_events"), &kv, &detail))
-                return d->abort(w, error, step, detail);
-            const qint64 batch = kv.toLongLong();
-            if (batchOut)
-                *batchOut = batch;
-
-            QSqlQuery sel(w), upd(w), ins(w);
-            sel.setForwardOnly(true);
-            if (!sel.prepare(QStringLiteral("SELECT label, excluded FROM samples WHERE id = ?")))
-                return d->abortQuery(w, error, step, sel);
-            for (std::size_t i = 0; i < decisions.size(); ++i) {
-                const Decision &dec = decisions[i];
-                if (dec.newLabel < -1 || dec.newLabel >= k)
-                    return d->abort(w, error, step,
-                                    QStringLiteral("decision %1: label %2 of sample %3 is outside "
-                                                   "[-1, %4]; no decision was applied")
-                                        .arg(i)
-                                        .arg(dec.newLabel)
-                                        .arg(dec.sampleId)
-                                        .arg(k - 1));
-                sel.bindValue(0, dec.sampleId);
-                if (!sel.exec())
-                    return d->abortQuery(w, error, step, sel);
-                const bool found = sel.next();
-                sel.finish();
-                if (!found)
-                    return d->abort(w, error, step,
-                                    QStringLiteral("decision %1: no sample with id %2; no decision "
-                                                   "was applied")
-                                        .arg(i)
-                                        .arg(dec.sampleId));
-            }
-
-            if (!upd.prepare(QStringLiteral("UPDATE samples SET label = ?, excluded = ? WHERE id = ?")))
-                return d->abortQuery(w, error, step, upd);
-            if (!ins.prepare(QStringLiteral(
-                    "INSERT INTO label_events(sample_id, time, annotator, old_label, new_label,"
-                    " old_excluded, new_excluded, reason, batch) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")))
-                return d->abortQuery(w, error, step, ins);
-            ins.bindValue(1, time);
-            ins.bindValue(2, notNull(annotator));
-            ins.bindValue(8, batch);
-            for (std::size_t i = 0; i < decisions.size(); ++i) {
-                const Decision &dec = decisions[i];
-                // Read the state again: the same sample may occur twice in one batch.
-                sel.bindValue(0, dec.sampleId);
-                if (!sel.exec() || !sel.next())
-                    return d->abortQuery(w, error, step, sel);
-                const int oldLabel = sel.value(0).toInt();
-                const int oldExcluded = sel.value(1).toInt() != 0 ? 1 : 0;
-                sel.finish();
-
-                upd.bindValue(0, dec.newLabel);
-                upd.bindValue(1, dec.excluded ? 1 : 0);
-                upd.bindValue(2, dec.sampleId);
-                if (!upd.exec())
-                    return d->abortQuery(w, error, step + QStringLiteral(" (sample %1)").arg(dec.sampleId),
-                                         upd);
-                ins.bindValue(0, dec.sampleId);
-                ins.bindValue(3, oldLabel);
-                ins.bindValue(4, dec.newLabel);
-                ins.bindValue(5, oldExcluded);
-                ins.bindValue(6, dec.excluded ? 1 : 0);
-                ins.bindValue(7, reasons[i]);
-                if (!ins.exec())
-                    return d->abortQuery(w, error,
-                                         step + QStringLiteral(" (event of sample %1)").arg(dec.sampleId),
-                                         ins);
-            }
-        }
-        return d->commit(w, step, error, "labels");
-    });
 }
 
 std::vector<LabelEvent> ProjectStore::events(qint64 sampleId) const

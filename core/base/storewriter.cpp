@@ -254,6 +254,11 @@ StepError StoreWriter::Private::setUp(QSqlDatabase &db)
         return failed(QStringLiteral("set synchronous"));
     if (!execOn(db, QStringLiteral("PRAGMA busy_timeout = 0"), &e))
         return failed(QStringLiteral("set busy timeout"));
+    // A 64 MiB page cache (SQLite's default is 2 MiB): a bulk decision dirties most pages of
+    // `samples` and of the label_events index, and with the default cache SQLite spills them to
+    // the WAL in the middle of the transaction (RESULTS.md "Session 11: bulk relabel").
+    if (!execOn(db, QStringLiteral("PRAGMA cache_size = -65536"), &e))
+        return failed(QStringLiteral("set cache size"));
 
     return migrate(db, fileVersion);
 }

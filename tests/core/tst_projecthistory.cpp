@@ -171,15 +171,17 @@ void TestProjectHistory::decisionBatchesAndClasses()
     QVERIFY(!raw.exec(QStringLiteral("UPDATE class_events SET new_name = 'x'")));
 }
 
-// A batch of 300 decisions in one call leaves the same rows and events as the same decisions
-// written 30 at a time, duplicates, exclusions and a quote in the annotator's name included; the
-// one call is one batch of the history, the ten calls ten; a bad decision refuses all 300.
+// A batch of 1,300 decisions in one call (the store writes it in chunks of 500, so repeats of
+// one sample fall into different chunks) leaves the same rows and events as the same decisions
+// written 130 at a time, duplicates, exclusions and a quote in the annotator's name included; the
+// one call is one batch of the history, the ten calls ten; a bad decision refuses all 1,300, also
+// when it comes after the first chunks.
 void TestProjectHistory::largeBatchMatchesSmallBatches()
 {
-    const Dataset ds = makeDataset(500, 4);
+    const Dataset ds = makeDataset(1500, 4);
     std::vector<Decision> batch;
-    for (int i = 0; i < 300; ++i) {
-        const qint64 id = 1 + (i * 7) % 450;          // some ids twice
+    for (int i = 0; i < 1300; ++i) {
+        const qint64 id = 1 + (i * 7) % 1000;         // 300 ids twice, 1,000 decisions apart
         batch.push_back({id, (i % 5) - 1, i % 9 == 0, i % 3 == 0 ? QStringLiteral("accept") : QStringLiteral("relabel")});
     }
     QString error;
@@ -189,9 +191,9 @@ void TestProjectHistory::largeBatchMatchesSmallBatches()
     QVERIFY2(a.importDataset(ds, &error), qPrintable(error));
     QVERIFY2(b.importDataset(ds, &error), qPrintable(error));
     QVERIFY2(a.applyDecisions(batch, QStringLiteral("o'brien %1"), &error), qPrintable(error));
-    for (std::size_t from = 0; from < batch.size(); from += 30)
+    for (std::size_t from = 0; from < batch.size(); from += 130)
         QVERIFY2(b.applyDecisions(std::vector<Decision>(batch.begin() + std::ptrdiff_t(from),
-                                                         batch.begin() + std::ptrdiff_t(from + 30)),
+                                                         batch.begin() + std::ptrdiff_t(from + 130)),
                                   QStringLiteral("o'brien %1"), &error),
                  qPrintable(error));
     const std::vector<SampleRow> ra = a.samples(), rb = b.samples();
@@ -215,15 +217,24 @@ void TestProjectHistory::largeBatchMatchesSmallBatches()
     QCOMPARE(a.decisionBatches().size(), std::size_t(1));
     QCOMPARE(b.decisionBatches().size(), std::size_t(10));
 
-    // One unknown sample or label refuses all 300.
+    // One unknown sample or label refuses all 1,300, wherever it is.
     std::vector<Decision> bad = batch;
-    bad[150].sampleId = 9999;
+    bad[1150].sampleId = 9999;
     QVERIFY(!a.applyDecisions(bad, QStringLiteral("x"), &error));
-    QVERIFY2(error.contains(QStringLiteral("decision 150")), qPrintable(error));
+    QVERIFY2(error.contains(QStringLiteral("decision 1150")), qPrintable(error));
     bad = batch;
     bad[10].newLabel = 4;
     QVERIFY(!a.applyDecisions(bad, QStringLiteral("x"), &error));
+    bad = batch;
+    bad[1299].reason = QStringLiteral("relabel'); DROP TABLE samples; --");
+    QVERIFY(!a.applyDecisions(bad, QStringLiteral("x"), &error));
     QCOMPARE(a.events().size(), ea.size());
+    const std::vector<SampleRow> after = a.samples();
+    QCOMPARE(after.size(), ra.size());
+    for (std::size_t i = 0; i < ra.size(); ++i) {
+        QCOMPARE(after[i].label, ra[i].label);
+        QCOMPARE(after[i].excluded, ra[i].excluded);
+    }
 }
 
 QTEST_GUILESS_MAIN(TestProjectHistory)

@@ -116,12 +116,36 @@ private Q_SLOTS:
         QCOMPARE(events.size(), std::size_t(2)); // import + relabel
         QCOMPARE(events.back().newLabel, 2);
 
+        // A batch larger than the store's chunk of 500: every sample 20 times, in chunks apart;
+        // each sample's events chain (old = the previous new) in the batch's order.
+        std::vector<Decision> large;
+        for (int i = 0; i < 1200; ++i)
+            large.push_back({1 + i % 60, (i / 60) % 4, i % 7 == 0, QStringLiteral("relabel")});
+        QVERIFY2(store.applyDecisions(large, QStringLiteral("o'neil"), &error), qPrintable(error));
+        for (qint64 id = 1; id <= 60; ++id) {
+            const std::vector<LabelEvent> chain = store.events(id);
+            QVERIFY(chain.size() >= 20);
+            const std::vector<LabelEvent> last(chain.end() - 20, chain.end());
+            for (std::size_t j = 0; j < last.size(); ++j) {
+                const Decision &dec = large[std::size_t(id - 1) + 60 * j];
+                QCOMPARE(last[j].newLabel, dec.newLabel);
+                QCOMPARE(last[j].newExcluded, dec.excluded);
+                QCOMPARE(last[j].annotator, QStringLiteral("o'neil"));
+                if (j > 0) {
+                    QCOMPARE(last[j].oldLabel, last[j - 1].newLabel);
+                    QVERIFY(last[j].id > last[j - 1].id);
+                }
+            }
+            QCOMPARE(store.sample(id)->label, large[std::size_t(id - 1) + 60 * 19].newLabel);
+            QCOMPARE(store.sample(id)->excluded, large[std::size_t(id - 1) + 60 * 19].excluded);
+        }
+
         const Result<int> added = store.addClass(QStringLiteral("Nouvelle"), QStringLiteral("ana"));
         QVERIFY2(added, qPrintable(added.error()));
         QCOMPARE(added.value(), 4);
         QVERIFY(!store.addClass(QStringLiteral("nouvelle"), QStringLiteral("ana"))); // unique ignoring case
         QVERIFY(store.renameClass(4, QStringLiteral("Renamed"), QStringLiteral("ben")));
-        const Result<qint64> merged = store.mergeClass(2, 4, QStringLiteral("ana"));
+        const Result<qint64> merged = store.mergeClass(3, 4, QStringLiteral("ana"));
         QVERIFY2(merged, qPrintable(merged.error()));
         QCOMPARE(store.sample(3)->label, 4);
         const std::vector<ClassEvent> classEvents = store.classEvents();
