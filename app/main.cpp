@@ -30,6 +30,7 @@ QString usage()
         "  labelscope open FILE              open a project in the review window\n"
         "  labelscope FILE                   same as open\n"
         "  labelscope                        review window with a start page\n"
+        "  labelscope analyze ... --open     open the review window at once and analyse in it\n"
         "  labelscope COMMAND --help         help for a command\n\n"
         "Commands:\n");
     for (const Command &c : commands())
