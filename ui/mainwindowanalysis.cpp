@@ -8,13 +8,17 @@
 #include "mainwindow.h"
 
 #include "analysisdialog.h"
+#include "gallerymodel.h"
+#include "gallerywidget.h"
 #include "reviewsession.h"
 
 #include "base/projectlocation.h"
 
 #include <QFileInfo>
 #include <QLabel>
+#include <QListView>
 #include <QStatusBar>
+#include <QUndoStack>
 #include <QVBoxLayout>
 
 namespace labelscope::ui {
@@ -33,16 +37,25 @@ bool MainWindow::analyseAndOpen(const AnalysisParams &params)
         showStartPageNote(QString());
         m_openWatch->deleteLater(); // in its own slot: not deleted here
     };
-    connect(m_analysis, &AnalysisProgressWidget::finished, m_openWatch, endWatch);
+    connect(m_analysis, &AnalysisProgressWidget::finished, m_openWatch, [this, endWatch, existing] {
+        // (After onAnalysisFinished reloaded.) The project's first run, nothing decided while it
+        // ran: start at the top of the now noisiest-first gallery, as opening a project does.
+        if (!existing && m_session->isOpen() && m_session->undoStack()->count() == 0
+            && m_gallery->model()->rowCount() > 0) {
+            m_gallery->setCurrentSample(m_gallery->model()->sampleIdAt(0));
+            m_gallery->view()->scrollToTop();
+        }
+        endWatch();
+    });
     connect(m_analysis, &AnalysisProgressWidget::failed, m_openWatch, endWatch);
     connect(m_analysis, &AnalysisProgressWidget::cancelled, m_openWatch, endWatch);
     if (existing) {
         openImportedProject(file);
         return true;
     }
-    showStartPageNote(tr("Analysing %1 into %2.\nThe project opens here as soon as its samples are imported; "
-                         "their verdicts follow when the run is saved. Progress and Cancel are in the status bar "
-                         "below.")
+    showStartPageNote(tr("Analysing %1 into %2.\n"
+                         "The project opens here as soon as its samples are imported;\n"
+                         "their verdicts follow when the run is saved. Progress and Cancel: status bar below.")
                           .arg(params.dataSpec.isEmpty() ? tr("the data") : params.dataSpec, name));
     connect(m_analysis, &AnalysisProgressWidget::stageChanged, m_openWatch, [this, file](const QString &stage) {
         if (stage.isEmpty() || stage == QLatin1String("loading"))
@@ -68,11 +81,10 @@ void MainWindow::openImportedProject(const QString &file)
     }
     if (!m_analysis->isRunning())
         return;
-    statusBar()->showMessage(m_session->runId() > 0
-                                 ? tr("Analysing again: the current run is shown until the new one is saved.")
-                                 : tr("Analysing: %L1 samples imported; their verdicts (easy / hard / need review), "
-                                      "the scatter and the statistics appear when the run is saved.")
-                                       .arg(m_session->count()),
+    // Short: the status bar also holds the progress and the counts.
+    // (Replaces openProject's "no analysis run yet (File › New analysis)", wrong while one runs.)
+    statusBar()->showMessage(m_session->runId() > 0 ? tr("Run %1 shown until the new one is saved.").arg(m_session->runId())
+                                                    : tr("Verdicts when the run is saved."),
                              30000);
 }
 
@@ -84,8 +96,7 @@ void MainWindow::showStartPageNote(const QString &text)
         m_startNote = new QLabel(m_startPage);
         m_startNote->setObjectName(QStringLiteral("startAnalysisNote"));
         m_startNote->setAlignment(Qt::AlignCenter);
-        m_startNote->setWordWrap(true);
-        m_startNote->setMaximumWidth(620);
+        // Lines broken by hand: a word-wrapped label under AlignHCenter gets too little height.
         m_startNote->setStyleSheet(QStringLiteral("QLabel { border: 1px solid palette(mid); padding: 8px; }"));
         if (auto *layout = qobject_cast<QVBoxLayout *>(m_startPage->layout()))
             layout->insertWidget(2, m_startNote, 0, Qt::AlignHCenter); // under the title

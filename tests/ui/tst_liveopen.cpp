@@ -10,6 +10,7 @@
 #include "analysisdialog.h"
 #include "gallerymodel.h"
 #include "gallerywidget.h"
+#include "labellingpanel.h"
 #include "mainwindow.h"
 #include "reportpage.h"
 #include "reviewsession.h"
@@ -147,6 +148,8 @@ private Q_SLOTS:
         QCOMPARE(c.unknown, qint64(0));
         QVERIFY(c.hard + c.needReview > 0); // 20 % of the labels were corrupted
         QCOMPARE(w.gallery()->model()->rowCount(), int(importedRows));
+        // Nothing decided while it ran: the review starts at the top of the noisiest-first gallery.
+        QCOMPARE(w.panel()->sampleId(), w.gallery()->model()->sampleIdAt(0));
         QTRY_VERIFY_WITH_TIMEOUT(w.scatter()->hasLayout(), 30000);
         QVERIFY(w.statistics()->categoryChart());
         visitTabs(w);
