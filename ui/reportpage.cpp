@@ -128,13 +128,13 @@ ReportPage::ReportPage(ReviewSession *session, QWidget *parent) : QWidget(parent
     m_message->setAlignment(Qt::AlignLeft | Qt::AlignTop);
 
     connect(m_session, &ReviewSession::reloaded, this, [this] {
+        updateRunnable(); // first: the "no results" message mentions the button when it can run
         // A report opened from a file stays until another project is shown.
         if (m_source.isEmpty() || m_source == QLatin1String(kMetaKey) || !m_session->isOpen())
             loadFromProject();
-        updateRunnable();
     });
-    loadFromProject();
     updateRunnable();
+    loadFromProject();
 }
 
 QString ReportPage::message() const { return m_message->isHidden() ? QString() : m_message->text(); }
@@ -160,8 +160,10 @@ bool ReportPage::loadFromProject()
     const QString json = m_session->isOpen() ? m_session->store()->meta(QLatin1String(kMetaKey)) : QString();
     m_metaText = json;
     if (json.trimmed().isEmpty()) {
-        showMessage(tr("No clean-eval results in this project. \u201cRun clean-eval\u2026\u201d above runs a quick one "
-                       "here. ") + howTo, false);
+        showMessage(tr("No clean-eval results in this project. ")
+                        + (m_run->isEnabled() ? tr("\u201cRun clean-eval\u2026\u201d above runs a quick one here. ") : QString())
+                        + howTo,
+                    false);
         return false;
     }
     QString error;

@@ -351,6 +351,7 @@ private Q_SLOTS:
         QVERIFY2(m_page->runDisabledReason().contains(QStringLiteral("test split")),
                  qPrintable(m_page->runDisabledReason()));
         QVERIFY(m_page->runButton()->toolTip().contains(QStringLiteral("test split")));
+        QVERIFY2(!m_page->message().contains(QStringLiteral("Run clean-eval")), qPrintable(m_page->message()));
         // A project of Fashion-MNIST (with its test split): enabled, the dialog starts from its data.
         const QString fmnist = m_dir->filePath(QStringLiteral("fmnist.db"));
         const QString made = testing::makeActiveLearningProject(fmnist, 50, 50);
