@@ -270,8 +270,10 @@ void ActiveLearningPanel::refresh()
     }
     const std::vector<AlRoundInfo> rounds = store->alRounds();
     for (QPushButton *b : std::as_const(m_showButtons)) {
-        b->setEnabled(!rounds.empty());
-        b->setToolTip(rounds.empty() ? tr("No active-learning round yet: Run round first.") : QString());
+        // The labelled set exists without a round; the queue and the scored pool do not.
+        const bool needsRound = b->objectName() != QLatin1String("showLabelledInGallery");
+        b->setEnabled(!needsRound || !rounds.empty());
+        b->setToolTip(needsRound && rounds.empty() ? tr("No active-learning round yet: Run round first.") : QString());
     }
     qint64 maxLabels = 1;
     qint64 fromQueues = 0;

@@ -87,7 +87,7 @@ private:
     QLabel *m_why = nullptr; // why Run round is disabled
     QString m_file;          // the project refresh() last showed
     QString m_runFile;       // the project the running round works on
-    QList<QPushButton *> m_showButtons; // "Show in gallery" links, disabled until a round exists
+    QList<QPushButton *> m_showButtons; // "Show in gallery" links; queue and pool need a round
     QListWidget *m_queue;
     QChartView *m_chartView;
     QLineSeries *m_curve;

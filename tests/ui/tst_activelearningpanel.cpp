@@ -130,6 +130,8 @@ private Q_SLOTS:
         QVERIFY(showQueue);
         QVERIFY(!showQueue->isEnabled()); // no round yet
         QVERIFY(showQueue->toolTip().contains(QStringLiteral("Run round first")));
+        QVERIFY(!al->findChild<QPushButton *>(QStringLiteral("showPoolInGallery"))->isEnabled());
+        QVERIFY(al->findChild<QPushButton *>(QStringLiteral("showLabelledInGallery"))->isEnabled());
         QVERIFY(!al->cancelButton()->isEnabled());
         QVERIFY(al->cancelButton()->toolTip().contains(QStringLiteral("No round is running")));
 
