@@ -6,6 +6,11 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 
+#ifdef LABELSCOPE_HAVE_UI
+#include "reviewapp.h"
+#include <QApplication>
+#endif
+
 namespace labelscope::app {
 
 int runAnalyzeCommand(const QStringList &arguments)
@@ -60,7 +65,11 @@ int runAnalyzeCommand(const QStringList &arguments)
     const QCommandLineOption foldWorkers(QStringLiteral("fold-workers"),
         QStringLiteral("Fold models trained at once on CPU, the threads split among them\n(default 0: one per two threads from 4 threads up, else 1;\n2 on a busy 2-core machine was 1.8x faster)."),
         QStringLiteral("N"), QStringLiteral("0"));
-    cli.addOptions({data, project, noise, kind, seed, epochs, limit, device, threads, classParams, model, precision, method, folds, foldWorkers, filterBy, noLayouts, noHealth, backbone, head, knn, json});
+    const QCommandLineOption open(QStringLiteral("open"), QStringLiteral(
+        "Open the review window at once and run the analysis in it: progress and Cancel in its\n"
+        "status bar, the project shown as soon as its samples are imported, the verdicts when the\n"
+        "run is saved. Without a display (or in a build without the window) it runs headless."));
+    cli.addOptions({data, project, noise, kind, seed, epochs, limit, device, threads, classParams, model, precision, method, folds, foldWorkers, filterBy, noLayouts, noHealth, backbone, head, knn, json, open});
     if (const auto exit = cli.parse(arguments, {project}))
         return *exit;
 
@@ -88,8 +97,22 @@ int runAnalyzeCommand(const QStringList &arguments)
     params.filterBy = cli.choice(filterBy, kFilterByNames);
     params.layouts = !cli.isSet(noLayouts);
     params.healthChecks = !cli.isSet(noHealth);
+    if (cli.isSet(open) && cli.isSet(json))
+        cli.usageProblem(QStringLiteral("--open and --json exclude each other (the window shows the summary)"));
     if (const auto exit = cli.usageErrors())
         return *exit;
+
+    if (cli.isSet(open)) {
+#ifdef LABELSCOPE_HAVE_UI
+        if (qobject_cast<QApplication *>(QCoreApplication::instance())) // app/main.cpp: a display was found
+            return ui::runReviewWindowWithAnalysis(params);
+        cli.err() << "labelscope analyze: --open: no display (DISPLAY is not set); running headless. "
+                  << "Afterwards open the project with: labelscope open " << params.projectFile << '\n';
+#else
+        cli.err() << "labelscope analyze: --open: this build has no review window; running headless.\n";
+#endif
+        cli.err().flush();
+    }
 
     const Result<AnalysisResult> run = cli.run<AnalysisResult>(QStringLiteral("analysis"), [&](JobContext &context) {
         return runAnalysis(params, context);

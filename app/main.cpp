@@ -30,6 +30,7 @@ QString usage()
         "  labelscope open FILE              open a project in the review window\n"
         "  labelscope FILE                   same as open\n"
         "  labelscope                        review window with a start page\n"
+        "  labelscope analyze ... --open     open the review window at once and analyse in it\n"
         "  labelscope COMMAND --help         help for a command\n\n"
         "Commands:\n");
     for (const Command &c : commands())
@@ -94,6 +95,15 @@ int dispatch(int argc, char **argv)
     const labelscope::app::Command *headless = labelscope::app::findCommand(
         command == QLatin1String("analyse") ? QStringLiteral("analyze") : command);
     if (headless) {
+#ifdef LABELSCOPE_HAVE_UI
+        // `analyze --open` with a display: the review window opens at once and runs the analysis
+        // (app/analyzecommand.cpp); without one the command runs headless and says so.
+        if (headless->name == QLatin1String("analyze") && args.contains(QStringLiteral("--open")) && hasDisplay()) {
+            QApplication app(argc, argv);
+            QApplication::setApplicationName(QStringLiteral("Labelscope"));
+            return headless->run(args);
+        }
+#endif
         QCoreApplication app(argc, argv);
         QCoreApplication::setApplicationName(QStringLiteral("labelscope"));
         return headless->run(args);

@@ -1,5 +1,6 @@
 #include "activelearningpanel.h"
 
+#include "analysisdialog.h" // describeProgress
 #include "jobs/jobrunner.h"
 #include "uicommon.h"
 
@@ -52,7 +53,9 @@ ActiveLearningPanel::ActiveLearningPanel(ReviewSession *session, QWidget *parent
     m_batch->setValue(50);
     m_run = new QPushButton(tr("Run round"), this);
     m_cancel = new QPushButton(tr("Cancel"), this);
+    m_cancel->setObjectName(QStringLiteral("alCancel"));
     m_cancel->setEnabled(false);
+    m_cancel->setToolTip(tr("No round is running."));
     m_progress = new QProgressBar(this);
     m_progress->setRange(0, 100);
     m_progress->setValue(0);
@@ -119,6 +122,7 @@ ActiveLearningPanel::ActiveLearningPanel(ReviewSession *session, QWidget *parent
         const GalleryModel::AlView view = links[j].second;
         connect(b, &QPushButton::clicked, this, [this, view] { Q_EMIT showInGalleryRequested(view); });
         show->addWidget(b);
+        m_showButtons << b;
     }
     show->addStretch(1);
     layout->addLayout(show);
@@ -164,9 +168,11 @@ bool ActiveLearningPanel::runRound()
     config.numLabelled = m_batch->value();
     config.initialLabelled = m_batch->value();
     const QString file = m_session->fileName();
+    m_runFile = file;
     m_error.clear();
     m_run->setEnabled(false);
     m_cancel->setEnabled(true);
+    m_cancel->setToolTip(tr("Stop the round (within a second); nothing of it is kept."));
     m_progress->setValue(0);
     m_status->setText(tr("Running a round (%1 / %2)…").arg(m_strategy->currentText(), m_diversity->currentText()));
     m_running = true;
@@ -186,20 +192,37 @@ void ActiveLearningPanel::onProgress(const JobProgress &p)
 {
     if (p.job != kJobName || !m_running)
         return;
+    if (m_runFile != m_file)
+        return; // a round of the project shown before; it is being cancelled
     m_progress->setValue(int(p.fraction * 100));
-    m_status->setText(tr("Round: %1%2").arg(p.stage, p.etaSeconds >= 0 ? tr(" (about %1 s left)").arg(qint64(p.etaSeconds)) : QStringLiteral("…")));
+    // Stage, detail, percentage and ETA ("Training · round 1/1 epoch 3/10 · 41% · ETA 1 min 20 s"):
+    // long rounds say how long they still take.
+    m_status->setText(tr("Round: %1").arg(describeProgress(p)));
 }
 
 void ActiveLearningPanel::cancel()
 {
+    if (!m_running)
+        return;
     jobRunnerFor(this)->cancel(kJobName);
+    m_cancel->setEnabled(false);
     m_status->setText(tr("Cancelling…"));
 }
+
+QString ActiveLearningPanel::statusText() const { return m_status->text(); }
+
+int ActiveLearningPanel::curvePointCount() const { return int(m_curve->count()); }
 
 void ActiveLearningPanel::onFinished(const Result<AlProjectRound> &result)
 {
     m_running = false;
     m_cancel->setEnabled(false);
+    m_cancel->setToolTip(tr("No round is running."));
+    if (m_runFile != m_file) {
+        // Another project opened meanwhile (the round was cancelled then): nothing of it is shown.
+        refresh();
+        return;
+    }
     m_error = result.error();
     m_roundId = result ? result->roundId : 0;
     if (!result) {
@@ -230,13 +253,28 @@ void ActiveLearningPanel::refresh()
         m_status->clear();
         m_progress->setValue(0);
         m_roundId = 0;
+        m_error.clear();
+        if (m_running) { // the round works on the previous project: stop it
+            jobRunnerFor(this)->cancel(kJobName);
+            m_cancel->setEnabled(false);
+        }
     }
     if (!store) {
         m_spent->setText(tr("No project open."));
         setRunnable(false, tr("Open a project first."));
+        for (QPushButton *b : std::as_const(m_showButtons)) {
+            b->setEnabled(false);
+            b->setToolTip(tr("Open a project first."));
+        }
         return;
     }
     const std::vector<AlRoundInfo> rounds = store->alRounds();
+    for (QPushButton *b : std::as_const(m_showButtons)) {
+        // The labelled set exists without a round; the queue and the scored pool do not.
+        const bool needsRound = b->objectName() != QLatin1String("showLabelledInGallery");
+        b->setEnabled(!needsRound || !rounds.empty());
+        b->setToolTip(needsRound && rounds.empty() ? tr("No active-learning round yet: Run round first.") : QString());
+    }
     qint64 maxLabels = 1;
     qint64 fromQueues = 0;
     for (const AlRoundInfo &r : rounds) {
@@ -268,7 +306,10 @@ void ActiveLearningPanel::refresh()
         else if (!r.excluded)
             ++pool;
     }
-    if (m_session->isReadOnly())
+    if (m_running)
+        setRunnable(false, m_runFile == m_file ? tr("A round is running.")
+                                               : tr("The previous project's round is stopping."));
+    else if (m_session->isReadOnly())
         setRunnable(false, tr("The project is open read-only."));
     else if (pool == 0)
         setRunnable(false, tr("Nothing to ask for: every training sample has a label (a round picks from the "

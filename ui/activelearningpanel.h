@@ -10,6 +10,7 @@
 #include "jobs/job.h"
 #include "ml/activelearning.h"
 
+#include <QList>
 #include <QVector>
 #include <QWidget>
 
@@ -48,6 +49,11 @@ public:
     QPushButton *runButton() const { return m_run; }
     /// The line that says why Run round is disabled (hidden when it is enabled).
     QLabel *disabledReason() const { return m_why; }
+    QPushButton *cancelButton() const { return m_cancel; }
+    /// The status line (the running round's stage, progress and ETA; the last round's outcome).
+    QString statusText() const;
+    /// Points of the learning curve shown.
+    int curvePointCount() const;
 
 public Q_SLOTS:
     /// Starts a round with the chosen strategy and batch size; false when one is running or no
@@ -80,6 +86,8 @@ private:
     QLabel *m_status, *m_spent;
     QLabel *m_why = nullptr; // why Run round is disabled
     QString m_file;          // the project refresh() last showed
+    QString m_runFile;       // the project the running round works on
+    QList<QPushButton *> m_showButtons; // "Show in gallery" links; queue and pool need a round
     QListWidget *m_queue;
     QChartView *m_chartView;
     QLineSeries *m_curve;

@@ -28,6 +28,7 @@ namespace labelscope::ui {
 
 namespace {
 const QString kAnalysisJob = QStringLiteral("analysis");
+constexpr int kTextWidth = 250; // px of the status bar's progress line
 }
 
 namespace {
@@ -242,9 +243,12 @@ AnalysisProgressWidget::AnalysisProgressWidget(QWidget *parent) : QWidget(parent
     m_bar->setObjectName(QStringLiteral("analysisProgress"));
     m_bar->setRange(0, 1000);
     m_bar->setTextVisible(false);
-    m_bar->setMaximumWidth(180);
+    m_bar->setMaximumWidth(120);
     m_text = new QLabel(this);
     m_text->setObjectName(QStringLiteral("analysisText"));
+    // The status bar is shared with the review counts and messages: the line is elided in the
+    // middle (stage first, percentage and ETA last); the tool tip has all of it.
+    m_text->setFixedWidth(kTextWidth);
     m_cancel = new QPushButton(tr("Cancel"), this);
     m_cancel->setObjectName(QStringLiteral("analysisCancel"));
     m_cancel->setFocusPolicy(Qt::NoFocus);
@@ -271,6 +275,7 @@ bool AnalysisProgressWidget::start(const AnalysisParams &params)
     if (m_running)
         return false;
     m_params = params;
+    m_stage.clear();
     m_running = true;
     JobRunner *jobs = jobRunnerFor(this);
     connect(jobs, &JobRunner::progress, this, &AnalysisProgressWidget::onProgress, Qt::UniqueConnection);
@@ -302,7 +307,13 @@ void AnalysisProgressWidget::onProgress(const JobProgress &p)
     if (p.job != kAnalysisJob || !m_running || !m_cancel->isEnabled())
         return; // another job's, or cancelling
     m_bar->setValue(int(std::round(std::clamp(p.fraction, 0.0, 1.0) * 1000)));
-    m_text->setText(describeProgress(p));
+    const QString text = describeProgress(p);
+    m_text->setText(m_text->fontMetrics().elidedText(text, Qt::ElideMiddle, kTextWidth));
+    m_text->setToolTip(text);
+    if (p.stage != m_stage) {
+        m_stage = p.stage;
+        Q_EMIT stageChanged(m_stage);
+    }
 }
 
 void AnalysisProgressWidget::onDone(const Result<AnalysisResult> &result)

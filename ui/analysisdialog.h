@@ -67,12 +67,17 @@ Q_SIGNALS:
     void finished(const labelscope::AnalysisResult &result, const QString &projectFile);
     void failed(const QString &error, const QString &projectFile);
     void cancelled(const QString &projectFile);
+    /// The running analysis entered STAGE ("loading", "training", "extracting", "scoring",
+    /// "layout", "saving", "health checks"; core/ml/analysis.h). A new project holds its samples
+    /// once a stage after "loading" begins.
+    void stageChanged(const QString &stage);
 
 private:
     void onProgress(const labelscope::JobProgress &progress);
     void onDone(const Result<AnalysisResult> &result);
 
     AnalysisParams m_params;
+    QString m_stage;
     bool m_running = false;
     QProgressBar *m_bar;
     QLabel *m_text;

@@ -61,6 +61,15 @@ QStringList CleanEvalReport::standardVariants()
             QStringLiteral("easy_only"), QStringLiteral("true_labels")};
 }
 
+QString CleanEvalReport::skippedNote() const
+{
+    QStringList parts;
+    for (const CleanEvalRate &r : rates)
+        for (const auto &[name, why] : r.skipped)
+            parts << QObject::tr("%1 at %2 %: %3").arg(variantTitle(name)).arg(r.rate * 100.0, 0, 'g', 3).arg(why);
+    return parts.isEmpty() ? QString() : QObject::tr("Not trained: %1.").arg(parts.join(QStringLiteral("; ")));
+}
+
 QString CleanEvalReport::variantTitle(const QString &name)
 {
     if (name == QLatin1String("noisy"))
@@ -164,6 +173,13 @@ bool CleanEvalReport::parse(const QByteArray &json, const QString &source, Clean
             if (!it.value().isObject())
                 return fail(QStringLiteral("%1 is not an object").arg(vpath));
             const QJsonObject o = it.value().toObject();
+            // A variant clean-eval could not train ({"skipped": reason}, e.g. easy_only after a
+            // very short analysis) has no accuracy; it is listed, not drawn.
+            if (o.contains(QStringLiteral("skipped")) && !o.contains(QStringLiteral("mean"))) {
+                const QString why = o.value(QStringLiteral("skipped")).toString();
+                rate.skipped[it.key()] = why.isEmpty() ? QStringLiteral("skipped") : why;
+                continue;
+            }
             CleanEvalVariant v;
             if (!readNumber(o, "mean", vpath, true, &v.mean, &msg) || !readNumber(o, "std", vpath, false, &v.std, &msg))
                 return fail(msg);
@@ -182,7 +198,7 @@ bool CleanEvalReport::parse(const QByteArray &json, const QString &source, Clean
             }
             rate.variants[it.key()] = v;
         }
-        if (rate.variants.empty())
+        if (rate.variants.empty() && rate.skipped.empty())
             return fail(QStringLiteral("%1.variants is empty").arg(path));
         r.rates.push_back(std::move(rate));
     }

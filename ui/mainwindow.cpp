@@ -78,7 +78,8 @@ MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent)
     m_counts->setObjectName(QStringLiteral("categoryCounts"));
     m_counts->setMinimumWidth(60); // may be cut, never widens the window (its tool tip has it all)
     m_progress = new ReviewProgressBar(m_session, this);
-    statusBar()->addWidget(m_analysis);
+    // Permanent: a status message (e.g. "Analysis started…") must not hide the progress and Cancel.
+    statusBar()->addPermanentWidget(m_analysis);
     statusBar()->addPermanentWidget(m_progress);
     statusBar()->addPermanentWidget(m_counts);
     connect(m_analysis, &AnalysisProgressWidget::finished, this, &MainWindow::onAnalysisFinished);

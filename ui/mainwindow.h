@@ -102,6 +102,14 @@ public Q_SLOTS:
     void previous();
     /// Starts an analysis directly (the dialog calls this).
     bool startAnalysis(const labelscope::AnalysisParams &params);
+    /// `labelscope analyze --open` (ui/mainwindowanalysis.cpp): starts PARAMS' analysis in this
+    /// window and shows its project as early as it can: an existing project at once, a new one
+    /// as soon as its samples are imported (until then the start page says what is coming); the
+    /// verdicts, scatter and statistics fill in when the run is saved. Progress and Cancel are in
+    /// the status bar. False when an analysis is already running.
+    bool analyseAndOpen(const labelscope::AnalysisParams &params);
+    /// The start page's line about the analysis whose project will open ("" when none).
+    QString startPageNote() const;
 
 protected:
     void closeEvent(QCloseEvent *event) override;
@@ -132,6 +140,8 @@ private:
     bool confirmBulk(DecisionKind kind, int label, const std::vector<labelscope::Decision> &decisions);
     void onAnalysisFinished(const labelscope::AnalysisResult &result, const QString &file);
     void onAnalysisFailed(const QString &error, const QString &file);
+    void showStartPageNote(const QString &text); // ui/mainwindowanalysis.cpp
+    void openImportedProject(const QString &file);
     void addRecent(const QString &file);
     void refreshRecent();
 
@@ -155,6 +165,8 @@ private:
     QPushButton *m_showAll = nullptr; // ends a "Find similar" ranking of the gallery
     QSplitter *m_splitter = nullptr;
     AnalysisProgressWidget *m_analysis;
+    QLabel *m_startNote = nullptr; // the analysis whose project opens here (analyseAndOpen)
+    QPointer<QObject> m_openWatch; // context of analyseAndOpen's connections; deleted when its run ends
     QLabel *m_counts;
     ReviewProgressBar *m_progress = nullptr;
     SessionSummaryDialog *m_summary = nullptr; // created on first use, child of the window

@@ -120,6 +120,7 @@ ReportPage::ReportPage(ReviewSession *session, QWidget *parent) : QWidget(parent
     auto *layout = new QVBoxLayout(this);
     layout->setContentsMargins(6, 6, 6, 6);
     layout->addLayout(bar);
+    createRunControls(bar, layout);
     layout->addWidget(m_message);
     layout->addWidget(m_content, 1);
     layout->addStretch(0); // keeps the message at the top while there are no charts
@@ -127,10 +128,12 @@ ReportPage::ReportPage(ReviewSession *session, QWidget *parent) : QWidget(parent
     m_message->setAlignment(Qt::AlignLeft | Qt::AlignTop);
 
     connect(m_session, &ReviewSession::reloaded, this, [this] {
+        updateRunnable(); // first: the "no results" message mentions the button when it can run
         // A report opened from a file stays until another project is shown.
         if (m_source.isEmpty() || m_source == QLatin1String(kMetaKey) || !m_session->isOpen())
             loadFromProject();
     });
+    updateRunnable();
     loadFromProject();
 }
 
@@ -152,11 +155,15 @@ bool ReportPage::loadFromProject()
                               .arg(m_session->isOpen() ? m_session->fileName() : tr("FILE"));
     m_report = {};
     m_source.clear();
+    m_json.clear();
     showReport();
     const QString json = m_session->isOpen() ? m_session->store()->meta(QLatin1String(kMetaKey)) : QString();
     m_metaText = json;
     if (json.trimmed().isEmpty()) {
-        showMessage(tr("No clean-eval results in this project. ") + howTo, false);
+        showMessage(tr("No clean-eval results in this project. ")
+                        + (m_run->isEnabled() ? tr("\u201cRun clean-eval\u2026\u201d above runs a quick one here. ") : QString())
+                        + howTo,
+                    false);
         return false;
     }
     QString error;
@@ -203,7 +210,8 @@ bool ReportPage::loadJson(const QByteArray &json, const QString &source, QString
     }
     m_report = std::move(report);
     m_source = source;
-    showMessage(QString(), false);
+    m_json = json;
+    showMessage(m_report.skippedNote(), false);
     showReport();
     return true;
 }
@@ -220,7 +228,14 @@ void ReportPage::showReport()
     m_content->setVisible(have);
     m_exportPng->setEnabled(have);
     m_exportCsv->setEnabled(have);
+    m_saveJson->setEnabled(have);
     m_rateCombo->setEnabled(have);
+    // Disabled buttons say why.
+    const QString none = tr("No report is shown: run clean-eval or open a JSON file first.");
+    m_exportPng->setToolTip(have ? tr("Write the charts and the table as a PNG image") : none);
+    m_exportCsv->setToolTip(have ? tr("Write the figures as CSV (one row per noise rate and variant)") : none);
+    m_saveJson->setToolTip(have ? tr("Write the shown report as the JSON document `labelscope clean-eval --out` writes")
+                                : none);
     if (have) {
         QString title = tr("Clean evaluation: %1").arg(m_report.data.isEmpty() ? tr("(dataset not named)") : m_report.data);
         if (!m_report.noiseKind.isEmpty())

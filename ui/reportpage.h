@@ -13,7 +13,17 @@
 //               "variants": {"noisy": {"mean": 0.861, "std": 0.004, "runs": [..]}, ...}}, ...]}
 // Accuracies are fractions in [0, 1]; the variants are noisy, removed, relabelled, easy_only,
 // true_labels (others are shown after them).
+//
+// "Run clean-eval…" (issue 17; ui/reportpagerun.cpp) runs core/ml/cleaneval.h on the window's job
+// runner with progress and Cancel, then shows the result, stores it in the project's meta (when
+// the project is writable) and offers "Save JSON…". It is disabled, saying why, when there is no
+// data to run on (no project, no data spec, no test split with labels).
 
+#include "base/result.h"
+#include "ml/cleaneval.h"
+
+#include <QByteArray>
+#include <QJsonObject>
 #include <QString>
 #include <QStringList>
 #include <QWidget>
@@ -24,7 +34,10 @@
 class QChart;
 class QChartView;
 class QComboBox;
+class QHBoxLayout;
+class QVBoxLayout;
 class QLabel;
+class QProgressBar;
 class QPushButton;
 class QTableWidget;
 
@@ -45,6 +58,7 @@ struct CleanEvalRate {
     qint64 flagged = -1; ///< samples flagged by the analysis (mean over seeds), -1 unknown
     double flagPrecision = -1.0; ///< share of the flagged samples whose label was wrong, -1 unknown
     std::map<QString, CleanEvalVariant> variants;
+    std::map<QString, QString> skipped; ///< variant → why clean-eval has no accuracy for it
 };
 
 /// A parsed clean-eval document.
@@ -56,6 +70,8 @@ struct CleanEvalReport {
     /// Variant names in display order: the standard five first, then any others by name.
     QStringList variantNames() const;
     bool isEmpty() const { return rates.empty(); }
+    /// "Easy only at 20 %: fewer than 10 samples." for the skipped variants; "" when none.
+    QString skippedNote() const;
 
     /// Parses JSON. SOURCE names the input in error messages (file name or "project meta").
     /// On error returns false and sets *error to a message naming the source and the place
@@ -99,16 +115,49 @@ public:
     /// Selects the noise rate shown in the bar chart (index into report().rates).
     void setBarRate(int index);
 
+    // --- Run clean-eval (ui/reportpagerun.cpp) ---
+    QPushButton *runButton() const { return m_run; }
+    QPushButton *cancelRunButton() const { return m_cancelRun; }
+    QPushButton *saveJsonButton() const { return m_saveJson; }
+    /// Why "Run clean-eval…" is disabled ("" when it is enabled).
+    QString runDisabledReason() const { return m_runWhy; }
+    /// The dialog's starting values: the quick-run defaults on the project's data spec.
+    CleanEvalParams defaultRunParams() const;
+    /// Starts clean-eval with PARAMS on the window's job runner; false when one is running or
+    /// there is nothing to run on (runDisabledReason()).
+    bool runCleanEval(const CleanEvalParams &params);
+    bool isRunning() const { return m_running; }
+    /// Asks the running clean-eval to stop (it does within a second; runFinished follows).
+    void cancelRun();
+    /// The progress line under the buttons while a run goes on ("" when idle).
+    QString runProgressText() const;
+    /// The shown report's JSON text (what "Save JSON…" writes; empty when none).
+    QByteArray reportJson() const { return m_json; }
+    /// Writes reportJson() to FILE (atomically); false and *error when it cannot.
+    bool saveJson(const QString &file, QString *error = nullptr) const;
+
 public Q_SLOTS:
     void openJsonDialog();
     void exportPngDialog();
     void exportCsvDialog();
+    /// The "Run clean-eval…" dialog, then runCleanEval().
+    void runCleanEvalDialog();
+    void saveJsonDialog();
+    /// Enables "Run clean-eval…" or disables it with the reason (tool tip and a line).
+    void updateRunnable();
+
+Q_SIGNALS:
+    /// A run ended: OK with the report shown, else ERROR (CANCELLED when cancelled).
+    void runFinished(bool ok, const QString &error, bool cancelled);
 
 protected:
     /// Re-reads the project's report when `clean-eval --project` has written a new one meanwhile.
     void showEvent(QShowEvent *event) override;
 
 private:
+    void createRunControls(QHBoxLayout *bar, QVBoxLayout *layout); // ui/reportpagerun.cpp
+    void onRunProgress(const labelscope::JobProgress &progress);
+    void onRunDone(const Result<QJsonObject> &result, const QString &projectFile, double seconds);
     void showReport();
     void showMessage(const QString &text, bool error);
     void fillBarChart();
@@ -126,6 +175,14 @@ private:
     QChart *m_barChart, *m_lineChart;
     QChartView *m_barView, *m_lineView;
     QTableWidget *m_table;
+    QByteArray m_json; // the shown report's document
+    // Run clean-eval
+    QPushButton *m_run = nullptr, *m_cancelRun = nullptr, *m_saveJson = nullptr;
+    QWidget *m_runRow = nullptr; // progress bar, text and Cancel while a run goes on
+    QProgressBar *m_runBar = nullptr;
+    QLabel *m_runText = nullptr, *m_runWhyLabel = nullptr;
+    QString m_runWhy;
+    bool m_running = false;
 };
 
 } // namespace labelscope::ui

@@ -30,4 +30,18 @@ int runReviewWindow(const QString &projectFile)
     return QApplication::exec();
 }
 
+int runReviewWindowWithAnalysis(const AnalysisParams &params)
+{
+    if (!qobject_cast<QApplication *>(QCoreApplication::instance())) {
+        qWarning("runReviewWindowWithAnalysis: a QApplication must exist");
+        return 1;
+    }
+    if (QApplication::applicationDisplayName().isEmpty())
+        QApplication::setApplicationDisplayName(QStringLiteral("Labelscope"));
+    MainWindow window;
+    window.show();
+    window.analyseAndOpen(params);
+    return QApplication::exec();
+}
+
 } // namespace labelscope::ui

@@ -115,6 +115,7 @@ private Q_SLOTS:
         row("project action", {"project", "compact", "--project", "p.lsproj"}, "unknown action 'compact'");
         row("unknown head", {"analyze", "--project", "p.lsproj", "--backbone", "b.pt", "--head", "svm"}, "--head must be logistic or mlp");
         row("knn out of range", {"analyze", "--project", "p.lsproj", "--backbone", "b.pt", "--knn", "0"}, "--knn expects an integer from 1 to 100");
+        row("open with json", {"analyze", "--project", "p.lsproj", "--open", "--json"}, "--open and --json exclude each other");
         row("export without out", {"export-model", "--project", "p.lsproj"}, "--out FILE.pt is required");
     }
 
@@ -126,6 +127,30 @@ private Q_SLOTS:
         QCOMPARE(r.exitCode, 2);
         QVERIFY2(r.err.contains(expected), qPrintable(r.err));
         QVERIFY2(r.err.contains(QStringLiteral("labelscope %1").arg(arguments.first())), qPrintable(r.err));
+    }
+
+    // `analyze --open` without a display (issue 17): runs headless, as without --open, and says so.
+    void analyzeOpenWithoutDisplayRunsHeadless()
+    {
+        QTemporaryDir dir;
+        const QString project = dir.filePath(QStringLiteral("headless.lsproj"));
+        QProcess p;
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        for (const char *name : {"DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"})
+            env.remove(QString::fromLatin1(name));
+        p.setProcessEnvironment(env);
+        p.start(QStringLiteral(LABELSCOPE_BINARY),
+                {QStringLiteral("analyze"), QStringLiteral("--data"), QStringLiteral("fashion-mnist"), QStringLiteral("--project"),
+                 project, QStringLiteral("--limit"), QStringLiteral("300"), QStringLiteral("--epochs"), QStringLiteral("1"),
+                 QStringLiteral("--threads"), QStringLiteral("1"), QStringLiteral("--no-layouts"), QStringLiteral("--no-health"),
+                 QStringLiteral("--open")});
+        QVERIFY(p.waitForFinished(600000));
+        const QString err = QString::fromUtf8(p.readAllStandardError());
+        QCOMPARE(p.exitCode(), 0);
+        QVERIFY2(err.contains(QStringLiteral("--open: no display")) && err.contains(QStringLiteral("running headless")),
+                 qPrintable(err));
+        QVERIFY2(err.contains(QStringLiteral("project written: ") + project), qPrintable(err));
+        QVERIFY(QFileInfo(project).size() > 0);
     }
 
     void badBackboneWritesNothing()

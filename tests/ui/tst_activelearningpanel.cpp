@@ -109,6 +109,72 @@ private Q_SLOTS:
         QVERIFY(!al->runRound());
         QVERIFY(!al->isRunning());
     }
+
+    // Issue 17: the status line, queue and curve of one project's round are gone when another
+    // project opens; a round still running then is stopped and its outcome never shown; the
+    // disabled buttons say why.
+    void stateResetsOnProjectSwitch()
+    {
+        QTemporaryDir dir;
+        QString error;
+        const QString other = testing::makeFixtureProject(dir.path(), &error);
+        QVERIFY2(!other.isEmpty(), qPrintable(error));
+        const QString pool = dir.filePath(QStringLiteral("al.db"));
+        const QString made = testing::makeActiveLearningProject(pool, 40, 20); // 20 labelled: a trained round
+        QVERIFY2(made.isEmpty(), qPrintable(made));
+        MainWindow w;
+        QVERIFY2(w.openProject(pool, &error), qPrintable(error));
+        auto *al = w.findChild<ActiveLearningPanel *>(QStringLiteral("activeLearningPanel"));
+        QVERIFY(al);
+        auto *showQueue = al->findChild<QPushButton *>(QStringLiteral("showQueueInGallery"));
+        QVERIFY(showQueue);
+        QVERIFY(!showQueue->isEnabled()); // no round yet
+        QVERIFY(showQueue->toolTip().contains(QStringLiteral("Run round first")));
+        QVERIFY(!al->findChild<QPushButton *>(QStringLiteral("showPoolInGallery"))->isEnabled());
+        QVERIFY(al->findChild<QPushButton *>(QStringLiteral("showLabelledInGallery"))->isEnabled());
+        QVERIFY(!al->cancelButton()->isEnabled());
+        QVERIFY(al->cancelButton()->toolTip().contains(QStringLiteral("No round is running")));
+
+        al->batchBox()->setValue(4);
+        QSignalSpy finished(al, &ActiveLearningPanel::roundFinished);
+        QSignalSpy failed(al, &ActiveLearningPanel::roundFailed);
+        QVERIFY(al->runRound());
+        QTRY_VERIFY_WITH_TIMEOUT(finished.count() + failed.count() > 0, 120000);
+        QVERIFY(failed.isEmpty());
+        QVERIFY2(al->statusText().contains(QStringLiteral("queued 4")), qPrintable(al->statusText()));
+        QCOMPARE(al->pendingQueue().size(), 4);
+        QCOMPARE(al->curvePointCount(), 1); // its validation accuracy
+        QVERIFY(showQueue->isEnabled());
+
+        // Another project: nothing of the round is shown.
+        QVERIFY2(w.openProject(other, &error), qPrintable(error));
+        QVERIFY(al->statusText().isEmpty());
+        QVERIFY(al->pendingQueue().isEmpty());
+        QCOMPARE(al->curvePointCount(), 0);
+        QVERIFY(!showQueue->isEnabled());
+
+        // Back, a round started, and another project opened while it runs: it is stopped, and
+        // its outcome is not shown over the other project.
+        QVERIFY2(w.openProject(pool, &error), qPrintable(error));
+        QVERIFY(al->statusText().isEmpty()); // the earlier round's outcome is not kept either
+        QCOMPARE(al->pendingQueue().size(), 4); // the queue lives in the project
+        QSignalSpy failed2(al, &ActiveLearningPanel::roundFailed);
+        QSignalSpy finished2(al, &ActiveLearningPanel::roundFinished);
+        QVERIFY(al->runRound());
+        QVERIFY(al->cancelButton()->isEnabled());
+        QVERIFY2(w.openProject(other, &error), qPrintable(error)); // synchronously: the round still runs
+        QVERIFY(al->isRunning());
+        QVERIFY(!al->cancelButton()->isEnabled());
+        QVERIFY(!al->runButton()->isEnabled());
+        QVERIFY2(al->disabledReason()->text().contains(QStringLiteral("stopping")),
+                 qPrintable(al->disabledReason()->text()));
+        QTRY_VERIFY_WITH_TIMEOUT(!al->isRunning(), 60000);
+        QCOMPARE(finished2.count() + failed2.count(), 0); // neither reported for the other project
+        QVERIFY(al->statusText().isEmpty());
+        QVERIFY(al->pendingQueue().isEmpty());
+        QVERIFY2(al->disabledReason()->text().contains(QStringLiteral("every training sample has a label")),
+                 qPrintable(al->disabledReason()->text()));
+    }
 };
 
 QTEST_MAIN(TestActiveLearningPanel)

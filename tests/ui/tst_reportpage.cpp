@@ -1,8 +1,13 @@
 // GUI tests of the clean-eval report page (offscreen): a clean-eval JSON document becomes the
 // expected table rows and chart series, is read from the project's meta "clean_eval" or from a
 // file, exports as CSV and PNG; malformed documents give a message naming the place, no crash.
+// "Run clean-eval…" (issue 17): disabled saying why without data, a tiny real run (300 Fashion-
+// MNIST images per split, 1 epoch, 1 thread) fills the report and the project, Cancel stops one.
 
+#include "alprojectfixture.h"
 #include "ui/uifixture.h"
+
+#include "cleanevaldialog.h"
 
 #include "reportpage.h"
 #include "reviewsession.h"
@@ -13,6 +18,10 @@
 #include <QChart>
 #include <QFile>
 #include <QImage>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QPushButton>
+#include <QSignalSpy>
 #include <QLabel>
 #include <QLineSeries>
 #include <QStandardPaths>
@@ -287,6 +296,149 @@ private Q_SLOTS:
         QVERIFY(img.width() >= 600 && img.height() >= 400);
         QVERIFY(!m_page->exportPng(m_dir->filePath(QStringLiteral("no/such/dir/x.png")), &error));
         QVERIFY(error.contains(QStringLiteral("x.png")));
+    }
+
+    // clean-eval writes {"skipped": reason} for a variant it could not train (easy_only after a
+    // very short analysis): listed, not refused.
+    void skippedVariantIsListed()
+    {
+        const QByteArray doc = R"({"data": "fashion-mnist", "seeds": 1, "rates": [{"rate": 0.2,
+            "variants": {"noisy": {"mean": 0.7, "std": 0}, "easy_only": {"skipped": "fewer than 10 samples"}}}]})";
+        QString error;
+        QVERIFY2(m_page->loadJson(doc, QStringLiteral("run.json"), &error), qPrintable(error));
+        QCOMPARE(int(m_page->report().rates.front().variants.size()), 1);
+        QVERIFY2(m_page->message().contains(QStringLiteral("Easy only at 20 %: fewer than 10 samples")),
+                 qPrintable(m_page->message()));
+    }
+
+    void cleanEvalDialogRates()
+    {
+        std::vector<double> rates;
+        QString error;
+        QVERIFY(CleanEvalDialog::parseRates(QStringLiteral("0, 20 %, 0.4"), &rates, &error));
+        QCOMPARE(int(rates.size()), 3);
+        QCOMPARE(rates[1], 0.2);
+        QVERIFY(!CleanEvalDialog::parseRates(QStringLiteral("0.2, 1"), &rates, &error));
+        QVERIFY2(error.contains(QStringLiteral("\u201c1\u201d")), qPrintable(error));
+        QVERIFY(!CleanEvalDialog::parseRates(QStringLiteral(" , "), &rates, &error));
+        CleanEvalDialog dlg;
+        CleanEvalParams p = CleanEvalDialog::quickParams(QStringLiteral("fashion-mnist"));
+        p.rates = {0.1, 0.3};
+        p.method = AnalysisMethod::ConfidentLearning;
+        dlg.setParams(p);
+        const CleanEvalParams q = dlg.params();
+        QCOMPARE(q.dataSpec, QStringLiteral("fashion-mnist"));
+        QCOMPARE(int(q.rates.size()), 2);
+        QCOMPARE(q.rates[1], 0.3);
+        QCOMPARE(q.limit, qint64(2000));
+        QCOMPARE(q.epochs, 3);
+        QVERIFY(q.method == AnalysisMethod::ConfidentLearning);
+    }
+
+    void runDisabledSaysWhy()
+    {
+        QVERIFY(!m_page->saveJsonButton()->isEnabled());
+        QVERIFY(m_page->saveJsonButton()->toolTip().contains(QStringLiteral("No report is shown")));
+        QVERIFY(!m_page->runButton()->isEnabled());
+        QVERIFY2(m_page->runDisabledReason().contains(QStringLiteral("Open a project")),
+                 qPrintable(m_page->runDisabledReason()));
+        QVERIFY(!m_page->runCleanEval(CleanEvalDialog::quickParams(QStringLiteral("fashion-mnist"))));
+        QString error;
+        const QString fixture = testing::makeFixtureProject(m_dir->path(), &error); // no test split
+        QVERIFY2(!fixture.isEmpty(), qPrintable(error));
+        QVERIFY(m_session->open(fixture, &error));
+        QVERIFY(!m_page->runButton()->isEnabled());
+        QVERIFY2(m_page->runDisabledReason().contains(QStringLiteral("test split")),
+                 qPrintable(m_page->runDisabledReason()));
+        QVERIFY(m_page->runButton()->toolTip().contains(QStringLiteral("test split")));
+        QVERIFY2(!m_page->message().contains(QStringLiteral("Run clean-eval")), qPrintable(m_page->message()));
+        // A project of Fashion-MNIST (with its test split): enabled, the dialog starts from its data.
+        const QString fmnist = m_dir->filePath(QStringLiteral("fmnist.db"));
+        const QString made = testing::makeActiveLearningProject(fmnist, 50, 50);
+        QVERIFY2(made.isEmpty(), qPrintable(made));
+        QVERIFY(m_session->open(fmnist, &error));
+        QVERIFY(m_page->runButton()->isEnabled());
+        QVERIFY(m_page->runDisabledReason().isEmpty());
+        QCOMPARE(m_page->defaultRunParams().dataSpec, QStringLiteral("fashion-mnist"));
+        QVERIFY(m_page->message().contains(QStringLiteral("Run clean-eval")));
+    }
+
+    void runsTinyCleanEval()
+    {
+        const QString file = m_dir->filePath(QStringLiteral("fmnist.db"));
+        const QString made = testing::makeActiveLearningProject(file, 300, 300);
+        QVERIFY2(made.isEmpty(), qPrintable(made));
+        QString error;
+        QVERIFY(m_session->open(file, &error));
+        QVERIFY(m_page->report().isEmpty());
+        QSignalSpy done(m_page.get(), &ReportPage::runFinished);
+        CleanEvalParams p = m_page->defaultRunParams();
+        p.limit = 300;
+        p.epochs = 1;
+        p.threads = 1;
+        p.device = DeviceChoice::Cpu;
+        QVERIFY(m_page->runCleanEval(p));
+        QVERIFY(m_page->isRunning());
+        QVERIFY(!m_page->runCleanEval(p)); // one at a time
+        QVERIFY(!m_page->runButton()->isEnabled());
+        QVERIFY(m_page->cancelRunButton()->isEnabled());
+        QVERIFY(!m_page->findChild<QWidget *>(QStringLiteral("cleanEvalProgressRow"))->isHidden());
+        QTRY_VERIFY_WITH_TIMEOUT(!done.isEmpty(), 600000);
+        QVERIFY2(done.front().at(0).toBool(), qPrintable(done.front().at(1).toString()));
+        QVERIFY(!m_page->isRunning());
+        QVERIFY(m_page->findChild<QWidget *>(QStringLiteral("cleanEvalProgressRow"))->isHidden());
+        QVERIFY(m_page->runButton()->isEnabled());
+        // The report is shown, from the project where the run stored it.
+        QCOMPARE(m_page->source(), QStringLiteral("clean_eval"));
+        QCOMPARE(int(m_page->report().rates.size()), 1);
+        const CleanEvalRate &rate = m_page->report().rates.front();
+        QCOMPARE(rate.rate, 0.2);
+        for (const char *v : {"noisy", "removed", "relabelled", "true_labels"}) {
+            const auto it = rate.variants.find(QString::fromLatin1(v));
+            QVERIFY2(it != rate.variants.end(), v);
+            QVERIFY(it->second.mean >= 0.0 && it->second.mean <= 1.0); // an accuracy
+        }
+        QVERIFY(m_page->table()->rowCount() >= 1);
+        QVERIFY2(m_page->message().contains(QStringLiteral("stored in the project")), qPrintable(m_page->message()));
+        QVERIFY(!m_session->store()->meta(QStringLiteral("clean_eval")).isEmpty());
+        // Save JSON: the same document.
+        QVERIFY(m_page->saveJsonButton()->isEnabled());
+        const QString json = m_dir->filePath(QStringLiteral("run.json"));
+        QVERIFY2(m_page->saveJson(json, &error), qPrintable(error));
+        QFile f(json);
+        QVERIFY(f.open(QIODevice::ReadOnly));
+        const QJsonObject saved = QJsonDocument::fromJson(f.readAll()).object();
+        QCOMPARE(saved.value(QStringLiteral("data")).toString(), QStringLiteral("fashion-mnist"));
+        QCOMPARE(saved.value(QStringLiteral("limit")).toInteger(), qint64(300));
+        QVERIFY(saved.contains(QStringLiteral("seconds")));
+    }
+
+    void cancelStopsRun()
+    {
+        const QString file = m_dir->filePath(QStringLiteral("fmnist.db"));
+        const QString made = testing::makeActiveLearningProject(file, 300, 300);
+        QVERIFY2(made.isEmpty(), qPrintable(made));
+        QString error;
+        QVERIFY(m_session->open(file, &error));
+        QSignalSpy done(m_page.get(), &ReportPage::runFinished);
+        CleanEvalParams p = m_page->defaultRunParams();
+        p.epochs = 500; // far longer than the test waits
+        p.threads = 1;
+        p.device = DeviceChoice::Cpu;
+        QVERIFY(m_page->runCleanEval(p));
+        // Cancel once it reports progress (training has begun).
+        QTRY_VERIFY_WITH_TIMEOUT(m_page->runProgressText().contains(QLatin1Char('%')) || !done.isEmpty(), 120000);
+        QVERIFY(done.isEmpty());
+        QTest::mouseClick(m_page->cancelRunButton(), Qt::LeftButton);
+        QVERIFY(!m_page->cancelRunButton()->isEnabled());
+        QTRY_VERIFY_WITH_TIMEOUT(!done.isEmpty(), 30000);
+        QCOMPARE(done.front().at(0).toBool(), false);
+        QCOMPARE(done.front().at(2).toBool(), true); // cancelled, not failed
+        QVERIFY(!m_page->isRunning());
+        QVERIFY(m_page->report().isEmpty());
+        QVERIFY(m_session->store()->meta(QStringLiteral("clean_eval")).isEmpty());
+        QVERIFY2(m_page->message().contains(QStringLiteral("cancelled")), qPrintable(m_page->message()));
+        QVERIFY(m_page->runButton()->isEnabled());
     }
 };
 
