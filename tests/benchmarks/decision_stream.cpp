@@ -13,20 +13,30 @@
 //       saves R synthetic runs over all the project's samples (E epochs of dynamics, D-d
 //       embeddings; a stand-in for a large analysis being saved) and prints
 //           RUN <i> <ms> <wall clock at the start> <wall clock at the end>
+//   decision_stream --project FILE --tag T --plan PLAN [--interval-ms M]
+//       a reviewer: applies the decisions of PLAN (one per line: "sample label excluded"), one at
+//       a time, as annotator T (the name alone: a second review compares annotators); prints ACK
+//       lines as above (seq = the line of PLAN, from 0).
+//   decision_stream --agreement PROJECT
+//       the conflict queue and agreement of the project's log (core/base/agreement.h):
+//           PAIR <a> <b> <samples> <agreed> <kappa>      for each pair of annotators
+//           CONFLICTS <n>   then   CONFLICT <sample id>   for each
 //   decision_stream --watch PROJECT [--seconds S]
 //       another window (issue 18): a ProjectWatcher on the project; at each change it reads the
 //       new label events and prints, for each,
-//           SEEN <event id> <annotator> <ms from the event's time to now>
+//           SEEN <event id> <annotator> <ms from the event's time to now> <sample id>
 //       (the event's time is taken just before its transaction commits); stops after S seconds.
 // PROJECT/FILE may be a PostgreSQL URL (tests/benchmarks/team_load.py).
 // Not a test: it asserts nothing; the scripts check the project afterwards.
 
+#include "base/agreement.h"
 #include "base/projectstore.h"
 #include "base/projectwatcher.h"
 #include "storefixture.h"
 
 #include <QCoreApplication>
 #include <QDateTime>
+#include <QFile>
 #include <QElapsedTimer>
 #include <QRandomGenerator>
 #include <QStringList>
@@ -113,7 +123,7 @@ int watch(const QString &file, int seconds)
         const QDateTime now = QDateTime::currentDateTimeUtc();
         for (const LabelEvent &e : store.eventsAfter(last)) {
             last = std::max(last, e.id);
-            std::printf("SEEN %lld %s %lld\n", e.id, qPrintable(e.annotator), qint64(e.time.msecsTo(now)));
+            std::printf("SEEN %lld %s %lld %lld\n", e.id, qPrintable(e.annotator), qint64(e.time.msecsTo(now)), e.sampleId);
         }
         std::fflush(stdout);
     });
@@ -121,6 +131,50 @@ int watch(const QString &file, int seconds)
     std::fflush(stdout);
     QTimer::singleShot(seconds * 1000, qApp, &QCoreApplication::quit);
     return QCoreApplication::exec();
+}
+
+int agreement(const QString &file)
+{
+    ProjectStore store;
+    QString error;
+    if (!store.openExisting(file, &error)) {
+        std::fprintf(stderr, "decision_stream: %s\n", qPrintable(error));
+        return 2;
+    }
+    const AgreementReport report = annotatorAgreement(store.events(), int(store.classes().size()));
+    for (const AnnotatorPairAgreement &p : report.pairs)
+        std::printf("PAIR %s %s %d %d %.4f\n", qPrintable(p.a), qPrintable(p.b), p.samples, p.agreed, p.kappa);
+    std::printf("CONFLICTS %zu\n", report.conflicts.size());
+    for (const qint64 id : report.conflicts)
+        std::printf("CONFLICT %lld\n", id);
+    return 0;
+}
+
+// PLAN: one decision per line, "sample label excluded".
+std::vector<Decision> readPlan(const QString &file, QString *error)
+{
+    std::vector<Decision> plan;
+    QFile f(file);
+    if (!f.open(QIODevice::ReadOnly | QIODevice::Text)) {
+        *error = QStringLiteral("%1: %2").arg(file, f.errorString());
+        return {};
+    }
+    int line = 0;
+    while (!f.atEnd()) {
+        ++line;
+        const QList<QByteArray> fields = f.readLine().simplified().split(' ');
+        if (fields.size() != 3) {
+            *error = QStringLiteral("%1:%2: expected 'sample label excluded'").arg(file).arg(line);
+            return {};
+        }
+        Decision d;
+        d.sampleId = fields[0].toLongLong();
+        d.newLabel = fields[1].toInt();
+        d.excluded = fields[2] == "1";
+        d.reason = d.excluded ? QStringLiteral("exclude") : QStringLiteral("relabel");
+        plan.push_back(d);
+    }
+    return plan;
 }
 
 } // namespace
@@ -134,6 +188,8 @@ int main(int argc, char **argv)
                       option(args, QStringLiteral("--samples"), QStringLiteral("3000")).toInt(),
                       option(args, QStringLiteral("--classes"), QStringLiteral("10")).toInt());
 
+    if (args.contains(QStringLiteral("--agreement")))
+        return agreement(option(args, QStringLiteral("--agreement")));
     if (args.contains(QStringLiteral("--watch")))
         return watch(option(args, QStringLiteral("--watch")), option(args, QStringLiteral("--seconds"), QStringLiteral("60")).toInt());
     if (args.contains(QStringLiteral("--save-runs")))
@@ -165,17 +221,32 @@ int main(int argc, char **argv)
         std::fprintf(stderr, "decision_stream: %s: no samples\n", qPrintable(file));
         return 2;
     }
+    const QString planFile = option(args, QStringLiteral("--plan"));
+    std::vector<Decision> plan;
+    if (!planFile.isEmpty()) {
+        plan = readPlan(planFile, &error);
+        if (plan.empty()) {
+            std::fprintf(stderr, "decision_stream: %s\n", qPrintable(error.isEmpty() ? planFile + QStringLiteral(": empty") : error));
+            return 2;
+        }
+    }
     QElapsedTimer since;
     since.start();
-    for (int seq = 0; seq < count; ++seq) {
+    const int total = plan.empty() ? count : int(plan.size());
+    for (int seq = 0; seq < total; ++seq) {
         Decision d;
-        d.sampleId = 1 + qint64(rng.bounded(n));
-        d.newLabel = int(rng.bounded(k + 1)) - 1;
-        d.excluded = rng.bounded(10) == 0;
-        d.reason = d.excluded ? QStringLiteral("exclude") : QStringLiteral("relabel");
+        if (!plan.empty()) {
+            d = plan[std::size_t(seq)];
+        } else {
+            d.sampleId = 1 + qint64(rng.bounded(n));
+            d.newLabel = int(rng.bounded(k + 1)) - 1;
+            d.excluded = rng.bounded(10) == 0;
+            d.reason = d.excluded ? QStringLiteral("exclude") : QStringLiteral("relabel");
+        }
         QElapsedTimer t;
         t.start();
-        if (!store.applyDecisions({d}, QStringLiteral("%1#%2").arg(tag).arg(seq), &error)) {
+        const QString annotator = plan.empty() ? QStringLiteral("%1#%2").arg(tag).arg(seq) : tag;
+        if (!store.applyDecisions({d}, annotator, &error)) {
             std::fprintf(stderr, "FAIL %d %s\n", seq, qPrintable(error));
             return 3;
         }
