@@ -100,6 +100,8 @@ private Q_SLOTS:
     // (reader and writer) went over TLS.
     void requireIsTls()
     {
+        // No root certificate (libpq would verify against ~/.postgresql/root.crt if one existed).
+        const ScopedEnv root("PGSSLROOTCERT", QFile::encodeName(m_dir.filePath(QStringLiteral("no-root.crt"))));
         const QString project = QStringLiteral("tls_require_%1").arg(QCoreApplication::applicationPid());
         const QString where = url(QStringLiteral("labelscope_tls"), project, QStringLiteral("require"));
         (void)ProjectStore::dropPostgresProject(where);
