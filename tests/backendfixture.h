@@ -89,10 +89,11 @@ inline QString rowLocation(const QTemporaryDir &dir, const QString &name)
     return newLocation(backend, dir, name);
 }
 
-// True in the current row when it is the SQLite one (SQLite-only checks: PRAGMAs, the raw file).
+// True in the current row when its backend is SQLite (SQLite-only checks: PRAGMAs, the raw file).
 inline bool sqliteRow()
 {
-    return QString::fromLatin1(QTest::currentDataTag()) == QLatin1String("sqlite");
+    QFETCH(QString, backend);
+    return backend == QLatin1String("sqlite");
 }
 
 } // namespace labelscope::testing
