@@ -13,7 +13,7 @@ packages=(
   libtorch-dev libfaiss-dev libopencv-dev libopenblas0-openmp
   libfftw3-dev libyaml-cpp-dev
   dataset-fashion-mnist xvfb xauth
-  postgresql libqt6sql6-psql
+  postgresql libqt6sql6-psql openssl
 )
 if [ "${1:-}" = fuzz ]; then
   # clang 14 with libFuzzer and the sanitizer runtimes; LLVM's OpenMP for find_package(OpenMP).

@@ -9,6 +9,7 @@
 
 #include "base/projectlocation.h"
 #include "base/projectstore.h"
+#include "base/sqldialect.h"
 
 #include <QCoreApplication>
 #include <QFile>
@@ -17,6 +18,7 @@
 #include <QSqlQuery>
 #include <QString>
 #include <QTemporaryDir>
+#include <QTest>
 #include <QVariant>
 
 #include <atomic>
@@ -49,4 +51,57 @@ inline QString newLocation(const QString &backend, const QTemporaryDir &dir, con
     return url;
 }
 
+// The schema version a raw connection reads (SQLite: PRAGMA user_version; PostgreSQL: the
+// project's labelscope_schema table), or -1 when it cannot be read.
+inline int rawSchemaVersion(const RawProject &raw)
+{
+    QSqlDatabase db = raw.db();
+    int version = -1;
+    QSqlError e;
+    return readSchemaVersion(db, &version, &e) ? version : -1;
+}
+
+// Records VERSION as the project's schema version through a raw connection (as a newer or older
+// Labelscope would have left it).
+inline bool setRawSchemaVersion(const RawProject &raw, int version)
+{
+    QSqlDatabase db = raw.db();
+    QSqlError e;
+    return writeSchemaVersion(db, version, &e);
+}
+
+// The data rows of a test that runs on both backends: column "backend", rows "sqlite" and
+// "postgresql" (call from the test's _data function).
+inline void addBackendRows()
+{
+    QTest::addColumn<QString>("backend");
+    QTest::newRow("sqlite") << QStringLiteral("sqlite");
+    QTest::newRow("postgresql") << QStringLiteral("postgresql");
+}
+
+// The current row's new location NAME (see newLocation), or an empty string for the PostgreSQL
+// row when no server was given (BACKEND_LOCATION then skips the row).
+inline QString rowLocation(const QTemporaryDir &dir, const QString &name)
+{
+    QFETCH(QString, backend);
+    if (backend == QLatin1String("postgresql") && postgresBaseUrl().isEmpty())
+        return QString();
+    return newLocation(backend, dir, name);
+}
+
+// True in the current row when its backend is SQLite (SQLite-only checks: PRAGMAs, the raw file).
+inline bool sqliteRow()
+{
+    QFETCH(QString, backend);
+    return backend == QLatin1String("sqlite");
+}
+
 } // namespace labelscope::testing
+
+// const QString VAR = a new location NAME for the current row (in DIR, a QTemporaryDir), or
+// skips the PostgreSQL row with a message when no server was given.
+#define BACKEND_LOCATION(var, dir, name)                                                                     \
+    const QString var = labelscope::testing::rowLocation(dir, name);                                         \
+    if (var.isEmpty())                                                                                       \
+        QSKIP("no PostgreSQL server: run through CTest (fixture 'postgres'), or set LABELSCOPE_TEST_POSTGRES " \
+              "to a base URL, e.g. from scripts/pg-test-cluster.sh start build/pgtest");

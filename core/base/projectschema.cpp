@@ -63,7 +63,7 @@ QString sqlError(const QSqlError &e)
     const QString state = sqlState(e);
     const QString meaning = state.isEmpty() ? sqliteCodeMeaning(sqliteCode(e)) : postgresStateMeaning(state);
     if (meaning.isEmpty() && state.isEmpty() && e.driverText().contains(QLatin1String("Unable to connect")))
-        return QStringLiteral("the database server cannot be reached (%1)").arg(s.simplified());
+        return QStringLiteral("%1 (%2)").arg(postgresConnectFailureMeaning(s), s.simplified());
     return meaning.isEmpty() ? s : QStringLiteral("%1 (%2)").arg(meaning, s.simplified());
 }
 

@@ -183,4 +183,21 @@ QString postgresStateMeaning(const QString &s)
     return QString();
 }
 
+QString postgresConnectFailureMeaning(const QString &text)
+{
+    const auto has = [&](const char *what) { return text.contains(QLatin1String(what), Qt::CaseInsensitive); };
+    // pg_hba.conf first: its refusal names the encryption ("no encryption", "SSL encryption").
+    if (has("pg_hba.conf"))
+        return QStringLiteral("the server refuses this connection (a rule of its pg_hba.conf: user, database, "
+                              "address or encryption)");
+    if (has("password authentication failed"))
+        return postgresStateMeaning(QStringLiteral("28P01"));
+    if (has("certificate"))
+        return QStringLiteral("the server's TLS certificate cannot be verified (sslmode verify-ca and verify-full "
+                              "need the root certificate that signed it: PGSSLROOTCERT or ~/.postgresql/root.crt)");
+    if (has("SSL") || has("TLS"))
+        return QStringLiteral("the TLS connection that sslmode asks for failed");
+    return QStringLiteral("the database server cannot be reached");
+}
+
 } // namespace labelscope

@@ -47,5 +47,10 @@ QString sqlState(const QSqlError &e);
 /// What a PostgreSQL SQLSTATE means for the user ("wrong password", "server unreachable", ...);
 /// empty when the server's own text says enough.
 QString postgresStateMeaning(const QString &sqlstate);
+/// What a failed PostgreSQL connection (libpq's message TEXT; Qt's driver gives no SQLSTATE for
+/// it) means for the user: a certificate that cannot be verified (sslmode verify-ca/verify-full
+/// without the right root), another TLS failure, a pg_hba.conf rule refusing the connection, a
+/// wrong password, else a server that cannot be reached.
+QString postgresConnectFailureMeaning(const QString &text);
 
 } // namespace labelscope

@@ -3,8 +3,11 @@
 // health) migrates through v4 (class events) to v5 with its samples and runs intact; runProjectHealthChecks
 // imports a CSV manifest into a new project, stores the checks, reads them back as the same
 // report, refuses another data spec, and adds the outlier score from an analysis run's
-// embeddings (only the embedded samples are scored).
+// embeddings (only the embedded samples are scored). Every test runs on both backends (issue 18;
+// rows "sqlite" and "postgresql", tests/backendfixture.h: the PostgreSQL row needs the CTest
+// fixture's throwaway cluster and skips without it).
 
+#include "backendfixture.h"
 #include "healthtestutil.h"
 
 #include "base/projectschema.h"
@@ -20,6 +23,7 @@
 
 using namespace labelscope;
 using namespace healthtest;
+using namespace labelscope::testing;
 
 class TestHealthStore final : public QObject
 {
@@ -65,11 +69,13 @@ private Q_SLOTS:
         QVERIFY(manifest.open(QIODevice::WriteOnly) && manifest.write(csv.toUtf8()) > 0);
     }
 
+    void roundTrip_data() { addBackendRows(); }
     void roundTrip()
     {
+        BACKEND_LOCATION(where, m_dir, QStringLiteral("roundtrip"));
         ProjectStore store;
         QString error;
-        QVERIFY2(store.open(path(QStringLiteral("roundtrip.lsproj")), &error), qPrintable(error));
+        QVERIFY2(store.open(where, &error), qPrintable(error));
         QVERIFY(!store.latestHealth());
         HealthRecord r;
         r.summary = QJsonObject{{QStringLiteral("samples"), 3}};
@@ -104,36 +110,39 @@ private Q_SLOTS:
         QCOMPARE(store.latestHealth(false)->id, id);
     }
 
+    void version3Migrates_data() { addBackendRows(); }
     void version3Migrates()
     {
         QVERIFY(ProjectStore::kSchemaVersion > 3);
-        const QString file = path(QStringLiteral("v3.lsproj"));
+        BACKEND_LOCATION(file, m_dir, QStringLiteral("v3"));
         {
-            // A v3 project as the first three migrations made it, with a sample and a run.
-            QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), QStringLiteral("v3"));
-            db.setDatabaseName(file);
-            QVERIFY(db.open());
+            // A v3 project as the first three migrations made it, with a sample and a run (on
+            // PostgreSQL in a new schema, as the store makes it before migrating).
+            RawProject raw(file);
+            QVERIFY(raw.ok);
+            if (!sqliteRow())
+                QVERIFY(raw.exec(QStringLiteral("CREATE SCHEMA %1").arg(ProjectLocation::parse(file)->quotedSchema())));
+            QSqlDatabase db = raw.db();
             QString detail;
             QVERIFY(db.transaction());
             for (int v = 0; v < 3; ++v)
                 QVERIFY2(migrations()[std::size_t(v)](db, &detail), qPrintable(detail));
             QSqlQuery q(db);
-            QVERIFY(q.exec(QStringLiteral("INSERT OR REPLACE INTO meta(key, value) VALUES ('%1', '%2')")
+            QVERIFY(q.exec(QStringLiteral("INSERT INTO meta(key, value) VALUES ('%1', '%2')"
+                                          " ON CONFLICT(key) DO UPDATE SET value = excluded.value")
                                .arg(QLatin1String(kMarkerKey), QLatin1String(kMarkerValue))));
             QVERIFY(q.exec(QStringLiteral("INSERT INTO classes(id, name) VALUES (0, 'a'), (1, 'b')")));
-            QVERIFY2(q.exec(QStringLiteral("INSERT INTO samples(source, path, offset, split, true_label, given_label, label, excluded) "
+            // "offset" quoted: a reserved word in PostgreSQL.
+            QVERIFY2(q.exec(QStringLiteral("INSERT INTO samples(source, path, \"offset\", split, true_label, given_label, label, excluded) "
                                            "VALUES ('folder', '/x/a.png', -1, 'train', -1, 1, 1, 0)")),
                      qPrintable(q.lastError().text()));
             QVERIFY2(q.exec(QStringLiteral("INSERT INTO runs(started, finished, status, settings, summary) "
                                            "VALUES ('2026-01-01T00:00:00.000Z', '2026-01-01T00:01:00.000Z', 'done', '{}', '{}')")),
                      qPrintable(q.lastError().text()));
-            QVERIFY(q.exec(QStringLiteral("PRAGMA user_version = 3")));
+            QVERIFY(setRawSchemaVersion(raw, 3));
             QVERIFY(db.commit());
             QVERIFY(!q.exec(QStringLiteral("SELECT 1 FROM health_checks")));
-            q = QSqlQuery();
-            db.close();
         }
-        QSqlDatabase::removeDatabase(QStringLiteral("v3"));
 
         ProjectStore store;
         QString error;
@@ -150,25 +159,19 @@ private Q_SLOTS:
         QCOMPARE(store.latestHealth()->runId, run->id);
         QCOMPARE(store.latestHealth()->columns[0].flag, (std::vector<std::uint8_t>{1}));
         store.close();
-        QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), QStringLiteral("v3after"));
-        db.setDatabaseName(file);
-        QVERIFY(db.open());
-        {
-            QSqlQuery q(db);
-            QVERIFY(q.exec(QStringLiteral("PRAGMA user_version")) && q.next());
-            QCOMPARE(q.value(0).toInt(), ProjectStore::kSchemaVersion);
-            QVERIFY(q.exec(QStringLiteral("SELECT count(*) FROM class_events")) && q.next()); // v4 ran on the way
-            QVERIFY(q.exec(QStringLiteral("SELECT count(*) FROM health_sets")) && q.next());
-            QVERIFY(q.exec(QStringLiteral("SELECT count(*) FROM claims")) && q.next()); // v6 (issue 18)
-        }
-        db.close();
-        db = QSqlDatabase();
-        QSqlDatabase::removeDatabase(QStringLiteral("v3after"));
+        RawProject raw(file);
+        QVERIFY(raw.ok);
+        QCOMPARE(rawSchemaVersion(raw), ProjectStore::kSchemaVersion);
+        QSqlQuery q(raw.db());
+        QVERIFY(q.exec(QStringLiteral("SELECT count(*) FROM class_events")) && q.next()); // v4 ran on the way
+        QVERIFY(q.exec(QStringLiteral("SELECT count(*) FROM health_sets")) && q.next());
+        QVERIFY(q.exec(QStringLiteral("SELECT count(*) FROM claims")) && q.next()); // v6 (issue 18)
     }
 
+    void checksStoredAndReadBack_data() { addBackendRows(); }
     void checksStoredAndReadBack()
     {
-        const QString project = path(QStringLiteral("checked.lsproj"));
+        BACKEND_LOCATION(project, m_dir, QStringLiteral("checked"));
         ProjectHealthParams params;
         params.projectFile = project;
         params.dataSpec = m_csv;
@@ -225,16 +228,24 @@ private Q_SLOTS:
         QVERIFY(!other.ok());
         QVERIFY2(other.error().contains(QLatin1String("use a new --project file")), qPrintable(other.error()));
 
-        // An empty new project without data is refused and leaves no file.
-        params.projectFile = path(QStringLiteral("empty.lsproj"));
+        // An empty new project without data is refused and leaves no file (no schema).
+        BACKEND_LOCATION(empty, m_dir, QStringLiteral("empty"));
+        params.projectFile = empty;
         params.dataSpec.clear();
         QVERIFY(!runProjectHealthChecks(params, context).ok());
-        QVERIFY(!QFile::exists(params.projectFile));
+        if (sqliteRow()) {
+            QVERIFY(!QFile::exists(params.projectFile));
+        } else {
+            const Result<bool> exists = ProjectStore::postgresProjectExists(empty);
+            QVERIFY2(exists, qPrintable(exists.error()));
+            QVERIFY(!exists.value());
+        }
     }
 
+    void outliersFromRunEmbeddings_data() { addBackendRows(); }
     void outliersFromRunEmbeddings()
     {
-        const QString project = path(QStringLiteral("embedded.lsproj"));
+        BACKEND_LOCATION(project, m_dir, QStringLiteral("embedded"));
         ProjectHealthParams params;
         params.projectFile = project;
         params.dataSpec = m_csv;

@@ -1,7 +1,11 @@
 // Tests of the project history (core/base/projecthistory.cpp, schema v4): the migration of a v3
 // project keeps its events and groups them into batches, decision batches, added / renamed /
-// merged classes as recorded events, and one large batch equal to many small ones.
+// merged classes as recorded events, and one large batch equal to many small ones. Every test
+// runs on both backends (issue 18; rows "sqlite" and "postgresql", tests/backendfixture.h: the
+// PostgreSQL row needs the CTest fixture's throwaway cluster and skips without it): on
+// PostgreSQL the v3 project is built in a new schema by the same migrations.
 
+#include "backendfixture.h"
 #include "base/projectschema.h"
 #include "base/projectstore.h"
 #include "storefixture.h"
@@ -21,20 +25,21 @@
 #include <map>
 
 using namespace labelscope;
-using labelscope::testing::makeDataset;
-using labelscope::testing::RawDb;
+using namespace labelscope::testing;
 
 class TestProjectHistory final : public QObject {
     Q_OBJECT
 
 private Q_SLOTS:
     void initTestCase();
+    void migrationFrom3KeepsHistory_data() { addBackendRows(); }
     void migrationFrom3KeepsHistory();
+    void decisionBatchesAndClasses_data() { addBackendRows(); }
     void decisionBatchesAndClasses();
+    void largeBatchMatchesSmallBatches_data() { addBackendRows(); }
     void largeBatchMatchesSmallBatches();
 
 private:
-    QString newFile(const QString &name) const { return m_dir.filePath(name); }
     QTemporaryDir m_dir;
 };
 
@@ -49,15 +54,21 @@ void TestProjectHistory::initTestCase()
 // list can then change through class_events.
 void TestProjectHistory::migrationFrom3KeepsHistory()
 {
-    const QString file = newFile(QStringLiteral("v3.lsproj"));
+    BACKEND_LOCATION(file, m_dir, QStringLiteral("v3"));
     {
         RawDb raw(file);
         QVERIFY(raw.ok);
+        if (!sqliteRow()) { // the project's schema, as the store makes it before migrating
+            const Result<ProjectLocation> l = ProjectLocation::parse(file);
+            QVERIFY(l);
+            QString err;
+            QVERIFY2(raw.exec(QStringLiteral("CREATE SCHEMA %1").arg(l->quotedSchema()), &err), qPrintable(err));
+        }
         QSqlDatabase db = raw.db();
         QString detail;
         for (int v = 0; v < 3; ++v)
             QVERIFY2(migrations()[std::size_t(v)](db, &detail), qPrintable(detail));
-        QVERIFY(raw.exec(QStringLiteral("PRAGMA user_version = 3")));
+        QVERIFY(setRawSchemaVersion(raw, 3));
         QVERIFY(raw.exec(QStringLiteral("INSERT INTO classes(id, name) VALUES (0, 'cat'), (1, 'dog')")));
         for (int id = 1; id <= 4; ++id)
             QVERIFY(raw.exec(QStringLiteral("INSERT INTO samples(id, source, path, given_label, label)"
@@ -80,7 +91,7 @@ void TestProjectHistory::migrationFrom3KeepsHistory()
     QVERIFY2(store.open(file, &error), qPrintable(error));
     {
         RawDb raw(file);
-        QCOMPARE(raw.value(QStringLiteral("PRAGMA user_version")).toInt(), ProjectStore::kSchemaVersion); // through v4 (and later versions)
+        QCOMPARE(rawSchemaVersion(raw), ProjectStore::kSchemaVersion); // through v4 (and later versions)
         QVERIFY(raw.value(QStringLiteral("SELECT count(*) FROM label_events WHERE batch IS NULL")).toInt() == 4);
         QString err;
         QVERIFY(!raw.exec(QStringLiteral("INSERT INTO class_events(time, action, class_id) VALUES ('x', 'bogus', 0)"), &err));
@@ -108,7 +119,7 @@ void TestProjectHistory::migrationFrom3KeepsHistory()
 
 void TestProjectHistory::decisionBatchesAndClasses()
 {
-    const QString file = newFile(QStringLiteral("classes.lsproj"));
+    BACKEND_LOCATION(file, m_dir, QStringLiteral("classes"));
     QString error;
     ProjectStore store;
     QVERIFY2(store.open(file, &error), qPrintable(error));
@@ -186,8 +197,10 @@ void TestProjectHistory::largeBatchMatchesSmallBatches()
     }
     QString error;
     ProjectStore a, b;
-    QVERIFY2(a.open(newFile(QStringLiteral("large-a.lsproj")), &error), qPrintable(error));
-    QVERIFY2(b.open(newFile(QStringLiteral("large-b.lsproj")), &error), qPrintable(error));
+    BACKEND_LOCATION(fileA, m_dir, QStringLiteral("large_a"));
+    BACKEND_LOCATION(fileB, m_dir, QStringLiteral("large_b"));
+    QVERIFY2(a.open(fileA, &error), qPrintable(error));
+    QVERIFY2(b.open(fileB, &error), qPrintable(error));
     QVERIFY2(a.importDataset(ds, &error), qPrintable(error));
     QVERIFY2(b.importDataset(ds, &error), qPrintable(error));
     QVERIFY2(a.applyDecisions(batch, QStringLiteral("o'brien %1"), &error), qPrintable(error));

@@ -5,6 +5,10 @@
 //
 // Permissions do not bind root: run as root, the read-only cases run in a child (this executable
 // again, LABELSCOPE_STOREERRORS_CHILD="MODE|FILE|ANNOTATOR") that first becomes the user nobody.
+//
+// SQLite only (issue 18): every test here is about SQLite's files, result codes and permissions.
+// PostgreSQL's refusals (wrong URL, password, server down, missing project, TLS) are in
+// tst_storebackends.cpp and tst_storetls.cpp.
 
 #include "base/projectschema.h"
 #include "base/projectstore.h"

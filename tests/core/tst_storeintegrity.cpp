@@ -1,7 +1,11 @@
 // Tests of the project store's integrity rules: an import and its metadata are one transaction,
 // the data spec is stored absolute (canonicalDataSpec) and can be re-pointed at moved data, a
 // damaged schema is refused at open, and active-learning rounds never queue the same samples.
+// The import, damaged-schema and round tests run on both backends (issue 18; rows "sqlite" and
+// "postgresql", tests/backendfixture.h: the PostgreSQL row needs the CTest fixture's throwaway
+// cluster and skips without it); the data-spec tests are about files and folders: SQLite only.
 
+#include "backendfixture.h"
 #include "base/dataset.h"
 #include "base/projectstore.h"
 #include "storefixture.h"
@@ -15,8 +19,7 @@
 #include <atomic>
 
 using namespace labelscope;
-using labelscope::testing::makeDataset;
-using labelscope::testing::RawDb;
+using namespace labelscope::testing;
 
 namespace {
 
@@ -71,13 +74,17 @@ class TestStoreIntegrity final : public QObject {
 
 private Q_SLOTS:
     void initTestCase() { QVERIFY(m_dir.isValid()); }
+    void importKeepsItsMetadataInOneTransaction_data() { addBackendRows(); }
     void importKeepsItsMetadataInOneTransaction();
     void canonicalDataSpec_data();
     void canonicalDataSpec();
     void dataSpecStoredAbsolute();
     void setDataSpecRepointsMovedData();
+    void damagedSchemaRefusedAtOpen_data() { addBackendRows(); }
     void damagedSchemaRefusedAtOpen();
+    void activeLearningRoundsNeverQueueTheSameSamples_data() { addBackendRows(); }
     void activeLearningRoundsNeverQueueTheSameSamples();
+    void concurrentRoundsOneWins_data() { addBackendRows(); }
     void concurrentRoundsOneWins();
 
 private:
@@ -87,7 +94,7 @@ private:
 
 void TestStoreIntegrity::importKeepsItsMetadataInOneTransaction()
 {
-    const QString file = newFile(QStringLiteral("import-meta.lsproj"));
+    BACKEND_LOCATION(file, m_dir, QStringLiteral("import_meta"));
     const QMap<QString, QString> meta{{QStringLiteral("limit"), QStringLiteral("300")},
                                       {QStringLiteral("image_size"), QStringLiteral("28")},
                                       {QStringLiteral("noise"), QStringLiteral("symmetric 0.2 seed 1")}};
@@ -98,8 +105,16 @@ void TestStoreIntegrity::importKeepsItsMetadataInOneTransaction()
         // The last statement of the import fails (a trigger refuses the "noise" row): nothing of
         // it is there afterwards, neither samples nor any metadata.
         RawDb raw(file);
-        QVERIFY(raw.exec(QStringLiteral("CREATE TRIGGER refuse_noise BEFORE INSERT ON meta WHEN NEW.key = 'noise'"
-                                        " BEGIN SELECT RAISE(ABORT, 'refused by the test'); END")));
+        QString err;
+        if (sqliteRow())
+            QVERIFY(raw.exec(QStringLiteral("CREATE TRIGGER refuse_noise BEFORE INSERT ON meta WHEN NEW.key = 'noise'"
+                                            " BEGIN SELECT RAISE(ABORT, 'refused by the test'); END")));
+        else
+            for (const char *sql :
+                 {"CREATE FUNCTION refuse_noise() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN IF NEW.key = 'noise'"
+                  " THEN RAISE EXCEPTION 'refused by the test'; END IF; RETURN NEW; END $$",
+                  "CREATE TRIGGER refuse_noise BEFORE INSERT ON meta FOR EACH ROW EXECUTE FUNCTION refuse_noise()"})
+                QVERIFY2(raw.exec(QLatin1String(sql), &err), qPrintable(err));
     }
     QVERIFY(!store.importDataset(makeDataset(50, 3), meta, &error));
     QVERIFY2(error.startsWith(file) && error.contains(QLatin1String("meta noise"))
@@ -112,7 +127,7 @@ void TestStoreIntegrity::importKeepsItsMetadataInOneTransaction()
         QVERIFY2(store.meta(key).isNull(), qPrintable(key));
     {
         RawDb raw(file);
-        QVERIFY(raw.exec(QStringLiteral("DROP TRIGGER refuse_noise")));
+        QVERIFY(raw.exec(sqliteRow() ? QStringLiteral("DROP TRIGGER refuse_noise") : QStringLiteral("DROP TRIGGER refuse_noise ON meta")));
     }
     QVERIFY2(store.importDataset(makeDataset(50, 3), meta, &error), qPrintable(error));
     QCOMPARE(store.sampleCount(), 50);
@@ -122,7 +137,8 @@ void TestStoreIntegrity::importKeepsItsMetadataInOneTransaction()
     QCOMPARE(store.meta(QStringLiteral("data_spec")), QStringLiteral("/data/synthetic"));
     // The marker key cannot be overwritten through the metadata.
     ProjectStore other;
-    QVERIFY2(other.open(newFile(QStringLiteral("import-marker.lsproj")), &error), qPrintable(error));
+    BACKEND_LOCATION(markerFile, m_dir, QStringLiteral("import_marker"));
+    QVERIFY2(other.open(markerFile, &error), qPrintable(error));
     QVERIFY(!other.importDataset(makeDataset(5, 2), {{QStringLiteral("application"), QStringLiteral("x")}}, &error));
     QVERIFY2(error.contains(QLatin1String("reserved")), qPrintable(error));
     QCOMPARE(other.sampleCount(), 0);
@@ -230,8 +246,8 @@ void TestStoreIntegrity::setDataSpecRepointsMovedData()
 void TestStoreIntegrity::damagedSchemaRefusedAtOpen()
 {
     QString error;
-    const QString lacksColumn = newFile(QStringLiteral("lacks-column.lsproj"));
-    const QString lacksTable = newFile(QStringLiteral("lacks-table.lsproj"));
+    BACKEND_LOCATION(lacksColumn, m_dir, QStringLiteral("lacks_column"));
+    BACKEND_LOCATION(lacksTable, m_dir, QStringLiteral("lacks_table"));
     for (const QString &file : {lacksColumn, lacksTable}) {
         ProjectStore store;
         QVERIFY2(store.open(file, &error), qPrintable(error));
@@ -257,7 +273,7 @@ void TestStoreIntegrity::damagedSchemaRefusedAtOpen()
 
 void TestStoreIntegrity::activeLearningRoundsNeverQueueTheSameSamples()
 {
-    const QString file = newFile(QStringLiteral("rounds.lsproj"));
+    BACKEND_LOCATION(file, m_dir, QStringLiteral("rounds"));
     QString error;
     ProjectStore a, b; // two rounds, each with its own store (as two `al-round` would have)
     QVERIFY2(a.open(file, &error), qPrintable(error));
@@ -298,7 +314,7 @@ void TestStoreIntegrity::activeLearningRoundsNeverQueueTheSameSamples()
 
 void TestStoreIntegrity::concurrentRoundsOneWins()
 {
-    const QString file = newFile(QStringLiteral("rounds-race.lsproj"));
+    BACKEND_LOCATION(file, m_dir, QStringLiteral("rounds_race"));
     QString error;
     {
         ProjectStore store;
