@@ -18,25 +18,13 @@
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include "clirun.h"
+
+using labelscope::testing::Run;
+using labelscope::testing::runLabelscope;
+
 namespace {
 
-struct Run {
-    int exitCode = -1;
-    QString out, err;
-};
-
-Run runLabelscope(const QStringList &arguments)
-{
-    QProcess p;
-    p.start(QStringLiteral(LABELSCOPE_BINARY), arguments);
-    Run r;
-    if (!p.waitForFinished(600000))
-        return r;
-    r.exitCode = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
-    r.out = QString::fromUtf8(p.readAllStandardOutput());
-    r.err = QString::fromUtf8(p.readAllStandardError());
-    return r;
-}
 
 } // namespace
 

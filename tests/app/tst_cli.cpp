@@ -20,28 +20,21 @@
 #include <limits>
 #include <random>
 
+#include "clirun.h"
+
+using labelscope::testing::Run;
+
 namespace {
 
-struct Run {
-    int exitCode = -1;
-    QString out, err;
-};
-
-Run runLabelscope(const QStringList &arguments, int timeoutMs = 60000)
+// The commands here finish in seconds; a minute bounds a hang.
+Run runLabelscope(const QStringList &arguments)
 {
-    QProcess p;
-    p.start(QStringLiteral(LABELSCOPE_BINARY), arguments);
-    Run r;
-    if (!p.waitForFinished(timeoutMs)) {
-        p.kill();
-        p.waitForFinished();
-        r.err = QStringLiteral("timed out");
-        return r;
-    }
-    r.exitCode = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
-    r.out = QString::fromUtf8(p.readAllStandardOutput());
-    r.err = QString::fromUtf8(p.readAllStandardError());
-    return r;
+    return labelscope::testing::runLabelscope(arguments, 60000);
+}
+
+Run runLabelscope(const QStringList &arguments, int timeoutMs)
+{
+    return labelscope::testing::runLabelscope(arguments, timeoutMs);
 }
 
 // The same under a file-size limit of LIMITKB with SIGXFSZ ignored: every write past the limit
