@@ -82,6 +82,11 @@ MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent)
     statusBar()->addPermanentWidget(m_analysis);
     statusBar()->addPermanentWidget(m_progress);
     statusBar()->addPermanentWidget(m_counts);
+    // The scatter page's empty text says while a run is coming (setAnalysisRunning(true) in startAnalysis).
+    const auto ended = [this] { m_scatter->setAnalysisRunning(false); };
+    connect(m_analysis, &AnalysisProgressWidget::finished, this, ended);
+    connect(m_analysis, &AnalysisProgressWidget::failed, this, ended);
+    connect(m_analysis, &AnalysisProgressWidget::cancelled, this, ended);
     connect(m_analysis, &AnalysisProgressWidget::finished, this, &MainWindow::onAnalysisFinished);
     connect(m_analysis, &AnalysisProgressWidget::failed, this, &MainWindow::onAnalysisFailed);
     connect(m_analysis, &AnalysisProgressWidget::cancelled, this, [this](const QString &) {
@@ -554,6 +559,7 @@ bool MainWindow::startAnalysis(const AnalysisParams &params)
 {
     if (!m_analysis->start(params))
         return false;
+    m_scatter->setAnalysisRunning(true);
     statusBar()->showMessage(tr("Analysis started; you can keep reviewing meanwhile."), 5000);
     return true;
 }

@@ -324,6 +324,15 @@ void ScatterPanel::setKind(const QString &kind)
         m_kindCombo->setCurrentIndex(at);
 }
 
+void ScatterPanel::setAnalysisRunning(bool running)
+{
+    if (running == m_analysisRunning)
+        return;
+    m_analysisRunning = running;
+    if (!hasLayout())
+        reloadLayout();
+}
+
 bool ScatterPanel::reloadLayout()
 {
     const QString kind = this->kind();
@@ -338,6 +347,8 @@ bool ScatterPanel::reloadLayout()
         QString text;
         if (!m_session->isOpen())
             text = tr("No project is open.");
+        else if (m_session->runId() <= 0 && m_analysisRunning)
+            text = tr("The analysis is running: its 2-D layouts appear here when its run is saved.");
         else if (m_session->runId() <= 0)
             text = tr("This project has no analysis run yet, so there is no 2-D layout to show.\n"
                       "Run File \u203A New analysis first.");

@@ -63,6 +63,8 @@ public:
     /// The layout kind shown ("embedding", "trajectory").
     QString kind() const;
     void setColorBy(ColorBy by);
+    /// While an analysis runs in this window, the empty page says its layouts are coming.
+    void setAnalysisRunning(bool running);
     /// The colour of a sample (session index) under ColorBy::HealthIssue; invalid = no issue.
     void setHealthColors(std::function<QColor(int)> colorOf) { m_healthColor = std::move(colorOf); }
     /// Recolours the points (after the colours' source changed).
@@ -163,6 +165,7 @@ private:
     qint64 m_hoverId = -1;
     ColorBy m_colorBy = ColorBy::Class;
     std::function<QColor(int)> m_healthColor;
+    bool m_analysisRunning = false;
 };
 
 } // namespace labelscope::ui

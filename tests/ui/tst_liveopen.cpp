@@ -184,6 +184,10 @@ private Q_SLOTS:
         QTRY_VERIFY_WITH_TIMEOUT(w.session()->isOpen() || !failed.isEmpty(), 120000); // imported
         QVERIFY(failed.isEmpty());
         QVERIFY(w.analysisProgress()->isRunning());
+        // The scatter page says the layouts are coming, not "run an analysis first".
+        auto *scatterEmpty = w.scatter()->findChild<QLabel *>(QStringLiteral("scatterEmpty"));
+        QVERIFY(scatterEmpty);
+        QVERIFY2(scatterEmpty->text().contains(QStringLiteral("is running")), qPrintable(scatterEmpty->text()));
         auto *cancel = w.analysisProgress()->findChild<QPushButton *>(QStringLiteral("analysisCancel"));
         QVERIFY(cancel);
         QTest::mouseClick(cancel, Qt::LeftButton);
@@ -194,6 +198,7 @@ private Q_SLOTS:
         QVERIFY(!w.isStartPageShown());
         QCOMPARE(w.session()->runId(), qint64(0));
         QCOMPARE(w.session()->count(), qint64(600));
+        QVERIFY2(scatterEmpty->text().contains(QStringLiteral("no analysis run yet")), qPrintable(scatterEmpty->text()));
         QVERIFY(w.startPageNote().isEmpty());
         visitTabs(w);
     }
