@@ -1,4 +1,5 @@
-// The CSV manifest reader: path,label[,split] rows (RFC 4180 quoting), relative paths against
+// The CSV manifest reader: path,label[,split] rows (RFC 4180 quoting; or columns named by a
+// header, as Labelscope's own CSV export writes them), relative paths against
 // the manifest's folder, classes from classes.txt beside it or in order of first appearance.
 // Rows that cannot be used are skipped and listed with their line; so are duplicate rows: the
 // first row of a path is imported, and every later row of the same path is listed as a
@@ -171,11 +172,27 @@ LoadResult readCsvManifest(const QString &csvFile, const LoadOptions &options)
     QHash<QString, FirstRow> imported; // path → the row that imports it
     std::vector<ImageJob> jobs;
     std::vector<SkippedItem> origins;  // derived classes: the line of their first row
+    // Columns: path,label[,split] by position, or by name when the first row is a header that
+    // names "path" and "label" (any order, other columns ignored: e.g. Labelscope's own export,
+    // id,path,label,category,relabelled,excluded,split); a row whose "excluded" column is 1 is
+    // left out and listed.
+    int pathCol = 0, labelCol = 1, splitCol = 2, excludedCol = -1, named = 0;
+    if (!records.empty()) {
+        QStringList header;
+        for (const QString &f : records.front().fields)
+            header << f.trimmed().toLower();
+        if (header.contains(QLatin1String("path")) && header.contains(QLatin1String("label"))) {
+            named = int(header.size());
+            pathCol = int(header.indexOf(QLatin1String("path")));
+            labelCol = int(header.indexOf(QLatin1String("label")));
+            splitCol = int(header.indexOf(QLatin1String("split")));
+            excludedCol = int(header.indexOf(QLatin1String("excluded")));
+        }
+    }
     for (std::size_t r = 0; r < records.size(); ++r) {
         const CsvRecord &rec = records[r];
         const QString location = QStringLiteral("line %1").arg(rec.line);
-        if (r == 0 && rec.fields.size() >= 2 && rec.fields[0].toLower() == QLatin1String("path")
-            && rec.fields[1].toLower() == QLatin1String("label"))
+        if (r == 0 && named > 0)
             continue; // header row
         if (!validUtf8 && rec.fields.join(QLatin1Char(',')).contains(QChar::ReplacementCharacter)) {
             ds.skipped.push_back({csvPath, location, QStringLiteral("the line is not valid UTF-8 (save the manifest as UTF-8)")});
@@ -187,25 +204,34 @@ LoadResult readCsvManifest(const QString &csvFile, const LoadOptions &options)
             ds.skipped.push_back({csvPath, location, QStringLiteral("the line holds a NUL byte (\\0)")});
             continue;
         }
-        if (rec.fields.size() < 2) {
+        if (named > 0 && rec.fields.size() > named) {
+            ds.skipped.push_back({csvPath, location, QStringLiteral("%1 fields, the header names %2").arg(rec.fields.size()).arg(named)});
+            continue;
+        }
+        // Trailing optional columns (split, excluded) may be missing; path and label may not.
+        if (rec.fields.size() < 2 || rec.fields.size() <= std::max(pathCol, labelCol)) {
             ds.skipped.push_back({csvPath, location, QStringLiteral("%1 field(s), expected path,label[,split]").arg(rec.fields.size())});
             continue;
         }
-        if (rec.fields.size() > 3) {
+        if (named == 0 && rec.fields.size() > 3) {
             ds.skipped.push_back({csvPath, location, QStringLiteral("%1 fields, expected path,label[,split]").arg(rec.fields.size())});
             continue;
         }
-        if (rec.fields[0].isEmpty()) {
+        if (rec.fields[pathCol].isEmpty()) {
             ds.skipped.push_back({csvPath, location, QStringLiteral("empty path")});
             continue;
         }
-        QString split;
-        if (rec.fields.size() == 3 && !normaliseSplit(rec.fields[2], &split)) {
-            ds.skipped.push_back({csvPath, location, QStringLiteral("unknown split \"%1\" (expected train, test or empty)").arg(rec.fields[2])});
+        if (excludedCol >= 0 && excludedCol < rec.fields.size() && rec.fields[excludedCol].trimmed() == QLatin1String("1")) {
+            ds.skipped.push_back({csvPath, location, QStringLiteral("excluded (its \"excluded\" column is 1)")});
             continue;
         }
-        const QString &name = rec.fields[1];
-        const QString path = QDir::cleanPath(base.absoluteFilePath(rec.fields[0]));
+        QString split;
+        if (splitCol >= 0 && splitCol < rec.fields.size() && !normaliseSplit(rec.fields[splitCol], &split)) {
+            ds.skipped.push_back({csvPath, location, QStringLiteral("unknown split \"%1\" (expected train, test or empty)").arg(rec.fields[splitCol])});
+            continue;
+        }
+        const QString &name = rec.fields[labelCol];
+        const QString path = QDir::cleanPath(base.absoluteFilePath(rec.fields[pathCol]));
         // Before the class lookup: a duplicate must not create a class of its own.
         if (const auto first = imported.constFind(path); first != imported.constEnd()) {
             QString reason = QStringLiteral("duplicate of line %1 (same image): imported once, from line %1").arg(first->line);

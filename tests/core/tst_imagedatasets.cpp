@@ -25,6 +25,7 @@ private Q_SLOTS:
     void imageFolderGreyAndUnicode();
     void imageFolderLimitAndCancel();
     void csvManifest();
+    void csvNamedColumns();
     void csvClassesTxtAndLimit();
     void csvRefused();
     void unknownSpecs();
@@ -316,6 +317,38 @@ void TestImageDatasets::csvManifest()
     QVERIFY(at(QStringLiteral("line 9")) && at(QStringLiteral("line 9"))->reason.contains(QLatin1String("not an image")));
     QVERIFY(at(QStringLiteral("line 10")) && at(QStringLiteral("line 10"))->reason.contains(QLatin1String("validation")));
     QVERIFY(at(QStringLiteral("line 11")) && at(QStringLiteral("line 11"))->reason.contains(QLatin1String("4 fields")));
+}
+
+// A header that names its columns (Labelscope's own CSV export: id first, extra columns): the
+// columns are found by name, an excluded row is left out and listed, other columns ignored.
+void TestImageDatasets::csvNamedColumns()
+{
+    const QString dir = m_tmp.filePath(QStringLiteral("csvnamed"));
+    QVERIFY(writeFile(dir + QStringLiteral("/img/1.png"), encode(solid(8, 8, 255, 0, 0), ".png")));
+    QVERIFY(writeFile(dir + QStringLiteral("/img/2.png"), encode(solid(8, 8, 0, 255, 0), ".png")));
+    QVERIFY(writeFile(dir + QStringLiteral("/img/3.png"), encode(solid(8, 8, 0, 0, 255), ".png")));
+    const QString csv = dir + QStringLiteral("/export.csv");
+    QVERIFY(writeFile(csv, "id,path,label,category,relabelled,excluded,split\n"  // 1
+                           "1,img/1.png,Coat,hard,1,0,train\n"                  // 2
+                           "2,img/2.png,Shirt,easy,0,1,train\n"                 // 3: excluded
+                           "3,img/3.png,Shirt,easy,0,0,test\n"                  // 4
+                           "4,img/1.png,Coat,easy,0,0,train,more\n"));          // 5: too many fields
+    const LoadResult r = loadDataset(csv);
+    QVERIFY2(r.ok(), qPrintable(r.error));
+    const Dataset &ds = r.dataset;
+    QCOMPARE(ds.classes, QStringList({"Coat", "Shirt"}));
+    QCOMPARE(ds.samples.size(), std::size_t(2));
+    QCOMPARE(QFileInfo(ds.samples[0].path).fileName(), QStringLiteral("1.png"));
+    QCOMPARE(ds.samples[0].label, 0);
+    QCOMPARE(ds.samples[0].split, QStringLiteral("train"));
+    QCOMPARE(QFileInfo(ds.samples[1].path).fileName(), QStringLiteral("3.png"));
+    QCOMPARE(ds.samples[1].label, 1);
+    QCOMPARE(ds.samples[1].split, QStringLiteral("test"));
+    QCOMPARE(ds.skipped.size(), std::size_t(2));
+    QCOMPARE(ds.skipped[0].location, QStringLiteral("line 3"));
+    QVERIFY2(ds.skipped[0].reason.contains(QLatin1String("excluded")), qPrintable(ds.skipped[0].reason));
+    QCOMPARE(ds.skipped[1].location, QStringLiteral("line 5"));
+    QVERIFY2(ds.skipped[1].reason.contains(QLatin1String("8 fields")), qPrintable(ds.skipped[1].reason));
 }
 
 void TestImageDatasets::csvClassesTxtAndLimit()
