@@ -56,7 +56,7 @@ private:
             else
                 expected.try_emplace(c.id, c.oldLabel, c.oldExcluded); // the first one
         }
-        QVector<qint64> skipped;
+        QVector<qint64> skipped; // ascending (the map's order)
         for (const auto &[id, state] : expected) {
             const int i = m_session->indexOf(id);
             if (i < 0 || m_session->row(i).label != state.first || m_session->row(i).excluded != state.second)
@@ -69,7 +69,7 @@ private:
         // before the first decision.
         for (std::size_t j = 0; j < m_changes.size(); ++j) {
             const Change &c = m_changes[back ? m_changes.size() - 1 - j : j];
-            if (skipped.contains(c.id))
+            if (std::binary_search(skipped.cbegin(), skipped.cend(), c.id))
                 continue;
             Decision d;
             d.sampleId = c.id;
