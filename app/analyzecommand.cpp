@@ -122,8 +122,7 @@ int runAnalyzeCommand(const QStringList &arguments)
     const AnalysisResult &result = run.value();
     QTextStream &err = cli.err();
     for (const auto &s : result.skipped)
-        err << "skipped: " << s.file << (s.location.isEmpty() ? QString() : QStringLiteral(" (%1)").arg(s.location))
-            << ": " << s.reason << '\n';
+        printSkipped(err, s);
     err << QStringLiteral("analysed %1 samples in %2 on %3: %4 easy, %5 hard, %6 need review")
                .arg(result.samples).arg(formatSeconds(result.seconds), result.device)
                .arg(result.easy).arg(result.hard).arg(result.needReview) << '\n';

@@ -63,8 +63,7 @@ int runCheckCommand(const QStringList &arguments)
     const HealthReport &report = r.report;
     QTextStream &err = cli.err();
     for (const HealthSkipped &s : report.skipped)
-        err << "skipped: " << s.item.file << (s.item.location.isEmpty() ? QString() : QStringLiteral(" (%1)").arg(s.item.location))
-            << ": " << s.item.reason << '\n';
+        printSkipped(err, s.item);
     err << QStringLiteral("checked %1 samples in %2 (%3 skipped)").arg(report.samples).arg(formatSeconds(report.seconds)).arg(report.skipped.size())
         << '\n';
     for (int t = 0; t < kIssueTypeCount; ++t) {

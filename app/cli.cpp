@@ -24,6 +24,12 @@ std::atomic_bool &Cli::cancelFlag()
     return flag;
 }
 
+void printSkipped(QTextStream &err, const SkippedItem &item)
+{
+    err << "skipped: " << item.file << (item.location.isEmpty() ? QString() : QStringLiteral(" (%1)").arg(item.location))
+        << ": " << item.reason << '\n';
+}
+
 QString formatSeconds(double s)
 {
     if (s < 0 || !std::isfinite(s))

@@ -8,6 +8,7 @@
 
 #include "base/enumnames.h"
 #include "base/result.h"
+#include "base/dataset.h"
 #include "jobs/job.h"
 
 #include <QCommandLineOption>
@@ -113,5 +114,8 @@ private:
 
 /// "1m05s", "42s", "?" for a negative value.
 QString formatSeconds(double seconds);
+
+/// One "skipped: FILE (LOCATION): REASON" line per item.
+void printSkipped(QTextStream &err, const SkippedItem &item);
 
 } // namespace labelscope::app

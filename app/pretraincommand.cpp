@@ -70,8 +70,7 @@ int runPretrainCommand(const QStringList &arguments)
     const PretrainResult &r = done.value();
     QTextStream &err = cli.err();
     for (const auto &s : r.skipped)
-        err << "skipped: " << s.file << (s.location.isEmpty() ? QString() : QStringLiteral(" (%1)").arg(s.location))
-            << ": " << s.reason << '\n';
+        printSkipped(err, s);
     err << QStringLiteral("pretrained a %1 encoder (%2) on %3 images, %4 epochs%5, final loss %6, %7 images/s, in %8: %9 and %10")
                .arg(enumName(kPretrainMethodNames, params.method), r.model).arg(r.images).arg(r.epochs)
                .arg(r.resumedFromEpoch >= 0 ? QStringLiteral(" (resumed in epoch %1)").arg(r.resumedFromEpoch + 1) : QString())

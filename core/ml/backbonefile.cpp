@@ -183,6 +183,18 @@ Result<> writeBackboneSidecar(const QString &backboneFile, const BackboneSidecar
     return writeFileAtomically(path, QJsonDocument(sidecar.toJson()).toJson(QJsonDocument::Indented));
 }
 
+Result<> checkBackboneOutFile(const QString &outFile)
+{
+    if (outFile.isEmpty())
+        return Result<>::failure(QStringLiteral("give the output file (--out FILE.pt)"));
+    const QFileInfo info(outFile);
+    if (info.isDir())
+        return Result<>::failure(QStringLiteral("%1: is a folder").arg(outFile));
+    if (!QFileInfo(info.absolutePath()).isDir())
+        return Result<>::failure(QStringLiteral("%1: the folder %2 does not exist").arg(outFile, info.absolutePath()));
+    return {};
+}
+
 Result<QString> fileSha256(const QString &path)
 {
     QFile file(path);

@@ -62,6 +62,10 @@ Result<> checkBackboneSidecar(const BackboneSidecar &sidecar, const QString &whe
 /// Writes the sidecar of BACKBONEFILE (atomically). Error names the file.
 Result<> writeBackboneSidecar(const QString &backboneFile, const BackboneSidecar &sidecar);
 
+/// Checks that a backbone can be written to OUTFILE before any work: a name is given, it is not a
+/// folder, its folder exists. Errors name the file ("give the output file (--out FILE.pt)", …).
+Result<> checkBackboneOutFile(const QString &outFile);
+
 /// Hex SHA-256 of a file's bytes, or an error naming it.
 Result<QString> fileSha256(const QString &file);
 

@@ -159,11 +159,9 @@ Result<ExportModelResult> runExportModel(const ExportModelParams &params, JobCon
     using R = Result<ExportModelResult>;
     QElapsedTimer clock;
     clock.start();
-    if (params.outFile.isEmpty())
-        return R::failure(QStringLiteral("give the output file (--out FILE.pt)"));
+    if (Result<> writable = checkBackboneOutFile(params.outFile); !writable)
+        return R::from(writable);
     const QFileInfo outInfo(params.outFile);
-    if (!QFileInfo(outInfo.absolutePath()).isDir())
-        return R::failure(QStringLiteral("%1: the folder %2 does not exist").arg(params.outFile, outInfo.absolutePath()));
     if (!ProjectLocation::isUrl(params.projectFile) && !QFileInfo::exists(params.projectFile))
         return R::failure(QStringLiteral("%1: no such project").arg(params.projectFile));
     const Result<QString> deviceName = resolveDevice(params.device);

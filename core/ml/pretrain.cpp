@@ -294,13 +294,9 @@ Result<PretrainResult> runPretrain(const PretrainParams &params, JobContext &con
     using R = Result<PretrainResult>;
     QElapsedTimer clock;
     clock.start();
-    if (params.outFile.isEmpty())
-        return R::failure(QStringLiteral("give the output file (--out FILE.pt)"));
+    if (Result<> writable = checkBackboneOutFile(params.outFile); !writable)
+        return R::from(writable);
     const QFileInfo outInfo(params.outFile);
-    if (outInfo.isDir())
-        return R::failure(QStringLiteral("%1: is a folder").arg(params.outFile));
-    if (!QFileInfo(outInfo.absolutePath()).isDir())
-        return R::failure(QStringLiteral("%1: the folder %2 does not exist").arg(params.outFile, outInfo.absolutePath()));
     if (params.batchSize < 16 || params.batchSize > 4096)
         return R::failure(QStringLiteral("batch size %1: must be 16..4096").arg(params.batchSize));
     const Result<QString> deviceName = resolveDevice(params.device);
