@@ -140,8 +140,11 @@ int runAnalyzeCommand(const QStringList &arguments)
         err << QStringLiteral("find_label_issues (%1, %2-fold out-of-sample pred_probs): %3 label issues")
                    .arg(enumName(kFilterByNames, params.filterBy)).arg(result.folds).arg(result.numLabelIssues) << '\n';
     if (!result.backboneFile.isEmpty())
-        err << QStringLiteral("backbone %1: %2 embeddings reused from the project, %3 extracted in %4 (%5 images/s)")
-                   .arg(result.backboneName).arg(result.embeddingsReused).arg(result.embeddingsExtracted)
+        err << QStringLiteral("backbone %1 (%2), %3-d: %4 embeddings reused from %5, %6 extracted in %7 (%8 images/s)")
+                   .arg(result.backboneName, result.backboneFile).arg(result.embeddingDim).arg(result.embeddingsReused)
+                   .arg(result.embeddingsCachedFromRun > 0 ? QStringLiteral("run %1").arg(result.embeddingsCachedFromRun)
+                                                           : QStringLiteral("the project"))
+                   .arg(result.embeddingsExtracted)
                    .arg(formatSeconds(result.extractionSeconds)).arg(result.extractionImagesPerSecond, 0, 'f', 0) << '\n';
     if (result.health.contains(QStringLiteral("error"))) {
         err << "health checks failed: " << result.health.value(QStringLiteral("error")).toString() << '\n';
