@@ -13,6 +13,8 @@
 #include <QSpinBox>
 #include <QVBoxLayout>
 
+#include <algorithm>
+
 namespace labelscope::ui {
 
 namespace {
@@ -185,6 +187,7 @@ QString BackbonePicker::infoText() const { return m_info->text(); }
 void BackbonePicker::setBackboneFile(const QString &file)
 {
     fillCombo(absolute(file));
+    m_sidecarFile.clear(); // read again: the sidecar may have been fixed meanwhile
     update();
 }
 
