@@ -260,6 +260,7 @@ std::optional<PretrainParams> AnalysisDialog::pretrainParams() const
     p.outFile = m_backbone->encoderFile();
     p.method = m_backbone->pretrainMethod();
     p.epochs = m_backbone->pretrainEpochs();
+    p.restart = m_backbone->pretrainRestart();
     p.seed = a.seed;
     p.limit = a.limit;
     p.device = a.device;

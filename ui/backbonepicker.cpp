@@ -2,6 +2,7 @@
 
 #include "base/enumnames.h"
 
+#include <QCheckBox>
 #include <QComboBox>
 #include <QDir>
 #include <QFileDialog>
@@ -98,6 +99,12 @@ BackbonePicker::BackbonePicker(QWidget *parent) : QWidget(parent)
     el->addWidget(m_method);
     el->addWidget(new QLabel(tr("Encoder epochs:"), m_encoderRow));
     el->addWidget(m_epochs);
+    m_restart = new QCheckBox(tr("Start over"), m_encoderRow);
+    m_restart->setObjectName(QStringLiteral("pretrainRestart"));
+    m_restart->setToolTip(tr("Discard the checkpoint of the cancelled training instead of resuming it "
+                             "(needed when the method, epochs or data changed)"));
+    connect(m_restart, &QCheckBox::toggled, this, [this] { update(); });
+    el->addWidget(m_restart);
     el->addStretch(1);
 
     auto *top = new QHBoxLayout;
@@ -224,6 +231,7 @@ void BackbonePicker::setPretrainMethod(PretrainMethod method)
 }
 
 int BackbonePicker::pretrainEpochs() const { return m_epochs->value(); }
+bool BackbonePicker::pretrainRestart() const { return !m_restart->isHidden() && m_restart->isChecked(); }
 void BackbonePicker::setPretrainEpochs(int epochs) { m_epochs->setValue(epochs); }
 
 void BackbonePicker::setEncoderFile(const QString &file, const QString &whyNot)
@@ -271,13 +279,19 @@ void BackbonePicker::update()
         if (m_sidecar)
             info = describeSidecar(*m_sidecar);
     } else if (c == Choice::Encoder) {
+        // The pretrain job's checkpoint beside its output (core/ml/pretrain.h: FILE.pt + ".ckpt").
+        const bool checkpoint = !m_encoderFile.isEmpty() && QFileInfo::exists(m_encoderFile + QStringLiteral(".ckpt"));
+        m_restart->setVisible(checkpoint);
         if (m_encoderFile.isEmpty()) {
             m_error = m_encoderWhyNot.isEmpty() ? tr("Choose a project file: the encoder is written beside it.")
                                                 : m_encoderWhyNot;
         } else {
             const QString native = QDir::toNativeSeparators(m_encoderFile);
-            if (QFileInfo::exists(m_encoderFile + QStringLiteral(".ckpt")))
-                info = tr("Resumes the cancelled training's checkpoint, then writes %1.").arg(native);
+            if (checkpoint && m_restart->isChecked())
+                info = tr("Discards the cancelled training's checkpoint, trains anew and writes %1.").arg(native);
+            else if (checkpoint)
+                info = tr("Resumes the cancelled training's checkpoint (same method, epochs and data), then writes %1.")
+                           .arg(native);
             else if (QFileInfo::exists(m_encoderFile))
                 info = tr("Writes %1, replacing the encoder learnt there before (to reuse that one, pick it "
                           "with File\u2026).").arg(native);

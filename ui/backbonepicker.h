@@ -23,6 +23,7 @@
 
 #include <optional>
 
+class QCheckBox;
 class QComboBox;
 class QLabel;
 class QPushButton;
@@ -59,6 +60,9 @@ public:
     void setPretrainMethod(PretrainMethod method);
     int pretrainEpochs() const; ///< 0 = automatic
     void setPretrainEpochs(int epochs);
+    /// "Start over": discard the checkpoint a cancelled training left at the encoder's file
+    /// (offered only when there is one; otherwise it is resumed).
+    bool pretrainRestart() const;
 
     /// Where "Learn an encoder" writes its encoder; "" with WHYNOT when there is no such place
     /// (no project file yet, a database URL).
@@ -95,6 +99,7 @@ private:
     QComboBox *m_combo, *m_head, *m_method;
     QPushButton *m_file;
     QSpinBox *m_epochs;
+    QCheckBox *m_restart;
     QLabel *m_info;
     QWidget *m_headRow, *m_encoderRow;
     std::optional<BackboneSidecar> m_sidecar;
