@@ -47,6 +47,8 @@ QJsonObject BackboneSidecar::toJson() const
         o.insert(QStringLiteral("resize_size"), resizeSize);
     if (!classes.isEmpty())
         o.insert(QStringLiteral("classes"), QJsonArray::fromStringList(classes));
+    if (!provenance.isEmpty())
+        o.insert(QStringLiteral("provenance"), provenance);
     return o;
 }
 
@@ -167,6 +169,7 @@ Result<BackboneSidecar> readBackboneSidecar(const QString &backboneFile)
             s.classes << e.toString();
         }
     }
+    s.provenance = o.value(QLatin1String("provenance")).toObject();
     if (Result<> checked = checkBackboneSidecar(s, path); !checked)
         return R::from(checked);
     return s;

@@ -18,6 +18,8 @@
 //   resize_size    int, optional (default input_size × 256 / 224, rounded): for resize_center_crop
 //   classes        array of strings, optional: class names of a classifier exported by
 //                  `labelscope export-model` (its logits(x) method returns [B, len(classes)])
+//   provenance     object, optional: how the file was made (`labelscope pretrain` writes its
+//                  method, network, epochs, data and final loss); kept, not interpreted
 // Unknown fields are ignored. Grey images are given to a 3-channel backbone with the grey value
 // in each channel; a colour image given to a 1-channel backbone is an error.
 
@@ -43,6 +45,7 @@ struct BackboneSidecar {
     BackboneResize resize = BackboneResize::Stretch;
     int resizeSize = 0;            ///< for ResizeCenterCrop (filled with its default when absent)
     QStringList classes;           ///< optional
+    QJsonObject provenance;        ///< optional
     QJsonObject toJson() const;
 };
 

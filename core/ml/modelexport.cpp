@@ -74,7 +74,7 @@ std::string embedSource(ClassifierImpl &net, const std::set<std::string> &names)
 
 } // namespace
 
-torch::jit::Module scriptClassifier(ClassifierImpl &net)
+torch::jit::Module scriptClassifier(ClassifierImpl &net, bool withLogits)
 {
     torch::NoGradGuard noGrad;
     torch::jit::Module m("LabelscopeClassifier");
@@ -93,11 +93,12 @@ torch::jit::Module scriptClassifier(ClassifierImpl &net)
         m.register_buffer(name, b.value().detach().to(torch::kCPU, torch::kFloat32).clone());
         names.insert(name);
     }
-    const std::string source = embedSource(net, names)
+    std::string source = embedSource(net, names)
         + "    def forward(self, x: Tensor) -> Tensor:\n"
-          "        return self.embed(x)\n"
-          "    def logits(self, x: Tensor) -> Tensor:\n"
-          "        return " + linear("self.embed(x)", "fc") + "\n";
+          "        return self.embed(x)\n";
+    if (withLogits)
+        source += "    def logits(self, x: Tensor) -> Tensor:\n"
+                  "        return " + linear("self.embed(x)", "fc") + "\n";
     // define() takes the methods at the left margin.
     std::string dedented;
     for (std::size_t at = 0; at < source.size();) {
@@ -113,7 +114,7 @@ torch::jit::Module scriptClassifier(ClassifierImpl &net)
 
 Result<> exportClassifier(ClassifierImpl &net, int channels, int side, const torch::Tensor &mean,
                           const torch::Tensor &std, const QStringList &classes, const QString &name,
-                          const QString &outFile)
+                          const QString &outFile, const QJsonObject &provenance)
 {
     BackboneSidecar s;
     s.name = name;
@@ -125,6 +126,7 @@ Result<> exportClassifier(ClassifierImpl &net, int channels, int side, const tor
     s.embeddingDim = net.embeddingDim();
     s.resize = BackboneResize::Stretch;
     s.classes = classes;
+    s.provenance = provenance;
     if (Result<> checked = checkBackboneSidecar(s, backboneSidecarPath(outFile)); !checked)
         return checked;
     const QFileInfo fi(outFile);
@@ -134,7 +136,7 @@ Result<> exportClassifier(ClassifierImpl &net, int channels, int side, const tor
         return Result<>::failure(QStringLiteral("%1: the folder %2 does not exist").arg(outFile, fi.absolutePath()));
     const QString temporary = fi.absoluteFilePath() + QStringLiteral(".part");
     try {
-        torch::jit::Module module = scriptClassifier(net);
+        torch::jit::Module module = scriptClassifier(net, !classes.isEmpty());
         module.save(QFile::encodeName(temporary).toStdString());
     } catch (...) {
         QFile::remove(temporary);

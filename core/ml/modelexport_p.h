@@ -5,21 +5,23 @@
 #include "base/result.h"
 #include "networks.h"
 
+#include <QJsonObject>
 #include <QStringList>
 #include <torch/script.h>
 
 namespace labelscope {
 
 /// The network's TorchScript twin: its parameters and batch-norm statistics copied (to the CPU)
-/// into a torch::jit::Module with methods embed, forward (= embed) and logits, evaluation mode.
-/// Throws (std::invalid_argument for a network type it does not know, c10::Error).
-torch::jit::Module scriptClassifier(ClassifierImpl &net);
+/// into a torch::jit::Module with methods embed, forward (= embed) and, with withLogits, logits;
+/// evaluation mode. Throws (std::invalid_argument for a network type it does not know, c10::Error).
+torch::jit::Module scriptClassifier(ClassifierImpl &net, bool withLogits = true);
 
 /// Writes scriptClassifier(net) to OUTFILE (via a temporary beside it, renamed on success) and
 /// its sidecar: name, input_size = side, channels, mean and std ([C] tensors, pixel units),
-/// embedding_dim, resize "stretch", classes. Errors name the file.
+/// embedding_dim, resize "stretch", classes, provenance. Without classes (an encoder, pretrain.h)
+/// the module has no logits method. Errors name the file.
 Result<> exportClassifier(ClassifierImpl &net, int channels, int side, const torch::Tensor &mean,
                           const torch::Tensor &std, const QStringList &classes, const QString &name,
-                          const QString &outFile);
+                          const QString &outFile, const QJsonObject &provenance = {});
 
 } // namespace labelscope

@@ -20,6 +20,7 @@
 // This header is free of LibTorch (app/ and ui/ include it).
 
 #include "base/dataset.h"
+#include "base/enumnames.h"
 #include "base/result.h"
 #include "jobs/job.h"
 #include "options.h"
@@ -27,21 +28,19 @@
 #include <QMetaType>
 #include <QString>
 
-#include <array>
-#include <utility>
 #include <vector>
 
 namespace labelscope {
 
 enum class PretrainMethod { SimClr, Byol, SimSiam };
-inline constexpr std::array<std::pair<PretrainMethod, const char *>, 3> kPretrainMethodNames{{
-    {PretrainMethod::SimClr, "simclr"}, {PretrainMethod::Byol, "byol"}, {PretrainMethod::SimSiam, "simsiam"}}};
+inline constexpr EnumName<PretrainMethod> kPretrainMethodNames[] = {
+    {PretrainMethod::SimClr, "simclr"}, {PretrainMethod::Byol, "byol"}, {PretrainMethod::SimSiam, "simsiam"}};
 
 /// Which samples of the dataset are pretrained on: "train" (the training split and samples
 /// without a split), "test" or "all".
 enum class PretrainSplit { Train, Test, All };
-inline constexpr std::array<std::pair<PretrainSplit, const char *>, 3> kPretrainSplitNames{{
-    {PretrainSplit::Train, "train"}, {PretrainSplit::Test, "test"}, {PretrainSplit::All, "all"}}};
+inline constexpr EnumName<PretrainSplit> kPretrainSplitNames[] = {
+    {PretrainSplit::Train, "train"}, {PretrainSplit::Test, "test"}, {PretrainSplit::All, "all"}};
 
 struct PretrainParams {
     QString dataSpec;                 ///< a dataset spec (dataset.h loadDataset); labels are never read
@@ -53,7 +52,10 @@ struct PretrainParams {
     Architecture model = Architecture::Auto; ///< the encoder network (networks.h); Auto as analyze
     int batchSize = 256;              ///< images per step (2 views each); 16..4096
     double lr = 0.0;                  ///< Adam learning rate; 0 = the method's default
-    double temperature = 0.5;         ///< SimCLR's τ
+    /// SimCLR's τ. 0.2: at batches of 64–256 it learned better features than SimCLR's 0.5 (a
+    /// linear probe on Fashion-MNIST: .819 against .802 after 15 epochs on 3,000 images; the
+    /// paper's 0.5 was for batches of thousands).
+    double temperature = 0.2;
     quint64 seed = 1;
     qint64 limit = -1;                ///< at most this many samples per split; -1 = all
     DeviceChoice device = DeviceChoice::Auto;
