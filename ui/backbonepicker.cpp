@@ -82,11 +82,13 @@ BackbonePicker::BackbonePicker(QWidget *parent) : QWidget(parent)
 
     m_method = new QComboBox(this);
     m_method->setObjectName(QStringLiteral("pretrainMethod"));
-    for (const auto &[method, name] : kPretrainMethodNames)
-        m_method->addItem(QString::fromLatin1(name));
-    m_method->setItemData(0, tr("SimCLR: contrastive, two augmented views against the batch's others"), Qt::ToolTipRole);
-    m_method->setItemData(1, tr("BYOL: predicts a moving-average target network's view; no negatives"), Qt::ToolTipRole);
-    m_method->setItemData(2, tr("SimSiam: BYOL without the moving average, a stop-gradient instead"), Qt::ToolTipRole);
+    m_method->addItems(enumNames(kPretrainMethodNames));
+    const auto tip = [this](PretrainMethod m, const QString &text) {
+        m_method->setItemData(m_method->findText(enumName(kPretrainMethodNames, m)), text, Qt::ToolTipRole);
+    };
+    tip(PretrainMethod::SimClr, tr("SimCLR: contrastive, two augmented views against the batch's others"));
+    tip(PretrainMethod::Byol, tr("BYOL: predicts a moving-average target network's view; no negatives"));
+    tip(PretrainMethod::SimSiam, tr("SimSiam: BYOL without the moving average, a stop-gradient instead"));
     m_epochs = new QSpinBox(this);
     m_epochs->setObjectName(QStringLiteral("pretrainEpochs"));
     m_epochs->setRange(0, 1000);
@@ -219,15 +221,12 @@ void BackbonePicker::setHead(EmbeddingHead head)
 
 PretrainMethod BackbonePicker::pretrainMethod() const
 {
-    const int i = std::clamp(m_method->currentIndex(), 0, int(kPretrainMethodNames.size()) - 1);
-    return kPretrainMethodNames[std::size_t(i)].first;
+    return enumFromName(kPretrainMethodNames, m_method->currentText()).value_or(PretrainMethod::SimClr);
 }
 
 void BackbonePicker::setPretrainMethod(PretrainMethod method)
 {
-    for (std::size_t i = 0; i < kPretrainMethodNames.size(); ++i)
-        if (kPretrainMethodNames[i].first == method)
-            m_method->setCurrentIndex(int(i));
+    m_method->setCurrentIndex(std::max(0, m_method->findText(enumName(kPretrainMethodNames, method))));
 }
 
 int BackbonePicker::pretrainEpochs() const { return m_epochs->value(); }

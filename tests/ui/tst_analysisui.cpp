@@ -19,6 +19,7 @@
 #include <QElapsedTimer>
 #include <QImage>
 #include <QLabel>
+#include <QCheckBox>
 #include <QComboBox>
 #include <QFile>
 #include <QJsonArray>
@@ -38,6 +39,9 @@ class TestAnalysisUi : public QObject {
     Q_OBJECT
 
 private:
+    // Enough steps (60 images, batches of 16) that a cancel lands while pretraining; few enough
+    // that the resumed rest takes seconds.
+    static constexpr int kEncoderEpochs = 60;
     QTemporaryDir m_dir;
     QString m_root;
 
@@ -278,7 +282,16 @@ private Q_SLOTS:
         dlg.projectEdit()->setText(path(QStringLiteral("other.lsproj")));
         dlg.projectEdit()->setText(path(QStringLiteral("fashion.v2.lsproj")));
         QVERIFY2(picker->infoText().contains(QLatin1String("Resumes")), qPrintable(picker->infoText()));
+        QVERIFY(!dlg.pretrainParams()->restart);
+        auto *restart = picker->findChild<QCheckBox *>(QStringLiteral("pretrainRestart"));
+        QVERIFY(restart && restart->isVisibleTo(&dlg));
+        restart->setChecked(true);
+        QVERIFY(dlg.pretrainParams()->restart);
+        QVERIFY2(picker->infoText().contains(QLatin1String("Discards")), qPrintable(picker->infoText()));
         QVERIFY(QFile::remove(encoder + QStringLiteral(".ckpt")));
+        dlg.projectEdit()->setText(path(QStringLiteral("fashion.lsproj")));
+        QVERIFY(!restart->isVisibleTo(&dlg)); // no checkpoint: nothing to start over from
+        QVERIFY(!dlg.pretrainParams()->restart);
     }
 
     void embeddingRunShowsBackbone()
@@ -372,6 +385,82 @@ private Q_SLOTS:
         summary = w.report()->runSummary();
         QVERIFY2(summary.startsWith(QLatin1String("Analysis run")) && !summary.contains(QLatin1String("Backbone")),
                  qPrintable(summary));
+    }
+
+    void learnEncoderInWindow()
+    {
+        // "Learn an encoder from the images": the pretrain job, then the embedding analysis on the
+        // encoder it wrote; cancelled while pretraining, the checkpoint stays and the next start
+        // resumes it.
+        forgetRecentBackbones();
+        MainWindow w;
+        w.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&w));
+        AnalysisDialog dlg;
+        AnalysisParams base;
+        base.dataSpec = m_root;
+        base.projectFile = path(QStringLiteral("learnt.lsproj"));
+        base.device = DeviceChoice::Cpu;
+        dlg.setParams(base);
+        dlg.backbonePicker()->setChoice(BackbonePicker::Choice::Encoder);
+        dlg.backbonePicker()->setPretrainEpochs(kEncoderEpochs);
+        AnalysisParams p = dlg.params();
+        p.threads = 1;
+        p.layouts = false;
+        std::optional<PretrainParams> pre = dlg.pretrainParams();
+        QVERIFY(pre);
+        pre->threads = 1;
+        pre->batchSize = 16;
+        const QString encoder = path(QStringLiteral("learnt.encoder.pt"));
+        QCOMPARE(pre->outFile, encoder);
+        QCOMPARE(p.backbone, encoder);
+
+        // Cancelled while pretraining: nothing analysed, no project, the checkpoint kept.
+        QSignalSpy cancelled(w.analysisProgress(), &AnalysisProgressWidget::cancelled);
+        QSignalSpy failed(w.analysisProgress(), &AnalysisProgressWidget::failed);
+        QSignalSpy stages(w.analysisProgress(), &AnalysisProgressWidget::stageChanged);
+        QVERIFY(w.startAnalysis(p, pre));
+        QVERIFY(w.analysisProgress()->isPretraining());
+        auto *text = w.analysisProgress()->findChild<QLabel *>(QStringLiteral("analysisText"));
+        QVERIFY(text);
+        QTRY_VERIFY_WITH_TIMEOUT(text->toolTip().contains(QLatin1String("pretraining")) || !failed.isEmpty(), 120000);
+        QVERIFY2(failed.isEmpty(), failed.isEmpty() ? "" : qPrintable(failed.at(0).at(0).toString()));
+        QVERIFY2(text->toolTip().startsWith(QLatin1String("Learning encoder")), qPrintable(text->toolTip()));
+        if (!qEnvironmentVariableIsEmpty("LABELSCOPE_SCREENSHOT_DIR"))
+            QVERIFY(w.grab().save(qEnvironmentVariable("LABELSCOPE_SCREENSHOT_DIR") + QStringLiteral("/window_learning_encoder.png")));
+        QElapsedTimer cancelling;
+        cancelling.start();
+        w.analysisProgress()->cancel();
+        QTRY_VERIFY_WITH_TIMEOUT(!cancelled.isEmpty() || !failed.isEmpty(), 30000);
+        qInfo("pretrain cancelled in %lld ms (figure only: the machine may be loaded)", cancelling.elapsed());
+        QVERIFY2(failed.isEmpty(), failed.isEmpty() ? "" : qPrintable(failed.at(0).at(0).toString()));
+        QVERIFY(w.analysisProgress()->stoppedWhilePretraining());
+        QVERIFY(stages.isEmpty()); // the analysis never began: a new project would not be opened
+        QVERIFY(!QFileInfo::exists(p.projectFile));
+        QVERIFY(!QFileInfo::exists(encoder));
+        QVERIFY(QFileInfo::exists(encoder + QStringLiteral(".ckpt")));
+
+        // Again: resumed from the checkpoint, then the analysis on the encoder.
+        const std::optional<AnalysisResult> r = runInWindow(w, p, pre);
+        QVERIFY(r);
+        QVERIFY(w.analysisProgress()->lastPretrain());
+        QVERIFY2(w.analysisProgress()->lastPretrain()->resumedFromEpoch >= 0,
+                 qPrintable(QString::number(w.analysisProgress()->lastPretrain()->resumedFromEpoch)));
+        QCOMPARE(w.analysisProgress()->lastPretrain()->epochs, kEncoderEpochs);
+        qInfo("resumed from epoch %d of %d", w.analysisProgress()->lastPretrain()->resumedFromEpoch, kEncoderEpochs);
+        QVERIFY(QFileInfo::exists(encoder));
+        QVERIFY(!QFileInfo::exists(encoder + QStringLiteral(".ckpt")));
+        QCOMPARE(BackbonePicker::recentBackbones().value(0), encoder); // offered next time
+        QCOMPARE(w.session()->count(), 60);
+        const Result<BackboneSidecar> sidecar = readBackboneSidecar(encoder);
+        QVERIFY2(sidecar, qPrintable(sidecar.error()));
+        const QString summary = w.report()->runSummary();
+        QVERIFY2(summary.contains(QStringLiteral("Backbone: %1 (%2), %3-d; embeddings: extracted 60 in ")
+                                      .arg(sidecar->name, QDir::toNativeSeparators(encoder))
+                                      .arg(sidecar->embeddingDim)),
+                 qPrintable(summary));
+        qInfo("%s", qPrintable(summary));
+        forgetRecentBackbones();
     }
 
     void progressText()
