@@ -293,7 +293,7 @@ void BackbonePicker::update()
                            .arg(native);
             else if (QFileInfo::exists(m_encoderFile))
                 info = tr("Writes %1, replacing the encoder learnt there before (to reuse that one, pick it "
-                          "with File\u2026).").arg(native);
+                          "in the list or with File\u2026).").arg(native);
             else
                 info = tr("Writes %1 (no labels are read), then analyses its embeddings.").arg(native);
         }

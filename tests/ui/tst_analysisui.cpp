@@ -19,6 +19,7 @@
 #include <QElapsedTimer>
 #include <QImage>
 #include <QLabel>
+#include <QApplication>
 #include <QCheckBox>
 #include <QComboBox>
 #include <QFile>
@@ -30,6 +31,7 @@
 #include <QSignalSpy>
 #include <QStandardPaths>
 #include <QTemporaryDir>
+#include <QTimer>
 #include <QTest>
 
 using namespace labelscope;
@@ -460,6 +462,44 @@ private Q_SLOTS:
                                       .arg(sidecar->embeddingDim)),
                  qPrintable(summary));
         qInfo("%s", qPrintable(summary));
+        forgetRecentBackbones();
+    }
+
+    void windowDialogOpensOnRememberedBackbone()
+    {
+        // File › New analysis opens on the backbone and head of the last start.
+        forgetRecentBackbones();
+        const QString file = path(QStringLiteral("remembered.pt"));
+        QVERIFY(writeBackbone(file, R"({"name": "kept", "input_size": 32, "channels": 3, "mean": [0.5, 0.5, 0.5],
+                                        "std": [0.25, 0.25, 0.25], "embedding_dim": 512})"));
+        {
+            AnalysisDialog dlg;
+            dlg.dataSpecEdit()->setText(m_root);
+            dlg.projectEdit()->setText(path(QStringLiteral("remembered.lsproj")));
+            dlg.backbonePicker()->setBackboneFile(file);
+            dlg.backbonePicker()->setHead(EmbeddingHead::Logistic);
+            dlg.accept();
+            QCOMPARE(dlg.result(), int(QDialog::Accepted));
+        }
+        MainWindow w;
+        AnalysisParams seen;
+        QString info;
+        QTimer poll;
+        connect(&poll, &QTimer::timeout, this, [&] {
+            if (auto *d = qobject_cast<AnalysisDialog *>(QApplication::activeModalWidget())) {
+                seen = d->params();
+                info = d->backbonePicker()->infoText();
+                d->reject();
+            }
+        });
+        poll.start(20);
+        w.newAnalysisDialog(); // returns when the poll rejected it
+        poll.stop();
+        QVERIFY(seen.method == AnalysisMethod::Embedding);
+        QCOMPARE(seen.backbone, QFileInfo(file).absoluteFilePath());
+        QVERIFY(seen.head == EmbeddingHead::Logistic);
+        QCOMPARE(info, QStringLiteral("kept: 32\u00D732 px, 3 channels (RGB), 512-d embeddings"));
+        QVERIFY(!w.analysisProgress()->isRunning());
         forgetRecentBackbones();
     }
 
