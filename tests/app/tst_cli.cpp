@@ -110,6 +110,10 @@ private Q_SLOTS:
         row("knn out of range", {"analyze", "--project", "p.lsproj", "--backbone", "b.pt", "--knn", "0"}, "--knn expects an integer from 1 to 100");
         row("open with json", {"analyze", "--project", "p.lsproj", "--open", "--json"}, "--open and --json exclude each other");
         row("export without out", {"export-model", "--project", "p.lsproj"}, "--out FILE.pt is required");
+        row("pretrain method", {"pretrain", "--data", "fashion-mnist", "--out", "e.pt", "--method", "moco"}, "--method must be simclr, byol or simsiam (got 'moco')");
+        row("pretrain image size", {"pretrain", "--data", "fashion-mnist", "--out", "e.pt", "--image-size", "4"}, "--image-size must be 0 (the dataset's) or 8..1024");
+        row("pretrain batch", {"pretrain", "--data", "fashion-mnist", "--out", "e.pt", "--batch-size", "8"}, "--batch-size expects an integer from 16 to 4096");
+        row("pretrain without out", {"pretrain", "--data", "fashion-mnist"}, "--out FILE.pt is required");
     }
 
     void usageErrorsNameTheOption()
@@ -168,7 +172,7 @@ private Q_SLOTS:
     {
         const Run all = runLabelscope({QStringLiteral("--help")});
         QCOMPARE(all.exitCode, 0);
-        for (const char *command : {"analyze", "find-issues", "clean-eval", "tsne", "similar", "al-simulate", "al-round", "al-bench", "project", "export-model"}) {
+        for (const char *command : {"analyze", "find-issues", "clean-eval", "tsne", "similar", "al-simulate", "al-round", "al-bench", "project", "export-model", "pretrain"}) {
             QVERIFY2(all.out.contains(QLatin1String(command)), command);
             const Run r = runLabelscope({QLatin1String(command), QStringLiteral("--help")});
             QCOMPARE(r.exitCode, 0);
@@ -259,6 +263,47 @@ private Q_SLOTS:
         err += QString::fromUtf8(p.readAllStandardError());
         QVERIFY2(err.contains(QStringLiteral("labelscope tsne: cancelled")), qPrintable(err.right(300)));
         QVERIFY(!QFile::exists(output));
+    }
+
+    // `pretrain` interrupted: exit 130 with its checkpoint kept and no encoder; the same command
+    // again resumes it and writes a backbone that `analyze --backbone` accepts.
+    void pretrainInterruptedResumes()
+    {
+        if (!QFileInfo::exists(QStringLiteral("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz")))
+            QSKIP("dataset-fashion-mnist is not installed");
+        QTemporaryDir dir;
+        const QString encoder = dir.filePath(QStringLiteral("enc.pt"));
+        const QStringList arguments{QStringLiteral("pretrain"), QStringLiteral("--data"), QStringLiteral("fashion-mnist"),
+                                    QStringLiteral("--limit"), QStringLiteral("600"), QStringLiteral("--epochs"), QStringLiteral("3"),
+                                    QStringLiteral("--batch-size"), QStringLiteral("32"), QStringLiteral("--threads"), QStringLiteral("1"),
+                                    QStringLiteral("--out"), encoder};
+        QProcess p;
+        p.start(QStringLiteral(LABELSCOPE_BINARY), arguments);
+        QVERIFY(p.waitForStarted());
+        QString err;
+        QTRY_VERIFY_WITH_TIMEOUT((err += QString::fromUtf8(p.readAllStandardError())).contains(QStringLiteral("pretraining epoch")), 120000);
+        ::kill(pid_t(p.processId()), SIGINT);
+        QVERIFY(p.waitForFinished(10000));
+        QCOMPARE(p.exitCode(), 130);
+        err += QString::fromUtf8(p.readAllStandardError());
+        QVERIFY2(err.contains(QStringLiteral("labelscope pretrain: cancelled")), qPrintable(err.right(300)));
+        QVERIFY(QFile::exists(encoder + QStringLiteral(".ckpt")));
+        QVERIFY(!QFile::exists(encoder));
+
+        const Run resumed = runLabelscope(arguments + QStringList{QStringLiteral("--json")});
+        QVERIFY2(resumed.exitCode == 0, qPrintable(resumed.err));
+        QVERIFY2(resumed.err.contains(QStringLiteral("(resumed in epoch")), qPrintable(resumed.err));
+        QVERIFY(resumed.out.contains(QStringLiteral("\"images\":600")));
+        QVERIFY(QFile::exists(encoder) && QFile::exists(dir.filePath(QStringLiteral("enc.json"))));
+        QVERIFY(!QFile::exists(encoder + QStringLiteral(".ckpt")));
+
+        const QString project = dir.filePath(QStringLiteral("p.lsproj"));
+        const Run analysed = runLabelscope({QStringLiteral("analyze"), QStringLiteral("--data"), QStringLiteral("fashion-mnist"),
+                                            QStringLiteral("--limit"), QStringLiteral("300"), QStringLiteral("--project"), project,
+                                            QStringLiteral("--backbone"), encoder, QStringLiteral("--head"), QStringLiteral("logistic"),
+                                            QStringLiteral("--no-layouts"), QStringLiteral("--threads"), QStringLiteral("1"), QStringLiteral("--json")});
+        QVERIFY2(analysed.exitCode == 0, qPrintable(analysed.err.right(500)));
+        QVERIFY2(analysed.out.contains(QStringLiteral("simclr")), qPrintable(analysed.out.left(500))); // the backbone's name
     }
 
     // The data of a project moved: `project set-data` re-points it and refuses other data.

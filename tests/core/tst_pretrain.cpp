@@ -16,6 +16,7 @@
 #include <QtTest>
 
 #include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
 
 #include <atomic>
 #include <cmath>
@@ -281,6 +282,39 @@ private Q_SLOTS:
         QVERIFY2(restarted, qPrintable(restarted.error()));
         QCOMPARE(restarted.value().resumedFromEpoch, -1);
         QCOMPARE(restarted.value().epochs, 3);
+    }
+
+    // Colour photographs larger than 32 px: read at the requested side, the colour augmentations
+    // and blur (from 64 px) applied, the ResNet-style encoder chosen; the encoder takes RGB.
+    void colourImagesAtTheirSize()
+    {
+        QTemporaryDir dir;
+        cv::RNG rng(5);
+        for (int c = 0; c < 2; ++c) {
+            QDir(dir.path()).mkpath(QStringLiteral("photos/class%1").arg(c));
+            for (int i = 0; i < 24; ++i) {
+                cv::Mat image(90, 120, CV_8UC3);
+                rng.fill(image, cv::RNG::UNIFORM, cv::Scalar::all(0), cv::Scalar::all(255));
+                cv::circle(image, cv::Point(60, 45), 30, c == 0 ? cv::Scalar(20, 40, 230) : cv::Scalar(230, 120, 20), cv::FILLED);
+                QVERIFY(cv::imwrite(dir.filePath(QStringLiteral("photos/class%1/%2.jpg").arg(c).arg(i)).toStdString(), image));
+            }
+        }
+        PretrainParams p = quickParams(dir.filePath(QStringLiteral("enc.pt")));
+        p.dataSpec = dir.filePath(QStringLiteral("photos"));
+        p.imageSize = 64;
+        p.batchSize = 16;
+        p.limit = -1;
+        const Result<PretrainResult> done = pretrain(p);
+        QVERIFY2(done, qPrintable(done.error()));
+        QCOMPARE(done.value().images, qint64(48));
+        QCOMPARE(done.value().model, QStringLiteral("small_resnet"));
+        const auto backbone = Backbone::load(p.outFile, DeviceChoice::Cpu);
+        QVERIFY2(backbone, qPrintable(backbone.error()));
+        QCOMPARE(backbone.value()->sidecar().channels, 3);
+        QCOMPARE(backbone.value()->sidecar().inputSize, 64);
+        QCOMPARE(int(backbone.value()->sidecar().mean.size()), 3);
+        const auto e = backbone.value()->embed(torch::randint(0, 256, {4, 3, 64, 64}, torch::kUInt8));
+        QCOMPARE(e.sizes(), (std::vector<int64_t>{4, 128}));
     }
 
     void refusals()
