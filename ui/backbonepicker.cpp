@@ -105,7 +105,7 @@ BackbonePicker::BackbonePicker(QWidget *parent) : QWidget(parent)
     m_restart->setObjectName(QStringLiteral("pretrainRestart"));
     m_restart->setToolTip(tr("Discard the checkpoint of the cancelled training instead of resuming it "
                              "(needed when the method, epochs or data changed)"));
-    connect(m_restart, &QCheckBox::toggled, this, [this] { update(); });
+    connect(m_restart, &QCheckBox::toggled, this, [this] { refreshChoice(); });
     el->addWidget(m_restart);
     el->addStretch(1);
 
@@ -121,8 +121,8 @@ BackbonePicker::BackbonePicker(QWidget *parent) : QWidget(parent)
     layout->addWidget(m_info);
 
     fillCombo(QString());
-    connect(m_combo, &QComboBox::currentIndexChanged, this, [this](int) { update(); });
-    update();
+    connect(m_combo, &QComboBox::currentIndexChanged, this, [this](int) { refreshChoice(); });
+    refreshChoice();
 }
 
 void BackbonePicker::fillCombo(const QString &selectFile)
@@ -197,7 +197,7 @@ void BackbonePicker::setBackboneFile(const QString &file)
 {
     fillCombo(absolute(file));
     m_sidecarFile.clear(); // read again: the sidecar may have been fixed meanwhile
-    update();
+    refreshChoice();
 }
 
 void BackbonePicker::setChoice(Choice c)
@@ -239,7 +239,7 @@ void BackbonePicker::setEncoderFile(const QString &file, const QString &whyNot)
         return;
     m_encoderFile = file;
     m_encoderWhyNot = file.isEmpty() ? whyNot : QString();
-    update();
+    refreshChoice();
 }
 
 void BackbonePicker::browse()
@@ -252,7 +252,7 @@ void BackbonePicker::browse()
         setBackboneFile(f);
 }
 
-void BackbonePicker::update()
+void BackbonePicker::refreshChoice()
 {
     const Choice c = choice();
     m_error.clear();
@@ -359,7 +359,7 @@ void BackbonePicker::loadSettings()
         setBackboneFile(recent.constFirst()); // the newest: the one used last
     else
         setChoice(features == QLatin1String("encoder") ? Choice::Encoder : Choice::Network);
-    update();
+    refreshChoice();
 }
 
 } // namespace labelscope::ui

@@ -92,7 +92,7 @@ Q_SIGNALS:
 
 private:
     void browse();
-    void update();
+    void refreshChoice();
     void fillCombo(const QString &selectFile);
     int insertFile(const QString &file);
 
