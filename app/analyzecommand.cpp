@@ -138,10 +138,25 @@ int runAnalyzeCommand(const QStringList &arguments)
     if (result.numLabelIssues >= 0)
         err << QStringLiteral("find_label_issues (%1, %2-fold out-of-sample pred_probs): %3 label issues")
                    .arg(enumName(kFilterByNames, params.filterBy)).arg(result.folds).arg(result.numLabelIssues) << '\n';
-    if (!result.backboneFile.isEmpty())
-        err << QStringLiteral("backbone %1: %2 embeddings reused from the project, %3 extracted in %4 (%5 images/s)")
-                   .arg(result.backboneName).arg(result.embeddingsReused).arg(result.embeddingsExtracted)
-                   .arg(formatSeconds(result.extractionSeconds)).arg(result.extractionImagesPerSecond, 0, 'f', 0) << '\n';
+    if (!result.backboneFile.isEmpty()) {
+        // As the window's run summary: what was extracted now, what came from the project's cache.
+        QStringList how;
+        if (result.embeddingsExtracted > 0 || result.embeddingsReused == 0)
+            how << QStringLiteral("%1 extracted in %2 (%3 images/s)")
+                       .arg(result.embeddingsExtracted)
+                       .arg(formatSeconds(result.extractionSeconds))
+                       .arg(result.extractionImagesPerSecond, 0, 'f', 0);
+        if (result.embeddingsReused > 0)
+            how << QStringLiteral("%1 reused from %2")
+                       .arg(result.embeddingsReused)
+                       .arg(result.embeddingsCachedFromRun > 0 ? QStringLiteral("run %1").arg(result.embeddingsCachedFromRun)
+                                                               : QStringLiteral("the project"));
+        err << QStringLiteral("backbone %1 (%2), %3-d; embeddings: %4")
+                   .arg(result.backboneName, result.backboneFile)
+                   .arg(result.embeddingDim)
+                   .arg(how.join(QStringLiteral(", ")))
+            << '\n';
+    }
     if (result.health.contains(QStringLiteral("error"))) {
         err << "health checks failed: " << result.health.value(QStringLiteral("error")).toString() << '\n';
     } else if (!result.health.isEmpty()) {

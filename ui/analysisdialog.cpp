@@ -1,5 +1,7 @@
 #include "analysisdialog.h"
 
+#include "backbonepicker.h"
+
 #include "base/projectlocation.h"
 #include "jobs/jobrunner.h"
 #include "uicommon.h"
@@ -71,6 +73,17 @@ AnalysisDialog::AnalysisDialog(QWidget *parent) : QDialog(parent)
     auto *browseProject = new QPushButton(tr("Browse\u2026"), this);
     connect(browseProject, &QPushButton::clicked, this, &AnalysisDialog::browseProject);
 
+    m_backbone = new BackbonePicker(this);
+    connect(m_project, &QLineEdit::textChanged, this, [this](const QString &text) {
+        const QString project = text.trimmed();
+        m_backbone->setEncoderFile(encoderFileFor(project),
+                                   ProjectLocation::isUrl(project)
+                                       ? tr("The project is a database: learn an encoder with `labelscope pretrain "
+                                            "--out FILE.pt` and pick the file.")
+                                       : QString());
+    });
+    connect(m_backbone, &BackbonePicker::changed, this, &AnalysisDialog::updateOk);
+
     m_noise = new QDoubleSpinBox(this);
     m_noise->setRange(0, 90);
     m_noise->setDecimals(1);
@@ -109,6 +122,7 @@ AnalysisDialog::AnalysisDialog(QWidget *parent) : QDialog(parent)
     auto *form = new QFormLayout;
     form->addRow(tr("Data:"), withButton(m_spec, browseData, this));
     form->addRow(tr("Project file:"), withButton(m_project, browseProject, this));
+    form->addRow(tr("Features:"), m_backbone);
     form->addRow(tr("Inject noise:"), noiseRow);
     form->addRow(tr("Epochs:"), m_epochs);
     form->addRow(tr("Limit:"), m_limit);
@@ -116,7 +130,8 @@ AnalysisDialog::AnalysisDialog(QWidget *parent) : QDialog(parent)
     form->addRow(tr("Device:"), m_device);
 
     auto *buttons = new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel, this);
-    buttons->button(QDialogButtonBox::Ok)->setText(tr("Start analysis"));
+    m_ok = buttons->button(QDialogButtonBox::Ok);
+    m_ok->setText(tr("Start analysis"));
     connect(buttons, &QDialogButtonBox::accepted, this, &AnalysisDialog::accept);
     connect(buttons, &QDialogButtonBox::rejected, this, &AnalysisDialog::reject);
 
@@ -124,7 +139,46 @@ AnalysisDialog::AnalysisDialog(QWidget *parent) : QDialog(parent)
     layout->addLayout(form);
     layout->addWidget(m_hint);
     layout->addWidget(buttons);
+    updateOk();
     resize(640, sizeHint().height());
+}
+
+void AnalysisDialog::updateOk()
+{
+    // A backbone whose sidecar cannot be used says why under the choice; OK waits for a good one.
+    m_ok->setEnabled(m_backbone->error().isEmpty());
+    m_epochs->setToolTip(m_backbone->choice() == BackbonePicker::Choice::Network
+                             ? tr("Training epochs of the network; automatic: from the dataset size")
+                             : tr("Training epochs of the head on the embeddings; automatic: 30"));
+    if (isVisible())
+        fitHeight();
+}
+
+void AnalysisDialog::fitHeight()
+{
+    // Rows come and go with the choice, and the word-wrapped line under it changes height: the
+    // dialog follows (a top-level widget does not resize for a height-for-width layout, and would
+    // clip the line). Only once shown: before, the widgets are not polished and measure short.
+    if (QLayout *l = layout()) {
+        l->activate();
+        const int h = l->hasHeightForWidth() ? l->totalHeightForWidth(width()) : l->totalSizeHint().height();
+        if (h > 0 && h != height())
+            resize(width(), h);
+    }
+}
+
+void AnalysisDialog::showEvent(QShowEvent *event)
+{
+    QDialog::showEvent(event);
+    fitHeight();
+}
+
+QString AnalysisDialog::encoderFileFor(const QString &projectFile)
+{
+    if (projectFile.isEmpty() || ProjectLocation::isUrl(projectFile))
+        return QString();
+    const QFileInfo fi(projectFile);
+    return fi.absoluteDir().filePath(fi.completeBaseName() + QStringLiteral(".encoder.pt"));
 }
 
 void AnalysisDialog::browseData()
@@ -158,6 +212,16 @@ void AnalysisDialog::setParams(const AnalysisParams &p)
     m_seed->setValue(int(std::min<quint64>(p.seed, quint64(m_seed->maximum()))));
     const int d = m_device->findText(enumName(kDeviceNames, p.device));
     m_device->setCurrentIndex(d < 0 ? 0 : d);
+    if (p.method != AnalysisMethod::Embedding) {
+        m_networkMethod = p.method;
+        m_backbone->setChoice(BackbonePicker::Choice::Network);
+    } else if (!p.backbone.isEmpty()
+               && !(m_backbone->choice() == BackbonePicker::Choice::Encoder
+                    && QFileInfo(p.backbone).absoluteFilePath() == m_backbone->encoderFile())) {
+        m_backbone->setBackboneFile(p.backbone);
+    }
+    if (p.method == AnalysisMethod::Embedding)
+        m_backbone->setHead(p.head);
 }
 
 AnalysisParams AnalysisDialog::params() const
@@ -171,6 +235,36 @@ AnalysisParams AnalysisDialog::params() const
     p.limit = m_limit->value() == 0 ? -1 : m_limit->value();
     p.seed = quint64(m_seed->value());
     p.device = enumFromName(kDeviceNames, m_device->currentText()).value_or(DeviceChoice::Auto);
+    switch (m_backbone->choice()) {
+    case BackbonePicker::Choice::Network:
+        p.method = m_networkMethod;
+        break;
+    case BackbonePicker::Choice::File:
+    case BackbonePicker::Choice::Encoder:
+        p.method = AnalysisMethod::Embedding;
+        p.backbone = m_backbone->choice() == BackbonePicker::Choice::File ? m_backbone->backboneFile()
+                                                                           : m_backbone->encoderFile();
+        p.head = m_backbone->head();
+        break;
+    }
+    return p;
+}
+
+std::optional<PretrainParams> AnalysisDialog::pretrainParams() const
+{
+    if (m_backbone->choice() != BackbonePicker::Choice::Encoder)
+        return std::nullopt;
+    const AnalysisParams a = params();
+    PretrainParams p;
+    p.dataSpec = a.dataSpec;
+    p.outFile = m_backbone->encoderFile();
+    p.method = m_backbone->pretrainMethod();
+    p.epochs = m_backbone->pretrainEpochs();
+    p.restart = m_backbone->pretrainRestart();
+    p.seed = a.seed;
+    p.limit = a.limit;
+    p.device = a.device;
+    p.threads = a.threads;
     return p;
 }
 
@@ -186,10 +280,14 @@ void AnalysisDialog::saveSettings() const
     s.setValue(QStringLiteral("limit"), p.limit);
     s.setValue(QStringLiteral("seed"), p.seed);
     s.setValue(QStringLiteral("device"), enumName(kDeviceNames, p.device));
+    s.endGroup();
+    m_backbone->saveSettings();
 }
 
 void AnalysisDialog::loadSettings()
 {
+    // The picker first: params() below then carries its choice, which setParams keeps.
+    m_backbone->loadSettings();
     QSettings s(QStringLiteral("Labelscope"), QStringLiteral("labelscope"));
     s.beginGroup(QStringLiteral("analysis"));
     AnalysisParams p = params();
@@ -213,6 +311,16 @@ void AnalysisDialog::accept()
     if (p.dataSpec.isEmpty() && !ProjectLocation::isUrl(p.projectFile) && !QFileInfo::exists(p.projectFile)) {
         QMessageBox::warning(this, windowTitle(),
                              tr("The project does not exist yet: give the data to import."));
+        return;
+    }
+    if (!m_backbone->error().isEmpty()) { // OK is disabled meanwhile; accept() may be called directly
+        QMessageBox::warning(this, windowTitle(), m_backbone->error());
+        return;
+    }
+    if (m_backbone->choice() == BackbonePicker::Choice::Encoder && p.dataSpec.isEmpty()) {
+        QMessageBox::warning(this, windowTitle(),
+                             tr("Learning an encoder reads the images from the data: give the data (the "
+                                "project does not name it)."));
         return;
     }
     saveSettings();
@@ -270,27 +378,65 @@ AnalysisProgressWidget::~AnalysisProgressWidget()
 
 bool AnalysisProgressWidget::isRunning() const { return m_running; }
 
-bool AnalysisProgressWidget::start(const AnalysisParams &params)
+bool AnalysisProgressWidget::start(const AnalysisParams &params, const std::optional<PretrainParams> &pretrain)
 {
     if (m_running)
         return false;
     m_params = params;
+    m_pretrain = pretrain;
     m_stage.clear();
     m_running = true;
+    m_stoppedPretraining = false;
     JobRunner *jobs = jobRunnerFor(this);
     connect(jobs, &JobRunner::progress, this, &AnalysisProgressWidget::onProgress, Qt::UniqueConnection);
     m_bar->setValue(0);
     m_text->setText(tr("Starting\u2026"));
+    m_text->setToolTip(QString());
     m_cancel->setEnabled(true);
     show();
+    if (!m_pretrain) {
+        startAnalysisJob();
+        return true;
+    }
+    // One after the other under the same job name: Cancel and the progress line serve both.
     QPointer<AnalysisProgressWidget> self(this);
-    jobs->start<AnalysisResult>(
-        kAnalysisJob, [params](JobContext &context) { return runAnalysis(params, context); },
+    jobs->start<PretrainResult>(
+        kAnalysisJob, [p = *m_pretrain](JobContext &context) { return runPretrain(p, context); },
+        [self](Result<PretrainResult> result) {
+            if (self)
+                self->onPretrainDone(result);
+        });
+    return true;
+}
+
+void AnalysisProgressWidget::startAnalysisJob()
+{
+    QPointer<AnalysisProgressWidget> self(this);
+    jobRunnerFor(this)->start<AnalysisResult>(
+        kAnalysisJob, [params = m_params](JobContext &context) { return runAnalysis(params, context); },
         [self](Result<AnalysisResult> result) {
             if (self)
                 self->onDone(result);
         });
-    return true;
+}
+
+void AnalysisProgressWidget::onPretrainDone(const Result<PretrainResult> &result)
+{
+    m_pretrain.reset();
+    if (!result) {
+        m_stoppedPretraining = true;
+        onDone(result.isCancelled() ? Result<AnalysisResult>::cancelled()
+                                    : Result<AnalysisResult>::failure(tr("Learning an encoder failed: %1").arg(result.error())));
+        return;
+    }
+    m_pretrainResult = result.value();
+    BackbonePicker::rememberBackbone(result->outFile);
+    m_params.method = AnalysisMethod::Embedding;
+    m_params.backbone = result->outFile;
+    Q_EMIT encoderReady(result.value());
+    m_stage.clear();
+    m_bar->setValue(0);
+    startAnalysisJob();
 }
 
 void AnalysisProgressWidget::cancel()
@@ -307,9 +453,18 @@ void AnalysisProgressWidget::onProgress(const JobProgress &p)
     if (p.job != kAnalysisJob || !m_running || !m_cancel->isEnabled())
         return; // another job's, or cancelling
     m_bar->setValue(int(std::round(std::clamp(p.fraction, 0.0, 1.0) * 1000)));
-    const QString text = describeProgress(p);
+    JobProgress shown = p;
+    if (m_pretrain) {
+        // The pretrain job's own stages ("loading", "pretraining", "exporting") are not the
+        // analysis' (a new project is not there yet): shown as the detail of one stage.
+        shown.stage = tr("learning encoder");
+        shown.detail = p.detail.isEmpty() ? p.stage : p.stage + QStringLiteral(" ") + p.detail;
+    }
+    const QString text = describeProgress(shown);
     m_text->setText(m_text->fontMetrics().elidedText(text, Qt::ElideMiddle, kTextWidth));
     m_text->setToolTip(text);
+    if (m_pretrain)
+        return;
     if (p.stage != m_stage) {
         m_stage = p.stage;
         Q_EMIT stageChanged(m_stage);

@@ -89,9 +89,8 @@ MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent)
     connect(m_analysis, &AnalysisProgressWidget::cancelled, this, ended);
     connect(m_analysis, &AnalysisProgressWidget::finished, this, &MainWindow::onAnalysisFinished);
     connect(m_analysis, &AnalysisProgressWidget::failed, this, &MainWindow::onAnalysisFailed);
-    connect(m_analysis, &AnalysisProgressWidget::cancelled, this, [this](const QString &) {
-        statusBar()->showMessage(tr("Analysis cancelled."), 8000);
-    });
+    connect(m_analysis, &AnalysisProgressWidget::cancelled, this, &MainWindow::onAnalysisCancelled);
+    connect(m_analysis, &AnalysisProgressWidget::encoderReady, this, &MainWindow::onEncoderReady);
 
     createActions();
     connect(m_session, &ReviewSession::reloaded, this, [this] {
@@ -528,40 +527,6 @@ void MainWindow::openProjectDialog()
     QString error;
     if (!openProject(file, &error))
         QMessageBox::warning(this, tr("Open project"), error);
-}
-
-void MainWindow::newAnalysisDialog()
-{
-    if (m_analysis->isRunning()) {
-        QMessageBox::information(this, tr("New analysis"), tr("An analysis is already running."));
-        return;
-    }
-    AnalysisDialog dlg(this);
-    dlg.loadSettings();
-    if (m_session->isOpen()) {
-        AnalysisParams p = dlg.params();
-        p.projectFile = m_session->fileName();
-        const QString spec = m_session->store()->meta(QStringLiteral("data_spec"));
-        if (!spec.isEmpty())
-            p.dataSpec = spec;
-        const QString limit = m_session->store()->meta(QStringLiteral("limit"));
-        if (!limit.isEmpty())
-            p.limit = limit.toLongLong();
-        p.injectNoise = 0.0; // noise is injected only when a project is created
-        dlg.setParams(p);
-    }
-    if (dlg.exec() != QDialog::Accepted)
-        return;
-    startAnalysis(dlg.params());
-}
-
-bool MainWindow::startAnalysis(const AnalysisParams &params)
-{
-    if (!m_analysis->start(params))
-        return false;
-    m_scatter->setAnalysisRunning(true);
-    statusBar()->showMessage(tr("Analysis started; you can keep reviewing meanwhile."), 5000);
-    return true;
 }
 
 void MainWindow::onAnalysisFinished(const AnalysisResult &result, const QString &file)

@@ -5,12 +5,14 @@
 
 #include "base/projectstore.h"
 #include "ml/analysis.h"
+#include "ml/pretrain.h"
 
 #include <QMainWindow>
 #include <QPointer>
 #include <QVector>
 
 #include <algorithm>
+#include <optional>
 #include <vector>
 
 class QAction;
@@ -100,8 +102,10 @@ public Q_SLOTS:
     void showClassesDialog();
     void next();
     void previous();
-    /// Starts an analysis directly (the dialog calls this).
-    bool startAnalysis(const labelscope::AnalysisParams &params);
+    /// Starts an analysis directly (the dialog calls this); with PRETRAIN, the pretrain job first
+    /// and the analysis on its encoder (AnalysisProgressWidget::start).
+    bool startAnalysis(const labelscope::AnalysisParams &params,
+                       const std::optional<labelscope::PretrainParams> &pretrain = std::nullopt);
     /// `labelscope analyze --open` (ui/mainwindowanalysis.cpp): starts PARAMS' analysis in this
     /// window and shows its project as early as it can: an existing project at once, a new one
     /// as soon as its samples are imported (until then the start page says what is coming); the
@@ -140,6 +144,8 @@ private:
     bool confirmBulk(DecisionKind kind, int label, const std::vector<labelscope::Decision> &decisions);
     void onAnalysisFinished(const labelscope::AnalysisResult &result, const QString &file);
     void onAnalysisFailed(const QString &error, const QString &file);
+    void onAnalysisCancelled();                                   // ui/mainwindowanalysis.cpp
+    void onEncoderReady(const labelscope::PretrainResult &result); // ui/mainwindowanalysis.cpp
     void showStartPageNote(const QString &text); // ui/mainwindowanalysis.cpp
     void openImportedProject(const QString &file);
     void addRecent(const QString &file);

@@ -4,6 +4,8 @@
 // bar). An existing project opens at once; a new one opens as soon as its samples are imported
 // (the analysis' first stage after "loading"), showing them without verdicts; when the run is
 // saved, onAnalysisFinished reloads the project and the gallery, scatter and statistics fill in.
+// Also File › New analysis (the dialog, ui/analysisdialog.h) and its start: the analysis, or with
+// "Learn an encoder from the images" the pretrain job and then the analysis on its encoder.
 
 #include "mainwindow.h"
 
@@ -11,12 +13,15 @@
 #include "gallerymodel.h"
 #include "gallerywidget.h"
 #include "reviewsession.h"
+#include "scatterpanel.h"
 
 #include "base/projectlocation.h"
 
+#include <QDir>
 #include <QFileInfo>
 #include <QLabel>
 #include <QListView>
+#include <QMessageBox>
 #include <QStatusBar>
 #include <QUndoStack>
 #include <QVBoxLayout>
@@ -108,6 +113,59 @@ void MainWindow::showStartPageNote(const QString &text)
 QString MainWindow::startPageNote() const
 {
     return m_startNote && !m_startNote->isHidden() ? m_startNote->text() : QString();
+}
+
+void MainWindow::newAnalysisDialog()
+{
+    if (m_analysis->isRunning()) {
+        QMessageBox::information(this, tr("New analysis"), tr("An analysis is already running."));
+        return;
+    }
+    AnalysisDialog dlg(this);
+    dlg.loadSettings();
+    if (m_session->isOpen()) {
+        AnalysisParams p = dlg.params();
+        p.projectFile = m_session->fileName();
+        const QString spec = m_session->store()->meta(QStringLiteral("data_spec"));
+        if (!spec.isEmpty())
+            p.dataSpec = spec;
+        const QString limit = m_session->store()->meta(QStringLiteral("limit"));
+        if (!limit.isEmpty())
+            p.limit = limit.toLongLong();
+        p.injectNoise = 0.0; // noise is injected only when a project is created
+        dlg.setParams(p);
+    }
+    if (dlg.exec() != QDialog::Accepted)
+        return;
+    startAnalysis(dlg.params(), dlg.pretrainParams());
+}
+
+bool MainWindow::startAnalysis(const AnalysisParams &params, const std::optional<PretrainParams> &pretrain)
+{
+    if (!m_analysis->start(params, pretrain))
+        return false;
+    m_scatter->setAnalysisRunning(true);
+    statusBar()->showMessage(pretrain ? tr("Learning an encoder from the images, then the analysis; you can keep "
+                                           "reviewing meanwhile.")
+                                      : tr("Analysis started; you can keep reviewing meanwhile."),
+                             5000);
+    return true;
+}
+
+void MainWindow::onAnalysisCancelled()
+{
+    statusBar()->showMessage(m_analysis->stoppedWhilePretraining()
+                                 ? tr("Learning the encoder cancelled; its checkpoint is kept: start it again to resume.")
+                                 : tr("Analysis cancelled."),
+                             8000);
+}
+
+void MainWindow::onEncoderReady(const PretrainResult &result)
+{
+    statusBar()->showMessage(tr("Encoder written to %1 (%2 epochs); analysing its embeddings.")
+                                 .arg(QDir::toNativeSeparators(result.outFile))
+                                 .arg(result.epochs),
+                             10000);
 }
 
 } // namespace labelscope::ui

@@ -119,6 +119,7 @@ ReportPage::ReportPage(ReviewSession *session, QWidget *parent) : QWidget(parent
 
     auto *layout = new QVBoxLayout(this);
     layout->setContentsMargins(6, 6, 6, 6);
+    createRunSummary(layout);
     layout->addLayout(bar);
     createRunControls(bar, layout);
     layout->addWidget(m_message);
@@ -128,6 +129,7 @@ ReportPage::ReportPage(ReviewSession *session, QWidget *parent) : QWidget(parent
     m_message->setAlignment(Qt::AlignLeft | Qt::AlignTop);
 
     connect(m_session, &ReviewSession::reloaded, this, [this] {
+        updateRunSummary();
         updateRunnable(); // first: the "no results" message mentions the button when it can run
         // A report opened from a file stays until another project is shown.
         if (m_source.isEmpty() || m_source == QLatin1String(kMetaKey) || !m_session->isOpen())

@@ -18,7 +18,11 @@
 // runner with progress and Cancel, then shows the result, stores it in the project's meta (when
 // the project is writable) and offers "Save JSON…". It is disabled, saying why, when there is no
 // data to run on (no project, no data spec, no test split with labels).
+//
+// Above it, the run summary (ui/reportpagesummary.cpp): the open project's analysis run and, for
+// a run on backbone embeddings, its backbone and how long extraction took.
 
+#include "base/projectstore.h"
 #include "base/result.h"
 #include "ml/cleaneval.h"
 
@@ -85,6 +89,14 @@ struct CleanEvalReport {
     static QString variantDescription(const QString &name);
 };
 
+/// "Analysis run 4 (embedding, 04/12/2026 08:01): 60 samples; 12.40 s on cpu; 5 hard, 10 need
+/// review, 45 easy" from a stored run (its status instead when it did not finish).
+QString runSummaryLine(const RunInfo &run);
+/// "Backbone: NAME (FILE), D-d; embeddings: extracted N in S s (R images/s)" or "…; embeddings:
+/// reused from run R" for a run on backbone embeddings; "" for any other run (also runs stored
+/// before these fields existed).
+QString backboneSummaryLine(const RunInfo &run);
+
 class ReportPage : public QWidget {
     Q_OBJECT
 public:
@@ -131,6 +143,8 @@ public:
     void cancelRun();
     /// The progress line under the buttons while a run goes on ("" when idle).
     QString runProgressText() const;
+    /// The run summary lines at the top ("" when no project or run is open).
+    QString runSummary() const;
     /// The shown report's JSON text (what "Save JSON…" writes; empty when none).
     QByteArray reportJson() const { return m_json; }
     /// Writes reportJson() to FILE (atomically); false and *error when it cannot.
@@ -156,6 +170,8 @@ protected:
 
 private:
     void createRunControls(QHBoxLayout *bar, QVBoxLayout *layout); // ui/reportpagerun.cpp
+    void createRunSummary(QVBoxLayout *layout);                    // ui/reportpagesummary.cpp
+    void updateRunSummary();
     void onRunProgress(const labelscope::JobProgress &progress);
     void onRunDone(const Result<QJsonObject> &result, const QString &projectFile, double seconds);
     void showReport();
@@ -169,6 +185,7 @@ private:
     QString m_source;
     QString m_metaText; // the project's "clean_eval" as last read
     QLabel *m_title, *m_message;
+    QLabel *m_runSummary = nullptr;
     QPushButton *m_open, *m_exportPng, *m_exportCsv;
     QComboBox *m_rateCombo;
     QWidget *m_content;

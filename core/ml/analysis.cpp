@@ -339,6 +339,9 @@ Result<AnalysisResult> runAnalysis(const AnalysisParams &params, JobContext &con
         trainX = cached.embeddings.index_select(0, torch::tensor(at::ArrayRef<int64_t>(data.trainRow), torch::kLong));
         if (!data.testRow.empty())
             testX = cached.embeddings.index_select(0, torch::tensor(at::ArrayRef<int64_t>(data.testRow), torch::kLong));
+        result.backboneSha256 = cached.sha256;
+        result.embeddingDim = int(cached.embeddings.size(1));
+        result.embeddingsCachedFromRun = cached.reused > 0 ? cached.cacheRun : 0;
         result.embeddingsReused = cached.reused;
         result.embeddingsExtracted = cached.extracted;
         result.extractionSeconds = cached.extractionSeconds;

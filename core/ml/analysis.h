@@ -102,10 +102,13 @@ struct AnalysisResult {
     double noisePosteriorTemperature = 0.0; ///< τ of the class-conditional noise posterior, 0 when not run
     /// "data_parameters", "confident_learning": each signal alone (known true labels only).
     QMap<QString, SignalMetrics> signals;
-    /// Method Embedding: the backbone (its sidecar's name and file), the embeddings reused from
-    /// the project's cache and extracted now, and the extraction's wall seconds and images/s.
-    QString backboneName, backboneFile;
-    qint64 embeddingsReused = 0, embeddingsExtracted = 0;
+    /// Method Embedding: the backbone (its sidecar's name and file, the file's hex SHA-256, D of
+    /// its [N, D] embeddings), the embeddings reused from the project's cache (of run
+    /// embeddingsCachedFromRun, 0 when none) and extracted now, and the extraction's wall seconds
+    /// and images/s (0 when nothing was extracted).
+    QString backboneName, backboneFile, backboneSha256;
+    int embeddingDim = 0;
+    qint64 embeddingsReused = 0, embeddingsExtracted = 0, embeddingsCachedFromRun = 0;
     double extractionSeconds = 0.0, extractionImagesPerSecond = 0.0;
     /// The health checks' summary (HealthReport::toJson), {"error": ...} when they failed, empty
     /// when they did not run.

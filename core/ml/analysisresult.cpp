@@ -58,14 +58,20 @@ QJsonObject AnalysisResult::toJson() const
             cl[QStringLiteral("noise_posterior_temperature")] = noisePosteriorTemperature;
         o[QStringLiteral("confident_learning")] = cl;
     }
-    if (!backboneFile.isEmpty())
-        o[QStringLiteral("backbone")] = QJsonObject{
-            {QStringLiteral("name"), backboneName},
-            {QStringLiteral("file"), backboneFile},
-            {QStringLiteral("embeddings_reused"), embeddingsReused},
-            {QStringLiteral("embeddings_extracted"), embeddingsExtracted},
-            {QStringLiteral("extraction_seconds"), std::round(extractionSeconds * 100.0) / 100.0},
-            {QStringLiteral("images_per_second"), std::round(extractionImagesPerSecond * 10.0) / 10.0}};
+    if (!backboneFile.isEmpty()) {
+        // The window's run summary (ui/runsummary.cpp) reads these names from the stored summary.
+        QJsonObject b{{QStringLiteral("name"), backboneName},
+                      {QStringLiteral("file"), backboneFile},
+                      {QStringLiteral("sha256"), backboneSha256},
+                      {QStringLiteral("embedding_dim"), embeddingDim},
+                      {QStringLiteral("embeddings_reused"), embeddingsReused},
+                      {QStringLiteral("embeddings_extracted"), embeddingsExtracted},
+                      {QStringLiteral("extraction_seconds"), std::round(extractionSeconds * 100.0) / 100.0},
+                      {QStringLiteral("images_per_second"), std::round(extractionImagesPerSecond * 10.0) / 10.0}};
+        if (embeddingsCachedFromRun > 0)
+            b[QStringLiteral("reused_from_run")] = embeddingsCachedFromRun;
+        o[QStringLiteral("backbone")] = b;
+    }
     if (!signals.isEmpty()) {
         QJsonObject sig;
         for (auto it = signals.constBegin(); it != signals.constEnd(); ++it)
