@@ -2,7 +2,6 @@
 #include "activelearning.h"
 
 #include "allearner.h"
-#include "extraction.h"
 #include "oracle.h"
 #include "querystrategy.h"
 #include "base/projectstore.h"
