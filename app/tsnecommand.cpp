@@ -102,6 +102,8 @@ int runTsneCommand(const QStringList &arguments)
             for (const SkippedItem &s : t.skipped)
                 err << "skipped: " << s.file << (s.location.isEmpty() ? QString() : QStringLiteral(" (%1)").arg(s.location))
                     << ": " << s.reason << '\n';
+            if (!t.cacheWarning.isEmpty())
+                err << "warning: " << t.cacheWarning << '\n';
             err << QStringLiteral("backbone %1: %2 embeddings reused from the project, %3 extracted in %4 on %5")
                        .arg(t.backboneName).arg(t.reused).arg(t.extracted).arg(formatSeconds(t.extractionSeconds), t.device)
                 << '\n' << Qt::flush;

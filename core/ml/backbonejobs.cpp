@@ -74,16 +74,25 @@ Result<EmbeddingTable> embedProject(const QString &backboneFile, DeviceChoice de
     if (!got)
         return R::from(got);
     BackboneEmbeddings &b = got.value();
-    const Result<qint64> saved = saveBackboneEmbeddings(store, *backbone.value(), rows, b, context.jobName());
-    if (!saved)
-        return R::failure(QStringLiteral("%1: storing the embeddings: %2").arg(projectFile, saved.error()));
+    // The cache is a saving, not the result: a project that cannot be written (opened read-only,
+    // disk full) still gets its embeddings, with a warning.
+    qint64 savedRun = 0;
+    QString cacheWarning;
+    if (b.extracted > 0 && store.isReadOnly()) {
+        cacheWarning = QStringLiteral("%1 is read-only: the embeddings were not cached in it").arg(projectFile);
+    } else if (const Result<qint64> saved = saveBackboneEmbeddings(store, *backbone.value(), rows, b, context.jobName()); !saved) {
+        cacheWarning = QStringLiteral("%1: the embeddings were not cached: %2").arg(projectFile, saved.error());
+    } else {
+        savedRun = saved.value();
+    }
     EmbeddingTable t = tableOf(*backbone.value(), b.embeddings, std::move(b.ok));
     t.skipped = std::move(b.skipped);
     t.reused = b.reused;
     t.extracted = b.extracted;
     t.extractionSeconds = b.extractionSeconds;
     t.imagesPerSecond = b.imagesPerSecond;
-    t.savedRun = saved.value();
+    t.savedRun = savedRun;
+    t.cacheWarning = cacheWarning;
     t.sampleIds.reserve(rows.size());
     for (const SampleRow &row : rows)
         t.sampleIds.push_back(row.id);

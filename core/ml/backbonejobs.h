@@ -29,6 +29,7 @@ struct EmbeddingTable {
     qint64 extracted = 0;               ///< rows run through the backbone now
     double extractionSeconds = 0.0, imagesPerSecond = 0.0;
     qint64 savedRun = 0;                ///< embedProject(): the cache run written (0 = none needed)
+    QString cacheWarning;               ///< embedProject(): why newly extracted rows could not be cached, or ""
     qint64 rows() const { return qint64(ok.size()); }
     const float *row(qint64 i) const { return values.data() + i * dim; }
 };
@@ -44,7 +45,8 @@ Result<EmbeddingTable> embedSamples(const QString &backboneFile, DeviceChoice de
 /// ProjectStore::samples(), i.e. by sample id; excluded samples included): embeddings stored by
 /// an earlier run with the same backbone and preprocessing are reused, the rest extracted and
 /// then stored in the project as a run of status "embeddings" (saveBackboneEmbeddings(),
-/// extraction.h), so that the next analysis, round or layout extracts nothing. The backbone is
+/// extraction.h), so that the next analysis, round or layout extracts nothing; a project that
+/// cannot be written (read-only, disk full) only loses the cache (cacheWarning). The backbone is
 /// loaded and checked before the project is opened: a bad one writes nothing.
 Result<EmbeddingTable> embedProject(const QString &backboneFile, DeviceChoice device, const QString &projectFile,
                                     JobContext &context);
