@@ -6,6 +6,7 @@
 #include "base/savefile.h"
 #include "ml/activelearning.h"
 #include "ml/alconfig.h"
+#include "ml/backbonejobs.h"
 #include "ml/querystrategy.h"
 #include "ml/runtime.h"
 
@@ -19,6 +20,7 @@
 #include <atomic>
 #include <map>
 #include <memory>
+#include <optional>
 #include <random>
 
 namespace labelscope::app {
@@ -39,16 +41,67 @@ bool deviceName(const QString &requested, QString *name, QString *error)
     return false;
 }
 
-void writeCurvesCsv(QTextStream &out, const std::vector<AlCurve> &curves)
+// With a backbone, three more columns: its name, the head, and the (once per process) extraction time.
+void writeCurvesCsv(QTextStream &out, const std::vector<AlCurve> &curves, const EmbeddingTable *backbone, const QString &head)
 {
-    out << "strategy,diversity_sampling,seed,round,labels,test_accuracy,pseudo_labels,pseudo_label_accuracy,pool_scored,train_seconds,score_seconds,select_seconds\n";
+    out << "strategy,diversity_sampling,seed,round,labels,test_accuracy,pseudo_labels,pseudo_label_accuracy,pool_scored,train_seconds,score_seconds,select_seconds";
+    out << (backbone ? ",backbone,head,extraction_seconds\n" : "\n");
+    QString extra;
+    if (backbone) {
+        QString name = backbone->backboneName;
+        name.replace(QLatin1Char('"'), QLatin1String("\"\""));
+        extra = QStringLiteral(",\"%1\",%2,%3").arg(name, head).arg(backbone->extractionSeconds, 0, 'f', 2);
+    }
     for (const AlCurve &c : curves)
         for (const AlRoundRecord &r : c.rounds)
             out << c.strategy << ',' << c.diversity << ',' << c.seed << ',' << r.round << ',' << r.labels << ','
                 << QString::number(r.testAccuracy, 'f', 4) << ',' << r.pseudoLabels << ','
                 << QString::number(r.pseudoLabelAccuracy, 'f', 4) << ',' << r.poolScored << ','
                 << QString::number(r.trainSeconds, 'f', 2) << ',' << QString::number(r.scoreSeconds, 'f', 2) << ','
-                << QString::number(r.selectSeconds, 'f', 3) << '\n';
+                << QString::number(r.selectSeconds, 'f', 3) << extra << '\n';
+}
+
+QJsonObject backboneJson(const EmbeddingTable &t, const QString &head)
+{
+    return {{QStringLiteral("file"), t.backboneFile}, {QStringLiteral("name"), t.backboneName},
+            {QStringLiteral("head"), head}, {QStringLiteral("embedding_dim"), t.dim},
+            {QStringLiteral("device"), t.device}, {QStringLiteral("extracted"), double(t.extracted)},
+            {QStringLiteral("reused"), double(t.reused)}, {QStringLiteral("skipped"), double(t.skipped.size())},
+            {QStringLiteral("extraction_seconds"), t.extractionSeconds},
+            {QStringLiteral("images_per_second"), t.imagesPerSecond}};
+}
+
+// --backbone / --head over the config's model.backbone / model.head; the head's checks.
+void backboneOptions(Cli &cli, const QCommandLineOption &backbone, const QCommandLineOption &head, AlConfig *cfg)
+{
+    if (cli.isSet(backbone))
+        cfg->backbone = cli.value(backbone);
+    if (cli.isSet(head)) {
+        cfg->head = enumName(kEmbeddingHeadNames, cli.choice(head, kEmbeddingHeadNames));
+        if (cfg->backbone.isEmpty())
+            cli.usageProblem(QStringLiteral("--head needs a backbone (--backbone FILE.pt or model.backbone in the config)"));
+    }
+}
+
+// BALD's MC dropout has no counterpart in the head on embeddings.
+void refuseBaldOnBackbone(Cli &cli, const AlConfig &cfg, const QString &strategy)
+{
+    if (!cfg.backbone.isEmpty() && strategy == QLatin1String("bald"))
+        cli.usageProblem(QStringLiteral("bald needs MC-dropout samples, which the head on a backbone's embeddings does not give; "
+                                        "choose another strategy with --backbone"));
+}
+
+QCommandLineOption backboneOption()
+{
+    return QCommandLineOption(QStringLiteral("backbone"), QStringLiteral(
+        "TorchScript backbone FILE.pt with its sidecar FILE.json (overrides model.backbone): the learner is\n"
+        "a head on its embeddings (extracted once) instead of a CNN on the pixels."), QStringLiteral("FILE.pt"));
+}
+
+QCommandLineOption headOption()
+{
+    return QCommandLineOption(QStringLiteral("head"), QStringLiteral("Head on the backbone's embeddings: %1 (default mlp; overrides model.head).")
+                                                          .arg(enumNameList(kEmbeddingHeadNames)), QStringLiteral("HEAD"), QStringLiteral("mlp"));
 }
 
 // Mean test accuracy over seeds at each number of labels (rounds line up across seeds).
@@ -93,7 +146,9 @@ int runAlSimulateCommand(const QStringList &arguments)
     const QCommandLineOption json(QStringLiteral("json"), QStringLiteral("Print a JSON summary as the last line on stdout."));
     const QCommandLineOption strategyOpt(QStringLiteral("strategy"), QStringLiteral("Uncertainty (overrides the config): %1.").arg(uncertaintyNames().join(QStringLiteral(", "))), QStringLiteral("NAME"));
     const QCommandLineOption diversityOpt(QStringLiteral("diversity"), QStringLiteral("Diversity sampling (overrides the config): %1.").arg(diversityNames().join(QStringLiteral(", "))), QStringLiteral("NAME"));
-    cli.addOptions({data, config, seeds, firstSeed, outDir, compare, compareWith, limit, threads, device, json, strategyOpt, diversityOpt});
+    const QCommandLineOption backbone = backboneOption(), head = headOption();
+    cli.addOptions({data, config, seeds, firstSeed, outDir, compare, compareWith, limit, threads, device, json, strategyOpt, diversityOpt,
+                    backbone, head});
     if (const auto exit = cli.parse(arguments))
         return *exit;
 
@@ -107,10 +162,12 @@ int runAlSimulateCommand(const QStringList &arguments)
         cfg.strategy = cli.value(strategyOpt);
     if (cli.isSet(diversityOpt))
         cfg.diversity = cli.value(diversityOpt);
+    backboneOptions(cli, backbone, head, &cfg);
     {
         std::unique_ptr<QueryStrategy> probe;
         if (!QueryStrategy::create(cfg.strategy, cfg.diversity, &probe, &error))
             cli.usageProblem(error);
+        refuseBaldOnBackbone(cli, cfg, cfg.strategy);
     }
     const QString spec = cli.isSet(data) ? cli.value(data) : cfg.path;
     if (spec.isEmpty())
@@ -140,6 +197,7 @@ int runAlSimulateCommand(const QStringList &arguments)
                 cli.usageProblem(QStringLiteral("--compare: %1").arg(error));
                 continue;
             }
+            refuseBaldOnBackbone(cli, cfg, parts[0]);
             const std::pair<QString, QString> p{parts[0], parts[1]};
             if (std::find(pairs.begin(), pairs.end(), p) == pairs.end())
                 pairs.push_back(p);
@@ -153,8 +211,10 @@ int runAlSimulateCommand(const QStringList &arguments)
         if (const Result<> made = makeFolder(cli.value(outDir)); !made)
             return cli.fail(made.error());
     configureRuntime(nThreads);
+    std::optional<EmbeddingTable> embeddings;
     const Result<std::vector<AlCurve>> run = cli.run<std::vector<AlCurve>>(QStringLiteral("al-simulate"), [&](JobContext &context) {
         using R = Result<std::vector<AlCurve>>;
+        const double start = cfg.backbone.isEmpty() ? 0.01 : 0.1; // the share of loading (and extraction)
         LoadOptions lo;
         lo.limit = loadLimit;
         lo.progress = [&](qint64, qint64) { return !context.isCancelled(); };
@@ -166,6 +226,23 @@ int runAlSimulateCommand(const QStringList &arguments)
         if (!cfg.classes.isEmpty() && cfg.classes != loaded.dataset.classes)
             return R::failure(QStringLiteral("data.classes in the config (%1) differ from the dataset's (%2)")
                                   .arg(cfg.classes.join(QStringLiteral(", ")), loaded.dataset.classes.join(QStringLiteral(", "))));
+        if (!cfg.backbone.isEmpty()) {
+            // Once for every strategy and seed: the rounds train heads on these.
+            context.stage(QStringLiteral("extracting embeddings"), 0.01, start);
+            Result<EmbeddingTable> made = embedSamples(cfg.backbone, dev == QLatin1String("cuda") ? DeviceChoice::Cuda : DeviceChoice::Cpu,
+                                                       loaded.dataset.samples, context);
+            if (!made)
+                return R::from(made);
+            embeddings = std::move(made).value();
+            QTextStream &err = cli.err();
+            for (const SkippedItem &s : embeddings->skipped)
+                err << "skipped: " << s.file << (s.location.isEmpty() ? QString() : QStringLiteral(" (%1)").arg(s.location))
+                    << ": " << s.reason << '\n';
+            err << QStringLiteral("backbone %1: %2 embeddings [%3] extracted in %4 on %5 (%6 images/s); learner: %7 head")
+                       .arg(embeddings->backboneName).arg(embeddings->extracted).arg(embeddings->dim)
+                       .arg(formatSeconds(embeddings->extractionSeconds), embeddings->device)
+                       .arg(embeddings->imagesPerSecond, 0, 'f', 0).arg(cfg.head) << '\n' << Qt::flush;
+        }
         std::vector<AlCurve> curves;
         const double runs = double(pairs.size()) * nSeeds;
         for (const auto &[strategy, diversity] : pairs) {
@@ -175,9 +252,9 @@ int runAlSimulateCommand(const QStringList &arguments)
                 runConfig.diversity = diversity;
                 const quint64 seed = cfg.seed + quint64(s);
                 const QString name = QStringLiteral("%1/%2 seed %3").arg(strategy, diversity).arg(seed);
-                context.stage(name, 0.01 + 0.99 * double(curves.size()) / runs, 0.01 + 0.99 * double(curves.size() + 1) / runs);
+                context.stage(name, start + (1 - start) * double(curves.size()) / runs, start + (1 - start) * double(curves.size() + 1) / runs);
                 JobContext one = context.nested(name);
-                Result<AlCurve> curve = runAlSimulation(loaded.dataset, runConfig, seed, dev, one);
+                Result<AlCurve> curve = runAlSimulation(loaded.dataset, runConfig, seed, dev, one, embeddings ? &*embeddings : nullptr);
                 if (!curve)
                     return R::from(curve);
                 QTextStream &err = cli.err();
@@ -203,13 +280,15 @@ int runAlSimulateCommand(const QStringList &arguments)
     for (const auto &[strategy, diversity] : pairs)
         summary.append(QJsonObject{{QStringLiteral("strategy"), strategy}, {QStringLiteral("diversity_sampling"), diversity},
                                    {QStringLiteral("mean_curve"), summarise(curves, strategy, diversity)}});
-    const QJsonObject doc{{QStringLiteral("data"), spec}, {QStringLiteral("config"), cfg.toJson()},
-                          {QStringLiteral("seeds"), nSeeds}, {QStringLiteral("curves"), curveArray},
-                          {QStringLiteral("summary"), summary}};
+    QJsonObject doc{{QStringLiteral("data"), spec}, {QStringLiteral("config"), cfg.toJson()},
+                    {QStringLiteral("seeds"), nSeeds}, {QStringLiteral("curves"), curveArray},
+                    {QStringLiteral("summary"), summary}};
+    if (embeddings)
+        doc.insert(QStringLiteral("backbone"), backboneJson(*embeddings, cfg.head));
     QString csvText;
     {
         QTextStream cs(&csvText);
-        writeCurvesCsv(cs, curves);
+        writeCurvesCsv(cs, curves, embeddings ? &*embeddings : nullptr, cfg.head);
     }
     if (cli.isSet(outDir)) {
         const QDir dir(cli.value(outDir));
@@ -240,7 +319,8 @@ int runAlRoundCommand(const QStringList &arguments)
     const QCommandLineOption batch(QStringLiteral("batch"), QStringLiteral("Batch size (overrides num_labelled)."), QStringLiteral("N"));
     const QCommandLineOption threads(QStringLiteral("threads"), QStringLiteral("CPU threads."), QStringLiteral("N"), QStringLiteral("0"));
     const QCommandLineOption json(QStringLiteral("json"), QStringLiteral("Print a JSON summary as the last line on stdout."));
-    cli.addOptions({project, config, strategy, diversity, batch, threads, json});
+    const QCommandLineOption backbone = backboneOption(), head = headOption();
+    cli.addOptions({project, config, strategy, diversity, batch, threads, json, backbone, head});
     if (const auto exit = cli.parse(arguments, {project}))
         return *exit;
     AlConfig cfg;
@@ -253,9 +333,11 @@ int runAlRoundCommand(const QStringList &arguments)
         cfg.strategy = cli.value(strategy);
     if (cli.isSet(diversity))
         cfg.diversity = cli.value(diversity);
+    backboneOptions(cli, backbone, head, &cfg);
     std::unique_ptr<QueryStrategy> probe;
     if (!QueryStrategy::create(cfg.strategy, cfg.diversity, &probe, &error))
         cli.usageProblem(error);
+    refuseBaldOnBackbone(cli, cfg, cfg.strategy);
     if (cli.isSet(batch))
         cfg.numLabelled = int(cli.integer(batch, 1, 1000000));
     const int nThreads = int(cli.integer(threads, 0, 1024));
@@ -275,17 +357,27 @@ int runAlRoundCommand(const QStringList &arguments)
                      .arg(round.roundId).arg(round.queued.size()).arg(round.pool).arg(round.labelled)
                      .arg(round.validationAccuracy >= 0 ? QStringLiteral(", validation accuracy %1").arg(round.validationAccuracy, 0, 'f', 4) : QString())
               << '\n';
+    if (!cfg.backbone.isEmpty())
+        cli.err() << QStringLiteral("backbone %1 (%2 head): %3 embeddings reused from the project, %4 extracted in %5")
+                         .arg(round.backboneName, cfg.head).arg(round.embeddingsReused).arg(round.embeddingsExtracted)
+                         .arg(formatSeconds(round.extractionSeconds)) << '\n';
     if (cli.isSet(json)) {
         QJsonArray ids;
         for (qint64 id : round.queued)
             ids.append(double(id));
-        QTextStream(stdout) << QJsonDocument(QJsonObject{{QStringLiteral("round"), double(round.roundId)},
-                                                         {QStringLiteral("queued"), ids},
-                                                         {QStringLiteral("labelled"), double(round.labelled)},
-                                                         {QStringLiteral("pool"), double(round.pool)},
-                                                         {QStringLiteral("validation_accuracy"), round.validationAccuracy}})
-                                   .toJson(QJsonDocument::Compact)
-                            << '\n';
+        QJsonObject summary{{QStringLiteral("round"), double(round.roundId)},
+                            {QStringLiteral("queued"), ids},
+                            {QStringLiteral("labelled"), double(round.labelled)},
+                            {QStringLiteral("pool"), double(round.pool)},
+                            {QStringLiteral("validation_accuracy"), round.validationAccuracy}};
+        if (!cfg.backbone.isEmpty())
+            summary.insert(QStringLiteral("backbone"), QJsonObject{{QStringLiteral("file"), cfg.backbone},
+                                                                  {QStringLiteral("name"), round.backboneName},
+                                                                  {QStringLiteral("head"), cfg.head},
+                                                                  {QStringLiteral("reused"), double(round.embeddingsReused)},
+                                                                  {QStringLiteral("extracted"), double(round.embeddingsExtracted)},
+                                                                  {QStringLiteral("extraction_seconds"), round.extractionSeconds}});
+        QTextStream(stdout) << QJsonDocument(summary).toJson(QJsonDocument::Compact) << '\n';
     }
     return ExitOk;
 }

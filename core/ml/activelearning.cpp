@@ -1,7 +1,7 @@
 #include "jobs/job.h"
 #include "activelearning.h"
 
-#include "altrainer.h"
+#include "allearner.h"
 #include "oracle.h"
 #include "querystrategy.h"
 #include "base/projectstore.h"
@@ -16,6 +16,7 @@
 
 #include <algorithm>
 #include <numeric>
+#include <optional>
 #include <random>
 
 namespace labelscope {
@@ -30,46 +31,10 @@ bool fail(QString *error, const QString &message)
     return false;
 }
 
-torch::Tensor gather(const Dataset &d, const std::vector<int64_t> &idx)
-{
-    auto all = torch::from_blob(const_cast<std::uint8_t *>(d.pixels.data()),
-                                {int64_t(d.samples.size()), d.channels, d.height, d.width}, torch::kUInt8);
-    auto index = torch::from_blob(const_cast<int64_t *>(idx.data()), {int64_t(idx.size())}, torch::kLong);
-    return all.index_select(0, index).clone();
-}
-
-torch::Tensor subset(const torch::Tensor &t, const std::vector<int64_t> &idx)
-{
-    auto index = torch::from_blob(const_cast<int64_t *>(idx.data()), {int64_t(idx.size())}, torch::kLong).clone();
-    return t.index_select(0, index);
-}
-
 std::vector<float> toVector(const torch::Tensor &t)
 {
     auto c = t.to(torch::kFloat32).contiguous();
     return std::vector<float>(c.data_ptr<float>(), c.data_ptr<float>() + c.numel());
-}
-
-AlTrainConfig trainConfig(const AlConfig &c, quint64 seed, torch::Device device)
-{
-    AlTrainConfig t;
-    t.epochs = c.epochs;
-    t.minSteps = c.minSteps;
-    t.batchSize = c.batchSize;
-    t.adam = c.optimizer == QLatin1String("Adam");
-    t.lr = c.lr;
-    t.momentum = c.momentum;
-    t.weightDecay = c.weightDecay;
-    t.nesterov = c.nesterov;
-    t.augment = c.augment;
-    t.hflip = c.hflip;
-    t.strongAugment = c.strongAugment;
-    t.emaDecay = c.emaDecay;
-    t.tta = c.tta;
-    t.architecture = enumFromName(kArchitectureNames, c.model).value_or(Architecture::Auto);
-    t.seed = seed;
-    t.device = device;
-    return t;
 }
 
 double accuracy(const torch::Tensor &probs, const torch::Tensor &labels)
@@ -77,11 +42,11 @@ double accuracy(const torch::Tensor &probs, const torch::Tensor &labels)
     return probs.argmax(1).eq(labels).to(torch::kFloat64).mean().item<double>();
 }
 
-// Cold start: `n` of the `m` candidates chosen without labels, as pool indices.
-bool coldStart(const AlConfig &config, const torch::Tensor &images, int numClasses, int64_t n, quint64 seed,
-               torch::Device device, const std::atomic_bool &cancel, std::vector<int64_t> *picks, QString *error)
+// Cold start: `n` of the learner's `items` chosen without labels, as indices into items.
+bool coldStart(const AlConfig &config, AlLearner &learner, const std::vector<int64_t> &items, int numClasses, int64_t n,
+               quint64 seed, const std::atomic_bool &cancel, std::vector<int64_t> *picks, QString *error)
 {
-    const int64_t m = images.size(0);
+    const int64_t m = int64_t(items.size());
     n = std::min(n, m);
     picks->clear();
     if (n <= 0)
@@ -97,7 +62,7 @@ bool coldStart(const AlConfig &config, const torch::Tensor &images, int numClass
         QueryStrategy::create(QStringLiteral("random_sampling"), QStringLiteral("random_sampling"), &strategy, error);
     } else {
         torch::Tensor emb;
-        if (!alUntrainedEmbeddings(images, numClasses, seed, device, cancel, &emb, error))
+        if (!learner.coldStartEmbeddings(items, seed, cancel, &emb, error))
             return false;
         pool.embeddingDim = int(emb.size(1));
         pool.embeddings = toVector(emb);
@@ -203,8 +168,8 @@ namespace {
 
 // The simulation behind runAlSimulation(): *out holds the rounds done so far.
 bool simulateRun(const Dataset &data, const AlConfig &config, quint64 seed, const QString &device,
-                 const std::atomic_bool &cancel, const AlProgressCallback &progress, AlCurve *out,
-                 QString *error)
+                 const EmbeddingTable *table, const std::atomic_bool &cancel, const AlProgressCallback &progress,
+                 AlCurve *out, QString *error)
 {
     QElapsedTimer total;
     total.start();
@@ -218,6 +183,11 @@ bool simulateRun(const Dataset &data, const AlConfig &config, quint64 seed, cons
     const int k = config.numClasses > 0 ? config.numClasses : int(data.classes.size());
     if (k < 2)
         return fail(error, QStringLiteral("%1: %2 classes; active learning needs at least 2").arg(data.spec).arg(k));
+    if (table && table->rows() != qint64(data.samples.size()))
+        return fail(error, QStringLiteral("%1: %2 embeddings for %3 samples").arg(data.spec).arg(table->rows()).arg(data.samples.size()));
+    if (table && strategy->uncertainty().needsMcSamples())
+        return fail(error, QStringLiteral("%1 needs MC-dropout samples, which the head on the backbone's embeddings does not give")
+                               .arg(config.strategy));
 
     // The pool (train split) with its true labels, which go into the oracle and nowhere else;
     // the test split for evaluation.
@@ -227,6 +197,8 @@ bool simulateRun(const Dataset &data, const AlConfig &config, quint64 seed, cons
     for (std::size_t i = 0; i < data.samples.size(); ++i) {
         const Sample &s = data.samples[i];
         const int t = s.trueLabel >= 0 ? s.trueLabel : s.label;
+        if (table && !table->ok[i])
+            continue; // no embedding (its image could not be read)
         if (t >= k)
             return fail(error, QStringLiteral("%1: sample %2 has label %3, but there are %4 classes").arg(data.spec).arg(i).arg(t).arg(k));
         if (s.split == QLatin1String("test")) {
@@ -244,19 +216,16 @@ bool simulateRun(const Dataset &data, const AlConfig &config, quint64 seed, cons
     Oracle oracle(std::move(truth));
     const int64_t m = int64_t(poolImage.size());
     const torch::Device dev = device == QLatin1String("cuda") ? torch::Device(torch::kCUDA) : torch::Device(torch::kCPU);
-    const AlTrainConfig tc = trainConfig(config, seed, dev);
     std::mt19937_64 rng(seed * 0x2545F4914F6CDD1DULL + 1);
-
-    torch::Tensor poolImages, testImages, testY;
-    try {
-        poolImages = gather(data, poolImage);
-        if (!testImage.empty()) {
-            testImages = gather(data, testImage);
-            testY = torch::tensor(at::ArrayRef<int64_t>(testLabels), torch::kLong);
-        }
-    } catch (...) {
-        return fail(error, exceptionMessage(std::current_exception()));
-    }
+    // The learner sees dataset rows; the loop below works with pool indices.
+    const std::unique_ptr<AlLearner> learner = table ? makeHeadLearner(*table, config, k, dev) : makeCnnLearner(data, config, k, seed, dev);
+    auto items = [&](const std::vector<int64_t> &poolIdx) {
+        std::vector<int64_t> r(poolIdx.size());
+        for (std::size_t j = 0; j < poolIdx.size(); ++j)
+            r[j] = poolImage[std::size_t(poolIdx[j])];
+        return r;
+    };
+    const torch::Tensor testY = torch::tensor(at::ArrayRef<int64_t>(testLabels), torch::kLong);
 
     const int rounds = config.iterations + 1;
     auto report = [&](int round, const QString &phase, double fraction, double lastAcc) {
@@ -285,14 +254,12 @@ bool simulateRun(const Dataset &data, const AlConfig &config, quint64 seed, cons
     {
         std::vector<int64_t> picks;
         const int64_t n0 = std::min<int64_t>(std::max(1, config.initialLabelled), budgetLeft());
-        if (!coldStart(config, poolImages, k, n0, seed, dev, cancel, &picks, error))
+        if (!coldStart(config, *learner, poolImage, k, n0, seed, cancel, &picks, error))
             return false;
         queryAll(picks);
     }
 
-    AlModel model;
-    torch::Tensor pseudoImages, pseudoY;
-    std::vector<int64_t> pseudoIdx;
+    std::vector<int64_t> pseudoIdx, pseudoY;
     double best = -1;
     int sinceBest = 0;
     for (int round = 0;; ++round) {
@@ -302,27 +269,21 @@ bool simulateRun(const Dataset &data, const AlConfig &config, quint64 seed, cons
         QElapsedTimer timer;
         timer.start();
         // Train.
-        const auto labelledImages = subset(poolImages, labelled);
-        const auto labelledY = torch::tensor(at::ArrayRef<int64_t>(labels), torch::kLong);
+        const std::vector<int64_t> labelledItems = items(labelled);
         rec.pseudoLabels = int64_t(pseudoIdx.size());
         if (!pseudoIdx.empty()) {
-            std::vector<int> guesses(pseudoY.data_ptr<int64_t>(), pseudoY.data_ptr<int64_t>() + pseudoY.numel());
+            const std::vector<int> guesses(pseudoY.begin(), pseudoY.end());
             rec.pseudoLabelAccuracy = oracle.audit(pseudoIdx, guesses);
         }
-        const AlTrainConfig roundConfig = [&] {
-            AlTrainConfig c = tc;
-            c.seed = seed * 1000 + quint64(round);
-            return c;
-        }();
-        if (!alTrain(&model, config.warmStart, labelledImages, labelledY, pseudoImages, pseudoY, k, roundConfig, cancel,
-                     [&](double f) { report(round, QStringLiteral("training"), f, best); }, error))
+        if (!learner->train(labelledItems, labels, items(pseudoIdx), pseudoY, seed * 1000 + quint64(round), cancel,
+                            [&](double f) { report(round, QStringLiteral("training"), f, best); }, error))
             return false;
         rec.trainSeconds = timer.elapsed() / 1000.0;
         // Evaluate.
-        if (testImages.defined()) {
+        if (!testImage.empty()) {
             report(round, QStringLiteral("evaluating"), 0, best);
             torch::Tensor probs;
-            if (!alPredict(model, testImages, 0, dev, cancel, &probs, nullptr, nullptr, error))
+            if (!learner->predict(testImage, 0, cancel, &probs, nullptr, nullptr, error))
                 return false;
             rec.testAccuracy = accuracy(probs, testY);
         }
@@ -367,9 +328,9 @@ bool simulateRun(const Dataset &data, const AlConfig &config, quint64 seed, cons
         {
             torch::Tensor probs, emb, mc, lemb;
             const int t = strategy->uncertainty().needsMcSamples() ? config.mcSamples : 0;
-            if (!alPredict(model, subset(poolImages, candidates), t, dev, cancel, &probs, &emb, t > 1 ? &mc : nullptr, error))
+            if (!learner->predict(items(candidates), t, cancel, &probs, &emb, t > 1 ? &mc : nullptr, error))
                 return false;
-            if (!alPredict(model, labelledImages, 0, dev, cancel, nullptr, &lemb, nullptr, error))
+            if (!learner->predict(labelledItems, 0, cancel, nullptr, &lemb, nullptr, error))
                 return false;
             pool.probs = toVector(probs);
             pool.embeddingDim = int(emb.size(1));
@@ -411,8 +372,7 @@ bool simulateRun(const Dataset &data, const AlConfig &config, quint64 seed, cons
         // Pseudo-labels for the next round: confident predictions on the scored (or the whole)
         // still unlabelled pool.
         pseudoIdx.clear();
-        pseudoImages = torch::Tensor();
-        pseudoY = torch::Tensor();
+        pseudoY.clear();
         if (config.pseudoLabelThreshold > 0) {
             std::vector<int64_t> rows;    // pool indices of the pseudo-label candidates
             std::vector<float> rowProbs;  // [rows, K]
@@ -421,7 +381,7 @@ bool simulateRun(const Dataset &data, const AlConfig &config, quint64 seed, cons
                     if (!isLabelled[std::size_t(i)])
                         rows.push_back(i);
                 torch::Tensor probs;
-                if (!alPredict(model, subset(poolImages, rows), 0, dev, cancel, &probs, nullptr, nullptr, error))
+                if (!learner->predict(items(rows), 0, cancel, &probs, nullptr, nullptr, error))
                     return false;
                 rowProbs = toVector(probs);
             } else {
@@ -441,15 +401,10 @@ bool simulateRun(const Dataset &data, const AlConfig &config, quint64 seed, cons
             std::sort(confident.begin(), confident.end(), std::greater<>());
             if (config.pseudoLabelMax > 0 && int64_t(confident.size()) > config.pseudoLabelMax)
                 confident.resize(std::size_t(config.pseudoLabelMax));
-            std::vector<int64_t> guess;
             for (const auto &[conf, r] : confident) {
                 const float *p = rowProbs.data() + r * k;
                 pseudoIdx.push_back(rows[std::size_t(r)]);
-                guess.push_back(std::max_element(p, p + k) - p);
-            }
-            if (!pseudoIdx.empty()) {
-                pseudoImages = subset(poolImages, pseudoIdx);
-                pseudoY = torch::tensor(at::ArrayRef<int64_t>(guess), torch::kLong);
+                pseudoY.push_back(std::max_element(p, p + k) - p);
             }
         }
         out->rounds.push_back(rec);
@@ -460,9 +415,8 @@ bool simulateRun(const Dataset &data, const AlConfig &config, quint64 seed, cons
 }
 
 // The round behind runAlProjectRound().
-bool projectRound(const QString &projectFile, const AlConfig &config, const QString &device,
-                  const std::atomic_bool &cancel, const AlProgressCallback &progress,
-                  AlProjectRound *out, QString *error)
+bool projectRound(const QString &projectFile, const AlConfig &config, const QString &device, const EmbeddingTable *table,
+                  const std::atomic_bool &cancel, const AlProgressCallback &progress, AlProjectRound *out, QString *error)
 {
     const QDateTime started = QDateTime::currentDateTimeUtc();
     *out = AlProjectRound();
@@ -476,26 +430,34 @@ bool projectRound(const QString &projectFile, const AlConfig &config, const QStr
         return fail(error, store.lastError()); // a damaged project, not an empty one
     if (store.sampleCount() == 0)
         return fail(error, QStringLiteral("%1: the project has no samples (create it with 'labelscope analyze --data SPEC --project FILE')").arg(projectFile));
-    const QString spec = store.meta(QStringLiteral("data_spec"));
-    LoadOptions options;
-    options.limit = store.meta(QStringLiteral("limit")).isEmpty() ? -1 : store.meta(QStringLiteral("limit")).toLongLong();
-    if (!store.meta(QStringLiteral("image_size")).isEmpty())
-        options.imageSize = store.meta(QStringLiteral("image_size")).toInt();
-    options.progress = [&](qint64, qint64) { return !cancel.load(); };
-    if (progress)
-        progress(AlProgress{0, 1, QStringLiteral("loading"), 0, 0, -1});
-    LoadResult loaded = loadDataset(spec, options);
-    if (!loaded.ok())
-        return fail(error, loaded.error);
-    const Dataset &data = loaded.dataset;
+    // The learner's items: the dataset's images (CNN), or the rows of the backbone's embeddings.
+    QHash<QString, int64_t> imageOf; // CNN: sampleKey → dataset row
+    QHash<qint64, int64_t> rowOf;    // head: sample id → embedding row (those with an embedding)
+    LoadResult loaded;
+    if (table) {
+        for (std::size_t i = 0; i < table->sampleIds.size(); ++i)
+            if (table->ok[i])
+                rowOf.insert(table->sampleIds[i], int64_t(i));
+    } else {
+        const QString spec = store.meta(QStringLiteral("data_spec"));
+        LoadOptions options;
+        options.limit = store.meta(QStringLiteral("limit")).isEmpty() ? -1 : store.meta(QStringLiteral("limit")).toLongLong();
+        if (!store.meta(QStringLiteral("image_size")).isEmpty())
+            options.imageSize = store.meta(QStringLiteral("image_size")).toInt();
+        options.progress = [&](qint64, qint64) { return !cancel.load(); };
+        if (progress)
+            progress(AlProgress{0, 1, QStringLiteral("loading"), 0, 0, -1});
+        loaded = loadDataset(spec, options);
+        if (!loaded.ok())
+            return fail(error, loaded.error);
+        for (std::size_t i = 0; i < loaded.dataset.samples.size(); ++i)
+            imageOf.insert(sampleKey(loaded.dataset.samples[i]), int64_t(i));
+    }
     const QStringList classes = store.classes();
     const int k = int(classes.size());
     if (k < 2)
         return fail(error, QStringLiteral("%1: %2 classes; active learning needs at least 2").arg(projectFile).arg(k));
 
-    QHash<QString, int64_t> imageOf;
-    for (std::size_t i = 0; i < data.samples.size(); ++i)
-        imageOf.insert(data.samples[i].path + QLatin1Char('#') + QString::number(data.samples[i].offset), int64_t(i));
     // Samples already waiting in an earlier round's queue and still unlabelled are not asked again.
     QSet<qint64> waiting;
     for (const AlRoundInfo &r : store.alRounds())
@@ -505,19 +467,19 @@ bool projectRound(const QString &projectFile, const AlConfig &config, const QStr
     std::vector<int64_t> trainY, testY;
     std::vector<qint64> poolIds;
     for (const SampleRow &row : store.samples()) {
-        const auto it = imageOf.constFind(row.sample.path + QLatin1Char('#') + QString::number(row.sample.offset));
-        if (it == imageOf.constEnd() || row.excluded)
+        const int64_t item = table ? rowOf.value(row.id, -1) : imageOf.value(sampleKey(row.sample), -1);
+        if (item < 0 || row.excluded)
             continue;
         if (row.sample.split == QLatin1String("test")) {
             if (row.label >= 0) {
-                testImage.push_back(*it);
+                testImage.push_back(item);
                 testY.push_back(row.label);
             }
         } else if (row.label >= 0) {
-            trainImage.push_back(*it);
+            trainImage.push_back(item);
             trainY.push_back(row.label);
         } else if (!waiting.contains(row.id)) {
-            poolImage.push_back(*it);
+            poolImage.push_back(item);
             poolIds.push_back(row.id);
         }
     }
@@ -526,29 +488,27 @@ bool projectRound(const QString &projectFile, const AlConfig &config, const QStr
     if (poolImage.empty())
         return fail(error, QStringLiteral("%1: no unlabelled samples left to queue").arg(projectFile));
     const torch::Device dev = device == QLatin1String("cuda") ? torch::Device(torch::kCUDA) : torch::Device(torch::kCPU);
+    const std::unique_ptr<AlLearner> learner = table ? makeHeadLearner(*table, config, k, dev)
+                                                     : makeCnnLearner(loaded.dataset, config, k, config.seed, dev);
     const int64_t n = std::min<int64_t>(config.numLabelled, int64_t(poolImage.size()));
     std::vector<int64_t> chosen;
     std::vector<float> scores;
     std::vector<qint64> scoredIds;    // pool samples scored this round (the `limit` subset)
     std::vector<float> scoredUncertainty;
     try {
-        const auto poolImages = gather(data, poolImage);
         if (trainImage.size() < 2) {
             // Nothing to learn from yet: a cold-start batch.
-            if (!coldStart(config, poolImages, k, n, config.seed, dev, cancel, &chosen, error))
+            if (!coldStart(config, *learner, poolImage, k, n, config.seed, cancel, &chosen, error))
                 return false;
             scores.assign(chosen.size(), 0.f);
         } else {
-            AlModel model;
-            const auto images = gather(data, trainImage);
-            const auto labels = torch::tensor(at::ArrayRef<int64_t>(trainY), torch::kLong);
-            if (!alTrain(&model, false, images, labels, {}, {}, k, trainConfig(config, config.seed, dev), cancel,
-                         [&](double f) { if (progress) progress(AlProgress{0, 1, QStringLiteral("training"), f, out->labelled, -1}); },
-                         error))
+            if (!learner->train(trainImage, trainY, {}, {}, config.seed, cancel,
+                                [&](double f) { if (progress) progress(AlProgress{0, 1, QStringLiteral("training"), f, out->labelled, -1}); },
+                                error))
                 return false;
             if (!testImage.empty()) {
                 torch::Tensor probs;
-                if (!alPredict(model, gather(data, testImage), 0, dev, cancel, &probs, nullptr, nullptr, error))
+                if (!learner->predict(testImage, 0, cancel, &probs, nullptr, nullptr, error))
                     return false;
                 out->validationAccuracy = accuracy(probs, torch::tensor(at::ArrayRef<int64_t>(testY), torch::kLong));
             }
@@ -566,8 +526,11 @@ bool projectRound(const QString &projectFile, const AlConfig &config, const QStr
             pool.numClasses = k;
             torch::Tensor probs, emb, mc, lemb;
             const int t = strategy->uncertainty().needsMcSamples() ? config.mcSamples : 0;
-            if (!alPredict(model, subset(poolImages, candidates), t, dev, cancel, &probs, &emb, t > 1 ? &mc : nullptr, error)
-                || !alPredict(model, images, 0, dev, cancel, nullptr, &lemb, nullptr, error))
+            std::vector<int64_t> candidateItems;
+            for (int64_t c : candidates)
+                candidateItems.push_back(poolImage[std::size_t(c)]);
+            if (!learner->predict(candidateItems, t, cancel, &probs, &emb, t > 1 ? &mc : nullptr, error)
+                || !learner->predict(trainImage, 0, cancel, nullptr, &lemb, nullptr, error))
                 return false;
             pool.probs = toVector(probs);
             pool.embeddingDim = int(emb.size(1));
@@ -648,6 +611,11 @@ AlProgressCallback progressInto(JobContext &context)
     };
 }
 
+DeviceChoice backboneDevice(const QString &device)
+{
+    return device == QLatin1String("cuda") ? DeviceChoice::Cuda : DeviceChoice::Cpu;
+}
+
 template <class T>
 Result<T> outcome(bool ok, T &&value, const QString &error, const JobContext &context)
 {
@@ -659,11 +627,21 @@ Result<T> outcome(bool ok, T &&value, const QString &error, const JobContext &co
 } // namespace
 
 Result<AlCurve> runAlSimulation(const Dataset &data, const AlConfig &config, quint64 seed, const QString &device,
-                                JobContext &context)
+                                JobContext &context, const EmbeddingTable *embeddings)
 {
+    std::optional<EmbeddingTable> own;
+    if (!config.backbone.isEmpty() && !embeddings) {
+        context.stage(QStringLiteral("extracting embeddings"), 0.0, 1.0);
+        Result<EmbeddingTable> made = embedSamples(config.backbone, backboneDevice(device), data.samples, context);
+        if (!made)
+            return Result<AlCurve>::from(made);
+        own = std::move(made).value();
+        embeddings = &*own;
+    }
     AlCurve curve;
     QString error;
-    const bool ok = simulateRun(data, config, seed, device, context.cancelFlag(), progressInto(context), &curve, &error);
+    const bool ok = simulateRun(data, config, seed, device, config.backbone.isEmpty() ? nullptr : embeddings,
+                                context.cancelFlag(), progressInto(context), &curve, &error);
     return outcome(ok, std::move(curve), error, context);
 }
 
@@ -671,8 +649,23 @@ Result<AlProjectRound> runAlProjectRound(const QString &projectFile, const AlCon
                                          JobContext &context)
 {
     AlProjectRound round;
+    std::optional<EmbeddingTable> table;
+    if (!config.backbone.isEmpty()) {
+        context.stage(QStringLiteral("embeddings"), 0.0, 1.0);
+        Result<EmbeddingTable> made = embedProject(config.backbone, backboneDevice(device), projectFile, context);
+        if (!made)
+            return Result<AlProjectRound>::from(made);
+        table = std::move(made).value();
+    }
     QString error;
-    const bool ok = projectRound(projectFile, config, device, context.cancelFlag(), progressInto(context), &round, &error);
+    const bool ok = projectRound(projectFile, config, device, table ? &*table : nullptr, context.cancelFlag(),
+                                 progressInto(context), &round, &error);
+    if (table) {
+        round.backboneName = table->backboneName;
+        round.embeddingsReused = table->reused;
+        round.embeddingsExtracted = table->extracted;
+        round.extractionSeconds = table->extractionSeconds;
+    }
     return outcome(ok, std::move(round), error, context);
 }
 

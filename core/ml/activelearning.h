@@ -13,10 +13,17 @@
 // QueryStrategy (querystrategy.h), query the oracle. With `preindex` the first queried batch is
 // the nearest unlabelled neighbours (FAISS) of the labelled seed, as in SpaceML Active-Labeler.
 //
+// The learner is a CNN on the pixels, or, with AlConfig::backbone, a head (logistic or MLP,
+// AlConfig::head) on the backbone's embeddings (allearner.h): the embeddings are made once and
+// serve every round (and, in a simulation, every seed); the query strategies get the head's
+// pred_probs and the backbone's embeddings (diversity, core-set, cold start). BALD needs MC
+// dropout, which the head has not: refused.
+//
 // Long work: jobs of core/jobs/job.h (cancellable within a second, progress, errors returned).
 // Torch-free header (ui/ may include it).
 
 #include "alconfig.h"
+#include "backbonejobs.h"
 #include "base/dataset.h"
 #include "base/result.h"
 #include "jobs/job.h"
@@ -66,8 +73,11 @@ using AlProgressCallback = std::function<void(const AlProgress &)>;
 /// The simulation job (core/jobs/job.h): one simulated active-learning run on `data` (train
 /// split = pool with labels held by the oracle; test split = evaluation) with config.seed
 /// replaced by `seed`. `device` is "cpu" or "cuda". Stages: the phases of each round.
+/// With config.backbone, EMBEDDINGS are the backbone's embeddings of data.samples (row i for
+/// samples[i]; embedSamples(), made once and shared by the seeds); samples without one are left
+/// out of pool and test. When EMBEDDINGS is null they are extracted here first.
 Result<AlCurve> runAlSimulation(const Dataset &data, const AlConfig &config, quint64 seed, const QString &device,
-                                JobContext &context);
+                                JobContext &context, const EmbeddingTable *embeddings = nullptr);
 
 /// Result of one interactive round on a project.
 struct AlProjectRound {
@@ -78,13 +88,20 @@ struct AlProjectRound {
     int64_t pool = 0;              ///< unlabelled pool size
     double validationAccuracy = -1; ///< on the project's labelled test split, -1 if none
     int64_t scored = 0;            ///< pool samples scored (the `limit` subset; 0 on a cold start)
+    // With config.backbone (else empty / 0):
+    QString backboneName;          ///< the sidecar's name
+    qint64 embeddingsReused = 0;   ///< embeddings taken from the project's cache
+    qint64 embeddingsExtracted = 0; ///< run through the backbone now (0 when the cache had them all)
+    double extractionSeconds = 0;
 };
 
 /// One round on a project: trains on its labelled, non-excluded, non-test samples, scores the
 /// unlabelled ones, selects config.numLabelled with the configured strategy and writes the round
 /// and its queue (al_rounds, al_queue), then the uncertainty of every scored pool sample
 /// (al_scores; ProjectStore::saveAlScores). With no labelled samples, the batch is a cold start
-/// (no pool is scored). The job of core/jobs/job.h. When another round queued some of the same
+/// (no pool is scored). With config.backbone the embeddings come from the project's cache
+/// (embedProject(): a second round extracts nothing) and the dataset's pixels are not read; a
+/// bad backbone fails the round before anything is written. The job of core/jobs/job.h. When another round queued some of the same
 /// samples meanwhile, the store refuses the round (ProjectStore::saveAlRound): run it again.
 Result<AlProjectRound> runAlProjectRound(const QString &projectFile, const AlConfig &config, const QString &device,
                                          JobContext &context);

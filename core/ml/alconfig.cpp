@@ -1,11 +1,14 @@
 #include "alconfig.h"
 
+#include "options.h"
 #include "querystrategy.h"
 
 #include "base/regularfile.h"
 #include "base/sizelimits.h"
 
+#include <QDir>
 #include <QFile>
+#include <QFileInfo>
 #include <QJsonArray>
 
 #include <yaml-cpp/yaml.h>
@@ -171,6 +174,10 @@ public:
                         if (c.numClasses == 1)
                             fail(v, QStringLiteral("'%1' must be 0 (from the data) or at least 2").arg(k));
                     }},
+                    {"backbone", [&](const YAML::Node &v, const QString &k) { c.backbone = string(v, k); }},
+                    {"head", [&](const YAML::Node &v, const QString &k) {
+                        c.head = oneOf(v, k, enumNames(kEmbeddingHeadNames));
+                    }},
                     {"ssl", [&](const YAML::Node &v, const QString &k) {
                         // Self-supervised encoders need pretrained weights: accepted, not used.
                         ignored(v, k);
@@ -287,6 +294,9 @@ public:
         const AlConfig &c = *m_config;
         if (c.strategy == QLatin1String("bald") && c.mcSamples < 2)
             return QStringLiteral("train.mc_samples must be at least 2 for bald, got %1").arg(c.mcSamples);
+        if (c.strategy == QLatin1String("bald") && !c.backbone.isEmpty())
+            return QStringLiteral("bald needs MC-dropout samples, which the head on model.backbone's embeddings does not give; "
+                                  "choose another query_strategy");
         return QString();
     }
 
@@ -301,7 +311,8 @@ private:
 QJsonObject AlConfig::toJson() const
 {
     QJsonObject model{{QStringLiteral("model"), this->model}, {QStringLiteral("device"), device},
-                      {QStringLiteral("num_classes"), numClasses}};
+                      {QStringLiteral("num_classes"), numClasses}, {QStringLiteral("backbone"), backbone},
+                      {QStringLiteral("head"), head}};
     QJsonObject train{{QStringLiteral("optimizer"), optimizer}, {QStringLiteral("lr"), lr},
                       {QStringLiteral("momentum"), momentum}, {QStringLiteral("weight_decay"), weightDecay},
                       {QStringLiteral("batch_size"), batchSize}, {QStringLiteral("epochs"), epochs},
@@ -359,7 +370,12 @@ bool loadAlConfig(const QString &file, AlConfig *out, QString *error)
         *error = QStringLiteral("%1: cannot read: %2").arg(file, f.errorString());
         return false;
     }
-    return parseAlConfig(f.readAll(), file, out, error);
+    if (!parseAlConfig(f.readAll(), file, out, error))
+        return false;
+    // model.backbone is relative to the config file, as a user reads it beside the file.
+    if (!out->backbone.isEmpty() && QFileInfo(out->backbone).isRelative())
+        out->backbone = QFileInfo(file).dir().filePath(out->backbone);
+    return true;
 }
 
 } // namespace labelscope

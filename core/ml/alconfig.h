@@ -8,7 +8,9 @@
 // error that names it, the file, the line and the column. Every numeric key must be finite
 // (.inf and .nan are refused) and within the range given in [brackets] below; the error names
 // the dotted key ("train.optimizer.config.lr"), the range and the value. Keys that Labelscope accepts but cannot honour
-// (pretrained weights, SSL encoders, BCELoss) are listed in AlConfig::warnings.
+// (pretrained weights, SSL encoders, BCELoss) are listed in AlConfig::warnings; a backbone (an
+// encoder from `labelscope pretrain`, a model from `labelscope export-model`, or any TorchScript
+// module with its sidecar) is model.backbone.
 // Parsing uses yaml-cpp. Torch-free.
 
 #include <QJsonObject>
@@ -23,6 +25,10 @@ struct AlConfig {
     QString modelPath;                      ///< accepted, not loaded (no pretrained weights): warning
     QString device = QStringLiteral("auto"); ///< auto | cpu | cuda
     int numClasses = 0;                     ///< 0 = from the data; else [2, kMaxClasses]
+    QString backbone;                       ///< ours: a TorchScript backbone FILE.pt (sidecar FILE.json beside it): the
+                                            ///< learner is a head on its embeddings, not a CNN on pixels ("" = CNN).
+                                            ///< A relative path is relative to the config file's folder.
+    QString head = QStringLiteral("mlp");   ///< ours: the head on the backbone's embeddings: mlp | logistic
     // data:
     QString dataset;                        ///< csv | tfds (refused: no TensorFlow) | idx | folder | spec; "" = from the command line
     QString path;                           ///< dataset spec or path ("" = from the command line)

@@ -4,9 +4,9 @@
 // k-nearest-neighbour label signal. The results are summed per sample in fold order, in the
 // TrainedModels form that scoreAnalysis (analysisscoring.cpp) turns into the verdict.
 //
-// Heads: multinomial logistic regression (Linear D → K) or an MLP (Linear D → 256, ReLU,
-// Linear 256 → K), on embeddings standardised per dimension (mean and std of the training
-// samples: no labels used). Adam (lr 3e-3, L2 1e-4), cosine decay, batches of 512, one thread
+// Heads (embeddinghead.h, shared with active learning): multinomial logistic regression or an
+// MLP with one hidden layer, on embeddings standardised per dimension (mean and std of the
+// training samples: no labels used). Adam (lr 3e-3, L2 1e-4), cosine decay, batches of 512, one thread
 // (the ops are small: OpenMP's synchronisation cost more than it gave on 2 cores). The
 // per-epoch dynamics (p(given), margin, prediction) are read after each epoch from one pass over
 // the fold's training samples: heads see no augmentation, so this is the training pass's view
@@ -17,6 +17,7 @@
 // classes: p_knn[c] = (count_c + 1/K) / (k + 1) (cf. cleanlab's kNN-based label quality,
 // Northcutt et al.; Zhu et al. 2022, "Detecting corrupted labels without training a model").
 #include "analysis_p.h"
+#include "embeddinghead.h"
 
 #include "base/kfold.h"
 
@@ -34,32 +35,11 @@ namespace labelscope {
 
 namespace {
 
-constexpr int kHidden = 256;
-constexpr int64_t kBatch = 512;
-constexpr double kLr = 3e-3, kWeightDecay = 1e-4;
 constexpr int64_t kKnnFlatLimit = 20000;
-
-torch::nn::Sequential makeHead(EmbeddingHead kind, int64_t dim, int64_t classes)
-{
-    if (kind == EmbeddingHead::Logistic)
-        return torch::nn::Sequential(torch::nn::Linear(dim, classes));
-    return torch::nn::Sequential(torch::nn::Linear(dim, kHidden), torch::nn::ReLU(), torch::nn::Linear(kHidden, classes));
-}
 
 torch::Tensor indexTensor(const std::vector<int64_t> &idx)
 {
     return torch::tensor(at::ArrayRef<int64_t>(idx), torch::kLong);
-}
-
-// Softmax of the head on x [M, D] in batches, eval mode.
-torch::Tensor predict(torch::nn::Sequential &head, const torch::Tensor &x, const torch::Device &device)
-{
-    torch::NoGradGuard noGrad;
-    head->eval();
-    std::vector<torch::Tensor> parts;
-    for (int64_t s = 0; s < x.size(0); s += 4096)
-        parts.push_back(torch::softmax(head->forward(x.narrow(0, s, std::min<int64_t>(4096, x.size(0) - s)).to(device)), 1).cpu());
-    return parts.empty() ? torch::zeros({0, 0}) : torch::cat(parts);
 }
 
 struct OmpThreads {
@@ -130,7 +110,6 @@ Result<TrainedModels> trainEmbeddingHeads(const AnalysisData &data, const torch:
     using R = Result<TrainedModels>;
     const int64_t n = data.n();
     const int numClasses = int(data.classes.size());
-    const int64_t dim = trainX.size(1);
     TrainedModels trained;
     const int threads = torch::get_num_threads();
     torch::set_num_threads(1);
@@ -143,9 +122,9 @@ Result<TrainedModels> trainEmbeddingHeads(const AnalysisData &data, const torch:
     const int folds = params.folds;
     trained.folds = folds;
     // Standardised per dimension with the training samples' statistics (no labels involved).
-    const auto mean = trainX.mean(0, true), sd = trainX.std(0, true, true).clamp_min(1e-6);
-    const torch::Tensor x = ((trainX - mean) / sd).contiguous();
-    const torch::Tensor tx = testX.defined() && testX.size(0) > 0 ? ((testX - mean) / sd).contiguous() : torch::Tensor();
+    const EmbeddingStandardiser standardiser = EmbeddingStandardiser::fit(trainX);
+    const torch::Tensor x = standardiser.apply(trainX);
+    const torch::Tensor tx = testX.defined() && testX.size(0) > 0 ? standardiser.apply(testX) : torch::Tensor();
     const torch::Tensor labels = indexTensor(data.trainLabels);
 
     trained.trainCount = torch::zeros({n});
@@ -170,67 +149,49 @@ Result<TrainedModels> trainEmbeddingHeads(const AnalysisData &data, const torch:
         const auto inIdx = indexTensor(in), outIdx = indexTensor(out);
         const auto xi = x.index_select(0, inIdx), yi = labels.index_select(0, inIdx);
         const int64_t m = xi.size(0);
-        torch::manual_seed(params.seed + quint64(f)); // initial weights: deterministic per fold
-        torch::nn::Sequential head = makeHead(params.head, dim, numClasses);
-        head->to(device);
-        torch::optim::Adam optimiser(head->parameters(), torch::optim::AdamOptions(kLr).weight_decay(kWeightDecay));
         DataParameters dataParameters(m, numClasses, dpConfig, device);
-        auto gen = torch::make_generator<torch::CPUGeneratorImpl>(params.seed * 0x9E3779B97F4A7C15ULL + quint64(f));
-        const int64_t batches = (m + kBatch - 1) / kBatch;
-        const int64_t totalSteps = batches * epochs;
+        EmbeddingHeadConfig headConfig;
+        headConfig.kind = params.head;
+        headConfig.epochs = epochs;
+        headConfig.seed = params.seed + quint64(f); // initial weights: deterministic per fold
+        headConfig.shuffleSeed = params.seed * 0x9E3779B97F4A7C15ULL + quint64(f);
+        headConfig.device = device;
         const auto xiDev = xi.to(device), yiDev = yi.to(device);
         auto sigma = torch::ones({m, epochs}), prob = torch::zeros({m, epochs}), margin = torch::zeros({m, epochs});
         auto predicted = torch::zeros({m, epochs}, torch::kInt16);
-        for (int e = 0; e < epochs; ++e) {
-            head->train();
-            const auto perm = torch::randperm(m, gen, torch::kLong);
-            for (int64_t b = 0; b < batches; ++b) {
-                if (context.isCancelled())
-                    return R::cancelled();
-                const int64_t step = int64_t(e) * batches + b;
-                const double lr = 0.5 * kLr * (1.0 + std::cos(M_PI * double(step) / double(totalSteps)));
-                for (auto &group : optimiser.param_groups())
-                    static_cast<torch::optim::AdamOptions &>(group.options()).lr(lr);
-                const auto idx = perm.narrow(0, b * kBatch, std::min<int64_t>(kBatch, m - b * kBatch));
-                const auto idxDev = idx.to(device);
-                const auto y = yiDev.index_select(0, idxDev);
-                auto dp = dataParameters.begin(idxDev, y);
-                const auto logits = head->forward(xiDev.index_select(0, idxDev));
-                const auto s = dataParameters.sigma(dp);
-                auto loss = torch::nn::functional::cross_entropy(logits / s.unsqueeze(1), y) + dataParameters.weightDecay(dp);
-                optimiser.zero_grad();
-                loss.backward();
-                optimiser.step();
-                dataParameters.step(dp);
-                done += double(idx.size(0));
-            }
-            sigma.select(1, e).copy_(dataParameters.instanceSigma());
-            {
-                // This epoch's dynamics of every training sample of the fold.
-                torch::NoGradGuard noGrad;
-                const auto l = head->forward(xiDev);
-                const auto y = yiDev.unsqueeze(1);
-                const auto given = l.gather(1, y).squeeze(1);
-                const auto others = l.scatter(1, y, -std::numeric_limits<float>::infinity());
-                prob.select(1, e).copy_(torch::softmax(l, 1).gather(1, y).squeeze(1).cpu());
-                margin.select(1, e).copy_((given - std::get<0>(others.max(1))).cpu());
-                predicted.select(1, e).copy_(l.argmax(1).to(torch::kInt16).cpu());
-            }
-            const double rate = done / std::max(1e-3, clock.elapsed() / 1000.0);
-            context.progress(done / work,
-                             QStringLiteral("fold %1/%2 epoch %3/%4 %5 samples/s").arg(f + 1).arg(folds).arg(e + 1).arg(epochs).arg(int(rate)),
-                             rate > 0 ? (work - done) / rate : -1.0);
-        }
+        Result<torch::nn::Sequential> fitted = trainEmbeddingHead(
+            xiDev, yiDev, numClasses, headConfig, &dataParameters, context.cancelFlag(), [&](int e, torch::nn::Sequential &head) {
+                sigma.select(1, e).copy_(dataParameters.instanceSigma());
+                {
+                    // This epoch's dynamics of every training sample of the fold.
+                    torch::NoGradGuard noGrad;
+                    const auto l = head->forward(xiDev);
+                    const auto y = yiDev.unsqueeze(1);
+                    const auto given = l.gather(1, y).squeeze(1);
+                    const auto others = l.scatter(1, y, -std::numeric_limits<float>::infinity());
+                    prob.select(1, e).copy_(torch::softmax(l, 1).gather(1, y).squeeze(1).cpu());
+                    margin.select(1, e).copy_((given - std::get<0>(others.max(1))).cpu());
+                    predicted.select(1, e).copy_(l.argmax(1).to(torch::kInt16).cpu());
+                }
+                done += double(m);
+                const double rate = done / std::max(1e-3, clock.elapsed() / 1000.0);
+                context.progress(done / work,
+                                 QStringLiteral("fold %1/%2 epoch %3/%4 %5 samples/s").arg(f + 1).arg(folds).arg(e + 1).arg(epochs).arg(int(rate)),
+                                 rate > 0 ? (work - done) / rate : -1.0);
+            });
+        if (!fitted)
+            return R::from(fitted);
+        torch::nn::Sequential head = fitted.value();
         trained.sigmaSum.index_add_(0, inIdx, sigma);
         trained.probSum.index_add_(0, inIdx, prob);
         trained.marginSum.index_add_(0, inIdx, margin);
         trained.predictedLast.index_copy_(0, inIdx, predicted);
-        trained.inSampleProbSum.index_add_(0, inIdx, predict(head, xi, device));
+        trained.inSampleProbSum.index_add_(0, inIdx, predictEmbeddingHead(head, xi, device));
         trained.trainCount.index_add_(0, inIdx, torch::ones({m}));
         if (!out.empty())
-            trained.oosProbs.index_copy_(0, outIdx, predict(head, x.index_select(0, outIdx), device));
+            trained.oosProbs.index_copy_(0, outIdx, predictEmbeddingHead(head, x.index_select(0, outIdx), device));
         if (tx.defined()) {
-            const auto p = predict(head, tx, device);
+            const auto p = predictEmbeddingHead(head, tx, device);
             trained.testProbSum = trained.testProbSum.defined() ? trained.testProbSum + p : p;
         }
     }

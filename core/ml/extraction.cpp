@@ -173,7 +173,8 @@ Result<BackboneEmbeddings> backboneEmbeddings(const ProjectStore &store, Backbon
     // The newest finished run made with this backbone and preprocessing.
     const std::vector<RunInfo> runs = store.runs();
     for (auto it = runs.crbegin(); it != runs.crend(); ++it) {
-        if (it->status != QLatin1String("done") || it->settings.value(QStringLiteral("backbone_key")).toString() != out.key)
+        if ((it->status != QLatin1String("done") && it->status != embeddingsRunStatus())
+            || it->settings.value(QStringLiteral("backbone_key")).toString() != out.key)
             continue;
         std::vector<qint64> ids;
         std::vector<float> data;
@@ -221,6 +222,40 @@ Result<BackboneEmbeddings> backboneEmbeddings(const ProjectStore &store, Backbon
         out.imagesPerSecond = e.imagesPerSecond;
     }
     return std::move(out);
+}
+
+Result<qint64> saveBackboneEmbeddings(ProjectStore &store, const Backbone &backbone, const std::vector<SampleRow> &rows,
+                                      const BackboneEmbeddings &emb, const QString &purpose)
+{
+    if (emb.extracted == 0)
+        return qint64(0);
+    RunRecord run;
+    run.started = run.finished = QDateTime::currentDateTimeUtc();
+    run.status = embeddingsRunStatus();
+    run.settings.insert(QStringLiteral("backbone_key"), emb.key);
+    run.settings.insert(QStringLiteral("backbone_sha256"), emb.sha256);
+    run.settings.insert(QStringLiteral("backbone_file"), backbone.file());
+    run.settings.insert(QStringLiteral("backbone_name"), backbone.sidecar().name);
+    run.settings.insert(QStringLiteral("backbone_sidecar"), backbone.sidecar().toJson());
+    run.settings.insert(QStringLiteral("purpose"), purpose);
+    const int dim = int(emb.embeddings.size(1));
+    const auto values = emb.embeddings.contiguous();
+    const float *src = values.data_ptr<float>();
+    for (std::size_t i = 0; i < rows.size(); ++i)
+        if (emb.ok[i]) {
+            run.embeddingIds.push_back(rows[i].id);
+            run.embeddings.insert(run.embeddings.end(), src + i * std::size_t(dim), src + (i + 1) * std::size_t(dim));
+        }
+    run.embeddingDim = dim;
+    run.summary = QJsonObject{{QStringLiteral("embeddings"), double(run.embeddingIds.size())},
+                              {QStringLiteral("extracted"), double(emb.extracted)},
+                              {QStringLiteral("reused"), double(emb.reused)},
+                              {QStringLiteral("extraction_seconds"), emb.extractionSeconds}};
+    QString error;
+    const qint64 id = store.saveRun(run, &error);
+    if (id <= 0)
+        return Result<qint64>::failure(error);
+    return id;
 }
 
 } // namespace labelscope

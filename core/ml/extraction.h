@@ -43,7 +43,9 @@ Result<ExtractionResult> extractEmbeddings(Backbone &backbone, const std::vector
 
 /// Embeddings of the project's samples ROWS for BACKBONE: those already stored by an earlier
 /// run with the same backbone cache key (settings "backbone_key", backboneCacheKey()) are
-/// reused, the rest extracted. embeddings row i belongs to rows[i].
+/// reused, the rest extracted. embeddings row i belongs to rows[i]. The runs searched are the
+/// analyses (status "done") and the embedding caches of saveBackboneEmbeddings() (status
+/// "embeddings"), the newest first.
 struct BackboneEmbeddings {
     torch::Tensor embeddings;         ///< [N, D] float32
     std::vector<bool> ok;             ///< [N]
@@ -57,5 +59,18 @@ struct BackboneEmbeddings {
 Result<BackboneEmbeddings> backboneEmbeddings(const ProjectStore &store, Backbone &backbone,
                                               const std::vector<SampleRow> &rows,
                                               const ExtractionOptions &options, JobContext &context);
+
+/// The status of a run that holds only backbone embeddings (no scores): never the run the
+/// window shows (ProjectStore::latestRun() is the newest "done" one).
+inline QString embeddingsRunStatus() { return QStringLiteral("embeddings"); }
+
+/// Stores the embeddings EMB of ROWS (as backboneEmbeddings() returned them for BACKBONE) in
+/// the project as a run of status embeddingsRunStatus() whose settings carry the cache key, so
+/// that later rounds, layouts and analyses with the same backbone reuse them. Every row with an
+/// embedding is stored (one run answers a whole later request). Nothing is written when nothing
+/// was extracted (emb.extracted == 0): returns 0. PURPOSE names the command in the run's
+/// summary ("al-round", "tsne"). Errors: the store's (read-only project, disk full, ...).
+Result<qint64> saveBackboneEmbeddings(ProjectStore &store, const Backbone &backbone, const std::vector<SampleRow> &rows,
+                                      const BackboneEmbeddings &emb, const QString &purpose);
 
 } // namespace labelscope

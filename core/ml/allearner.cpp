@@ -1,0 +1,196 @@
+// The learners of active learning (allearner.h): a CNN on pixels, a head on backbone embeddings.
+#include "allearner.h"
+
+#include "altrainer.h"
+#include "embeddinghead.h"
+
+#include <QScopeGuard>
+
+namespace labelscope {
+
+namespace {
+
+torch::Tensor indexTensor(const std::vector<int64_t> &idx)
+{
+    return torch::tensor(at::ArrayRef<int64_t>(idx), torch::kLong);
+}
+
+AlTrainConfig cnnTrainConfig(const AlConfig &c, quint64 seed, torch::Device device)
+{
+    AlTrainConfig t;
+    t.epochs = c.epochs;
+    t.minSteps = c.minSteps;
+    t.batchSize = c.batchSize;
+    t.adam = c.optimizer == QLatin1String("Adam");
+    t.lr = c.lr;
+    t.momentum = c.momentum;
+    t.weightDecay = c.weightDecay;
+    t.nesterov = c.nesterov;
+    t.augment = c.augment;
+    t.hflip = c.hflip;
+    t.strongAugment = c.strongAugment;
+    t.emaDecay = c.emaDecay;
+    t.tta = c.tta;
+    t.architecture = enumFromName(kArchitectureNames, c.model).value_or(Architecture::Auto);
+    t.seed = seed;
+    t.device = device;
+    return t;
+}
+
+class CnnLearner final : public AlLearner {
+public:
+    CnnLearner(const Dataset &data, const AlConfig &config, int numClasses, quint64 seed, torch::Device device)
+        : m_data(data), m_config(cnnTrainConfig(config, seed, device)), m_warm(config.warmStart), m_classes(numClasses)
+    {
+    }
+
+    bool hasMcDropout() const override { return true; }
+
+    bool train(const std::vector<int64_t> &items, const std::vector<int64_t> &labels, const std::vector<int64_t> &pseudoItems,
+               const std::vector<int64_t> &pseudoLabels, quint64 seed, const std::atomic_bool &cancel,
+               const std::function<void(double)> &progress, QString *error) override
+    {
+        AlTrainConfig c = m_config;
+        c.seed = seed;
+        torch::Tensor pseudoImages, pseudoY;
+        if (!pseudoItems.empty()) {
+            pseudoImages = gather(pseudoItems);
+            pseudoY = indexTensor(pseudoLabels);
+        }
+        return alTrain(&m_model, m_warm, gather(items), indexTensor(labels), pseudoImages, pseudoY, m_classes, c, cancel,
+                       progress, error);
+    }
+
+    bool predict(const std::vector<int64_t> &items, int mcSamples, const std::atomic_bool &cancel, torch::Tensor *probs,
+                 torch::Tensor *embeddings, torch::Tensor *mcProbs, QString *error) override
+    {
+        return alPredict(m_model, gather(items), mcSamples, m_config.device, cancel, probs, embeddings, mcProbs, error);
+    }
+
+    bool coldStartEmbeddings(const std::vector<int64_t> &items, quint64 seed, const std::atomic_bool &cancel,
+                             torch::Tensor *embeddings, QString *error) override
+    {
+        return alUntrainedEmbeddings(gather(items), m_classes, seed, m_config.device, cancel, embeddings, error);
+    }
+
+private:
+    // Images uint8 [M, C, H, W] of the dataset's samples ITEMS.
+    torch::Tensor gather(const std::vector<int64_t> &items) const
+    {
+        const Dataset &d = m_data;
+        auto all = torch::from_blob(const_cast<std::uint8_t *>(d.pixels.data()),
+                                    {int64_t(d.samples.size()), d.channels, d.height, d.width}, torch::kUInt8);
+        return all.index_select(0, indexTensor(items));
+    }
+
+    const Dataset &m_data;
+    AlTrainConfig m_config;
+    bool m_warm = false;
+    int m_classes = 0;
+    AlModel m_model;
+};
+
+class HeadLearner final : public AlLearner {
+public:
+    HeadLearner(const EmbeddingTable &table, const AlConfig &config, int numClasses, torch::Device device)
+        : m_classes(numClasses), m_device(device)
+    {
+        m_config.kind = enumFromName(kEmbeddingHeadNames, config.head).value_or(EmbeddingHead::Mlp);
+        m_config.epochs = config.epochs;
+        m_config.minSteps = config.minSteps;
+        m_config.device = device;
+        // A view of the table (no copy); the learner never writes to it.
+        m_raw = torch::from_blob(const_cast<float *>(table.values.data()), {table.rows(), int64_t(table.dim)}, torch::kFloat32);
+        std::vector<int64_t> withEmbedding;
+        for (int64_t i = 0; i < table.rows(); ++i)
+            if (table.ok[std::size_t(i)])
+                withEmbedding.push_back(i);
+        const EmbeddingStandardiser s = EmbeddingStandardiser::fit(m_raw.index_select(0, indexTensor(withEmbedding)));
+        m_x = s.apply(m_raw);
+    }
+
+    bool hasMcDropout() const override { return false; }
+
+    bool train(const std::vector<int64_t> &items, const std::vector<int64_t> &labels, const std::vector<int64_t> &pseudoItems,
+               const std::vector<int64_t> &pseudoLabels, quint64 seed, const std::atomic_bool &cancel,
+               const std::function<void(double)> &progress, QString *error) override
+    {
+        std::vector<int64_t> rows = items, y = labels;
+        rows.insert(rows.end(), pseudoItems.begin(), pseudoItems.end());
+        y.insert(y.end(), pseudoLabels.begin(), pseudoLabels.end());
+        EmbeddingHeadConfig c = m_config;
+        c.seed = seed;
+        c.shuffleSeed = seed * 0x9E3779B97F4A7C15ULL + 1;
+        const int epochs = embeddingHeadEpochs(c, int64_t(rows.size()));
+        // Small ops: one thread is faster than OpenMP's synchronisation (analysisheads.cpp).
+        const int threads = torch::get_num_threads();
+        torch::set_num_threads(1);
+        const auto restore = qScopeGuard([threads] { torch::set_num_threads(threads); });
+        Result<torch::nn::Sequential> head = trainEmbeddingHead(
+            m_x.index_select(0, indexTensor(rows)), indexTensor(y), m_classes, c, nullptr, cancel,
+            [&](int e, torch::nn::Sequential &) {
+                if (progress)
+                    progress(double(e + 1) / epochs);
+            });
+        if (!head) {
+            *error = head.error();
+            return false;
+        }
+        m_head = head.value();
+        return true;
+    }
+
+    bool predict(const std::vector<int64_t> &items, int mcSamples, const std::atomic_bool &cancel, torch::Tensor *probs,
+                 torch::Tensor *embeddings, torch::Tensor *mcProbs, QString *error) override
+    {
+        if (mcSamples > 1 || mcProbs) {
+            *error = QStringLiteral("the head on backbone embeddings has no dropout: no MC-dropout samples (bald)");
+            return false;
+        }
+        if (cancel.load()) {
+            *error = QStringLiteral("cancelled");
+            return false;
+        }
+        if (m_head.is_empty()) {
+            *error = QStringLiteral("the head has not been trained");
+            return false;
+        }
+        const auto index = indexTensor(items);
+        if (probs)
+            *probs = predictEmbeddingHead(m_head, m_x.index_select(0, index), m_device);
+        if (embeddings)
+            *embeddings = m_raw.index_select(0, index);
+        return true;
+    }
+
+    bool coldStartEmbeddings(const std::vector<int64_t> &items, quint64, const std::atomic_bool &, torch::Tensor *embeddings,
+                             QString *) override
+    {
+        *embeddings = m_raw.index_select(0, indexTensor(items));
+        return true;
+    }
+
+private:
+    EmbeddingHeadConfig m_config;
+    int m_classes = 0;
+    torch::Device m_device;
+    torch::Tensor m_raw; ///< [N, D] the backbone's embeddings (a view of the table)
+    torch::Tensor m_x;   ///< [N, D] standardised
+    torch::nn::Sequential m_head{nullptr};
+};
+
+} // namespace
+
+std::unique_ptr<AlLearner> makeCnnLearner(const Dataset &data, const AlConfig &config, int numClasses, quint64 seed,
+                                          torch::Device device)
+{
+    return std::make_unique<CnnLearner>(data, config, numClasses, seed, device);
+}
+
+std::unique_ptr<AlLearner> makeHeadLearner(const EmbeddingTable &table, const AlConfig &config, int numClasses,
+                                           torch::Device device)
+{
+    return std::make_unique<HeadLearner>(table, config, numClasses, device);
+}
+
+} // namespace labelscope
