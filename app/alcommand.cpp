@@ -236,8 +236,7 @@ int runAlSimulateCommand(const QStringList &arguments)
             embeddings = std::move(made).value();
             QTextStream &err = cli.err();
             for (const SkippedItem &s : embeddings->skipped)
-                err << "skipped: " << s.file << (s.location.isEmpty() ? QString() : QStringLiteral(" (%1)").arg(s.location))
-                    << ": " << s.reason << '\n';
+                printSkipped(err, s);
             err << QStringLiteral("backbone %1: %2 embeddings [%3] extracted in %4 on %5 (%6 images/s); learner: %7 head")
                        .arg(embeddings->backboneName).arg(embeddings->extracted).arg(embeddings->dim)
                        .arg(formatSeconds(embeddings->extractionSeconds), embeddings->device)

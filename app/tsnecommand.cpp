@@ -100,8 +100,7 @@ int runTsneCommand(const QStringList &arguments)
                 return R::from(table);
             const EmbeddingTable &t = table.value();
             for (const SkippedItem &s : t.skipped)
-                err << "skipped: " << s.file << (s.location.isEmpty() ? QString() : QStringLiteral(" (%1)").arg(s.location))
-                    << ": " << s.reason << '\n';
+                printSkipped(err, s);
             if (!t.cacheWarning.isEmpty())
                 err << "warning: " << t.cacheWarning << '\n';
             err << QStringLiteral("backbone %1: %2 embeddings reused from the project, %3 extracted in %4 on %5")
