@@ -44,6 +44,7 @@ struct TrainedModels {
     /// Method Embedding: the k-nearest-neighbour label distribution of each sample (itself
     /// excluded; analysisheads.cpp) [n, K], or undefined.
     torch::Tensor knnProbs;
+    double headWeight = -1.0;             ///< embedding method: the heads' share in the pred_probs (fitHeadWeight), -1 otherwise
 };
 
 /// The run being built and the job's summary.
@@ -66,7 +67,7 @@ Result<TrainedModels> trainAnalysisModels(const AnalysisData &data, const Traine
 /// Parameters on the embeddings trainX [n, D] of data's training samples (recording their
 /// dynamics), predicting their held-out fold and testX [T, D] (may be undefined); and the
 /// k-nearest-neighbour label distribution (FAISS) of every training sample. Out-of-sample
-/// pred_probs are the mean of the head's and the neighbours' distributions.
+/// pred_probs are w × the head's + (1 − w) × the neighbours' distribution, w = fitHeadWeight().
 Result<TrainedModels> trainEmbeddingHeads(const AnalysisData &data, const torch::Tensor &trainX, const torch::Tensor &testX,
                                           const AnalysisParams &params, int epochs, const torch::Device &device,
                                           JobContext &context);
@@ -76,6 +77,11 @@ Result<TrainedModels> trainEmbeddingHeads(const AnalysisData &data, const torch:
 /// cancel was set.
 torch::Tensor knnLabelDistribution(const torch::Tensor &x, const std::vector<int64_t> &labels, int numClasses, int k,
                                    quint64 seed, const std::atomic_bool &cancel);
+
+/// The weight w in [0, 1] (steps of 0.05; ties: the larger w) of the mixture w × head + (1 − w) × knn
+/// of two out-of-sample distributions [n, K] that best predicts the given labels [n]: the
+/// largest Σ log(w head[i, y_i] + (1 − w) knn[i, y_i]) (stacking by log-likelihood).
+double fitHeadWeight(const torch::Tensor &head, const torch::Tensor &knn, const std::vector<int64_t> &labels);
 
 /// Fills out->run (dynamics, scores, pred_probs, embeddings) and out->result (categories,
 /// Confident Learning, noise metrics when true labels are known).

@@ -16,6 +16,8 @@
 // neighbours' given labels (itself excluded), smoothed by one pseudo-count spread over the
 // classes: p_knn[c] = (count_c + 1/K) / (k + 1) (cf. cleanlab's kNN-based label quality,
 // Northcutt et al.; Zhu et al. 2022, "Detecting corrupted labels without training a model").
+// The two out-of-sample distributions are mixed by the weight that maximises the likelihood of
+// the given labels (fitHeadWeight: stacking on a one-parameter grid).
 #include "analysis_p.h"
 #include "embeddinghead.h"
 
@@ -101,6 +103,22 @@ torch::Tensor knnLabelDistribution(const torch::Tensor &x, const std::vector<int
         }
     }
     return counts / counts.sum(1, true);
+}
+
+double fitHeadWeight(const torch::Tensor &head, const torch::Tensor &knn, const std::vector<int64_t> &labels)
+{
+    const auto y = indexTensor(labels).unsqueeze(1);
+    const auto ph = head.to(torch::kFloat64).gather(1, y).squeeze(1), pk = knn.to(torch::kFloat64).gather(1, y).squeeze(1);
+    double best = -std::numeric_limits<double>::infinity(), w = 1.0;
+    for (int g = 20; g >= 0; --g) {
+        const double v = g / 20.0;
+        const double ll = (v * ph + (1.0 - v) * pk).clamp_min(1e-12).log().sum().item<double>();
+        if (ll > best) {
+            best = ll;
+            w = v;
+        }
+    }
+    return w;
 }
 
 Result<TrainedModels> trainEmbeddingHeads(const AnalysisData &data, const torch::Tensor &trainX, const torch::Tensor &testX,
@@ -196,13 +214,18 @@ Result<TrainedModels> trainEmbeddingHeads(const AnalysisData &data, const torch:
         }
     }
     // The neighbours' labels: an out-of-sample signal by construction (the sample's own label is
-    // never counted), averaged with the heads' distributions.
+    // never counted), mixed with the heads' distributions by the weight that predicts the given
+    // labels best. With a strong backbone the head is the better predictor and a fixed 50/50 mix
+    // let the weaker kNN signal dilute it (RESULTS.md, session 12: weights .75–.85 fitted, AUROC
+    // and F1 of hard up on both noises and two seeds).
     context.progress(1.0, QStringLiteral("k-nearest neighbours"));
     trained.knnProbs = knnLabelDistribution(x, data.trainLabels, numClasses, params.knnNeighbours, params.seed, context.cancelFlag());
     if (!trained.knnProbs.defined())
         return R::cancelled();
-    trained.oosProbs = 0.5 * (trained.oosProbs + trained.knnProbs);
-    trained.inSampleProbSum = 0.5 * (trained.inSampleProbSum + trained.knnProbs * trained.trainCount.unsqueeze(1));
+    const double w = fitHeadWeight(trained.oosProbs, trained.knnProbs, data.trainLabels);
+    trained.headWeight = w;
+    trained.oosProbs = w * trained.oosProbs + (1.0 - w) * trained.knnProbs;
+    trained.inSampleProbSum = w * trained.inSampleProbSum + (1.0 - w) * trained.knnProbs * trained.trainCount.unsqueeze(1);
     trained.embeddings = trainX;
     return std::move(trained);
 }

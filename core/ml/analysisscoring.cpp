@@ -171,6 +171,8 @@ Result<> scoreAnalysis(const AnalysisData &data, const TrainedModels &trained, c
     result->noisePosteriorTemperature = noisePosterior.temperature;
     const Categorization cat = combineVerdict(verdict);
     run.settings.insert(QStringLiteral("noisy_fraction_estimate"), cat.noisyFraction);
+    if (trained.headWeight >= 0.0)
+        run.settings.insert(QStringLiteral("head_weight"), trained.headWeight);
     // Suggested label: the most likely class of the out-of-sample model, else of the models that trained on it.
     const auto suggestFrom = useCl ? trained.oosProbs.contiguous() : inSampleProbs;
     auto [predProb, predLabel] = inSampleProbs.max(1);

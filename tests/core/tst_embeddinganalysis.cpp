@@ -136,6 +136,26 @@ private Q_SLOTS:
         QVERIFY(p[0][0].item<float>() >= (4.0f + 1.0f / 3) / 6.0f - 1e-6f);
     }
 
+    void headWeightFitsTheBetterPredictor()
+    {
+        // 1,000 samples of 4 classes. A predictor that puts 0.7 on the given label and one that
+        // is uniform: the fit gives the first all the weight, whichever side it is on. Two
+        // predictors equally right on alternate halves: the likelihood peaks at the even mix.
+        const int64_t n = 1000, k = 4;
+        std::vector<int64_t> labels(static_cast<std::size_t>(n));
+        for (int64_t i = 0; i < n; ++i)
+            labels[std::size_t(i)] = i % k;
+        const auto y = torch::tensor(at::ArrayRef<int64_t>(labels), torch::kLong);
+        const auto onehot = torch::one_hot(y, k).to(torch::kFloat);
+        const auto good = onehot * 0.6f + 0.1f, uniform = torch::full({n, k}, 0.25f);
+        QCOMPARE(fitHeadWeight(good, uniform, labels), 1.0);
+        QCOMPARE(fitHeadWeight(uniform, good, labels), 0.0);
+        const auto half = (torch::arange(n) % 2).to(torch::kFloat).unsqueeze(1);
+        const auto wrongHalf = (1.0f - onehot) / 3.0f * 0.98f + onehot * 0.02f;
+        const auto a = half * good + (1.0f - half) * wrongHalf, b = (1.0f - half) * good + half * wrongHalf;
+        QCOMPARE(fitHeadWeight(a, b, labels), 0.5);
+    }
+
     void analysisOnEmbeddingsAndCache()
     {
         const QString backbone = randomBackbone(QStringLiteral("random.pt"));
