@@ -5,9 +5,11 @@
 // `labelscope export-model` file reaches --backbone. No Python involved.
 
 #include "base/dataset.h"
+#include "ml/backbonefile.h"
 #include "ml/modelexport_p.h"
 #include "ml/networks.h"
 
+#include <QFile>
 #include <QString>
 
 namespace labelscope::testing {
@@ -51,6 +53,41 @@ inline QString writeTrainedBackbone(const QString &file, int skip = 300, int cou
     }
     net->eval();
     const Result<> written = exportClassifier(*net, 1, 28, mean, sd, fashionMnistClasses(), QStringLiteral("fixture small_cnn"), file);
+    return written ? QString() : written.error();
+}
+
+/// Writes a broken copy of the backbone GOOD to BAD (and its sidecar beside it), by DAMAGE:
+/// "missing" (nothing written), "nosidecar", "junk" (the .pt is not TorchScript), "dim" (the
+/// sidecar says 64-d, the module returns 128), "channels" (the sidecar says RGB, the module
+/// convolves one channel). Returns an empty string, or what failed.
+inline QString writeDamagedBackbone(const QString &good, const QString &bad, const QString &damage)
+{
+    if (damage == QLatin1String("missing"))
+        return {};
+    if (!QFile::copy(good, bad) || !QFile::copy(backboneSidecarPath(good), backboneSidecarPath(bad)))
+        return QStringLiteral("cannot copy %1 to %2").arg(good, bad);
+    Result<BackboneSidecar> sidecar = readBackboneSidecar(good);
+    if (!sidecar)
+        return sidecar.error();
+    if (damage == QLatin1String("nosidecar"))
+        return QFile::remove(backboneSidecarPath(bad)) ? QString() : QStringLiteral("cannot remove the sidecar");
+    if (damage == QLatin1String("junk")) {
+        QFile f(bad);
+        if (!f.open(QIODevice::WriteOnly | QIODevice::Truncate))
+            return f.errorString();
+        f.write(QByteArray(2048, 'x'));
+        return {};
+    }
+    if (damage == QLatin1String("dim")) {
+        sidecar->embeddingDim = 64; // the module returns 128
+    } else if (damage == QLatin1String("channels")) {
+        sidecar->channels = 3; // the module convolves one channel
+        sidecar->mean.assign(3, 0.3);
+        sidecar->std.assign(3, 0.35);
+    } else {
+        return QStringLiteral("unknown damage %1").arg(damage);
+    }
+    const Result<> written = writeBackboneSidecar(bad, sidecar.value());
     return written ? QString() : written.error();
 }
 

@@ -172,27 +172,8 @@ private Q_SLOTS:
         QFETCH(QString, expected);
         QTemporaryDir dir;
         const QString bad = dir.filePath(QStringLiteral("bad.pt"));
-        if (damage != QLatin1String("missing")) {
-            QVERIFY(QFile::copy(m_backbone, bad));
-            QVERIFY(QFile::copy(backboneSidecarPath(m_backbone), backboneSidecarPath(bad)));
-        }
-        Result<BackboneSidecar> sidecar = readBackboneSidecar(m_backbone);
-        QVERIFY2(sidecar, qPrintable(sidecar.error()));
-        if (damage == QLatin1String("nosidecar")) {
-            QVERIFY(QFile::remove(backboneSidecarPath(bad)));
-        } else if (damage == QLatin1String("junk")) {
-            QFile f(bad);
-            QVERIFY(f.open(QIODevice::WriteOnly | QIODevice::Truncate));
-            f.write(QByteArray(2048, 'x'));
-        } else if (damage == QLatin1String("dim")) {
-            sidecar->embeddingDim = 64; // the module returns 128
-            QVERIFY(writeBackboneSidecar(bad, sidecar.value()));
-        } else if (damage == QLatin1String("channels")) {
-            sidecar->channels = 3; // the module convolves one channel
-            sidecar->mean.assign(3, 0.3);
-            sidecar->std.assign(3, 0.35);
-            QVERIFY(writeBackboneSidecar(bad, sidecar.value()));
-        }
+        const QString damaged = labelscope::testing::writeDamagedBackbone(m_backbone, bad, damage);
+        QVERIFY2(damaged.isEmpty(), qPrintable(damaged));
         const QString project = dir.filePath(QStringLiteral("p.lsproj"));
         QStringList a;
         if (command == QLatin1String("al-simulate")) {
