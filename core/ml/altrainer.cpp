@@ -10,13 +10,6 @@ namespace labelscope {
 
 namespace {
 
-void channelStats(const torch::Tensor &images, torch::Tensor *mean, torch::Tensor *std)
-{
-    auto sample = images.narrow(0, 0, std::min<int64_t>(images.size(0), 10000)).to(torch::kFloat32).div_(255.0f);
-    *mean = sample.mean({0, 2, 3});
-    *std = sample.std({0, 2, 3}).clamp_min(1e-3);
-}
-
 // Dropout modules in train mode, everything else (batch norm) in eval mode: MC dropout.
 void setDropoutActive(torch::nn::Module &net, bool active)
 {
@@ -119,7 +112,9 @@ bool alTrain(AlModel *model, bool warm, const torch::Tensor &images, const torch
         auto gen = torch::make_generator<torch::CPUGeneratorImpl>(config.seed);
         if (!model->net || !warm) {
             model->net = makeClassifier(int(images.size(1)), int(images.size(2)), numClasses, config.architecture);
-            channelStats(images, &model->mean, &model->std);
+            const Normaliser norm = channelStats(images);
+            model->mean = norm.mean;
+            model->std = norm.std;
         }
         auto &net = *model->net;
         net.to(config.device);
@@ -261,7 +256,9 @@ bool alUntrainedEmbeddings(const torch::Tensor &images, int numClasses, uint64_t
     AlModel model;
     model.net = makeClassifier(int(images.size(1)), int(images.size(2)), numClasses);
     model.net->to(device);
-    channelStats(images, &model.mean, &model.std);
+    const Normaliser norm = channelStats(images);
+    model.mean = norm.mean;
+    model.std = norm.std;
     return alPredict(model, images, 0, device, cancel, nullptr, embeddings, nullptr, error);
 }
 

@@ -102,7 +102,7 @@ int automaticEpochs(int64_t n)
     return int(std::clamp<int64_t>(1500000 / std::max<int64_t>(n, 1), 5, 200));
 }
 
-double defaultLr(PretrainMethod) { return 1e-3; }
+constexpr double kDefaultLr = 1e-3; // Adam's, for the three methods
 
 nn::Sequential makeMlp(int in, int hidden, int out, bool lastBatchNorm)
 {
@@ -321,7 +321,7 @@ Result<PretrainResult> runPretrain(const PretrainParams &params, JobContext &con
     const int batch = int(std::min<int64_t>(params.batchSize, n));
     const int64_t stepsPerEpoch = std::max<int64_t>(1, n / batch); // the last partial batch is dropped
     const int64_t totalSteps = stepsPerEpoch * epochs;
-    const double lr = params.lr > 0 ? params.lr : defaultLr(params.method);
+    const double lr = params.lr > 0 ? params.lr : kDefaultLr;
     const QString modelName = enumName(kArchitectureNames, architecture);
     const QJsonObject settings = checkpointSettings(params, modelName, side, channels, epochs, batch, lr, data.fingerprint);
 
@@ -346,9 +346,8 @@ Result<PretrainResult> runPretrain(const PretrainParams &params, JobContext &con
     for (auto &m : models.modules())
         m.second->to(device);
     torch::optim::Adam optimiser(models.trainable(), torch::optim::AdamOptions(lr).weight_decay(1e-6));
-    auto sample = data.images.narrow(0, 0, std::min<int64_t>(n, 10000)).to(torch::kFloat32).div_(255.0f);
-    torch::Tensor mean = sample.mean({0, 2, 3}), std = sample.std({0, 2, 3}).clamp_min(1e-3);
-    sample = torch::Tensor();
+    const Normaliser norm = channelStats(data.images);
+    torch::Tensor mean = norm.mean, std = norm.std;
 
     PretrainResult result;
     CheckpointState state;

@@ -8,6 +8,15 @@
 
 namespace labelscope {
 
+Normaliser channelStats(const torch::Tensor &images)
+{
+    // Per-channel statistics on up to 10,000 images: enough for normalisation.
+    auto sample = images.narrow(0, 0, std::min<int64_t>(images.size(0), 10000)).to(torch::kFloat32).div_(255.0f);
+    auto mean = sample.mean({0, 2, 3});
+    auto std = sample.std({0, 2, 3}).clamp_min(1e-3);
+    return {mean, std};
+}
+
 torch::Tensor normaliseImages(const torch::Tensor &images, const torch::Tensor &mean,
                               const torch::Tensor &std)
 {
@@ -37,18 +46,6 @@ torch::Tensor augmentBatch(const torch::Tensor &x, int padding, bool hflip, torc
 
 namespace {
 
-struct Normaliser {
-    torch::Tensor mean, std;
-};
-
-Normaliser channelStats(const torch::Tensor &images)
-{
-    // Per-channel statistics on up to 10,000 images: enough for normalisation.
-    auto sample = images.narrow(0, 0, std::min<int64_t>(images.size(0), 10000)).to(torch::kFloat32).div_(255.0f);
-    auto mean = sample.mean({0, 2, 3});
-    auto std = sample.std({0, 2, 3}).clamp_min(1e-3);
-    return {mean, std};
-}
 
 // Evaluation pass: embeddings and softmax probabilities of all images, eval mode. With
 // flipAverage the probabilities are the mean over the image and its mirror image (test-time

@@ -80,6 +80,13 @@ bool trainWithDataParameters(const TrainData &train, const TrainData *test, int 
                              const std::function<void(const TrainProgress &)> &progress,
                              TrainOutput *out, QString *error);
 
+/// Per-channel mean and standard deviation ([C] each, pixel units in [0, 1]; std at least 1e-3)
+/// of uint8 images [N, C, H, W], from the first 10,000 (enough for normalisation).
+struct Normaliser {
+    torch::Tensor mean, std;
+};
+Normaliser channelStats(const torch::Tensor &images);
+
 /// Normalises uint8 images [B, C, H, W] to float with per-channel mean/std ([C] each).
 torch::Tensor normaliseImages(const torch::Tensor &images, const torch::Tensor &mean,
                               const torch::Tensor &std);
