@@ -71,22 +71,31 @@ QJsonObject backboneJson(const EmbeddingTable &t, const QString &head)
             {QStringLiteral("images_per_second"), t.imagesPerSecond}};
 }
 
-// --backbone / --head over the config's model.backbone / model.head; the head's checks.
-void backboneOptions(Cli &cli, const QCommandLineOption &backbone, const QCommandLineOption &head, AlConfig *cfg)
+// --backbone / --head / --fine-tune over the config's model.backbone / model.head /
+// model.fine_tune; their checks.
+void backboneOptions(Cli &cli, const QCommandLineOption &backbone, const QCommandLineOption &head,
+                     const QCommandLineOption &fineTune, AlConfig *cfg)
 {
     if (cli.isSet(backbone))
         cfg->backbone = cli.value(backbone);
+    if (cli.isSet(fineTune)) {
+        cfg->fineTune = true;
+        if (cfg->backbone.isEmpty())
+            cli.usageProblem(QStringLiteral("--fine-tune needs a backbone (--backbone FILE.pt or model.backbone in the config)"));
+    }
     if (cli.isSet(head)) {
         cfg->head = enumName(kEmbeddingHeadNames, cli.choice(head, kEmbeddingHeadNames));
         if (cfg->backbone.isEmpty())
             cli.usageProblem(QStringLiteral("--head needs a backbone (--backbone FILE.pt or model.backbone in the config)"));
+        else if (cfg->fineTune)
+            cli.usageProblem(QStringLiteral("--head is the head on frozen embeddings; fine-tuning trains the backbone's own network"));
     }
 }
 
-// BALD's MC dropout has no counterpart in the head on embeddings.
+// BALD's MC dropout has no counterpart in the head on embeddings (a fine-tuned network has it).
 void refuseBaldOnBackbone(Cli &cli, const AlConfig &cfg, const QString &strategy)
 {
-    if (!cfg.backbone.isEmpty() && strategy == QLatin1String("bald"))
+    if (cfg.usesEmbeddings() && strategy == QLatin1String("bald"))
         cli.usageProblem(QStringLiteral("bald needs MC-dropout samples, which the head on a backbone's embeddings does not give; "
                                         "choose another strategy with --backbone"));
 }
@@ -96,6 +105,14 @@ QCommandLineOption backboneOption()
     return QCommandLineOption(QStringLiteral("backbone"), QStringLiteral(
         "TorchScript backbone FILE.pt with its sidecar FILE.json (overrides model.backbone): the learner is\n"
         "a head on its embeddings (extracted once) instead of a CNN on the pixels."), QStringLiteral("FILE.pt"));
+}
+
+QCommandLineOption fineTuneOption()
+{
+    return QCommandLineOption(QStringLiteral("fine-tune"), QStringLiteral(
+        "With --backbone: train the backbone's whole network on the labels (a fresh classification\n"
+        "layer) instead of a head on its frozen embeddings. The backbone must be one Labelscope made\n"
+        "(labelscope pretrain or export-model) at the dataset's image size (overrides model.fine_tune)."));
 }
 
 QCommandLineOption headOption()
@@ -146,9 +163,9 @@ int runAlSimulateCommand(const QStringList &arguments)
     const QCommandLineOption json(QStringLiteral("json"), QStringLiteral("Print a JSON summary as the last line on stdout."));
     const QCommandLineOption strategyOpt(QStringLiteral("strategy"), QStringLiteral("Uncertainty (overrides the config): %1.").arg(uncertaintyNames().join(QStringLiteral(", "))), QStringLiteral("NAME"));
     const QCommandLineOption diversityOpt(QStringLiteral("diversity"), QStringLiteral("Diversity sampling (overrides the config): %1.").arg(diversityNames().join(QStringLiteral(", "))), QStringLiteral("NAME"));
-    const QCommandLineOption backbone = backboneOption(), head = headOption();
+    const QCommandLineOption backbone = backboneOption(), head = headOption(), fineTune = fineTuneOption();
     cli.addOptions({data, config, seeds, firstSeed, outDir, compare, compareWith, limit, threads, device, json, strategyOpt, diversityOpt,
-                    backbone, head});
+                    backbone, head, fineTune});
     if (const auto exit = cli.parse(arguments))
         return *exit;
 
@@ -162,7 +179,7 @@ int runAlSimulateCommand(const QStringList &arguments)
         cfg.strategy = cli.value(strategyOpt);
     if (cli.isSet(diversityOpt))
         cfg.diversity = cli.value(diversityOpt);
-    backboneOptions(cli, backbone, head, &cfg);
+    backboneOptions(cli, backbone, head, fineTune, &cfg);
     {
         std::unique_ptr<QueryStrategy> probe;
         if (!QueryStrategy::create(cfg.strategy, cfg.diversity, &probe, &error))
@@ -214,7 +231,7 @@ int runAlSimulateCommand(const QStringList &arguments)
     std::optional<EmbeddingTable> embeddings;
     const Result<std::vector<AlCurve>> run = cli.run<std::vector<AlCurve>>(QStringLiteral("al-simulate"), [&](JobContext &context) {
         using R = Result<std::vector<AlCurve>>;
-        const double start = cfg.backbone.isEmpty() ? 0.01 : 0.1; // the share of loading (and extraction)
+        const double start = cfg.usesEmbeddings() ? 0.1 : 0.01; // the share of loading (and extraction)
         LoadOptions lo;
         lo.limit = loadLimit;
         lo.progress = [&](qint64, qint64) { return !context.isCancelled(); };
@@ -226,7 +243,7 @@ int runAlSimulateCommand(const QStringList &arguments)
         if (!cfg.classes.isEmpty() && cfg.classes != loaded.dataset.classes)
             return R::failure(QStringLiteral("data.classes in the config (%1) differ from the dataset's (%2)")
                                   .arg(cfg.classes.join(QStringLiteral(", ")), loaded.dataset.classes.join(QStringLiteral(", "))));
-        if (!cfg.backbone.isEmpty()) {
+        if (cfg.usesEmbeddings()) {
             // Once for every strategy and seed: the rounds train heads on these.
             context.stage(QStringLiteral("extracting embeddings"), 0.01, start);
             Result<EmbeddingTable> made = embedSamples(cfg.backbone, dev == QLatin1String("cuda") ? DeviceChoice::Cuda : DeviceChoice::Cpu,
@@ -318,8 +335,8 @@ int runAlRoundCommand(const QStringList &arguments)
     const QCommandLineOption batch(QStringLiteral("batch"), QStringLiteral("Batch size (overrides num_labelled)."), QStringLiteral("N"));
     const QCommandLineOption threads(QStringLiteral("threads"), QStringLiteral("CPU threads."), QStringLiteral("N"), QStringLiteral("0"));
     const QCommandLineOption json(QStringLiteral("json"), QStringLiteral("Print a JSON summary as the last line on stdout."));
-    const QCommandLineOption backbone = backboneOption(), head = headOption();
-    cli.addOptions({project, config, strategy, diversity, batch, threads, json, backbone, head});
+    const QCommandLineOption backbone = backboneOption(), head = headOption(), fineTune = fineTuneOption();
+    cli.addOptions({project, config, strategy, diversity, batch, threads, json, backbone, head, fineTune});
     if (const auto exit = cli.parse(arguments, {project}))
         return *exit;
     AlConfig cfg;
@@ -332,7 +349,7 @@ int runAlRoundCommand(const QStringList &arguments)
         cfg.strategy = cli.value(strategy);
     if (cli.isSet(diversity))
         cfg.diversity = cli.value(diversity);
-    backboneOptions(cli, backbone, head, &cfg);
+    backboneOptions(cli, backbone, head, fineTune, &cfg);
     std::unique_ptr<QueryStrategy> probe;
     if (!QueryStrategy::create(cfg.strategy, cfg.diversity, &probe, &error))
         cli.usageProblem(error);
@@ -356,7 +373,9 @@ int runAlRoundCommand(const QStringList &arguments)
                      .arg(round.roundId).arg(round.queued.size()).arg(round.pool).arg(round.labelled)
                      .arg(round.validationAccuracy >= 0 ? QStringLiteral(", validation accuracy %1").arg(round.validationAccuracy, 0, 'f', 4) : QString())
               << '\n';
-    if (!cfg.backbone.isEmpty())
+    if (cfg.fineTune)
+        cli.err() << QStringLiteral("fine-tuned the network of backbone %1").arg(cfg.backbone) << '\n';
+    else if (!cfg.backbone.isEmpty())
         cli.err() << QStringLiteral("backbone %1 (%2 head): %3 embeddings reused from the project, %4 extracted in %5")
                          .arg(round.backboneName, cfg.head).arg(round.embeddingsReused).arg(round.embeddingsExtracted)
                          .arg(formatSeconds(round.extractionSeconds)) << '\n';
@@ -369,7 +388,10 @@ int runAlRoundCommand(const QStringList &arguments)
                             {QStringLiteral("labelled"), double(round.labelled)},
                             {QStringLiteral("pool"), double(round.pool)},
                             {QStringLiteral("validation_accuracy"), round.validationAccuracy}};
-        if (!cfg.backbone.isEmpty())
+        if (cfg.fineTune)
+            summary.insert(QStringLiteral("backbone"), QJsonObject{{QStringLiteral("file"), cfg.backbone},
+                                                                  {QStringLiteral("fine_tune"), true}});
+        else if (!cfg.backbone.isEmpty())
             summary.insert(QStringLiteral("backbone"), QJsonObject{{QStringLiteral("file"), cfg.backbone},
                                                                   {QStringLiteral("name"), round.backboneName},
                                                                   {QStringLiteral("head"), cfg.head},

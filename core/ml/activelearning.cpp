@@ -218,7 +218,10 @@ bool simulateRun(const Dataset &data, const AlConfig &config, quint64 seed, cons
     const torch::Device dev = device == QLatin1String("cuda") ? torch::Device(torch::kCUDA) : torch::Device(torch::kCPU);
     std::mt19937_64 rng(seed * 0x2545F4914F6CDD1DULL + 1);
     // The learner sees dataset rows; the loop below works with pool indices.
-    const std::unique_ptr<AlLearner> learner = table ? makeHeadLearner(*table, config, k, dev) : makeCnnLearner(data, config, k, seed, dev);
+    Result<std::unique_ptr<AlLearner>> made = makeLearner(data, table, config, k, seed, dev);
+    if (!made)
+        return fail(error, made.error());
+    const std::unique_ptr<AlLearner> learner = std::move(made).value();
     auto items = [&](const std::vector<int64_t> &poolIdx) {
         std::vector<int64_t> r(poolIdx.size());
         for (std::size_t j = 0; j < poolIdx.size(); ++j)
@@ -488,8 +491,10 @@ bool projectRound(const QString &projectFile, const AlConfig &config, const QStr
     if (poolImage.empty())
         return fail(error, QStringLiteral("%1: no unlabelled samples left to queue").arg(projectFile));
     const torch::Device dev = device == QLatin1String("cuda") ? torch::Device(torch::kCUDA) : torch::Device(torch::kCPU);
-    const std::unique_ptr<AlLearner> learner = table ? makeHeadLearner(*table, config, k, dev)
-                                                     : makeCnnLearner(loaded.dataset, config, k, config.seed, dev);
+    Result<std::unique_ptr<AlLearner>> made = makeLearner(loaded.dataset, table, config, k, config.seed, dev);
+    if (!made)
+        return fail(error, made.error());
+    const std::unique_ptr<AlLearner> learner = std::move(made).value();
     const int64_t n = std::min<int64_t>(config.numLabelled, int64_t(poolImage.size()));
     std::vector<int64_t> chosen;
     std::vector<float> scores;
@@ -630,7 +635,7 @@ Result<AlCurve> runAlSimulation(const Dataset &data, const AlConfig &config, qui
                                 JobContext &context, const EmbeddingTable *embeddings)
 {
     std::optional<EmbeddingTable> own;
-    if (!config.backbone.isEmpty() && !embeddings) {
+    if (config.usesEmbeddings() && !embeddings) {
         context.stage(QStringLiteral("extracting embeddings"), 0.0, 1.0);
         Result<EmbeddingTable> made = embedSamples(config.backbone, backboneDevice(device), data.samples, context);
         if (!made)
@@ -640,7 +645,7 @@ Result<AlCurve> runAlSimulation(const Dataset &data, const AlConfig &config, qui
     }
     AlCurve curve;
     QString error;
-    const bool ok = simulateRun(data, config, seed, device, config.backbone.isEmpty() ? nullptr : embeddings,
+    const bool ok = simulateRun(data, config, seed, device, config.usesEmbeddings() ? embeddings : nullptr,
                                 context.cancelFlag(), progressInto(context), &curve, &error);
     return outcome(ok, std::move(curve), error, context);
 }
@@ -650,7 +655,7 @@ Result<AlProjectRound> runAlProjectRound(const QString &projectFile, const AlCon
 {
     AlProjectRound round;
     std::optional<EmbeddingTable> table;
-    if (!config.backbone.isEmpty()) {
+    if (config.usesEmbeddings()) {
         context.stage(QStringLiteral("embeddings"), 0.0, 1.0);
         Result<EmbeddingTable> made = embedProject(config.backbone, backboneDevice(device), projectFile, context);
         if (!made)

@@ -178,6 +178,7 @@ public:
                     {"head", [&](const YAML::Node &v, const QString &k) {
                         c.head = oneOf(v, k, enumNames(kEmbeddingHeadNames));
                     }},
+                    {"fine_tune", [&](const YAML::Node &v, const QString &k) { c.fineTune = boolean(v, k); }},
                     {"ssl", [&](const YAML::Node &v, const QString &k) {
                         // Self-supervised encoders need pretrained weights: accepted, not used.
                         ignored(v, k);
@@ -243,6 +244,7 @@ public:
                     }},
                     {"strong_augment", [&](const YAML::Node &v, const QString &k) { c.strongAugment = boolean(v, k); }},
                     {"ema_decay", [&](const YAML::Node &v, const QString &k) { c.emaDecay = real(v, k, {0, 1, false, true}); }},
+                    {"fine_tune_lr_scale", [&](const YAML::Node &v, const QString &k) { c.fineTuneLrScale = real(v, k, {0, 1}); }},
                     {"tta", [&](const YAML::Node &v, const QString &k) { c.tta = boolean(v, k); }},
                     {"mc_samples", [&](const YAML::Node &v, const QString &k) { c.mcSamples = integer(v, k, 1, 1000); }},
                 });
@@ -294,7 +296,9 @@ public:
         const AlConfig &c = *m_config;
         if (c.strategy == QLatin1String("bald") && c.mcSamples < 2)
             return QStringLiteral("train.mc_samples must be at least 2 for bald, got %1").arg(c.mcSamples);
-        if (c.strategy == QLatin1String("bald") && !c.backbone.isEmpty())
+        if (c.fineTune && c.backbone.isEmpty())
+            return QStringLiteral("model.fine_tune needs model.backbone (a network made by labelscope pretrain or export-model)");
+        if (c.strategy == QLatin1String("bald") && c.usesEmbeddings())
             return QStringLiteral("bald needs MC-dropout samples, which the head on model.backbone's embeddings does not give; "
                                   "choose another query_strategy");
         return QString();
@@ -312,7 +316,7 @@ QJsonObject AlConfig::toJson() const
 {
     QJsonObject model{{QStringLiteral("model"), this->model}, {QStringLiteral("device"), device},
                       {QStringLiteral("num_classes"), numClasses}, {QStringLiteral("backbone"), backbone},
-                      {QStringLiteral("head"), head}};
+                      {QStringLiteral("head"), head}, {QStringLiteral("fine_tune"), fineTune}};
     QJsonObject train{{QStringLiteral("optimizer"), optimizer}, {QStringLiteral("lr"), lr},
                       {QStringLiteral("momentum"), momentum}, {QStringLiteral("weight_decay"), weightDecay},
                       {QStringLiteral("batch_size"), batchSize}, {QStringLiteral("epochs"), epochs},
@@ -322,6 +326,7 @@ QJsonObject AlConfig::toJson() const
                       {QStringLiteral("pseudo_label_max"), pseudoLabelMax},
                       {QStringLiteral("pseudo_label_scope"), pseudoLabelScope},
                       {QStringLiteral("strong_augment"), strongAugment}, {QStringLiteral("ema_decay"), emaDecay},
+                      {QStringLiteral("fine_tune_lr_scale"), fineTuneLrScale},
                       {QStringLiteral("tta"), tta}, {QStringLiteral("mc_samples"), mcSamples}};
     QJsonObject al{{QStringLiteral("iterations"), iterations}, {QStringLiteral("strategy"), strategy},
                    {QStringLiteral("num_labelled"), numLabelled}, {QStringLiteral("diversity_sampling"), diversity},

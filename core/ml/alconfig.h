@@ -29,6 +29,8 @@ struct AlConfig {
                                             ///< learner is a head on its embeddings, not a CNN on pixels ("" = CNN).
                                             ///< A relative path is relative to the config file's folder.
     QString head = QStringLiteral("mlp");   ///< ours: the head on the backbone's embeddings: mlp | logistic
+    bool fineTune = false;                  ///< ours: the learner is the CNN, initialised from model.backbone's weights
+                                            ///< (a network Labelscope made: core/ml/finetune.h) and trained whole
     // data:
     QString dataset;                        ///< csv | tfds (refused: no TensorFlow) | idx | folder | spec; "" = from the command line
     QString path;                           ///< dataset spec or path ("" = from the command line)
@@ -52,6 +54,7 @@ struct AlConfig {
     bool strongAugment = false;             ///< ours: pseudo-labelled images get a strong augmentation (affine + erasing)
     double emaDecay = 0.0;                  ///< ours: > 0 = predict with the moving average of the weights (e.g. 0.999) [0, 1)
     bool tta = false;                       ///< ours: predictions average the image and its mirror (with hflip)
+    double fineTuneLrScale = 0.1;           ///< ours: with model.fine_tune, the backbone's layers learn at this share of lr [0, 1]
     int mcSamples = 10;                     ///< ours: MC-dropout passes for bald [1, 1000]; bald needs >= 2
     // active_learner:
     int iterations = 10;                    ///< [1, 100000]
@@ -71,6 +74,9 @@ struct AlConfig {
     quint64 seed = 1;
 
     QStringList warnings;                   ///< accepted but not honoured, with file:line
+
+    /// True when the learner is a head on model.backbone's embeddings (a backbone, not fine-tuned).
+    bool usesEmbeddings() const { return !backbone.isEmpty() && !fineTune; }
 
     QJsonObject toJson() const;
 };

@@ -31,6 +31,7 @@ AlTrainConfig cnnTrainConfig(const AlConfig &c, quint64 seed, torch::Device devi
     t.strongAugment = c.strongAugment;
     t.emaDecay = c.emaDecay;
     t.tta = c.tta;
+    t.fineTuneLrScale = c.fineTuneLrScale;
     t.architecture = enumFromName(kArchitectureNames, c.model).value_or(Architecture::Auto);
     t.seed = seed;
     t.device = device;
@@ -39,9 +40,11 @@ AlTrainConfig cnnTrainConfig(const AlConfig &c, quint64 seed, torch::Device devi
 
 class CnnLearner final : public AlLearner {
 public:
-    CnnLearner(const Dataset &data, const AlConfig &config, int numClasses, quint64 seed, torch::Device device)
+    CnnLearner(const Dataset &data, const AlConfig &config, int numClasses, quint64 seed, torch::Device device,
+               std::shared_ptr<const InitialWeights> init)
         : m_data(data), m_config(cnnTrainConfig(config, seed, device)), m_warm(config.warmStart), m_classes(numClasses)
     {
+        m_config.init = std::move(init);
     }
 
     bool hasMcDropout() const override { return true; }
@@ -70,7 +73,8 @@ public:
     bool coldStartEmbeddings(const std::vector<int64_t> &items, quint64 seed, const std::atomic_bool &cancel,
                              torch::Tensor *embeddings, QString *error) override
     {
-        return alUntrainedEmbeddings(gather(items), m_classes, seed, m_config.device, cancel, embeddings, error);
+        return alUntrainedEmbeddings(gather(items), m_classes, seed, m_config.device, cancel, embeddings, error,
+                                     m_config.init.get());
     }
 
 private:
@@ -182,15 +186,37 @@ private:
 } // namespace
 
 std::unique_ptr<AlLearner> makeCnnLearner(const Dataset &data, const AlConfig &config, int numClasses, quint64 seed,
-                                          torch::Device device)
+                                          torch::Device device, std::shared_ptr<const InitialWeights> init)
 {
-    return std::make_unique<CnnLearner>(data, config, numClasses, seed, device);
+    return std::make_unique<CnnLearner>(data, config, numClasses, seed, device, std::move(init));
 }
 
 std::unique_ptr<AlLearner> makeHeadLearner(const EmbeddingTable &table, const AlConfig &config, int numClasses,
                                            torch::Device device)
 {
     return std::make_unique<HeadLearner>(table, config, numClasses, device);
+}
+
+Result<std::unique_ptr<AlLearner>> makeLearner(const Dataset &data, const EmbeddingTable *table, const AlConfig &config,
+                                               int numClasses, quint64 seed, torch::Device device)
+{
+    using R = Result<std::unique_ptr<AlLearner>>;
+    if (table)
+        return R(makeHeadLearner(*table, config, numClasses, device));
+    std::shared_ptr<const InitialWeights> init;
+    if (config.fineTune) {
+        Result<std::shared_ptr<const InitialWeights>> loaded =
+            loadInitialWeights(config.backbone, data.channels, data.height, data.width);
+        if (!loaded)
+            return R::from(loaded);
+        init = loaded.value();
+        const QString network = enumName(kArchitectureNames, init->architecture);
+        if (config.model != QLatin1String("auto") && config.model != network)
+            return R::failure(QStringLiteral("%1: the backbone is a %2; model.model asks for %3 (fine-tuning trains the "
+                                             "backbone's own network: leave model.model at auto or set it to %2)")
+                                  .arg(config.backbone, network, config.model));
+    }
+    return R(makeCnnLearner(data, config, numClasses, seed, device, std::move(init)));
 }
 
 } // namespace labelscope

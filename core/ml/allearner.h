@@ -11,6 +11,8 @@
 #include "backbonejobs.h"
 
 #include "base/dataset.h"
+#include "base/result.h"
+#include "finetune.h"
 
 #include <QString>
 #include <torch/torch.h>
@@ -46,8 +48,10 @@ public:
 /// The CNN learner on DATA's pixels (items = indices into data.samples): alTrain with the
 /// config's train section (warm-started from the previous round with train.warm_start),
 /// alPredict for the scores (penultimate-layer embeddings, MC dropout).
+/// With INIT (finetune.h) every round's fresh network starts from those weights instead of a
+/// random initialisation, and the cold start's features are the pretrained network's.
 std::unique_ptr<AlLearner> makeCnnLearner(const Dataset &data, const AlConfig &config, int numClasses, quint64 seed,
-                                          torch::Device device);
+                                          torch::Device device, std::shared_ptr<const InitialWeights> init = nullptr);
 
 /// The head learner on TABLE's embeddings (items = its rows; rows without an embedding must not
 /// be given). Each round trains a fresh head (config.head; embeddinghead.h) on the labelled and
@@ -57,5 +61,11 @@ std::unique_ptr<AlLearner> makeCnnLearner(const Dataset &data, const AlConfig &c
 /// TABLE must outlive the learner.
 std::unique_ptr<AlLearner> makeHeadLearner(const EmbeddingTable &table, const AlConfig &config, int numClasses,
                                            torch::Device device);
+
+/// The learner a config asks for: the head learner on TABLE when given; else the CNN learner,
+/// initialised from model.backbone's weights when model.fine_tune (loadInitialWeights: its
+/// errors name the file). TABLE may be null; it and DATA must outlive the learner.
+Result<std::unique_ptr<AlLearner>> makeLearner(const Dataset &data, const EmbeddingTable *table, const AlConfig &config,
+                                               int numClasses, quint64 seed, torch::Device device);
 
 } // namespace labelscope

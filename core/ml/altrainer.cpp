@@ -110,7 +110,11 @@ bool alTrain(AlModel *model, bool warm, const torch::Tensor &images, const torch
         const int64_t np = pseudoImages.defined() ? pseudoImages.size(0) : 0;
         torch::manual_seed(config.seed);
         auto gen = torch::make_generator<torch::CPUGeneratorImpl>(config.seed);
-        if (!model->net || !warm) {
+        if ((!model->net || !warm) && config.init) {
+            model->net = config.init->makeNetwork(numClasses);
+            model->mean = config.init->mean;
+            model->std = config.init->std;
+        } else if (!model->net || !warm) {
             model->net = makeClassifier(int(images.size(1)), int(images.size(2)), numClasses, config.architecture);
             const Normaliser norm = channelStats(images);
             model->mean = norm.mean;
@@ -124,22 +128,40 @@ bool alTrain(AlModel *model, bool warm, const torch::Tensor &images, const torch
         if (config.emaDecay > 0)
             average = std::make_unique<WeightAverage>(net, config.emaDecay);
 
+        // Two parameter groups: the body and the classification layer (fc). When fine-tuning
+        // (config.init), the pretrained body learns at fineTuneLrScale × lr and the fresh fc
+        // at lr (discriminative learning rates: a full rate erases what the weights knew).
+        std::vector<torch::Tensor> body, fc;
+        for (const auto &p : net.named_parameters(true))
+            (p.key().rfind("fc.", 0) == 0 ? fc : body).push_back(p.value());
+        const double bodyScale = config.init ? config.fineTuneLrScale : 1.0;
         std::unique_ptr<torch::optim::Optimizer> optimiser;
-        if (config.adam)
+        if (config.adam) {
+            const auto options = torch::optim::AdamOptions(config.lr).weight_decay(config.weightDecay);
             optimiser = std::make_unique<torch::optim::Adam>(
-                net.parameters(), torch::optim::AdamOptions(config.lr).weight_decay(config.weightDecay));
-        else
+                std::vector<torch::optim::OptimizerParamGroup>{
+                    torch::optim::OptimizerParamGroup(body, std::make_unique<torch::optim::AdamOptions>(options)),
+                    torch::optim::OptimizerParamGroup(fc, std::make_unique<torch::optim::AdamOptions>(options))},
+                options);
+        } else {
+            const auto options = torch::optim::SGDOptions(config.lr)
+                                     .momentum(config.momentum)
+                                     .nesterov(config.nesterov && config.momentum > 0)
+                                     .weight_decay(config.weightDecay);
             optimiser = std::make_unique<torch::optim::SGD>(
-                net.parameters(), torch::optim::SGDOptions(config.lr)
-                                      .momentum(config.momentum)
-                                      .nesterov(config.nesterov && config.momentum > 0)
-                                      .weight_decay(config.weightDecay));
+                std::vector<torch::optim::OptimizerParamGroup>{
+                    torch::optim::OptimizerParamGroup(body, std::make_unique<torch::optim::SGDOptions>(options)),
+                    torch::optim::OptimizerParamGroup(fc, std::make_unique<torch::optim::SGDOptions>(options))},
+                options);
+        }
         auto setLr = [&](double lr) {
-            for (auto &group : optimiser->param_groups()) {
+            auto &groups = optimiser->param_groups();
+            for (std::size_t g = 0; g < groups.size(); ++g) {
+                const double groupLr = g == 0 ? lr * bodyScale : lr;
                 if (config.adam)
-                    static_cast<torch::optim::AdamOptions &>(group.options()).lr(lr);
+                    static_cast<torch::optim::AdamOptions &>(groups[g].options()).lr(groupLr);
                 else
-                    static_cast<torch::optim::SGDOptions &>(group.options()).lr(lr);
+                    static_cast<torch::optim::SGDOptions &>(groups[g].options()).lr(groupLr);
             }
         };
 
@@ -250,15 +272,22 @@ bool alPredict(AlModel &model, const torch::Tensor &images, int mcSamples, torch
 }
 
 bool alUntrainedEmbeddings(const torch::Tensor &images, int numClasses, uint64_t seed, torch::Device device,
-                           const std::atomic_bool &cancel, torch::Tensor *embeddings, QString *error)
+                           const std::atomic_bool &cancel, torch::Tensor *embeddings, QString *error,
+                           const InitialWeights *init)
 {
     torch::manual_seed(seed);
     AlModel model;
-    model.net = makeClassifier(int(images.size(1)), int(images.size(2)), numClasses);
+    if (init) {
+        model.net = init->makeNetwork(numClasses);
+        model.mean = init->mean;
+        model.std = init->std;
+    } else {
+        model.net = makeClassifier(int(images.size(1)), int(images.size(2)), numClasses);
+        const Normaliser norm = channelStats(images);
+        model.mean = norm.mean;
+        model.std = norm.std;
+    }
     model.net->to(device);
-    const Normaliser norm = channelStats(images);
-    model.mean = norm.mean;
-    model.std = norm.std;
     return alPredict(model, images, 0, device, cancel, nullptr, embeddings, nullptr, error);
 }
 

@@ -7,6 +7,7 @@
 // up to B pseudo-labelled images per step.
 // Internal to core (includes LibTorch); ui/ never includes it.
 
+#include "finetune.h"
 #include "networks.h"
 
 #include <QString>
@@ -32,6 +33,11 @@ struct AlTrainConfig {
     double emaDecay = 0.0;      ///< > 0: the model kept is the exponential moving average of the weights (mean teacher)
     bool tta = false;           ///< predictions average the image and its mirror (needs hflip)
     Architecture architecture = Architecture::Auto;
+    /// Fine-tuning (finetune.h): a fresh model starts from these weights (their architecture,
+    /// their normalisation) instead of a random initialisation; null = from scratch.
+    std::shared_ptr<const InitialWeights> init;
+    /// With init: the pretrained layers learn at this share of lr (the fresh fc at lr).
+    double fineTuneLrScale = 0.1;
     uint64_t seed = 1;
     torch::Device device = torch::kCPU;
 };
@@ -65,9 +71,11 @@ bool alPredict(AlModel &model, const torch::Tensor &images, int mcSamples, torch
                const std::atomic_bool &cancel, torch::Tensor *probs, torch::Tensor *embeddings,
                torch::Tensor *mcProbs, QString *error);
 
-/// Embeddings [M, D] of an untrained (randomly initialised, seeded) network: a cold-start feature
-/// space that needs no labels. Normalisation from the images themselves.
+/// Embeddings [M, D] of an untrained network: a cold-start feature space that needs no labels.
+/// Randomly initialised (seeded), normalised with the images' own statistics; or, with INIT, the
+/// pretrained weights and their normalisation.
 bool alUntrainedEmbeddings(const torch::Tensor &images, int numClasses, uint64_t seed, torch::Device device,
-                           const std::atomic_bool &cancel, torch::Tensor *embeddings, QString *error);
+                           const std::atomic_bool &cancel, torch::Tensor *embeddings, QString *error,
+                           const InitialWeights *init = nullptr);
 
 } // namespace labelscope

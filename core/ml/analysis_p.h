@@ -44,7 +44,9 @@ struct TrainedModels {
     /// Method Embedding: the k-nearest-neighbour label distribution of each sample (itself
     /// excluded; analysisheads.cpp) [n, K], or undefined.
     torch::Tensor knnProbs;
-    double headWeight = -1.0;             ///< embedding method: the heads' share in the pred_probs (fitHeadWeight), -1 otherwise
+    double headWeight = -1.0;             ///< embedding method: the heads' share against the kNN signal (fitHeadWeight), -1 otherwise
+    double knnSeconds = -1.0;             ///< embedding method: wall time of the k-nearest-neighbour signal
+    double classifierWeight = -1.0;       ///< embedding method: the backbone classifier's share, -1 when it has none
 };
 
 /// The run being built and the job's summary.
@@ -66,8 +68,11 @@ Result<TrainedModels> trainAnalysisModels(const AnalysisData &data, const Traine
 /// Method Embedding (analysisheads.cpp): K-fold heads (params.head) trained with Data
 /// Parameters on the embeddings trainX [n, D] of data's training samples (recording their
 /// dynamics), predicting their held-out fold and testX [T, D] (may be undefined); and the
-/// k-nearest-neighbour label distribution (FAISS) of every training sample. Out-of-sample
-/// pred_probs are w × the head's + (1 − w) × the neighbours' distribution, w = fitHeadWeight().
+/// k-nearest-neighbour label distribution (FAISS) of every training sample; and, when the
+/// backbone is a classifier of the dataset's classes (sidecar classes, a classify(e) method:
+/// modelexport.h), its own class probabilities. Out-of-sample pred_probs: w × the heads' +
+/// (1 − w) × the neighbours' distribution, w = fitHeadWeight(); with a backbone classifier, an
+/// even mix of that and the classifier's.
 Result<TrainedModels> trainEmbeddingHeads(const AnalysisData &data, const torch::Tensor &trainX, const torch::Tensor &testX,
                                           const AnalysisParams &params, int epochs, const torch::Device &device,
                                           JobContext &context);
@@ -82,6 +87,19 @@ torch::Tensor knnLabelDistribution(const torch::Tensor &x, const std::vector<int
 /// of two out-of-sample distributions [n, K] that best predicts the given labels [n]: the
 /// largest Σ log(w head[i, y_i] + (1 − w) knn[i, y_i]) (stacking by log-likelihood).
 double fitHeadWeight(const torch::Tensor &head, const torch::Tensor &knn, const std::vector<int64_t> &labels);
+
+/// The class probabilities [n, K] of raw embeddings rawX [n, D] by the backbone's own classifier
+/// (its classify(e) method; modelexport.h) when BACKBONEFILE's sidecar lists exactly CLASSES (in
+/// order); undefined otherwise (no backbone, another task, an encoder without classes). Throws
+/// (c10::Error, std::runtime_error naming the file) when the module fails or answers another shape.
+torch::Tensor backboneClassifierProbs(const QString &backboneFile, const QStringList &classes, const torch::Tensor &rawX);
+
+/// The backbone classifier's share c in the mixture (1 − c) × heads + c × classifier, both
+/// [n, K] out of sample: 0.5 (an even ensemble) scaled by how far the classifier's agreement
+/// with the given labels is above chance (1/K), relative to the heads': 0.5 when it agrees as
+/// often as the heads or more, 0 at chance (a classifier of other data that does not fit).
+double classifierShare(const torch::Tensor &classifier, const torch::Tensor &heads, const std::vector<int64_t> &labels,
+                       int numClasses);
 
 /// Fills out->run (dynamics, scores, pred_probs, embeddings) and out->result (categories,
 /// Confident Learning, noise metrics when true labels are known).

@@ -23,8 +23,13 @@
 
 #include "base/kfold.h"
 
+#include "backbonefile.h"
+
 #include <QElapsedTimer>
+#include <QFile>
 #include <QScopeGuard>
+
+#include <torch/script.h>
 
 #include <faiss/IndexFlat.h>
 #include <faiss/IndexIVFFlat.h>
@@ -32,12 +37,15 @@
 
 #include <algorithm>
 #include <cmath>
+#include <stdexcept>
 
 namespace labelscope {
 
 namespace {
 
 constexpr int64_t kKnnFlatLimit = 20000;
+// The backbone classifier's largest share in the out-of-sample pred_probs (classifierShare).
+constexpr double kBackboneClassifierShare = 0.5;
 
 torch::Tensor indexTensor(const std::vector<int64_t> &idx)
 {
@@ -119,6 +127,44 @@ double fitHeadWeight(const torch::Tensor &head, const torch::Tensor &knn, const 
         }
     }
     return w;
+}
+
+double classifierShare(const torch::Tensor &classifier, const torch::Tensor &heads, const std::vector<int64_t> &labels,
+                       int numClasses)
+{
+    const auto y = indexTensor(labels);
+    const double chance = 1.0 / numClasses;
+    const double accClassifier = classifier.argmax(1).eq(y).to(torch::kFloat64).mean().item<double>();
+    const double accHeads = heads.argmax(1).eq(y).to(torch::kFloat64).mean().item<double>();
+    if (accHeads <= chance)
+        return accClassifier > chance ? kBackboneClassifierShare : 0.0;
+    return kBackboneClassifierShare * std::clamp((accClassifier - chance) / (accHeads - chance), 0.0, 1.0);
+}
+
+torch::Tensor backboneClassifierProbs(const QString &backboneFile, const QStringList &classes, const torch::Tensor &rawX)
+{
+    if (backboneFile.isEmpty())
+        return {};
+    const Result<BackboneSidecar> sidecar = readBackboneSidecar(backboneFile);
+    if (!sidecar || sidecar->classes.isEmpty() || sidecar->classes != classes)
+        return {};
+    torch::jit::Module module = torch::jit::load(QFile::encodeName(backboneFile).toStdString(), torch::kCPU);
+    if (!module.find_method("classify"))
+        return {};
+    module.eval();
+    torch::NoGradGuard noGrad;
+    const int64_t n = rawX.size(0), chunk = 4096;
+    std::vector<torch::Tensor> parts;
+    for (int64_t s = 0; s < n; s += chunk)
+        parts.push_back(torch::softmax(module.run_method("classify", rawX.narrow(0, s, std::min(chunk, n - s)).to(torch::kFloat32))
+                                           .toTensor().to(torch::kFloat32),
+                                       1));
+    const torch::Tensor probs = parts.empty() ? torch::empty({0, int64_t(classes.size())}) : torch::cat(parts);
+    if (probs.dim() != 2 || probs.size(0) != n || probs.size(1) != int64_t(classes.size()))
+        throw std::runtime_error(QStringLiteral("%1: classify() returned %2 values per sample for %3 classes")
+                                     .arg(backboneFile).arg(probs.dim() == 2 ? probs.size(1) : -1).arg(classes.size())
+                                     .toStdString());
+    return probs;
 }
 
 Result<TrainedModels> trainEmbeddingHeads(const AnalysisData &data, const torch::Tensor &trainX, const torch::Tensor &testX,
@@ -219,13 +265,31 @@ Result<TrainedModels> trainEmbeddingHeads(const AnalysisData &data, const torch:
     // let the weaker kNN signal dilute it (RESULTS.md, session 12: weights .75–.85 fitted, AUROC
     // and F1 of hard up on both noises and two seeds).
     context.progress(1.0, QStringLiteral("k-nearest neighbours"));
+    QElapsedTimer knnClock;
+    knnClock.start();
     trained.knnProbs = knnLabelDistribution(x, data.trainLabels, numClasses, params.knnNeighbours, params.seed, context.cancelFlag());
+    trained.knnSeconds = knnClock.elapsed() / 1000.0;
     if (!trained.knnProbs.defined())
         return R::cancelled();
     const double w = fitHeadWeight(trained.oosProbs, trained.knnProbs, data.trainLabels);
     trained.headWeight = w;
-    trained.oosProbs = w * trained.oosProbs + (1.0 - w) * trained.knnProbs;
-    trained.inSampleProbSum = w * trained.inSampleProbSum + (1.0 - w) * trained.knnProbs * trained.trainCount.unsqueeze(1);
+    const auto counts = trained.trainCount.unsqueeze(1);
+    torch::Tensor oos = w * trained.oosProbs + (1.0 - w) * trained.knnProbs;
+    torch::Tensor inSample = w * trained.inSampleProbSum + (1.0 - w) * trained.knnProbs * counts;
+    // A backbone that is a classifier of these classes (export-model) predicts every sample out
+    // of sample too, from other data with its own labels: up to an even ensemble with the mixture
+    // above (classifierShare). Not fitted by the given labels' likelihood: it rewards the predictor
+    // that learned their noise, and gave the classifier no weight where it helps (RESULTS.md,
+    // session 13).
+    const torch::Tensor classifier = backboneClassifierProbs(params.backbone, data.classes, trainX);
+    if (classifier.defined()) {
+        const double c = classifierShare(classifier, oos, data.trainLabels, numClasses);
+        trained.classifierWeight = c;
+        oos = (1.0 - c) * oos + c * classifier;
+        inSample = (1.0 - c) * inSample + c * classifier * counts;
+    }
+    trained.oosProbs = oos;
+    trained.inSampleProbSum = inSample;
     trained.embeddings = trainX;
     return std::move(trained);
 }

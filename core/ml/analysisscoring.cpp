@@ -173,6 +173,10 @@ Result<> scoreAnalysis(const AnalysisData &data, const TrainedModels &trained, c
     run.settings.insert(QStringLiteral("noisy_fraction_estimate"), cat.noisyFraction);
     if (trained.headWeight >= 0.0)
         run.settings.insert(QStringLiteral("head_weight"), trained.headWeight);
+    if (trained.knnSeconds >= 0.0)
+        run.settings.insert(QStringLiteral("knn_seconds"), trained.knnSeconds);
+    if (trained.classifierWeight >= 0.0)
+        run.settings.insert(QStringLiteral("classifier_weight"), trained.classifierWeight);
     // Suggested label: the most likely class of the out-of-sample model, else of the models that trained on it.
     const auto suggestFrom = useCl ? trained.oosProbs.contiguous() : inSampleProbs;
     auto [predProb, predLabel] = inSampleProbs.max(1);

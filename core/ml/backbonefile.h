@@ -17,7 +17,10 @@
 //                  ImageNet evaluation transform)
 //   resize_size    int, optional (default input_size × 256 / 224, rounded): for resize_center_crop
 //   classes        array of strings, optional: class names of a classifier exported by
-//                  `labelscope export-model` (its logits(x) method returns [B, len(classes)])
+//                  `labelscope export-model` (its logits(x) method returns [B, len(classes)]);
+//                  with a classify(e) method from embeddings [B, D] to logits [B, len(classes)],
+//                  the embedding analysis of a dataset with these classes also uses the module's
+//                  own predictions (learned from other, labelled data)
 //   provenance     object, optional: how the file was made (`labelscope pretrain` writes its
 //                  method, network, epochs, data and final loss); kept, not interpreted
 // Unknown fields are ignored. Grey images are given to a 3-channel backbone with the grey value

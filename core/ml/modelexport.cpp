@@ -98,7 +98,9 @@ torch::jit::Module scriptClassifier(ClassifierImpl &net, bool withLogits)
           "        return self.embed(x)\n";
     if (withLogits)
         source += "    def logits(self, x: Tensor) -> Tensor:\n"
-                  "        return " + linear("self.embed(x)", "fc") + "\n";
+                  "        return " + linear("self.embed(x)", "fc") + "\n"
+                  "    def classify(self, e: Tensor) -> Tensor:\n"
+                  "        return " + linear("e", "fc") + "\n";
     // define() takes the methods at the left margin.
     std::string dedented;
     for (std::size_t at = 0; at < source.size();) {

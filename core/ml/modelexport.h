@@ -5,6 +5,8 @@
 // batch x [B, C, S, S] (x = (pixel / 255 − mean) / std, the sidecar's mean and std):
 //   forward(x) = embed(x): the penultimate-layer features [B, 128] (the backbone contract)
 //   logits(x): the class scores [B, K], K = len(sidecar "classes")
+//   classify(e): the class scores [B, K] of embeddings e [B, 128] (logits(x) = classify(embed(x))):
+//     the analysis on cached embeddings uses it (analysisheads.cpp)
 // LibTorch's C++ API has no tracer (torch.jit.trace is Python-only), so each architecture of
 // networks.h is written here as TorchScript source (torch::jit::Module::define) over its trained
 // parameters and batch-norm statistics, in evaluation mode (dropout off, batch norm from the

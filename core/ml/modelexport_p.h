@@ -12,7 +12,8 @@
 namespace labelscope {
 
 /// The network's TorchScript twin: its parameters and batch-norm statistics copied (to the CPU)
-/// into a torch::jit::Module with methods embed, forward (= embed) and, with withLogits, logits;
+/// into a torch::jit::Module with methods embed, forward (= embed) and, with withLogits, logits
+/// and classify (modelexport.h);
 /// evaluation mode. Throws (std::invalid_argument for a network type it does not know, c10::Error).
 torch::jit::Module scriptClassifier(ClassifierImpl &net, bool withLogits = true);
 

@@ -222,6 +222,28 @@ private Q_SLOTS:
         QTest::newRow("bald on a backbone") << args({QStringLiteral("al-simulate"), QStringLiteral("--data"), QStringLiteral("d"), QStringLiteral("--backbone"), QStringLiteral("b.pt"),
                                                      QStringLiteral("--strategy"), QStringLiteral("bald")})
                                             << QStringLiteral("bald needs MC-dropout samples");
+        QTest::newRow("fine-tune without backbone") << args({QStringLiteral("al-simulate"), QStringLiteral("--data"), QStringLiteral("d"), QStringLiteral("--fine-tune")})
+                                                    << QStringLiteral("--fine-tune needs a backbone");
+        QTest::newRow("head with fine-tune") << args({QStringLiteral("al-round"), QStringLiteral("--project"), QStringLiteral("p"), QStringLiteral("--backbone"), QStringLiteral("b.pt"),
+                                                      QStringLiteral("--fine-tune"), QStringLiteral("--head"), QStringLiteral("mlp")})
+                                             << QStringLiteral("--head is the head on frozen embeddings");
+    }
+
+    void alSimulateFineTunes()
+    {
+        // The CNN learner starts from the fixture's weights: no embeddings are extracted, and the
+        // summary names the backbone as fine-tuned. BALD is allowed (the network has dropout).
+        const Run r = runLabelscope(args({QStringLiteral("al-simulate"), QStringLiteral("--data"), QStringLiteral("fashion-mnist"),
+                                          QStringLiteral("--limit"), QStringLiteral("200"), QStringLiteral("--config"), m_config,
+                                          QStringLiteral("--backbone"), m_backbone, QStringLiteral("--fine-tune"),
+                                          QStringLiteral("--strategy"), QStringLiteral("bald"), QStringLiteral("--threads"), QStringLiteral("1"),
+                                          QStringLiteral("--json")}));
+        QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+        QVERIFY2(!r.err.contains(QLatin1String("extracted")), qPrintable(r.err));
+        const QJsonObject doc = QJsonDocument::fromJson(r.out.trimmed().split(QLatin1Char('\n')).last().toUtf8()).object();
+        const QJsonObject model = doc.value(QStringLiteral("config")).toObject().value(QStringLiteral("model")).toObject();
+        QCOMPARE(model.value(QStringLiteral("fine_tune")).toBool(), true);
+        QCOMPARE(doc.value(QStringLiteral("curves")).toArray().size(), 1);
     }
 
     void usageErrors()

@@ -99,6 +99,12 @@ private Q_SLOTS:
         const double diff = (got - want).abs().max().item<double>();
         QVERIFY2(diff < 1e-4, qPrintable(QStringLiteral("max |exported - in-memory| = %1").arg(diff)));
         QVERIFY(torch::allclose(loaded.forward({x}).toTensor(), net->embed(x), 1e-4, 1e-4));
+        // classify(e) is logits' last layer alone: the analysis applies it to cached embeddings.
+        QVERIFY(torch::allclose(loaded.run_method("classify", net->embed(x)).toTensor(), want, 1e-4, 1e-4));
+        const auto probs = backboneClassifierProbs(file, fashionMnistClasses(), net->embed(x));
+        QVERIFY(torch::allclose(probs, torch::softmax(want, 1), 1e-4, 1e-5));
+        // Another task's classes, or none: not used.
+        QVERIFY(!backboneClassifierProbs(file, QStringList{QStringLiteral("a"), QStringLiteral("b")}, net->embed(x)).defined());
         // As a backbone: the sidecar's normalisation, embeddings of uint8 images.
         const auto b = Backbone::load(file, DeviceChoice::Cpu);
         QVERIFY2(b, qPrintable(b.error()));
@@ -156,6 +162,25 @@ private Q_SLOTS:
         QCOMPARE(fitHeadWeight(a, b, labels), 0.5);
     }
 
+    void classifierShareFollowsAgreement()
+    {
+        // 1,000 samples of 4 classes; the heads agree with the given labels on 80%.
+        const int64_t n = 1000, k = 4;
+        std::vector<int64_t> labels(static_cast<std::size_t>(n));
+        for (int64_t i = 0; i < n; ++i)
+            labels[std::size_t(i)] = i % k;
+        const auto y = torch::tensor(at::ArrayRef<int64_t>(labels), torch::kLong);
+        const auto agreeOn = [&](double share) { // one-hot on the given label for the first share of samples, else the next class
+            const auto keep = (torch::arange(n) < int64_t(share * n)).to(torch::kLong);
+            return torch::one_hot(keep * y + (1 - keep) * ((y + 1) % k), k).to(torch::kFloat) * 0.7f + 0.075f;
+        };
+        const auto heads = agreeOn(0.8);
+        QCOMPARE(classifierShare(agreeOn(0.9), heads, labels, int(k)), 0.5);  // agrees more: the even ensemble
+        QCOMPARE(classifierShare(agreeOn(0.8), heads, labels, int(k)), 0.5);
+        QCOMPARE(classifierShare(agreeOn(0.25), heads, labels, int(k)), 0.0); // chance: left out
+        QVERIFY(std::abs(classifierShare(agreeOn(0.525), heads, labels, int(k)) - 0.25) < 1e-9); // half way above chance
+    }
+
     void analysisOnEmbeddingsAndCache()
     {
         const QString backbone = randomBackbone(QStringLiteral("random.pt"));
@@ -187,6 +212,10 @@ private Q_SLOTS:
             QVERIFY(store.open(params.projectFile));
             const auto runs = store.runs();
             QCOMPARE(runs.back().settings.value(QStringLiteral("backbone_name")).toString(), QStringLiteral("random small_cnn"));
+            // The backbone lists the classes, but its random classifier agrees with the labels
+            // about as often as chance (.1): it gets little or no share (0.5 at the heads' level).
+            const double c = runs.back().settings.value(QStringLiteral("classifier_weight")).toDouble(-1);
+            QVERIFY2(c >= 0.0 && c < 0.2, qPrintable(QString::number(c)));
             QVERIFY(runs.back().summary.contains(QStringLiteral("backbone")));
             std::vector<qint64> ids;
             std::vector<float> data;

@@ -1,0 +1,140 @@
+// A Labelscope-made backbone's weights as the starting point of a network (finetune.h).
+#include "finetune.h"
+
+#include "backbonefile.h"
+#include "networks.h"
+#include "runtime.h"
+#include "jobs/job.h"
+
+#include <QFile>
+#include <QFileInfo>
+#include <QStringList>
+
+#include <torch/script.h>
+
+#include <algorithm>
+#include <map>
+#include <stdexcept>
+
+namespace labelscope {
+
+namespace {
+
+// The weights a network is initialised with: every parameter and buffer but the classification
+// layer's and BatchNorm's step counters, by the network's names.
+std::vector<std::pair<std::string, torch::Tensor>> bodyTensors(ClassifierImpl &net)
+{
+    std::vector<std::pair<std::string, torch::Tensor>> out;
+    auto keep = [](const std::string &name) {
+        return name.rfind("fc.", 0) != 0 && name.find("num_batches_tracked") == std::string::npos;
+    };
+    for (const auto &p : net.named_parameters(true))
+        if (keep(p.key()))
+            out.emplace_back(p.key(), p.value());
+    for (const auto &b : net.named_buffers(true))
+        if (keep(b.key()))
+            out.emplace_back(b.key(), b.value());
+    return out;
+}
+
+// The module's tensors by TorchScript attribute name (export names "conv1.weight" "conv1_weight").
+std::map<std::string, torch::Tensor> moduleTensors(const torch::jit::Module &module)
+{
+    std::map<std::string, torch::Tensor> out;
+    for (const auto &p : module.named_parameters(false))
+        out.emplace(p.name, p.value.detach().to(torch::kCPU, torch::kFloat32));
+    for (const auto &b : module.named_buffers(false))
+        out.emplace(b.name, b.value.detach().to(torch::kCPU, torch::kFloat32));
+    return out;
+}
+
+std::string attributeName(std::string name)
+{
+    std::replace(name.begin(), name.end(), '.', '_');
+    return name;
+}
+
+} // namespace
+
+std::shared_ptr<ClassifierImpl> InitialWeights::makeNetwork(int numClasses) const
+{
+    auto net = makeClassifier(channels, side, numClasses, architecture);
+    torch::NoGradGuard noGrad;
+    std::map<std::string, torch::Tensor> target;
+    for (auto &[name, t] : bodyTensors(*net))
+        target.emplace(name, t);
+    for (const auto &[name, t] : tensors)
+        target.at(name).copy_(t);
+    return net;
+}
+
+Result<std::shared_ptr<const InitialWeights>> loadInitialWeights(const QString &backboneFile, int channels, int height,
+                                                                 int width)
+{
+    using R = Result<std::shared_ptr<const InitialWeights>>;
+    const QFileInfo fi(backboneFile);
+    if (!fi.isFile())
+        return R::failure(QStringLiteral("%1: no such backbone file").arg(backboneFile));
+    Result<BackboneSidecar> sidecar = readBackboneSidecar(backboneFile);
+    if (!sidecar)
+        return R::from(sidecar);
+    const BackboneSidecar &s = sidecar.value();
+    if (s.channels != channels)
+        return R::failure(QStringLiteral("%1: the backbone takes %2 channel(s), the dataset's images have %3")
+                              .arg(backboneFile).arg(s.channels).arg(channels));
+    if (height != width || s.inputSize != height)
+        return R::failure(QStringLiteral("%1: fine-tuning trains on the dataset's %2×%3 images, the backbone takes %4×%4 "
+                                         "(input_size): pretrain it with --image-size %2, or use it as frozen features")
+                              .arg(backboneFile).arg(width).arg(height).arg(s.inputSize));
+    torch::jit::Module module;
+    try {
+        module = torch::jit::load(QFile::encodeName(fi.absoluteFilePath()).toStdString(), torch::kCPU);
+    } catch (...) {
+        return R::failure(QStringLiteral("%1: not a TorchScript module: %2")
+                              .arg(backboneFile, exceptionMessage(std::current_exception())));
+    }
+    const std::map<std::string, torch::Tensor> found = moduleTensors(module);
+    QStringList tried;
+    for (const Architecture a : {Architecture::SmallCnn, Architecture::MediumCnn, Architecture::SmallResNet}) {
+        std::shared_ptr<ClassifierImpl> net;
+        try {
+            net = makeClassifier(channels, height, 2, a);
+        } catch (const std::invalid_argument &) {
+            continue; // this network cannot take this side
+        }
+        tried << enumName(kArchitectureNames, a);
+        const auto body = bodyTensors(*net);
+        std::size_t moduleBody = 0;
+        for (const auto &[name, t] : found)
+            if (name.rfind("fc_", 0) != 0)
+                ++moduleBody;
+        if (moduleBody != body.size())
+            continue;
+        auto w = std::make_shared<InitialWeights>();
+        bool match = true;
+        for (const auto &[name, t] : body) {
+            const auto it = found.find(attributeName(name));
+            if (it == found.end() || !it->second.sizes().equals(t.sizes())) {
+                match = false;
+                break;
+            }
+            w->tensors.emplace_back(name, it->second.clone());
+        }
+        if (!match)
+            continue;
+        w->file = fi.absoluteFilePath();
+        w->name = s.name;
+        w->architecture = a;
+        w->channels = channels;
+        w->side = height;
+        w->mean = torch::tensor(std::vector<float>(s.mean.begin(), s.mean.end()));
+        w->std = torch::tensor(std::vector<float>(s.std.begin(), s.std.end()));
+        return R(std::shared_ptr<const InitialWeights>(std::move(w)));
+    }
+    return R::failure(QStringLiteral("%1: fine-tuning needs a network Labelscope made (labelscope pretrain or export-model); "
+                                     "this module's weights match none of %2 for %3×%4 images. Use it as frozen "
+                                     "features (--backbone without --fine-tune)")
+                          .arg(backboneFile, tried.join(QStringLiteral(", "))).arg(width).arg(height));
+}
+
+} // namespace labelscope
