@@ -78,10 +78,10 @@ Result<TrainedModels> trainEmbeddingHeads(const AnalysisData &data, const torch:
                                           JobContext &context);
 
 /// The k-nearest-neighbour label distribution (analysisheads.cpp) of every row of x [n, D]:
-/// cosine neighbours in FAISS, the row itself excluded, [n, K] rows summing to 1. Undefined when
-/// cancel was set.
+/// cosine neighbours in FAISS on THREADS OpenMP threads, the row itself excluded, [n, K] rows
+/// summing to 1. Undefined when cancel was set.
 torch::Tensor knnLabelDistribution(const torch::Tensor &x, const std::vector<int64_t> &labels, int numClasses, int k,
-                                   quint64 seed, const std::atomic_bool &cancel);
+                                   quint64 seed, const std::atomic_bool &cancel, int threads = 1);
 
 /// The weight w in [0, 1] (steps of 0.05; ties: the larger w) of the mixture w × head + (1 − w) × knn
 /// of two out-of-sample distributions [n, K] that best predicts the given labels [n]: the

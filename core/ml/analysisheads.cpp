@@ -63,15 +63,17 @@ struct OmpThreads {
 /// Label distribution of each row's k nearest neighbours (itself excluded) [n, K]; empty
 /// tensor when cancelled. Exposed for tests through analysis_p.h's trainEmbeddingHeads only.
 torch::Tensor knnLabelDistribution(const torch::Tensor &x, const std::vector<int64_t> &labels, int numClasses, int k,
-                                   quint64 seed, const std::atomic_bool &cancel)
+                                   quint64 seed, const std::atomic_bool &cancel, int threads)
 {
     const int64_t n = x.size(0), d = x.size(1);
     k = int(std::min<int64_t>(k, n - 1));
     auto unit = x.to(torch::kFloat32);
     unit = (unit / unit.norm(2, 1, true).clamp_min(1e-12)).contiguous();
     const float *data = unit.data_ptr<float>();
-    // FAISS's OpenMP loops spin-wait around BLAS's threads (similarity.cpp): one OpenMP thread.
-    const OmpThreads single(1);
+    // FAISS's OpenMP threads: the analysis's thread count. The IVF's k-means, adding and search
+    // at 70,000 × 128 took 9.3 s on one thread and 5.1 s on two here (knn_bench, RESULTS.md
+    // session 13); nothing else runs meanwhile (the heads are done).
+    const OmpThreads omp(std::max(1, threads));
     faiss::IndexFlatIP flat(d);
     std::unique_ptr<faiss::IndexIVFFlat> ivf;
     faiss::Index *index = &flat;
@@ -267,7 +269,8 @@ Result<TrainedModels> trainEmbeddingHeads(const AnalysisData &data, const torch:
     context.progress(1.0, QStringLiteral("k-nearest neighbours"));
     QElapsedTimer knnClock;
     knnClock.start();
-    trained.knnProbs = knnLabelDistribution(x, data.trainLabels, numClasses, params.knnNeighbours, params.seed, context.cancelFlag());
+    trained.knnProbs = knnLabelDistribution(x, data.trainLabels, numClasses, params.knnNeighbours, params.seed, context.cancelFlag(),
+                                            threads);
     trained.knnSeconds = knnClock.elapsed() / 1000.0;
     if (!trained.knnProbs.defined())
         return R::cancelled();
