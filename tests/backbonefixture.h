@@ -5,6 +5,7 @@
 // `labelscope export-model` file reaches --backbone. No Python involved.
 
 #include "base/dataset.h"
+#include "ml/activelearning.h"
 #include "ml/backbonefile.h"
 #include "ml/modelexport_p.h"
 #include "ml/networks.h"
@@ -13,6 +14,15 @@
 #include <QString>
 
 namespace labelscope::testing {
+
+/// runAlSimulation on the CPU in a job context of its own; TABLE: embeddings made beforehand, or
+/// null (the job makes them when the config has a backbone to embed with).
+inline Result<AlCurve> simulateOnCpu(const Dataset &data, const AlConfig &config, quint64 seed,
+                                     const EmbeddingTable *table = nullptr)
+{
+    JobContext context(QStringLiteral("al-simulate"), nullptr);
+    return runAlSimulation(data, config, seed, QStringLiteral("cpu"), context, table);
+}
 
 /// Trains the fixture network on the Fashion-MNIST training images [skip, skip + count) and
 /// writes it to FILE (with FILE's .json sidecar). Returns an empty string or the error.

@@ -21,11 +21,7 @@ using namespace labelscope;
 
 namespace {
 
-Result<AlCurve> simulate(const Dataset &data, const AlConfig &config, quint64 seed, const EmbeddingTable *table)
-{
-    JobContext context(QStringLiteral("al-simulate"), nullptr);
-    return runAlSimulation(data, config, seed, QStringLiteral("cpu"), context, table);
-}
+using labelscope::testing::simulateOnCpu;
 
 Result<AlProjectRound> round(const QString &project, const AlConfig &config)
 {
@@ -87,8 +83,8 @@ private Q_SLOTS:
         const QString moved = m_backbone + QStringLiteral(".away");
         QVERIFY(QFile::rename(m_backbone, moved));
         const AlConfig config = headConfig(m_backbone);
-        Result<AlCurve> first = simulate(m_data, config, 1, &table.value());
-        Result<AlCurve> second = simulate(m_data, config, 2, &table.value());
+        Result<AlCurve> first = simulateOnCpu(m_data, config, 1, &table.value());
+        Result<AlCurve> second = simulateOnCpu(m_data, config, 2, &table.value());
         QVERIFY(QFile::rename(moved, m_backbone));
         QVERIFY2(first, qPrintable(first.error()));
         QVERIFY2(second, qPrintable(second.error()));
@@ -107,7 +103,7 @@ private Q_SLOTS:
             QVERIFY2(curve->rounds.front().testAccuracy > 0.2, qPrintable(QString::number(curve->rounds.front().testAccuracy)));
         }
         // Without a table the job extracts the embeddings itself: the same curve for the same seed.
-        Result<AlCurve> own = simulate(m_data, config, 1, nullptr);
+        Result<AlCurve> own = simulateOnCpu(m_data, config, 1, nullptr);
         QVERIFY2(own, qPrintable(own.error()));
         QCOMPARE(own->rounds.size(), first->rounds.size());
         for (std::size_t i = 0; i < own->rounds.size(); ++i)
@@ -121,7 +117,7 @@ private Q_SLOTS:
         config.iterations = 1;
         config.diversity = QStringLiteral("clustering_sampling");
         config.pseudoLabelThreshold = 0.9;
-        Result<AlCurve> curve = simulate(m_data, config, 3, nullptr);
+        Result<AlCurve> curve = simulateOnCpu(m_data, config, 3, nullptr);
         QVERIFY2(curve, qPrintable(curve.error()));
         QCOMPARE(int(curve->rounds.size()), 2);
         qInfo("logistic head: test accuracy %.3f at 40 labels", curve->rounds.back().testAccuracy);
@@ -220,7 +216,7 @@ private Q_SLOTS:
         QVERIFY(store.alRounds().empty());
         QVERIFY(store.runs().empty());
         // The simulation refuses it the same way.
-        Result<AlCurve> s = simulate(m_data, headConfig(bad), 1, nullptr);
+        Result<AlCurve> s = simulateOnCpu(m_data, headConfig(bad), 1, nullptr);
         QVERIFY(!s);
         QVERIFY2(s.error().contains(expected), qPrintable(s.error()));
     }
@@ -246,7 +242,7 @@ private Q_SLOTS:
         // The job refuses it too (the command line may set the strategy after the file).
         AlConfig bald = headConfig(m_backbone);
         bald.strategy = QStringLiteral("bald");
-        Result<AlCurve> s = simulate(m_data, bald, 1, nullptr);
+        Result<AlCurve> s = simulateOnCpu(m_data, bald, 1, nullptr);
         QVERIFY(!s);
         QVERIFY2(s.error().contains(QLatin1String("MC-dropout")), qPrintable(s.error()));
     }

@@ -23,11 +23,7 @@ using namespace labelscope;
 
 namespace {
 
-Result<AlCurve> simulate(const Dataset &data, const AlConfig &config, quint64 seed)
-{
-    JobContext context(QStringLiteral("al-simulate"), nullptr);
-    return runAlSimulation(data, config, seed, QStringLiteral("cpu"), context, nullptr);
-}
+using labelscope::testing::simulateOnCpu;
 
 // 30 stratified cold-start labels, one round of 30 more; the CNN learner at a small budget.
 AlConfig cnnConfig()
@@ -139,8 +135,8 @@ private Q_SLOTS:
         tuned.fineTuneLrScale = 0.01;
         double sumScratch = 0, sumTuned = 0;
         for (quint64 seed : {1, 2}) {
-            Result<AlCurve> a = simulate(m_data, scratch, seed);
-            Result<AlCurve> b = simulate(m_data, tuned, seed);
+            Result<AlCurve> a = simulateOnCpu(m_data, scratch, seed);
+            Result<AlCurve> b = simulateOnCpu(m_data, tuned, seed);
             QVERIFY2(a, qPrintable(a.error()));
             QVERIFY2(b, qPrintable(b.error()));
             QCOMPARE(int(b->rounds.size()), 2);
@@ -167,7 +163,7 @@ private Q_SLOTS:
         c.fineTune = true;
         c.strategy = QStringLiteral("bald");
         c.mcSamples = 4;
-        Result<AlCurve> curve = simulate(m_data, c, 1);
+        Result<AlCurve> curve = simulateOnCpu(m_data, c, 1);
         QVERIFY2(curve, qPrintable(curve.error()));
         QCOMPARE(int(curve->rounds.size()), 2);
         QVERIFY(curve->rounds.back().testAccuracy > 0.3);
@@ -216,7 +212,7 @@ private Q_SLOTS:
             AlConfig c = cnnConfig();
             c.backbone = f;
             c.fineTune = true;
-            Result<AlCurve> curve = simulate(m_data, c, 1);
+            Result<AlCurve> curve = simulateOnCpu(m_data, c, 1);
             QVERIFY(!curve);
             QVERIFY2(curve.error().contains(QLatin1String("match none")), qPrintable(curve.error()));
         }
