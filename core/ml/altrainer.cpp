@@ -96,6 +96,29 @@ torch::Tensor strongAugmentBatch(const torch::Tensor &x, bool hflip, torch::Gene
     return out.masked_fill_(inside.unsqueeze(1), 0.0f);
 }
 
+namespace {
+
+// A new model for images uint8 [N, C, H, W]: from INIT's weights and normalisation when
+// fine-tuning, else randomly initialised (LibTorch's generator) and normalised with the
+// images' own statistics.
+AlModel freshModel(const torch::Tensor &images, int numClasses, Architecture architecture, const InitialWeights *init)
+{
+    AlModel m;
+    if (init) {
+        m.net = init->makeNetwork(numClasses);
+        m.mean = init->mean;
+        m.std = init->std;
+        return m;
+    }
+    m.net = makeClassifier(int(images.size(1)), int(images.size(2)), numClasses, architecture);
+    const Normaliser norm = channelStats(images);
+    m.mean = norm.mean;
+    m.std = norm.std;
+    return m;
+}
+
+} // namespace
+
 bool alTrain(AlModel *model, bool warm, const torch::Tensor &images, const torch::Tensor &labels,
              const torch::Tensor &pseudoImages, const torch::Tensor &pseudoLabels, int numClasses,
              const AlTrainConfig &config, const std::atomic_bool &cancel,
@@ -110,16 +133,8 @@ bool alTrain(AlModel *model, bool warm, const torch::Tensor &images, const torch
         const int64_t np = pseudoImages.defined() ? pseudoImages.size(0) : 0;
         torch::manual_seed(config.seed);
         auto gen = torch::make_generator<torch::CPUGeneratorImpl>(config.seed);
-        if ((!model->net || !warm) && config.init) {
-            model->net = config.init->makeNetwork(numClasses);
-            model->mean = config.init->mean;
-            model->std = config.init->std;
-        } else if (!model->net || !warm) {
-            model->net = makeClassifier(int(images.size(1)), int(images.size(2)), numClasses, config.architecture);
-            const Normaliser norm = channelStats(images);
-            model->mean = norm.mean;
-            model->std = norm.std;
-        }
+        if (!model->net || !warm)
+            *model = freshModel(images, numClasses, config.architecture, config.init.get());
         auto &net = *model->net;
         net.to(config.device);
         net.train();
@@ -135,24 +150,23 @@ bool alTrain(AlModel *model, bool warm, const torch::Tensor &images, const torch
         for (const auto &p : net.named_parameters(true))
             (p.key().rfind("fc.", 0) == 0 ? fc : body).push_back(p.value());
         const double bodyScale = config.init ? config.fineTuneLrScale : 1.0;
+        auto groups = [&](const auto &options) { // [body, fc], each with its own copy of the options
+            using Options = std::decay_t<decltype(options)>;
+            std::vector<torch::optim::OptimizerParamGroup> g;
+            g.emplace_back(body, std::make_unique<Options>(options));
+            g.emplace_back(fc, std::make_unique<Options>(options));
+            return g;
+        };
         std::unique_ptr<torch::optim::Optimizer> optimiser;
         if (config.adam) {
             const auto options = torch::optim::AdamOptions(config.lr).weight_decay(config.weightDecay);
-            optimiser = std::make_unique<torch::optim::Adam>(
-                std::vector<torch::optim::OptimizerParamGroup>{
-                    torch::optim::OptimizerParamGroup(body, std::make_unique<torch::optim::AdamOptions>(options)),
-                    torch::optim::OptimizerParamGroup(fc, std::make_unique<torch::optim::AdamOptions>(options))},
-                options);
+            optimiser = std::make_unique<torch::optim::Adam>(groups(options), options);
         } else {
             const auto options = torch::optim::SGDOptions(config.lr)
                                      .momentum(config.momentum)
                                      .nesterov(config.nesterov && config.momentum > 0)
                                      .weight_decay(config.weightDecay);
-            optimiser = std::make_unique<torch::optim::SGD>(
-                std::vector<torch::optim::OptimizerParamGroup>{
-                    torch::optim::OptimizerParamGroup(body, std::make_unique<torch::optim::SGDOptions>(options)),
-                    torch::optim::OptimizerParamGroup(fc, std::make_unique<torch::optim::SGDOptions>(options))},
-                options);
+            optimiser = std::make_unique<torch::optim::SGD>(groups(options), options);
         }
         auto setLr = [&](double lr) {
             auto &groups = optimiser->param_groups();
@@ -276,17 +290,7 @@ bool alUntrainedEmbeddings(const torch::Tensor &images, int numClasses, uint64_t
                            const InitialWeights *init)
 {
     torch::manual_seed(seed);
-    AlModel model;
-    if (init) {
-        model.net = init->makeNetwork(numClasses);
-        model.mean = init->mean;
-        model.std = init->std;
-    } else {
-        model.net = makeClassifier(int(images.size(1)), int(images.size(2)), numClasses);
-        const Normaliser norm = channelStats(images);
-        model.mean = norm.mean;
-        model.std = norm.std;
-    }
+    AlModel model = freshModel(images, numClasses, Architecture::Auto, init);
     model.net->to(device);
     return alPredict(model, images, 0, device, cancel, nullptr, embeddings, nullptr, error);
 }

@@ -392,7 +392,7 @@ Result<AnalysisResult> runAnalysis(const AnalysisParams &params, JobContext &con
         const Result<TrainedModels> trained = [&] {
             try {
                 if (embedding)
-                    return trainEmbeddingHeads(data, trainX, testX, params, config.epochs, config.device, context);
+                    return trainEmbeddingHeads(data, trainX, testX, params, config.epochs, config.device, backbone.get(), context);
                 return trainAnalysisModels(data, config, params, context);
             } catch (...) {
                 return Result<TrainedModels>::failure(QStringLiteral("training failed: %1").arg(exceptionMessage(std::current_exception())));

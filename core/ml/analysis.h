@@ -89,6 +89,7 @@ struct AnalysisResult {
     /// evaluation passes), "scoring", "layouts" (when computed), "saving", "health checks" (when run). The stored run summary
     /// is written before "saving" ends and lacks it.
     QMap<QString, double> phaseSeconds;
+    double knnSeconds = -1.0;    ///< method embedding: wall seconds of the kNN signal (within "training"); -1 otherwise
     QString device;
     QString precision;           ///< of the training passes, resolved: "fp32" or "bf16"
     QString model;               ///< the network trained, resolved (e.g. "medium_cnn" for auto)

@@ -16,6 +16,8 @@
 
 namespace labelscope {
 
+class Backbone;
+
 /// The samples the analysis trains on, matched between the loaded dataset and the project.
 struct AnalysisData {
     QString spec;                         ///< the data spec the dataset was loaded from
@@ -69,13 +71,13 @@ Result<TrainedModels> trainAnalysisModels(const AnalysisData &data, const Traine
 /// Parameters on the embeddings trainX [n, D] of data's training samples (recording their
 /// dynamics), predicting their held-out fold and testX [T, D] (may be undefined); and the
 /// k-nearest-neighbour label distribution (FAISS) of every training sample; and, when the
-/// backbone is a classifier of the dataset's classes (sidecar classes, a classify(e) method:
-/// modelexport.h), its own class probabilities. Out-of-sample pred_probs: w × the heads' +
-/// (1 − w) × the neighbours' distribution, w = fitHeadWeight(); with a backbone classifier, an
-/// even mix of that and the classifier's.
+/// BACKBONE (that made trainX; may be null) is a classifier of the dataset's classes, its own
+/// class probabilities. Out-of-sample pred_probs: w × the heads' + (1 − w) × the neighbours'
+/// distribution, w = fitHeadWeight(); with a backbone classifier, (1 − c) × that + c × the
+/// classifier's, c = classifierShare().
 Result<TrainedModels> trainEmbeddingHeads(const AnalysisData &data, const torch::Tensor &trainX, const torch::Tensor &testX,
                                           const AnalysisParams &params, int epochs, const torch::Device &device,
-                                          JobContext &context);
+                                          Backbone *backbone, JobContext &context);
 
 /// The k-nearest-neighbour label distribution (analysisheads.cpp) of every row of x [n, D]:
 /// cosine neighbours in FAISS on THREADS OpenMP threads, the row itself excluded, [n, K] rows
@@ -88,11 +90,10 @@ torch::Tensor knnLabelDistribution(const torch::Tensor &x, const std::vector<int
 /// largest Σ log(w head[i, y_i] + (1 − w) knn[i, y_i]) (stacking by log-likelihood).
 double fitHeadWeight(const torch::Tensor &head, const torch::Tensor &knn, const std::vector<int64_t> &labels);
 
-/// The class probabilities [n, K] of raw embeddings rawX [n, D] by the backbone's own classifier
-/// (its classify(e) method; modelexport.h) when BACKBONEFILE's sidecar lists exactly CLASSES (in
-/// order); undefined otherwise (no backbone, another task, an encoder without classes). Throws
-/// (c10::Error, std::runtime_error naming the file) when the module fails or answers another shape.
-torch::Tensor backboneClassifierProbs(const QString &backboneFile, const QStringList &classes, const torch::Tensor &rawX);
+/// The class probabilities [n, K] of raw embeddings rawX [n, D] by BACKBONE's own classifier
+/// (Backbone::classify) when its sidecar lists exactly CLASSES (in order); undefined otherwise
+/// (no backbone, another task, an encoder without classes). Throws as Backbone::classify.
+torch::Tensor backboneClassifierProbs(Backbone *backbone, const QStringList &classes, const torch::Tensor &rawX);
 
 /// The backbone classifier's share c in the mixture (1 − c) × heads + c × classifier, both
 /// [n, K] out of sample: 0.5 (an even ensemble) scaled by how far the classifier's agreement

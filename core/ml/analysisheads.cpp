@@ -23,13 +23,10 @@
 
 #include "base/kfold.h"
 
-#include "backbonefile.h"
+#include "backbone.h"
 
 #include <QElapsedTimer>
-#include <QFile>
 #include <QScopeGuard>
-
-#include <torch/script.h>
 
 #include <faiss/IndexFlat.h>
 #include <faiss/IndexIVFFlat.h>
@@ -37,7 +34,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <stdexcept>
 
 namespace labelscope {
 
@@ -143,35 +139,20 @@ double classifierShare(const torch::Tensor &classifier, const torch::Tensor &hea
     return kBackboneClassifierShare * std::clamp((accClassifier - chance) / (accHeads - chance), 0.0, 1.0);
 }
 
-torch::Tensor backboneClassifierProbs(const QString &backboneFile, const QStringList &classes, const torch::Tensor &rawX)
+torch::Tensor backboneClassifierProbs(Backbone *backbone, const QStringList &classes, const torch::Tensor &rawX)
 {
-    if (backboneFile.isEmpty())
+    if (!backbone || !backbone->canClassify() || backbone->sidecar().classes != classes)
         return {};
-    const Result<BackboneSidecar> sidecar = readBackboneSidecar(backboneFile);
-    if (!sidecar || sidecar->classes.isEmpty() || sidecar->classes != classes)
-        return {};
-    torch::jit::Module module = torch::jit::load(QFile::encodeName(backboneFile).toStdString(), torch::kCPU);
-    if (!module.find_method("classify"))
-        return {};
-    module.eval();
-    torch::NoGradGuard noGrad;
     const int64_t n = rawX.size(0), chunk = 4096;
     std::vector<torch::Tensor> parts;
     for (int64_t s = 0; s < n; s += chunk)
-        parts.push_back(torch::softmax(module.run_method("classify", rawX.narrow(0, s, std::min(chunk, n - s)).to(torch::kFloat32))
-                                           .toTensor().to(torch::kFloat32),
-                                       1));
-    const torch::Tensor probs = parts.empty() ? torch::empty({0, int64_t(classes.size())}) : torch::cat(parts);
-    if (probs.dim() != 2 || probs.size(0) != n || probs.size(1) != int64_t(classes.size()))
-        throw std::runtime_error(QStringLiteral("%1: classify() returned %2 values per sample for %3 classes")
-                                     .arg(backboneFile).arg(probs.dim() == 2 ? probs.size(1) : -1).arg(classes.size())
-                                     .toStdString());
-    return probs;
+        parts.push_back(torch::softmax(backbone->classify(rawX.narrow(0, s, std::min(chunk, n - s))), 1));
+    return parts.empty() ? torch::empty({0, int64_t(classes.size())}) : torch::cat(parts);
 }
 
 Result<TrainedModels> trainEmbeddingHeads(const AnalysisData &data, const torch::Tensor &trainX, const torch::Tensor &testX,
                                           const AnalysisParams &params, int epochs, const torch::Device &device,
-                                          JobContext &context)
+                                          Backbone *backbone, JobContext &context)
 {
     using R = Result<TrainedModels>;
     const int64_t n = data.n();
@@ -284,7 +265,7 @@ Result<TrainedModels> trainEmbeddingHeads(const AnalysisData &data, const torch:
     // above (classifierShare). Not fitted by the given labels' likelihood: it rewards the predictor
     // that learned their noise, and gave the classifier no weight where it helps (RESULTS.md,
     // session 13).
-    const torch::Tensor classifier = backboneClassifierProbs(params.backbone, data.classes, trainX);
+    const torch::Tensor classifier = backboneClassifierProbs(backbone, data.classes, trainX);
     if (classifier.defined()) {
         const double c = classifierShare(classifier, oos, data.trainLabels, numClasses);
         trained.classifierWeight = c;

@@ -29,6 +29,8 @@ QJsonObject AnalysisResult::toJson() const
             phases[it.key()] = std::round(it.value() * 10.0) / 10.0;
         o[QStringLiteral("phase_seconds")] = phases;
     }
+    if (knnSeconds >= 0.0)
+        o[QStringLiteral("knn_seconds")] = std::round(knnSeconds * 100.0) / 100.0;
     o[QStringLiteral("device")] = device;
     o[QStringLiteral("precision")] = precision;
     o[QStringLiteral("model")] = model;

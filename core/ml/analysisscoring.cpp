@@ -106,6 +106,7 @@ Result<> scoreAnalysis(const AnalysisData &data, const TrainedModels &trained, c
     const bool useCl = params.method != AnalysisMethod::DataParameters;
     RunRecord &run = out->run;
     AnalysisResult *result = &out->result;
+    result->knnSeconds = trained.knnSeconds;
     const std::vector<int> givenLabels(data.trainLabels.begin(), data.trainLabels.end());
 
     // Dynamics (mean over the models that trained on each sample) → signals → verdict.
@@ -173,8 +174,6 @@ Result<> scoreAnalysis(const AnalysisData &data, const TrainedModels &trained, c
     run.settings.insert(QStringLiteral("noisy_fraction_estimate"), cat.noisyFraction);
     if (trained.headWeight >= 0.0)
         run.settings.insert(QStringLiteral("head_weight"), trained.headWeight);
-    if (trained.knnSeconds >= 0.0)
-        run.settings.insert(QStringLiteral("knn_seconds"), trained.knnSeconds);
     if (trained.classifierWeight >= 0.0)
         run.settings.insert(QStringLiteral("classifier_weight"), trained.classifierWeight);
     // Suggested label: the most likely class of the out-of-sample model, else of the models that trained on it.

@@ -112,4 +112,26 @@ torch::Tensor Backbone::embed(const torch::Tensor &images)
     return out.to(torch::kCPU, torch::kFloat32).contiguous();
 }
 
+bool Backbone::canClassify() const
+{
+    return !m_sidecar.classes.isEmpty() && m_module.find_method("classify").has_value();
+}
+
+torch::Tensor Backbone::classify(const torch::Tensor &embeddings)
+{
+    if (!canClassify())
+        throw std::logic_error(m_file.toStdString() + ": the backbone is not a classifier (no classes or no classify method)");
+    const int64_t k = m_sidecar.classes.size();
+    const std::lock_guard<std::mutex> lock(m_mutex);
+    torch::NoGradGuard noGrad;
+    const torch::jit::IValue output = m_module.run_method("classify", embeddings.to(m_device).to(torch::kFloat32));
+    if (!output.isTensor())
+        throw std::runtime_error(m_file.toStdString() + ": classify() did not return a tensor");
+    auto out = output.toTensor();
+    if (out.dim() != 2 || out.size(0) != embeddings.size(0) || out.size(1) != k)
+        throw std::runtime_error(m_file.toStdString() + ": classify() returned " + shapeText(out).toStdString() + ", expected ["
+                                 + std::to_string(embeddings.size(0)) + ", " + std::to_string(k) + "] (the sidecar's classes)");
+    return out.to(torch::kCPU, torch::kFloat32).contiguous();
+}
+
 } // namespace labelscope

@@ -38,6 +38,17 @@ public:
     /// Thread-safe (one forward at a time).
     torch::Tensor embed(const torch::Tensor &images);
 
+    /// True when the backbone is a classifier: its sidecar lists classes and its module has a
+    /// classify(e) method (written by `labelscope export-model`, modelexport.h).
+    bool canClassify() const;
+    /// Class scores (logits) [B, K] float32 on the CPU, K = the sidecar's classes, of embeddings
+    /// [B, D] this backbone made (classify(e)). Throws like embed(), and std::logic_error when
+    /// !canClassify(). Thread-safe.
+    torch::Tensor classify(const torch::Tensor &embeddings);
+
+    /// The TorchScript module itself (its parameters and buffers: finetune.h), on device().
+    const torch::jit::Module &module() const { return m_module; }
+
 private:
     Backbone() = default;
     QString m_file;

@@ -1,18 +1,12 @@
 // A Labelscope-made backbone's weights as the starting point of a network (finetune.h).
 #include "finetune.h"
 
-#include "backbonefile.h"
+#include "backbone.h"
+#include "modelexport_p.h"
 #include "networks.h"
-#include "runtime.h"
-#include "jobs/job.h"
 
-#include <QFile>
-#include <QFileInfo>
 #include <QStringList>
 
-#include <torch/script.h>
-
-#include <algorithm>
 #include <map>
 #include <stdexcept>
 
@@ -37,21 +31,19 @@ std::vector<std::pair<std::string, torch::Tensor>> bodyTensors(ClassifierImpl &n
     return out;
 }
 
-// The module's tensors by TorchScript attribute name (export names "conv1.weight" "conv1_weight").
-std::map<std::string, torch::Tensor> moduleTensors(const torch::jit::Module &module)
+// The module's tensors but the classification layer's, by attribute name (scriptAttributeName).
+std::map<std::string, torch::Tensor> moduleBodyTensors(const torch::jit::Module &module)
 {
     std::map<std::string, torch::Tensor> out;
+    auto add = [&](const std::string &name, const torch::Tensor &t) {
+        if (name.rfind("fc_", 0) != 0)
+            out.emplace(name, t.detach().to(torch::kCPU, torch::kFloat32));
+    };
     for (const auto &p : module.named_parameters(false))
-        out.emplace(p.name, p.value.detach().to(torch::kCPU, torch::kFloat32));
+        add(p.name, p.value);
     for (const auto &b : module.named_buffers(false))
-        out.emplace(b.name, b.value.detach().to(torch::kCPU, torch::kFloat32));
+        add(b.name, b.value);
     return out;
-}
-
-std::string attributeName(std::string name)
-{
-    std::replace(name.begin(), name.end(), '.', '_');
-    return name;
 }
 
 } // namespace
@@ -72,13 +64,11 @@ Result<std::shared_ptr<const InitialWeights>> loadInitialWeights(const QString &
                                                                  int width)
 {
     using R = Result<std::shared_ptr<const InitialWeights>>;
-    const QFileInfo fi(backboneFile);
-    if (!fi.isFile())
-        return R::failure(QStringLiteral("%1: no such backbone file").arg(backboneFile));
-    Result<BackboneSidecar> sidecar = readBackboneSidecar(backboneFile);
-    if (!sidecar)
-        return R::from(sidecar);
-    const BackboneSidecar &s = sidecar.value();
+    // The sidecar, the TorchScript file and a probe batch, checked as for any backbone.
+    Result<std::shared_ptr<Backbone>> backbone = Backbone::load(backboneFile, DeviceChoice::Cpu);
+    if (!backbone)
+        return R::from(backbone);
+    const BackboneSidecar &s = backbone.value()->sidecar();
     if (s.channels != channels)
         return R::failure(QStringLiteral("%1: the backbone takes %2 channel(s), the dataset's images have %3")
                               .arg(backboneFile).arg(s.channels).arg(channels));
@@ -86,14 +76,7 @@ Result<std::shared_ptr<const InitialWeights>> loadInitialWeights(const QString &
         return R::failure(QStringLiteral("%1: fine-tuning trains on the dataset's %2×%3 images, the backbone takes %4×%4 "
                                          "(input_size): pretrain it with --image-size %2, or use it as frozen features")
                               .arg(backboneFile).arg(width).arg(height).arg(s.inputSize));
-    torch::jit::Module module;
-    try {
-        module = torch::jit::load(QFile::encodeName(fi.absoluteFilePath()).toStdString(), torch::kCPU);
-    } catch (...) {
-        return R::failure(QStringLiteral("%1: not a TorchScript module: %2")
-                              .arg(backboneFile, exceptionMessage(std::current_exception())));
-    }
-    const std::map<std::string, torch::Tensor> found = moduleTensors(module);
+    const std::map<std::string, torch::Tensor> found = moduleBodyTensors(backbone.value()->module());
     QStringList tried;
     for (const Architecture a : {Architecture::SmallCnn, Architecture::MediumCnn, Architecture::SmallResNet}) {
         std::shared_ptr<ClassifierImpl> net;
@@ -104,25 +87,18 @@ Result<std::shared_ptr<const InitialWeights>> loadInitialWeights(const QString &
         }
         tried << enumName(kArchitectureNames, a);
         const auto body = bodyTensors(*net);
-        std::size_t moduleBody = 0;
-        for (const auto &[name, t] : found)
-            if (name.rfind("fc_", 0) != 0)
-                ++moduleBody;
-        if (moduleBody != body.size())
+        if (body.size() != found.size())
             continue;
         auto w = std::make_shared<InitialWeights>();
-        bool match = true;
         for (const auto &[name, t] : body) {
-            const auto it = found.find(attributeName(name));
-            if (it == found.end() || !it->second.sizes().equals(t.sizes())) {
-                match = false;
+            const auto it = found.find(scriptAttributeName(name));
+            if (it == found.end() || !it->second.sizes().equals(t.sizes()))
                 break;
-            }
             w->tensors.emplace_back(name, it->second.clone());
         }
-        if (!match)
+        if (w->tensors.size() != body.size())
             continue;
-        w->file = fi.absoluteFilePath();
+        w->file = backbone.value()->file();
         w->name = s.name;
         w->architecture = a;
         w->channels = channels;

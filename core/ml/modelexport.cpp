@@ -80,16 +80,14 @@ torch::jit::Module scriptClassifier(ClassifierImpl &net, bool withLogits)
     torch::jit::Module m("LabelscopeClassifier");
     std::set<std::string> names;
     for (const auto &p : net.named_parameters(true)) {
-        std::string name = p.key();
-        std::replace(name.begin(), name.end(), '.', '_');
+        const std::string name = scriptAttributeName(p.key());
         m.register_parameter(name, p.value().detach().to(torch::kCPU, torch::kFloat32).clone(), false);
         names.insert(name);
     }
     for (const auto &b : net.named_buffers(true)) {
         if (b.key().find("num_batches_tracked") != std::string::npos)
             continue;
-        std::string name = b.key();
-        std::replace(name.begin(), name.end(), '.', '_');
+        const std::string name = scriptAttributeName(b.key());
         m.register_buffer(name, b.value().detach().to(torch::kCPU, torch::kFloat32).clone());
         names.insert(name);
     }

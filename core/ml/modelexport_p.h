@@ -9,7 +9,18 @@
 #include <QStringList>
 #include <torch/script.h>
 
+#include <algorithm>
+#include <string>
+
 namespace labelscope {
+
+/// The module attribute that holds a network's parameter or buffer NAME ("conv1.weight" →
+/// "conv1_weight"): how scriptClassifier() registers them and finetune.cpp finds them again.
+inline std::string scriptAttributeName(std::string name)
+{
+    std::replace(name.begin(), name.end(), '.', '_');
+    return name;
+}
 
 /// The network's TorchScript twin: its parameters and batch-norm statistics copied (to the CPU)
 /// into a torch::jit::Module with methods embed, forward (= embed) and, with withLogits, logits

@@ -99,17 +99,19 @@ private Q_SLOTS:
         const double diff = (got - want).abs().max().item<double>();
         QVERIFY2(diff < 1e-4, qPrintable(QStringLiteral("max |exported - in-memory| = %1").arg(diff)));
         QVERIFY(torch::allclose(loaded.forward({x}).toTensor(), net->embed(x), 1e-4, 1e-4));
-        // classify(e) is logits' last layer alone: the analysis applies it to cached embeddings.
-        QVERIFY(torch::allclose(loaded.run_method("classify", net->embed(x)).toTensor(), want, 1e-4, 1e-4));
-        const auto probs = backboneClassifierProbs(file, fashionMnistClasses(), net->embed(x));
-        QVERIFY(torch::allclose(probs, torch::softmax(want, 1), 1e-4, 1e-5));
-        // Another task's classes, or none: not used.
-        QVERIFY(!backboneClassifierProbs(file, QStringList{QStringLiteral("a"), QStringLiteral("b")}, net->embed(x)).defined());
         // As a backbone: the sidecar's normalisation, embeddings of uint8 images.
         const auto b = Backbone::load(file, DeviceChoice::Cpu);
         QVERIFY2(b, qPrintable(b.error()));
         QCOMPARE(b.value()->sidecar().classes, fashionMnistClasses());
         QCOMPARE(b.value()->sidecar().embeddingDim, net->embeddingDim());
+        // classify(e) is logits' last layer alone: the analysis applies it to cached embeddings.
+        QVERIFY(b.value()->canClassify());
+        QVERIFY(torch::allclose(b.value()->classify(net->embed(x)), want, 1e-4, 1e-4));
+        const auto probs = backboneClassifierProbs(b.value().get(), fashionMnistClasses(), net->embed(x));
+        QVERIFY(torch::allclose(probs, torch::softmax(want, 1), 1e-4, 1e-5));
+        // Another task's classes, or no backbone: not used.
+        QVERIFY(!backboneClassifierProbs(b.value().get(), QStringList{QStringLiteral("a"), QStringLiteral("b")}, net->embed(x)).defined());
+        QVERIFY(!backboneClassifierProbs(nullptr, fashionMnistClasses(), net->embed(x)).defined());
         const auto images = torch::randint(0, 256, {3, channels, side, side}, torch::kUInt8);
         const auto normalised = (images.to(torch::kFloat) / 255.0 - mean.view({1, -1, 1, 1})) / sd.view({1, -1, 1, 1});
         QVERIFY(torch::allclose(b.value()->embed(images), net->embed(normalised), 1e-4, 1e-4));
@@ -217,6 +219,7 @@ private Q_SLOTS:
             const double c = runs.back().settings.value(QStringLiteral("classifier_weight")).toDouble(-1);
             QVERIFY2(c >= 0.0 && c < 0.2, qPrintable(QString::number(c)));
             QVERIFY(runs.back().summary.contains(QStringLiteral("backbone")));
+            QVERIFY(runs.back().summary.value(QStringLiteral("knn_seconds")).toDouble(-1) >= 0.0); // the kNN's share of "training"
             std::vector<qint64> ids;
             std::vector<float> data;
             int dim = 0;
