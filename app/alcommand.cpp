@@ -92,14 +92,6 @@ void backboneOptions(Cli &cli, const QCommandLineOption &backbone, const QComman
     }
 }
 
-// BALD's MC dropout has no counterpart in the head on embeddings (a fine-tuned network has it).
-void refuseBaldOnBackbone(Cli &cli, const AlConfig &cfg, const QString &strategy)
-{
-    if (cfg.usesEmbeddings() && strategy == QLatin1String("bald"))
-        cli.usageProblem(QStringLiteral("bald needs MC-dropout samples, which the head on a backbone's embeddings does not give; "
-                                        "choose another strategy with --backbone"));
-}
-
 QCommandLineOption backboneOption()
 {
     return QCommandLineOption(QStringLiteral("backbone"), QStringLiteral(
@@ -184,7 +176,6 @@ int runAlSimulateCommand(const QStringList &arguments)
         std::unique_ptr<QueryStrategy> probe;
         if (!QueryStrategy::create(cfg.strategy, cfg.diversity, &probe, &error))
             cli.usageProblem(error);
-        refuseBaldOnBackbone(cli, cfg, cfg.strategy);
     }
     const QString spec = cli.isSet(data) ? cli.value(data) : cfg.path;
     if (spec.isEmpty())
@@ -214,7 +205,6 @@ int runAlSimulateCommand(const QStringList &arguments)
                 cli.usageProblem(QStringLiteral("--compare: %1").arg(error));
                 continue;
             }
-            refuseBaldOnBackbone(cli, cfg, parts[0]);
             const std::pair<QString, QString> p{parts[0], parts[1]};
             if (std::find(pairs.begin(), pairs.end(), p) == pairs.end())
                 pairs.push_back(p);
@@ -353,7 +343,6 @@ int runAlRoundCommand(const QStringList &arguments)
     std::unique_ptr<QueryStrategy> probe;
     if (!QueryStrategy::create(cfg.strategy, cfg.diversity, &probe, &error))
         cli.usageProblem(error);
-    refuseBaldOnBackbone(cli, cfg, cfg.strategy);
     if (cli.isSet(batch))
         cfg.numLabelled = int(cli.integer(batch, 1, 1000000));
     const int nThreads = int(cli.integer(threads, 0, 1024));

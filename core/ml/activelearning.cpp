@@ -185,9 +185,6 @@ bool simulateRun(const Dataset &data, const AlConfig &config, quint64 seed, cons
         return fail(error, QStringLiteral("%1: %2 classes; active learning needs at least 2").arg(data.spec).arg(k));
     if (table && table->rows() != qint64(data.samples.size()))
         return fail(error, QStringLiteral("%1: %2 embeddings for %3 samples").arg(data.spec).arg(table->rows()).arg(data.samples.size()));
-    if (table && strategy->uncertainty().needsMcSamples())
-        return fail(error, QStringLiteral("%1 needs MC-dropout samples, which the head on the backbone's embeddings does not give")
-                               .arg(config.strategy));
 
     // The pool (train split) with its true labels, which go into the oracle and nowhere else;
     // the test split for evaluation.

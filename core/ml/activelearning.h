@@ -16,8 +16,8 @@
 // The learner is a CNN on the pixels, or, with AlConfig::backbone, a head (logistic or MLP,
 // AlConfig::head) on the backbone's embeddings (allearner.h): the embeddings are made once and
 // serve every round (and, in a simulation, every seed); the query strategies get the head's
-// pred_probs and the backbone's embeddings (diversity, core-set, cold start). BALD needs MC
-// dropout, which the head has not: refused.
+// pred_probs and the backbone's embeddings (diversity, core-set, cold start). For BALD the head
+// trains with dropout and gives MC-dropout samples.
 //
 // Long work: jobs of core/jobs/job.h (cancellable within a second, progress, errors returned).
 // Torch-free header (ui/ may include it).

@@ -298,9 +298,6 @@ public:
             return QStringLiteral("train.mc_samples must be at least 2 for bald, got %1").arg(c.mcSamples);
         if (c.fineTune && c.backbone.isEmpty())
             return QStringLiteral("model.fine_tune needs model.backbone (a network made by labelscope pretrain or export-model)");
-        if (c.strategy == QLatin1String("bald") && c.usesEmbeddings())
-            return QStringLiteral("bald needs MC-dropout samples, which the head on model.backbone's embeddings does not give; "
-                                  "choose another query_strategy");
         return QString();
     }
 

@@ -10,6 +10,8 @@ namespace labelscope {
 
 namespace {
 
+constexpr double kMcDropout = 0.25; // networks.cpp: the CNNs' dropout before their embedding layer
+
 torch::Tensor indexTensor(const std::vector<int64_t> &idx)
 {
     return torch::tensor(at::ArrayRef<int64_t>(idx), torch::kLong);
@@ -103,6 +105,10 @@ public:
         m_config.epochs = config.epochs;
         m_config.minSteps = config.minSteps;
         m_config.device = device;
+        // BALD's MC-dropout samples need a head trained with dropout; the other strategies keep
+        // the head without it (their measured curves, RESULTS.md). The CNNs' rate.
+        if (config.strategy == QLatin1String("bald"))
+            m_config.dropout = kMcDropout;
         // A view of the table (no copy); the learner never writes to it.
         m_raw = torch::from_blob(const_cast<float *>(table.values.data()), {table.rows(), int64_t(table.dim)}, torch::kFloat32);
         std::vector<int64_t> withEmbedding;
@@ -113,7 +119,7 @@ public:
         m_x = s.apply(m_raw);
     }
 
-    bool hasMcDropout() const override { return false; }
+    bool hasMcDropout() const override { return m_config.dropout > 0.0; }
 
     bool train(const std::vector<int64_t> &items, const std::vector<int64_t> &labels, const std::vector<int64_t> &pseudoItems,
                const std::vector<int64_t> &pseudoLabels, quint64 seed, const std::atomic_bool &cancel,
@@ -147,8 +153,9 @@ public:
     bool predict(const std::vector<int64_t> &items, int mcSamples, const std::atomic_bool &cancel, torch::Tensor *probs,
                  torch::Tensor *embeddings, torch::Tensor *mcProbs, QString *error) override
     {
-        if (mcSamples > 1 || mcProbs) {
-            *error = QStringLiteral("the head on backbone embeddings has no dropout: no MC-dropout samples (bald)");
+        if ((mcSamples > 1 || mcProbs) && !hasMcDropout()) {
+            *error = QStringLiteral("the head on backbone embeddings was trained without dropout (query_strategy is not "
+                                    "bald): no MC-dropout samples");
             return false;
         }
         if (cancel.load()) {
@@ -164,6 +171,12 @@ public:
             *probs = predictEmbeddingHead(m_head, m_x.index_select(0, index), m_device);
         if (embeddings)
             *embeddings = m_raw.index_select(0, index);
+        if (mcProbs && mcSamples > 1) {
+            const int threads = torch::get_num_threads();
+            torch::set_num_threads(1); // small ops, as in train()
+            const auto restore = qScopeGuard([threads] { torch::set_num_threads(threads); });
+            *mcProbs = mcPredictEmbeddingHead(m_head, m_x.index_select(0, index), mcSamples, m_device);
+        }
         return true;
     }
 

@@ -57,7 +57,8 @@ std::unique_ptr<AlLearner> makeCnnLearner(const Dataset &data, const AlConfig &c
 /// be given). Each round trains a fresh head (config.head; embeddinghead.h) on the labelled and
 /// pseudo-labelled rows, standardised with the statistics of every row that has an embedding (no
 /// labels involved); epochs from train.epochs, at least train.min_steps steps. The embeddings the
-/// diversity selectors and the cold start see are the backbone's own. No MC dropout (no BALD).
+/// diversity selectors and the cold start see are the backbone's own. With query_strategy bald
+/// the head trains with dropout (.25) and gives MC-dropout samples; otherwise it has none.
 /// TABLE must outlive the learner.
 std::unique_ptr<AlLearner> makeHeadLearner(const EmbeddingTable &table, const AlConfig &config, int numClasses,
                                            torch::Device device);

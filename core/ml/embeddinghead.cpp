@@ -29,11 +29,21 @@ torch::Tensor EmbeddingStandardiser::apply(const torch::Tensor &x) const
     return ((x.to(torch::kFloat32) - mean) / sd).contiguous();
 }
 
-torch::nn::Sequential makeEmbeddingHead(EmbeddingHead kind, int64_t dim, int64_t classes)
+torch::nn::Sequential makeEmbeddingHead(EmbeddingHead kind, int64_t dim, int64_t classes, double dropout)
 {
-    if (kind == EmbeddingHead::Logistic)
-        return torch::nn::Sequential(torch::nn::Linear(dim, classes));
-    return torch::nn::Sequential(torch::nn::Linear(dim, kHidden), torch::nn::ReLU(), torch::nn::Linear(kHidden, classes));
+    torch::nn::Sequential head;
+    if (kind == EmbeddingHead::Logistic) {
+        if (dropout > 0.0)
+            head->push_back(torch::nn::Dropout(dropout));
+        head->push_back(torch::nn::Linear(dim, classes));
+        return head;
+    }
+    head->push_back(torch::nn::Linear(dim, kHidden));
+    head->push_back(torch::nn::ReLU());
+    if (dropout > 0.0)
+        head->push_back(torch::nn::Dropout(dropout));
+    head->push_back(torch::nn::Linear(kHidden, classes));
+    return head;
 }
 
 int embeddingHeadEpochs(const EmbeddingHeadConfig &config, int64_t m)
@@ -51,7 +61,7 @@ Result<torch::nn::Sequential> trainEmbeddingHead(const torch::Tensor &x, const t
     const torch::Device device = config.device;
     const int64_t m = x.size(0);
     torch::manual_seed(config.seed); // initial weights: deterministic per seed
-    torch::nn::Sequential head = makeEmbeddingHead(config.kind, x.size(1), classes);
+    torch::nn::Sequential head = makeEmbeddingHead(config.kind, x.size(1), classes, config.dropout);
     head->to(device);
     torch::optim::Adam optimiser(head->parameters(), torch::optim::AdamOptions(kLr).weight_decay(kWeightDecay));
     auto gen = torch::make_generator<torch::CPUGeneratorImpl>(config.shuffleSeed);
@@ -101,6 +111,29 @@ torch::Tensor predictEmbeddingHead(torch::nn::Sequential &head, const torch::Ten
     for (int64_t s = 0; s < x.size(0); s += 4096)
         parts.push_back(torch::softmax(head->forward(x.narrow(0, s, std::min<int64_t>(4096, x.size(0) - s)).to(device)), 1).cpu());
     return parts.empty() ? torch::zeros({0, 0}) : torch::cat(parts);
+}
+
+torch::Tensor mcPredictEmbeddingHead(torch::nn::Sequential &head, const torch::Tensor &x, int samples,
+                                     const torch::Device &device)
+{
+    torch::NoGradGuard noGrad;
+    head->train(); // dropout on; the head has no batch norm whose statistics this would move
+    const auto restore = [&] { head->eval(); };
+    std::vector<torch::Tensor> draws;
+    try {
+        const auto xDev = x.to(device);
+        for (int t = 0; t < samples; ++t) {
+            std::vector<torch::Tensor> parts;
+            for (int64_t s = 0; s < x.size(0); s += 4096)
+                parts.push_back(torch::softmax(head->forward(xDev.narrow(0, s, std::min<int64_t>(4096, x.size(0) - s))), 1).cpu());
+            draws.push_back(parts.empty() ? torch::zeros({0, 0}) : torch::cat(parts));
+        }
+    } catch (...) {
+        restore();
+        throw;
+    }
+    restore();
+    return draws.empty() ? torch::zeros({0, 0, 0}) : torch::stack(draws).contiguous();
 }
 
 } // namespace labelscope

@@ -35,11 +35,15 @@ struct EmbeddingHeadConfig {
     quint64 seed = 1;        ///< initial weights (torch::manual_seed)
     quint64 shuffleSeed = 1; ///< batch order (a CPU generator of its own)
     torch::Device device = torch::kCPU;
+    /// Dropout rate (0 = none): on the hidden layer of the MLP, on the input of the logistic
+    /// head. Trained with it, the head gives MC-dropout samples (Gal & Ghahramani 2016) for BALD.
+    double dropout = 0.0;
 };
 
 /// A new head of KIND for embeddings of DIM dimensions and CLASSES classes (random initial
-/// weights from LibTorch's global generator).
-torch::nn::Sequential makeEmbeddingHead(EmbeddingHead kind, int64_t dim, int64_t classes);
+/// weights from LibTorch's global generator); with DROPOUT > 0 a Dropout module as
+/// EmbeddingHeadConfig::dropout says.
+torch::nn::Sequential makeEmbeddingHead(EmbeddingHead kind, int64_t dim, int64_t classes, double dropout = 0.0);
 
 /// Epochs trainEmbeddingHead() runs for M rows: config.epochs, raised so that the steps reach
 /// config.minSteps.
@@ -59,5 +63,12 @@ Result<torch::nn::Sequential> trainEmbeddingHead(const torch::Tensor &x, const t
 /// softmax(head(x)) [M, K] float32 on the CPU, for x [M, D] (CPU or device), in eval mode under
 /// no-grad, in chunks of 4096 rows.
 torch::Tensor predictEmbeddingHead(torch::nn::Sequential &head, const torch::Tensor &x, const torch::Device &device);
+
+/// SAMPLES MC-dropout predictions [T, M, K] float32 on the CPU for x [M, D]: softmax(head(x))
+/// with the head's dropout active (train mode; the head has no batch norm), under no-grad; the
+/// head is left in eval mode. Masks come from LibTorch's global generator. A head without
+/// dropout gives T equal samples.
+torch::Tensor mcPredictEmbeddingHead(torch::nn::Sequential &head, const torch::Tensor &x, int samples,
+                                     const torch::Device &device);
 
 } // namespace labelscope

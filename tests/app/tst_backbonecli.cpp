@@ -219,9 +219,6 @@ private Q_SLOTS:
         QTest::newRow("unknown head") << args({QStringLiteral("al-round"), QStringLiteral("--project"), QStringLiteral("p"), QStringLiteral("--backbone"), QStringLiteral("b.pt"),
                                                QStringLiteral("--head"), QStringLiteral("svm")})
                                       << QStringLiteral("--head must be logistic or mlp");
-        QTest::newRow("bald on a backbone") << args({QStringLiteral("al-simulate"), QStringLiteral("--data"), QStringLiteral("d"), QStringLiteral("--backbone"), QStringLiteral("b.pt"),
-                                                     QStringLiteral("--strategy"), QStringLiteral("bald")})
-                                            << QStringLiteral("bald needs MC-dropout samples");
         QTest::newRow("fine-tune without backbone") << args({QStringLiteral("al-simulate"), QStringLiteral("--data"), QStringLiteral("d"), QStringLiteral("--fine-tune")})
                                                     << QStringLiteral("--fine-tune needs a backbone");
         QTest::newRow("head with fine-tune") << args({QStringLiteral("al-round"), QStringLiteral("--project"), QStringLiteral("p"), QStringLiteral("--backbone"), QStringLiteral("b.pt"),
