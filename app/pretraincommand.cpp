@@ -22,7 +22,7 @@ int runPretrainCommand(const QStringList &arguments)
         "crop, horizontal flip (not for digit classes), brightness/contrast jitter; colour images\n"
         "also saturation jitter and random grey; images from 64 px also Gaussian blur.\n"
         "A checkpoint (FILE.pt.ckpt) is written every epoch, every minute and on Ctrl+C; running the\n"
-        "same command again resumes it. The encoder is the --model network's 128-d embedding layer."));
+        "same command again resumes it. The encoder is the --model network's 128-d embedding layer (before its ReLU)."));
     const QCommandLineOption data(QStringLiteral("data"), QStringLiteral("Dataset: fashion-mnist, mnist, an IDX folder, an ImageFolder root or a CSV manifest."), QStringLiteral("SPEC"));
     const QCommandLineOption out(QStringLiteral("out"), QStringLiteral("Output TorchScript file (FILE.pt; the sidecar goes beside it)."), QStringLiteral("FILE.pt"));
     const QCommandLineOption method(QStringLiteral("method"), QStringLiteral("%1 (default simclr).").arg(enumNameList(kPretrainMethodNames)), QStringLiteral("M"), QStringLiteral("simclr"));

@@ -44,7 +44,7 @@ std::string pool(const std::string &x)
     return "torch.max_pool2d(" + x + ", [2, 2], [2, 2])";
 }
 
-std::string embedSource(ClassifierImpl &net, const std::set<std::string> &names)
+std::string embedSource(ClassifierImpl &net, const std::set<std::string> &names, bool linearEmbedding)
 {
     std::string body;
     if (dynamic_cast<SmallCnnImpl *>(&net) || dynamic_cast<MediumCnnImpl *>(&net)) {
@@ -68,14 +68,16 @@ std::string embedSource(ClassifierImpl &net, const std::set<std::string> &names)
     } else {
         throw std::invalid_argument("export: unknown network type");
     }
-    body += "        return torch.relu(" + linear("h", "fc1") + ")\n";
+    body += linearEmbedding ? "        return " + linear("h", "fc1") + "\n" : "        return torch.relu(" + linear("h", "fc1") + ")\n";
     return "    def embed(self, x: Tensor) -> Tensor:\n" + body;
 }
 
 } // namespace
 
-torch::jit::Module scriptClassifier(ClassifierImpl &net, bool withLogits)
+torch::jit::Module scriptClassifier(ClassifierImpl &net, bool withLogits, bool linearEmbedding)
 {
+    if (withLogits && linearEmbedding)
+        throw std::invalid_argument("export: the classification layer reads the ReLU embedding, not the linear one");
     torch::NoGradGuard noGrad;
     torch::jit::Module m("LabelscopeClassifier");
     std::set<std::string> names;
@@ -91,7 +93,7 @@ torch::jit::Module scriptClassifier(ClassifierImpl &net, bool withLogits)
         m.register_buffer(name, b.value().detach().to(torch::kCPU, torch::kFloat32).clone());
         names.insert(name);
     }
-    std::string source = embedSource(net, names)
+    std::string source = embedSource(net, names, linearEmbedding)
         + "    def forward(self, x: Tensor) -> Tensor:\n"
           "        return self.embed(x)\n";
     if (withLogits)
@@ -114,7 +116,7 @@ torch::jit::Module scriptClassifier(ClassifierImpl &net, bool withLogits)
 
 Result<> exportClassifier(ClassifierImpl &net, int channels, int side, const torch::Tensor &mean,
                           const torch::Tensor &std, const QStringList &classes, const QString &name,
-                          const QString &outFile, const QJsonObject &provenance)
+                          const QString &outFile, const QJsonObject &provenance, bool linearEmbedding)
 {
     BackboneSidecar s;
     s.name = name;
@@ -136,7 +138,7 @@ Result<> exportClassifier(ClassifierImpl &net, int channels, int side, const tor
         return Result<>::failure(QStringLiteral("%1: the folder %2 does not exist").arg(outFile, fi.absolutePath()));
     const QString temporary = fi.absoluteFilePath() + QStringLiteral(".part");
     try {
-        torch::jit::Module module = scriptClassifier(net, !classes.isEmpty());
+        torch::jit::Module module = scriptClassifier(net, !classes.isEmpty(), linearEmbedding);
         module.save(QFile::encodeName(temporary).toStdString());
     } catch (...) {
         QFile::remove(temporary);

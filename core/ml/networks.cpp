@@ -132,7 +132,7 @@ SmallCnnImpl::SmallCnnImpl(int channels, int side, int numClasses) : ClassifierI
     m_dropout = register_module("dropout", nn::Dropout(0.25));
 }
 
-torch::Tensor SmallCnnImpl::embed(const torch::Tensor &x)
+torch::Tensor SmallCnnImpl::linearEmbed(const torch::Tensor &x)
 {
     // ReLU after the pooling: the same values and gradients as before it (max and ReLU commute),
     // on a quarter of the elements.
@@ -140,7 +140,7 @@ torch::Tensor SmallCnnImpl::embed(const torch::Tensor &x)
     h = torch::relu(maxPool2x2(m_bn2->forward(m_conv2->forward(h))));
     // The Dropout module holds the rate and the train/eval flag (MC dropout switches it alone).
     h = dropout(h.flatten(1), m_dropout->options.p(), m_dropout->is_training());
-    return torch::relu(m_fc1->forward(h));
+    return m_fc1->forward(h);
 }
 
 MediumCnnImpl::MediumCnnImpl(int channels, int side, int numClasses) : ClassifierImpl(128, numClasses)
@@ -156,7 +156,7 @@ MediumCnnImpl::MediumCnnImpl(int channels, int side, int numClasses) : Classifie
     m_dropout = register_module("dropout", nn::Dropout(0.25));
 }
 
-torch::Tensor MediumCnnImpl::embed(const torch::Tensor &x)
+torch::Tensor MediumCnnImpl::linearEmbed(const torch::Tensor &x)
 {
     // ReLU after the pooling: the same values and gradients as before it (max and ReLU commute),
     // on a quarter of the elements.
@@ -164,7 +164,7 @@ torch::Tensor MediumCnnImpl::embed(const torch::Tensor &x)
     h = torch::relu(maxPool2x2(m_bn2->forward(m_conv2->forward(h))));
     h = torch::relu(m_bn3->forward(m_conv3->forward(h)));
     h = dropout(h.flatten(1), m_dropout->options.p(), m_dropout->is_training());
-    return torch::relu(m_fc1->forward(h));
+    return m_fc1->forward(h);
 }
 
 SmallResNetImpl::SmallResNetImpl(int channels, int numClasses) : ClassifierImpl(128, numClasses)
@@ -200,13 +200,13 @@ torch::Tensor SmallResNetImpl::block(Block &b, const torch::Tensor &x)
     return torch::relu(h + s);
 }
 
-torch::Tensor SmallResNetImpl::embed(const torch::Tensor &x)
+torch::Tensor SmallResNetImpl::linearEmbed(const torch::Tensor &x)
 {
     auto h = torch::relu(m_stemBn->forward(m_stem->forward(x)));
     for (auto &b : m_blocks)
         h = block(b, h);
     h = F::adaptive_avg_pool2d(h, F::AdaptiveAvgPool2dFuncOptions(1)).flatten(1);
-    return torch::relu(m_fc1->forward(h));
+    return m_fc1->forward(h);
 }
 
 Architecture resolveArchitecture(Architecture architecture, int channels, int side, Precision precision,

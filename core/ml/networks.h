@@ -21,8 +21,14 @@ namespace labelscope {
 class ClassifierImpl : public torch::nn::Module {
 public:
     ~ClassifierImpl() override = default;
-    /// Penultimate-layer features [B, embeddingDim()] of a normalised batch [B, C, H, W].
-    virtual torch::Tensor embed(const torch::Tensor &x) = 0;
+    /// Penultimate-layer features [B, embeddingDim()] of a normalised batch [B, C, H, W]:
+    /// ReLU(linearEmbed(x)).
+    torch::Tensor embed(const torch::Tensor &x) { return torch::relu(linearEmbed(x)); }
+    /// The embedding layer's output before its ReLU, [B, embeddingDim()]. Self-supervised
+    /// pretraining (pretrain.h) trains and exports this: through the ReLU a unit that turns
+    /// negative on every image gets no gradient again (measured: SimCLR lost a third of the 128
+    /// units, BYOL all of them, a collapse).
+    virtual torch::Tensor linearEmbed(const torch::Tensor &x) = 0;
     /// Logits [B, K] from features.
     torch::Tensor head(const torch::Tensor &features) { return m_fc->forward(features); }
     torch::Tensor forward(const torch::Tensor &x) { return head(embed(x)); }
@@ -44,7 +50,7 @@ protected:
 class SmallCnnImpl : public ClassifierImpl {
 public:
     SmallCnnImpl(int channels, int side, int numClasses);
-    torch::Tensor embed(const torch::Tensor &x) override;
+    torch::Tensor linearEmbed(const torch::Tensor &x) override;
 
 private:
     torch::nn::Conv2d m_conv1{nullptr}, m_conv2{nullptr};
@@ -59,7 +65,7 @@ private:
 class MediumCnnImpl : public ClassifierImpl {
 public:
     MediumCnnImpl(int channels, int side, int numClasses);
-    torch::Tensor embed(const torch::Tensor &x) override;
+    torch::Tensor linearEmbed(const torch::Tensor &x) override;
 
 private:
     torch::nn::Conv2d m_conv1{nullptr}, m_conv2{nullptr}, m_conv3{nullptr};
@@ -71,7 +77,7 @@ private:
 class SmallResNetImpl : public ClassifierImpl {
 public:
     SmallResNetImpl(int channels, int numClasses);
-    torch::Tensor embed(const torch::Tensor &x) override;
+    torch::Tensor linearEmbed(const torch::Tensor &x) override;
 
 private:
     struct Block {

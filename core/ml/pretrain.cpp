@@ -143,7 +143,10 @@ QJsonObject checkpointSettings(const PretrainParams &params, const QString &mode
                        {QStringLiteral("lr"), lr},
                        {QStringLiteral("temperature"), params.temperature},
                        {QStringLiteral("seed"), QString::number(params.seed)},
-                       {QStringLiteral("data"), fingerprint}};
+                       {QStringLiteral("data"), fingerprint},
+                       // What the projector reads: the embedding layer before its ReLU. Checkpoints of
+                       // earlier builds (after it) lack the key and are refused, not mixed.
+                       {QStringLiteral("embedding"), QStringLiteral("linear")}};
 }
 
 // Everything a run trains; saved in and restored from the checkpoint.
@@ -373,7 +376,9 @@ Result<PretrainResult> runPretrain(const PretrainParams &params, JobContext &con
     augment.minScale = side <= 32 ? 0.3 : 0.2;
     augment.colour = channels == 3;
     augment.blur = side >= 64;
-    const auto forwardProjection = [&](const torch::Tensor &v) { return models.projector->forward(models.encoder->embed(v)); };
+    // The projector reads the embedding layer before its ReLU (networks.h linearEmbed), and that
+    // is what the encoder exports.
+    const auto forwardProjection = [&](const torch::Tensor &v) { return models.projector->forward(models.encoder->linearEmbed(v)); };
 
     context.stage(QStringLiteral("pretraining"), 0.05, 0.97);
     QElapsedTimer rate, sinceCheckpoint;
@@ -418,8 +423,8 @@ Result<PretrainResult> runPretrain(const PretrainParams &params, JobContext &con
                     torch::Tensor t1, t2;
                     {
                         torch::NoGradGuard noGrad;
-                        t1 = models.targetProjector->forward(models.targetEncoder->embed(v1));
-                        t2 = models.targetProjector->forward(models.targetEncoder->embed(v2));
+                        t1 = models.targetProjector->forward(models.targetEncoder->linearEmbed(v1));
+                        t2 = models.targetProjector->forward(models.targetEncoder->linearEmbed(v2));
                     }
                     // BYOL: 2 − 2·cos(p, z'), symmetrised.
                     loss = 4.0 + 2.0 * (negativeCosine(p1, t2) + negativeCosine(p2, t1));
@@ -475,7 +480,7 @@ Result<PretrainResult> runPretrain(const PretrainParams &params, JobContext &con
     provenance.insert(QStringLiteral("data_spec"), canonicalDataSpec(params.dataSpec));
     provenance.insert(QStringLiteral("images"), qint64(n));
     provenance.insert(QStringLiteral("final_loss"), lastEpochLoss);
-    if (Result<> written = exportClassifier(*models.encoder, channels, side, mean, std, {}, name, params.outFile, provenance); !written)
+    if (Result<> written = exportClassifier(*models.encoder, channels, side, mean, std, {}, name, params.outFile, provenance, true); !written)
         return R::from(written);
     QFile::remove(checkpointFile);
     result.outFile = outInfo.absoluteFilePath();

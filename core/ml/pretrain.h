@@ -1,8 +1,11 @@
 #pragma once
 // `labelscope pretrain`: a self-supervised image encoder learned from the images alone (no
 // labels are read), written as a TorchScript backbone with its sidecar (backbonefile.h) that
-// `--backbone FILE.pt` loads. Three methods of the field, on one of Labelscope's networks
-// (networks.h: its 128-d penultimate layer is the embedding) with an MLP projector:
+// `--backbone FILE.pt` loads. Three methods of the field, on one of Labelscope's networks with an
+// MLP projector. The representation trained and exported is the network's 128-d embedding layer
+// before its ReLU (networks.h linearEmbed): after it, units that turned negative on every image
+// never learned again (10,000 images, 15 epochs: 42 of 128 dead with SimCLR, 71 with SimSiam,
+// all 128 with BYOL, a collapse; tests/benchmarks/RESULTS.md, session 14).
 //  - SimCLR (Chen et al., ICML 2020): NT-Xent contrastive loss between two augmented views of
 //    each image against the other 2B − 2 views of the batch, temperature τ.
 //  - BYOL (Grill et al., NeurIPS 2020): an online network with a predictor regresses a target

@@ -5,7 +5,8 @@
 //   - linear probe: multinomial logistic regression (Adam, 300 full-batch steps) on the
 //     standardised embeddings of the first half, accuracy on the second half (the field's
 //     "linear evaluation" of a self-supervised representation);
-// and the same two on the raw pixels for reference.
+// and the same two on the raw pixels for reference; with signs of collapse (dead dimensions, the
+// spread of the normalised embeddings).
 // Usage: encoder_probe [--images N] FILE.pt [FILE.pt ...]
 #include "base/dataset.h"
 #include "ml/backbone.h"
@@ -83,7 +84,13 @@ int main(int argc, char **argv)
             return 1;
         }
         const auto e = backbone.value()->embed(images);
-        std::printf("%-40s kNN %.4f  linear probe %.4f\n", argv[a], knnAccuracy(e, y), linearProbe(e, y));
+        // Collapse signs: dimensions that are 0 on every image (dead ReLUs), and the mean spread
+        // of the L2-normalised embeddings across images (0 when all images map to one direction).
+        const auto dead = e.abs().amax(0).eq(0).sum().item<int64_t>();
+        const auto z = torch::nn::functional::normalize(e, torch::nn::functional::NormalizeFuncOptions().dim(1));
+        std::printf("%-40s kNN %.4f  linear probe %.4f  (dead dimensions %lld of %lld, spread %.4f)\n", argv[a],
+                    knnAccuracy(e, y), linearProbe(e, y), static_cast<long long>(dead), static_cast<long long>(e.size(1)),
+                    z.std(0).mean().item<double>());
     }
     return 0;
 }

@@ -115,6 +115,16 @@ private Q_SLOTS:
         const auto images = torch::randint(0, 256, {3, channels, side, side}, torch::kUInt8);
         const auto normalised = (images.to(torch::kFloat) / 255.0 - mean.view({1, -1, 1, 1})) / sd.view({1, -1, 1, 1});
         QVERIFY(torch::allclose(b.value()->embed(images), net->embed(normalised), 1e-4, 1e-4));
+        // An encoder (no classes) exported with its linear embedding (pretrain.h): the embedding
+        // layer before the ReLU, negative values included; no logits.
+        const QString encoder = path(QStringLiteral("encoder_%1.pt").arg(architecture));
+        QVERIFY(exportClassifier(*net, channels, side, mean, sd, {}, QStringLiteral("e"), encoder, {}, true));
+        const auto e = Backbone::load(encoder, DeviceChoice::Cpu);
+        QVERIFY2(e, qPrintable(e.error()));
+        QVERIFY(!e.value()->canClassify());
+        const auto linear = net->linearEmbed(normalised);
+        QVERIFY(linear.lt(0).any().item<bool>());
+        QVERIFY(torch::allclose(e.value()->embed(images), linear, 1e-4, 1e-4));
     }
 
     void knnSignalOnConstructedCase()
