@@ -3,8 +3,8 @@
 
 #include "altrainer.h"
 #include "embeddinghead.h"
+#include "querystrategy.h"
 
-#include <QScopeGuard>
 
 namespace labelscope {
 
@@ -107,7 +107,7 @@ public:
         m_config.device = device;
         // BALD's MC-dropout samples need a head trained with dropout; the other strategies keep
         // the head without it (their measured curves, RESULTS.md). The CNNs' rate.
-        if (config.strategy == QLatin1String("bald"))
+        if (enumFromName(kUncertaintyNames, config.strategy) == Uncertainty::Bald)
             m_config.dropout = kMcDropout;
         // A view of the table (no copy); the learner never writes to it.
         m_raw = torch::from_blob(const_cast<float *>(table.values.data()), {table.rows(), int64_t(table.dim)}, torch::kFloat32);
@@ -132,10 +132,7 @@ public:
         c.seed = seed;
         c.shuffleSeed = seed * 0x9E3779B97F4A7C15ULL + 1;
         const int epochs = embeddingHeadEpochs(c, int64_t(rows.size()));
-        // Small ops: one thread is faster than OpenMP's synchronisation (analysisheads.cpp).
-        const int threads = torch::get_num_threads();
-        torch::set_num_threads(1);
-        const auto restore = qScopeGuard([threads] { torch::set_num_threads(threads); });
+        const ScopedTorchThreads oneThread(1);
         Result<torch::nn::Sequential> head = trainEmbeddingHead(
             m_x.index_select(0, indexTensor(rows)), indexTensor(y), m_classes, c, nullptr, cancel,
             [&](int e, torch::nn::Sequential &) {
@@ -172,9 +169,7 @@ public:
         if (embeddings)
             *embeddings = m_raw.index_select(0, index);
         if (mcProbs && mcSamples > 1) {
-            const int threads = torch::get_num_threads();
-            torch::set_num_threads(1); // small ops, as in train()
-            const auto restore = qScopeGuard([threads] { torch::set_num_threads(threads); });
+            const ScopedTorchThreads oneThread(1);
             *mcProbs = mcPredictEmbeddingHead(m_head, m_x.index_select(0, index), mcSamples, m_device);
         }
         return true;

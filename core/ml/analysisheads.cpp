@@ -26,7 +26,6 @@
 #include "backbone.h"
 
 #include <QElapsedTimer>
-#include <QScopeGuard>
 
 #include <faiss/IndexFlat.h>
 #include <faiss/IndexIVFFlat.h>
@@ -158,9 +157,8 @@ Result<TrainedModels> trainEmbeddingHeads(const AnalysisData &data, const torch:
     const int64_t n = data.n();
     const int numClasses = int(data.classes.size());
     TrainedModels trained;
-    const int threads = torch::get_num_threads();
-    torch::set_num_threads(1);
-    const auto restoreThreads = qScopeGuard([threads] { torch::set_num_threads(threads); });
+    const ScopedTorchThreads oneThread(1);
+    const int threads = oneThread.previous(); // the kNN's OpenMP threads
     QString foldError;
     const std::vector<int> givenLabels(data.trainLabels.begin(), data.trainLabels.end());
     trained.fold = stratifiedKFold(givenLabels, params.folds, params.seed, &foldError);

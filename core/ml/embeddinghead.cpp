@@ -2,6 +2,8 @@
 // shared so that the analysis and active learning train the same head the same way.
 #include "embeddinghead.h"
 
+#include <QScopeGuard>
+
 #include <algorithm>
 #include <cmath>
 
@@ -12,6 +14,16 @@ namespace {
 constexpr int kHidden = 256;
 constexpr int64_t kBatch = 512;
 constexpr double kLr = 3e-3, kWeightDecay = 1e-4;
+
+// softmax(head(x)) [M, K] on the CPU, in chunks of 4096 rows moved to DEVICE (no-grad and the
+// head's mode are the caller's).
+torch::Tensor softmaxInChunks(torch::nn::Sequential &head, const torch::Tensor &x, const torch::Device &device)
+{
+    std::vector<torch::Tensor> parts;
+    for (int64_t s = 0; s < x.size(0); s += 4096)
+        parts.push_back(torch::softmax(head->forward(x.narrow(0, s, std::min<int64_t>(4096, x.size(0) - s)).to(device)), 1).cpu());
+    return parts.empty() ? torch::zeros({0, 0}) : torch::cat(parts);
+}
 
 } // namespace
 
@@ -107,10 +119,7 @@ torch::Tensor predictEmbeddingHead(torch::nn::Sequential &head, const torch::Ten
 {
     torch::NoGradGuard noGrad;
     head->eval();
-    std::vector<torch::Tensor> parts;
-    for (int64_t s = 0; s < x.size(0); s += 4096)
-        parts.push_back(torch::softmax(head->forward(x.narrow(0, s, std::min<int64_t>(4096, x.size(0) - s)).to(device)), 1).cpu());
-    return parts.empty() ? torch::zeros({0, 0}) : torch::cat(parts);
+    return softmaxInChunks(head, x, device);
 }
 
 torch::Tensor mcPredictEmbeddingHead(torch::nn::Sequential &head, const torch::Tensor &x, int samples,
@@ -118,21 +127,11 @@ torch::Tensor mcPredictEmbeddingHead(torch::nn::Sequential &head, const torch::T
 {
     torch::NoGradGuard noGrad;
     head->train(); // dropout on; the head has no batch norm whose statistics this would move
-    const auto restore = [&] { head->eval(); };
+    const auto restore = qScopeGuard([&] { head->eval(); });
     std::vector<torch::Tensor> draws;
-    try {
-        const auto xDev = x.to(device);
-        for (int t = 0; t < samples; ++t) {
-            std::vector<torch::Tensor> parts;
-            for (int64_t s = 0; s < x.size(0); s += 4096)
-                parts.push_back(torch::softmax(head->forward(xDev.narrow(0, s, std::min<int64_t>(4096, x.size(0) - s))), 1).cpu());
-            draws.push_back(parts.empty() ? torch::zeros({0, 0}) : torch::cat(parts));
-        }
-    } catch (...) {
-        restore();
-        throw;
-    }
-    restore();
+    const auto xDev = x.to(device);
+    for (int t = 0; t < samples; ++t)
+        draws.push_back(softmaxInChunks(head, xDev, device));
     return draws.empty() ? torch::zeros({0, 0, 0}) : torch::stack(draws).contiguous();
 }
 

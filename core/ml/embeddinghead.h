@@ -18,6 +18,21 @@
 
 namespace labelscope {
 
+/// LibTorch's intra-op thread count set to N for a scope and restored after it. The heads' ops
+/// are small: one thread is faster than OpenMP's synchronisation (RESULTS.md, embedding analysis).
+class ScopedTorchThreads {
+public:
+    explicit ScopedTorchThreads(int n) : m_previous(torch::get_num_threads()) { torch::set_num_threads(n); }
+    ~ScopedTorchThreads() { torch::set_num_threads(m_previous); }
+    ScopedTorchThreads(const ScopedTorchThreads &) = delete;
+    ScopedTorchThreads &operator=(const ScopedTorchThreads &) = delete;
+    /// The count before the scope (what the caller was configured with).
+    int previous() const { return m_previous; }
+
+private:
+    int m_previous;
+};
+
 /// Per-dimension standardisation (x − mean) / std with the statistics of some rows (no labels
 /// involved); std clamped to ≥ 1e-6 so that constant dimensions stay finite.
 struct EmbeddingStandardiser {
