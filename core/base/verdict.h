@@ -24,6 +24,11 @@ struct VerdictInputs {
     std::vector<float> clScore;    ///< [N] in [0, 1], or empty when Confident Learning did not run
     std::vector<bool> clIssue;     ///< [N], or empty (with clScore)
     std::vector<float> noisePosterior;  ///< [N] in [0, 1], or empty (classConditionalNoisePosterior)
+    /// Share in [0, 1] of the noise posterior's probabilities that come from a model which never
+    /// saw the given labels (a backbone's own classifier, trained on other data); 0 when every
+    /// model behind them trained on these labels. The support band narrows as it grows
+    /// (verdict.cpp).
+    double independentShare = 0.0;
 };
 
 /// Combines the available signals into one noise score per sample and a category. With one

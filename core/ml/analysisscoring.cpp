@@ -169,6 +169,7 @@ Result<> scoreAnalysis(const AnalysisData &data, const TrainedModels &trained, c
     if (!noisePosterior.ok())
         return Result<>::failure(QStringLiteral("noise posterior: %1").arg(noisePosterior.error));
     verdict.noisePosterior = noisePosterior.pWrong;
+    verdict.independentShare = std::max(0.0, trained.classifierWeight);
     result->noisePosteriorTemperature = noisePosterior.temperature;
     const Categorization cat = combineVerdict(verdict);
     run.settings.insert(QStringLiteral("noisy_fraction_estimate"), cat.noisyFraction);

@@ -102,14 +102,20 @@ torch::Tensor Backbone::embed(const torch::Tensor &images)
     const std::lock_guard<std::mutex> lock(m_mutex);
     torch::NoGradGuard noGrad;
     auto x = images.to(m_device).to(torch::kFloat32).div_(255.0f).sub_(m_mean).div_(m_std);
-    const torch::jit::IValue output = m_module.forward({x});
-    if (!output.isTensor())
-        throw std::runtime_error("backbone forward() did not return a tensor");
-    auto out = output.toTensor();
-    if (out.dim() != 2 || out.size(0) != images.size(0) || out.size(1) != s.embeddingDim)
-        throw std::runtime_error("backbone forward() returned " + shapeText(out).toStdString() + ", expected ["
-                                 + std::to_string(images.size(0)) + ", " + std::to_string(s.embeddingDim) + "]");
-    return out.to(torch::kCPU, torch::kFloat32).contiguous();
+    auto run = [&](const torch::Tensor &input) {
+        const torch::jit::IValue output = m_module.forward({input});
+        if (!output.isTensor())
+            throw std::runtime_error("backbone forward() did not return a tensor");
+        auto out = output.toTensor();
+        if (out.dim() != 2 || out.size(0) != images.size(0) || out.size(1) != s.embeddingDim)
+            throw std::runtime_error("backbone forward() returned " + shapeText(out).toStdString() + ", expected ["
+                                     + std::to_string(images.size(0)) + ", " + std::to_string(s.embeddingDim) + "]");
+        return out.to(torch::kFloat32);
+    };
+    auto out = run(x);
+    if (s.ttaHflip) // test-time augmentation: the mean over the image and its mirror image
+        out = out.add(run(x.flip({3}))).mul_(0.5f);
+    return out.to(torch::kCPU).contiguous();
 }
 
 bool Backbone::canClassify() const

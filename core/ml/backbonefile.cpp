@@ -45,6 +45,8 @@ QJsonObject BackboneSidecar::toJson() const
                   {QStringLiteral("resize"), QString::fromLatin1(resizeName(resize))}};
     if (resize == BackboneResize::ResizeCenterCrop)
         o.insert(QStringLiteral("resize_size"), resizeSize);
+    if (ttaHflip)
+        o.insert(QStringLiteral("tta"), QStringLiteral("hflip"));
     if (!classes.isEmpty())
         o.insert(QStringLiteral("classes"), QJsonArray::fromStringList(classes));
     if (!provenance.isEmpty())
@@ -159,6 +161,13 @@ Result<BackboneSidecar> readBackboneSidecar(const QString &backboneFile)
     } else {
         s.resizeSize = defaultResizeSize(s.inputSize);
     }
+    const QJsonValue tta = o.value(QLatin1String("tta"));
+    if (!tta.isUndefined() && !tta.isString())
+        return wrongType("tta", "a string");
+    if (tta.toString() == QLatin1String("hflip"))
+        s.ttaHflip = true;
+    else if (!tta.isUndefined() && tta.toString() != QLatin1String("none"))
+        return R::failure(QStringLiteral("%1: \"tta\" must be \"none\" or \"hflip\" (got \"%2\")").arg(path, tta.toString()));
     if (o.contains(QLatin1String("classes"))) {
         const QJsonValue v = o.value(QLatin1String("classes"));
         if (!v.isArray())
@@ -220,6 +229,8 @@ QString backboneCacheKey(const QString &sha256, const BackboneSidecar &s)
         d << QString::number(v, 'g', 17);
     parts << QStringLiteral("mean=") + m.join(QLatin1Char(',')) << QStringLiteral("std=") + d.join(QLatin1Char(','))
           << QStringLiteral("dim=%1").arg(s.embeddingDim);
+    if (s.ttaHflip) // absent when off, so the keys of caches made before the field stay valid
+        parts << QStringLiteral("tta=hflip");
     return parts.join(QLatin1Char(';'));
 }
 

@@ -16,6 +16,11 @@
 //                  to resize_size, then the central input_size² cut out; torchvision's
 //                  ImageNet evaluation transform)
 //   resize_size    int, optional (default input_size × 256 / 224, rounded): for resize_center_crop
+//   tta            string, optional (default "none"): "hflip" makes an image's embedding the mean
+//                  of the module's outputs on the image and on its mirror image (test-time
+//                  augmentation, for a backbone trained with horizontal flips; it doubles the
+//                  extraction time). `labelscope export-model` writes it when the network
+//                  trained with flips
 //   classes        array of strings, optional: class names of a classifier exported by
 //                  `labelscope export-model` (its logits(x) method returns [B, len(classes)]);
 //                  with a classify(e) method from embeddings [B, D] to logits [B, len(classes)],
@@ -47,6 +52,7 @@ struct BackboneSidecar {
     int embeddingDim = 0;
     BackboneResize resize = BackboneResize::Stretch;
     int resizeSize = 0;            ///< for ResizeCenterCrop (filled with its default when absent)
+    bool ttaHflip = false;         ///< "tta": "hflip"
     QStringList classes;           ///< optional
     QJsonObject provenance;        ///< optional
     QJsonObject toJson() const;

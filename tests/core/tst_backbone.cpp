@@ -89,6 +89,31 @@ private Q_SLOTS:
         QVERIFY(torch::allclose(emb, expected, 1e-4, 1e-4));
     }
 
+    void ttaAveragesTheMirrorImage()
+    {
+        torch::manual_seed(4);
+        const auto w = torch::randn({4, 1 * 8 * 8});
+        BackboneSidecar s = sidecarFor(1, 8, 4);
+        s.ttaHflip = true;
+        const QString file = writeFixture(dir(), QStringLiteral("tta"), linearModule(w), s);
+        const auto b = Backbone::load(file, DeviceChoice::Cpu);
+        QVERIFY2(b, qPrintable(b.error()));
+        QVERIFY(b.value()->sidecar().ttaHflip);
+        const auto images = torch::randint(0, 256, {3, 1, 8, 8}, torch::kUInt8);
+        const auto x = (images.to(torch::kFloat) / 255.0 - 0.5) / 0.25;
+        const auto plain = torch::matmul(x.flatten(1), w.t()), mirrored = torch::matmul(x.flip({3}).flatten(1), w.t());
+        // Same tolerance as loadsAndEmbeds; the mirror's embedding differs by far more (|w|·|x| ~ 10).
+        QVERIFY(!torch::allclose(plain, mirrored, 1e-2, 1e-2));
+        QVERIFY(torch::allclose(b.value()->embed(images), (plain + mirrored) / 2, 1e-4, 1e-4));
+        // The cache key tells the two apart; without the field the key is the one of before.
+        s.ttaHflip = false;
+        QVERIFY(backboneCacheKey(QStringLiteral("ab"), s) != backboneCacheKey(QStringLiteral("ab"), b.value()->sidecar()));
+        QVERIFY(!backboneCacheKey(QStringLiteral("ab"), s).contains(QLatin1String("tta")));
+        // Written and read back.
+        const auto again = readBackboneSidecar(file);
+        QVERIFY2(again && again.value().ttaHflip, again ? "" : qPrintable(again.error()));
+    }
+
     void sidecarErrorsNameTheFileAndField()
     {
         const auto w = torch::randn({4, 64});
@@ -118,6 +143,9 @@ private Q_SLOTS:
         writeText(json, R"({"name": "x", "input_size": 8, "channels": 1, "mean": [0.5], "std": [0.2], "embedding_dim": 4, "resize": "squash"})");
         r = Backbone::load(file, DeviceChoice::Cpu);
         QVERIFY2(!r && r.error().contains(QLatin1String("\"resize\"")), qPrintable(r.error()));
+        writeText(json, R"({"name": "x", "input_size": 8, "channels": 1, "mean": [0.5], "std": [0.2], "embedding_dim": 4, "tta": "rotate"})");
+        r = Backbone::load(file, DeviceChoice::Cpu);
+        QVERIFY2(!r && r.error().contains(json) && r.error().contains(QLatin1String("\"tta\"")), qPrintable(r.error()));
     }
 
     void notTorchScript()

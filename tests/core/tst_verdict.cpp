@@ -107,6 +107,45 @@ private Q_SLOTS:
                 QCOMPARE(flagged.category[i], plain.category[i]);
     }
 
+    void independentClassifierNarrowsTheSupportBand()
+    {
+        // Wrong labels get a noise posterior inside the support band (.3 <= w < .5), clean ones
+        // a small one; the mixture of the two scores says hard for most wrong labels.
+        const Synthetic s = make(11);
+        VerdictInputs in{s.labels, s.dp, s.cl, {}, {}};
+        for (std::size_t i = 0; i < s.labels.size(); ++i)
+            in.noisePosterior.push_back(s.wrong[i] ? 0.3f + 0.19f * float(i % 7) / 6.f : 0.01f);
+        const CategoryRule rule;
+        auto hardCount = [&](double share, double *supportUsed) {
+            VerdictInputs v = in;
+            v.independentShare = share;
+            const Categorization c = combineVerdict(v);
+            // The documented bar: from the support threshold at share 0 to w's own at share .5.
+            const double support = rule.noisePosteriorSupport
+                + std::min(1.0, 2.0 * share) * (rule.noisePosteriorHard - rule.noisePosteriorSupport);
+            *supportUsed = support;
+            int hard = 0;
+            for (std::size_t i = 0; i < s.labels.size(); ++i) {
+                const bool expected = in.noisePosterior[i] >= rule.noisePosteriorHard
+                    || (c.posterior[i] >= rule.hardPosterior && in.noisePosterior[i] >= support);
+                if ((c.category[i] == Category::Hard) != expected)
+                    return -1;
+                hard += expected;
+            }
+            return hard;
+        };
+        double bar0 = 0, bar25 = 0, bar50 = 0, bar80 = 0;
+        const int h0 = hardCount(0.0, &bar0), h25 = hardCount(0.25, &bar25), h50 = hardCount(0.5, &bar50),
+                  h80 = hardCount(0.8, &bar80);
+        QVERIFY2(h0 > 400 && h25 >= 0 && h50 >= 0 && h80 >= 0,
+                 qPrintable(QStringLiteral("%1 %2 %3 %4").arg(h0).arg(h25).arg(h50).arg(h80)));
+        // Every wrong label sits in the band: most are hard without a classifier, about half
+        // (w >= .4) at a quarter share, none at an even share or above.
+        QVERIFY2(h0 > h25 && h25 > 0 && h50 == 0 && h80 == 0,
+                 qPrintable(QStringLiteral("%1 %2 %3 %4").arg(h0).arg(h25).arg(h50).arg(h80)));
+        QCOMPARE(bar25, 0.5 * (rule.noisePosteriorSupport + rule.noisePosteriorHard));
+    }
+
     void mismatchedSizesGiveNothing()
     {
         QVERIFY(combineVerdict({{0, 1}, {0.1f}, {}, {}, {}}).category.empty());
