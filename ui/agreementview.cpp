@@ -2,7 +2,7 @@
 
 #include "reviewsession.h"
 
-#include "base/agreement.h"
+#include "base/projectstore.h"
 
 #include <QHBoxLayout>
 #include <QHeaderView>
@@ -10,6 +10,7 @@
 #include <QPushButton>
 #include <QTableWidget>
 #include <QVBoxLayout>
+#include <QtConcurrent/QtConcurrentRun>
 
 #include <algorithm>
 #include <cmath>
@@ -62,9 +63,45 @@ AgreementView::AgreementView(ReviewSession *session, QWidget *parent) : QWidget(
 
 void AgreementView::refresh()
 {
-    AgreementReport report;
-    if (m_session->isOpen())
-        report = annotatorAgreement(m_session->store()->events(), int(m_session->classes().size()));
+    const quint64 generation = ++m_generation;
+    if (!m_session->isOpen()) {
+        show(AgreementReport{});
+        return;
+    }
+    const QString file = m_session->fileName();
+    const int numClasses = int(m_session->classes().size());
+    m_refreshing = true;
+    m_summary->setText(tr("Reading the label log\u2026"));
+    // The whole log of a large project takes a moment to read: on a worker thread.
+    m_watcher.setFuture(QtConcurrent::run([file, numClasses]() -> Result<AgreementReport> {
+        ProjectStore store; // this thread's own connection
+        QString error;
+        if (!store.open(file, &error))
+            return Result<AgreementReport>::failure(error);
+        const std::vector<LabelEvent> events = store.events();
+        if (events.empty() && !store.lastError().isEmpty()) // an import leaves one event per sample
+            return Result<AgreementReport>::failure(store.lastError());
+        return annotatorAgreement(events, numClasses);
+    }));
+    disconnect(&m_watcher, nullptr, this, nullptr);
+    connect(&m_watcher, &QFutureWatcher<Result<AgreementReport>>::finished, this, [this, generation] {
+        if (generation == m_generation)
+            show(m_watcher.result());
+    });
+}
+
+void AgreementView::show(const Result<AgreementReport> &result)
+{
+    m_refreshing = false;
+    if (!result) {
+        m_conflicts.clear();
+        m_summary->setText(tr("Cannot read the label log: %1").arg(result.error()));
+        m_pairs->setRowCount(0);
+        m_classes->setRowCount(0);
+        m_showConflicts->setEnabled(false);
+        return;
+    }
+    const AgreementReport &report = result.value();
     m_conflicts = QVector<qint64>(report.conflicts.begin(), report.conflicts.end());
     m_summary->setText(report.doublyReviewed == 0
                            ? tr("No sample has decisions of two annotators yet (a second review: set the project's "

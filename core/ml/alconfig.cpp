@@ -294,7 +294,7 @@ public:
     QString check() const
     {
         const AlConfig &c = *m_config;
-        if (c.strategy == QLatin1String("bald") && c.mcSamples < 2)
+        if (enumFromName(kUncertaintyNames, c.strategy) == Uncertainty::Bald && c.mcSamples < 2)
             return QStringLiteral("train.mc_samples must be at least 2 for bald, got %1").arg(c.mcSamples);
         if (c.fineTune && c.backbone.isEmpty())
             return QStringLiteral("model.fine_tune needs model.backbone (a network made by labelscope pretrain or export-model)");

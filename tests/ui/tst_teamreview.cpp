@@ -161,6 +161,7 @@ private Q_SLOTS:
         QVERIFY(dialog);
         auto *view = dialog->findChild<AgreementView *>();
         QVERIFY(view);
+        QTRY_VERIFY(!view->isRefreshing()); // the log is read on a worker thread
         QCOMPARE(view->pairsTable()->rowCount(), 1);
         QCOMPARE(view->pairsTable()->item(0, 2)->text(), QStringLiteral("1"));
         QCOMPARE(view->pairsTable()->item(0, 3)->text(), QStringLiteral("0.0%"));
@@ -171,6 +172,8 @@ private Q_SLOTS:
         StatisticsPage *statistics = second.findChild<StatisticsPage *>();
         QVERIFY(statistics);
         statistics->agreementView()->refresh();
+        QVERIFY(statistics->agreementView()->isRefreshing()); // until its result has been shown
+        QTRY_VERIFY(!statistics->agreementView()->isRefreshing());
         QCOMPARE(statistics->agreementView()->pairsTable()->rowCount(), 1);
         QCOMPARE(statistics->agreementView()->classesTable()->rowCount(), 1);
     }
