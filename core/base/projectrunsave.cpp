@@ -22,12 +22,17 @@ const QString &writingStatus()
 
 // The rows of one table of a run, written a chunk at a time: SQL inserts one row with the run id
 // as its first parameter; bind(q, i) binds the others for row i.
+// One table's rows of a run. SQL is the one-row statement; its first placeholder is run_id.
+// bind(q, base, i) binds row i's other values at placeholders base + 1 ... (base + 0 is run_id).
+// multiRow: the rows go in statements of kRowsPerStatement rows (projectstore_p.h).
 struct Section {
     QString sql;
     std::size_t count = 0;
-    std::function<void(QSqlQuery &q, std::size_t i)> bind;
+    std::function<void(QSqlQuery &q, int base, std::size_t i)> bind;
     std::function<QString(std::size_t i)> what; // "score of sample 12", for errors
+    bool multiRow = true;
 };
+
 
 // The tables that hold a run's rows, with a column that tells the rows of one run apart.
 const std::pair<const char *, const char *> kRunTables[] = {
@@ -182,24 +187,24 @@ qint64 ProjectStore::saveRun(const RunRecord &run, QString *error)
                             " suggested_label, suggested_prob)"
                             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
              run.scores.size(),
-             [&run, names](QSqlQuery &q, std::size_t i) {
+             [&run, names](QSqlQuery &q, int base, std::size_t i) {
                  const SampleScore &s = run.scores[i];
                  const int c = int(s.category);
                  const QVariant nullReal(QMetaType::fromType<double>());
-                 q.bindValue(1, s.sampleId);
-                 q.bindValue(2, double(s.noiseScore));
-                 q.bindValue(3, (c >= -1 && c <= 2) ? names[c + 1] : names[0]);
-                 q.bindValue(4, double(s.sigma));
-                 q.bindValue(5, double(s.meanProb));
-                 q.bindValue(6, double(s.stdProb));
-                 q.bindValue(7, double(s.meanMargin));
-                 q.bindValue(8, s.predLabel);
-                 q.bindValue(9, double(s.predProb));
-                 q.bindValue(10, std::isnan(s.dpScore) ? nullReal : QVariant(double(s.dpScore)));
-                 q.bindValue(11, std::isnan(s.clScore) ? nullReal : QVariant(double(s.clScore)));
-                 q.bindValue(12, s.clIssue ? 1 : 0);
-                 q.bindValue(13, s.suggestedLabel);
-                 q.bindValue(14, double(s.suggestedProb));
+                 q.bindValue(base + 1, s.sampleId);
+                 q.bindValue(base + 2, double(s.noiseScore));
+                 q.bindValue(base + 3, (c >= -1 && c <= 2) ? names[c + 1] : names[0]);
+                 q.bindValue(base + 4, double(s.sigma));
+                 q.bindValue(base + 5, double(s.meanProb));
+                 q.bindValue(base + 6, double(s.stdProb));
+                 q.bindValue(base + 7, double(s.meanMargin));
+                 q.bindValue(base + 8, s.predLabel);
+                 q.bindValue(base + 9, double(s.predProb));
+                 q.bindValue(base + 10, std::isnan(s.dpScore) ? nullReal : QVariant(double(s.dpScore)));
+                 q.bindValue(base + 11, std::isnan(s.clScore) ? nullReal : QVariant(double(s.clScore)));
+                 q.bindValue(base + 12, s.clIssue ? 1 : 0);
+                 q.bindValue(base + 13, s.suggestedLabel);
+                 q.bindValue(base + 14, double(s.suggestedProb));
              },
              [&run](std::size_t i) { return QStringLiteral("score of sample %1").arg(run.scores[i].sampleId); }});
     }
@@ -211,31 +216,31 @@ qint64 ProjectStore::saveRun(const RunRecord &run, QString *error)
         {QStringLiteral("INSERT INTO dynamics(run_id, sample_id, epochs, sigma, prob_given, margin, predicted)"
                         " VALUES (?, ?, ?, ?, ?, ?, ?)"),
          n,
-         [&dyn, e, floats](QSqlQuery &q, std::size_t i) {
-             q.bindValue(1, dyn.sampleIds[i]);
-             q.bindValue(2, dyn.epochs);
-             q.bindValue(3, floats(dyn.sigma, i));
-             q.bindValue(4, floats(dyn.probGiven, i));
-             q.bindValue(5, floats(dyn.margin, i));
-             q.bindValue(6, dyn.predicted.empty() ? QVariant(QMetaType::fromType<QByteArray>())
+         [&dyn, e, floats](QSqlQuery &q, int base, std::size_t i) {
+             q.bindValue(base + 1, dyn.sampleIds[i]);
+             q.bindValue(base + 2, dyn.epochs);
+             q.bindValue(base + 3, floats(dyn.sigma, i));
+             q.bindValue(base + 4, floats(dyn.probGiven, i));
+             q.bindValue(base + 5, floats(dyn.margin, i));
+             q.bindValue(base + 6, dyn.predicted.empty() ? QVariant(QMetaType::fromType<QByteArray>())
                                                   : QVariant(encodeLE(dyn.predicted.data() + i * e, e)));
          },
          [&dyn](std::size_t i) { return QStringLiteral("dynamics of sample %1").arg(dyn.sampleIds[i]); }});
     sections.push_back(
         {QStringLiteral("INSERT INTO embeddings(run_id, sample_id, vec) VALUES (?, ?, ?)"), m,
-         [&run](QSqlQuery &q, std::size_t i) {
+         [&run](QSqlQuery &q, int base, std::size_t i) {
              const std::size_t dim = std::size_t(run.embeddingDim);
-             q.bindValue(1, run.embeddingIds[i]);
-             q.bindValue(2, encodeLE(run.embeddings.data() + i * dim, dim));
+             q.bindValue(base + 1, run.embeddingIds[i]);
+             q.bindValue(base + 2, encodeLE(run.embeddings.data() + i * dim, dim));
          },
          [&run](std::size_t i) { return QStringLiteral("embedding of sample %1").arg(run.embeddingIds[i]); }});
     sections.push_back(
         {QStringLiteral("INSERT INTO pred_probs(run_id, sample_id, fold, probs) VALUES (?, ?, ?, ?)"), np,
-         [&oos](QSqlQuery &q, std::size_t i) {
+         [&oos](QSqlQuery &q, int base, std::size_t i) {
              const std::size_t k = std::size_t(oos.numClasses);
-             q.bindValue(1, oos.sampleIds[i]);
-             q.bindValue(2, oos.folds[i]);
-             q.bindValue(3, encodeLE(oos.probs.data() + i * k, k));
+             q.bindValue(base + 1, oos.sampleIds[i]);
+             q.bindValue(base + 2, oos.folds[i]);
+             q.bindValue(base + 3, encodeLE(oos.probs.data() + i * k, k));
          },
          [&oos](std::size_t i) { return QStringLiteral("pred_probs of sample %1").arg(oos.sampleIds[i]); }});
     sections.push_back(
@@ -243,14 +248,15 @@ qint64 ProjectStore::saveRun(const RunRecord &run, QString *error)
                         " ON CONFLICT(run_id, kind) DO UPDATE SET sample_ids = excluded.sample_ids, xy = excluded.xy,"
                                  " settings = excluded.settings"),
          run.layouts.size(),
-         [&run](QSqlQuery &q, std::size_t i) {
+         [&run](QSqlQuery &q, int base, std::size_t i) {
              const Layout &l = run.layouts[i];
-             q.bindValue(1, l.kind);
-             q.bindValue(2, encodeLE(l.sampleIds.data(), l.sampleIds.size()));
-             q.bindValue(3, encodeLE(l.xy.data(), l.xy.size()));
-             q.bindValue(4, toJson(l.settings));
+             q.bindValue(base + 1, l.kind);
+             q.bindValue(base + 2, encodeLE(l.sampleIds.data(), l.sampleIds.size()));
+             q.bindValue(base + 3, encodeLE(l.xy.data(), l.xy.size()));
+             q.bindValue(base + 4, toJson(l.settings));
          },
-         [&run](std::size_t i) { return QStringLiteral("layout '%1'").arg(run.layouts[i].kind); }});
+         [&run](std::size_t i) { return QStringLiteral("layout '%1'").arg(run.layouts[i].kind); },
+         false}); // few rows, and ON CONFLICT needs one row per statement
 
     // 1. The run row, not shown yet ("writing"), naming this process so that a later store can
     //    tell a run whose writer was killed from one still being written.
@@ -309,16 +315,32 @@ qint64 ProjectStore::saveRun(const RunRecord &run, QString *error)
                     row = 0;
                     continue;
                 }
+                // Statements of up to kRowsPerStatement rows (one when !multiRow); the full-size
+                // one is prepared once per section and chunk, a shorter last one once.
+                const std::size_t per = s.multiRow ? kRowsPerStatement : 1;
                 QSqlQuery q(w);
-                if (!q.prepare(s.sql))
-                    return d->abortQuery(w, error, step, q);
-                q.bindValue(0, runId);
+                std::size_t prepared = 0;
+                int perRow = 0;
                 while (row < s.count && !full) {
-                    s.bind(q, row);
+                    const std::size_t rows = std::min(per, s.count - row);
+                    if (rows != prepared) {
+                        q = QSqlQuery(w);
+                        if (!q.prepare(rows == 1 ? s.sql : multiRowInsertSql(s.sql, rows, &perRow)))
+                            return d->abortQuery(w, error, step, q);
+                        prepared = rows;
+                    }
+                    for (std::size_t r = 0; r < rows; ++r) {
+                        const int base = int(r) * perRow;
+                        q.bindValue(base, runId);
+                        s.bind(q, base, row + r);
+                    }
                     if (!q.exec())
-                        return d->abortQuery(w, error, step + QStringLiteral(" (%1)").arg(s.what(row)), q);
-                    ++row;
-                    full = row % 32 == 0 && t.elapsed() >= StoreWriter::kChunkMs;
+                        return d->abortQuery(w, error,
+                                             step + (rows == 1 ? QStringLiteral(" (%1)").arg(s.what(row))
+                                                               : QStringLiteral(" (one of %1 … %2)").arg(s.what(row), s.what(row + rows - 1))),
+                                             q);
+                    row += rows;
+                    full = t.elapsed() >= StoreWriter::kChunkMs;
                 }
             }
             return d->commit(w, step, error);

@@ -17,6 +17,7 @@
 #include <QString>
 #include <QVariant>
 
+#include <cstddef>
 #include <functional>
 #include <memory>
 
@@ -52,6 +53,25 @@ inline QJsonObject fromJson(const QVariant &v)
     if (v.isNull())
         return QJsonObject();
     return QJsonDocument::fromJson(v.toString().toUtf8()).object();
+}
+
+// Bulk rows go in statements of this many rows (INSERT ... VALUES (...), (...)): one round trip
+// per statement instead of one per row; on a PostgreSQL server the round trips were most of an
+// import's and a run's save time (RESULTS.md, session 15). 64 rows of at most 15 values: 960
+// placeholders, under SQLite's oldest limit (999) and far under PostgreSQL's (65,535).
+inline constexpr std::size_t kRowsPerStatement = 64;
+
+// The one-row "INSERT ... VALUES (?, ..., ?)" SQL repeated for ROWS rows; *PER_ROW gets the
+// placeholders of one row (row r's values are bound at r * *PER_ROW + 0, 1, ...).
+inline QString multiRowInsertSql(const QString &sql, std::size_t rows, int *perRow)
+{
+    const qsizetype at = sql.lastIndexOf(QLatin1String("VALUES ("));
+    const QString tuple = sql.mid(at + 7);
+    *perRow = int(tuple.count(QLatin1Char('?')));
+    QString out = sql.left(at + 7);
+    for (std::size_t r = 0; r < rows; ++r)
+        out += (r ? QStringLiteral(", ") : QString()) + tuple;
+    return out;
 }
 
 // ---- Private --------------------------------------------------------------------------------
