@@ -211,7 +211,7 @@ bool GalleryModel::accepts(int i) const
     case StateFilter::Excluded: return r.excluded;
     case StateFilter::Disagrees: {
         const SampleScore *s = m_session->score(i);
-        return s && s->predLabel >= 0 && s->predLabel != r.label;
+        return s && modelLabel(*s) >= 0 && modelLabel(*s) != r.label;
     }
     case StateFilter::Flagged: {
         const SampleScore *s = m_session->score(i);

@@ -60,7 +60,7 @@ private:
     }
 
     /// A fixture of COUNT train samples, optionally with a Confident Learning run, opened.
-    void openProject(int count, bool clRun, bool summaryJoint = true)
+    void openProject(int count, bool clRun, bool summaryJoint = true, bool predFitsGiven = false)
     {
         m_dir = std::make_unique<QTemporaryDir>();
         QVERIFY(m_dir->isValid());
@@ -68,7 +68,7 @@ private:
         m_file = testing::makeFixtureProject(m_dir->path(), &error, count);
         QVERIFY2(!m_file.isEmpty(), qPrintable(error));
         if (clRun)
-            QVERIFY2(testing::addConfidentLearningRun(m_file, &error, summaryJoint) > 0, qPrintable(error));
+            QVERIFY2(testing::addConfidentLearningRun(m_file, &error, summaryJoint, predFitsGiven) > 0, qPrintable(error));
         m_window = std::make_unique<MainWindow>();
         QVERIFY2(m_window->openProject(m_file, &error), qPrintable(error));
         m_window->show();
@@ -195,6 +195,19 @@ private Q_SLOTS:
         const QString tip = model()->indexOfSample(4).data(Qt::ToolTipRole).toString();
         QVERIFY2(tip.contains(QStringLiteral("Suggested: dog (85.0%)")) && tip.contains(QStringLiteral("flagged")),
                  qPrintable(tip));
+    }
+
+    // "Model disagrees" asks the out-of-sample model: the in-sample models here agree with every
+    // given label, the suggestions differ for ids 2, 4 and 6.
+    void disagreesFollowsTheOutOfSampleSuggestion()
+    {
+        openProject(6, true, true, true);
+        QComboBox *state = m_window->gallery()->stateCombo();
+        state->setCurrentIndex(state->findData(int(GalleryModel::StateFilter::Disagrees)));
+        QSet<qint64> shown;
+        for (int r = 0; r < model()->rowCount(); ++r)
+            shown.insert(model()->sampleIdAt(r));
+        QCOMPARE(shown, QSet<qint64>({2, 4, 6}));
     }
 
         void jointViewShowsRunJoint()

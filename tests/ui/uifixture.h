@@ -144,9 +144,12 @@ inline std::vector<qint64> fixtureConfidentJoint() { return {4, 2, 0, 0, 3, 1, 1
 /// carry the Confident Learning fields of fixtureSuggestions() (pattern repeated over the train
 /// samples). With `summaryJoint` the run summary holds confident_learning.confident_joint =
 /// fixtureConfidentJoint() and num_label_issues; otherwise only out-of-sample pred_probs are
-/// stored (the suggested class gets the stated probability, the rest is spread evenly).
+/// stored (the suggested class gets the stated probability, the rest is spread evenly). With
+/// `predFitsGiven` the in-sample prediction (predLabel) is every sample's given label, as models
+/// that have fitted the wrong labels give.
 /// Returns the run id, or 0 with *error.
-inline qint64 addConfidentLearningRun(const QString &file, QString *error, bool summaryJoint = true)
+inline qint64 addConfidentLearningRun(const QString &file, QString *error, bool summaryJoint = true,
+                                      bool predFitsGiven = false)
 {
     ProjectStore store;
     if (!store.open(file, error))
@@ -171,7 +174,7 @@ inline qint64 addConfidentLearningRun(const QString &file, QString *error, bool 
         sc.sampleId = rows[i].id;
         sc.noiseScore = f.noise;
         sc.category = f.category;
-        sc.predLabel = f.predLabel;
+        sc.predLabel = predFitsGiven ? rows[i].givenLabel : f.predLabel;
         sc.predProb = 0.7f;
         sc.dpScore = f.noise;
         sc.clScore = 1.f - (c.suggested == rows[i].givenLabel ? c.prob : (1.f - c.prob) / float(k - 1));
