@@ -47,7 +47,12 @@ QString choiceName(BackbonePicker::Choice c)
 QString describeSidecar(const BackboneSidecar &s)
 {
     const QString channels = s.channels == 1 ? QObject::tr("1 channel (grey)") : QObject::tr("%1 channels (RGB)").arg(s.channels);
-    return QObject::tr("%1: %2\u00D7%2 px, %3, %4-d embeddings").arg(s.name).arg(s.inputSize).arg(channels).arg(s.embeddingDim);
+    QString text = QObject::tr("%1: %2\u00D7%2 px, %3, %4-d embeddings").arg(s.name).arg(s.inputSize).arg(channels).arg(s.embeddingDim);
+    if (!s.classes.isEmpty())
+        text += QObject::tr(", a classifier of %1 classes").arg(s.classes.size());
+    if (s.ttaHflip)
+        text += QObject::tr(", each image with its mirror image");
+    return text;
 }
 
 BackbonePicker::BackbonePicker(QWidget *parent) : QWidget(parent)

@@ -204,6 +204,15 @@ private Q_SLOTS:
         picker->setBackboneFile(good);
         QVERIFY(picker->error().isEmpty());
         QCOMPARE(picker->infoText(), QStringLiteral("tiny-cnn: 28\u00D728 px, 1 channel (grey), 128-d embeddings"));
+        // A classifier extracted with mirror images says so.
+        const QString classifier = path(QStringLiteral("classifier.pt"));
+        QVERIFY(writeBackbone(classifier, R"({"name": "fm", "input_size": 28, "channels": 1, "mean": [0.29],
+                                              "std": [0.35], "embedding_dim": 128, "tta": "hflip",
+                                              "classes": ["a", "b", "c"]})"));
+        picker->setBackboneFile(classifier);
+        QCOMPARE(picker->infoText(), QStringLiteral("fm: 28\u00D728 px, 1 channel (grey), 128-d embeddings, "
+                                                    "a classifier of 3 classes, each image with its mirror image"));
+        picker->setBackboneFile(good);
         QVERIFY(dlg.okButton()->isEnabled());
         QVERIFY(picker->headCombo()->isVisibleTo(&dlg));
         screenshot(&dlg, "analysis_dialog_backbone");
