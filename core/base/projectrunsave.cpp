@@ -20,11 +20,10 @@ const QString &writingStatus()
     return s;
 }
 
-// The rows of one table of a run, written a chunk at a time: SQL inserts one row with the run id
-// as its first parameter; bind(q, i) binds the others for row i.
-// One table's rows of a run. SQL is the one-row statement; its first placeholder is run_id.
-// bind(q, base, i) binds row i's other values at placeholders base + 1 ... (base + 0 is run_id).
-// multiRow: the rows go in statements of kRowsPerStatement rows (projectstore_p.h).
+// The rows of one table of a run, written a chunk at a time. SQL inserts one row, with the run id
+// as its first placeholder; bind(q, base, i) binds row i's other values at base + 1, base + 2, ...
+// (base + 0 is the run id). multiRow: the rows go in statements of kRowsPerStatement rows
+// (projectstore_p.h).
 struct Section {
     QString sql;
     std::size_t count = 0;
@@ -32,7 +31,6 @@ struct Section {
     std::function<QString(std::size_t i)> what; // "score of sample 12", for errors
     bool multiRow = true;
 };
-
 
 // The tables that hold a run's rows, with a column that tells the rows of one run apart.
 const std::pair<const char *, const char *> kRunTables[] = {
