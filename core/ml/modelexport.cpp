@@ -116,7 +116,7 @@ torch::jit::Module scriptClassifier(ClassifierImpl &net, bool withLogits, bool l
 
 Result<> exportClassifier(ClassifierImpl &net, int channels, int side, const torch::Tensor &mean,
                           const torch::Tensor &std, const QStringList &classes, const QString &name,
-                          const QString &outFile, const QJsonObject &provenance, bool linearEmbedding, bool ttaHflip)
+                          const QString &outFile, const QJsonObject &provenance, bool linearEmbedding)
 {
     BackboneSidecar s;
     s.name = name;
@@ -129,7 +129,6 @@ Result<> exportClassifier(ClassifierImpl &net, int channels, int side, const tor
     s.resize = BackboneResize::Stretch;
     s.classes = classes;
     s.provenance = provenance;
-    s.ttaHflip = ttaHflip;
     if (Result<> checked = checkBackboneSidecar(s, backboneSidecarPath(outFile)); !checked)
         return checked;
     const QFileInfo fi(outFile);
@@ -253,7 +252,7 @@ Result<ExportModelResult> runExportModel(const ExportModelParams &params, JobCon
     const QString name = QStringLiteral("%1 of %2%3").arg(result.model, QFileInfo(params.projectFile).fileName(),
                                                           runId > 0 ? QStringLiteral(" run %1").arg(runId) : QString());
     if (Result<> written = exportClassifier(*out.model, int(data.dataset.channels), int(data.dataset.height), out.normMean,
-                                            out.normStd, data.classes, name, params.outFile, {}, false, config.hflip);
+                                            out.normStd, data.classes, name, params.outFile);
         !written)
         return R::from(written);
     result.outFile = outInfo.absoluteFilePath();

@@ -34,11 +34,9 @@ torch::jit::Module scriptClassifier(ClassifierImpl &net, bool withLogits = true,
 /// its sidecar: name, input_size = side, channels, mean and std ([C] tensors, pixel units),
 /// embedding_dim, resize "stretch", classes, provenance. Without classes (an encoder, pretrain.h)
 /// the module has no logits method; with linearEmbedding (an encoder only) its embeddings are
-/// net.linearEmbed's. With ttaHflip the sidecar asks for the mean over each image and its mirror
-/// image ("tta": "hflip", for a network trained with flips). Errors name the file.
+/// net.linearEmbed's. Errors name the file.
 Result<> exportClassifier(ClassifierImpl &net, int channels, int side, const torch::Tensor &mean,
                           const torch::Tensor &std, const QStringList &classes, const QString &name,
-                          const QString &outFile, const QJsonObject &provenance = {}, bool linearEmbedding = false,
-                          bool ttaHflip = false);
+                          const QString &outFile, const QJsonObject &provenance = {}, bool linearEmbedding = false);
 
 } // namespace labelscope

@@ -300,9 +300,8 @@ private Q_SLOTS:
         QVERIFY2(b, qPrintable(b.error()));
         QCOMPARE(b.value()->sidecar().classes, fashionMnistClasses());
         QCOMPARE(b.value()->sidecar().inputSize, 28);
-        // Trained with mirror images (clothes are not digits), so its embeddings are taken over
-        // each image and its mirror image.
-        QVERIFY(b.value()->sidecar().ttaHflip);
+        // Mirror-image extraction is opt-in (backbonefile.h): not written.
+        QVERIFY(!b.value()->sidecar().ttaHflip);
         // Refusals: an unknown run, an output folder that does not exist.
         ep.runId = 99;
         QVERIFY(!runExportModel(ep, context));
