@@ -58,14 +58,18 @@ AgreementView::AgreementView(ReviewSession *session, QWidget *parent) : QWidget(
     layout->addWidget(m_summary);
     layout->addLayout(tables, 1);
     layout->addWidget(m_showConflicts, 0, Qt::AlignRight);
+    // setFuture() stops watching the previous read, so only the latest one reports here.
+    connect(&m_watcher, &QFutureWatcher<Result<AgreementReport>>::finished, this, [this] {
+        if (m_refreshing)
+            showReport(m_watcher.result());
+    });
     refresh();
 }
 
 void AgreementView::refresh()
 {
-    const quint64 generation = ++m_generation;
     if (!m_session->isOpen()) {
-        show(AgreementReport{});
+        showReport(AgreementReport{}); // a read still running is then ignored (m_refreshing)
         return;
     }
     const QString file = m_session->fileName();
@@ -76,21 +80,16 @@ void AgreementView::refresh()
     m_watcher.setFuture(QtConcurrent::run([file, numClasses]() -> Result<AgreementReport> {
         ProjectStore store; // this thread's own connection
         QString error;
-        if (!store.open(file, &error))
+        if (!store.openExisting(file, &error))
             return Result<AgreementReport>::failure(error);
         const std::vector<LabelEvent> events = store.events();
         if (events.empty() && !store.lastError().isEmpty()) // an import leaves one event per sample
             return Result<AgreementReport>::failure(store.lastError());
         return annotatorAgreement(events, numClasses);
     }));
-    disconnect(&m_watcher, nullptr, this, nullptr);
-    connect(&m_watcher, &QFutureWatcher<Result<AgreementReport>>::finished, this, [this, generation] {
-        if (generation == m_generation)
-            show(m_watcher.result());
-    });
 }
 
-void AgreementView::show(const Result<AgreementReport> &result)
+void AgreementView::showReport(const Result<AgreementReport> &result)
 {
     m_refreshing = false;
     if (!result) {

@@ -38,11 +38,10 @@ Q_SIGNALS:
     void showConflicts(const QVector<qint64> &sampleIds);
 
 private:
-    void show(const Result<AgreementReport> &report);
+    void showReport(const Result<AgreementReport> &report);
 
     ReviewSession *m_session;
     QFutureWatcher<Result<AgreementReport>> m_watcher;
-    quint64 m_generation = 0;
     bool m_refreshing = false;
     QLabel *m_summary;
     QTableWidget *m_pairs, *m_classes;

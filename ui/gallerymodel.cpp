@@ -210,8 +210,8 @@ bool GalleryModel::accepts(int i) const
     case StateFilter::NotRelabelled: return r.label == r.givenLabel && !r.excluded;
     case StateFilter::Excluded: return r.excluded;
     case StateFilter::Disagrees: {
-        const SampleScore *s = m_session->score(i);
-        return s && modelLabel(*s) >= 0 && modelLabel(*s) != r.label;
+        const int model = m_session->suggestion(i);
+        return model >= 0 && model != r.label;
     }
     case StateFilter::Flagged: {
         const SampleScore *s = m_session->score(i);

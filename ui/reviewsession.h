@@ -70,7 +70,8 @@ public:
     bool isFlagged(int index) const;
     /// The one suggested label of a sample: Confident Learning's suggestion (the most likely
     /// class of the model that never trained on it) when the run has it, else the final model's
-    /// prediction; -1 without a run. The W key accepts it.
+    /// prediction; -1 without a run. The W key accepts it; "Model disagrees" and the scatter's
+    /// disagreement colour compare it with the label.
     int suggestion(int index) const;
     /// The run's probability that the given label is wrong, in [0, 1]: the class-conditional
     /// noise posterior where the run stored it (noise score = mean(Data Parameters score,

@@ -119,8 +119,8 @@ void ScatterPanel::recolor()
         case ColorBy::Class: colours[i] = classColour(r.label); break;
         case ColorBy::Category: colours[i] = categoryColor(m_session->category(s)).rgb(); break;
         case ColorBy::Disagreement:
-            if (sc && modelLabel(*sc) >= 0)
-                colours[i] = modelLabel(*sc) != r.givenLabel ? kDisagree : kAgree;
+            if (const int model = m_session->suggestion(s); model >= 0)
+                colours[i] = model != r.givenLabel ? kDisagree : kAgree;
             break;
         case ColorBy::NoiseScore:
             if (sc)

@@ -1,6 +1,5 @@
 #include "uicommon.h"
 
-#include "base/projectstore.h"
 #include "jobs/jobrunner.h"
 
 #include <QWidget>
@@ -56,11 +55,6 @@ QString className(const QStringList &classes, int label)
     if (label >= classes.size())
         return QStringLiteral("#%1").arg(label);
     return classes.at(label);
-}
-
-int modelLabel(const SampleScore &score)
-{
-    return score.suggestedLabel >= 0 ? score.suggestedLabel : score.predLabel;
 }
 
 QString samplePath(const Sample &sample)

@@ -15,7 +15,6 @@ class QObject;
 
 namespace labelscope {
 class JobRunner;
-struct SampleScore;
 }
 
 namespace labelscope::ui {
@@ -33,12 +32,6 @@ QString categoryLabel(Category c);
 
 /// Class name of LABEL, "(unlabelled)" for -1, "#k" when out of range.
 QString className(const QStringList &classes, int label);
-
-/// The model's label for a sample, as "Model disagrees" and the scatter's disagreement colour use
-/// it: the out-of-sample suggestion (SampleScore::suggestedLabel) when the run has one, else the
-/// label of the models that trained on the sample (predLabel), which have fitted part of the
-/// wrong labels; -1 when neither is known.
-int modelLabel(const SampleScore &score);
 
 /// Where a sample's pixels live: the file, or `<idxfile>#<offset>` for IDX samples.
 QString samplePath(const Sample &sample);

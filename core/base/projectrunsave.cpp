@@ -313,30 +313,22 @@ qint64 ProjectStore::saveRun(const RunRecord &run, QString *error)
                     row = 0;
                     continue;
                 }
-                // Statements of up to kRowsPerStatement rows (one when !multiRow); the full-size
-                // one is prepared once per section and chunk, a shorter last one once.
+                // Statements of up to kRowsPerStatement rows (one when !multiRow).
                 const std::size_t per = s.multiRow ? kRowsPerStatement : 1;
-                QSqlQuery q(w);
-                std::size_t prepared = 0;
-                int perRow = 0;
+                MultiRowInsert insert(w, s.sql);
                 while (row < s.count && !full) {
                     const std::size_t rows = std::min(per, s.count - row);
-                    if (rows != prepared) {
-                        q = QSqlQuery(w);
-                        if (!q.prepare(rows == 1 ? s.sql : multiRowInsertSql(s.sql, rows, &perRow)))
-                            return d->abortQuery(w, error, step, q);
-                        prepared = rows;
-                    }
+                    if (!insert.prepare(rows))
+                        return d->abortQuery(w, error, step, insert.query);
                     for (std::size_t r = 0; r < rows; ++r) {
-                        const int base = int(r) * perRow;
-                        q.bindValue(base, runId);
-                        s.bind(q, base, row + r);
+                        insert.query.bindValue(insert.base(r), runId);
+                        s.bind(insert.query, insert.base(r), row + r);
                     }
-                    if (!q.exec())
+                    if (!insert.query.exec())
                         return d->abortQuery(w, error,
                                              step + (rows == 1 ? QStringLiteral(" (%1)").arg(s.what(row))
                                                                : QStringLiteral(" (one of %1 … %2)").arg(s.what(row), s.what(row + rows - 1))),
-                                             q);
+                                             insert.query);
                     row += rows;
                     full = t.elapsed() >= StoreWriter::kChunkMs;
                 }

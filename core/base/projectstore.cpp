@@ -10,10 +10,10 @@
 #include <QSqlError>
 #include <QSqlQuery>
 #include <QThread>
-
-#include <algorithm>
 #include <QUrl>
 #include <QVariant>
+
+#include <algorithm>
 
 
 namespace labelscope {
@@ -365,49 +365,39 @@ bool ProjectStore::importDataset(const Dataset &dataset, const QMap<QString, QSt
         {
             // Samples and their import events, kRowsPerStatement rows a statement.
             const QString time = isoTime(QDateTime::currentDateTimeUtc());
-            const QString sampleSql = QStringLiteral(
-                "INSERT INTO samples(id, source, path, \"offset\", split, true_label, given_label,"
-                " label, excluded) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0)");
-            const QString eventSql = QStringLiteral(
-                "INSERT INTO label_events(sample_id, time, annotator, old_label, new_label,"
-                " old_excluded, new_excluded, reason) VALUES (?, ?, '', -1, ?, 0, 0, 'import')");
-            QSqlQuery qs(w), qe(w);
-            std::size_t prepared = 0;
-            int perSample = 0, perEvent = 0;
+            MultiRowInsert qs(w, QStringLiteral("INSERT INTO samples(id, source, path, \"offset\", split, true_label,"
+                                                " given_label, label, excluded) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0)"));
+            MultiRowInsert qe(w, QStringLiteral("INSERT INTO label_events(sample_id, time, annotator, old_label, new_label,"
+                                                " old_excluded, new_excluded, reason) VALUES (?, ?, '', -1, ?, 0, 0, 'import')"));
             const std::size_t n = dataset.samples.size();
             for (std::size_t first = 0; first < n; first += kRowsPerStatement) {
                 const std::size_t rows = std::min(kRowsPerStatement, n - first);
-                if (rows != prepared) {
-                    qs = QSqlQuery(w);
-                    qe = QSqlQuery(w);
-                    if (!qs.prepare(multiRowInsertSql(sampleSql, rows, &perSample)))
-                        return d->abortQuery(w, error, step + QStringLiteral(" (samples)"), qs);
-                    if (!qe.prepare(multiRowInsertSql(eventSql, rows, &perEvent)))
-                        return d->abortQuery(w, error, step + QStringLiteral(" (events)"), qe);
-                    prepared = rows;
-                }
+                if (!qs.prepare(rows))
+                    return d->abortQuery(w, error, step + QStringLiteral(" (samples)"), qs.query);
+                if (!qe.prepare(rows))
+                    return d->abortQuery(w, error, step + QStringLiteral(" (events)"), qe.query);
                 for (std::size_t r = 0; r < rows; ++r) {
                     const Sample &s = dataset.samples[first + r];
                     const qint64 id = qint64(first + r) + 1;
-                    const int b = int(r) * perSample, e = int(r) * perEvent;
-                    qs.bindValue(b + 0, id);
-                    qs.bindValue(b + 1, notNull(s.source));
-                    qs.bindValue(b + 2, notNull(s.path));
-                    qs.bindValue(b + 3, s.offset);
-                    qs.bindValue(b + 4, notNull(s.split));
-                    qs.bindValue(b + 5, s.trueLabel);
-                    qs.bindValue(b + 6, s.label);
-                    qs.bindValue(b + 7, s.label);
-                    qe.bindValue(e + 0, id);
-                    qe.bindValue(e + 1, time);
-                    qe.bindValue(e + 2, s.label);
+                    const int b = qs.base(r), e = qe.base(r);
+                    qs.query.bindValue(b + 0, id);
+                    qs.query.bindValue(b + 1, notNull(s.source));
+                    qs.query.bindValue(b + 2, notNull(s.path));
+                    qs.query.bindValue(b + 3, s.offset);
+                    qs.query.bindValue(b + 4, notNull(s.split));
+                    qs.query.bindValue(b + 5, s.trueLabel);
+                    qs.query.bindValue(b + 6, s.label);
+                    qs.query.bindValue(b + 7, s.label);
+                    qe.query.bindValue(e + 0, id);
+                    qe.query.bindValue(e + 1, time);
+                    qe.query.bindValue(e + 2, s.label);
                 }
                 const QString which = rows == 1 ? QStringLiteral("sample %1").arg(first)
                                                 : QStringLiteral("one of samples %1 … %2").arg(first).arg(first + rows - 1);
-                if (!qs.exec())
-                    return d->abortQuery(w, error, step + QStringLiteral(" (%1)").arg(which), qs);
-                if (!qe.exec())
-                    return d->abortQuery(w, error, step + QStringLiteral(" (event of %1)").arg(which), qe);
+                if (!qs.query.exec())
+                    return d->abortQuery(w, error, step + QStringLiteral(" (%1)").arg(which), qs.query);
+                if (!qe.query.exec())
+                    return d->abortQuery(w, error, step + QStringLiteral(" (event of %1)").arg(which), qe.query);
             }
         }
         {

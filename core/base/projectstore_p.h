@@ -20,6 +20,7 @@
 #include <cstddef>
 #include <functional>
 #include <memory>
+#include <utility>
 
 namespace labelscope {
 
@@ -61,18 +62,37 @@ inline QJsonObject fromJson(const QVariant &v)
 // placeholders, under SQLite's oldest limit (999) and far under PostgreSQL's (65,535).
 inline constexpr std::size_t kRowsPerStatement = 64;
 
-// The one-row "INSERT ... VALUES (?, ..., ?)" SQL repeated for ROWS rows; *PER_ROW gets the
-// placeholders of one row (row r's values are bound at r * *PER_ROW + 0, 1, ...).
-inline QString multiRowInsertSql(const QString &sql, std::size_t rows, int *perRow)
-{
-    const qsizetype at = sql.lastIndexOf(QLatin1String("VALUES ("));
-    const QString tuple = sql.mid(at + 7);
-    *perRow = int(tuple.count(QLatin1Char('?')));
-    QString out = sql.left(at + 7);
-    for (std::size_t r = 0; r < rows; ++r)
-        out += (r ? QStringLiteral(", ") : QString()) + tuple;
-    return out;
-}
+// A one-row "INSERT ... VALUES (?, ..., ?)" (SQL) run for up to kRowsPerStatement rows at a
+// time: prepare(rows) makes the statement with the VALUES tuple repeated ROWS times (again only
+// when ROWS changes: the full size, then a shorter last one); row r's values are bound at
+// base(r) + 0, 1, ... Errors are the query's (query.lastError()).
+class MultiRowInsert {
+public:
+    QSqlQuery query; ///< the prepared statement: bind, exec
+
+    MultiRowInsert(QSqlDatabase &db, QString sql) : query(db), m_db(db), m_sql(std::move(sql)) {}
+    bool prepare(std::size_t rows)
+    {
+        if (rows == m_rows)
+            return true;
+        const qsizetype at = m_sql.lastIndexOf(QLatin1String("VALUES ("));
+        const QString tuple = m_sql.mid(at + 7);
+        m_perRow = int(tuple.count(QLatin1Char('?')));
+        QString sql = m_sql.left(at + 7);
+        for (std::size_t r = 0; r < rows; ++r)
+            sql += (r ? QStringLiteral(", ") : QString()) + tuple;
+        query = QSqlQuery(m_db);
+        m_rows = query.prepare(sql) ? rows : 0;
+        return m_rows == rows;
+    }
+    int base(std::size_t r) const { return int(r) * m_perRow; }
+
+private:
+    QSqlDatabase &m_db;
+    QString m_sql;
+    std::size_t m_rows = 0;
+    int m_perRow = 0;
+};
 
 // ---- Private --------------------------------------------------------------------------------
 

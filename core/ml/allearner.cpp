@@ -5,7 +5,6 @@
 #include "embeddinghead.h"
 #include "querystrategy.h"
 
-
 namespace labelscope {
 
 namespace {
