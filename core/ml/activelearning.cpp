@@ -275,6 +275,13 @@ bool simulateRun(const Dataset &data, const AlConfig &config, quint64 seed, cons
             const std::vector<int> guesses(pseudoY.begin(), pseudoY.end());
             rec.pseudoLabelAccuracy = oracle.audit(pseudoIdx, guesses);
         }
+        if (config.consistencyWeight > 0) { // FixMatch's unlabelled images: the pool not yet labelled
+            std::vector<int64_t> unlabelled;
+            for (int64_t p = 0; p < m; ++p)
+                if (!isLabelled[std::size_t(p)])
+                    unlabelled.push_back(p);
+            learner->setUnlabelled(items(unlabelled));
+        }
         if (!learner->train(labelledItems, labels, items(pseudoIdx), pseudoY, seed * 1000 + quint64(round), cancel,
                             [&](double f) { report(round, QStringLiteral("training"), f, best); }, error))
             return false;
@@ -504,6 +511,7 @@ bool projectRound(const QString &projectFile, const AlConfig &config, const QStr
                 return false;
             scores.assign(chosen.size(), 0.f);
         } else {
+            learner->setUnlabelled(poolImage);
             if (!learner->train(trainImage, trainY, {}, {}, config.seed, cancel,
                                 [&](double f) { if (progress) progress(AlProgress{0, 1, QStringLiteral("training"), f, out->labelled, -1}); },
                                 error))

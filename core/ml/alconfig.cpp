@@ -243,6 +243,9 @@ public:
                         c.pseudoLabelScope = oneOf(v, k, {QStringLiteral("scored"), QStringLiteral("pool")});
                     }},
                     {"strong_augment", [&](const YAML::Node &v, const QString &k) { c.strongAugment = boolean(v, k); }},
+                    {"consistency_weight", [&](const YAML::Node &v, const QString &k) { c.consistencyWeight = real(v, k, {0, 100}); }},
+                    {"unlabelled_ratio", [&](const YAML::Node &v, const QString &k) { c.unlabelledRatio = integer(v, k, 1, 64); }},
+                    {"consistency_threshold", [&](const YAML::Node &v, const QString &k) { c.consistencyThreshold = real(v, k, {0, 1}); }},
                     {"ema_decay", [&](const YAML::Node &v, const QString &k) { c.emaDecay = real(v, k, {0, 1, false, true}); }},
                     {"fine_tune_lr_scale", [&](const YAML::Node &v, const QString &k) { c.fineTuneLrScale = real(v, k, {0, 1}); }},
                     {"tta", [&](const YAML::Node &v, const QString &k) { c.tta = boolean(v, k); }},
@@ -323,6 +326,9 @@ QJsonObject AlConfig::toJson() const
                       {QStringLiteral("pseudo_label_max"), pseudoLabelMax},
                       {QStringLiteral("pseudo_label_scope"), pseudoLabelScope},
                       {QStringLiteral("strong_augment"), strongAugment}, {QStringLiteral("ema_decay"), emaDecay},
+                      {QStringLiteral("consistency_weight"), consistencyWeight},
+                      {QStringLiteral("unlabelled_ratio"), unlabelledRatio},
+                      {QStringLiteral("consistency_threshold"), consistencyThreshold},
                       {QStringLiteral("fine_tune_lr_scale"), fineTuneLrScale},
                       {QStringLiteral("tta"), tta}, {QStringLiteral("mc_samples"), mcSamples}};
     QJsonObject al{{QStringLiteral("iterations"), iterations}, {QStringLiteral("strategy"), strategy},

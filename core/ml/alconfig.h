@@ -52,6 +52,9 @@ struct AlConfig {
     int pseudoLabelMax = 0;                 ///< ours: at most this many pseudo-labels per round (0 = no cap) [0, INT_MAX]
     QString pseudoLabelScope = QStringLiteral("scored"); ///< ours: pseudo-labels from the scored `limit` subset, or from the whole unlabelled `pool`
     bool strongAugment = false;             ///< ours: pseudo-labelled images get a strong augmentation (affine + erasing)
+    double consistencyWeight = 0.0;         ///< ours: FixMatch's unlabelled-loss weight lambda_u on the pool (0 = off) [0, 100]
+    int unlabelledRatio = 3;                ///< ours: FixMatch's mu, unlabelled images per labelled one in a step [1, 64]
+    double consistencyThreshold = 0.95;     ///< ours: FixMatch's tau [0, 1]
     double emaDecay = 0.0;                  ///< ours: > 0 = predict with the moving average of the weights (e.g. 0.999) [0, 1)
     bool tta = false;                       ///< ours: predictions average the image and its mirror (with hflip)
     double fineTuneLrScale = 0.1;           ///< ours: with model.fine_tune, the backbone's layers learn at this share of lr [0, 1]

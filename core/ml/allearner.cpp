@@ -30,6 +30,9 @@ AlTrainConfig cnnTrainConfig(const AlConfig &c, quint64 seed, torch::Device devi
     t.augment = c.augment;
     t.hflip = c.hflip;
     t.strongAugment = c.strongAugment;
+    t.consistencyWeight = c.consistencyWeight;
+    t.unlabelledRatio = c.unlabelledRatio;
+    t.consistencyThreshold = c.consistencyThreshold;
     t.emaDecay = c.emaDecay;
     t.tta = c.tta;
     t.fineTuneLrScale = c.fineTuneLrScale;
@@ -50,6 +53,11 @@ public:
 
     bool hasMcDropout() const override { return true; }
 
+    void setUnlabelled(const std::vector<int64_t> &items) override
+    {
+        m_unlabelled = m_config.consistencyWeight > 0 && !items.empty() ? gather(items) : torch::Tensor();
+    }
+
     bool train(const std::vector<int64_t> &items, const std::vector<int64_t> &labels, const std::vector<int64_t> &pseudoItems,
                const std::vector<int64_t> &pseudoLabels, quint64 seed, const std::atomic_bool &cancel,
                const std::function<void(double)> &progress, QString *error) override
@@ -62,7 +70,7 @@ public:
             pseudoY = indexTensor(pseudoLabels);
         }
         return alTrain(&m_model, m_warm, gather(items), indexTensor(labels), pseudoImages, pseudoY, m_classes, c, cancel,
-                       progress, error);
+                       progress, error, m_unlabelled);
     }
 
     bool predict(const std::vector<int64_t> &items, int mcSamples, const std::atomic_bool &cancel, torch::Tensor *probs,
@@ -93,6 +101,7 @@ private:
     bool m_warm = false;
     int m_classes = 0;
     AlModel m_model;
+    torch::Tensor m_unlabelled; ///< uint8 [U, C, H, W]: setUnlabelled's images (undefined = none)
 };
 
 class HeadLearner final : public AlLearner {

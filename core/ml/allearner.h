@@ -35,6 +35,9 @@ public:
     virtual bool train(const std::vector<int64_t> &items, const std::vector<int64_t> &labels,
                        const std::vector<int64_t> &pseudoItems, const std::vector<int64_t> &pseudoLabels, quint64 seed,
                        const std::atomic_bool &cancel, const std::function<void(double)> &progress, QString *error) = 0;
+    /// The pool's unlabelled ITEMS for the next train() calls: the CNN learner trains on them with
+    /// FixMatch's consistency loss when train.consistency_weight > 0; other learners ignore them.
+    virtual void setUnlabelled(const std::vector<int64_t> &items) { (void)items; }
     /// The trained model's softmax probs [M, K], the embeddings the diversity selectors use
     /// [M, D] and, with mcSamples > 1, MC-dropout probs [T, M, K] of ITEMS (CPU float; any
     /// output may be null). False with *error.

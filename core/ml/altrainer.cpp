@@ -122,7 +122,7 @@ AlModel freshModel(const torch::Tensor &images, int numClasses, Architecture arc
 bool alTrain(AlModel *model, bool warm, const torch::Tensor &images, const torch::Tensor &labels,
              const torch::Tensor &pseudoImages, const torch::Tensor &pseudoLabels, int numClasses,
              const AlTrainConfig &config, const std::atomic_bool &cancel,
-             const std::function<void(double)> &progress, QString *error)
+             const std::function<void(double)> &progress, QString *error, const torch::Tensor &unlabelledImages)
 {
     try {
         const int64_t n = images.size(0);
@@ -186,6 +186,10 @@ bool alTrain(AlModel *model, bool warm, const torch::Tensor &images, const torch
         int64_t cursor = 0, pcursor = 0;
         if (np > 0)
             ppPerm = torch::randperm(np, gen, torch::kLong);
+        const int64_t nu = config.consistencyWeight > 0 && unlabelledImages.defined() ? unlabelledImages.size(0) : 0;
+        const int64_t ub = std::min<int64_t>(nu, bs * std::max(1, config.unlabelledRatio));
+        torch::Tensor uPerm = nu > 0 ? torch::randperm(nu, gen, torch::kLong) : torch::Tensor();
+        int64_t ucursor = 0;
         for (int64_t step = 0; step < steps; ++step) {
             if (cancel.load()) {
                 *error = QStringLiteral("cancelled");
@@ -218,8 +222,35 @@ bool alTrain(AlModel *model, bool warm, const torch::Tensor &images, const torch
                 x = torch::cat({x, xp});
                 yb = torch::cat({yb, pseudoLabels.index_select(0, pidx)});
             }
+            // FixMatch: the network's own labels for a weak view (no gradient), where confident,
+            // are the targets of a strong view of the same images.
+            torch::Tensor uTarget, uMask;
+            const int64_t supervised = x.size(0);
+            if (ub > 0) {
+                if (ucursor + ub > nu) {
+                    uPerm = torch::randperm(nu, gen, torch::kLong);
+                    ucursor = 0;
+                }
+                auto xu = normaliseImages(unlabelledImages.index_select(0, uPerm.narrow(0, ucursor, ub)), model->mean,
+                                          model->std);
+                ucursor += ub;
+                {
+                    torch::NoGradGuard noGrad;
+                    auto weak = config.augment ? augmentBatch(xu, config.cropPadding, config.hflip, gen) : xu;
+                    auto [confidence, guess] = torch::softmax(net.forward(weak.to(config.device)), 1).max(1);
+                    uMask = confidence.ge(config.consistencyThreshold).to(torch::kFloat32);
+                    uTarget = guess;
+                }
+                x = torch::cat({x, strongAugmentBatch(xu, config.hflip, gen)});
+            }
             auto logits = net.forward(x.to(config.device));
-            auto loss = torch::nn::functional::cross_entropy(logits, yb.to(config.device));
+            auto loss = torch::nn::functional::cross_entropy(logits.narrow(0, 0, supervised), yb.to(config.device));
+            if (ub > 0) {
+                namespace F = torch::nn::functional;
+                auto perSample = F::cross_entropy(logits.narrow(0, supervised, ub), uTarget,
+                                                  F::CrossEntropyFuncOptions().reduction(torch::kNone));
+                loss = loss + config.consistencyWeight * (perSample * uMask).mean();
+            }
             optimiser->zero_grad();
             loss.backward();
             optimiser->step();

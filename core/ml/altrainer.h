@@ -4,7 +4,10 @@
 // augmentation) that, unlike trainWithDataParameters(), keeps the model so that a round can be
 // warm-started from the previous one and the pool can be scored with MC dropout (BALD).
 // Optional pseudo-labelled pool samples (Lee 2013) are mixed into every batch: B labelled plus
-// up to B pseudo-labelled images per step.
+// up to B pseudo-labelled images per step. Optional unlabelled images train with FixMatch's
+// consistency loss (Sohn et al. 2020): each step the network labels mu·B of them from a weak view
+// (crop + flip, no gradient); those it labels with max prob ≥ tau are trained, with that label, on
+// a strong view (strongAugmentBatch), weighted by consistencyWeight.
 // Internal to core (includes LibTorch); ui/ never includes it.
 
 #include "finetune.h"
@@ -30,6 +33,11 @@ struct AlTrainConfig {
     int cropPadding = 2;
     bool hflip = true;
     bool strongAugment = false; ///< pseudo-labelled images get strongAugmentBatch() (Noisy Student / FixMatch's strong view)
+    /// FixMatch (Sohn et al., NeurIPS 2020): > 0 adds this weight × the consistency loss on
+    /// unlabelled images (alTrain's unlabelledImages); 0 = off.
+    double consistencyWeight = 0.0;
+    int unlabelledRatio = 3;            ///< FixMatch's mu: unlabelled images per labelled one in a step
+    double consistencyThreshold = 0.95; ///< FixMatch's tau: a weak view's max prob must reach this to count
     double emaDecay = 0.0;      ///< > 0: the model kept is the exponential moving average of the weights (mean teacher)
     bool tta = false;           ///< predictions average the image and its mirror (needs hflip)
     Architecture architecture = Architecture::Auto;
@@ -57,12 +65,14 @@ torch::Tensor strongAugmentBatch(const torch::Tensor &x, bool hflip, torch::Gene
 
 /// Trains model (from scratch when model->net is null or !warm, else continuing) on images uint8
 /// [N, C, H, W] with labels int64 [N], plus optional pseudo-labelled images/labels (undefined or
-/// empty = none). progress(fraction in [0, 1]) may be empty. False with *error ("cancelled" or
-/// LibTorch's message).
+/// empty = none) and, with config.consistencyWeight > 0, unlabelled images uint8 [U, C, H, W]
+/// for the consistency loss (undefined or empty = none). progress(fraction in [0, 1]) may be
+/// empty. False with *error ("cancelled" or LibTorch's message).
 bool alTrain(AlModel *model, bool warm, const torch::Tensor &images, const torch::Tensor &labels,
              const torch::Tensor &pseudoImages, const torch::Tensor &pseudoLabels, int numClasses,
              const AlTrainConfig &config, const std::atomic_bool &cancel,
-             const std::function<void(double)> &progress, QString *error);
+             const std::function<void(double)> &progress, QString *error,
+             const torch::Tensor &unlabelledImages = torch::Tensor());
 
 /// Predicts images uint8 [M, C, H, W] in eval mode: probs [M, K] and embeddings [M, D] (CPU
 /// float). With mcSamples > 1 also mcProbs [T, M, K] from T passes with dropout active (batch

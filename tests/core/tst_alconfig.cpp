@@ -114,6 +114,15 @@ private Q_SLOTS:
         QCOMPARE(c.emaDecay, 0.99);
         QVERIFY(c.tta);
         QVERIFY(!d.strongAugment && d.emaDecay == 0.0 && !d.tta && d.pseudoLabelScope == QStringLiteral("scored"));
+        // FixMatch's three keys; off by default.
+        QVERIFY(parseAlConfig("train:\n  consistency_weight: 1.5\n  unlabelled_ratio: 5\n  consistency_threshold: 0.9\n",
+                              QStringLiteral("t.yaml"), &c, &error));
+        QCOMPARE(c.consistencyWeight, 1.5);
+        QCOMPARE(c.unlabelledRatio, 5);
+        QCOMPARE(c.consistencyThreshold, 0.9);
+        QCOMPARE(d.consistencyWeight, 0.0);
+        QVERIFY(!parseAlConfig("train:\n  unlabelled_ratio: 0\n", QStringLiteral("t.yaml"), &c, &error));
+        QVERIFY2(error.contains(QLatin1String("train.unlabelled_ratio")), qPrintable(error));
     }
 
     void errors_data()

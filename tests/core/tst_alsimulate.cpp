@@ -7,6 +7,7 @@
 #include "ml/altrainer.h"
 #include "ml/oracle.h"
 #include "ml/runtime.h"
+#include "ml/trainer.h"
 
 #include <QTemporaryDir>
 #include <QTest>
@@ -136,6 +137,70 @@ private Q_SLOTS:
         QVERIFY2(pool.rounds[1].pseudoLabels > 50, qPrintable(QString::number(pool.rounds[1].pseudoLabels)));
         QVERIFY(pool.rounds[1].pseudoLabelAccuracy > 0.5);
         QVERIFY(pool.rounds[1].testAccuracy > 0.5);
+    }
+
+    // FixMatch (AlTrainConfig::consistencyWeight): the network trains a strong view of each
+    // unlabelled image on its own confident label for a weak view, so its class for a strongly
+    // augmented unlabelled image agrees with its class for the image far more often than a
+    // network's that never saw them, and it is no less accurate on them.
+    void consistencyTrainsOnTheUnlabelledImages()
+    {
+        std::vector<int64_t> labelled, unlabelled, perClass(10, 0);
+        for (int64_t i = 0; i < int64_t(m_data.samples.size()); ++i) {
+            const Sample &s = m_data.samples[std::size_t(i)];
+            if (s.split != QLatin1String("train"))
+                continue;
+            if (perClass[std::size_t(s.label)] < 4) { // 40 labels, 4 a class
+                ++perClass[std::size_t(s.label)];
+                labelled.push_back(i);
+            } else {
+                unlabelled.push_back(i);
+            }
+        }
+        QCOMPARE(int(labelled.size()), 40);
+        QVERIFY(unlabelled.size() >= 700);
+        auto all = torch::from_blob(m_data.pixels.data(), {int64_t(m_data.samples.size()), 1, 28, 28}, torch::kUInt8);
+        auto rows = [](const std::vector<int64_t> &v) { return torch::tensor(at::ArrayRef<int64_t>(v), torch::kLong); };
+        auto labelsOf = [&](const std::vector<int64_t> &v) {
+            std::vector<int64_t> y;
+            for (int64_t i : v)
+                y.push_back(m_data.samples[std::size_t(i)].label);
+            return rows(y);
+        };
+        const auto images = all.index_select(0, rows(labelled)), labels = labelsOf(labelled);
+        const auto pool = all.index_select(0, rows(unlabelled)), poolTruth = labelsOf(unlabelled);
+        AlTrainConfig c;
+        c.architecture = Architecture::SmallCnn;
+        c.minSteps = 300;
+        c.batchSize = 32;
+        c.lr = 0.02;
+        c.consistencyThreshold = 0.8;
+        for (quint64 seed : {1, 2}) {
+            c.seed = seed;
+            double agreement[2], accuracy[2];
+            for (int withPool : {0, 1}) {
+                c.consistencyWeight = withPool ? 1.0 : 0.0;
+                AlModel model;
+                QString error;
+                QVERIFY2(alTrain(&model, false, images, labels, {}, {}, 10, c, std::atomic_bool(false), {}, &error, pool),
+                         qPrintable(error));
+                torch::Tensor probs;
+                QVERIFY2(alPredict(model, pool, 0, torch::kCPU, std::atomic_bool(false), &probs, nullptr, nullptr, &error),
+                         qPrintable(error));
+                const auto guess = probs.argmax(1);
+                accuracy[withPool] = guess.eq(poolTruth).to(torch::kFloat32).mean().item<double>();
+                torch::NoGradGuard noGrad;
+                model.net->eval();
+                auto gen = torch::make_generator<torch::CPUGeneratorImpl>(seed + 100); // the same views for both networks
+                const auto strong = strongAugmentBatch(normaliseImages(pool, model.mean, model.std), c.hflip, gen);
+                agreement[withPool] = model.net->forward(strong).argmax(1).eq(guess).to(torch::kFloat32).mean().item<double>();
+            }
+            qInfo("seed %llu: on the %d unlabelled images, class of a strong view = class of the image %.3f without "
+                  "them, %.3f with the consistency loss; accuracy %.3f, %.3f",
+                  seed, int(unlabelled.size()), agreement[0], agreement[1], accuracy[0], accuracy[1]);
+            QVERIFY2(agreement[1] > agreement[0] + 0.05, qPrintable(QStringLiteral("%1 vs %2").arg(agreement[1]).arg(agreement[0])));
+            QVERIFY2(accuracy[1] > accuracy[0] - 0.03, qPrintable(QStringLiteral("%1 vs %2").arg(accuracy[1]).arg(accuracy[0])));
+        }
     }
 
     void strongAugmentation()
