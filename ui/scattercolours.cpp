@@ -120,7 +120,7 @@ void ScatterPanel::recolor()
         case ColorBy::Category: colours[i] = categoryColor(m_session->category(s)).rgb(); break;
         case ColorBy::Disagreement:
             if (const int model = m_session->suggestion(s); model >= 0)
-                colours[i] = model != r.givenLabel ? kDisagree : kAgree;
+                colours[i] = model != r.label ? kDisagree : kAgree; // the label as it stands (the gallery's "Model disagrees")
             break;
         case ColorBy::NoiseScore:
             if (sc)
@@ -175,7 +175,7 @@ void ScatterPanel::updateLegend()
         break;
     }
     case ColorBy::Disagreement:
-        parts << chip(kDisagree, tr("model disagrees with the given label"))
+        parts << chip(kDisagree, tr("model disagrees with the label"))
               << chip(kAgree, tr("agrees")) << chip(kGrey, tr("no prediction"));
         break;
     case ColorBy::NoiseScore:

@@ -112,7 +112,7 @@ ScatterPanel::ScatterPanel(ReviewSession *session, ThumbnailLoader *loader, Gall
     m_colorCombo->setObjectName(QStringLiteral("scatterColor"));
     m_colorCombo->addItem(tr("Class"), int(ColorBy::Class));
     m_colorCombo->addItem(tr("Category"), int(ColorBy::Category));
-    m_colorCombo->addItem(tr("Given \u2260 predicted"), int(ColorBy::Disagreement));
+    m_colorCombo->addItem(tr("Label \u2260 suggested"), int(ColorBy::Disagreement));
     m_colorCombo->addItem(tr("Noise score"), int(ColorBy::NoiseScore));
     m_colorCombo->addItem(tr("Sub-cluster (k-means per class)"), int(ColorBy::Subcluster));
     m_colorCombo->addItem(tr("Health issue"), int(ColorBy::HealthIssue));
@@ -265,7 +265,7 @@ ScatterPanel::ScatterPanel(ReviewSession *session, ThumbnailLoader *loader, Gall
         reloadLayout();
     });
     connect(m_session, &ReviewSession::samplesChanged, this, [this] {
-        if (m_colorBy == ColorBy::Class)
+        if (m_colorBy == ColorBy::Class || m_colorBy == ColorBy::Disagreement) // both read the label
             recolor();
     });
     rebuildClassMenu();

@@ -1,7 +1,7 @@
 #pragma once
 // ScatterPanel: the review window's "Scatter" page — a ScatterView of the latest run's 2-D
 // layout (ProjectStore::layout, kind "embedding", "trajectory" or "trajectory-class-K") with
-// tool bars: layout kind, colour by (class, category, given ≠ predicted, noise score,
+// tool bars: layout kind, colour by (class, category, label ≠ suggested label, noise score,
 // sub-cluster), pan / lasso / rectangle, compute the layout (t-SNE in the background, animated),
 // fit; bulk relabel / exclude / CSV export / find similar of the selection; and a legend.
 //

@@ -53,6 +53,12 @@ void ScatterView::setColors(std::vector<std::uint32_t> colors)
     invalidate();
 }
 
+std::uint32_t ScatterView::colorAt(int index) const
+{
+    const bool painted = m_colors.size() == std::size_t(pointCount()) && index >= 0 && index < pointCount();
+    return painted ? m_colors[std::size_t(index)] : kNoColour;
+}
+
 void ScatterView::setSelectable(std::vector<std::uint8_t> mask)
 {
     m_selectable = std::move(mask);

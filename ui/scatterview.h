@@ -36,6 +36,8 @@ public:
     const PointGrid &grid() const { return m_grid; }
     /// One colour per point, [N] (0xAARRGGBB); a wrong size paints everything grey.
     void setColors(std::vector<std::uint32_t> colors);
+    /// Point INDEX's colour (0xAARRGGBB); grey without colours or out of range.
+    std::uint32_t colorAt(int index) const;
     /// [N], 0 = filtered out (dimmed, not selectable); empty = all selectable. Drops selected
     /// points that became unselectable (without selectionEdited()).
     void setSelectable(std::vector<std::uint8_t> mask);

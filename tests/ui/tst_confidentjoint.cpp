@@ -12,8 +12,11 @@
 #include "labellingpanel.h"
 #include "mainwindow.h"
 #include "reviewsession.h"
+#include "scatterpanel.h"
+#include "scatterview.h"
 
 #include "base/confidentlearning.h"
+#include "base/projectstore.h"
 
 #include <QComboBox>
 #include <QLabel>
@@ -60,7 +63,7 @@ private:
     }
 
     /// A fixture of COUNT train samples, optionally with a Confident Learning run, opened.
-    void openProject(int count, bool clRun, bool summaryJoint = true, bool predFitsGiven = false)
+    void openProject(int count, bool clRun, bool summaryJoint = true, bool predFitsGiven = false, bool layout = false)
     {
         m_dir = std::make_unique<QTemporaryDir>();
         QVERIFY(m_dir->isValid());
@@ -69,6 +72,19 @@ private:
         QVERIFY2(!m_file.isEmpty(), qPrintable(error));
         if (clRun)
             QVERIFY2(testing::addConfidentLearningRun(m_file, &error, summaryJoint, predFitsGiven) > 0, qPrintable(error));
+        if (layout) { // a scatter layout of the latest run: sample id i at (i, i % 3)
+            ProjectStore store;
+            QVERIFY2(store.open(m_file, &error), qPrintable(error));
+            const auto run = store.latestRun();
+            QVERIFY(run);
+            Layout l;
+            l.kind = QStringLiteral("embedding");
+            for (qint64 id = 1; id <= count; ++id) {
+                l.sampleIds.push_back(id);
+                l.xy.insert(l.xy.end(), {float(id), float(id % 3)});
+            }
+            QVERIFY2(store.saveLayout(run->id, l, &error), qPrintable(error));
+        }
         m_window = std::make_unique<MainWindow>();
         QVERIFY2(m_window->openProject(m_file, &error), qPrintable(error));
         m_window->show();
@@ -210,7 +226,35 @@ private Q_SLOTS:
         QCOMPARE(shown, QSet<qint64>({2, 4, 6}));
     }
 
-        void jointViewShowsRunJoint()
+    // The scatter's disagreement colour asks the same question as "Model disagrees": does the
+    // suggestion differ from the label as it stands? Accepting a suggestion turns the point.
+    void scatterDisagreementFollowsTheLabel()
+    {
+        openProject(6, true, true, true, true);
+        ScatterPanel *panel = m_window->scatter();
+        QVERIFY(panel->hasLayout());
+        panel->setColorBy(ScatterPanel::ColorBy::Disagreement);
+        const auto colourOf = [&](qint64 id) { return panel->view()->colorAt(panel->pointOfSample(id)); };
+        const std::uint32_t disagree = colourOf(2), agree = colourOf(1);
+        QVERIFY(disagree != agree);
+        QCOMPARE(colourOf(4), disagree);
+        QCOMPARE(colourOf(3), agree);
+        sortById();
+        selectRow(1); // id 2
+        const int suggested = m_window->session()->suggestion(m_window->session()->indexOf(2));
+        QTest::keyClick(view(), Qt::Key_W);
+        QCOMPARE(dbSample(m_file, 2)->label, suggested);
+        QCOMPARE(colourOf(2), agree);
+        QCOMPARE(colourOf(4), disagree);
+        QComboBox *state = m_window->gallery()->stateCombo();
+        state->setCurrentIndex(state->findData(int(GalleryModel::StateFilter::Disagrees)));
+        QSet<qint64> shown;
+        for (int r = 0; r < model()->rowCount(); ++r)
+            shown.insert(model()->sampleIdAt(r));
+        QCOMPARE(shown, QSet<qint64>({4, 6}));
+    }
+
+    void jointViewShowsRunJoint()
     {
         openProject(6, true);
         ConfidentJointView *v = m_window->confidentJoint();
