@@ -135,7 +135,9 @@ QJsonObject HealthReport::toJson(int topExamples, const std::vector<Sample> *sam
             const int i = flagged[e];
             QJsonObject ex{{QStringLiteral("index"), i}, {QStringLiteral("score"), double(c.score[std::size_t(i)])}};
             if (sampleList && std::size_t(i) < sampleList->size()) {
-                ex.insert(QStringLiteral("key"), sampleKey((*sampleList)[std::size_t(i)]));
+                const Sample &sample = (*sampleList)[std::size_t(i)];
+                // A file's path; an IDX image's file#index (sampleKey without the files' "#-1").
+                ex.insert(QStringLiteral("key"), sample.offset >= 0 ? sampleKey(sample) : sample.path);
                 ex.insert(QStringLiteral("label"), (*sampleList)[std::size_t(i)].label);
             }
             examples.append(ex);

@@ -128,7 +128,7 @@ struct HealthReport {
     /// "label"]}...]}}, "per_class": [{"name", "count", "share", "flagged": {type: n}}...],
     /// "exact_duplicate_sets", "near_duplicate_sets" (count, leaking, the first TOPEXAMPLES sets),
     /// "statistics"}. Types not computed are left out. SAMPLES (optional, [N]) adds each example's
-    /// sampleKey() and label.
+    /// "key" (an image file's path, an IDX image's sampleKey() "FILE#INDEX") and label.
     QJsonObject toJson(int topExamples = 10, const std::vector<Sample> *samples = nullptr) const;
 };
 
