@@ -275,13 +275,13 @@ bool simulateRun(const Dataset &data, const AlConfig &config, quint64 seed, cons
             const std::vector<int> guesses(pseudoY.begin(), pseudoY.end());
             rec.pseudoLabelAccuracy = oracle.audit(pseudoIdx, guesses);
         }
-        if (config.consistencyWeight > 0) { // FixMatch's unlabelled images: the pool not yet labelled
-            std::vector<int64_t> unlabelled;
-            for (int64_t p = 0; p < m; ++p)
-                if (!isLabelled[std::size_t(p)])
-                    unlabelled.push_back(p);
-            learner->setUnlabelled(items(unlabelled));
-        }
+        // The pool not yet labelled: FixMatch's unlabelled images (the learner keeps them only
+        // with train.consistency_weight > 0) and, below, the candidates to score.
+        std::vector<int64_t> unlabelled;
+        for (int64_t i = 0; i < m; ++i)
+            if (!isLabelled[std::size_t(i)])
+                unlabelled.push_back(i);
+        learner->setUnlabelled(items(unlabelled));
         if (!learner->train(labelledItems, labels, items(pseudoIdx), pseudoY, seed * 1000 + quint64(round), cancel,
                             [&](double f) { report(round, QStringLiteral("training"), f, best); }, error))
             return false;
@@ -319,10 +319,7 @@ bool simulateRun(const Dataset &data, const AlConfig &config, quint64 seed, cons
         // Score a random `limit` subset of the unlabelled pool.
         timer.restart();
         report(round, QStringLiteral("scoring"), 0, best);
-        std::vector<int64_t> candidates;
-        for (int64_t i = 0; i < m; ++i)
-            if (!isLabelled[std::size_t(i)])
-                candidates.push_back(i);
+        std::vector<int64_t> candidates = std::move(unlabelled);
         if (config.limit > 0 && int64_t(candidates.size()) > config.limit) {
             for (int64_t i = 0; i < config.limit; ++i)
                 std::swap(candidates[std::size_t(i)],
