@@ -6,6 +6,8 @@
 # optionally with FixMatch's consistency loss (FIXMATCH=1: lambda 1, mu 3, tau .95, >= 1,000
 # steps a round). One thread a run; RUNS runs side by side (default 2).
 # Usage: tests/benchmarks/al_ssl1500.sh ENCODER.pt OUT_DIR [SEEDS...]   (default seeds: 1 2 3)
+# VARIANTS="finetuned" runs only that column (default: "scratch finetuned"); FT_LR_SCALE sets
+# train.fine_tune_lr_scale (default 0.1).
 # Prints: variant seed test accuracy at 500 / 1,000 / 1,500 labels.
 set -euo pipefail
 encoder=$(realpath "${1:?usage: al_ssl1500.sh ENCODER.pt OUT_DIR [SEEDS...]}")
@@ -22,13 +24,13 @@ if [ "${FIXMATCH:-0}" = 1 ]; then # the train section's keys go after its min_st
   base=$(sed -e 's/^  min_steps: 200$/  min_steps: 1000\n  consistency_weight: 1.0\n  unlabelled_ratio: 3\n  consistency_threshold: 0.95/' <<<"$base")
 fi
 printf '%s\n' "$base" > "$out/scratch.yaml"
-# Fine-tuned: the encoder's network and weights; its layers learn at 0.1 x lr.
+# Fine-tuned: the encoder's network and weights; its layers learn at FT_LR_SCALE x lr.
 sed -e "s|^  device: cpu$|  device: cpu\n  backbone: $encoder\n  fine_tune: True|" \
-    -e 's/^  model: medium_cnn$/  model: auto/' -e 's/^  min_steps: \(.*\)$/  min_steps: \1\n  fine_tune_lr_scale: 0.1/' \
+    -e 's/^  model: medium_cnn$/  model: auto/' -e "s/^  min_steps: \(.*\)$/  min_steps: \1\n  fine_tune_lr_scale: ${FT_LR_SCALE:-0.1}/" \
     "$out/scratch.yaml" > "$out/finetuned.yaml"
 jobs=()
 for seed in "${seeds[@]}"; do
-  for variant in scratch finetuned; do
+  for variant in ${VARIANTS:-scratch finetuned}; do
     "$bin" al-simulate --data fashion-mnist --config "$out/$variant.yaml" --seeds 1 --seed "$seed" --threads 1 \
       --out "$out/$variant-s$seed" --json > "$out/$variant-s$seed.json" 2> "$out/$variant-s$seed.err" &
     jobs+=($!)
@@ -39,7 +41,8 @@ wait
 python3 - "$out" "${seeds[@]}" <<'PY'
 import json, sys
 out, seeds = sys.argv[1], sys.argv[2:]
-for variant in ("scratch", "finetuned"):
+import os
+for variant in os.environ.get("VARIANTS", "scratch finetuned").split():
     for seed in seeds:
         d = json.load(open(f"{out}/{variant}-s{seed}/curves.json"))
         rounds = d["curves"][0]["rounds"]
