@@ -28,21 +28,26 @@ printf '%s\n' "$base" > "$out/scratch.yaml"
 sed -e "s|^  device: cpu$|  device: cpu\n  backbone: $encoder\n  fine_tune: True|" \
     -e 's/^  model: medium_cnn$/  model: auto/' -e "s/^  min_steps: \(.*\)$/  min_steps: \1\n  fine_tune_lr_scale: ${FT_LR_SCALE:-0.1}/" \
     "$out/scratch.yaml" > "$out/finetuned.yaml"
+read -ra variants <<<"${VARIANTS:-scratch finetuned}"
+for variant in "${variants[@]}"; do
+  [ -f "$out/$variant.yaml" ] || { echo "VARIANTS: '$variant' is not scratch or finetuned" >&2; exit 1; }
+done
 jobs=()
 for seed in "${seeds[@]}"; do
-  for variant in ${VARIANTS:-scratch finetuned}; do
+  for variant in "${variants[@]}"; do
     "$bin" al-simulate --data fashion-mnist --config "$out/$variant.yaml" --seeds 1 --seed "$seed" --threads 1 \
       --out "$out/$variant-s$seed" --json > "$out/$variant-s$seed.json" 2> "$out/$variant-s$seed.err" &
     jobs+=($!)
     while [ "$(jobs -rp | wc -l)" -ge "${RUNS:-2}" ]; do sleep 5; done
   done
 done
-wait
-python3 - "$out" "${seeds[@]}" <<'PY'
+for job in "${jobs[@]}"; do
+  wait "$job" || { echo "a run failed (exit $?): see $out/*.err" >&2; exit 1; }
+done
+python3 - "$out" "${variants[*]}" "${seeds[@]}" <<'PY'
 import json, sys
-out, seeds = sys.argv[1], sys.argv[2:]
-import os
-for variant in os.environ.get("VARIANTS", "scratch finetuned").split():
+out, variants, seeds = sys.argv[1], sys.argv[2].split(), sys.argv[3:]
+for variant in variants:
     for seed in seeds:
         d = json.load(open(f"{out}/{variant}-s{seed}/curves.json"))
         rounds = d["curves"][0]["rounds"]
