@@ -27,7 +27,8 @@ int runPretrainCommand(const QStringList &arguments)
     const QCommandLineOption out(QStringLiteral("out"), QStringLiteral("Output TorchScript file (FILE.pt; the sidecar goes beside it)."), QStringLiteral("FILE.pt"));
     const QCommandLineOption method(QStringLiteral("method"), QStringLiteral("%1 (default simclr).").arg(enumNameList(kPretrainMethodNames)), QStringLiteral("M"), QStringLiteral("simclr"));
     const QCommandLineOption split(QStringLiteral("split"), QStringLiteral("Images used: %1 (default train: the training split and samples without one).").arg(enumNameList(kPretrainSplitNames)), QStringLiteral("S"), QStringLiteral("train"));
-    const QCommandLineOption epochs(QStringLiteral("epochs"), QStringLiteral("Epochs (default 0: automatic, about 1.5 million views' pairs, 5..200)."), QStringLiteral("N"), QStringLiteral("0"));
+    const QCommandLineOption epochs(QStringLiteral("epochs"), QStringLiteral("Epochs (default 0: automatic, about 1.5 million views' pairs, 5..200; resuming: the checkpoint's). "
+                                                                   "A resumed run may be lengthened or shortened: its learning rate goes on from where it is."), QStringLiteral("N"), QStringLiteral("0"));
     const QCommandLineOption imageSize(QStringLiteral("image-size"), QStringLiteral("Side the encoder takes (default: IDX images' own, 32 for image files)."), QStringLiteral("S"), QStringLiteral("0"));
     const QCommandLineOption model(QStringLiteral("model"), QStringLiteral("Encoder network: %1 (default auto: small_cnn for grey images up to 32 px, else small_resnet).").arg(enumNameList(kArchitectureNames)), QStringLiteral("NAME"), QStringLiteral("auto"));
     const QCommandLineOption batch(QStringLiteral("batch-size"), QStringLiteral("Images per step, two views each (default 256)."), QStringLiteral("N"), QStringLiteral("256"));

@@ -277,10 +277,14 @@ Result<> loadCheckpoint(const QString &file, SslModels &models, torch::optim::Op
     return {};
 }
 
+// What differs between a checkpoint's settings and a run's, but the number of epochs (a resumed
+// run may be lengthened or shortened: pretrainLearningRate's anchor).
 QString settingsDifference(const QJsonObject &stored, const QJsonObject &wanted)
 {
     QStringList differences;
     for (auto it = wanted.begin(); it != wanted.end(); ++it) {
+        if (it.key() == QLatin1String("epochs"))
+            continue;
         const QJsonValue s = stored.value(it.key());
         if (s != it.value())
             differences << (it.key() == QLatin1String("data")
@@ -291,6 +295,16 @@ QString settingsDifference(const QJsonObject &stored, const QJsonObject &wanted)
 }
 
 } // namespace
+
+double pretrainLearningRate(double lr, long long step, long long total, long long anchorStep, double anchorLr)
+{
+    if (anchorStep >= 0 && step >= anchorStep)
+        return anchorLr * 0.5 * (1.0 + std::cos(M_PI * double(step - anchorStep) / double(std::max(1LL, total - anchorStep))));
+    const long long warmup = std::max(1LL, total / 50);
+    if (step < warmup)
+        return lr * double(step + 1) / double(warmup);
+    return lr * 0.5 * (1.0 + std::cos(M_PI * double(step - warmup) / double(std::max(1LL, total - warmup))));
+}
 
 Result<PretrainResult> runPretrain(const PretrainParams &params, JobContext &context)
 {
@@ -320,13 +334,22 @@ Result<PretrainResult> runPretrain(const PretrainParams &params, JobContext &con
     if ((architecture == Architecture::SmallCnn || architecture == Architecture::MediumCnn) && side % 4 != 0)
         return R::failure(QStringLiteral("--model %1 needs an image side divisible by 4 (the images are %2 px); give --image-size or another model")
                               .arg(enumName(kArchitectureNames, architecture)).arg(side));
-    const int epochs = params.epochs > 0 ? params.epochs : automaticEpochs(n);
+    // A checkpoint to resume; its number of epochs when none is given (a resumed run may change it).
+    std::optional<QJsonObject> storedMeta;
+    if (!params.restart && QFileInfo::exists(checkpointFile)) {
+        Result<QJsonObject> meta = readCheckpointMeta(checkpointFile);
+        if (!meta)
+            return R::from(meta);
+        storedMeta = std::move(meta.value());
+    }
+    const int storedEpochs = storedMeta ? storedMeta->value(QStringLiteral("epochs")).toInt() : 0;
+    const int epochs = params.epochs > 0 ? params.epochs : storedEpochs > 0 ? storedEpochs : automaticEpochs(n);
     const int batch = int(std::min<int64_t>(params.batchSize, n));
     const int64_t stepsPerEpoch = std::max<int64_t>(1, n / batch); // the last partial batch is dropped
     const int64_t totalSteps = stepsPerEpoch * epochs;
     const double lr = params.lr > 0 ? params.lr : kDefaultLr;
     const QString modelName = enumName(kArchitectureNames, architecture);
-    const QJsonObject settings = checkpointSettings(params, modelName, side, channels, epochs, batch, lr, data.fingerprint);
+    QJsonObject settings = checkpointSettings(params, modelName, side, channels, epochs, batch, lr, data.fingerprint);
 
     // The networks (weights drawn from the seed), the optimiser, the normalisation.
     SslModels models;
@@ -354,20 +377,40 @@ Result<PretrainResult> runPretrain(const PretrainParams &params, JobContext &con
 
     PretrainResult result;
     CheckpointState state;
-    if (!params.restart && QFileInfo::exists(checkpointFile)) {
-        const Result<QJsonObject> meta = readCheckpointMeta(checkpointFile);
-        if (!meta)
-            return R::from(meta);
-        if (const QString diff = settingsDifference(meta.value(), settings); !diff.isEmpty())
+    long long anchorStep = -1; // pretrainLearningRate's anchor, once a resumed run changed its length
+    double anchorLr = 0.0;
+    if (storedMeta) {
+        const QJsonObject &stored = *storedMeta;
+        if (const QString diff = settingsDifference(stored, settings); !diff.isEmpty())
             return R::failure(QStringLiteral("%1: a checkpoint of other settings (%2); give the same settings to resume it, "
                                              "or --restart to replace it").arg(checkpointFile, diff));
         if (Result<> read = loadCheckpoint(checkpointFile, models, optimiser, device, &mean, &std); !read)
             return R::from(read);
-        state.epoch = meta.value().value(QStringLiteral("epoch")).toInt();
-        state.step = meta.value().value(QStringLiteral("step")).toInteger();
-        state.lossSum = meta.value().value(QStringLiteral("loss_sum")).toDouble();
-        state.lossSteps = meta.value().value(QStringLiteral("loss_steps")).toInteger();
+        state.epoch = stored.value(QStringLiteral("epoch")).toInt();
+        state.step = stored.value(QStringLiteral("step")).toInteger();
+        state.lossSum = stored.value(QStringLiteral("loss_sum")).toDouble();
+        state.lossSteps = stored.value(QStringLiteral("loss_steps")).toInteger();
         result.resumedFromEpoch = state.epoch;
+        anchorStep = stored.value(QStringLiteral("schedule_anchor_step")).toInteger(-1);
+        anchorLr = stored.value(QStringLiteral("schedule_anchor_lr")).toDouble();
+        if (storedEpochs != epochs) {
+            // Lengthened or shortened: the cosine goes on from the rate the run has now to 0 at
+            // the new end (a run still warming up takes the new length's schedule whole).
+            if (state.epoch >= epochs)
+                return R::failure(QStringLiteral("%1: the checkpoint is in epoch %2 of %3; --epochs %4 would end before it "
+                                                 "(give more than %5 epochs, or --restart)")
+                                      .arg(checkpointFile).arg(state.epoch + 1).arg(storedEpochs).arg(epochs).arg(state.epoch));
+            const long long now = (long long)state.epoch * stepsPerEpoch + state.step;
+            const long long storedTotal = (long long)storedEpochs * stepsPerEpoch;
+            if (anchorStep >= 0 || now >= std::max(1LL, storedTotal / 50)) {
+                anchorLr = pretrainLearningRate(lr, now, storedTotal, anchorStep, anchorLr);
+                anchorStep = now;
+            }
+        }
+        if (anchorStep >= 0) {
+            settings.insert(QStringLiteral("schedule_anchor_step"), qint64(anchorStep));
+            settings.insert(QStringLiteral("schedule_anchor_lr"), anchorLr);
+        }
     }
     const auto meanDev = mean.to(device).view({1, -1, 1, 1}), stdDev = std.to(device).view({1, -1, 1, 1});
 
@@ -399,10 +442,7 @@ Result<PretrainResult> runPretrain(const PretrainParams &params, JobContext &con
                 return R::cancelled();
             }
             const int64_t globalStep = int64_t(state.epoch) * stepsPerEpoch + state.step;
-            // Learning rate: linear warm-up over the first 2% of the steps, then cosine to 0.
-            const int64_t warmup = std::max<int64_t>(1, totalSteps / 50);
-            const double stepLr = globalStep < warmup ? lr * double(globalStep + 1) / double(warmup)
-                                                      : lr * 0.5 * (1.0 + std::cos(M_PI * double(globalStep - warmup) / double(std::max<int64_t>(1, totalSteps - warmup))));
+            const double stepLr = pretrainLearningRate(lr, globalStep, totalSteps, anchorStep, anchorLr);
             for (auto &group : optimiser.param_groups())
                 static_cast<torch::optim::AdamOptions &>(group.options()).lr(stepLr);
 

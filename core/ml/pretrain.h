@@ -50,7 +50,7 @@ struct PretrainParams {
     QString outFile;                  ///< FILE.pt; the sidecar goes to FILE.json
     PretrainMethod method = PretrainMethod::SimClr;
     PretrainSplit split = PretrainSplit::Train;
-    int epochs = 0;                   ///< 0 = automatic: about 3 million augmented pairs, 5..200 epochs
+    int epochs = 0;                   ///< 0 = automatic: about 1.5 million augmented pairs, 5..200 epochs (resuming: the checkpoint's)
     int imageSize = 0;                ///< side the encoder takes; 0 = the dataset's (IDX native, files 32)
     Architecture model = Architecture::Auto; ///< the encoder network (networks.h); Auto as analyze
     int batchSize = 256;              ///< images per step (2 views each); 16..4096
@@ -88,7 +88,10 @@ struct PretrainResult {
 /// and settings is resumed (from the step it was written at; the batches and augmentations
 /// depend only on the seed, the epoch and the step, so a resumed run equals an uninterrupted
 /// one); one of other settings is refused with a message naming what differs (params.restart
-/// replaces it). Cancellable per step (well under a second): the checkpoint is written first.
+/// replaces it). The number of epochs is the one setting a resumed run may change (0 = the
+/// checkpoint's): lengthened or shortened, its cosine learning rate goes on from the rate it has
+/// to 0 at the new end (pretrain_p.h pretrainLearningRate); a length that ends before the
+/// checkpoint's epoch is refused. Cancellable per step (well under a second): the checkpoint is written first.
 /// Refused, nothing written: no output file given, an output folder that does not exist, a
 /// dataset with fewer than 2 readable images in the split, an encoder that does not fit the
 /// image size. Unreadable images are skipped and listed (PretrainResult::skipped).

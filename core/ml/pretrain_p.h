@@ -29,6 +29,12 @@ torch::Tensor ntXentLoss(const torch::Tensor &z1, const torch::Tensor &z2, doubl
 /// detached (SimSiam's D(p, stopgrad(z)); BYOL's 2 − 2·cos is 2 + 2 × this). Mean over B, in [−1, 1].
 torch::Tensor negativeCosine(const torch::Tensor &p, const torch::Tensor &z);
 
+/// The learning rate of step `step` of `total`: linear warm-up over the first 2% of the steps
+/// (SimCLR's schedule, Chen et al. 2020), then cosine to 0 at `total`. A run resumed with another
+/// number of epochs is anchored where it was: from `anchorStep` on, a cosine from `anchorLr` (the
+/// rate the old schedule had there) to 0 at the new `total`; anchorStep < 0 = no anchor.
+double pretrainLearningRate(double lr, long long step, long long total, long long anchorStep = -1, double anchorLr = 0.0);
+
 /// BYOL's target momentum at step `step` of `total`: 1 − (1 − base)(cos(π step / total) + 1) / 2.
 double byolMomentum(double base, long long step, long long total);
 

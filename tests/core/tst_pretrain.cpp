@@ -276,17 +276,99 @@ private Q_SLOTS:
         });
         QVERIFY(first.isCancelled());
         PretrainParams other = p;
-        other.epochs = 3;
+        other.temperature = 0.5;
         const auto refused = pretrain(other);
         QVERIFY(!refused && !refused.isCancelled());
-        QVERIFY2(refused.error().contains(QStringLiteral("enc.pt.ckpt")) && refused.error().contains(QStringLiteral("epochs 2, now 3")),
+        QVERIFY2(refused.error().contains(QStringLiteral("enc.pt.ckpt")) && refused.error().contains(QStringLiteral("temperature 0.2, now 0.5")),
                  qPrintable(refused.error()));
         QVERIFY(!QFileInfo::exists(p.outFile));
         other.restart = true;
+        other.epochs = 3;
         const auto restarted = pretrain(other);
         QVERIFY2(restarted, qPrintable(restarted.error()));
         QCOMPARE(restarted.value().resumedFromEpoch, -1);
         QCOMPARE(restarted.value().epochs, 3);
+    }
+
+    // The schedule: linear warm-up over 2% of the steps, cosine to 0; a resumed run that changes
+    // its length goes on from the rate it had.
+    void learningRateScheduleAndItsAnchor()
+    {
+        const double lr = 1e-3;
+        const long long total = 1000, warmup = 20; // 2%
+        QCOMPARE(pretrainLearningRate(lr, 0, total), lr / double(warmup));
+        QCOMPARE(pretrainLearningRate(lr, warmup - 1, total), lr);
+        QCOMPARE(pretrainLearningRate(lr, warmup, total), lr);
+        QVERIFY(std::abs(pretrainLearningRate(lr, total, total)) < 1e-15);
+        // Half-way through the cosine: half the rate.
+        QVERIFY(std::abs(pretrainLearningRate(lr, warmup + (total - warmup) / 2, total) - lr / 2) < 1e-12);
+
+        // At step 300 of 1,000 the run is shortened to 600 steps: continuous at 300, 0 at 600,
+        // decreasing in between, half the anchor's rate half-way (below the old schedule there).
+        const long long anchor = 300, shorter = 600;
+        const double anchorLr = pretrainLearningRate(lr, anchor, total);
+        QCOMPARE(pretrainLearningRate(lr, anchor, shorter, anchor, anchorLr), anchorLr);
+        QVERIFY(std::abs(pretrainLearningRate(lr, shorter, shorter, anchor, anchorLr)) < 1e-15);
+        double previous = anchorLr;
+        for (long long step = anchor + 1; step <= shorter; ++step) {
+            const double rate = pretrainLearningRate(lr, step, shorter, anchor, anchorLr);
+            QVERIFY2(rate < previous, qPrintable(QString::number(step)));
+            previous = rate;
+        }
+        QVERIFY(std::abs(pretrainLearningRate(lr, 450, shorter, anchor, anchorLr) - anchorLr / 2) < 1e-12);
+        QVERIFY(pretrainLearningRate(lr, 450, shorter, anchor, anchorLr) < pretrainLearningRate(lr, 450, total));
+        // Lengthened to 2,000: above the old schedule after the anchor.
+        QVERIFY(pretrainLearningRate(lr, 900, 2000, anchor, anchorLr) > pretrainLearningRate(lr, 900, total));
+    }
+
+    // A cancelled run resumed with another number of epochs: one that ends before the checkpoint
+    // is refused (the checkpoint kept), a shorter one finishes, none given takes the checkpoint's.
+    void resumedRunMayChangeItsLength()
+    {
+        QTemporaryDir dir;
+        PretrainParams p = quickParams(dir.filePath(QStringLiteral("enc.pt")));
+        p.limit = 1000; // 15 steps an epoch: progress reports (every 100 ms at most) fall in each
+        p.epochs = 3;
+        const auto cancelIn = [](int epoch, std::atomic_bool &cancel) {
+            return [epoch, &cancel](const JobProgress &progress) {
+                if (progress.stage == QLatin1String("pretraining")
+                    && progress.detail.startsWith(QStringLiteral("epoch %1/").arg(epoch)))
+                    cancel = true;
+            };
+        };
+        std::atomic_bool cancel{false};
+        QVERIFY(pretrain(p, &cancel, cancelIn(2, cancel)).isCancelled());
+        const QString checkpoint = p.outFile + QStringLiteral(".ckpt");
+        QVERIFY(QFileInfo::exists(checkpoint));
+
+        PretrainParams tooShort = p;
+        tooShort.epochs = 1;
+        const auto refused = pretrain(tooShort);
+        QVERIFY(!refused && !refused.isCancelled());
+        QVERIFY2(refused.error().contains(checkpoint) && refused.error().contains(QStringLiteral("epoch 2 of 3"))
+                     && refused.error().contains(QStringLiteral("--epochs 1")),
+                 qPrintable(refused.error()));
+        QVERIFY(QFileInfo::exists(checkpoint) && !QFileInfo::exists(p.outFile));
+
+        PretrainParams shorter = p;
+        shorter.epochs = 2;
+        const auto finished = pretrain(shorter);
+        QVERIFY2(finished, qPrintable(finished.error()));
+        QCOMPARE(finished.value().resumedFromEpoch, 1);
+        QCOMPARE(finished.value().epochs, 2);
+        QVERIFY(!QFileInfo::exists(checkpoint));
+        QVERIFY(Backbone::load(p.outFile, DeviceChoice::Cpu));
+
+        // No --epochs when resuming: the checkpoint's 3, not the automatic length (150 for 1,000 images).
+        QVERIFY(QFile::remove(p.outFile));
+        cancel = false;
+        QVERIFY(pretrain(p, &cancel, cancelIn(2, cancel)).isCancelled());
+        PretrainParams unspecified = p;
+        unspecified.epochs = 0;
+        const auto resumed = pretrain(unspecified);
+        QVERIFY2(resumed, qPrintable(resumed.error()));
+        QCOMPARE(resumed.value().resumedFromEpoch, 1);
+        QCOMPARE(resumed.value().epochs, 3);
     }
 
     // Colour photographs larger than 32 px: read at the requested side, the colour augmentations
