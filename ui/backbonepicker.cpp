@@ -294,7 +294,8 @@ void BackbonePicker::refreshChoice()
             if (checkpoint && m_restart->isChecked())
                 info = tr("Discards the cancelled training's checkpoint, trains anew and writes %1.").arg(native);
             else if (checkpoint)
-                info = tr("Resumes the cancelled training's checkpoint (same method, epochs and data), then writes %1.")
+                info = tr("Resumes the cancelled training's checkpoint (same method and data; with the epochs chosen "
+                          "here, its learning rate going on from where it stopped), then writes %1.")
                            .arg(native);
             else if (QFileInfo::exists(m_encoderFile))
                 info = tr("Writes %1, replacing the encoder learnt there before (to reuse that one, pick it "

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Active learning with a self-supervised encoder (issue 15 target: >= 90% test accuracy with
 # <= 1,500 labels): al_fashion_medium.yaml cut to 500 stratified cold-start labels + 2 rounds of
-# 500 margin picks, run from scratch and fine-tuned from ENCODER (an encoder from
-# `labelscope pretrain --model medium_cnn`, trained on the training images without labels), each
-# optionally with FixMatch's consistency loss (FIXMATCH=1: lambda 1, mu 3, tau .95, >= 1,000
+# 500 margin picks, run from scratch (medium_cnn) and fine-tuned from ENCODER (an encoder from
+# `labelscope pretrain`, trained on the training images without labels; the fine-tuned runs take
+# its network, whichever --model made it), each optionally with FixMatch's consistency loss (FIXMATCH=1: lambda 1, mu 3, tau .95, >= 1,000
 # steps a round). One thread a run; RUNS runs side by side (default 2).
 # Usage: tests/benchmarks/al_ssl1500.sh ENCODER.pt OUT_DIR [SEEDS...]   (default seeds: 1 2 3)
 # VARIANTS="finetuned" runs only that column (default: "scratch finetuned"); FT_LR_SCALE sets
