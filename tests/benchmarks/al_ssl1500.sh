@@ -4,7 +4,8 @@
 # 500 margin picks, run from scratch (medium_cnn) and fine-tuned from ENCODER (an encoder from
 # `labelscope pretrain`, trained on the training images without labels; the fine-tuned runs take
 # its network, whichever --model made it), each optionally with FixMatch's consistency loss
-# (FIXMATCH=1: lambda 1, mu 3, tau .95, >= 1,000 steps a round). One thread a run; RUNS runs side by side (default 2).
+# (FIXMATCH=1: lambda 1, mu 3, tau .95, >= 1,000 steps a round). One thread a run; RUNS runs
+# side by side (default 2).
 # Usage: tests/benchmarks/al_ssl1500.sh ENCODER.pt OUT_DIR [SEEDS...]   (default seeds: 1 2 3)
 # VARIANTS="finetuned" runs only that column (default: "scratch finetuned"); FT_LR_SCALE sets
 # train.fine_tune_lr_scale (default 0.1).
