@@ -381,6 +381,9 @@ Result<PretrainResult> runPretrain(const PretrainParams &params, JobContext &con
     double anchorLr = 0.0;
     if (storedMeta) {
         const QJsonObject &stored = *storedMeta;
+        if (storedEpochs <= 0)
+            return R::failure(QStringLiteral("%1: not a Labelscope pretraining checkpoint (no number of epochs); remove it or pass --restart")
+                                  .arg(checkpointFile));
         if (const QString diff = settingsDifference(stored, settings); !diff.isEmpty())
             return R::failure(QStringLiteral("%1: a checkpoint of other settings (%2); give the same settings to resume it, "
                                              "or --restart to replace it").arg(checkpointFile, diff));

@@ -90,8 +90,9 @@ struct PretrainResult {
 /// one); one of other settings is refused with a message naming what differs (params.restart
 /// replaces it). The number of epochs is the one setting a resumed run may change (0 = the
 /// checkpoint's): lengthened or shortened, its cosine learning rate goes on from the rate it has
-/// to 0 at the new end (pretrain_p.h pretrainLearningRate); a length that ends before the
-/// checkpoint's epoch is refused. Cancellable per step (well under a second): the checkpoint is written first.
+/// to 0 at the new end (pretrain_p.h pretrainLearningRate; BYOL's target momentum follows the new
+/// length); a length that ends before the checkpoint's epoch is refused. Cancellable per step
+/// (well under a second): the checkpoint is written first.
 /// Refused, nothing written: no output file given, an output folder that does not exist, a
 /// dataset with fewer than 2 readable images in the split, an encoder that does not fit the
 /// image size. Unreadable images are skipped and listed (PretrainResult::skipped).
