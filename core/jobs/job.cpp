@@ -32,7 +32,7 @@ void JobContext::stage(const QString &name, double from, double to)
     progress(0.0);
 }
 
-void JobContext::progress(double stageFraction, const QString &detail, double etaSeconds)
+void JobContext::progress(double stageFraction, const QString &detail, double etaSeconds, bool milestone)
 {
     JobProgress p;
     {
@@ -41,7 +41,7 @@ void JobContext::progress(double stageFraction, const QString &detail, double et
         m_fraction = std::max(m_fraction, m_from + (m_to - m_from) * f);
         const qint64 now = m_clock.elapsed();
         const bool stageEnd = f >= 1.0;
-        if (!m_sink || (m_lastReportMs >= 0 && now - m_lastReportMs < 100 && !stageEnd))
+        if (!m_sink || (m_lastReportMs >= 0 && now - m_lastReportMs < 100 && !stageEnd && !milestone))
             return;
         m_lastReportMs = now;
         p.job = m_job;
@@ -49,6 +49,7 @@ void JobContext::progress(double stageFraction, const QString &detail, double et
         p.fraction = m_fraction;
         p.elapsedSeconds = double(now) / 1000.0;
         p.detail = detail;
+        p.milestone = milestone;
         if (etaSeconds >= 0)
             p.etaSeconds = etaSeconds;
         else if (m_fraction >= 0.01 && now >= 2000)
@@ -63,7 +64,7 @@ void JobContext::progress(double stageFraction, const QString &detail, double et
 JobContext JobContext::nested(const QString &name)
 {
     return JobContext(name, m_cancel, [this](const JobProgress &p) {
-        progress(p.fraction, p.detail.isEmpty() ? p.stage : p.stage + QLatin1Char(' ') + p.detail, -1.0);
+        progress(p.fraction, p.detail.isEmpty() ? p.stage : p.stage + QLatin1Char(' ') + p.detail, -1.0, p.milestone);
     });
 }
 

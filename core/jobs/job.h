@@ -38,6 +38,7 @@ struct JobProgress {
     double elapsedSeconds = 0.0;
     double etaSeconds = -1.0;
     QString detail;         ///< e.g. "fold 2/4 epoch 3/8 loss 0.41 5230 samples/s"; may be empty
+    bool milestone = false; ///< the job asked for this report to get through the rate limit
 };
 
 using JobProgressSink = std::function<void(const JobProgress &)>;
@@ -60,13 +61,16 @@ public:
     /// Progress inside the current stage: STAGEFRACTION in [0, 1] maps onto its range. ETA: given
     /// (etaSeconds >= 0, e.g. from a trainer's own rate) or estimated from the elapsed time and
     /// the fraction done once 1% and two seconds have passed. Reports are passed on at most ten
-    /// times a second (and always at a stage change and at the end of a stage).
-    void progress(double stageFraction, const QString &detail = QString(), double etaSeconds = -1.0);
+    /// times a second (and always at a stage change, at the end of a stage, and when MILESTONE:
+    /// a point the job wants seen whatever its speed, such as the first step of an epoch, which
+    /// is where a caller that cancels "in epoch N" can act on it).
+    void progress(double stageFraction, const QString &detail = QString(), double etaSeconds = -1.0, bool milestone = false);
     double elapsedSeconds() const;
 
     /// A context for a sub-job run inside the current stage (e.g. the analysis inside clean-eval):
     /// its whole progress maps onto this stage's range, its stage and detail become this one's
-    /// detail, and it shares the cancel flag. Must not outlive this context.
+    /// detail, its milestones stay milestones, and it shares the cancel flag. Must not outlive
+    /// this context.
     JobContext nested(const QString &name);
 
 private:

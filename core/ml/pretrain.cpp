@@ -438,6 +438,7 @@ Result<PretrainResult> runPretrain(const PretrainParams &params, JobContext &con
         auto epochGen = torch::make_generator<torch::CPUGeneratorImpl>(params.seed * 1000003ULL + quint64(state.epoch));
         const auto order = torch::randperm(n, epochGen, torch::kLong);
         models.train();
+        const int64_t epochFirstStep = state.step; // 0, or where a resumed run picks the epoch up
         for (; state.step < stepsPerEpoch; ++state.step) {
             if (context.isCancelled()) {
                 if (Result<> saved = checkpoint(); !saved)
@@ -494,7 +495,8 @@ Result<PretrainResult> runPretrain(const PretrainParams &params, JobContext &con
             context.progress(double(globalStep + 1) / double(totalSteps),
                              QStringLiteral("epoch %1/%2, loss %3, %4 images/s").arg(state.epoch + 1).arg(epochs)
                                  .arg(state.lossSum / double(state.lossSteps), 0, 'f', 4).arg(imagesPerSecond, 0, 'f', 0),
-                             imagesPerSecond > 0 ? double(remaining * batch) / imagesPerSecond : -1.0);
+                             imagesPerSecond > 0 ? double(remaining * batch) / imagesPerSecond : -1.0,
+                             state.step == epochFirstStep); // each epoch is reported, however fast its steps
             result.imagesPerSecond = imagesPerSecond;
             if (sinceCheckpoint.elapsed() > params.checkpointSeconds * 1000.0 && state.step + 1 < stepsPerEpoch) {
                 CheckpointState next = state;

@@ -99,6 +99,35 @@ private Q_SLOTS:
         }
     }
 
+    // A milestone (the first step of an epoch) gets through the rate limit, in a nested context
+    // too, so a caller that cancels "in epoch N" sees every epoch however fast its steps are.
+    void milestonesAlwaysGetThrough()
+    {
+        std::vector<JobProgress> seen;
+        JobContext outer(QStringLiteral("outer"), nullptr, [&](const JobProgress &p) { seen.push_back(p); });
+        outer.stage(QStringLiteral("work"), 0.0, 1.0);
+        JobContext inner = outer.nested(QStringLiteral("inner"));
+        inner.stage(QStringLiteral("training"), 0.0, 1.0);
+        const std::size_t before = seen.size();
+        QElapsedTimer burst;
+        burst.start();
+        // 50 epochs of 20 steps, far faster than ten reports a second.
+        for (int epoch = 1; epoch <= 50; ++epoch)
+            for (int step = 0; step < 20; ++step)
+                inner.progress((epoch - 1 + step / 20.0) / 50.0, QStringLiteral("epoch %1/50").arg(epoch), -1.0, step == 0);
+        QStringList firstOfEpoch;
+        for (std::size_t i = before; i < seen.size(); ++i)
+            if (seen[i].milestone)
+                firstOfEpoch << seen[i].detail;
+        QCOMPARE(firstOfEpoch.size(), 50);
+        QCOMPARE(firstOfEpoch.front(), QStringLiteral("training epoch 1/50"));
+        QCOMPARE(firstOfEpoch.back(), QStringLiteral("training epoch 50/50"));
+        // The rest is still thinned: the milestones, at most one other per 100 ms of the burst
+        // (however slow this machine is), and the last step, which ends the stage.
+        const std::size_t allowed = 50 + 2 + std::size_t(burst.elapsed() / 100);
+        QVERIFY2(seen.size() - before <= allowed, qPrintable(QStringLiteral("%1 > %2").arg(seen.size() - before).arg(allowed)));
+    }
+
     void nestedJobMapsIntoTheStage()
     {
         std::vector<JobProgress> seen;
