@@ -40,8 +40,8 @@ int runCheckCommand(const QStringList &arguments)
     const QCommandLineOption top(QStringLiteral("top"), QStringLiteral("Examples per issue type in the summary (default 5)."), QStringLiteral("N"), QStringLiteral("5"));
     const QCommandLineOption noOutliers(QStringLiteral("no-outliers"), QStringLiteral("Skip the outlier score even when an analysis exists."));
     const QCommandLineOption json(QStringLiteral("json"), QStringLiteral(
-        "Print a JSON summary on stdout: counts per issue type, per class, the top examples and\n"
-        "duplicate sets."));
+        "Print a JSON summary on stdout: counts per issue type, per class, the top examples,\n"
+        "duplicate sets, and the files of a new import that were not read (not_imported)."));
     cli.addOptions({data, project, threads, top, noOutliers, json});
     if (const auto exit = cli.parse(arguments, {project}))
         return *exit;
@@ -62,10 +62,14 @@ int runCheckCommand(const QStringList &arguments)
     const ProjectHealthResult &r = run.value();
     const HealthReport &report = r.report;
     QTextStream &err = cli.err();
+    for (const SkippedItem &s : r.importSkipped)
+        printSkipped(err, s);
     for (const HealthSkipped &s : report.skipped)
         printSkipped(err, s.item);
-    err << QStringLiteral("checked %1 samples in %2 (%3 skipped)").arg(report.samples).arg(formatSeconds(report.seconds)).arg(report.skipped.size())
-        << '\n';
+    err << QStringLiteral("checked %1 samples in %2 (%3 skipped)").arg(report.samples).arg(formatSeconds(report.seconds)).arg(report.skipped.size());
+    if (!r.importSkipped.empty())
+        err << QStringLiteral("; %1 files not imported (listed above)").arg(r.importSkipped.size());
+    err << '\n';
     for (int t = 0; t < kIssueTypeCount; ++t) {
         const IssueColumn &c = report.columns[std::size_t(t)];
         if (!c.computed)
@@ -110,6 +114,11 @@ int runCheckCommand(const QStringList &arguments)
         QJsonObject summary = report.toJson(topExamples, &r.samples);
         summary.insert(QStringLiteral("project"), params.projectFile);
         summary.insert(QStringLiteral("check_id"), r.checkId);
+        QJsonArray notImported;
+        for (const SkippedItem &s : r.importSkipped)
+            notImported.append(QJsonObject{{QStringLiteral("file"), s.file}, {QStringLiteral("location"), s.location},
+                                           {QStringLiteral("reason"), s.reason}});
+        summary.insert(QStringLiteral("not_imported"), notImported);
         if (r.embeddingRunId > 0)
             summary.insert(QStringLiteral("embedding_run"), r.embeddingRunId); // as stored
         QTextStream(stdout) << QJsonDocument(summary).toJson(QJsonDocument::Compact) << '\n';

@@ -115,10 +115,10 @@ inline bool writeFile(const QString &path, const QByteArray &bytes)
     return f.open(QIODevice::WriteOnly) && f.write(bytes) == bytes.size();
 }
 
-inline QByteArray encode(const cv::Mat &img, const char *ext)
+inline QByteArray encode(const cv::Mat &img, const char *ext, const std::vector<int> &params = {})
 {
     std::vector<uchar> buf;
-    cv::imencode(ext, img, buf);
+    cv::imencode(ext, img, buf, params);
     return QByteArray(reinterpret_cast<const char *>(buf.data()), qsizetype(buf.size()));
 }
 

@@ -67,7 +67,7 @@ struct LoadResult {
 
 /// Resolves SPEC and reads it: "fashion-mnist" (→ /usr/share/datasets/fashion-mnist/), "mnist",
 /// a folder of IDX files (train-images-idx3-ubyte[.gz], t10k-images-idx3-ubyte[.gz], labels
-/// beside them; both splits read), an ImageFolder root (root/<class>/<image>; PNG, JPEG, BMP),
+/// beside them; both splits read), an ImageFolder root (root/<class>/<image>; PNG, JPEG, BMP, WebP, TIFF, PNM),
 /// or a CSV manifest (path,label[,split]; header optional).
 LoadResult loadDataset(const QString &spec, const LoadOptions &options = {});
 

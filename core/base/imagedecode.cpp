@@ -50,6 +50,11 @@ bool decodeBytes(const QByteArray &bytes, qint64 maxPixels, DecodedImage *out, Q
             *error = QStringLiteral("cannot decode %1 data (corrupt or truncated)").arg(info.format.toUpper());
             return false;
         }
+        if (qint64(img.cols) * img.rows > maxPixels) { // a decoder that read another size than the header's
+            *error = QStringLiteral("%1 decoded to %2x%3 pixels, more than the limit of %4")
+                         .arg(info.format.toUpper()).arg(img.cols).arg(img.rows).arg(maxPixels);
+            return false;
+        }
         if (img.depth() != CV_8U) {
             cv::Mat converted;
             img.convertTo(converted, CV_8U, img.depth() == CV_16U ? 1.0 / 257.0 : 1.0);

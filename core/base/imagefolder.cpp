@@ -2,9 +2,11 @@
 // it, images directly in root are unlabelled. Folders are listed with opendir/readdir by bytes
 // rather than through QDir, so that nothing is lost without a word: a name that is not valid
 // UTF-8 (which QString cannot hold), a symbolic link loop, a FIFO, socket or device, an
-// unreadable folder and a symbolic link to a folder below a class (not followed, so that no
-// walk can loop) are each listed in Dataset::skipped with the reason.
+// unreadable folder, a symbolic link to a folder below a class (not followed, so that no walk can
+// loop) and an image in a format that is not read (a .gif, .heic, ...) are each listed in
+// Dataset::skipped with the reason. Other files (README.txt, Thumbs.db) are not images: passed over.
 
+#include "imageheader.h"
 #include "imagejobs.h"
 #include "sizelimits.h"
 #include "regularfile.h"
@@ -85,6 +87,8 @@ public:
             else if (S_ISREG(st.st_mode)) {
                 if (hasImageExtension(path))
                     entries.push_back({path, false, isLink});
+                else if (const QString format = unreadImageFormat(path); !format.isEmpty())
+                    skip(path, QStringLiteral("a %1 image: not read (Labelscope reads %2; convert it)").arg(format, kReadableImageFormats));
             } else {
                 skip(path, notRegularFileReason(path));
             }

@@ -1,5 +1,7 @@
-// Image header sniffing: the size a PNG, JPEG or BMP file claims, read without decoding it, so
-// that an oversized image is refused before OpenCV allocates it (see imageheader.h).
+// Image header sniffing: the size a PNG, JPEG, BMP, WebP, Netpbm or TIFF file claims, read
+// without decoding it, so that an oversized image is refused before OpenCV allocates it (see
+// imageheader.h). The formats' layouts: the PNG, JPEG (ITU T.81), BMP, WebP container, Netpbm
+// and TIFF 6.0 specifications.
 
 #include "imageheader.h"
 
@@ -199,6 +201,177 @@ bool sniffBmp(const uchar *b, qint64 size, ImageHeaderInfo *info, QString *error
     return true;
 }
 
+// WebP (RIFF container): the simple lossy ("VP8 ") and lossless ("VP8L") forms and the extended
+// form ("VP8X", its canvas size); an animation is refused (OpenCV decodes still images only).
+bool sniffWebp(const uchar *b, qint64 size, ImageHeaderInfo *info, QString *error)
+{
+    info->format = QStringLiteral("webp");
+    if (size < 30) {
+        *error = QStringLiteral("truncated WebP header (%1 bytes)").arg(size);
+        return false;
+    }
+    info->channels = 3;
+    const uchar *chunk = b + 12, *data = b + 20;
+    if (memcmp(chunk, "VP8 ", 4) == 0) {
+        if (data[3] != 0x9D || data[4] != 0x01 || data[5] != 0x2A) {
+            *error = QStringLiteral("malformed WebP: no VP8 start code at byte 23");
+            return false;
+        }
+        info->width = le16(data + 6) & 0x3FFF;
+        info->height = le16(data + 8) & 0x3FFF;
+    } else if (memcmp(chunk, "VP8L", 4) == 0) {
+        if (data[0] != 0x2F) {
+            *error = QStringLiteral("malformed WebP: no VP8L signature at byte 20");
+            return false;
+        }
+        const quint32 bits = le32(data + 1);
+        info->width = qint64(bits & 0x3FFF) + 1;
+        info->height = qint64((bits >> 14) & 0x3FFF) + 1;
+    } else if (memcmp(chunk, "VP8X", 4) == 0) {
+        if (data[0] & 0x02) {
+            *error = QStringLiteral("animated WebP: not read (save one frame as a still image)");
+            return false;
+        }
+        info->width = qint64(le32(data + 4) & 0xFFFFFF) + 1;
+        info->height = qint64(le32(data + 7) & 0xFFFFFF) + 1;
+    } else {
+        *error = QStringLiteral("malformed WebP: no VP8, VP8L or VP8X chunk at byte 12");
+        return false;
+    }
+    if (info->width == 0 || info->height == 0) {
+        *error = QStringLiteral("malformed WebP: invalid size %1x%2").arg(info->width).arg(info->height);
+        return false;
+    }
+    const qint64 riffBytes = qint64(le32(b + 4)) + 8;
+    if (riffBytes > size)
+        info->truncation = QStringLiteral("truncated WebP: the RIFF header says %1 bytes, the file has %2").arg(riffBytes).arg(size);
+    return true;
+}
+
+// Netpbm: P1/P4 bitmaps, P2/P5 grey, P3/P6 colour; an ASCII header (with # comments) of width,
+// height and (except bitmaps) the largest sample value.
+bool sniffPnm(const uchar *b, qint64 size, ImageHeaderInfo *info, QString *error)
+{
+    info->format = QStringLiteral("pnm");
+    const int kind = b[1] - '0';
+    qint64 pos = 2;
+    qint64 fields[3] = {0, 0, 1};
+    const int count = (kind == 1 || kind == 4) ? 2 : 3;
+    for (int f = 0; f < count; ++f) {
+        for (;;) { // whitespace and comments
+            if (pos < size && (b[pos] == ' ' || b[pos] == '\t' || b[pos] == '\n' || b[pos] == '\r' || b[pos] == '\v' || b[pos] == '\f'))
+                ++pos;
+            else if (pos < size && b[pos] == '#')
+                while (pos < size && b[pos] != '\n' && b[pos] != '\r')
+                    ++pos;
+            else
+                break;
+        }
+        if (pos >= size) {
+            *error = QStringLiteral("truncated PNM header (%1 bytes)").arg(size);
+            return false;
+        }
+        if (b[pos] < '0' || b[pos] > '9') {
+            *error = QStringLiteral("malformed PNM: a number expected at byte %1").arg(pos);
+            return false;
+        }
+        qint64 v = 0;
+        while (pos < size && b[pos] >= '0' && b[pos] <= '9') {
+            v = v * 10 + (b[pos++] - '0');
+            if (v > 0x7fffffff) {
+                *error = QStringLiteral("malformed PNM: a number too large at byte %1").arg(pos);
+                return false;
+            }
+        }
+        fields[f] = v;
+    }
+    info->width = fields[0];
+    info->height = fields[1];
+    if (info->width == 0 || info->height == 0 || fields[2] == 0 || fields[2] > 65535) {
+        *error = QStringLiteral("malformed PNM: width %1, height %2, largest value %3").arg(fields[0]).arg(fields[1]).arg(fields[2]);
+        return false;
+    }
+    info->channels = (kind == 3 || kind == 6) ? 3 : 1;
+    // After the header one whitespace byte, then the samples: binary forms have a known size; an
+    // ASCII sample takes at least one byte. Either way a file cannot claim more than it holds.
+    const qint64 available = size - std::min(size, pos + 1);
+    const qint64 samples = info->channels * (kind == 4 ? (info->width + 7) / 8 : info->width);
+    const qint64 bytesPerSample = (kind >= 5 && fields[2] > 255) ? 2 : 1;
+    if (samples * bytesPerSample > available / info->height)
+        info->truncation = QStringLiteral("truncated PNM: %1x%2 pixels need %3 bytes of samples, the file has %4 after its header")
+                               .arg(info->width).arg(info->height).arg(double(samples * bytesPerSample) * double(info->height), 0, 'g', 6)
+                               .arg(available);
+    return true;
+}
+
+// TIFF (classic, either byte order): ImageWidth, ImageLength and SamplesPerPixel of the first
+// image file directory, the page OpenCV decodes. BigTIFF is refused.
+bool sniffTiff(const uchar *b, qint64 size, ImageHeaderInfo *info, QString *error)
+{
+    info->format = QStringLiteral("tiff");
+    const bool little = b[0] == 'I';
+    const auto u16 = [&](qint64 at) { return little ? le16(b + at) : be16(b + at); };
+    const auto u32 = [&](qint64 at) { return little ? le32(b + at) : be32(b + at); };
+    if (u16(2) == 43) {
+        *error = QStringLiteral("BigTIFF: not read (save it as a classic TIFF or PNG)");
+        return false;
+    }
+    const qint64 ifd = u32(4);
+    if (ifd < 8 || ifd + 2 > size) {
+        *error = QStringLiteral("truncated or malformed TIFF: first directory at byte %1 of %2").arg(ifd).arg(size);
+        return false;
+    }
+    const qint64 entries = u16(ifd);
+    if (ifd + 2 + entries * 12 > size) {
+        *error = QStringLiteral("truncated TIFF: its first directory (%1 entries at byte %2) ends after the file").arg(entries).arg(ifd);
+        return false;
+    }
+    qint64 width = 0, height = 0, samplesPerPixel = 1;
+    for (qint64 e = 0; e < entries; ++e) {
+        const qint64 at = ifd + 2 + e * 12;
+        const quint32 tag = u16(at), type = u16(at + 2);
+        if (u32(at + 4) != 1 || (type != 3 && type != 4))
+            continue; // not a single SHORT or LONG: not one of the values read here
+        const qint64 value = type == 3 ? u16(at + 8) : u32(at + 8);
+        if (tag == 256)
+            width = value;
+        else if (tag == 257)
+            height = value;
+        else if (tag == 277)
+            samplesPerPixel = value;
+    }
+    if (width <= 0 || height <= 0 || width > 0x7fffffff || height > 0x7fffffff) {
+        *error = QStringLiteral("malformed TIFF: invalid size %1x%2 in the first directory").arg(width).arg(height);
+        return false;
+    }
+    info->width = width;
+    info->height = height;
+    info->channels = samplesPerPixel >= 3 ? 3 : 1;
+    return true;
+}
+
+/// Formats recognised by their signature that OpenCV (as Debian builds it) does not decode.
+QString unreadFormat(const uchar *b, qint64 size)
+{
+    if (size >= 6 && (memcmp(b, "GIF87a", 6) == 0 || memcmp(b, "GIF89a", 6) == 0))
+        return QStringLiteral("GIF");
+    if (size >= 12 && memcmp(b + 4, "ftyp", 4) == 0) {
+        const QByteArray brand(reinterpret_cast<const char *>(b + 8), 4);
+        if (brand == "avif" || brand == "avis")
+            return QStringLiteral("AVIF");
+        if (brand.startsWith("hei") || brand.startsWith("hev") || brand == "mif1" || brand == "msf1")
+            return QStringLiteral("HEIF/HEIC");
+    }
+    static const uchar jp2[12] = {0, 0, 0, 0x0C, 'j', 'P', ' ', ' ', 0x0D, 0x0A, 0x87, 0x0A};
+    if ((size >= 12 && memcmp(b, jp2, 12) == 0) || (size >= 4 && b[0] == 0xFF && b[1] == 0x4F && b[2] == 0xFF && b[3] == 0x51))
+        return QStringLiteral("JPEG 2000");
+    if (size >= 2 && b[0] == 0xFF && b[1] == 0x0A)
+        return QStringLiteral("JPEG XL");
+    if (size >= 4 && memcmp(b, "8BPS", 4) == 0)
+        return QStringLiteral("Photoshop (PSD)");
+    return QString();
+}
+
 } // namespace
 
 bool sniffImageHeader(const QByteArray &bytes, ImageHeaderInfo *info, QString *error)
@@ -213,7 +386,18 @@ bool sniffImageHeader(const QByteArray &bytes, ImageHeaderInfo *info, QString *e
         return sniffJpeg(b, size, info, error);
     if (size >= 2 && b[0] == 'B' && b[1] == 'M')
         return sniffBmp(b, size, info, error);
-    *error = QStringLiteral("not an image (no PNG, JPEG or BMP signature)");
+    if (size >= 12 && memcmp(b, "RIFF", 4) == 0 && memcmp(b + 8, "WEBP", 4) == 0)
+        return sniffWebp(b, size, info, error);
+    if (size >= 2 && b[0] == 'P' && b[1] >= '1' && b[1] <= '6')
+        return sniffPnm(b, size, info, error);
+    if (size >= 8 && ((b[0] == 'I' && b[1] == 'I' && (b[2] == 42 || b[2] == 43) && b[3] == 0)
+                      || (b[0] == 'M' && b[1] == 'M' && b[2] == 0 && (b[3] == 42 || b[3] == 43))))
+        return sniffTiff(b, size, info, error);
+    if (const QString other = unreadFormat(b, size); !other.isEmpty()) {
+        *error = QStringLiteral("a %1 image: not read (Labelscope reads %2; convert it)").arg(other, kReadableImageFormats);
+        return false;
+    }
+    *error = QStringLiteral("not an image (no %1 signature)").arg(kReadableImageFormats);
     return false;
 }
 

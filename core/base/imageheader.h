@@ -9,16 +9,21 @@
 
 namespace labelscope {
 
+/// The formats the readers decode, as named in messages.
+inline const QString kReadableImageFormats = QStringLiteral("PNG, JPEG, BMP, WebP, TIFF or PNM");
+
 struct ImageHeaderInfo {
-    QString format;          ///< "png", "jpeg" or "bmp"
+    QString format;          ///< "png", "jpeg", "bmp", "webp", "pnm" or "tiff"
     qint64 width = 0, height = 0;
     int channels = 0;        ///< 1 grey, 3 colour (as the header declares; palettes count as 3)
-    QString truncation;      ///< non-empty when the bytes visibly end early (JPEG, BMP) or cannot
+    QString truncation;      ///< non-empty when the bytes visibly end early (JPEG, BMP, WebP, PNM) or cannot
                              ///< hold the pixels (PNG: more than 1032 times the file in deflate data)
 };
 
-/// Parses the PNG IHDR chunk, the JPEG SOFn segment or the BMP headers at the start of `bytes`
-/// (the whole file). Returns false with *error for an unknown signature or a malformed header.
+/// Parses the PNG IHDR chunk, the JPEG SOFn segment, the BMP headers, the WebP VP8/VP8L/VP8X
+/// chunk, the Netpbm (P1–P6) header or the first TIFF directory of `bytes` (the whole file).
+/// Returns false with *error for an unknown signature, a malformed header, or a format recognised
+/// but not read (GIF, HEIF, AVIF, JPEG 2000, JPEG XL, PSD, BigTIFF, animated WebP: named).
 bool sniffImageHeader(const QByteArray &bytes, ImageHeaderInfo *info, QString *error);
 
 } // namespace labelscope

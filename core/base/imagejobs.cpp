@@ -3,6 +3,8 @@
 
 #include "imagejobs.h"
 
+#include <QHash>
+
 #include <QFileInfo>
 #include <QSet>
 
@@ -16,10 +18,28 @@ namespace labelscope {
 
 bool hasImageExtension(const QString &fileName)
 {
-    static const QSet<QString> extensions = {QStringLiteral("png"), QStringLiteral("jpg"),
-                                             QStringLiteral("jpeg"), QStringLiteral("jpe"),
-                                             QStringLiteral("bmp"), QStringLiteral("dib")};
+    static const QSet<QString> extensions = {
+        QStringLiteral("png"),  QStringLiteral("jpg"),  QStringLiteral("jpeg"), QStringLiteral("jpe"),
+        QStringLiteral("bmp"),  QStringLiteral("dib"),  QStringLiteral("webp"), QStringLiteral("tif"),
+        QStringLiteral("tiff"), QStringLiteral("pbm"),  QStringLiteral("pgm"),  QStringLiteral("ppm"),
+        QStringLiteral("pnm")};
     return extensions.contains(QFileInfo(fileName).suffix().toLower());
+}
+
+QString unreadImageFormat(const QString &fileName)
+{
+    static const QHash<QString, QString> formats = {
+        {QStringLiteral("gif"), QStringLiteral("GIF")},         {QStringLiteral("heic"), QStringLiteral("HEIC")},
+        {QStringLiteral("heif"), QStringLiteral("HEIF")},       {QStringLiteral("avif"), QStringLiteral("AVIF")},
+        {QStringLiteral("jxl"), QStringLiteral("JPEG XL")},     {QStringLiteral("jp2"), QStringLiteral("JPEG 2000")},
+        {QStringLiteral("j2k"), QStringLiteral("JPEG 2000")},   {QStringLiteral("jpx"), QStringLiteral("JPEG 2000")},
+        {QStringLiteral("svg"), QStringLiteral("SVG")},         {QStringLiteral("ico"), QStringLiteral("ICO")},
+        {QStringLiteral("psd"), QStringLiteral("Photoshop")},   {QStringLiteral("tga"), QStringLiteral("TGA")},
+        {QStringLiteral("exr"), QStringLiteral("OpenEXR")},     {QStringLiteral("hdr"), QStringLiteral("Radiance HDR")},
+        {QStringLiteral("dng"), QStringLiteral("camera raw")},  {QStringLiteral("cr2"), QStringLiteral("camera raw")},
+        {QStringLiteral("nef"), QStringLiteral("camera raw")},  {QStringLiteral("arw"), QStringLiteral("camera raw")},
+        {QStringLiteral("raw"), QStringLiteral("camera raw")}};
+    return formats.value(QFileInfo(fileName).suffix().toLower());
 }
 
 namespace {

@@ -10,8 +10,14 @@
 
 namespace labelscope {
 
-/// True for the extensions the readers take as images (png, jpg, jpeg, jpe, bmp, dib; any case).
+/// True for the extensions the readers take as images (png, jpg, jpeg, jpe, bmp, dib, webp,
+/// tif, tiff, pbm, pgm, ppm, pnm; any case).
 bool hasImageExtension(const QString &fileName);
+
+/// The name of the image format an extension stands for when the readers do not decode it (GIF,
+/// HEIC, AVIF, JPEG 2000, SVG, camera raw, ...), so that such files are listed as skipped rather
+/// than passed over; empty for other names.
+QString unreadImageFormat(const QString &fileName);
 
 /// One image to read.
 struct ImageJob {

@@ -78,6 +78,7 @@ Result<ProjectHealthResult> runProjectHealthChecks(const ProjectHealthParams &pa
         if (store.isReadOnly())
             return R::failure(QStringLiteral("%1 is read-only (%2); the checks could not be stored")
                                   .arg(params.projectFile, store.readOnlyReason()));
+        std::vector<SkippedItem> importSkipped;
         if (store.sampleCount() == 0) {
             if (params.dataSpec.isEmpty())
                 return R::failure(QStringLiteral("%1: the project is empty; give a dataset (--data SPEC)").arg(params.projectFile));
@@ -95,6 +96,7 @@ Result<ProjectHealthResult> runProjectHealthChecks(const ProjectHealthParams &pa
                                               {QStringLiteral("image_size"), QString::number(options.imageSize)}};
             if (!store.importDataset(loaded.dataset, meta, &error))
                 return R::failure(error);
+            importSkipped = std::move(loaded.dataset.skipped);
         } else if (!params.dataSpec.isEmpty()
                    && canonicalDataSpec(params.dataSpec) != store.meta(QStringLiteral("data_spec"))) {
             return R::failure(QStringLiteral("%1 was made from '%2', not '%3'; use a new --project file")
@@ -113,8 +115,8 @@ Result<ProjectHealthResult> runProjectHealthChecks(const ProjectHealthParams &pa
         Result<ProjectHealthResult> out =
             checkProjectSamples(store, runId > 0 ? RunEmbedding{runId, &embeddedIds, &embedding, dim} : RunEmbedding{},
                                 0, params.threads, c);
-        if (!out)
-            return out;
+        if (out)
+            out.value().importSkipped = std::move(importSkipped);
         return out;
     });
 }

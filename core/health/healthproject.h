@@ -34,6 +34,9 @@ struct ProjectHealthResult {
     QStringList classes;
     qint64 checkId = 0;           ///< the stored check
     qint64 embeddingRunId = 0;    ///< the run whose embeddings gave the outlier scores, 0 = none
+    /// Files of the dataset imported by this call that never became samples (corrupt, empty,
+    /// truncated, in a format not read; Dataset::skipped). Empty when the project had samples.
+    std::vector<SkippedItem> importSkipped;
 };
 
 /// Opens (or creates) the project, imports DATASPEC into an empty one (no label noise), runs the

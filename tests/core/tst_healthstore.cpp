@@ -64,6 +64,10 @@ private Q_SLOTS:
         write(QStringLiteral("leak.png"), fashion[0], labels[0], "test");
         write(QStringLiteral("copy.jpg"), jpegCopy(fashion[1], 75), labels[1], "train");
         write(QStringLiteral("black.png"), cv::Mat(28, 28, CV_8U, cv::Scalar(0)), 0, "train");
+        // A row whose file is not an image: not imported, and said so by the check.
+        QFile broken(path(QStringLiteral("broken.png")));
+        QVERIFY(broken.open(QIODevice::WriteOnly) && broken.write("not a picture\n") > 0);
+        csv += QStringLiteral("broken.png,%1,train\n").arg(classes[0]);
         m_csv = path(QStringLiteral("data.csv"));
         QFile manifest(m_csv);
         QVERIFY(manifest.open(QIODevice::WriteOnly) && manifest.write(csv.toUtf8()) > 0);
@@ -182,6 +186,10 @@ private Q_SLOTS:
         QCOMPARE(int(r->samples.size()), m_n);
         QVERIFY(r->checkId > 0);
         QCOMPARE(r->embeddingRunId, qint64(0));
+        QCOMPARE(r->importSkipped.size(), std::size_t(1));
+        QVERIFY2(r->importSkipped[0].file.endsWith(QLatin1String("broken.png")) && r->importSkipped[0].location == QStringLiteral("line %1").arg(m_n + 2) // after the header and m_n rows
+                     && r->importSkipped[0].reason.contains(QLatin1String("not an image")),
+                 qPrintable(r->importSkipped[0].file + QLatin1Char(' ') + r->importSkipped[0].location + QLatin1Char(' ') + r->importSkipped[0].reason));
         const HealthReport &report = r->report;
         QVERIFY(!report.column(IssueType::Outlier).computed); // no analysis yet
         const qint64 g0 = rowOf(r.value(), QStringLiteral("g0.png")), leak = rowOf(r.value(), QStringLiteral("leak.png"));
@@ -223,6 +231,7 @@ private Q_SLOTS:
         const Result<ProjectHealthResult> again = runProjectHealthChecks(params, context);
         QVERIFY2(again.ok(), qPrintable(again.error()));
         QVERIFY(again->checkId > r->checkId);
+        QVERIFY(again->importSkipped.empty()); // nothing imported this time
         params.dataSpec = QStringLiteral("fashion-mnist");
         const Result<ProjectHealthResult> other = runProjectHealthChecks(params, context);
         QVERIFY(!other.ok());

@@ -1,5 +1,6 @@
-// Tests of the image readers (core/base/dataset.h): decoding good and bad images (corrupt,
-// empty, truncated, not images, absurd header sizes), ImageFolder trees and CSV manifests.
+// Tests of the image readers (core/base/dataset.h): decoding good and bad images (PNG, JPEG, BMP,
+// WebP, TIFF, PNM; corrupt, empty, truncated, not images, formats not read, absurd header sizes),
+// ImageFolder trees and CSV manifests.
 
 #include "datasetfixture.h"
 
@@ -56,6 +57,15 @@ void TestImageDatasets::decodeGood()
         {"alpha.png", encode(rgba, ".png"), 7, 5, 3, {10, 20, 30}, 0},
         {"sixteen.png", encode(grey16, ".png"), 6, 4, 1, {255}, 0},
         {"jpeg-named.png", encode(solid(8, 8, 0, 0, 255), ".jpg"), 8, 8, 3, {0, 0, 255}, 4},
+        {"lossless.webp", encode(solid(9, 4, 0, 250, 0), ".webp", {cv::IMWRITE_WEBP_QUALITY, 101}), 9, 4, 3, {0, 250, 0}, 0},
+        {"lossy.webp", encode(solid(16, 12, 250, 0, 0), ".webp", {cv::IMWRITE_WEBP_QUALITY, 90}), 16, 12, 3, {250, 0, 0}, 12},
+        {"red.tif", encode(solid(7, 5, 255, 0, 0), ".tif"), 7, 5, 3, {255, 0, 0}, 0},
+        {"grey16.tiff", encode(grey16, ".tiff"), 6, 4, 1, {255}, 0},
+        {"red.ppm", encode(solid(7, 5, 255, 0, 0), ".ppm"), 7, 5, 3, {255, 0, 0}, 0},
+        {"grey.pgm", encode(cv::Mat(5, 3, CV_8UC1, cv::Scalar(42)), ".pgm"), 3, 5, 1, {42}, 0},
+        {"ascii.pgm", encode(cv::Mat(2, 3, CV_8UC1, cv::Scalar(9)), ".pgm", {cv::IMWRITE_PXM_BINARY, 0}), 3, 2, 1, {9}, 0},
+        {"grey16.pgm", encode(grey16, ".pgm"), 6, 4, 1, {255}, 0},
+        {"commented.pgm", QByteArray("P5\n# made by hand\n2 1\n255\n\x07\x08", 28), 2, 1, 1, {7}, 0},
     };
     for (const Case &c : cases) {
         const QString file = dir + QLatin1Char('/') + QLatin1String(c.name);
@@ -101,6 +111,21 @@ void TestImageDatasets::decodeBad_data()
         garbage[i] = char((i * 7919) % 251);
     QTest::newRow("JPEG magic, garbage") << (QByteArray("\xFF\xD8\xFF", 3) + garbage) << "malformed JPEG";
     QTest::newRow("BMP magic, garbage") << (QByteArray("BM") + garbage) << "malformed BMP";
+    const QByteArray webp = encode(solid(40, 30, 10, 200, 30), ".webp");
+    QTest::newRow("truncated WebP") << webp.left(webp.size() / 2) << "truncated WebP";
+    QTest::newRow("WebP, unknown chunk") << (webp.left(12) + "ABCD" + webp.mid(16)) << "malformed WebP";
+    QByteArray animated = QByteArray("RIFF\x16\0\0\0WEBPVP8X\x0a\0\0\0\x02\0\0\0\x09\0\0\x09\0\0", 30);
+    QTest::newRow("animated WebP") << animated << "animated WebP";
+    const QByteArray ppm = encode(solid(40, 30, 10, 200, 30), ".ppm");
+    QTest::newRow("truncated PPM") << ppm.left(ppm.size() - 1) << "truncated PNM";
+    QTest::newRow("PPM 60000x60000") << QByteArray("P6 60000 60000 255\n") + garbage << "PNM header claims 60000x60000 pixels";
+    QTest::newRow("PGM header cut") << QByteArray("P5 40") << "truncated PNM header";
+    QTest::newRow("PGM, letters for a size") << QByteArray("P5 forty 30 255\n") + garbage << "malformed PNM";
+    const QByteArray tif = encode(solid(40, 30, 10, 200, 30), ".tif");
+    QTest::newRow("TIFF header only") << tif.left(8) << "TIFF";
+    QTest::newRow("BigTIFF") << QByteArray("II\x2b\0\x08\0\0\0", 8) + garbage << "BigTIFF";
+    QTest::newRow("GIF") << QByteArray("GIF89a") + garbage << "a GIF image: not read";
+    QTest::newRow("HEIC") << QByteArray("\0\0\0\x18" "ftypheic", 12) + garbage << "a HEIF/HEIC image: not read";
 }
 
 void TestImageDatasets::decodeBad()
@@ -133,6 +158,11 @@ void TestImageDatasets::imageFolder()
     QVERIFY(write(QStringLiteral("dog/truncated.png"), png.left(png.size() / 2)));
     QVERIFY(write(QStringLiteral("cat/text.png"), "this is not a picture\n"));
     QVERIFY(write(QStringLiteral("cat/huge.png"), pngClaiming(100000, 100000)));
+    // Other formats: WebP, TIFF and PNM read; a GIF listed as a format not read.
+    QVERIFY(write(QStringLiteral("dog/f_red.webp"), encode(solid(20, 10, 255, 0, 0), ".webp", {cv::IMWRITE_WEBP_QUALITY, 101})));
+    QVERIFY(write(QStringLiteral("dog/g_red.TIFF"), encode(solid(20, 10, 255, 0, 0), ".tiff")));
+    QVERIFY(write(QStringLiteral("dog/h_grey.pgm"), encode(cv::Mat(12, 12, CV_8UC1, cv::Scalar(60)), ".pgm")));
+    QVERIFY(write(QStringLiteral("cat/anim.gif"), QByteArray("GIF89a") + QByteArray(40, '\0')));
     // Ignored: other extensions, hidden files, empty folders.
     QVERIFY(write(QStringLiteral("cat/notes.txt"), "notes"));
     QVERIFY(write(QStringLiteral("README.md"), "readme"));
@@ -159,11 +189,12 @@ void TestImageDatasets::imageFolder()
         QVERIFY(QFileInfo(s.path).isAbsolute());
     }
     QCOMPARE(names, QStringList({"a_red.png", "b_blue.JPG", "c_grey.bmp", "d_grey.png", "e_green.bmp",
-                                 "z_unlabelled.jpeg"}));
-    QCOMPARE(labels, std::vector<int>({0, 0, 0, 1, 1, -1}));
-    QCOMPARE(ds.pixels.size(), std::size_t(6 * 3 * 16 * 16));
+                                 "f_red.webp", "g_red.TIFF", "h_grey.pgm", "z_unlabelled.jpeg"}));
+    QCOMPARE(labels, std::vector<int>({0, 0, 0, 1, 1, 1, 1, 1, -1}));
+    QCOMPARE(ds.pixels.size(), std::size_t(9 * 3 * 16 * 16));
 
-    QCOMPARE(skippedNames(ds), QStringList({"corrupt.png", "empty.jpg", "huge.png", "text.png", "truncated.png"}));
+    QCOMPARE(skippedNames(ds), QStringList({"anim.gif", "corrupt.png", "empty.jpg", "huge.png", "text.png", "truncated.png"}));
+    QVERIFY(findSkipped(ds, QStringLiteral("anim.gif"))->reason.contains(QLatin1String("a GIF image: not read")));
     QVERIFY(findSkipped(ds, QStringLiteral("huge.png"))->reason.contains(QLatin1String("100000x100000")));
     QVERIFY(findSkipped(ds, QStringLiteral("empty.jpg"))->reason.contains(QLatin1String("empty")));
     QVERIFY(findSkipped(ds, QStringLiteral("text.png"))->reason.contains(QLatin1String("not an image")));
@@ -179,9 +210,12 @@ void TestImageDatasets::imageFolder()
     for (int c = 0; c < 3; ++c) {
         QVERIFY(all(plane(2, c), 100, 100));
         QVERIFY(std::equal(plane(3, c), plane(3, c) + 256, plane(3, 0)));
-        QVERIFY(all(plane(5, c), 198, 202));
+        QVERIFY(all(plane(7, c), 60, 60));   // h_grey.pgm
+        QVERIFY(all(plane(8, c), 198, 202)); // z_unlabelled.jpeg
     }
     QVERIFY(all(plane(4, 0), 0, 0) && all(plane(4, 1), 255, 255) && all(plane(4, 2), 0, 0));
+    for (const std::size_t red : {std::size_t(5), std::size_t(6)}) // lossless WebP, TIFF
+        QVERIFY(all(plane(red, 0), 255, 255) && all(plane(red, 1), 0, 0) && all(plane(red, 2), 0, 0));
 
     // The GUI's view: native resolution.
     DecodedImage img;

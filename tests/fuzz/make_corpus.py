@@ -20,6 +20,23 @@ JPEG_COLOUR = base64.b64decode(
     "AAAAAAAAAAAAAAAAAP/aAAgBAgEBPxB//8QAFBABAAAAAAAAAAAAAAAAAAAAAP/aAAgBAQABPxB//9k=")
 
 
+# WebP (lossy VP8, lossless VP8L) and TIFF (LZW, colour and grey) made by OpenCV 4.6 (cv::imencode).
+WEBP_LOSSY = base64.b64decode(
+    "UklGRjoAAABXRUJQVlA4IC4AAAAwAgCdASoEAAMAAUAmJaACdLoB+AH4AAToAADxj/2My3QEfmdf/az/OUf/JIAA"
+)
+WEBP_LOSSLESS = base64.b64decode(
+    "UklGRh4AAABXRUJQVlA4TBEAAAAvA4AAAAdQ5HpUof+BiOh/AAA="
+)
+TIFF_RGB = base64.b64decode(
+    "SUkqABoAAACAB5kAoAQWDQaBQSDweEwuDwEMAAABAwABAAAABAAAAAEBAwABAAAAAwAAAAIBAwADAAAAsAAAAAMBAwABAAAABQAAAAYBAwABAAAAAgAAABEB"
+    "BAABAAAACAAAABUBAwABAAAAAwAAABYBAwABAAAAAwAAABcBBAABAAAAEgAAABwBAwABAAAAAQAAAD0BAwABAAAAAgAAAFMBAwADAAAAtgAAAAAAAAAIAAgA"
+    "CAABAAEAAQA="
+)
+TIFF_GREY = base64.b64decode(
+    "SUkqABAAAACAE0AACBACAgwAAAEDAAEAAAADAAAAAQEDAAEAAAACAAAAAgEDAAEAAAAIAAAAAwEDAAEAAAAFAAAABgEDAAEAAAABAAAAEQEEAAEAAAAIAAAA"
+    "FQEDAAEAAAABAAAAFgEDAAEAAAACAAAAFwEEAAEAAAAIAAAAHAEDAAEAAAABAAAAPQEDAAEAAAACAAAAUwEDAAEAAAABAAAAAAAAAA=="
+)
+
 def write(target, name, data):
     d = os.path.join(HERE, "corpus", target)
     os.makedirs(d, exist_ok=True)
@@ -165,3 +182,11 @@ write("imageheader", "bmp_8_topdown", bmp(4, 2, bits=8, top_down=True))
 write("imageheader", "bmp_core", bmp(2, 2, core=True))
 write("imageheader", "jpeg_grey", JPEG_GREY)
 write("imageheader", "jpeg_progressive", JPEG_COLOUR)
+write("imageheader", "webp_lossy", WEBP_LOSSY)
+write("imageheader", "webp_lossless", WEBP_LOSSLESS)
+write("imageheader", "tiff_rgb", TIFF_RGB)
+write("imageheader", "tiff_grey", TIFF_GREY)
+write("imageheader", "pnm_p6", b"P6\n3 2\n255\n" + bytes(range(18)))
+write("imageheader", "pnm_p5_16bit_comment", b"P5 # grey\n2 2 65535\n" + bytes(8))
+write("imageheader", "pnm_p2_ascii", b"P2\n2 2\n9\n0 3\n6 9\n")
+write("imageheader", "pnm_p4_bitmap", b"P4\n9 2\n" + bytes([0xAA, 0x80, 0x55, 0x00]))
