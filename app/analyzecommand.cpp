@@ -1,6 +1,7 @@
 #include "cli.h"
 #include "commands.h"
 
+#include "base/verdict.h"
 #include "ml/analysis.h"
 
 #include <QJsonDocument>
@@ -135,9 +136,16 @@ int runAnalyzeCommand(const QStringList &arguments)
         err << QStringLiteral("  %1 alone: AUROC %2, precision %3 recall %4 F1 %5")
                    .arg(it.key()).arg(it->auroc, 0, 'f', 4).arg(it->precision, 0, 'f', 3)
                    .arg(it->recall, 0, 'f', 3).arg(it->f1, 0, 'f', 3) << '\n';
-    if (result.numLabelIssues >= 0)
+    if (result.numLabelIssues >= 0) {
         err << QStringLiteral("find_label_issues (%1, %2-fold out-of-sample pred_probs): %3 label issues")
-                   .arg(enumName(kFilterByNames, params.filterBy)).arg(result.folds).arg(result.numLabelIssues) << '\n';
+                   .arg(enumName(kFilterByNames, params.filterBy)).arg(result.folds).arg(result.numLabelIssues);
+        if (result.outOfSampleAgreement >= 0.0)
+            err << QStringLiteral("; the out-of-sample classifier agrees with %1% of the given labels")
+                       .arg(100.0 * result.outOfSampleAgreement, 0, 'f', 1);
+        err << '\n';
+        if (const QString weak = weakClassifierNote(result.outOfSampleAgreement); !weak.isEmpty())
+            err << "warning: " << weak << '\n';
+    }
     if (!result.backboneFile.isEmpty()) {
         // As the window's run summary: what was extracted now, what came from the project's cache.
         QStringList how;

@@ -90,12 +90,16 @@ struct CleanEvalReport {
 };
 
 /// "Analysis run 4 (embedding, 04/12/2026 08:01): 60 samples; 12.40 s on cpu; 5 hard, 10 need
-/// review, 45 easy" from a stored run (its status instead when it did not finish).
+/// review, 45 easy; the out-of-sample classifier agrees with 91.0% of the given labels" from a
+/// stored run (its status instead when it did not finish).
 QString runSummaryLine(const RunInfo &run);
 /// "Backbone: NAME (FILE), D-d; embeddings: extracted N in S s (R images/s)" or "…; embeddings:
 /// reused from run R" for a run on backbone embeddings; "" for any other run (also runs stored
 /// before these fields existed).
 QString backboneSummaryLine(const RunInfo &run);
+/// The run's out-of-sample agreement with the given labels (summary "confident_learning"
+/// "out_of_sample_agreement"), -1 when the run has none.
+double outOfSampleAgreementOf(const RunInfo &run);
 
 class ReportPage : public QWidget {
     Q_OBJECT

@@ -9,6 +9,8 @@
 
 #include "reportpage.h"
 
+#include "base/verdict.h"
+
 #include "reviewsession.h"
 
 #include <QDir>
@@ -99,7 +101,16 @@ QString runSummaryLine(const RunInfo &run)
                      .arg(c.value(QStringLiteral("hard")).toInteger())
                      .arg(c.value(QStringLiteral("need_review")).toInteger())
                      .arg(c.value(QStringLiteral("easy")).toInteger());
+    const double agreement = outOfSampleAgreementOf(run);
+    if (agreement >= 0.0)
+        facts << QObject::tr("the out-of-sample classifier agrees with %1% of the given labels").arg(100.0 * agreement, 0, 'f', 1);
     return facts.isEmpty() ? line : line + QStringLiteral(": ") + facts.join(QStringLiteral("; "));
+}
+
+double outOfSampleAgreementOf(const RunInfo &run)
+{
+    const QJsonValue v = run.summary.value(QStringLiteral("confident_learning")).toObject().value(QStringLiteral("out_of_sample_agreement"));
+    return v.isDouble() ? v.toDouble() : -1.0;
 }
 
 void ReportPage::createRunSummary(QVBoxLayout *layout)
@@ -122,6 +133,9 @@ void ReportPage::updateRunSummary()
         const QString backbone = backboneSummaryLine(*run);
         if (!backbone.isEmpty())
             lines << backbone;
+        // The run's flags are unreliable with a classifier this weak: said where the run is shown.
+        if (const QString weak = weakClassifierNote(outOfSampleAgreementOf(*run)); !weak.isEmpty())
+            lines << tr("Warning: %1.").arg(weak);
     }
     m_runSummary->setText(lines.join(QLatin1Char('\n')));
     m_runSummary->setVisible(!lines.isEmpty());

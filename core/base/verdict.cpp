@@ -85,4 +85,27 @@ Categorization combineVerdict(const VerdictInputs &in, const CategoryRule &rule)
     return c;
 }
 
+double outOfSampleAgreement(const std::vector<int> &givenLabels, const std::vector<double> &predProbs, int numClasses)
+{
+    const std::size_t n = givenLabels.size(), k = std::size_t(std::max(numClasses, 0));
+    if (n == 0 || k == 0 || predProbs.size() != n * k)
+        return -1.0;
+    std::size_t agree = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+        const double *row = predProbs.data() + i * k;
+        agree += std::size_t(std::max_element(row, row + k) - row) == std::size_t(givenLabels[i]) ? 1 : 0;
+    }
+    return double(agree) / double(n);
+}
+
+QString weakClassifierNote(double agreement)
+{
+    if (agreement < 0.0 || agreement >= kWeakClassifierAgreement)
+        return QString();
+    return QStringLiteral("the out-of-sample classifier agrees with only %1% of the given labels, so most flags are samples "
+                          "it cannot tell apart rather than label errors; a stronger backbone (a pretrained model, or "
+                          "longer self-supervised pretraining) or the from-scratch method should flag fewer and better")
+        .arg(100.0 * agreement, 0, 'f', 1);
+}
+
 } // namespace labelscope

@@ -14,6 +14,8 @@
 
 #include "categorizer.h"
 
+#include <QString>
+
 #include <vector>
 
 namespace labelscope {
@@ -35,5 +37,20 @@ struct VerdictInputs {
 /// signal only, it is categorize()'s mixture rule on that signal (and CL flags keep a sample out
 /// of easy). Sizes must agree (else an empty result).
 Categorization combineVerdict(const VerdictInputs &inputs, const CategoryRule &rule = {});
+
+/// Below this share of agreement between out-of-sample pred_probs (argmax) and the given labels,
+/// the classifier is too weak for its disagreements to mean label errors: it disagrees with more
+/// labels than any plausible noise rate (label noise past 50% would leave the majority label
+/// wrong, which no label-error method can undo), so most flags are samples it cannot tell apart.
+constexpr double kWeakClassifierAgreement = 0.5;
+
+/// Share of samples whose out-of-sample predicted class (argmax of PREDPROBS [N, K], row-major)
+/// is their given label (GIVENLABELS [N]); -1 when N is 0 or the sizes disagree.
+double outOfSampleAgreement(const std::vector<int> &givenLabels, const std::vector<double> &predProbs, int numClasses);
+
+/// A sentence for the user when AGREEMENT (outOfSampleAgreement) is below
+/// kWeakClassifierAgreement: the flags are unreliable and what to try; empty otherwise (and for
+/// an unknown agreement, < 0).
+QString weakClassifierNote(double agreement);
 
 } // namespace labelscope

@@ -99,6 +99,10 @@ struct AnalysisResult {
     QString method;              ///< the method's name (kAnalysisMethodNames)
     int folds = 0;               ///< K of K-fold, 0 when not used
     qint64 numLabelIssues = -1;  ///< find_label_issues count, -1 when Confident Learning did not run
+    /// Share of samples whose out-of-sample predicted class is the given label (verdict.h
+    /// outOfSampleAgreement); -1 when Confident Learning did not run. Below
+    /// kWeakClassifierAgreement the flags are unreliable (weakClassifierNote).
+    double outOfSampleAgreement = -1.0;
     std::vector<int64_t> confidentJoint; ///< [K*K] row-major C[given][likely true], or empty
     double noisePosteriorTemperature = 0.0; ///< τ of the class-conditional noise posterior, 0 when not run
     /// "data_parameters", "confident_learning": each signal alone (known true labels only).

@@ -58,6 +58,8 @@ QJsonObject AnalysisResult::toJson() const
         cl[QStringLiteral("confident_joint")] = joint;
         if (noisePosteriorTemperature > 0.0)
             cl[QStringLiteral("noise_posterior_temperature")] = noisePosteriorTemperature;
+        if (outOfSampleAgreement >= 0.0)
+            cl[QStringLiteral("out_of_sample_agreement")] = outOfSampleAgreement;
         o[QStringLiteral("confident_learning")] = cl;
     }
     if (!backboneFile.isEmpty()) {

@@ -161,6 +161,7 @@ Result<> scoreAnalysis(const AnalysisData &data, const TrainedModels &trained, c
         run.predProbs.folds = trained.fold;
         copyOut(oos, run.predProbs.probs);
         result->numLabelIssues = qint64(issues.indices.size());
+        result->outOfSampleAgreement = outOfSampleAgreement(givenLabels, probs, numClasses);
         result->confidentJoint = issues.confidentJoint;
     }
     // Noise posterior from the models that trained on each sample (beat out-of-sample: RESULTS.md).

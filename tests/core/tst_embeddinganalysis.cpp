@@ -4,11 +4,13 @@
 // (which extracts nothing); a bad backbone writes nothing; the export-model job.
 #include "ml/analysis_p.h"
 #include "base/projectstore.h"
+#include "base/verdict.h"
 #include "ml/backbone.h"
 #include "ml/modelexport.h"
 #include "ml/modelexport_p.h"
 
 #include <QDir>
+#include <QHash>
 #include <QFileInfo>
 #include <QTemporaryDir>
 #include <QtTest>
@@ -237,6 +239,22 @@ private Q_SLOTS:
             QCOMPARE(int(ids.size()), 600);
             QCOMPARE(dim, 128);
             QCOMPARE(int(store.scores(first->runId).size()), 300);
+            // The out-of-sample agreement with the given labels, recomputed from the stored
+            // pred_probs, is the one the run reports and stores.
+            OutOfSamplePredProbs oos;
+            QVERIFY(store.outOfSamplePredProbs(first->runId, &oos));
+            QHash<qint64, int> given;
+            for (const SampleRow &row : store.samples())
+                given.insert(row.id, row.givenLabel);
+            std::vector<int> labels;
+            for (const qint64 id : oos.sampleIds)
+                labels.push_back(given.value(id, -1));
+            const double agreement = outOfSampleAgreement(labels, std::vector<double>(oos.probs.begin(), oos.probs.end()), oos.numClasses);
+            QCOMPARE(first->outOfSampleAgreement, agreement);
+            QCOMPARE(runs.back().summary.value(QStringLiteral("confident_learning")).toObject()
+                         .value(QStringLiteral("out_of_sample_agreement")).toDouble(-1), agreement);
+            // Random features, 10 classes, 20% noise: above chance (.1), below the clean share (.8).
+            QVERIFY2(agreement > 0.2 && agreement < 0.8, qPrintable(QString::number(agreement)));
         }
         // Again: the project's cache answers, nothing is extracted; the same embeddings give the
         // same verdict (same seed).

@@ -146,6 +146,22 @@ private Q_SLOTS:
         QCOMPARE(bar25, 0.5 * (rule.noisePosteriorSupport + rule.noisePosteriorHard));
     }
 
+    // The agreement of out-of-sample argmax with the given labels, and the note below half.
+    void outOfSampleAgreementAndTheWeakClassifierNote()
+    {
+        // 4 samples, 3 classes: argmax 0, 2, 1, 1 against given 0, 2, 2, 1 → 3 of 4.
+        const std::vector<double> probs{.7, .2, .1, .1, .3, .6, .2, .5, .3, .3, .4, .3};
+        QCOMPARE(outOfSampleAgreement({0, 2, 2, 1}, probs, 3), 0.75);
+        QCOMPARE(outOfSampleAgreement({1, 0, 0, 0}, probs, 3), 0.0);
+        QCOMPARE(outOfSampleAgreement({0, 2, 2}, probs, 3), -1.0); // sizes disagree
+        QCOMPARE(outOfSampleAgreement({}, {}, 3), -1.0);
+        QVERIFY(weakClassifierNote(0.75).isEmpty());
+        QVERIFY(weakClassifierNote(kWeakClassifierAgreement).isEmpty());
+        QVERIFY(weakClassifierNote(-1.0).isEmpty()); // unknown: nothing to say
+        const QString note = weakClassifierNote(0.312);
+        QVERIFY2(note.contains(QLatin1String("31.2%")) && note.contains(QLatin1String("backbone")), qPrintable(note));
+    }
+
     void mismatchedSizesGiveNothing()
     {
         QVERIFY(combineVerdict({{0, 1}, {0.1f}, {}, {}, {}}).category.empty());

@@ -13,6 +13,7 @@
 #include "reportpage.h"
 #include "reviewsession.h"
 
+#include "base/verdict.h"
 #include "ml/modelexport.h"
 
 #include <QDir>
@@ -373,6 +374,13 @@ private Q_SLOTS:
         QString summary = w.report()->runSummary();
         QVERIFY2(summary.contains(QStringLiteral("Analysis run %1 (embedding").arg(r->runId)), qPrintable(summary));
         QVERIFY2(summary.contains(expected) && summary.contains(QLatin1String(" images/s)")), qPrintable(summary));
+        // The out-of-sample classifier's agreement with the given labels, and the warning exactly
+        // when it is below half.
+        QVERIFY(r->outOfSampleAgreement >= 0.0 && r->outOfSampleAgreement <= 1.0);
+        QVERIFY2(summary.contains(QStringLiteral("agrees with %1% of the given labels").arg(100.0 * r->outOfSampleAgreement, 0, 'f', 1)),
+                 qPrintable(summary));
+        QCOMPARE(summary.contains(QLatin1String("Warning: the out-of-sample classifier agrees with only")),
+                 r->outOfSampleAgreement < kWeakClassifierAgreement);
         qInfo("%s", qPrintable(summary));
 
         // Again: every embedding comes from the first run's cache.
