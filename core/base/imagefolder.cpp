@@ -88,7 +88,7 @@ public:
                 if (hasImageExtension(path))
                     entries.push_back({path, false, isLink});
                 else if (const QString format = unreadImageFormat(path); !format.isEmpty())
-                    skip(path, QStringLiteral("a %1 image: not read (Labelscope reads %2; convert it)").arg(format, kReadableImageFormats));
+                    skip(path, unreadFormatReason(format));
             } else {
                 skip(path, notRegularFileReason(path));
             }

@@ -298,8 +298,8 @@ bool sniffPnm(const uchar *b, qint64 size, ImageHeaderInfo *info, QString *error
     const qint64 samples = info->channels * (kind == 4 ? (info->width + 7) / 8 : info->width);
     const qint64 bytesPerSample = (kind >= 5 && fields[2] > 255) ? 2 : 1;
     if (samples * bytesPerSample > available / info->height)
-        info->truncation = QStringLiteral("truncated PNM: %1x%2 pixels need %3 bytes of samples, the file has %4 after its header")
-                               .arg(info->width).arg(info->height).arg(double(samples * bytesPerSample) * double(info->height), 0, 'g', 6)
+        info->truncation = QStringLiteral("truncated PNM: %1x%2 pixels need %3%4 bytes of samples, the file has %5 after its header")
+                               .arg(info->width).arg(info->height).arg(kind <= 3 ? QStringLiteral("at least ") : QString()).arg(double(samples * bytesPerSample) * double(info->height), 0, 'g', 6)
                                .arg(available);
     return true;
 }
@@ -394,7 +394,7 @@ bool sniffImageHeader(const QByteArray &bytes, ImageHeaderInfo *info, QString *e
                       || (b[0] == 'M' && b[1] == 'M' && b[2] == 0 && (b[3] == 42 || b[3] == 43))))
         return sniffTiff(b, size, info, error);
     if (const QString other = unreadFormat(b, size); !other.isEmpty()) {
-        *error = QStringLiteral("a %1 image: not read (Labelscope reads %2; convert it)").arg(other, kReadableImageFormats);
+        *error = unreadFormatReason(other);
         return false;
     }
     *error = QStringLiteral("not an image (no %1 signature)").arg(kReadableImageFormats);

@@ -12,6 +12,12 @@ namespace labelscope {
 /// The formats the readers decode, as named in messages.
 inline const QString kReadableImageFormats = QStringLiteral("PNG, JPEG, BMP, WebP, TIFF or PNM");
 
+/// Why a file in format FORMAT ("GIF", "HEIC", ...) is skipped: "a GIF image: not read (...)".
+inline QString unreadFormatReason(const QString &format)
+{
+    return QStringLiteral("a %1 image: not read (Labelscope reads %2; convert it)").arg(format, kReadableImageFormats);
+}
+
 struct ImageHeaderInfo {
     QString format;          ///< "png", "jpeg", "bmp", "webp", "pnm" or "tiff"
     qint64 width = 0, height = 0;

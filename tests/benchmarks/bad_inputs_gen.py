@@ -65,6 +65,15 @@ def jpeg(w, h):
             + seg(0xDA, b'\x01\x01\x00\x00\x3f\x00') + scan + b'\xff\xd9')
 
 
+def tiff(w, h, claim=None):
+    """An uncompressed 8-bit grey little-endian TIFF; CLAIM=(w, h) writes another size in its directory."""
+    cw, ch = claim or (w, h)
+    entries = [(256, 4, 1, cw), (257, 4, 1, ch), (258, 3, 1, 8), (259, 3, 1, 1), (262, 3, 1, 1),
+               (273, 4, 1, 8 + 2 + 12 * 9 + 4), (277, 3, 1, 1), (278, 4, 1, h), (279, 4, 1, w * h)]
+    ifd = struct.pack('<H', len(entries)) + b''.join(struct.pack('<HHII', *e) for e in entries) + struct.pack('<I', 0)
+    return b'II*\0' + struct.pack('<I', 8) + ifd + grey(w, h, 120)
+
+
 def grey(w, h, level):
     return bytes(max(0, min(255, level + R.randrange(-40, 40))) for _ in range(w * h))
 
@@ -112,6 +121,24 @@ def bad_images(d):
         'bad-bits.bmp': bmp(20, 20, bits=13),
         'gif.png': b'GIF89a\x01\x00\x01\x00\x00\x00\x00;',
         'nul-name-like.png': b'\0' * 64,
+        # Session 19: WebP, TIFF and Netpbm are read; GIF and HEIC are named as formats not read.
+        'good.ppm': b'P6\n20 20\n255\n' + bytes(R.randrange(256) for _ in range(20 * 20 * 3)),
+        'good.pgm': b'P5 # comment\n20 20\n65535\n' + bytes(R.randrange(256) for _ in range(20 * 20 * 2)),
+        'trunc.ppm': b'P6\n20 20\n255\n' + bytes(100),
+        'huge.pgm': b'P5\n60000 60000\n255\n' + bytes(1000),
+        'max.pgm': b'P5\n2147483647 2147483647\n255\n' + bytes(10),
+        'neg.pgm': b'P5\n-20 20\n255\n' + bytes(400),
+        'ascii-short.pgm': b'P2\n100 100\n255\n1 2 3\n',
+        'good.tif': tiff(20, 20),
+        'huge.tif': tiff(20, 20, claim=(100000, 100000)),
+        'trunc.tif': tiff(20, 20)[:40],
+        'ifd-outside.tif': b'II*\0' + struct.pack('<I', 0x7fffffff) + bytes(16),
+        'bigtiff.tif': b'II+\0\x08\0\0\0' + bytes(32),
+        'trunc.webp': b'RIFF' + struct.pack('<I', 1000) + b'WEBPVP8L' + struct.pack('<I', 5) + b'\x2f' + struct.pack('<I', 19 | (19 << 14)) + bytes(4),
+        'huge.webp': b'RIFF' + struct.pack('<I', 30) + b'WEBPVP8X' + struct.pack('<I', 10) + b'\0\0\0\0' + b'\xff\xff\xff\xff\xff\xff' + bytes(8),
+        'animated.webp': b'RIFF' + struct.pack('<I', 22) + b'WEBPVP8X' + struct.pack('<I', 10) + b'\x02\0\0\0' + bytes(6),
+        'real.gif': b'GIF89a\x01\x00\x01\x00\x00\x00\x00;',
+        'photo.heic': b'\0\0\0\x18ftypheic' + bytes(40),
     }
     for name, data in files.items():
         write(f'{d}/{name}', data)

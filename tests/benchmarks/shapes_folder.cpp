@@ -1,0 +1,117 @@
+// A colour ImageFolder of the kind real users bring, for exploratory runs of the whole pipeline
+// (RESULTS.md "Session 19"): 30 classes (6 shapes x 5 hues) of procedural photos-like images of
+// random size (24-223 px a side, any aspect ratio) on noisy coloured backgrounds, saved as PNG,
+// JPEG, BMP, PPM, WebP and TIFF (some grey, some RGBA, some 16-bit); label noise that flips a
+// sample to a neighbouring hue of the same shape (look-alike classes) at 12%; one class of a
+// single image; a folder name with a space and a non-ASCII letter; and hostile files: an empty
+// JPEG, a text file named .png, a truncated JPEG, an empty class folder, stray non-image files.
+// Writes ROOT.truth.csv: path (relative to ROOT), true class, given class.
+//
+//   build/tests/shapes_folder ROOT [IMAGES_PER_CLASS=60] [SEED=7]
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <string>
+#include <vector>
+
+namespace fs = std::filesystem;
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        std::fprintf(stderr, "usage: shapes_folder ROOT [IMAGES_PER_CLASS=60] [SEED=7]\n");
+        return 2;
+    }
+    const fs::path root = argv[1];
+    const int perClass = argc > 2 ? std::atoi(argv[2]) : 60;
+    std::mt19937 rng(argc > 3 ? unsigned(std::atoi(argv[3])) : 7u);
+    std::uniform_real_distribution<double> u(0, 1);
+    const char *shapes[] = {"circle", "square", "triangle", "cross", "ring", "bars"};
+    const int hues[] = {0, 30, 60, 100, 140}; // OpenCV hue, 0..180
+    const auto className = [&](int cls) {
+        return cls == 7 ? std::string("squäre 60 sp") // a space and a non-ASCII letter
+                        : std::string(shapes[cls / 5]) + "_" + std::to_string(hues[cls % 5]);
+    };
+    std::ofstream truth(root.string() + ".truth.csv");
+    int written = 0;
+    for (int cls = 0; cls < 30; ++cls) {
+        const int s = cls / 5, h = cls % 5;
+        for (int i = 0; i < (cls == 29 ? 1 : perClass); ++i) {
+            const int w = 24 + int(u(rng) * 200), ht = 24 + int(u(rng) * 200);
+            cv::Mat hsv(ht, w, CV_8UC3, cv::Scalar(int(u(rng) * 180), 30 + int(u(rng) * 40), 60 + int(u(rng) * 80)));
+            cv::Mat img;
+            cv::cvtColor(hsv, img, cv::COLOR_HSV2BGR);
+            cv::Mat noise(ht, w, CV_8UC3);
+            cv::randn(noise, 0, 12);
+            img += noise;
+            cv::Mat colour(1, 1, CV_8UC3, cv::Scalar((hues[h] + int(u(rng) * 10 - 5) + 180) % 180, 200, 220));
+            cv::cvtColor(colour, colour, cv::COLOR_HSV2BGR);
+            const cv::Vec3b c3 = colour.at<cv::Vec3b>(0);
+            const cv::Scalar c(c3[0], c3[1], c3[2]);
+            const int m = std::min(w, ht), r = int(m * (0.2 + 0.15 * u(rng)));
+            const cv::Point ctr(int(w * (0.35 + 0.3 * u(rng))), int(ht * (0.35 + 0.3 * u(rng))));
+            switch (s) {
+            case 0: cv::circle(img, ctr, r, c, -1); break;
+            case 1: cv::rectangle(img, ctr - cv::Point(r, r), ctr + cv::Point(r, r), c, -1); break;
+            case 2: {
+                const std::vector<cv::Point> p{ctr + cv::Point(0, -r), ctr + cv::Point(r, r), ctr + cv::Point(-r, r)};
+                cv::fillConvexPoly(img, p, c);
+            } break;
+            case 3:
+                cv::line(img, ctr - cv::Point(r, r), ctr + cv::Point(r, r), c, std::max(2, r / 3));
+                cv::line(img, ctr + cv::Point(-r, r), ctr + cv::Point(r, -r), c, std::max(2, r / 3));
+                break;
+            case 4: cv::circle(img, ctr, r, c, std::max(2, r / 4)); break;
+            default:
+                for (int k = -1; k <= 1; ++k)
+                    cv::line(img, ctr + cv::Point(k * r / 2, -r), ctr + cv::Point(k * r / 2, r), c, std::max(2, r / 5));
+            }
+            // Look-alike noise: 12% go to a neighbouring hue of the same shape (never the singleton class).
+            int given = cls;
+            if (cls != 29 && u(rng) < 0.12)
+                given = s * 5 + (h + (u(rng) < 0.5 ? 1 : 4)) % 5;
+            if (given == 29)
+                given = cls;
+            fs::create_directories(root / className(given));
+            const char *exts[] = {".png", ".jpg", ".bmp", ".ppm", ".webp", ".tif"};
+            fs::path file = root / className(given) / ("img_" + std::to_string(written) + exts[i % 6]);
+            cv::Mat out = img;
+            if (i % 17 == 3) {
+                cv::cvtColor(img, out, cv::COLOR_BGR2GRAY);
+            } else if (i % 19 == 5) {
+                cv::cvtColor(img, out, cv::COLOR_BGR2BGRA);
+                file.replace_extension(".png");
+            } else if (i % 23 == 7) {
+                img.convertTo(out, CV_16UC3, 257);
+                file.replace_extension(".png");
+            }
+            if (file.extension() == ".ppm" && out.channels() == 1)
+                file.replace_extension(".pgm");
+            if (!cv::imwrite(file.string(), out)) {
+                std::fprintf(stderr, "cannot write %s\n", file.c_str());
+                return 1;
+            }
+            truth << fs::relative(file, root).string() << ',' << className(cls) << ',' << className(given) << '\n';
+            ++written;
+        }
+    }
+    // Hostile and stray entries.
+    fs::create_directories(root / "empty_class");
+    std::ofstream(root / "circle_0" / "zero.jpg");
+    std::ofstream(root / "circle_0" / "text.png") << "not an image\n";
+    for (const auto &e : fs::directory_iterator(root / "square_30"))
+        if (e.path().extension() == ".jpg") {
+            fs::resize_file(e.path(), fs::file_size(e.path()) / 3);
+            break;
+        }
+    std::ofstream(root / "README.txt") << "a stray file at the root\n";
+    std::ofstream(root / "ring_0" / "Thumbs.db") << "junk";
+    std::printf("%d images in %s (truth: %s.truth.csv)\n", written, root.c_str(), root.c_str());
+    return 0;
+}
