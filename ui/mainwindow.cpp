@@ -552,6 +552,8 @@ void MainWindow::onAnalysisFinished(const AnalysisResult &result, const QString 
         msg += tr(" Detection of the injected noise: AUROC %1, recall %2.")
                    .arg(result.noise.auroc, 0, 'f', 3)
                    .arg(result.noise.recall, 0, 'f', 3);
+    if (!result.skipped.empty())
+        msg += tr(" %n file(s) could not be read (listed on the Report tab).", nullptr, int(result.skipped.size()));
     statusBar()->showMessage(msg, 20000);
 }
 

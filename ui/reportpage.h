@@ -97,6 +97,10 @@ QString runSummaryLine(const RunInfo &run);
 /// reused from run R" for a run on backbone embeddings; "" for any other run (also runs stored
 /// before these fields existed).
 QString backboneSummaryLine(const RunInfo &run);
+/// "N files could not be read and are not in the analysis: FILE (reason); …; and M more" from the
+/// run's stored summary ("skipped": corrupt, empty, truncated images, formats not read), the
+/// first SHOWN named; "" when none was skipped.
+QString skippedSummaryLine(const RunInfo &run, int shown = 5);
 /// The run's out-of-sample agreement with the given labels (summary "confident_learning"
 /// "out_of_sample_agreement"), -1 when the run has none.
 double outOfSampleAgreementOf(const RunInfo &run);

@@ -14,6 +14,7 @@
 #include "reviewsession.h"
 
 #include <QDir>
+#include <QJsonArray>
 #include <QJsonObject>
 #include <QLabel>
 #include <QLocale>
@@ -107,6 +108,27 @@ QString runSummaryLine(const RunInfo &run)
     return facts.isEmpty() ? line : line + QStringLiteral(": ") + facts.join(QStringLiteral("; "));
 }
 
+QString skippedSummaryLine(const RunInfo &run, int shown)
+{
+    const QJsonArray skipped = run.summary.value(QStringLiteral("skipped")).toArray();
+    if (skipped.isEmpty())
+        return QString();
+    QStringList items;
+    for (qsizetype i = 0; i < skipped.size() && i < shown; ++i) {
+        const QJsonObject s = skipped.at(i).toObject();
+        const QString location = s.value(QStringLiteral("location")).toString();
+        items << QObject::tr("%1%2 (%3)")
+                     .arg(QDir::toNativeSeparators(s.value(QStringLiteral("file")).toString()),
+                          location.isEmpty() ? QString() : QStringLiteral(", ") + location,
+                          s.value(QStringLiteral("reason")).toString());
+    }
+    QString line = QObject::tr("%n file(s) could not be read and are not in the analysis: ", nullptr, int(skipped.size()))
+                   + items.join(QStringLiteral("; "));
+    if (skipped.size() > shown)
+        line += QObject::tr("; and %L1 more (all in the run's summary: `labelscope analyze --json`)").arg(skipped.size() - shown);
+    return line;
+}
+
 double outOfSampleAgreementOf(const RunInfo &run)
 {
     const QJsonValue v = run.summary.value(QStringLiteral("confident_learning")).toObject().value(QStringLiteral("out_of_sample_agreement"));
@@ -133,6 +155,9 @@ void ReportPage::updateRunSummary()
         const QString backbone = backboneSummaryLine(*run);
         if (!backbone.isEmpty())
             lines << backbone;
+        const QString skipped = skippedSummaryLine(*run);
+        if (!skipped.isEmpty())
+            lines << skipped;
         // The run's flags are unreliable with a classifier this weak: said where the run is shown.
         if (const QString weak = weakClassifierNote(outOfSampleAgreementOf(*run)); !weak.isEmpty())
             lines << tr("Warning: %1.").arg(weak);

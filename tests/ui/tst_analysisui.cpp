@@ -520,6 +520,27 @@ private Q_SLOTS:
         forgetRecentBackbones();
     }
 
+    // The files an analysis could not read are named on the Report tab (first five, then a count).
+    void skippedFilesInTheRunSummary()
+    {
+        RunInfo run;
+        run.id = 3;
+        run.status = QStringLiteral("done");
+        QVERIFY(skippedSummaryLine(run).isEmpty());
+        QJsonArray skipped;
+        for (int i = 0; i < 7; ++i)
+            skipped.append(QJsonObject{{QStringLiteral("file"), QStringLiteral("/data/cat/bad%1.png").arg(i)},
+                                       {QStringLiteral("location"), i == 1 ? QStringLiteral("line 4") : QString()},
+                                       {QStringLiteral("reason"), i == 0 ? QStringLiteral("empty file") : QStringLiteral("not an image")}});
+        run.summary.insert(QStringLiteral("skipped"), skipped);
+        const QString line = skippedSummaryLine(run);
+        QVERIFY2(line.startsWith(QLatin1String("7 file(s) could not be read")), qPrintable(line));
+        QVERIFY2(line.contains(QDir::toNativeSeparators(QStringLiteral("/data/cat/bad0.png")) + QStringLiteral(" (empty file)")), qPrintable(line));
+        QVERIFY2(line.contains(QStringLiteral("bad1.png, line 4 (not an image)")), qPrintable(line));
+        QVERIFY2(line.contains(QLatin1String("bad4.png")) && !line.contains(QLatin1String("bad5.png")), qPrintable(line));
+        QVERIFY2(line.contains(QLatin1String("and 2 more")), qPrintable(line));
+    }
+
     void progressText()
     {
         JobProgress p;
