@@ -211,6 +211,15 @@ bool fingerprintImage(const DecodedImage &image, ImageFingerprint *fingerprint, 
         }
         if (!grey.isContinuous())
             grey = grey.clone();
+        if (image.channels == 3 && !greyInRgb) {
+            const cv::Scalar m = cv::mean(pixels); // R̄, Ḡ, B̄
+            const double sum = m[0] + m[1] + m[2];
+            fp.colour = true;
+            if (sum > 0) {
+                fp.chromaR = float(m[0] / sum);
+                fp.chromaG = float(m[1] / sum);
+            }
+        }
 
         QCryptographicHash hash(QCryptographicHash::Blake2b_160);
         const int channels = greyInRgb ? 1 : image.channels;
@@ -258,6 +267,13 @@ bool fingerprintImage(const DecodedImage &image, ImageFingerprint *fingerprint, 
     } catch (...) {
         return false;
     }
+}
+
+double chromaticityDistance(const ImageFingerprint &a, const ImageFingerprint &b)
+{
+    if (!a.colour || !b.colour)
+        return 0.0;
+    return std::abs(double(a.chromaR) - double(b.chromaR)) + std::abs(double(a.chromaG) - double(b.chromaG));
 }
 
 int hammingDistance(std::uint64_t a, std::uint64_t b)
@@ -497,7 +513,10 @@ Result<NearDuplicateResult> findNearDuplicates(const EmbeddingView &embedding,
                 const ImageFingerprint &b = fingerprints[std::size_t(rows[std::size_t(candidates[c].second)])];
                 if (hammingDistance(a.perceptualHash, b.perceptualHash) > options.hammingRadius)
                     continue;
-                verdict[c] = alignedResidual(a, b, options.maxShift, options.minCorrelation) <= options.maxResidual ? 2 : 1;
+                verdict[c] = alignedResidual(a, b, options.maxShift, options.minCorrelation) <= options.maxResidual
+                                     && chromaticityDistance(a, b) <= options.maxChromaticityDistance
+                                 ? 2
+                                 : 1;
             }
             const std::size_t finished = std::min(candidates.size(), begin + chunk);
             context.progress(0.5 + 0.5 * double(finished) / double(candidates.size()),

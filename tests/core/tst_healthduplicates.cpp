@@ -1,7 +1,8 @@
 // Exact and near duplicates (core/health/duplicates.h) on constructed cases: an exact copy, a
 // copy with one changed pixel, a JPEG re-encode, a shifted copy, a shifted crop of a larger
 // picture, a noisy copy, among 300 Fashion-MNIST images; sets transitive and stable; exact
-// copies inside near sets; any embedding as the candidate source.
+// copies inside near sets; any embedding as the candidate source; a colour variant of a picture
+// is not its near duplicate.
 
 #include "healthtestutil.h"
 #include "health/duplicates.h"
@@ -194,6 +195,71 @@ private Q_SLOTS:
         QCOMPARE(int(single->sets.size()), int(sets.size()));
         for (std::size_t s = 0; s < sets.size(); ++s)
             QCOMPARE(single->sets[s].members, sets[s].members);
+    }
+
+    // Step 4: the same picture in other colours (its luma kept, its chroma mirrored) passes the
+    // grey steps but is not a near duplicate; a JPEG copy of it is.
+    void colourVariantsAreNotNearDuplicates()
+    {
+        cv::Mat scene(64, 64, CV_8UC3);
+        for (int y = 0; y < 64; ++y)
+            for (int x = 0; x < 64; ++x)
+                scene.at<cv::Vec3b>(y, x) = cv::Vec3b(uchar(150 + x / 2), uchar(110 + y / 3), uchar(90)); // RGB
+        cv::circle(scene, cv::Point(28, 30), 13, cv::Scalar(200, 70, 60), cv::FILLED, cv::LINE_AA);
+        cv::rectangle(scene, cv::Rect(40, 12, 14, 26), cv::Scalar(70, 160, 90), cv::FILLED);
+        // Luma kept, chroma mirrored about neutral (YCrCb: Cr, Cb → 256 − Cr, 256 − Cb).
+        cv::Mat ycc, mirrored;
+        cv::cvtColor(scene, ycc, cv::COLOR_RGB2YCrCb);
+        std::vector<cv::Mat> planes;
+        cv::split(ycc, planes);
+        planes[1] = 256 - planes[1];
+        planes[2] = 256 - planes[2];
+        cv::merge(planes, ycc);
+        cv::cvtColor(ycc, mirrored, cv::COLOR_YCrCb2RGB);
+        cv::Mat grey;
+        cv::cvtColor(scene, grey, cv::COLOR_RGB2GRAY);
+        std::vector<uchar> buffer;
+        cv::Mat bgr;
+        cv::cvtColor(scene, bgr, cv::COLOR_RGB2BGR);
+        cv::imencode(".jpg", bgr, buffer, {cv::IMWRITE_JPEG_QUALITY, 70});
+        cv::Mat copy;
+        cv::cvtColor(cv::imdecode(buffer, cv::IMREAD_COLOR), copy, cv::COLOR_BGR2RGB);
+
+        Corpus c;
+        for (const cv::Mat &m : m_fashion)
+            c.add(m);
+        const int original = c.add(scene), variant = c.add(mirrored), jpeg = c.add(copy);
+        QVERIFY(c.fingerprint());
+        ImageFingerprint greyCopy;
+        std::vector<float> thumbnail(kThumbnailDim);
+        QVERIFY(fingerprintImage(decoded(grey), &greyCopy, thumbnail.data()));
+        const auto fp = [&](int i) { return c.fingerprints[std::size_t(i)]; };
+        // The grey steps cannot tell the variant from the picture...
+        QVERIFY2(alignedResidual(fp(original), fp(variant), 2, 0.9) < 8.0, qPrintable(QString::number(alignedResidual(fp(original), fp(variant), 2, 0.9))));
+        QVERIFY(hammingDistance(fp(original).perceptualHash, fp(variant).perceptualHash) <= 14);
+        // ...the colour balance can: far above the bound for the variant, well under it for the copy.
+        QVERIFY2(chromaticityDistance(fp(original), fp(variant)) > 0.1, qPrintable(QString::number(chromaticityDistance(fp(original), fp(variant)))));
+        QVERIFY2(chromaticityDistance(fp(original), fp(jpeg)) < 0.02, qPrintable(QString::number(chromaticityDistance(fp(original), fp(jpeg)))));
+        QCOMPARE(chromaticityDistance(fp(original), greyCopy), 0.0); // a grey copy is left to steps 1–3
+
+        std::atomic_bool cancel{false};
+        JobContext context(QStringLiteral("test"), &cancel);
+        NearDuplicateOptions options;
+        options.threads = 2;
+        const std::vector<std::uint8_t> measured(c.images.size(), 1);
+        const Result<NearDuplicateResult> r =
+            findNearDuplicates(c.view(), c.fingerprints, c.eligible, exactDuplicateSets(c.fingerprints, measured), options, context);
+        QVERIFY2(r.ok(), qPrintable(r.error()));
+        const int s = setOf(r->sets, original);
+        QVERIFY(s >= 0);
+        QCOMPARE(r->sets[std::size_t(s)].members, (std::vector<int>{original, jpeg}));
+        QCOMPARE(setOf(r->sets, variant), -1);
+        // Without step 4 (any distance allowed) the variant joins them: the test above is step 4's.
+        options.maxChromaticityDistance = 10.0;
+        const Result<NearDuplicateResult> loose =
+            findNearDuplicates(c.view(), c.fingerprints, c.eligible, exactDuplicateSets(c.fingerprints, measured), options, context);
+        QVERIFY(loose.ok());
+        QCOMPARE(setOf(loose->sets, variant), setOf(loose->sets, original));
     }
 
     void anyEmbeddingDrivesTheCandidates()
