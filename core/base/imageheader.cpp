@@ -20,6 +20,7 @@ quint32 be16(const uchar *p) { return (quint32(p[0]) << 8) | quint32(p[1]); }
 quint32 be32(const uchar *p) { return (be16(p) << 16) | be16(p + 2); }
 quint32 le16(const uchar *p) { return quint32(p[0]) | (quint32(p[1]) << 8); }
 quint32 le32(const uchar *p) { return le16(p) | (le16(p + 2) << 16); }
+quint32 le24(const uchar *p) { return le16(p) | (quint32(p[2]) << 16); }
 
 bool sniffPng(const uchar *b, qint64 size, ImageHeaderInfo *info, QString *error)
 {
@@ -232,8 +233,8 @@ bool sniffWebp(const uchar *b, qint64 size, ImageHeaderInfo *info, QString *erro
             *error = QStringLiteral("animated WebP: not read (save one frame as a still image)");
             return false;
         }
-        info->width = qint64(le32(data + 4) & 0xFFFFFF) + 1;
-        info->height = qint64(le32(data + 7) & 0xFFFFFF) + 1;
+        info->width = qint64(le24(data + 4)) + 1; // bytes 24–26
+        info->height = qint64(le24(data + 7)) + 1; // bytes 27–29: within the 30 checked above
     } else {
         *error = QStringLiteral("malformed WebP: no VP8, VP8L or VP8X chunk at byte 12");
         return false;
