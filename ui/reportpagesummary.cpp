@@ -125,7 +125,8 @@ QString skippedSummaryLine(const RunInfo &run, int shown)
     QString line = QObject::tr("%n file(s) could not be read and are not in the analysis: ", nullptr, int(skipped.size()))
                    + items.join(QStringLiteral("; "));
     if (skipped.size() > shown)
-        line += QObject::tr("; and %L1 more (all in the run's summary: `labelscope analyze --json`)").arg(skipped.size() - shown);
+        line += QObject::tr("; and %L1 more (the run's stored summary lists them all; so does `labelscope analyze` on stderr)")
+                    .arg(skipped.size() - shown);
     return line;
 }
 
