@@ -116,8 +116,7 @@ int runCheckCommand(const QStringList &arguments)
         summary.insert(QStringLiteral("check_id"), r.checkId);
         QJsonArray notImported;
         for (const SkippedItem &s : r.importSkipped)
-            notImported.append(QJsonObject{{QStringLiteral("file"), s.file}, {QStringLiteral("location"), s.location},
-                                           {QStringLiteral("reason"), s.reason}});
+            notImported.append(s.toJson());
         summary.insert(QStringLiteral("not_imported"), notImported);
         if (r.embeddingRunId > 0)
             summary.insert(QStringLiteral("embedding_run"), r.embeddingRunId); // as stored

@@ -14,6 +14,11 @@
 
 namespace labelscope {
 
+QJsonObject SkippedItem::toJson() const
+{
+    return {{QStringLiteral("file"), file}, {QStringLiteral("location"), location}, {QStringLiteral("reason"), reason}};
+}
+
 namespace {
 
 /// Where "fashion-mnist" and "mnist" live; LABELSCOPE_DATASETS_DIR overrides /usr/share/datasets.

@@ -10,6 +10,7 @@
 // classes against kMaxClasses (sizelimits.h), and a FIFO, socket or device is refused before
 // it is opened (a FIFO would block the reader forever).
 
+#include <QJsonObject>
 #include <QString>
 #include <QStringList>
 
@@ -24,6 +25,8 @@ struct SkippedItem {
     QString file;      ///< the file concerned (absolute path where known)
     QString location;  ///< "line 12", "byte 16", "" when the whole file is concerned
     QString reason;    ///< human-readable reason ("not an image", "truncated", ...)
+    /// {"file", "location", "reason"}: the form every JSON summary lists skipped inputs in.
+    QJsonObject toJson() const;
 };
 
 /// One sample as read from a source. Labels are class indices into Dataset::classes.

@@ -29,12 +29,6 @@ qint64 maxFileBytes(qint64 maxPixels)
     return std::max<qint64>(maxPixels, 0) * 8 + (16 << 20);
 }
 
-/// The format as messages name it ("PNG", "JPEG", "BMP", "WebP", "PNM", "TIFF").
-QString formatName(const QString &format)
-{
-    return format == QLatin1String("webp") ? QStringLiteral("WebP") : format.toUpper();
-}
-
 bool decodeBytes(const QByteArray &bytes, qint64 maxPixels, DecodedImage *out, QString *error)
 {
     ImageHeaderInfo info;
@@ -42,7 +36,7 @@ bool decodeBytes(const QByteArray &bytes, qint64 maxPixels, DecodedImage *out, Q
         return false;
     if (info.width > maxPixels / info.height) {
         *error = QStringLiteral("%1 header claims %2x%3 pixels, more than the limit of %4")
-                     .arg(formatName(info.format)).arg(info.width).arg(info.height).arg(maxPixels);
+                     .arg(info.format).arg(info.width).arg(info.height).arg(maxPixels);
         return false;
     }
     if (!info.truncation.isEmpty()) {
@@ -53,12 +47,12 @@ bool decodeBytes(const QByteArray &bytes, qint64 maxPixels, DecodedImage *out, Q
         const cv::Mat buffer(1, int(bytes.size()), CV_8UC1, const_cast<char *>(bytes.constData()));
         cv::Mat img = cv::imdecode(buffer, cv::IMREAD_ANYCOLOR); // 8-bit, grey kept grey
         if (img.empty()) {
-            *error = QStringLiteral("cannot decode %1 data (corrupt or truncated)").arg(formatName(info.format));
+            *error = QStringLiteral("cannot decode %1 data (corrupt or truncated)").arg(info.format);
             return false;
         }
         if (qint64(img.cols) * img.rows > maxPixels) { // a decoder that read another size than the header's
             *error = QStringLiteral("%1 decoded to %2x%3 pixels, more than the limit of %4")
-                         .arg(formatName(info.format)).arg(img.cols).arg(img.rows).arg(maxPixels);
+                         .arg(info.format).arg(img.cols).arg(img.rows).arg(maxPixels);
             return false;
         }
         if (img.depth() != CV_8U) {
@@ -84,9 +78,9 @@ bool decodeBytes(const QByteArray &bytes, qint64 maxPixels, DecodedImage *out, Q
         out->pixels.assign(rgb.data, rgb.data + rgb.total() * rgb.elemSize());
         return true;
     } catch (const cv::Exception &e) {
-        *error = QStringLiteral("cannot decode %1: %2").arg(formatName(info.format), QString::fromStdString(e.msg));
+        *error = QStringLiteral("cannot decode %1: %2").arg(info.format, QString::fromStdString(e.msg));
     } catch (const std::exception &e) {
-        *error = QStringLiteral("cannot decode %1: %2").arg(formatName(info.format), QString::fromLocal8Bit(e.what()));
+        *error = QStringLiteral("cannot decode %1: %2").arg(info.format, QString::fromLocal8Bit(e.what()));
     }
     return false;
 }

@@ -34,7 +34,7 @@ bool sniffPng(const uchar *b, qint64 size, ImageHeaderInfo *info, QString *error
         *error = QStringLiteral("malformed PNG: no IHDR chunk at byte 8");
         return false;
     }
-    info->format = QStringLiteral("png");
+    info->format = QStringLiteral("PNG");
     info->width = be32(b + 16);
     info->height = be32(b + 20);
     if (info->width == 0 || info->height == 0 || info->width > 0x7fffffff || info->height > 0x7fffffff) {
@@ -70,7 +70,7 @@ bool isJpegSof(quint32 marker)
 
 bool sniffJpeg(const uchar *b, qint64 size, ImageHeaderInfo *info, QString *error)
 {
-    info->format = QStringLiteral("jpeg");
+    info->format = QStringLiteral("JPEG");
     bool haveFrame = false;
     qint64 pos = 2; // after SOI (FF D8)
     qint64 scanStart = -1;
@@ -152,7 +152,7 @@ bool sniffJpeg(const uchar *b, qint64 size, ImageHeaderInfo *info, QString *erro
 
 bool sniffBmp(const uchar *b, qint64 size, ImageHeaderInfo *info, QString *error)
 {
-    info->format = QStringLiteral("bmp");
+    info->format = QStringLiteral("BMP");
     if (size < 14 + 12) {
         *error = QStringLiteral("truncated BMP header (%1 bytes)").arg(size);
         return false;
@@ -206,7 +206,7 @@ bool sniffBmp(const uchar *b, qint64 size, ImageHeaderInfo *info, QString *error
 // form ("VP8X", its canvas size); an animation is refused (OpenCV decodes still images only).
 bool sniffWebp(const uchar *b, qint64 size, ImageHeaderInfo *info, QString *error)
 {
-    info->format = QStringLiteral("webp");
+    info->format = QStringLiteral("WebP");
     if (size < 30) {
         *error = QStringLiteral("truncated WebP header (%1 bytes)").arg(size);
         return false;
@@ -253,7 +253,7 @@ bool sniffWebp(const uchar *b, qint64 size, ImageHeaderInfo *info, QString *erro
 // height and (except bitmaps) the largest sample value.
 bool sniffPnm(const uchar *b, qint64 size, ImageHeaderInfo *info, QString *error)
 {
-    info->format = QStringLiteral("pnm");
+    info->format = QStringLiteral("PNM");
     const int kind = b[1] - '0';
     qint64 pos = 2;
     qint64 fields[3] = {0, 0, 1};
@@ -309,7 +309,7 @@ bool sniffPnm(const uchar *b, qint64 size, ImageHeaderInfo *info, QString *error
 // image file directory, the page OpenCV decodes. BigTIFF is refused.
 bool sniffTiff(const uchar *b, qint64 size, ImageHeaderInfo *info, QString *error)
 {
-    info->format = QStringLiteral("tiff");
+    info->format = QStringLiteral("TIFF");
     const bool little = b[0] == 'I';
     const auto u16 = [&](qint64 at) { return little ? le16(b + at) : be16(b + at); };
     const auto u32 = [&](qint64 at) { return little ? le32(b + at) : be32(b + at); };

@@ -19,7 +19,7 @@ inline QString unreadFormatReason(const QString &format)
 }
 
 struct ImageHeaderInfo {
-    QString format;          ///< "png", "jpeg", "bmp", "webp", "pnm" or "tiff"
+    QString format;          ///< as messages name it: "PNG", "JPEG", "BMP", "WebP", "PNM" or "TIFF"
     qint64 width = 0, height = 0;
     int channels = 0;        ///< 1 grey, 3 colour (as the header declares; palettes count as 3)
     QString truncation;      ///< non-empty when the bytes visibly end early (JPEG, BMP, WebP, PNM) or cannot

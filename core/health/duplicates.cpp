@@ -513,8 +513,9 @@ Result<NearDuplicateResult> findNearDuplicates(const EmbeddingView &embedding,
                 const ImageFingerprint &b = fingerprints[std::size_t(rows[std::size_t(candidates[c].second)])];
                 if (hammingDistance(a.perceptualHash, b.perceptualHash) > options.hammingRadius)
                     continue;
-                verdict[c] = alignedResidual(a, b, options.maxShift, options.minCorrelation) <= options.maxResidual
-                                     && chromaticityDistance(a, b) <= options.maxChromaticityDistance
+                // Step 4 (two numbers) before step 3 (a search over shifts): the same verdict, less work.
+                verdict[c] = chromaticityDistance(a, b) <= options.maxChromaticityDistance
+                                     && alignedResidual(a, b, options.maxShift, options.minCorrelation) <= options.maxResidual
                                  ? 2
                                  : 1;
             }

@@ -172,11 +172,11 @@ QJsonObject HealthReport::toJson(int topExamples, const std::vector<Sample> *sam
     }
 
     QJsonArray skippedJson;
-    for (std::size_t s = 0; s < skipped.size() && int(s) < std::max(top, 20); ++s)
-        skippedJson.append(QJsonObject{{QStringLiteral("index"), skipped[s].sample},
-                                       {QStringLiteral("file"), skipped[s].item.file},
-                                       {QStringLiteral("location"), skipped[s].item.location},
-                                       {QStringLiteral("reason"), skipped[s].item.reason}});
+    for (std::size_t s = 0; s < skipped.size() && int(s) < std::max(top, 20); ++s) {
+        QJsonObject item = skipped[s].item.toJson();
+        item.insert(QStringLiteral("index"), skipped[s].sample);
+        skippedJson.append(item);
+    }
     const HealthStatistics &st = statistics;
     const QJsonObject stats{{QStringLiteral("median_sharpness"), st.medianSharpness},
                             {QStringLiteral("median_entropy"), st.medianEntropy},

@@ -15,9 +15,7 @@ QJsonObject AnalysisResult::toJson() const
     o[QStringLiteral("samples")] = samples;
     QJsonArray sk;
     for (const auto &s : skipped)
-        sk.append(QJsonObject{{QStringLiteral("file"), s.file},
-                              {QStringLiteral("location"), s.location},
-                              {QStringLiteral("reason"), s.reason}});
+        sk.append(s.toJson());
     o[QStringLiteral("skipped")] = sk;
     o[QStringLiteral("categories")] = QJsonObject{{QStringLiteral("easy"), easy},
                                                   {QStringLiteral("hard"), hard},
