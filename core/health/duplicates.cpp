@@ -12,6 +12,7 @@
 #include <atomic>
 #include <bitset>
 #include <cmath>
+#include <functional>
 #include <map>
 #include <numeric>
 #include <thread>
@@ -273,7 +274,9 @@ double chromaticityDistance(const ImageFingerprint &a, const ImageFingerprint &b
 {
     if (!a.colour || !b.colour)
         return 0.0;
-    return std::abs(double(a.chromaR) - double(b.chromaR)) + std::abs(double(a.chromaG) - double(b.chromaG));
+    // The three chromaticities sum to 1, so the blue one's difference is −(ΔR + ΔG).
+    const double dr = double(a.chromaR) - double(b.chromaR), dg = double(a.chromaG) - double(b.chromaG);
+    return std::abs(dr) + std::abs(dg) + std::abs(dr + dg);
 }
 
 int hammingDistance(std::uint64_t a, std::uint64_t b)
@@ -399,12 +402,39 @@ double alignedResidual(const ImageFingerprint &a, const ImageFingerprint &b, int
     return std::max(residual(true), residual(false));
 }
 
-std::vector<std::vector<int>> connectedSets(int n, const std::vector<std::pair<int, int>> &pairs)
+std::vector<std::vector<int>> connectedSets(int n, const std::vector<std::pair<int, int>> &pairs,
+                                           const std::function<bool(int, int)> &compatible)
 {
     DisjointSets sets(std::max(0, n));
-    for (const auto &[a, b] : pairs)
-        if (a >= 0 && b >= 0 && a < n && b < n)
-            sets.unite(a, b);
+    // With COMPATIBLE, each root's members, to test a merge against (without it, none are kept).
+    std::map<int, std::vector<int>> membersOf;
+    for (const auto &[a, b] : pairs) {
+        if (a < 0 || b < 0 || a >= n || b >= n)
+            continue;
+        const int ra = sets.find(a), rb = sets.find(b);
+        if (ra == rb)
+            continue;
+        if (compatible) {
+            std::vector<int> &ma = membersOf[ra], &mb = membersOf[rb];
+            if (ma.empty())
+                ma.push_back(ra);
+            if (mb.empty())
+                mb.push_back(rb);
+            const bool ok = std::all_of(ma.begin(), ma.end(), [&](int x) {
+                return std::all_of(mb.begin(), mb.end(), [&](int y) { return compatible(x, y); });
+            });
+            if (!ok)
+                continue;
+            std::vector<int> merged = std::move(ma);
+            merged.insert(merged.end(), mb.begin(), mb.end());
+            membersOf.erase(ra);
+            membersOf.erase(rb);
+            sets.unite(ra, rb);
+            membersOf[sets.find(ra)] = std::move(merged);
+        } else {
+            sets.unite(ra, rb);
+        }
+    }
     std::map<int, std::vector<int>> byRoot; // roots are the smallest members: ordered output
     for (int i = 0; i < n; ++i)
         byRoot[sets.find(i)].push_back(i);
@@ -501,6 +531,7 @@ Result<NearDuplicateResult> findNearDuplicates(const EmbeddingView &embedding,
     // Confirmation on worker threads (each pair independent; the result does not depend on
     // the thread count). Cancel is polled per 256 pairs.
     std::vector<std::uint8_t> verdict(candidates.size(), 0); // 1 pHash passed, 2 confirmed
+    std::vector<double> residualOf(candidates.size(), 0.0);  // step 3's residual of a confirmed pair
     std::atomic<std::size_t> next{0};
     auto work = [&]() {
         constexpr std::size_t chunk = 256;
@@ -514,10 +545,12 @@ Result<NearDuplicateResult> findNearDuplicates(const EmbeddingView &embedding,
                 if (hammingDistance(a.perceptualHash, b.perceptualHash) > options.hammingRadius)
                     continue;
                 // Step 4 (two numbers) before step 3 (a search over shifts): the same verdict, less work.
-                verdict[c] = chromaticityDistance(a, b) <= options.maxChromaticityDistance
-                                     && alignedResidual(a, b, options.maxShift, options.minCorrelation) <= options.maxResidual
-                                 ? 2
-                                 : 1;
+                verdict[c] = 1;
+                if (chromaticityDistance(a, b) <= options.maxChromaticityDistance) {
+                    residualOf[c] = alignedResidual(a, b, options.maxShift, options.minCorrelation);
+                    if (residualOf[c] <= options.maxResidual)
+                        verdict[c] = 2;
+                }
             }
             const std::size_t finished = std::min(candidates.size(), begin + chunk);
             context.progress(0.5 + 0.5 * double(finished) / double(candidates.size()),
@@ -533,16 +566,32 @@ Result<NearDuplicateResult> findNearDuplicates(const EmbeddingView &embedding,
         w.join();
     if (context.isCancelled())
         return R::cancelled();
-    std::vector<std::pair<int, int>> confirmed;
+    std::vector<std::size_t> confirmedAt;
     for (std::size_t c = 0; c < candidates.size(); ++c) {
         result.hashPassed += verdict[c] ? 1 : 0;
         if (verdict[c] == 2)
-            confirmed.push_back(candidates[c]);
+            confirmedAt.push_back(c);
     }
+    // The closest pairs join first (ties in candidate order: the same sets for any thread count).
+    std::stable_sort(confirmedAt.begin(), confirmedAt.end(),
+                     [&](std::size_t x, std::size_t y) { return residualOf[x] < residualOf[y]; });
+    std::vector<std::pair<int, int>> confirmed;
+    for (const std::size_t c : confirmedAt)
+        confirmed.push_back(candidates[c]);
     result.confirmedPairs = std::int64_t(confirmed.size());
     result.confirmSeconds = double(clock.elapsed()) / 1000.0;
 
-    for (const std::vector<int> &component : connectedSets(int(rows.size()), confirmed)) {
+    // A set never holds two colour images of different colour balance, even through a grey
+    // image that matches both (step 4 holds inside a set, not only along its pairs).
+    const auto sameColourBalance = [&](int x, int y) {
+        return chromaticityDistance(fingerprints[std::size_t(rows[std::size_t(x)])],
+                                    fingerprints[std::size_t(rows[std::size_t(y)])])
+               <= options.maxChromaticityDistance;
+    };
+    const bool anyColour = std::any_of(rows.begin(), rows.end(),
+                                       [&](int r) { return fingerprints[std::size_t(r)].colour; });
+    for (const std::vector<int> &component :
+         connectedSets(int(rows.size()), confirmed, anyColour ? std::function<bool(int, int)>(sameColourBalance) : nullptr)) {
         DuplicateSet set;
         for (const int r : component) {
             const int sample = rows[std::size_t(r)];

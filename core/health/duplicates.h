@@ -39,14 +39,18 @@
 //  4. Confirmation by colour balance, for two colour images: steps 1–3 see grey levels only,
 //     and a gain and offset absorb any difference of brightness, so pictures of the same layout
 //     in other colours (a red and a blue product on one background, classes that differ by hue)
-//     passed them. The L1 distance between the mean chromaticities (R̄/(R̄+Ḡ+B̄), Ḡ/(…)) must
-//     be at most maxChromaticityDistance = 0.04. Copies keep their colour balance: on 280 colour
-//     photos of tests/benchmarks/shapes_folder.cpp at 64 px the distance of a copy cropped by 3 px
-//     (5%) was at most .024, of a JPEG at quality 50 .010, with noise σ 8 .003, darkened by a
-//     gain of .6 .001; of the 261 colour pairs steps 1–3 confirmed among its independently drawn
-//     images (all false) 230 are above .04 (RESULTS.md, session 19). A pair with a grey image is
-//     not tested (a grey copy of a colour picture stays a near duplicate, as in CleanVision).
-// Confirmed pairs are joined into sets by union-find (transitive). Exact duplicates take part as
+//     passed them. The L1 distance between the mean chromaticities (R̄, Ḡ, B̄ over R̄+Ḡ+B̄; all
+//     three, so that a shift between blue and red counts as much as one between red and green)
+//     must be at most maxChromaticityDistance = 0.05. Copies keep their colour balance: on 400
+//     colour photos of tests/benchmarks/shapes_folder.cpp at 64 px the distance of a copy cropped
+//     by 5% a side was at most .035, of a JPEG at quality 50 .015, of a half-size copy .006, with
+//     noise σ 8 .005, darkened by a gain of .6 .002 (tests/benchmarks/chroma_copies.cpp;
+//     RESULTS.md, sessions 19 and 20). A pair with a grey image is not tested (a grey copy of a
+//     colour picture stays a near duplicate, as in CleanVision).
+// Confirmed pairs are joined into sets by union-find (transitive), the pairs of smallest residual
+// first, but two sets are joined only when every two colour images of the result pass step 4: a
+// grey image that matches a green and a red picture of one layout joins the closer one, and the
+// green and the red never share a set. Exact duplicates take part as
 // one image (the set's smallest index) and every copy is listed in the near set; a group of
 // identical images alone is an exact set only. Images without contrast (grey std < 1 level) take
 // no part. Score: 1 − exp(−d / m) with d the distance to the nearest neighbour and m the median
@@ -59,6 +63,7 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <utility>
 #include <vector>
 
@@ -78,8 +83,8 @@ struct ImageFingerprint {
     float chromaR = 1.0f / 3.0f, chromaG = 1.0f / 3.0f; ///< mean chromaticity R̄/(R̄+Ḡ+B̄), Ḡ/(…)
 };
 
-/// Step 4's distance: |ΔR̄/Σ| + |ΔḠ/Σ| between two fingerprints' mean chromaticities; 0 when
-/// either is grey (a grey copy of a colour picture is left to steps 1–3).
+/// Step 4's distance: |ΔR̄/Σ| + |ΔḠ/Σ| + |ΔB̄/Σ| between two fingerprints' mean chromaticities
+/// (0 to 2); 0 when either is grey (a grey copy of a colour picture is left to steps 1–3).
 double chromaticityDistance(const ImageFingerprint &a, const ImageFingerprint &b);
 
 /// Computes IMAGE's fingerprint and its thumbnail embedding (THUMBNAIL: float [kThumbnailDim],
@@ -96,7 +101,11 @@ double alignedResidual(const ImageFingerprint &a, const ImageFingerprint &b, int
 
 /// Connected components of the graph on N nodes with edges PAIRS, as sets of >= 2 nodes:
 /// members ascending, sets ordered by their smallest member (deterministic for any edge order).
-std::vector<std::vector<int>> connectedSets(int n, const std::vector<std::pair<int, int>> &pairs);
+/// With COMPATIBLE, the edges are taken in their order and an edge that would put two nodes x, y
+/// with compatible(x, y) false into one set is passed over (then the order matters); each such
+/// test costs |A|·|B| calls for the two sets A and B it would join.
+std::vector<std::vector<int>> connectedSets(int n, const std::vector<std::pair<int, int>> &pairs,
+                                           const std::function<bool(int, int)> &compatible = nullptr);
 
 /// Exact-duplicate sets among the samples with MEASURED[i] != 0 (FINGERPRINTS [N]).
 std::vector<DuplicateSet> exactDuplicateSets(const std::vector<ImageFingerprint> &fingerprints,
@@ -109,7 +118,7 @@ struct NearDuplicateOptions {
     double maxResidual = 32.0;
     double minCorrelation = 0.9;
     int maxShift = 2;
-    double maxChromaticityDistance = 0.04;
+    double maxChromaticityDistance = 0.05;
     int threads = 0; ///< confirmation workers; 0 = QThread::idealThreadCount()
     KnnOptions knn;
 };

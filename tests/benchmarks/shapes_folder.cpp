@@ -7,7 +7,10 @@
 // JPEG, a text file named .png, a truncated JPEG, an empty class folder, stray non-image files.
 // Writes ROOT.truth.csv: path (relative to ROOT), true class, given class.
 //
-//   build/tests/shapes_folder ROOT [IMAGES_PER_CLASS=60] [SEED=7]
+// HUES (default 5) sets the number of classes, 6 x HUES: with 20 hues, 120 classes whose
+// neighbouring hues are 9 OpenCV units apart (the many-classes case, RESULTS.md "Session 20").
+//
+//   build/tests/shapes_folder ROOT [IMAGES_PER_CLASS=60] [SEED=7] [HUES=5]
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
@@ -25,24 +28,32 @@ namespace fs = std::filesystem;
 int main(int argc, char **argv)
 {
     if (argc < 2) {
-        std::fprintf(stderr, "usage: shapes_folder ROOT [IMAGES_PER_CLASS=60] [SEED=7]\n");
+        std::fprintf(stderr, "usage: shapes_folder ROOT [IMAGES_PER_CLASS=60] [SEED=7] [HUES=5]\n");
         return 2;
     }
     const fs::path root = argv[1];
     const int perClass = argc > 2 ? std::atoi(argv[2]) : 60;
     std::mt19937 rng(argc > 3 ? unsigned(std::atoi(argv[3])) : 7u);
     std::uniform_real_distribution<double> u(0, 1);
+    const int nHues = argc > 4 ? std::max(2, std::atoi(argv[4])) : 5;
+    const int nClasses = 6 * nHues, singleton = nClasses - 1;
     const char *shapes[] = {"circle", "square", "triangle", "cross", "ring", "bars"};
-    const int hues[] = {0, 30, 60, 100, 140}; // OpenCV hue, 0..180
+    std::vector<int> hues{0, 30, 60, 100, 140}; // OpenCV hue, 0..180 (the 30-class folder of session 19)
+    if (nHues != 5) {
+        hues.clear();
+        for (int h = 0; h < nHues; ++h)
+            hues.push_back(h * 180 / nHues);
+    }
+    const int jitter = std::min(5, 180 / nHues / 3); // a class's hue varies by +-jitter
     const auto className = [&](int cls) {
-        return cls == 7 ? std::string("squäre 60 sp") // a space and a non-ASCII letter
-                        : std::string(shapes[cls / 5]) + "_" + std::to_string(hues[cls % 5]);
+        return cls == nHues + 2 ? std::string("squäre ") + std::to_string(hues[2]) + " sp" // a space and a non-ASCII letter
+                                : std::string(shapes[cls / nHues]) + "_" + std::to_string(hues[cls % nHues]);
     };
     std::ofstream truth(root.string() + ".truth.csv");
     int written = 0;
-    for (int cls = 0; cls < 30; ++cls) {
-        const int s = cls / 5, h = cls % 5;
-        for (int i = 0; i < (cls == 29 ? 1 : perClass); ++i) {
+    for (int cls = 0; cls < nClasses; ++cls) {
+        const int s = cls / nHues, h = cls % nHues;
+        for (int i = 0; i < (cls == singleton ? 1 : perClass); ++i) {
             const int w = 24 + int(u(rng) * 200), ht = 24 + int(u(rng) * 200);
             cv::Mat hsv(ht, w, CV_8UC3, cv::Scalar(int(u(rng) * 180), 30 + int(u(rng) * 40), 60 + int(u(rng) * 80)));
             cv::Mat img;
@@ -50,7 +61,7 @@ int main(int argc, char **argv)
             cv::Mat noise(ht, w, CV_8UC3);
             cv::randn(noise, 0, 12);
             img += noise;
-            cv::Mat colour(1, 1, CV_8UC3, cv::Scalar((hues[h] + int(u(rng) * 10 - 5) + 180) % 180, 200, 220));
+            cv::Mat colour(1, 1, CV_8UC3, cv::Scalar((hues[h] + int(u(rng) * 2 * jitter - jitter) + 180) % 180, 200, 220));
             cv::cvtColor(colour, colour, cv::COLOR_HSV2BGR);
             const cv::Vec3b c3 = colour.at<cv::Vec3b>(0);
             const cv::Scalar c(c3[0], c3[1], c3[2]);
@@ -74,9 +85,9 @@ int main(int argc, char **argv)
             }
             // Look-alike noise: 12% go to a neighbouring hue of the same shape (never the singleton class).
             int given = cls;
-            if (cls != 29 && u(rng) < 0.12)
-                given = s * 5 + (h + (u(rng) < 0.5 ? 1 : 4)) % 5;
-            if (given == 29)
+            if (cls != singleton && u(rng) < 0.12)
+                given = s * nHues + (h + (u(rng) < 0.5 ? 1 : nHues - 1)) % nHues;
+            if (given == singleton)
                 given = cls;
             fs::create_directories(root / className(given));
             const char *exts[] = {".png", ".jpg", ".bmp", ".ppm", ".webp", ".tif"};
@@ -103,15 +114,15 @@ int main(int argc, char **argv)
     }
     // Hostile and stray entries.
     fs::create_directories(root / "empty_class");
-    std::ofstream(root / "circle_0" / "zero.jpg");
-    std::ofstream(root / "circle_0" / "text.png") << "not an image\n";
-    for (const auto &e : fs::directory_iterator(root / "square_30"))
+    std::ofstream(root / className(0) / "zero.jpg");
+    std::ofstream(root / className(0) / "text.png") << "not an image\n";
+    for (const auto &e : fs::directory_iterator(root / className(nHues + 1)))
         if (e.path().extension() == ".jpg") {
             fs::resize_file(e.path(), fs::file_size(e.path()) / 3);
             break;
         }
     std::ofstream(root / "README.txt") << "a stray file at the root\n";
-    std::ofstream(root / "ring_0" / "Thumbs.db") << "junk";
+    std::ofstream(root / className(4 * nHues) / "Thumbs.db") << "junk";
     std::printf("%d images in %s (truth: %s.truth.csv)\n", written, root.c_str(), root.c_str());
     return 0;
 }

@@ -128,6 +128,19 @@ private Q_SLOTS:
         QVERIFY(connectedSets(3, {{0, 7}, {-1, 2}}).empty()); // out-of-range edges are ignored
     }
 
+    // With a compatibility test, an edge that would put two incompatible nodes in one set is
+    // passed over, also when they would meet through a third node; the first edges win.
+    void connectedSetsKeepIncompatibleNodesApart()
+    {
+        const auto apart = [](int x, int y) { return !((x == 0 && y == 2) || (x == 2 && y == 0)); };
+        using Sets = std::vector<std::vector<int>>;
+        QCOMPARE(connectedSets(4, {{0, 1}, {1, 2}, {2, 3}}, apart), (Sets{{0, 1}, {2, 3}}));
+        QCOMPARE(connectedSets(4, {{2, 1}, {0, 1}, {2, 3}}, apart), (Sets{{1, 2, 3}}));
+        QCOMPARE(connectedSets(4, {{0, 1}, {2, 3}, {3, 1}}, apart), (Sets{{0, 1}, {2, 3}}));
+        QCOMPARE(connectedSets(4, {{0, 1}, {1, 2}, {2, 3}}), (Sets{{0, 1, 2, 3}})); // without the test
+        QCOMPARE(connectedSets(4, {{0, 1}, {1, 3}, {3, 0}}, apart), (Sets{{0, 1, 3}}));
+    }
+
     void constructedDuplicates()
     {
         Corpus c;
@@ -260,6 +273,23 @@ private Q_SLOTS:
             findNearDuplicates(c.view(), c.fingerprints, c.eligible, exactDuplicateSets(c.fingerprints, measured), options, context);
         QVERIFY(loose.ok());
         QCOMPARE(setOf(loose->sets, variant), setOf(loose->sets, original));
+
+        // A grey copy matches the picture and the variant alike (same luma), but does not join
+        // them into one set: it goes with one of them, and the two colours stay apart.
+        options.maxChromaticityDistance = NearDuplicateOptions().maxChromaticityDistance;
+        const int greySample = c.add(grey);
+        QVERIFY(c.fingerprint());
+        QVERIFY2(alignedResidual(c.fingerprints[std::size_t(greySample)], fp(variant), 2, 0.9) < 8.0, "the grey copy should match the variant too");
+        const std::vector<std::uint8_t> allMeasured(c.images.size(), 1);
+        const Result<NearDuplicateResult> bridged =
+            findNearDuplicates(c.view(), c.fingerprints, c.eligible, exactDuplicateSets(c.fingerprints, allMeasured), options, context);
+        QVERIFY2(bridged.ok(), qPrintable(bridged.error()));
+        const int withGrey = setOf(bridged->sets, greySample);
+        QVERIFY(withGrey >= 0);
+        QVERIFY(withGrey == setOf(bridged->sets, original) || withGrey == setOf(bridged->sets, variant));
+        QVERIFY(setOf(bridged->sets, original) >= 0);
+        QCOMPARE(setOf(bridged->sets, jpeg), setOf(bridged->sets, original));
+        QVERIFY(setOf(bridged->sets, variant) != setOf(bridged->sets, original));
     }
 
     void anyEmbeddingDrivesTheCandidates()
