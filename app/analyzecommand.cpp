@@ -143,7 +143,15 @@ int runAnalyzeCommand(const QStringList &arguments)
             err << QStringLiteral("; the out-of-sample classifier agrees with %1% of the given labels")
                        .arg(100.0 * result.outOfSampleAgreement, 0, 'f', 1);
         err << '\n';
-        if (const QString weak = weakClassifierNote(result.outOfSampleAgreement); !weak.isEmpty())
+        if (!result.overlappingClasses.empty()) {
+            QStringList pairs;
+            for (std::size_t i = 0; i < std::min<std::size_t>(5, result.overlappingClasses.size()); ++i)
+                pairs << overlappingPairText(result.overlappingClasses[i], result.classNames);
+            err << "overlapping classes (find_overlapping_classes; pairs to merge or to tell the annotators apart): "
+                << pairs.join(QStringLiteral("; ")) << '\n';
+        }
+        if (const QString weak = weakClassifierNote(result.outOfSampleAgreement, !result.backboneFile.isEmpty());
+            !weak.isEmpty())
             err << "warning: " << weak << '\n';
     }
     if (!result.backboneFile.isEmpty()) {

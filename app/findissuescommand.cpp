@@ -10,6 +10,7 @@
 #include "base/savefile.h"
 
 #include <QElapsedTimer>
+#include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
 
@@ -119,13 +120,26 @@ int runFindIssuesCommand(const QStringList &arguments)
     cli.err() << QStringLiteral("%1 label issues among %2 samples (%3 classes, filter_by %4) in %5 ms; written to %6")
                      .arg(run->issues.numLabelIssues).arg(run->n).arg(run->k).arg(enumName(kFilterByNames, options.filterBy)).arg(run->ms, 0, 'f', 1).arg(outPath)
               << '\n';
-    if (cli.isSet(json))
+    // cleanlab.dataset.find_overlapping_classes on the same calibrated joint (classes by index).
+    const std::vector<OverlappingClasses> overlapping = findOverlappingClasses(run->issues.calibratedJoint, run->k, 20);
+    if (!overlapping.empty()) {
+        QStringList pairs;
+        for (std::size_t i = 0; i < std::min<std::size_t>(5, overlapping.size()); ++i)
+            pairs << overlappingPairText(overlapping[i], {});
+        cli.err() << "overlapping classes (find_overlapping_classes): " << pairs.join(QStringLiteral("; ")) << '\n';
+    }
+    if (cli.isSet(json)) {
+        QJsonArray overlappingJson;
+        for (const OverlappingClasses &pair : overlapping)
+            overlappingJson.append(overlappingClassesToJson(pair));
         QTextStream(stdout) << QJsonDocument(QJsonObject{{QStringLiteral("samples"), run->n},
                                                          {QStringLiteral("classes"), run->k},
                                                          {QStringLiteral("num_label_issues"), qint64(run->issues.numLabelIssues)},
                                                          {QStringLiteral("filter_by"), enumName(kFilterByNames, options.filterBy)},
-                                                         {QStringLiteral("milliseconds"), run->ms}})
+                                                         {QStringLiteral("milliseconds"), run->ms},
+                                                         {QStringLiteral("overlapping_classes"), overlappingJson}})
                                    .toJson(QJsonDocument::Compact) << '\n';
+    }
     return ExitOk;
 }
 

@@ -137,6 +137,7 @@ void ConfidentJointView::refresh()
     layoutCells();
     updateGeometry();
     update();
+    Q_EMIT refreshed();
 }
 
 qint64 ConfidentJointView::count(int given, int likelyTrue) const

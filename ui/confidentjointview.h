@@ -37,6 +37,8 @@ public:
     bool hasJoint() const { return m_k > 0; }
     QString message() const { return m_message; }
     int classCount() const { return m_k; }
+    ReviewSession *session() const { return m_session; }
+    const QStringList &classNames() const { return m_names; }
     /// Confident-joint count C[given][likelyTrue].
     qint64 count(int given, int likelyTrue) const;
     /// Estimated noise rate of class K in [0, 1] (NaN for a class without confident samples).
@@ -58,6 +60,8 @@ public:
 
 Q_SIGNALS:
     void cellClicked(int given, int likelyTrue);
+    /// After refresh(): the joint (or the message) is new.
+    void refreshed();
 
 protected:
     void paintEvent(QPaintEvent *event) override;

@@ -11,6 +11,7 @@
 #include "gallerymodel.h"
 #include "gallerywidget.h"
 #include "labellingpanel.h"
+#include "overlappingclassesview.h"
 #include "reportpage.h"
 #include "reviewprogresswidget.h"
 #include "reviewsession.h"
@@ -239,7 +240,14 @@ QWidget *MainWindow::createReviewPage()
     jointScroll->setWidget(m_joint);
     jointScroll->setWidgetResizable(true);
     jointScroll->setFocusPolicy(Qt::NoFocus);
-    m_tabs->addTab(jointScroll, tr("Confident joint"));
+    // Beside the heat map, its pairs as a list (readable with many classes).
+    m_overlapping = new OverlappingClassesView(m_joint, this);
+    auto *jointSplit = new QSplitter(Qt::Horizontal, this);
+    jointSplit->addWidget(jointScroll);
+    jointSplit->addWidget(m_overlapping);
+    jointSplit->setStretchFactor(0, 3);
+    jointSplit->setStretchFactor(1, 1);
+    m_tabs->addTab(jointSplit, tr("Confident joint"));
     m_report = new ReportPage(m_session, this);
     m_tabs->addTab(m_report, tr("Report"));
     // Active learning (ui/activelearningpanel.h): rounds, the queued batch, the learning curve.
@@ -268,13 +276,15 @@ QWidget *MainWindow::createReviewPage()
     });
     createHealthPage();
     createTeamActions();
-    connect(m_joint, &ConfidentJointView::cellClicked, this, [this](int given, int likelyTrue) {
+    const auto showPair = [this](int given, int likelyTrue) {
         m_gallery->showPair(given, likelyTrue);
         m_tabs->setCurrentWidget(m_gallery);
         if (m_gallery->model()->rowCount() > 0)
             m_gallery->setCurrentSample(m_gallery->model()->sampleIdAt(0));
         m_gallery->view()->setFocus();
-    });
+    };
+    connect(m_joint, &ConfidentJointView::cellClicked, this, showPair);
+    connect(m_overlapping, &OverlappingClassesView::pairActivated, this, showPair);
     m_tabs->setFocusPolicy(Qt::NoFocus);
     auto *panelScroll = new QScrollArea(this);
     panelScroll->setWidget(m_panel);

@@ -29,6 +29,7 @@ namespace labelscope::ui {
 class AnalysisProgressWidget;
 class ClassRowsView;
 class ConfidentJointView;
+class OverlappingClassesView;
 class GalleryWidget;
 class HealthFilterBar;
 class HealthModel;
@@ -59,6 +60,7 @@ public:
     LabellingPanel *panel() const { return m_panel; }
     ClassRowsView *classRows() const { return m_rows; }
     ConfidentJointView *confidentJoint() const { return m_joint; }
+    OverlappingClassesView *overlappingClasses() const { return m_overlapping; }
     ReportPage *report() const { return m_report; }
     ScatterPanel *scatter() const { return m_scatter; }
     StatisticsPage *statistics() const { return m_statistics; }
@@ -161,6 +163,7 @@ private:
     ClassRowsView *m_rows = nullptr;
     LabellingPanel *m_panel = nullptr;
     ConfidentJointView *m_joint = nullptr;
+    OverlappingClassesView *m_overlapping = nullptr;
     ReportPage *m_report = nullptr;
     ScatterPanel *m_scatter = nullptr;
     StatisticsPage *m_statistics = nullptr;

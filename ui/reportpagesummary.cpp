@@ -160,7 +160,7 @@ void ReportPage::updateRunSummary()
         if (!skipped.isEmpty())
             lines << skipped;
         // The run's flags are unreliable with a classifier this weak: said where the run is shown.
-        if (const QString weak = weakClassifierNote(outOfSampleAgreementOf(*run)); !weak.isEmpty())
+        if (const QString weak = weakClassifierNote(outOfSampleAgreementOf(*run), !backbone.isEmpty()); !weak.isEmpty())
             lines << tr("Warning: %1.").arg(weak);
     }
     m_runSummary->setText(lines.join(QLatin1Char('\n')));

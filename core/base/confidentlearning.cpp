@@ -163,6 +163,93 @@ std::vector<double> rankingScores(const std::vector<int> &labels,
     return scoresUnchecked(labels, predProbs.data(), numClasses, method);
 }
 
+std::vector<int64_t> calibrateConfidentJoint(const std::vector<int64_t> &confidentJoint,
+                                             const std::vector<int64_t> &labelCounts)
+{
+    const int K = int(labelCounts.size());
+    if (K == 0 || confidentJoint.size() != size_t(K) * size_t(K))
+        return {};
+    int64_t N = 0;
+    for (const int64_t c : labelCounts)
+        N += c;
+    const std::vector<int64_t> &cj = confidentJoint;
+    // cleanlab's float order: divide by the row sum, times the class count; the grand total is
+    // summed in the transposed memory order NumPy sees.
+    std::vector<double> calT(size_t(K) * K); // calT[j*K + i] = calibrated[i][j]
+    for (int i = 0; i < K; ++i) {
+        int64_t rowSum = 0;
+        for (int j = 0; j < K; ++j)
+            rowSum += cj[size_t(i) * K + j];
+        const double denom = std::max(double(rowSum), kTiny);
+        for (int j = 0; j < K; ++j)
+            calT[size_t(j) * K + i] = double(cj[size_t(i) * K + j]) / denom * double(labelCounts[i]);
+    }
+    const double total = std::max(pairwiseSum(calT.data(), int64_t(K) * K), kTiny);
+    std::vector<int64_t> cal(size_t(K) * K);
+    for (int i = 0; i < K; ++i) {
+        std::vector<double> row(K);
+        for (int j = 0; j < K; ++j)
+            row[j] = calT[size_t(j) * K + i] / total * double(N);
+        const std::vector<int64_t> r = roundPreservingSum(row);
+        std::copy(r.begin(), r.end(), cal.begin() + size_t(i) * K);
+    }
+    return cal;
+}
+
+std::vector<OverlappingClasses> findOverlappingClasses(const std::vector<int64_t> &calibratedJoint, int numClasses,
+                                                       int top)
+{
+    const int K = numClasses;
+    if (K < 2 || calibratedJoint.size() != size_t(K) * size_t(K))
+        return {};
+    int64_t total = 0;
+    for (const int64_t c : calibratedJoint)
+        total += c;
+    if (total <= 0)
+        return {};
+    std::vector<OverlappingClasses> out;
+    for (int a = 0; a < K; ++a)
+        for (int b = a + 1; b < K; ++b) {
+            const int64_t both = calibratedJoint[size_t(a) * K + b] + calibratedJoint[size_t(b) * K + a];
+            if (both > 0)
+                out.push_back({a, b, both, double(both) / double(total)});
+        }
+    std::stable_sort(out.begin(), out.end(), [](const OverlappingClasses &x, const OverlappingClasses &y) {
+        return x.numOverlapping > y.numOverlapping;
+    });
+    if (top > 0 && int(out.size()) > top)
+        out.resize(size_t(top));
+    return out;
+}
+
+QJsonObject overlappingClassesToJson(const OverlappingClasses &pair)
+{
+    return QJsonObject{{QStringLiteral("class_a"), pair.classA},
+                       {QStringLiteral("class_b"), pair.classB},
+                       {QStringLiteral("num_overlapping_examples"), qint64(pair.numOverlapping)},
+                       {QStringLiteral("joint_probability"), pair.jointProbability}};
+}
+
+bool overlappingClassesFromJson(const QJsonObject &o, OverlappingClasses *pair)
+{
+    if (!o.value(QStringLiteral("class_a")).isDouble() || !o.value(QStringLiteral("class_b")).isDouble())
+        return false;
+    pair->classA = o.value(QStringLiteral("class_a")).toInt();
+    pair->classB = o.value(QStringLiteral("class_b")).toInt();
+    pair->numOverlapping = o.value(QStringLiteral("num_overlapping_examples")).toInteger();
+    pair->jointProbability = o.value(QStringLiteral("joint_probability")).toDouble();
+    return true;
+}
+
+QString overlappingPairText(const OverlappingClasses &pair, const QStringList &classNames)
+{
+    const auto name = [&](int c) { return c >= 0 && c < classNames.size() ? classNames[c] : QString::number(c); };
+    return QStringLiteral("%1 \u2194 %2: %3 samples (%4%)")
+        .arg(name(pair.classA), name(pair.classB))
+        .arg(pair.numOverlapping)
+        .arg(100.0 * pair.jointProbability, 0, 'f', 1);
+}
+
 LabelIssuesResult findLabelIssues(const std::vector<int> &labels,
                                   const std::vector<double> &predProbs, int numClasses,
                                   const LabelIssuesOptions &options)
@@ -230,26 +317,8 @@ LabelIssuesResult findLabelIssues(const std::vector<int> &labels,
         cj[size_t(k) * K + k] = std::max<int64_t>(cj[size_t(k) * K + k], 1);
     result.confidentJoint = cj;
 
-    // 3. Calibration (cleanlab's float order: divide by the row sum, times the class count;
-    //    the grand total is summed in the transposed memory order NumPy sees).
-    std::vector<double> calT(size_t(K) * K); // calT[j*K + i] = calibrated[i][j]
-    for (int i = 0; i < K; ++i) {
-        int64_t rowSum = 0;
-        for (int j = 0; j < K; ++j)
-            rowSum += cj[size_t(i) * K + j];
-        const double denom = std::max(double(rowSum), kTiny);
-        for (int j = 0; j < K; ++j)
-            calT[size_t(j) * K + i] = double(cj[size_t(i) * K + j]) / denom * double(counts[i]);
-    }
-    const double total = std::max(pairwiseSum(calT.data(), int64_t(K) * K), kTiny);
-    std::vector<int64_t> cal(size_t(K) * K);
-    for (int i = 0; i < K; ++i) {
-        std::vector<double> row(K);
-        for (int j = 0; j < K; ++j)
-            row[j] = calT[size_t(j) * K + i] / total * double(N);
-        const std::vector<int64_t> r = roundPreservingSum(row);
-        std::copy(r.begin(), r.end(), cal.begin() + size_t(i) * K);
-    }
+    // 3. Calibration.
+    std::vector<int64_t> cal = calibrateConfidentJoint(cj, counts);
     result.calibratedJoint = cal;
 
     std::vector<char> mask(N, 0);

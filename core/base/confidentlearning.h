@@ -5,7 +5,9 @@
 
 #include "enumnames.h"
 
+#include <QJsonObject>
 #include <QString>
+#include <QStringList>
 
 #include <cstdint>
 #include <optional>
@@ -72,6 +74,37 @@ QString labelIssuesInputError(const std::vector<int> &labels, const std::vector<
 LabelIssuesResult findLabelIssues(const std::vector<int> &labels,
                                   const std::vector<double> &predProbs, int numClasses,
                                   const LabelIssuesOptions &options = {});
+
+/// cleanlab's calibrate_confident_joint: each row of CONFIDENTJOINT [K*K] (row-major counts,
+/// LabelIssuesResult::confidentJoint) scaled to its class's label count LABELCOUNTS [K], the
+/// whole to N = Σ LABELCOUNTS, rounded per row keeping the row's total (round_preserving_sum);
+/// bit-exact with findLabelIssues()' calibratedJoint. Empty when the sizes disagree.
+std::vector<int64_t> calibrateConfidentJoint(const std::vector<int64_t> &confidentJoint,
+                                             const std::vector<int64_t> &labelCounts);
+
+/// A pair of classes that are often mislabelled as one another.
+struct OverlappingClasses {
+    int classA = 0, classB = 0;      ///< class indices, classA < classB
+    int64_t numOverlapping = 0;      ///< estimated samples labelled as one that are the other, both ways
+    double jointProbability = 0.0;   ///< numOverlapping / N
+};
+
+/// cleanlab.dataset.find_overlapping_classes with asymmetric=False (Northcutt et al., JAIR 2021,
+/// "ontological issues"): from the calibrated joint CALIBRATEDJOINT [K*K] (calibratedJoint or
+/// calibrateConfidentJoint()), joint = C / ΣC, and for each pair a < b the sum joint[a][b] +
+/// joint[b][a]; "Num Overlapping Examples" = that × N. Sorted by it, descending (ties: a, then b
+/// ascending); unlike cleanlab, pairs that never overlap are left out. At most TOP pairs (all when
+/// TOP <= 0). Pairs at the top are candidates to merge, or to define more clearly for the
+/// annotators. Empty for K < 2 or a size mismatch.
+std::vector<OverlappingClasses> findOverlappingClasses(const std::vector<int64_t> &calibratedJoint, int numClasses,
+                                                       int top = 0);
+
+/// One pair as JSON: class_a, class_b, num_overlapping_examples, joint_probability (cleanlab's
+/// column names); and back (false for an object that lacks the class indices).
+QJsonObject overlappingClassesToJson(const OverlappingClasses &pair);
+bool overlappingClassesFromJson(const QJsonObject &o, OverlappingClasses *pair);
+/// "A ↔ B: N samples (P%)" with CLASSNAMES [K] (class indices where a name is missing).
+QString overlappingPairText(const OverlappingClasses &pair, const QStringList &classNames);
 
 /// Label-quality scores [N] (lower = more likely mislabelled). Same shapes as findLabelIssues();
 /// on invalid input returns an empty vector and sets *error.

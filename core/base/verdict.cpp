@@ -98,14 +98,19 @@ double outOfSampleAgreement(const std::vector<int> &givenLabels, const std::vect
     return double(agree) / double(n);
 }
 
-QString weakClassifierNote(double agreement)
+QString weakClassifierNote(double agreement, bool onBackbone)
 {
     if (agreement < 0.0 || agreement >= kWeakClassifierAgreement)
         return QString();
-    return QStringLiteral("the out-of-sample classifier agrees with only %1% of the given labels, so most flags are samples "
-                          "it cannot tell apart rather than label errors; a stronger backbone (a pretrained model, or "
-                          "longer self-supervised pretraining) or the from-scratch method should flag fewer and better")
-        .arg(100.0 * agreement, 0, 'f', 1);
+    const QString weak = QStringLiteral("the out-of-sample classifier agrees with only %1% of the given labels, so most "
+                                        "flags are samples it cannot tell apart rather than label errors; ")
+                             .arg(100.0 * agreement, 0, 'f', 1);
+    if (onBackbone)
+        return weak + QStringLiteral("a stronger backbone (a pretrained model, or longer self-supervised pretraining) "
+                                     "or the from-scratch method should flag fewer and better");
+    return weak + QStringLiteral("the classes it confuses most are listed as overlapping classes (merge them, or "
+                                 "label more images of each), and a backbone pretrained on related images "
+                                 "(--backbone) may tell them apart");
 }
 
 } // namespace labelscope

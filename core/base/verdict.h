@@ -49,8 +49,9 @@ constexpr double kWeakClassifierAgreement = 0.5;
 double outOfSampleAgreement(const std::vector<int> &givenLabels, const std::vector<double> &predProbs, int numClasses);
 
 /// A sentence for the user when AGREEMENT (outOfSampleAgreement) is below
-/// kWeakClassifierAgreement: the flags are unreliable and what to try; empty otherwise (and for
-/// an unknown agreement, < 0).
-QString weakClassifierNote(double agreement);
+/// kWeakClassifierAgreement: the flags are unreliable and what to try, which depends on whether
+/// the run classified a backbone's embeddings (ONBACKBONE) or trained from the pixels; empty
+/// otherwise (and for an unknown agreement, < 0).
+QString weakClassifierNote(double agreement, bool onBackbone);
 
 } // namespace labelscope

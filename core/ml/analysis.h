@@ -16,6 +16,7 @@
 #include <QMap>
 #include <QMetaType>
 #include <QString>
+#include <QStringList>
 
 #include <functional>
 #include <vector>
@@ -104,6 +105,11 @@ struct AnalysisResult {
     /// kWeakClassifierAgreement the flags are unreliable (weakClassifierNote).
     double outOfSampleAgreement = -1.0;
     std::vector<int64_t> confidentJoint; ///< [K*K] row-major C[given][likely true], or empty
+    /// The class pairs most often mislabelled as one another (findOverlappingClasses on the
+    /// calibrated joint), at most kOverlappingClassesKept, or empty.
+    std::vector<OverlappingClasses> overlappingClasses;
+    QStringList classNames; ///< [K] the class names the indices above refer to
+    static constexpr int kOverlappingClassesKept = 20;
     double noisePosteriorTemperature = 0.0; ///< τ of the class-conditional noise posterior, 0 when not run
     /// "data_parameters", "confident_learning": each signal alone (known true labels only).
     QMap<QString, SignalMetrics> signals;

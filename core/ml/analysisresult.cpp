@@ -54,6 +54,10 @@ QJsonObject AnalysisResult::toJson() const
         for (int64_t c : confidentJoint)
             joint.append(qint64(c));
         cl[QStringLiteral("confident_joint")] = joint;
+        QJsonArray overlapping;
+        for (const OverlappingClasses &pair : overlappingClasses)
+            overlapping.append(overlappingClassesToJson(pair));
+        cl[QStringLiteral("overlapping_classes")] = overlapping;
         if (noisePosteriorTemperature > 0.0)
             cl[QStringLiteral("noise_posterior_temperature")] = noisePosteriorTemperature;
         if (outOfSampleAgreement >= 0.0)

@@ -163,6 +163,9 @@ Result<> scoreAnalysis(const AnalysisData &data, const TrainedModels &trained, c
         result->numLabelIssues = qint64(issues.indices.size());
         result->outOfSampleAgreement = outOfSampleAgreement(givenLabels, probs, numClasses);
         result->confidentJoint = issues.confidentJoint;
+        result->overlappingClasses =
+            findOverlappingClasses(issues.calibratedJoint, numClasses, AnalysisResult::kOverlappingClassesKept);
+        result->classNames = data.classes;
     }
     // Noise posterior from the models that trained on each sample (beat out-of-sample: RESULTS.md).
     const NoisePosterior noisePosterior = classConditionalNoisePosterior(

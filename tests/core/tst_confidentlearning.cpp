@@ -9,6 +9,8 @@
 #include <QTemporaryDir>
 #include <QTest>
 
+#include <set>
+
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -80,6 +82,8 @@ private Q_SLOTS:
     void inputErrors();
     void npyReader();
     void npyMalformed();
+    void overlappingClassesConstructed();
+    void overlappingClassesOnFashionMnist();
 
 private:
     bool loadFixture();
@@ -379,6 +383,64 @@ void TestConfidentLearning::npyMalformed()
 
     QVERIFY(!readBytes(QByteArray("\x93NUMPY\x01", 7), &error));
     QVERIFY(error.contains(QLatin1String("truncated")));
+}
+
+// cleanlab.dataset.find_overlapping_classes (symmetric) on a calibrated joint worked by hand.
+void TestConfidentLearning::overlappingClassesConstructed()
+{
+    // 150 samples; 0 and 1 swap 8 + 4 times, 0 and 2 twice + once, 1 and 2 never.
+    const std::vector<int64_t> joint{50, 8, 2, 4, 40, 0, 1, 0, 45};
+    const std::vector<OverlappingClasses> pairs = findOverlappingClasses(joint, 3);
+    QCOMPARE(int(pairs.size()), 2);
+    QCOMPARE(pairs[0].classA, 0);
+    QCOMPARE(pairs[0].classB, 1);
+    QCOMPARE(pairs[0].numOverlapping, int64_t(12));
+    QCOMPARE(pairs[0].jointProbability, 12.0 / 150.0);
+    QCOMPARE(pairs[1].classB, 2);
+    QCOMPARE(pairs[1].numOverlapping, int64_t(3));
+    QCOMPARE(int(findOverlappingClasses(joint, 3, 1).size()), 1);
+    QVERIFY(findOverlappingClasses(joint, 4).empty()); // size mismatch
+    QVERIFY(findOverlappingClasses({5}, 1).empty());   // one class: no pairs
+    OverlappingClasses back;
+    QVERIFY(overlappingClassesFromJson(overlappingClassesToJson(pairs[0]), &back));
+    QCOMPARE(back.classB, 1);
+    QCOMPARE(back.numOverlapping, int64_t(12));
+    QCOMPARE(overlappingPairText(pairs[0], {QStringLiteral("cat"), QStringLiteral("dog"), QStringLiteral("fox")}),
+             QStringLiteral("cat \u2194 dog: 12 samples (8.0%)"));
+}
+
+// On the 60,000 Fashion-MNIST pred_probs of the parity fixture: calibrating the confident joint
+// alone gives findLabelIssues()' calibrated joint to the count; the overlaps account for every
+// off-diagonal count; and the pair on top is one of Fashion-MNIST's look-alike garments (the
+// fixture's noise is symmetric, so only the classifier's confusions can lift one pair above the
+// rest: two of T-shirt/top 0, pullover 2, coat 4 and shirt 6).
+void TestConfidentLearning::overlappingClassesOnFashionMnist()
+{
+    QVERIFY(loadFixture());
+    const LabelIssuesResult r = findLabelIssues(m_labels, m_probs, m_classes);
+    QVERIFY2(r.ok(), qPrintable(r.error));
+    std::vector<int64_t> counts(std::size_t(m_classes), 0);
+    for (const int label : m_labels)
+        ++counts[std::size_t(label)];
+    QCOMPARE(calibrateConfidentJoint(r.confidentJoint, counts), r.calibratedJoint);
+    QVERIFY(calibrateConfidentJoint(r.confidentJoint, {1, 2}).empty());
+
+    const std::vector<OverlappingClasses> pairs = findOverlappingClasses(r.calibratedJoint, m_classes);
+    int64_t offDiagonal = 0, sum = 0;
+    for (int g = 0; g < m_classes; ++g)
+        for (int t = 0; t < m_classes; ++t)
+            offDiagonal += g == t ? 0 : r.calibratedJoint[std::size_t(g * m_classes + t)];
+    for (std::size_t i = 0; i < pairs.size(); ++i) {
+        sum += pairs[i].numOverlapping;
+        QVERIFY(pairs[i].classA < pairs[i].classB);
+        if (i > 0)
+            QVERIFY(pairs[i - 1].numOverlapping >= pairs[i].numOverlapping);
+    }
+    QCOMPARE(sum, offDiagonal);
+    const std::set<int> upperBody{0, 2, 4, 6};
+    qInfo("top overlapping pair %d-%d: %lld samples (%.2f%%)", pairs[0].classA, pairs[0].classB,
+          qlonglong(pairs[0].numOverlapping), 100.0 * pairs[0].jointProbability);
+    QVERIFY(upperBody.count(pairs[0].classA) == 1 && upperBody.count(pairs[0].classB) == 1);
 }
 
 QTEST_GUILESS_MAIN(TestConfidentLearning)

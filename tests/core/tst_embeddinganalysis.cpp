@@ -253,6 +253,21 @@ private Q_SLOTS:
             QCOMPARE(first->outOfSampleAgreement, agreement);
             QCOMPARE(runs.back().summary.value(QStringLiteral("confident_learning")).toObject()
                          .value(QStringLiteral("out_of_sample_agreement")).toDouble(-1), agreement);
+            // The overlapping classes it stores are those of its confident joint, calibrated with
+            // the given labels of the samples it scored (find_overlapping_classes, the first 20).
+            const QJsonObject cl = runs.back().summary.value(QStringLiteral("confident_learning")).toObject();
+            std::vector<int64_t> joint, counts(std::size_t(oos.numClasses), 0);
+            for (const QJsonValue &v : cl.value(QStringLiteral("confident_joint")).toArray())
+                joint.push_back(v.toInteger());
+            for (const int label : labels)
+                ++counts[std::size_t(label)];
+            const std::vector<OverlappingClasses> expected = findOverlappingClasses(
+                calibrateConfidentJoint(joint, counts), oos.numClasses, AnalysisResult::kOverlappingClassesKept);
+            const QJsonArray stored = cl.value(QStringLiteral("overlapping_classes")).toArray();
+            QVERIFY(!expected.empty());
+            QCOMPARE(stored.size(), qsizetype(expected.size()));
+            for (std::size_t i = 0; i < expected.size(); ++i)
+                QCOMPARE(stored[qsizetype(i)].toObject(), overlappingClassesToJson(expected[i]));
             // Random features, 10 classes, 20% noise: above chance (.1), below the clean share (.8).
             QVERIFY2(agreement > 0.2 && agreement < 0.8, qPrintable(QString::number(agreement)));
         }

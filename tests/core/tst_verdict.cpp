@@ -155,11 +155,19 @@ private Q_SLOTS:
         QCOMPARE(outOfSampleAgreement({1, 0, 0, 0}, probs, 3), 0.0);
         QCOMPARE(outOfSampleAgreement({0, 2, 2}, probs, 3), -1.0); // sizes disagree
         QCOMPARE(outOfSampleAgreement({}, {}, 3), -1.0);
-        QVERIFY(weakClassifierNote(0.75).isEmpty());
-        QVERIFY(weakClassifierNote(kWeakClassifierAgreement).isEmpty());
-        QVERIFY(weakClassifierNote(-1.0).isEmpty()); // unknown: nothing to say
-        const QString note = weakClassifierNote(0.312);
-        QVERIFY2(note.contains(QLatin1String("31.2%")) && note.contains(QLatin1String("backbone")), qPrintable(note));
+        for (const bool onBackbone : {false, true}) {
+            QVERIFY(weakClassifierNote(0.75, onBackbone).isEmpty());
+            QVERIFY(weakClassifierNote(kWeakClassifierAgreement, onBackbone).isEmpty());
+            QVERIFY(weakClassifierNote(-1.0, onBackbone).isEmpty()); // unknown: nothing to say
+        }
+        // The advice fits the run: a run on a backbone is pointed at a stronger backbone or the
+        // from-scratch method, a from-scratch run at its overlapping classes and at a backbone.
+        const QString onBackbone = weakClassifierNote(0.312, true);
+        QVERIFY2(onBackbone.contains(QLatin1String("31.2%")) && onBackbone.contains(QLatin1String("from-scratch")), qPrintable(onBackbone));
+        const QString fromScratch = weakClassifierNote(0.312, false);
+        QVERIFY2(fromScratch.contains(QLatin1String("31.2%")) && fromScratch.contains(QLatin1String("overlapping classes"))
+                     && fromScratch.contains(QLatin1String("--backbone")) && !fromScratch.contains(QLatin1String("from-scratch")),
+                 qPrintable(fromScratch));
     }
 
     void mismatchedSizesGiveNothing()

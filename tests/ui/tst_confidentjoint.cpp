@@ -11,6 +11,7 @@
 #include "gallerywidget.h"
 #include "labellingpanel.h"
 #include "mainwindow.h"
+#include "overlappingclassesview.h"
 #include "reviewsession.h"
 #include "scatterpanel.h"
 #include "scatterview.h"
@@ -27,6 +28,8 @@
 #include <QStandardPaths>
 #include <QTabWidget>
 #include <QTemporaryDir>
+#include <QSignalSpy>
+#include <QTableWidget>
 #include <QTest>
 #include <QToolButton>
 
@@ -301,7 +304,11 @@ private Q_SLOTS:
             if (s && session->row(i).givenLabel == given && s->suggestedLabel == suggested)
                 expected.insert(session->row(i).id);
         }
-        m_window->tabs()->setCurrentWidget(m_window->confidentJoint()->parentWidget()->parentWidget());
+        QWidget *tab = m_window->confidentJoint(); // the tab that holds the heat map
+        while (tab && m_window->tabs()->indexOf(tab) < 0)
+            tab = tab->parentWidget();
+        QVERIFY(tab);
+        m_window->tabs()->setCurrentWidget(tab);
         ConfidentJointView *v = m_window->confidentJoint();
         QTRY_VERIFY(v->isVisible());
         const QRect cell = v->cellRect(given, suggested);
@@ -382,6 +389,47 @@ private Q_SLOTS:
         QCOMPARE(model()->rowCount(), 3);
         QVERIFY(model()->index(0).data(GalleryModel::RelabelledRole).toBool());
         QCOMPARE(m_window->panel()->sampleId(), model()->sampleIdAt(1));
+    }
+
+    // Beside the heat map: its pairs as a list (cleanlab's find_overlapping_classes on the
+    // joint calibrated with the scored samples' given labels), and a pair opens in the gallery.
+    void overlappingClassesListTheJointsPairs()
+    {
+        openProject(18, true);
+        ConfidentJointView *v = m_window->confidentJoint();
+        OverlappingClassesView *list = m_window->overlappingClasses();
+        QVERIFY(v->hasJoint());
+        ReviewSession *session = m_window->session();
+        std::vector<int64_t> joint(9), counts(3, 0);
+        for (int g = 0; g < 3; ++g)
+            for (int t = 0; t < 3; ++t)
+                joint[std::size_t(g * 3 + t)] = v->count(g, t);
+        for (int i = 0; i < session->count(); ++i)
+            if (session->score(i) && session->row(i).givenLabel >= 0)
+                ++counts[std::size_t(session->row(i).givenLabel)];
+        const std::vector<OverlappingClasses> expected = findOverlappingClasses(calibrateConfidentJoint(joint, counts), 3);
+        QVERIFY(!expected.empty()); // the fixture's joint has off-diagonal counts
+        QCOMPARE(list->pairs().size(), expected.size());
+        QTableWidget *table = list->table();
+        QCOMPARE(table->rowCount(), int(expected.size()));
+        for (std::size_t r = 0; r < expected.size(); ++r) {
+            QCOMPARE(list->pairs()[r].classA, expected[r].classA);
+            QCOMPARE(list->pairs()[r].classB, expected[r].classB);
+            QCOMPARE(list->pairs()[r].numOverlapping, expected[r].numOverlapping);
+            QCOMPARE(table->item(int(r), 0)->text(), session->classes()[expected[r].classA]);
+            QCOMPARE(table->item(int(r), 1)->text(), session->classes()[expected[r].classB]);
+        }
+        // Activating the first pair shows its larger direction in the gallery.
+        const OverlappingClasses &top = expected.front();
+        const bool reverse = v->pairCount(top.classB, top.classA) > v->pairCount(top.classA, top.classB);
+        const int given = reverse ? top.classB : top.classA, suggested = reverse ? top.classA : top.classB;
+        QSignalSpy activated(list, &OverlappingClassesView::pairActivated);
+        Q_EMIT table->cellActivated(0, 0);
+        QCOMPARE(activated.size(), 1);
+        QCOMPARE(activated.at(0).at(0).toInt(), given);
+        QCOMPARE(activated.at(0).at(1).toInt(), suggested);
+        QCOMPARE(m_window->tabs()->currentWidget(), static_cast<QWidget *>(m_window->gallery()));
+        QCOMPARE(qint64(model()->rowCount()), v->pairCount(given, suggested));
     }
 
     void jointRecomputedFromPredProbs()
