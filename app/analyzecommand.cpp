@@ -147,7 +147,7 @@ int runAnalyzeCommand(const QStringList &arguments)
             QStringList pairs;
             for (std::size_t i = 0; i < std::min<std::size_t>(5, result.overlappingClasses.size()); ++i)
                 pairs << overlappingPairText(result.overlappingClasses[i], result.classNames);
-            err << "overlapping classes (find_overlapping_classes; pairs to merge or to tell the annotators apart): "
+            err << "overlapping classes (find_overlapping_classes; pairs the labels or the classifier mix up): "
                 << pairs.join(QStringLiteral("; ")) << '\n';
         }
         if (const QString weak = weakClassifierNote(result.outOfSampleAgreement, !result.backboneFile.isEmpty());

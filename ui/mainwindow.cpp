@@ -247,6 +247,8 @@ QWidget *MainWindow::createReviewPage()
     jointSplit->addWidget(m_overlapping);
     jointSplit->setStretchFactor(0, 3);
     jointSplit->setStretchFactor(1, 1);
+    jointSplit->setCollapsible(0, false);
+    jointSplit->setCollapsible(1, false);
     m_tabs->addTab(jointSplit, tr("Confident joint"));
     m_report = new ReportPage(m_session, this);
     m_tabs->addTab(m_report, tr("Report"));

@@ -29,6 +29,8 @@ OverlappingClassesView::OverlappingClassesView(ConfidentJointView *joint, QWidge
     layout->setContentsMargins(0, 0, 0, 0);
     layout->addWidget(m_title);
     layout->addWidget(m_table, 1);
+    // Room for two class names and the numbers: a narrow list truncates the names it is for.
+    setMinimumWidth(fontMetrics().horizontalAdvance(QStringLiteral("M")) * 26);
     connect(m_table, &QTableWidget::cellActivated, this, [this](int row, int) { activateRow(row); });
     connect(m_joint, &ConfidentJointView::refreshed, this, &OverlappingClassesView::refresh);
     refresh();
@@ -71,8 +73,12 @@ void OverlappingClassesView::refresh()
         count->setTextAlignment(Qt::AlignRight | Qt::AlignVCenter);
         auto *share = new QTableWidgetItem(QStringLiteral("%1%").arg(100.0 * p.jointProbability, 0, 'f', 1));
         share->setTextAlignment(Qt::AlignRight | Qt::AlignVCenter);
-        m_table->setItem(r, 0, new QTableWidgetItem(names.value(p.classA)));
-        m_table->setItem(r, 1, new QTableWidgetItem(names.value(p.classB)));
+        const QString text = overlappingPairText(p, names);
+        for (const int column : {0, 1}) {
+            auto *item = new QTableWidgetItem(names.value(column == 0 ? p.classA : p.classB));
+            item->setToolTip(text); // the whole names, however narrow the column
+            m_table->setItem(r, column, item);
+        }
         m_table->setItem(r, 2, count);
         m_table->setItem(r, 3, share);
     }

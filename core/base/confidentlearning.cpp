@@ -197,19 +197,25 @@ std::vector<int64_t> calibrateConfidentJoint(const std::vector<int64_t> &confide
 }
 
 std::vector<OverlappingClasses> findOverlappingClasses(const std::vector<int64_t> &calibratedJoint, int numClasses,
-                                                       int top)
+                                                       int top, int minClassSize)
 {
     const int K = numClasses;
     if (K < 2 || calibratedJoint.size() != size_t(K) * size_t(K))
         return {};
     int64_t total = 0;
-    for (const int64_t c : calibratedJoint)
+    std::vector<int64_t> labelled(size_t(K), 0); // a calibrated row sums to its class's label count
+    for (int a = 0; a < K; ++a)
+        for (int b = 0; b < K; ++b)
+            labelled[size_t(a)] += calibratedJoint[size_t(a) * K + b];
+    for (const int64_t c : labelled)
         total += c;
     if (total <= 0)
         return {};
     std::vector<OverlappingClasses> out;
     for (int a = 0; a < K; ++a)
         for (int b = a + 1; b < K; ++b) {
+            if (labelled[size_t(a)] < minClassSize || labelled[size_t(b)] < minClassSize)
+                continue;
             const int64_t both = calibratedJoint[size_t(a) * K + b] + calibratedJoint[size_t(b) * K + a];
             if (both > 0)
                 out.push_back({a, b, both, double(both) / double(total)});

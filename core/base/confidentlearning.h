@@ -93,11 +93,16 @@ struct OverlappingClasses {
 /// "ontological issues"): from the calibrated joint CALIBRATEDJOINT [K*K] (calibratedJoint or
 /// calibrateConfidentJoint()), joint = C / ΣC, and for each pair a < b the sum joint[a][b] +
 /// joint[b][a]; "Num Overlapping Examples" = that × N. Sorted by it, descending (ties: a, then b
-/// ascending); unlike cleanlab, pairs that never overlap are left out. At most TOP pairs (all when
-/// TOP <= 0). Pairs at the top are candidates to merge, or to define more clearly for the
-/// annotators. Empty for K < 2 or a size mismatch.
+/// ascending); unlike cleanlab, pairs that never overlap are left out, and so are pairs with a
+/// class of fewer than MINCLASSSIZE labelled samples (a calibrated row sums to that count): such
+/// a class's confident threshold is the mean self-confidence of a handful of samples, often near
+/// 0, which counts many other samples as "confidently" that class (a 1-image class topped the
+/// list of a 30-class folder: RESULTS.md, session 20). At most TOP pairs (all when TOP <= 0).
+/// Pairs at the top are candidates to merge, or to define more clearly for the annotators; with
+/// a weak classifier they are the classes it cannot tell apart. Empty for K < 2 or a size
+/// mismatch.
 std::vector<OverlappingClasses> findOverlappingClasses(const std::vector<int64_t> &calibratedJoint, int numClasses,
-                                                       int top = 0);
+                                                       int top = 0, int minClassSize = 5);
 
 /// One pair as JSON: class_a, class_b, num_overlapping_examples, joint_probability (cleanlab's
 /// column names); and back (false for an object that lacks the class indices).

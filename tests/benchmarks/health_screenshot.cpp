@@ -6,7 +6,7 @@
 //   QT_QPA_PLATFORM=offscreen build/tests/health_screenshot PROJECT OUT.png
 
 #include "healthpage.h"
-#include "mainwindow.h"
+#include "screenshot_window.h"
 
 #include <QApplication>
 #include <QListWidget>
@@ -25,13 +25,8 @@ int main(int argc, char **argv)
         return 2;
     }
     MainWindow window;
-    QString error;
-    if (!window.openProject(QString::fromLocal8Bit(argv[1]), &error)) {
-        std::fprintf(stderr, "%s\n", qPrintable(error));
+    if (!labelscope::benchmarks::openForScreenshot(window, argv[1], 1600, 1000))
         return 1;
-    }
-    window.resize(1600, 1000);
-    window.show();
     window.tabs()->setCurrentWidget(window.healthPage());
     QListWidget *sets = window.healthPage()->sets();
     for (int row = 0; row < sets->count(); ++row)
@@ -41,9 +36,5 @@ int main(int argc, char **argv)
             break;
         }
     QTest::qWait(300);
-    if (!window.grab().save(QString::fromLocal8Bit(argv[2]))) {
-        std::fprintf(stderr, "cannot write %s\n", argv[2]);
-        return 1;
-    }
-    return 0;
+    return labelscope::benchmarks::saveScreenshot(window, argv[2]) ? 0 : 1;
 }

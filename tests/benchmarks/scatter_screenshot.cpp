@@ -6,7 +6,7 @@
 //   xvfb-run -a build/tests/scatter_screenshot PROJECT OUT.png [COLOUR] [STATS.png]
 
 #include "gallerywidget.h"
-#include "mainwindow.h"
+#include "screenshot_window.h"
 #include "scatterpanel.h"
 #include "scatterview.h"
 #include "statisticspage.h"
@@ -31,13 +31,8 @@ int main(int argc, char **argv)
         return 2;
     }
     MainWindow window;
-    QString error;
-    if (!window.openProject(QString::fromLocal8Bit(argv[1]), &error)) {
-        std::fprintf(stderr, "%s\n", qPrintable(error));
+    if (!labelscope::benchmarks::openForScreenshot(window, argv[1], 1600, 1000))
         return 1;
-    }
-    window.resize(1600, 1000);
-    window.show();
     if (!QTest::qWaitForWindowExposed(&window))
         std::fprintf(stderr, "window not exposed\n");
     ScatterPanel *panel = window.scatter();
@@ -102,10 +97,8 @@ int main(int argc, char **argv)
         QApplication::sendEvent(view, &move);
     }
     QTest::qWait(300);
-    if (!window.grab().save(QString::fromLocal8Bit(argv[2]))) {
-        std::fprintf(stderr, "cannot write %s\n", argv[2]);
+    if (!labelscope::benchmarks::saveScreenshot(window, argv[2]))
         return 1;
-    }
     std::fprintf(stderr, "%d points, %zu selected; wrote %s\n", view->pointCount(), view->selection().size(), argv[2]);
     if (argc > 4) {
         window.tabs()->setCurrentWidget(window.statistics());

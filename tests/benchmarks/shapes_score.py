@@ -5,8 +5,9 @@
 
 ROOT.truth.csv (written by build/tests/shapes_folder) holds path,true class,given class. For each
 project's latest run: samples scored, noisy among them, AUROC of the noise score, precision /
-recall / F1 of "hard", the categories, and the run's out-of-sample agreement with the given
-labels. Standard library only (sqlite3, csv); the AUROC is the rank-sum (Mann-Whitney) form with
+recall / F1 of "hard", the categories, the run's out-of-sample agreement with the given
+labels, and how many of the first 10 overlapping classes it lists (find_overlapping_classes) are
+pairs the noise really flipped between (with the number of flips of the pair). Standard library only (sqlite3, csv); the AUROC is the rank-sum (Mann-Whitney) form with
 ties at their mean rank, as scikit-learn's roc_auc_score.
 """
 import csv
@@ -55,6 +56,18 @@ def main():
         print(f"{project}: run {run}, {len(noisy)} scored, {sum(noisy)} noisy; AUROC {auroc(noisy, score):.4f}, "
               f"hard P {p:.3f} R {r:.3f} F1 {f1:.3f}; hard {cats.get('hard')} need_review {cats.get('need_review')} "
               f"easy {cats.get('easy')}; agreement {agreement:.3f}")
+        flips = {}
+        for t, g in truth.values():
+            if t != g:
+                flips[frozenset((t, g))] = flips.get(frozenset((t, g)), 0) + 1
+        names = dict(db.execute('SELECT id, name FROM classes'))
+        ids = sorted(names)
+        listed = s.get('confident_learning', {}).get('overlapping_classes', [])[:10]
+        if listed:
+            pairs = [frozenset((names[ids[o['class_a']]], names[ids[o['class_b']]])) for o in listed]
+            hits = sum(1 for pair in pairs if pair in flips)
+            print(f"  overlapping classes: {hits} of the first {len(pairs)} are flipped pairs of the noise; "
+                  + ', '.join(f"{'/'.join(sorted(pair))} ({flips.get(pair, 0)})" for pair in pairs[:5]))
 
 
 if __name__ == '__main__':

@@ -401,6 +401,11 @@ void TestConfidentLearning::overlappingClassesConstructed()
     QCOMPARE(int(findOverlappingClasses(joint, 3, 1).size()), 1);
     QVERIFY(findOverlappingClasses(joint, 4).empty()); // size mismatch
     QVERIFY(findOverlappingClasses({5}, 1).empty());   // one class: no pairs
+    // A class of 3 labelled samples takes no part (its threshold rests on 3 samples); with a
+    // minimum of 3 it does.
+    const std::vector<int64_t> small{50, 8, 2, 4, 40, 0, 2, 0, 1};
+    QCOMPARE(int(findOverlappingClasses(small, 3).size()), 1);
+    QCOMPARE(int(findOverlappingClasses(small, 3, 0, 3).size()), 2);
     OverlappingClasses back;
     QVERIFY(overlappingClassesFromJson(overlappingClassesToJson(pairs[0]), &back));
     QCOMPARE(back.classB, 1);
