@@ -1,9 +1,11 @@
 #include "cli.h"
 #include "commands.h"
 
+#include "base/projectstore.h"
 #include "base/verdict.h"
 #include "ml/analysis.h"
 
+#include <QFileInfo>
 #include <QJsonDocument>
 #include <QJsonObject>
 
@@ -66,11 +68,16 @@ int runAnalyzeCommand(const QStringList &arguments)
     const QCommandLineOption foldWorkers(QStringLiteral("fold-workers"),
         QStringLiteral("Fold models trained at once on CPU, the threads split among them\n(default 0: one per two threads from 4 threads up, else 1;\n2 on a busy 2-core machine was 1.8x faster)."),
         QStringLiteral("N"), QStringLiteral("0"));
+    const QCommandLineOption imageSize(QStringLiteral("image-size"), QStringLiteral(
+        "Side of the square training images for image files, 8-1024 (default 32; IDX images keep\n"
+        "their own); training takes about (S/32)^2 times as long. A new project only: an existing\n"
+        "one keeps the side it was made at."),
+        QStringLiteral("S"), QStringLiteral("32"));
     const QCommandLineOption open(QStringLiteral("open"), QStringLiteral(
         "Open the review window at once and run the analysis in it: progress and Cancel in its\n"
         "status bar, the project shown as soon as its samples are imported, the verdicts when the\n"
         "run is saved. Without a display (or in a build without the window) it runs headless."));
-    cli.addOptions({data, project, noise, kind, seed, epochs, limit, device, threads, classParams, model, precision, method, folds, foldWorkers, filterBy, noLayouts, noHealth, backbone, head, knn, json, open});
+    cli.addOptions({data, project, noise, kind, seed, epochs, limit, device, threads, classParams, model, precision, method, folds, foldWorkers, filterBy, noLayouts, noHealth, backbone, head, knn, imageSize, json, open});
     if (const auto exit = cli.parse(arguments, {project}))
         return *exit;
 
@@ -94,6 +101,17 @@ int runAnalyzeCommand(const QStringList &arguments)
     params.model = cli.choice(model, kArchitectureNames);
     params.precision = cli.choice(precision, kPrecisionNames);
     params.folds = int(cli.integer(folds, 2, 20));
+    params.imageSize = int(cli.integer(imageSize, 8, 1024));
+    if (cli.isSet(imageSize) && QFileInfo::exists(params.projectFile)) {
+        // An existing project's images were made at its own side; say so rather than ignore S.
+        ProjectStore store;
+        if (store.openExisting(params.projectFile) && store.sampleCount() > 0) {
+            const int made = store.meta(QStringLiteral("image_size")).toInt();
+            if (made > 0 && made != params.imageSize)
+                cli.usageProblem(QStringLiteral("--image-size %1: %2 was made at %3 px; use a new --project file")
+                                     .arg(params.imageSize).arg(params.projectFile).arg(made));
+        }
+    }
     params.foldWorkers = int(cli.integer(foldWorkers, 0, 20));
     params.filterBy = cli.choice(filterBy, kFilterByNames);
     params.layouts = !cli.isSet(noLayouts);

@@ -109,6 +109,7 @@ private Q_SLOTS:
         row("unknown head", {"analyze", "--project", "p.lsproj", "--backbone", "b.pt", "--head", "svm"}, "--head must be logistic or mlp");
         row("knn out of range", {"analyze", "--project", "p.lsproj", "--backbone", "b.pt", "--knn", "0"}, "--knn expects an integer from 1 to 100");
         row("open with json", {"analyze", "--project", "p.lsproj", "--open", "--json"}, "--open and --json exclude each other");
+        row("image-size", {"analyze", "--project", "p.lsproj", "--image-size", "4"}, "--image-size expects an integer from 8 to 1024");
         row("export without out", {"export-model", "--project", "p.lsproj"}, "--out FILE.pt is required");
         row("pretrain method", {"pretrain", "--data", "fashion-mnist", "--out", "e.pt", "--method", "moco"}, "--method must be simclr, byol or simsiam (got 'moco')");
         row("pretrain image size", {"pretrain", "--data", "fashion-mnist", "--out", "e.pt", "--image-size", "4"}, "--image-size must be 0 (the dataset's) or 8..1024");
