@@ -346,6 +346,30 @@ private Q_SLOTS:
         QVERIFY2(r.out.contains(moved) && r.out.contains(QStringLiteral("\"samples\":12")), qPrintable(r.out));
     }
 
+    // --image-size names the side of a new project's training images; an existing project made
+    // at another side is refused, naming its side, and left as it was.
+    void imageSizeOfAnExistingProject()
+    {
+        QTemporaryDir dir;
+        for (const char *cls : {"cat", "dog"}) {
+            QVERIFY(QDir(dir.path()).mkpath(QStringLiteral("data/%1").arg(QLatin1String(cls))));
+            for (int i = 0; i < 4; ++i)
+                QVERIFY(cv::imwrite(QStringLiteral("%1/data/%2/%3.png").arg(dir.path(), QLatin1String(cls)).arg(i).toStdString(),
+                                    cv::Mat(40, 40, CV_8UC3, cv::Scalar(i * 40, cls[0] == 'c' ? 0 : 200, 90))));
+        }
+        const QString file = dir.filePath(QStringLiteral("p.lsproj"));
+        Run r = runLabelscope({QStringLiteral("check"), QStringLiteral("--data"), dir.filePath(QStringLiteral("data")),
+                               QStringLiteral("--project"), file});
+        QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+        const QByteArray before = [&] { QFile f(file); f.open(QIODevice::ReadOnly); return f.readAll(); }();
+        r = runLabelscope({QStringLiteral("analyze"), QStringLiteral("--project"), file, QStringLiteral("--image-size"), QStringLiteral("64")});
+        QCOMPARE(r.exitCode, 2);
+        QVERIFY2(r.err.contains(QStringLiteral("--image-size 64: %1 was made at 32 px; use a new --project file").arg(file)), qPrintable(r.err));
+        QFile f(file);
+        QVERIFY(f.open(QIODevice::ReadOnly));
+        QCOMPARE(f.readAll(), before);
+    }
+
     // `project info`, `al-round` and `clean-eval --project` need a project that exists: a 0-byte
     // file is refused and stays 0 bytes (info once made it an empty project); a damaged one is
     // named damaged (info once printed "0 samples", al-round "the project has no samples").
