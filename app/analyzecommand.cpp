@@ -161,13 +161,8 @@ int runAnalyzeCommand(const QStringList &arguments)
             err << QStringLiteral("; the out-of-sample classifier agrees with %1% of the given labels")
                        .arg(100.0 * result.outOfSampleAgreement, 0, 'f', 1);
         err << '\n';
-        if (!result.overlappingClasses.empty()) {
-            QStringList pairs;
-            for (std::size_t i = 0; i < std::min<std::size_t>(5, result.overlappingClasses.size()); ++i)
-                pairs << overlappingPairText(result.overlappingClasses[i], result.classNames);
-            err << "overlapping classes (find_overlapping_classes; pairs the labels or the classifier mix up): "
-                << pairs.join(QStringLiteral("; ")) << '\n';
-        }
+        printOverlappingClasses(err, result.overlappingClasses, result.classNames,
+                                QStringLiteral("pairs the labels or the classifier mix up"));
         if (const QString weak = weakClassifierNote(result.outOfSampleAgreement, !result.backboneFile.isEmpty());
             !weak.isEmpty())
             err << "warning: " << weak << '\n';

@@ -1,5 +1,8 @@
 #include "cli.h"
 
+#include "base/confidentlearning.h"
+
+#include <algorithm>
 #include <cmath>
 #include <csignal>
 #include <cstdio>
@@ -28,6 +31,17 @@ void printSkipped(QTextStream &err, const SkippedItem &item)
 {
     err << "skipped: " << item.file << (item.location.isEmpty() ? QString() : QStringLiteral(" (%1)").arg(item.location))
         << ": " << item.reason << '\n';
+}
+
+void printOverlappingClasses(QTextStream &err, const std::vector<OverlappingClasses> &pairs,
+                             const QStringList &classNames, const QString &what)
+{
+    if (pairs.empty())
+        return;
+    QStringList first;
+    for (std::size_t i = 0; i < std::min<std::size_t>(5, pairs.size()); ++i)
+        first << overlappingPairText(pairs[i], classNames);
+    err << "overlapping classes (find_overlapping_classes; " << what << "): " << first.join(QStringLiteral("; ")) << '\n';
 }
 
 QString formatSeconds(double s)

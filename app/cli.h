@@ -20,6 +20,11 @@
 #include <functional>
 #include <limits>
 #include <optional>
+#include <vector>
+
+namespace labelscope {
+struct OverlappingClasses;
+}
 
 namespace labelscope::app {
 
@@ -117,5 +122,11 @@ QString formatSeconds(double seconds);
 
 /// One "skipped: FILE (LOCATION): REASON" line per item.
 void printSkipped(QTextStream &err, const SkippedItem &item);
+
+/// One "overlapping classes (find_overlapping_classes; WHAT): A ↔ B: N samples (P%); …" line
+/// with the first five PAIRS (CLASSNAMES for the names; indices where empty); nothing when
+/// there are none.
+void printOverlappingClasses(QTextStream &err, const std::vector<OverlappingClasses> &pairs,
+                             const QStringList &classNames, const QString &what);
 
 } // namespace labelscope::app

@@ -122,12 +122,7 @@ int runFindIssuesCommand(const QStringList &arguments)
               << '\n';
     // cleanlab.dataset.find_overlapping_classes on the same calibrated joint (classes by index).
     const std::vector<OverlappingClasses> overlapping = findOverlappingClasses(run->issues.calibratedJoint, run->k, 20);
-    if (!overlapping.empty()) {
-        QStringList pairs;
-        for (std::size_t i = 0; i < std::min<std::size_t>(5, overlapping.size()); ++i)
-            pairs << overlappingPairText(overlapping[i], {});
-        cli.err() << "overlapping classes (find_overlapping_classes): " << pairs.join(QStringLiteral("; ")) << '\n';
-    }
+    printOverlappingClasses(cli.err(), overlapping, {}, QStringLiteral("classes by index"));
     if (cli.isSet(json)) {
         QJsonArray overlappingJson;
         for (const OverlappingClasses &pair : overlapping)

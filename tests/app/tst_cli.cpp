@@ -37,6 +37,20 @@ Run runLabelscope(const QStringList &arguments, int timeoutMs)
     return labelscope::testing::runLabelscope(arguments, timeoutMs);
 }
 
+// An ImageFolder ROOT/data with classes cat and dog, PERCLASS grey 8×8 PNGs each (all different).
+bool writeCatDogFolder(const QString &root, int perClass)
+{
+    for (const char *cls : {"cat", "dog"}) {
+        if (!QDir(root).mkpath(QStringLiteral("data/%1").arg(QLatin1String(cls))))
+            return false;
+        for (int i = 0; i < perClass; ++i)
+            if (!cv::imwrite(QStringLiteral("%1/data/%2/%3.png").arg(root, QLatin1String(cls)).arg(i).toStdString(),
+                             cv::Mat(8, 8, CV_8UC1, cv::Scalar(i * 40 + (cls[0] == 'c' ? 0 : 20)))))
+                return false;
+    }
+    return true;
+}
+
 // The same under a file-size limit of LIMITKB with SIGXFSZ ignored: every write past the limit
 // fails with EFBIG, as on a full disk (no root and no mount needed).
 Run labelscopeWithFileLimit(const QStringList &arguments, int limitKb)
@@ -313,12 +327,7 @@ private Q_SLOTS:
     void projectSetData()
     {
         QTemporaryDir dir;
-        for (const char *cls : {"cat", "dog"}) {
-            QVERIFY(QDir(dir.path()).mkpath(QStringLiteral("data/%1").arg(QLatin1String(cls))));
-            for (int i = 0; i < 6; ++i)
-                QVERIFY(cv::imwrite(QStringLiteral("%1/data/%2/%3.png").arg(dir.path(), QLatin1String(cls)).arg(i).toStdString(),
-                                    cv::Mat(8, 8, CV_8UC1, cv::Scalar(i * 40 + (cls[0] == 'c' ? 0 : 20)))));
-        }
+        QVERIFY(writeCatDogFolder(dir.path(), 6));
         const QString file = dir.filePath(QStringLiteral("p.lsproj"));
         {
             labelscope::LoadResult loaded = labelscope::loadDataset(dir.filePath(QStringLiteral("data")));
@@ -351,12 +360,7 @@ private Q_SLOTS:
     void imageSizeOfAnExistingProject()
     {
         QTemporaryDir dir;
-        for (const char *cls : {"cat", "dog"}) {
-            QVERIFY(QDir(dir.path()).mkpath(QStringLiteral("data/%1").arg(QLatin1String(cls))));
-            for (int i = 0; i < 4; ++i)
-                QVERIFY(cv::imwrite(QStringLiteral("%1/data/%2/%3.png").arg(dir.path(), QLatin1String(cls)).arg(i).toStdString(),
-                                    cv::Mat(40, 40, CV_8UC3, cv::Scalar(i * 40, cls[0] == 'c' ? 0 : 200, 90))));
-        }
+        QVERIFY(writeCatDogFolder(dir.path(), 4));
         const QString file = dir.filePath(QStringLiteral("p.lsproj"));
         Run r = runLabelscope({QStringLiteral("check"), QStringLiteral("--data"), dir.filePath(QStringLiteral("data")),
                                QStringLiteral("--project"), file});
