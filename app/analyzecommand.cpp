@@ -25,7 +25,8 @@ int runAnalyzeCommand(const QStringList &arguments)
         "easy / hard / need review with a suggested label, and write everything into a project\n"
         "file that the review window opens.\n\n"
         "SPEC is 'fashion-mnist' (or 'mnist'), a folder of IDX files, an ImageFolder root\n"
-        "(root/<class>/<image>) or a CSV manifest (path,label[,split]).\n"
+        "(root/<class>/<image>, or root/<split>/<class>/<image> with splits named train, val,\n"
+        "test, ...: val and test are held out) or a CSV manifest (path,label[,split]).\n"
         "If the project exists, its samples and current labels are analysed again."));
     const QCommandLineOption data(QStringLiteral("data"), QStringLiteral("Dataset to import (new project)."), QStringLiteral("SPEC"));
     const QCommandLineOption project(QStringLiteral("project"), QStringLiteral("Project file to create or update."), QStringLiteral("FILE"));

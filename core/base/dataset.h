@@ -70,7 +70,8 @@ struct LoadResult {
 
 /// Resolves SPEC and reads it: "fashion-mnist" (→ /usr/share/datasets/fashion-mnist/), "mnist",
 /// a folder of IDX files (train-images-idx3-ubyte[.gz], t10k-images-idx3-ubyte[.gz], labels
-/// beside them; both splits read), an ImageFolder root (root/<class>/<image>; PNG, JPEG, BMP, WebP, TIFF, PNM),
+/// beside them; both splits read), an ImageFolder root (root/<class>/<image> or
+/// root/<split>/<class>/<image>; PNG, JPEG, BMP, WebP, TIFF, PNM),
 /// or a CSV manifest (path,label[,split]; header optional).
 LoadResult loadDataset(const QString &spec, const LoadOptions &options = {});
 
@@ -86,7 +87,14 @@ LoadResult readIdx(const QString &imagesFile, const QString &labelsFile, const Q
                    const LoadOptions &options = {});
 /// Reads root/<class>/<image> (images in nested folders of a class belong to it). Files directly
 /// in root are unlabelled samples; hidden entries and files without an image extension are
-/// ignored. Listed in Dataset::skipped, never dropped silently: names that are not valid UTF-8
+/// ignored. When every folder of root that holds images is named as a split (train/training →
+/// "train"; test/testing/val/valid/validation/eval → "test", the held-out split; any case), the
+/// layout is root/<split>/<class>/<image>: the classes are the union of the class folders, and
+/// images directly in a split folder are unlabelled samples of that split. A root/classes.txt of
+/// "folder<TAB>class name" lines (what Labelscope's ImageFolder export writes) names the classes
+/// and fixes their order (listed classes without a folder kept; folders it does not list follow,
+/// by name); a classes.txt in another format is listed in skipped as not used, one naming a folder
+/// or a class twice is an error. Listed in Dataset::skipped, never dropped silently: names that are not valid UTF-8
 /// (shown with \xNN escapes), symbolic link loops, broken links named as images, FIFOs, sockets
 /// and devices, unreadable folders, symbolic links to folders inside a class (not followed), and
 /// a class folder none of whose images could be read (the class is then not created). More than

@@ -1,5 +1,7 @@
 // The ImageFolder reader: root/<class>/<image>, images in nested folders of a class belong to
-// it, images directly in root are unlabelled. Folders are listed with opendir/readdir by bytes
+// it, images directly in root are unlabelled; or root/<split>/<class>/<image> when every folder
+// with images is named as a split (train, test, val, ...; see splitOfFolder); and a classes.txt
+// in Labelscope's export format (folder<TAB>class name) gives the class names and their order. Folders are listed with opendir/readdir by bytes
 // rather than through QDir, so that nothing is lost without a word: a name that is not valid
 // UTF-8 (which QString cannot hold), a symbolic link loop, a FIFO, socket or device, an
 // unreadable folder, a symbolic link to a folder below a class (not followed, so that no walk can
@@ -8,16 +10,20 @@
 
 #include "imageheader.h"
 #include "imagejobs.h"
-#include "sizelimits.h"
 #include "regularfile.h"
+#include "result.h"
+#include "sizelimits.h"
 
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
+#include <QHash>
+#include <QSet>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <map>
 
 #include <dirent.h>
 #include <sys/stat.h>
@@ -31,6 +37,27 @@ struct FolderEntry {
     QString path;
     bool folder = false;   ///< a folder (or a link to one); else an image file
     bool viaLink = false;  ///< reached through a symbolic link
+};
+
+/// A folder at the top of an ImageFolder root, read a level deep.
+struct TopFolder {
+    struct Subfolder {
+        QString path, name;
+        QStringList images; ///< under it, recursively, sorted by path
+    };
+    QString path, name;
+    QStringList loose;                ///< images directly in it, sorted by path
+    std::vector<Subfolder> subfolders; ///< those with images, sorted by path
+    bool hasImages() const { return !loose.isEmpty() || !subfolders.empty(); }
+    /// Every image under it, sorted by path: the folder read as one class.
+    QStringList allImages() const
+    {
+        QStringList all = loose;
+        for (const Subfolder &s : subfolders)
+            all += s.images;
+        std::sort(all.begin(), all.end());
+        return all;
+    }
 };
 
 /// Lists the entries of one folder by bytes. Hidden entries (".name") are left out, as files
@@ -109,6 +136,25 @@ public:
         return files;
     }
 
+    /// One folder read a level deep: the images directly in it, and each real subfolder with
+    /// the images under it (recursively; subfolders without images left out).
+    TopFolder readTop(const FolderEntry &folder)
+    {
+        TopFolder top;
+        top.path = folder.path;
+        top.name = QFileInfo(folder.path).fileName();
+        for (const FolderEntry &e : list(folder.path)) {
+            if (!e.folder) {
+                top.loose.append(e.path);
+            } else if (e.viaLink) {
+                skip(e.path, QStringLiteral("a symbolic link to a folder inside a class: not followed"));
+            } else if (QStringList images = imagesUnder(e.path); !images.isEmpty()) {
+                top.subfolders.push_back({e.path, QFileInfo(e.path).fileName(), images});
+            }
+        }
+        return top;
+    }
+
 private:
     void collect(const QString &dir, QStringList *files)
     {
@@ -127,6 +173,68 @@ private:
     std::vector<SkippedItem> *m_skipped;
 };
 
+/// The split a top folder named NAME stands for in the layout root/<split>/<class>/<image>
+/// (torchvision's and Kaggle's datasets, Labelscope's own --image-folder export): "train" for
+/// train and training; "test" (the held-out split) for test, testing, val, valid, validation
+/// and eval; "" for any other name. Case is ignored.
+QString splitOfFolder(const QString &name)
+{
+    const QString n = name.toLower();
+    if (n == QLatin1String("train") || n == QLatin1String("training"))
+        return QStringLiteral("train");
+    for (const char *held : {"test", "testing", "val", "valid", "validation", "eval"})
+        if (n == QLatin1String(held))
+            return QStringLiteral("test");
+    return QString();
+}
+
+/// Folder → class name pairs from ROOT/classes.txt in Labelscope's export format (a line
+/// "folder<TAB>class name" per class, in label order). A classes.txt in another format (other
+/// datasets ship their own) is not used, and listed in `skipped` saying so; one that names a
+/// folder or a class twice, or more than kMaxClasses, is an error.
+Result<std::vector<std::pair<QString, QString>>> folderClassesTxt(const QString &root,
+                                                                  std::vector<SkippedItem> *skipped)
+{
+    using R = Result<std::vector<std::pair<QString, QString>>>;
+    std::vector<std::pair<QString, QString>> pairs;
+    const QString path = root + QStringLiteral("/classes.txt");
+    if (!QFileInfo::exists(path))
+        return pairs;
+    if (const Result<> regular = checkRegularFile(path); !regular)
+        return R::failure(regular.error());
+    QFile f(path);
+    if (!f.open(QIODevice::ReadOnly))
+        return R::failure(QStringLiteral("%1: cannot open: %2").arg(path, f.errorString()));
+    const QStringList lines = QString::fromUtf8(f.readAll()).split(QLatin1Char('\n'));
+    QSet<QString> folders, names;
+    for (int i = 0; i < lines.size(); ++i) {
+        QString line = lines.at(i);
+        if (line.endsWith(QLatin1Char('\r')))
+            line.chop(1);
+        if (line.trimmed().isEmpty())
+            continue;
+        const QString where = QStringLiteral("line %1").arg(i + 1);
+        const qsizetype tab = line.indexOf(QLatin1Char('\t'));
+        if (tab <= 0 || line.mid(tab + 1).trimmed().isEmpty()) {
+            skipped->push_back({path, where,
+                                QStringLiteral("not used: not Labelscope's \"folder<TAB>class name\" list, so the "
+                                               "class names are the folder names")});
+            return std::vector<std::pair<QString, QString>>();
+        }
+        const QString folder = line.left(tab), name = line.mid(tab + 1).trimmed();
+        if (folders.contains(folder) || names.contains(name))
+            return R::failure(QStringLiteral("%1: %2: %3 \"%4\" is listed twice")
+                                  .arg(path, where, folders.contains(folder) ? QStringLiteral("folder") : QStringLiteral("class"),
+                                       folders.contains(folder) ? folder : name));
+        if (pairs.size() >= std::size_t(kMaxClasses))
+            return R::failure(QStringLiteral("%1: more than %2 classes (the cap)").arg(path).arg(kMaxClasses));
+        folders.insert(folder);
+        names.insert(name);
+        pairs.emplace_back(folder, name);
+    }
+    return pairs;
+}
+
 } // namespace
 
 LoadResult readImageFolder(const QString &root, const LoadOptions &options)
@@ -142,29 +250,82 @@ LoadResult readImageFolder(const QString &root, const LoadOptions &options)
     const QString rootPath = QDir::cleanPath(rootInfo.absoluteFilePath());
 
     FolderLister lister(&ds.skipped);
-    std::vector<ImageJob> jobs;
-    std::vector<SkippedItem> origins;
-    std::vector<ImageJob> unlabelled;
+    std::vector<TopFolder> tops;
+    QStringList rootImages;
     for (const FolderEntry &e : lister.list(rootPath)) {
-        if (!e.folder) {
-            unlabelled.push_back({e.path, -1, QString(), QString()});
-            continue;
+        if (!e.folder)
+            rootImages.append(e.path);
+        else if (TopFolder top = lister.readTop(e); top.hasImages())
+            tops.push_back(std::move(top));
+    }
+    // root/<split>/<class>/<image> when every folder with images is named as a split.
+    const bool splitLayout = !tops.empty() && std::all_of(tops.begin(), tops.end(), [](const TopFolder &t) {
+        return !splitOfFolder(t.name).isEmpty();
+    });
+
+    // Class folders by name, each with the folder it was first seen in (its origin).
+    std::vector<std::pair<QString, QString>> classFolders; // (folder name, first path)
+    {
+        std::map<QString, QString> seen;
+        for (const TopFolder &t : tops) {
+            if (!splitLayout)
+                seen.emplace(t.name, t.path);
+            else
+                for (const TopFolder::Subfolder &s : t.subfolders)
+                    seen.emplace(s.name, s.path);
         }
-        const QStringList files = lister.imagesUnder(e.path);
-        if (files.isEmpty())
-            continue; // not a class: nothing in it to read
+        classFolders.assign(seen.begin(), seen.end()); // code-unit order of the names
+    }
+    const Result<std::vector<std::pair<QString, QString>>> listed = folderClassesTxt(rootPath, &ds.skipped);
+    if (!listed) {
+        result.error = listed.error();
+        return result;
+    }
+    QHash<QString, int> labelOfFolder;
+    std::vector<SkippedItem> origins;
+    const auto addClass = [&](const QString &folder, const QString &name, const SkippedItem &origin) {
         if (ds.classes.size() >= kMaxClasses) {
             result.error = QStringLiteral("%1: more than %2 class folders with images (the cap on classes); "
-                                          "%3 is one too many")
-                               .arg(rootPath).arg(kMaxClasses).arg(e.path);
-            return result;
+                                          "%3 is one too many").arg(rootPath).arg(kMaxClasses).arg(origin.file);
+            return false;
         }
-        const int label = int(ds.classes.size());
-        ds.classes << QFileInfo(e.path).fileName();
-        origins.push_back({e.path, QString(), QString()});
-        for (const QString &file : files)
-            jobs.push_back({file, label, QString(), QString()});
+        labelOfFolder.insert(folder, int(ds.classes.size()));
+        ds.classes << name;
+        origins.push_back(origin);
+        return true;
+    };
+    // classes.txt's classes first, in its order (even those without a folder: label order holds);
+    // then the folders it does not name.
+    for (std::size_t i = 0; i < listed.value().size(); ++i) {
+        const auto &[folder, name] = listed.value()[i];
+        if (!addClass(folder, name, {rootPath + QStringLiteral("/classes.txt"), QStringLiteral("line %1").arg(i + 1), QString()}))
+            return result;
     }
+    for (const auto &[folder, path] : classFolders)
+        if (!labelOfFolder.contains(folder) && !addClass(folder, folder, {path, QString(), QString()}))
+            return result;
+
+    std::vector<ImageJob> jobs, unlabelled;
+    const auto add = [](std::vector<ImageJob> *to, const QStringList &files, int label, const QString &split) {
+        for (const QString &file : files)
+            to->push_back({file, label, split, QString()});
+    };
+    if (!splitLayout) {
+        for (const TopFolder &t : tops)
+            add(&jobs, t.allImages(), labelOfFolder.value(t.name), QString());
+    } else {
+        // Train first, then the held-out folders; images loose in a split folder are unlabelled.
+        std::stable_sort(tops.begin(), tops.end(), [](const TopFolder &a, const TopFolder &b) {
+            return splitOfFolder(a.name) == QLatin1String("train") && splitOfFolder(b.name) != QLatin1String("train");
+        });
+        for (const TopFolder &t : tops) {
+            const QString split = splitOfFolder(t.name);
+            for (const TopFolder::Subfolder &s : t.subfolders)
+                add(&jobs, s.images, labelOfFolder.value(s.name), split);
+            add(&jobs, t.loose, -1, split);
+        }
+    }
+    add(&unlabelled, rootImages, -1, QString());
     jobs.insert(jobs.end(), unlabelled.begin(), unlabelled.end());
 
     readImageJobs(jobs, QStringLiteral("folder"), rootPath, options, origins, result);

@@ -1,6 +1,7 @@
 // Tests of the image readers (core/base/dataset.h): decoding good and bad images (PNG, JPEG, BMP,
 // WebP, TIFF, PNM; corrupt, empty, truncated, not images, formats not read, absurd header sizes),
-// ImageFolder trees and CSV manifests.
+// ImageFolder trees (by class, by split then class, with Labelscope's classes.txt) and CSV
+// manifests.
 
 #include "datasetfixture.h"
 
@@ -25,6 +26,8 @@ private Q_SLOTS:
     void imageFolder();
     void imageFolderGreyAndUnicode();
     void imageFolderLimitAndCancel();
+    void imageFolderSplits();
+    void imageFolderClassesTxt();
     void csvManifest();
     void csvNamedColumns();
     void csvClassesTxtAndLimit();
@@ -293,6 +296,88 @@ void TestImageDatasets::imageFolderLimitAndCancel()
     r = readImageFolder(m_tmp.filePath(QStringLiteral("no-images")));
     QVERIFY(!r.ok());
     QVERIFY2(r.error.contains(QLatin1String("no images")), qPrintable(r.error));
+}
+
+void TestImageDatasets::imageFolderSplits()
+{
+    // root/<split>/<class>/<image>, as torchvision-style datasets ship: val and Test are held
+    // out ("test"); a class may be missing from one split; loose images in a split are unlabelled.
+    const QString root = m_tmp.filePath(QStringLiteral("splits"));
+    const auto write = [&](const QString &rel, int value) {
+        return writeFile(root + QLatin1Char('/') + rel, encode(cv::Mat(6, 6, CV_8UC1, cv::Scalar(value)), ".png"));
+    };
+    QVERIFY(write(QStringLiteral("train/dog/1.png"), 10));
+    QVERIFY(write(QStringLiteral("train/cat/2.png"), 20));
+    QVERIFY(write(QStringLiteral("train/cat/deeper/3.png"), 30));
+    QVERIFY(write(QStringLiteral("train/unsorted.png"), 40));
+    QVERIFY(write(QStringLiteral("val/bird/4.png"), 50));
+    QVERIFY(write(QStringLiteral("val/dog/5.png"), 60));
+    QVERIFY(write(QStringLiteral("Test/cat/6.png"), 70));
+    QVERIFY(write(QStringLiteral("loose.png"), 80));
+    QVERIFY(QDir().mkpath(root + QStringLiteral("/notes"))); // a folder without images does not count
+    LoadOptions options;
+    options.imageSize = 6;
+    LoadResult r = loadDataset(root, options);
+    QVERIFY2(r.ok(), qPrintable(r.error));
+    QCOMPARE(r.dataset.classes, QStringList({"bird", "cat", "dog"}));
+    QStringList seen;
+    for (std::size_t i = 0; i < r.dataset.samples.size(); ++i) {
+        const Sample &s = r.dataset.samples[i];
+        seen << QStringLiteral("%1:%2:%3:%4").arg(QFileInfo(s.path).fileName(), s.split).arg(s.label).arg(r.dataset.image(i)[0]);
+    }
+    // Train first; then the held-out folders (Test before val: path order); root's loose image last.
+    QCOMPARE(seen, QStringList({"2.png:train:1:20", "3.png:train:1:30", "1.png:train:2:10", "unsorted.png:train:-1:40",
+                                "6.png:test:1:70", "4.png:test:0:50", "5.png:test:2:60", "loose.png::-1:80"}));
+    QVERIFY(r.dataset.skipped.empty());
+
+    // One folder with images that is not a split name: the plain layout, each folder a class.
+    QVERIFY(write(QStringLiteral("cars/7.png"), 90));
+    r = loadDataset(root, options);
+    QVERIFY2(r.ok(), qPrintable(r.error));
+    QCOMPARE(r.dataset.classes, QStringList({"Test", "cars", "train", "val"}));
+    for (const Sample &s : r.dataset.samples)
+        QVERIFY(s.split.isEmpty());
+}
+
+void TestImageDatasets::imageFolderClassesTxt()
+{
+    // Labelscope's export format: folder<TAB>class name in label order. A class without a folder
+    // keeps its place; a folder it does not list comes after, by name.
+    const QString root = m_tmp.filePath(QStringLiteral("listed"));
+    const auto write = [&](const QString &rel, int value) {
+        return writeFile(root + QLatin1Char('/') + rel, encode(cv::Mat(6, 6, CV_8UC1, cv::Scalar(value)), ".png"));
+    };
+    QVERIFY(write(QStringLiteral("train/zebra/1.png"), 10));
+    QVERIFY(write(QStringLiteral("train/a_b/2.png"), 20));
+    QVERIFY(write(QStringLiteral("test/a_b/3.png"), 30));
+    QVERIFY(write(QStringLiteral("train/new/4.png"), 40));
+    QVERIFY(writeFile(root + QStringLiteral("/classes.txt"), "zebra\tzebra\r\na_b\ta/b\n\nempty\tnone left\n"));
+    LoadOptions options;
+    options.imageSize = 6;
+    LoadResult r = loadDataset(root, options);
+    QVERIFY2(r.ok(), qPrintable(r.error));
+    QCOMPARE(r.dataset.classes, QStringList({"zebra", "a/b", "none left", "new"}));
+    std::vector<int> labels;
+    for (const Sample &s : r.dataset.samples)
+        labels.push_back(s.label);
+    QCOMPARE(labels, std::vector<int>({1, 3, 0, 1})); // train: a_b, new, zebra; then test: a_b
+    QVERIFY(r.dataset.skipped.empty());
+
+    // A folder or a class named twice: refused, naming the file and the line.
+    QVERIFY(writeFile(root + QStringLiteral("/classes.txt"), "zebra\tzebra\na_b\tzebra\n"));
+    r = loadDataset(root, options);
+    QVERIFY(!r.ok());
+    QVERIFY2(r.error.contains(root + QStringLiteral("/classes.txt")) && r.error.contains(QLatin1String("line 2"))
+                 && r.error.contains(QLatin1String("class \"zebra\" is listed twice")), qPrintable(r.error));
+
+    // Another dataset's classes.txt ("1 001.Albatross", CUB's): not used, and listed as such.
+    QVERIFY(writeFile(root + QStringLiteral("/classes.txt"), "1 001.Albatross\n2 002.Auklet\n"));
+    r = loadDataset(root, options);
+    QVERIFY2(r.ok(), qPrintable(r.error));
+    QCOMPARE(r.dataset.classes, QStringList({"a_b", "new", "zebra"}));
+    QCOMPARE(r.dataset.skipped.size(), std::size_t(1));
+    QCOMPARE(r.dataset.skipped[0].location, QStringLiteral("line 1"));
+    QVERIFY2(r.dataset.skipped[0].reason.contains(QLatin1String("not used")), qPrintable(r.dataset.skipped[0].reason));
 }
 
 void TestImageDatasets::csvManifest()

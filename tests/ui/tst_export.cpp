@@ -4,7 +4,8 @@
 // split holds exactly the kept samples under their final labels, pixel for pixel; the CSV with
 // image files has only paths other tools open (QImage and cv::imread), numbered with the same
 // id N as the CSV's id column and the ImageFolder files; bad input leaves nothing half-written;
-// the window asks about image files and exports with the answer.
+// the window asks about image files and exports with the answer; the ImageFolder export reads
+// back with its classes, labels and splits.
 
 #include "datasetfixture.h"
 
@@ -232,6 +233,20 @@ private Q_SLOTS:
             QCOMPARE(row.id, id);
             QString why;
             QVERIFY2(samePixels(root + QLatin1Char('/') + file, row.sample, &why), qPrintable(why));
+        }
+
+        // The tree reads back as the project it came from: classes.txt's names in label order
+        // (not the folders' alphabetical order), each file under its label and split.
+        LoadOptions options;
+        options.imageSize = 8;
+        const LoadResult back = loadDataset(root, options);
+        QVERIFY2(back.ok(), qPrintable(back.error));
+        QCOMPARE(back.dataset.classes, snap.classes);
+        QCOMPARE(back.dataset.samples.size(), std::size_t(expected.size() - 1));
+        for (const Sample &s : back.dataset.samples) {
+            const SampleRow &row = snap.rows[std::size_t(QFileInfo(s.path).completeBaseName().toLongLong() - 1)];
+            QCOMPARE(s.label, row.label);
+            QCOMPARE(s.split, row.sample.split == QLatin1String("test") ? QStringLiteral("test") : QStringLiteral("train"));
         }
     }
 
