@@ -76,6 +76,53 @@ bool foregroundCentroid(const cv::Mat &image, double *cx, double *cy, double *ba
     return true;
 }
 
+/// Sets FP's foreground chromaticity from RGB (uint8, 3 channels): the chromaticity of the mean
+/// colour of the pixels unlike the border, each weighted by how far (L1 over R, G, B) it lies
+/// from the border's median colour beyond 3 × kForegroundMargin levels. A small object's colour
+/// barely moves the whole image's mean, so three blue bars and three yellow ones on two greyish
+/// backgrounds had the same colour balance; their foregrounds do not. No such pixel: the
+/// whole image's chromaticity.
+void setForegroundChromaticity(const cv::Mat &rgb, ImageFingerprint *fp)
+{
+    fp->foregroundR = fp->chromaR;
+    fp->foregroundG = fp->chromaG;
+    const int w = rgb.cols, h = rgb.rows;
+    if (w < 3 || h < 3)
+        return;
+    double background[3];
+    thread_local std::vector<std::uint8_t> border;
+    for (int c = 0; c < 3; ++c) {
+        border.clear();
+        for (int x = 0; x < w; ++x) {
+            border.push_back(rgb.at<cv::Vec3b>(0, x)[c]);
+            border.push_back(rgb.at<cv::Vec3b>(h - 1, x)[c]);
+        }
+        for (int y = 1; y < h - 1; ++y) {
+            border.push_back(rgb.at<cv::Vec3b>(y, 0)[c]);
+            border.push_back(rgb.at<cv::Vec3b>(y, w - 1)[c]);
+        }
+        std::nth_element(border.begin(), border.begin() + std::ptrdiff_t(border.size() / 2), border.end());
+        background[c] = border[border.size() / 2];
+    }
+    double sum[3] = {0.0, 0.0, 0.0}, weights = 0.0;
+    for (int y = 0; y < h; ++y)
+        for (int x = 0; x < w; ++x) {
+            const cv::Vec3b p = rgb.at<cv::Vec3b>(y, x);
+            const double weight = std::abs(p[0] - background[0]) + std::abs(p[1] - background[1])
+                                  + std::abs(p[2] - background[2]) - 3.0 * kForegroundMargin;
+            if (weight <= 0.0)
+                continue;
+            for (int c = 0; c < 3; ++c)
+                sum[c] += weight * p[c];
+            weights += weight;
+        }
+    const double total = sum[0] + sum[1] + sum[2];
+    if (weights <= 0.0 || total <= 0.0)
+        return;
+    fp->foregroundR = float(sum[0] / total);
+    fp->foregroundG = float(sum[1] / total);
+}
+
 /// IMAGE (float) translated so that the centroid of its foreground lies at the centre, by
 /// bilinear interpolation with the background outside: a copy shifted by a few pixels maps onto
 /// nearly the same thumbnail and pHash. (A plain loop: cv::warpAffine's dispatch costs more than
@@ -220,6 +267,7 @@ bool fingerprintImage(const DecodedImage &image, ImageFingerprint *fingerprint, 
                 fp.chromaR = float(m[0] / sum);
                 fp.chromaG = float(m[1] / sum);
             }
+            setForegroundChromaticity(reduced(pixels, kCompareMaxSide), &fp);
         }
 
         QCryptographicHash hash(QCryptographicHash::Blake2b_160);
@@ -268,6 +316,14 @@ bool fingerprintImage(const DecodedImage &image, ImageFingerprint *fingerprint, 
     } catch (...) {
         return false;
     }
+}
+
+double foregroundChromaticityDistance(const ImageFingerprint &a, const ImageFingerprint &b)
+{
+    if (!a.colour || !b.colour)
+        return 0.0;
+    const double dr = double(a.foregroundR) - double(b.foregroundR), dg = double(a.foregroundG) - double(b.foregroundG);
+    return std::abs(dr) + std::abs(dg) + std::abs(dr + dg);
 }
 
 double chromaticityDistance(const ImageFingerprint &a, const ImageFingerprint &b)
@@ -532,6 +588,11 @@ Result<NearDuplicateResult> findNearDuplicates(const EmbeddingView &embedding,
     // the thread count). Cancel is polled per 256 pairs.
     std::vector<std::uint8_t> verdict(candidates.size(), 0); // 1 pHash passed, 2 confirmed
     std::vector<double> residualOf(candidates.size(), 0.0);  // step 3's residual of a confirmed pair
+    // Step 4: the whole images' colour balance and their foregrounds'.
+    const auto sameColourBalance = [&](const ImageFingerprint &a, const ImageFingerprint &b) {
+        return chromaticityDistance(a, b) <= options.maxChromaticityDistance
+               && foregroundChromaticityDistance(a, b) <= options.maxForegroundChromaticityDistance;
+    };
     std::atomic<std::size_t> next{0};
     auto work = [&]() {
         constexpr std::size_t chunk = 256;
@@ -546,7 +607,7 @@ Result<NearDuplicateResult> findNearDuplicates(const EmbeddingView &embedding,
                     continue;
                 // Step 4 (two numbers) before step 3 (a search over shifts): the same verdict, less work.
                 verdict[c] = 1;
-                if (chromaticityDistance(a, b) <= options.maxChromaticityDistance) {
+                if (sameColourBalance(a, b)) {
                     residualOf[c] = alignedResidual(a, b, options.maxShift, options.minCorrelation);
                     if (residualOf[c] <= options.maxResidual)
                         verdict[c] = 2;
@@ -583,15 +644,14 @@ Result<NearDuplicateResult> findNearDuplicates(const EmbeddingView &embedding,
 
     // A set never holds two colour images of different colour balance, even through a grey
     // image that matches both (step 4 holds inside a set, not only along its pairs).
-    const auto sameColourBalance = [&](int x, int y) {
-        return chromaticityDistance(fingerprints[std::size_t(rows[std::size_t(x)])],
-                                    fingerprints[std::size_t(rows[std::size_t(y)])])
-               <= options.maxChromaticityDistance;
+    const auto compatible = [&](int x, int y) {
+        return sameColourBalance(fingerprints[std::size_t(rows[std::size_t(x)])],
+                                 fingerprints[std::size_t(rows[std::size_t(y)])]);
     };
     const bool anyColour = std::any_of(rows.begin(), rows.end(),
                                        [&](int r) { return fingerprints[std::size_t(r)].colour; });
     for (const std::vector<int> &component :
-         connectedSets(int(rows.size()), confirmed, anyColour ? std::function<bool(int, int)>(sameColourBalance) : nullptr)) {
+         connectedSets(int(rows.size()), confirmed, anyColour ? std::function<bool(int, int)>(compatible) : nullptr)) {
         DuplicateSet set;
         for (const int r : component) {
             const int sample = rows[std::size_t(r)];

@@ -45,8 +45,18 @@
 //     colour photos of tests/benchmarks/shapes_folder.cpp at 64 px the distance of a copy cropped
 //     by 5% a side was at most .035, of a JPEG at quality 50 .015, of a half-size copy .006, with
 //     noise σ 8 .005, darkened by a gain of .6 .002 (tests/benchmarks/chroma_copies.cpp;
-//     RESULTS.md, sessions 19 and 20). A pair with a grey image is not tested (a grey copy of a
-//     colour picture stays a near duplicate, as in CleanVision).
+//     RESULTS.md, sessions 19 and 20). A small object hardly moves the whole image's mean (three
+//     blue bars and three brown ones on two greyish backgrounds were .03 apart), so the same
+//     distance between the foregrounds' chromaticities — the mean colour of the pixels more than
+//     3 × 16 levels (L1 over R, G, B) from the border's median colour, each weighted by that
+//     excess; the whole image's when there are none; on the ≤ 64 px comparison image — must be
+//     at most maxForegroundChromaticityDistance = 0.25. Copies moved it by at most .156 (JPEG 50
+//     of small coloured shapes: the 2×2 chroma subsampling mixes them with the background) on
+//     shapes_folder photos and .151 (a crop of 5%) on smooth random colour pictures; the colour
+//     pairs that steps 1–3 confirmed across a train and a val folder of shapes_folder photos
+//     were either under .09 (the same hue) or over .46 (RESULTS.md, session 21). A pair with a
+//     grey image is not tested (a grey copy of a colour picture stays a near duplicate, as in
+//     CleanVision).
 // Confirmed pairs are joined into sets by union-find (transitive), the pairs of smallest residual
 // first, but two sets are joined only when every two colour images of the result pass step 4: a
 // grey image that matches a green and a red picture of one layout joins the closer one, and the
@@ -81,11 +91,15 @@ struct ImageFingerprint {
     std::vector<std::uint8_t> compare;        ///< grey [compareHeight, compareWidth], longer side <= 64
     bool colour = false;                      ///< RGB whose channels differ somewhere (not grey)
     float chromaR = 1.0f / 3.0f, chromaG = 1.0f / 3.0f; ///< mean chromaticity R̄/(R̄+Ḡ+B̄), Ḡ/(…)
+    /// Foreground chromaticity: the same, of the pixels unlike the border (see step 4).
+    float foregroundR = 1.0f / 3.0f, foregroundG = 1.0f / 3.0f;
 };
 
 /// Step 4's distance: |ΔR̄/Σ| + |ΔḠ/Σ| + |ΔB̄/Σ| between two fingerprints' mean chromaticities
 /// (0 to 2); 0 when either is grey (a grey copy of a colour picture is left to steps 1–3).
 double chromaticityDistance(const ImageFingerprint &a, const ImageFingerprint &b);
+/// The same distance between the two foreground chromaticities (0 to 2; 0 when either is grey).
+double foregroundChromaticityDistance(const ImageFingerprint &a, const ImageFingerprint &b);
 
 /// Computes IMAGE's fingerprint and its thumbnail embedding (THUMBNAIL: float [kThumbnailDim],
 /// zero mean and unit norm, all zeros when flat). IMAGE is HWC uint8 with 1 or 3 channels (RGB).
@@ -119,6 +133,7 @@ struct NearDuplicateOptions {
     double minCorrelation = 0.9;
     int maxShift = 2;
     double maxChromaticityDistance = 0.05;
+    double maxForegroundChromaticityDistance = 0.25;
     int threads = 0; ///< confirmation workers; 0 = QThread::idealThreadCount()
     KnnOptions knn;
 };

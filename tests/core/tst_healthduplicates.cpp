@@ -2,7 +2,7 @@
 // copy with one changed pixel, a JPEG re-encode, a shifted copy, a shifted crop of a larger
 // picture, a noisy copy, among 300 Fashion-MNIST images; sets transitive and stable; exact
 // copies inside near sets; any embedding as the candidate source; a colour variant of a picture
-// is not its near duplicate.
+// is not its near duplicate, nor is the same layout with a small object of another colour.
 
 #include "healthtestutil.h"
 #include "health/duplicates.h"
@@ -269,6 +269,7 @@ private Q_SLOTS:
         QCOMPARE(setOf(r->sets, variant), -1);
         // Without step 4 (any distance allowed) the variant joins them: the test above is step 4's.
         options.maxChromaticityDistance = 10.0;
+        options.maxForegroundChromaticityDistance = 10.0;
         const Result<NearDuplicateResult> loose =
             findNearDuplicates(c.view(), c.fingerprints, c.eligible, exactDuplicateSets(c.fingerprints, measured), options, context);
         QVERIFY(loose.ok());
@@ -277,6 +278,7 @@ private Q_SLOTS:
         // A grey copy matches the picture and the variant alike (same luma), but does not join
         // them into one set: it goes with one of them, and the two colours stay apart.
         options.maxChromaticityDistance = NearDuplicateOptions().maxChromaticityDistance;
+        options.maxForegroundChromaticityDistance = NearDuplicateOptions().maxForegroundChromaticityDistance;
         const int greySample = c.add(grey);
         QVERIFY(c.fingerprint());
         QVERIFY2(alignedResidual(c.fingerprints[std::size_t(greySample)], fp(variant), 2, 0.9) < 8.0, "the grey copy should match the variant too");
@@ -290,6 +292,70 @@ private Q_SLOTS:
         QVERIFY(setOf(bridged->sets, original) >= 0);
         QCOMPARE(setOf(bridged->sets, jpeg), setOf(bridged->sets, original));
         QVERIFY(setOf(bridged->sets, variant) != setOf(bridged->sets, original));
+    }
+
+    void objectOfAnotherColourIsNotANearDuplicate()
+    {
+        // Three small bars on one greyish background (a gradient and noise), blue in one picture
+        // and brown of the same luma in the other: the grey steps see one picture, the whole
+        // images' colour balance hardly differs (the bars cover 3% of it), the foregrounds' does.
+        cv::Mat noise(64, 64, CV_16SC3);
+        cv::randn(noise, 0, 3);
+        cv::Mat background(64, 64, CV_16SC3);
+        for (int y = 0; y < 64; ++y)
+            for (int x = 0; x < 64; ++x)
+                background.at<cv::Vec3s>(y, x) = cv::Vec3s(short(100 + x / 2), short(95 + x / 2), short(105 + y / 2));
+        cv::add(background, noise, background);
+        cv::Mat scene;
+        background.convertTo(scene, CV_8UC3);
+        cv::Mat brown = scene.clone();
+        for (int bar = 0; bar < 3; ++bar) {
+            const cv::Rect r(22 + 8 * bar, 27, 4, 10);
+            scene(r).setTo(cv::Scalar(30, 50, 150)); // RGB, luma 56
+            brown(r).setTo(cv::Scalar(95, 52, 0));   // RGB, luma 59
+        }
+        std::vector<uchar> buffer;
+        cv::Mat bgr;
+        cv::cvtColor(scene, bgr, cv::COLOR_RGB2BGR);
+        cv::imencode(".jpg", bgr, buffer, {cv::IMWRITE_JPEG_QUALITY, 70});
+        cv::Mat copy;
+        cv::cvtColor(cv::imdecode(buffer, cv::IMREAD_COLOR), copy, cv::COLOR_BGR2RGB);
+
+        Corpus c;
+        for (const cv::Mat &m : m_fashion)
+            c.add(m);
+        const int blue = c.add(scene), other = c.add(brown), jpeg = c.add(copy);
+        QVERIFY(c.fingerprint());
+        const auto fp = [&](int i) { return c.fingerprints[std::size_t(i)]; };
+        const NearDuplicateOptions defaults;
+        QVERIFY(alignedResidual(fp(blue), fp(other), 2, 0.9) < 8.0);
+        QVERIFY(chromaticityDistance(fp(blue), fp(other)) <= defaults.maxChromaticityDistance);
+        QVERIFY2(foregroundChromaticityDistance(fp(blue), fp(other)) > 2 * defaults.maxForegroundChromaticityDistance,
+                 qPrintable(QString::number(foregroundChromaticityDistance(fp(blue), fp(other)))));
+        // The JPEG's 2×2 chroma subsampling mixes the 4-px bars with the background: .14 here, under the bound.
+        QVERIFY2(foregroundChromaticityDistance(fp(blue), fp(jpeg)) < defaults.maxForegroundChromaticityDistance,
+                 qPrintable(QString::number(foregroundChromaticityDistance(fp(blue), fp(jpeg)))));
+
+        std::atomic_bool cancel{false};
+        JobContext context(QStringLiteral("test"), &cancel);
+        NearDuplicateOptions options;
+        options.threads = 2;
+        const std::vector<std::uint8_t> measured(c.images.size(), 1);
+        const auto find = [&] {
+            return findNearDuplicates(c.view(), c.fingerprints, c.eligible, exactDuplicateSets(c.fingerprints, measured),
+                                      options, context);
+        };
+        const Result<NearDuplicateResult> r = find();
+        QVERIFY2(r.ok(), qPrintable(r.error()));
+        QVERIFY(setOf(r->sets, blue) >= 0);
+        QCOMPARE(r->sets[std::size_t(setOf(r->sets, blue))].members, (std::vector<int>{blue, jpeg}));
+        QCOMPARE(setOf(r->sets, other), -1);
+        // Without the foreground test the brown bars join the blue ones.
+        options.maxForegroundChromaticityDistance = 10.0;
+        const Result<NearDuplicateResult> loose = find();
+        QVERIFY(loose.ok());
+        QVERIFY(setOf(loose->sets, other) >= 0);
+        QCOMPARE(setOf(loose->sets, other), setOf(loose->sets, blue));
     }
 
     void anyEmbeddingDrivesTheCandidates()
