@@ -34,7 +34,7 @@ int runAnalyzeCommand(const QStringList &arguments)
     const QCommandLineOption kind(QStringLiteral("noise-kind"), QStringLiteral("%1.").arg(enumNameList(kNoiseKindNames)), QStringLiteral("KIND"), QStringLiteral("symmetric"));
     const QCommandLineOption seed(QStringLiteral("seed"), QStringLiteral("Random seed."), QStringLiteral("N"), QStringLiteral("1"));
     const QCommandLineOption epochs(QStringLiteral("epochs"), QStringLiteral("Training epochs (default: automatic)."), QStringLiteral("N"), QStringLiteral("0"));
-    const QCommandLineOption limit(QStringLiteral("limit"), QStringLiteral("Use at most N samples per split."), QStringLiteral("N"), QStringLiteral("-1"));
+    const QCommandLineOption limit(QStringLiteral("limit"), QStringLiteral("Use at most N samples per split (from image files the classes in turn)."), QStringLiteral("N"), QStringLiteral("-1"));
     const QCommandLineOption device(QStringLiteral("device"), QStringLiteral("%1.").arg(enumNameList(kDeviceNames)), QStringLiteral("DEVICE"), QStringLiteral("auto"));
     const QCommandLineOption threads(QStringLiteral("threads"), QStringLiteral("CPU threads (default: measured setting)."), QStringLiteral("N"), QStringLiteral("0"));
     const QCommandLineOption classParams(QStringLiteral("class-parameters"), QStringLiteral("Also learn per-class temperatures."));

@@ -105,7 +105,7 @@ AnalysisDialog::AnalysisDialog(QWidget *parent) : QDialog(parent)
     m_limit->setRange(0, 100000000);
     m_limit->setSingleStep(1000);
     m_limit->setSpecialValueText(tr("all samples"));
-    m_limit->setToolTip(tr("At most this many samples per split"));
+    m_limit->setToolTip(tr("At most this many samples per split; from image files the classes are taken in turn"));
     m_seed = new QSpinBox(this);
     m_seed->setRange(0, 2147483647);
     m_seed->setValue(1);

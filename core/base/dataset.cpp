@@ -174,6 +174,16 @@ bool looksLikeDigits(const QStringList &classes)
     return !classes.isEmpty();
 }
 
+QString limitOrderName(LimitOrder order)
+{
+    return order == LimitOrder::FileOrder ? QStringLiteral("file") : QStringLiteral("classes");
+}
+
+LimitOrder limitOrderFromName(const QString &name)
+{
+    return name == QLatin1String("classes") ? LimitOrder::AcrossClasses : LimitOrder::FileOrder;
+}
+
 LoadResult loadDataset(const QString &spec, const LoadOptions &options)
 {
     LoadResult result;

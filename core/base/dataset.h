@@ -54,8 +54,24 @@ struct Dataset {
     const std::uint8_t *image(std::size_t i) const { return pixels.data() + i * imageBytes(); }
 };
 
+/// Which samples a limit keeps from image files (ImageFolder, CSV manifest).
+enum class LimitOrder {
+    /// In turn from each class (then the unlabelled), each in file order: a subset of a folder
+    /// sorted by class holds every class, not the first few.
+    AcrossClasses,
+    /// The first in file order (how projects made before "limit_order" was stored were read).
+    FileOrder,
+};
+/// Project metadata "limit_order" values: "classes", "file".
+QString limitOrderName(LimitOrder order);
+/// LimitOrder of a stored name; "" (a project made before the key existed) is FileOrder.
+LimitOrder limitOrderFromName(const QString &name);
+
 struct LoadOptions {
-    qint64 limit = -1;            ///< at most this many samples per split (first in file order); -1 = all
+    /// At most this many samples per split; -1 = all. IDX files keep their first ones; image
+    /// files are picked as limitOrder says (a class none of whose images was tried is kept).
+    qint64 limit = -1;
+    LimitOrder limitOrder = LimitOrder::AcrossClasses;
     int imageSize = 32;           ///< side of the square training resolution for file images
     qint64 maxPixels = 40000000;  ///< refuse an image whose header claims more pixels than this
     /// Called now and then with (done, total); return false to cancel (LoadResult::error = "cancelled").

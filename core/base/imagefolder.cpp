@@ -1,7 +1,8 @@
 // The ImageFolder reader: root/<class>/<image>, images in nested folders of a class belong to
 // it, images directly in root are unlabelled; or root/<split>/<class>/<image> when every folder
-// with images is named as a split (train, test, val, ...; see splitOfFolder); and a classes.txt
-// in Labelscope's export format (folder<TAB>class name) gives the class names and their order. Folders are listed with opendir/readdir by bytes
+// with images is named as a split (train, test, val, ...; see splitOfFolder); a classes.txt in
+// Labelscope's export format (folder<TAB>class name) gives the class names and their order.
+// Folders are listed with opendir/readdir by bytes
 // rather than through QDir, so that nothing is lost without a word: a name that is not valid
 // UTF-8 (which QString cannot hold), a symbolic link loop, a FIFO, socket or device, an
 // unreadable folder, a symbolic link to a folder below a class (not followed, so that no walk can
@@ -147,7 +148,7 @@ public:
             if (!e.folder) {
                 top.loose.append(e.path);
             } else if (e.viaLink) {
-                skip(e.path, QStringLiteral("a symbolic link to a folder inside a class: not followed"));
+                skip(e.path, QStringLiteral("a symbolic link to a folder inside a class or split folder: not followed"));
             } else if (QStringList images = imagesUnder(e.path); !images.isEmpty()) {
                 top.subfolders.push_back({e.path, QFileInfo(e.path).fileName(), images});
             }
@@ -305,7 +306,7 @@ LoadResult readImageFolder(const QString &root, const LoadOptions &options)
         if (!labelOfFolder.contains(folder) && !addClass(folder, folder, {path, QString(), QString()}))
             return result;
 
-    std::vector<ImageJob> jobs, unlabelled;
+    std::vector<ImageJob> jobs;
     const auto add = [](std::vector<ImageJob> *to, const QStringList &files, int label, const QString &split) {
         for (const QString &file : files)
             to->push_back({file, label, split, QString()});
@@ -325,8 +326,7 @@ LoadResult readImageFolder(const QString &root, const LoadOptions &options)
             add(&jobs, t.loose, -1, split);
         }
     }
-    add(&unlabelled, rootImages, -1, QString());
-    jobs.insert(jobs.end(), unlabelled.begin(), unlabelled.end());
+    add(&jobs, rootImages, -1, QString());
 
     readImageJobs(jobs, QStringLiteral("folder"), rootPath, options, origins, result);
     return result;

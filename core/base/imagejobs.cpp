@@ -12,6 +12,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include <exception>
+#include <limits>
 #include <map>
 
 namespace labelscope {
@@ -139,6 +140,44 @@ void dropUnreadClasses(const std::vector<qint64> &tried, const std::vector<qint6
     ds->classes = kept;
 }
 
+/// With a limit taken across classes, the jobs in the order the limit takes them: per split (in
+/// order of first appearance), one job of each class in turn (label order, the unlabelled
+/// last), each class's jobs in their own order. Without, the jobs as given.
+std::vector<const ImageJob *> limitOrdered(const std::vector<ImageJob> &jobs, const LoadOptions &options)
+{
+    std::vector<const ImageJob *> order;
+    order.reserve(jobs.size());
+    if (options.limit < 0 || options.limitOrder != LimitOrder::AcrossClasses) {
+        for (const ImageJob &job : jobs)
+            order.push_back(&job);
+        return order;
+    }
+    // split → label (-1 as the largest key: the unlabelled last) → its jobs.
+    const auto key = [](int label) { return label < 0 ? std::numeric_limits<int>::max() : label; };
+    std::vector<QString> splits;
+    std::map<QString, std::map<int, std::vector<const ImageJob *>>> groups;
+    for (const ImageJob &job : jobs) {
+        const QString split = job.split == QLatin1String("test") ? job.split : QString(); // "" is train
+        if (!groups.count(split))
+            splits.push_back(split);
+        groups[split][key(job.label)].push_back(&job);
+    }
+    for (const QString &split : splits) {
+        const auto &byLabel = groups[split];
+        for (std::size_t round = 0;; ++round) {
+            bool any = false;
+            for (const auto &[label, list] : byLabel)
+                if (round < list.size()) {
+                    order.push_back(list[round]);
+                    any = true;
+                }
+            if (!any)
+                break;
+        }
+    }
+    return order;
+}
+
 } // namespace
 
 bool readImageJobs(const std::vector<ImageJob> &jobs, const QString &source, const QString &what,
@@ -157,7 +196,8 @@ bool readImageJobs(const std::vector<ImageJob> &jobs, const QString &source, con
     std::vector<qint64> tried(numClasses, 0), read(numClasses, 0), untried(numClasses, 0);
     const qint64 total = qint64(jobs.size());
     qint64 done = 0;
-    for (const ImageJob &job : jobs) {
+    for (const ImageJob *next : limitOrdered(jobs, options)) {
+        const ImageJob &job = *next;
         ++done;
         // "" is treated as train: both share one count.
         qint64 &count = perSplit[job.split == QLatin1String("test") ? job.split : QString()];

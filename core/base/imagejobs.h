@@ -28,7 +28,8 @@ struct ImageJob {
 };
 
 /// Decodes the jobs in order into result.dataset (samples, pixels, skipped), whose `classes` the
-/// caller has filled. At most options.limit samples per split. Returns false with result.error
+/// caller has filled. At most options.limit samples per split, tried in options.limitOrder
+/// (across classes: in turn from each class; the samples then come in that order). Returns false with result.error
 /// when cancelled, when the image size is invalid, or when no image could be read.
 ///
 /// `classOrigins` [classes.size()] says where each class came from (its folder, or the CSV and

@@ -42,6 +42,18 @@ QString relativeKey(const Sample &s, const QDir &root)
 
 } // namespace
 
+LoadOptions ProjectStore::importLoadOptions() const
+{
+    LoadOptions options;
+    const QString limit = meta(QStringLiteral("limit"));
+    const QString imageSize = meta(QStringLiteral("image_size"));
+    options.limit = limit.isEmpty() ? -1 : limit.toLongLong();
+    options.limitOrder = limitOrderFromName(meta(QStringLiteral("limit_order")));
+    if (!imageSize.isEmpty())
+        options.imageSize = imageSize.toInt();
+    return options;
+}
+
 Result<> ProjectStore::setDataSpec(const QString &spec)
 {
     const QString step = QStringLiteral("re-point the data to '%1'").arg(spec);
@@ -59,13 +71,7 @@ Result<> ProjectStore::setDataSpec(const QString &spec)
         return Result<>::failure(error);
     }
     // Load as the import did: the same per-split limit and image size.
-    LoadOptions options;
-    const QString limit = meta(QStringLiteral("limit"));
-    const QString imageSize = meta(QStringLiteral("image_size"));
-    options.limit = limit.isEmpty() ? -1 : limit.toLongLong();
-    if (!imageSize.isEmpty())
-        options.imageSize = imageSize.toInt();
-    const LoadResult loaded = loadDataset(spec, options);
+    const LoadResult loaded = loadDataset(spec, importLoadOptions());
     if (!loaded.ok())
         return failure(QStringLiteral("cannot load it: %1").arg(loaded.error));
     const std::vector<Sample> &fresh = loaded.dataset.samples;

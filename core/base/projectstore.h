@@ -287,6 +287,10 @@ public:
 
     /// Key/value metadata (e.g. "data_spec", "name").
     QString meta(const QString &key) const;
+    /// The load options the import used, to read the project's data again: the stored "limit"
+    /// (-1 when none), "limit_order" (file order for a project made before that key existed)
+    /// and "image_size" (LoadOptions' default when none).
+    LoadOptions importLoadOptions() const;
     bool setMeta(const QString &key, const QString &value, QString *error = nullptr);
 
     /// Imports classes and samples of DATASET (one transaction, one "import" event per sample)

@@ -93,6 +93,7 @@ Result<ProjectHealthResult> runProjectHealthChecks(const ProjectHealthParams &pa
                 return loaded.error == QLatin1String("cancelled") ? R::cancelled() : R::failure(loaded.error);
             const QMap<QString, QString> meta{{QStringLiteral("data_spec"), params.dataSpec},
                                               {QStringLiteral("limit"), QString::number(options.limit)},
+                                              {QStringLiteral("limit_order"), limitOrderName(options.limitOrder)},
                                               {QStringLiteral("image_size"), QString::number(options.imageSize)}};
             if (!store.importDataset(loaded.dataset, meta, &error))
                 return R::failure(error);

@@ -444,10 +444,7 @@ bool projectRound(const QString &projectFile, const AlConfig &config, const QStr
                 rowOf.insert(table->sampleIds[i], int64_t(i));
     } else {
         const QString spec = store.meta(QStringLiteral("data_spec"));
-        LoadOptions options;
-        options.limit = store.meta(QStringLiteral("limit")).isEmpty() ? -1 : store.meta(QStringLiteral("limit")).toLongLong();
-        if (!store.meta(QStringLiteral("image_size")).isEmpty())
-            options.imageSize = store.meta(QStringLiteral("image_size")).toInt();
+        LoadOptions options = store.importLoadOptions();
         options.progress = [&](qint64, qint64) { return !cancel.load(); };
         if (progress)
             progress(AlProgress{0, 1, QStringLiteral("loading"), 0, 0, -1});

@@ -147,8 +147,10 @@ Result<AnalysisData> loadAnalysisData(ProjectStore &store, const AnalysisParams 
         if (!params.dataSpec.isEmpty() && canonicalDataSpec(params.dataSpec) != data.spec)
             return R::failure(QStringLiteral("%1 was made from '%2', not '%3'; use a new --project file")
                                   .arg(params.projectFile, data.spec, params.dataSpec));
-        loadOptions.limit = store.meta(QStringLiteral("limit")).toLongLong();
-        loadOptions.imageSize = store.meta(QStringLiteral("image_size")).toInt();
+        const LoadOptions stored = store.importLoadOptions();
+        loadOptions.limit = stored.limit;
+        loadOptions.limitOrder = stored.limitOrder;
+        loadOptions.imageSize = stored.imageSize;
     }
     context.stage(QStringLiteral("loading"), 0.0, 0.05);
     if (!pixels && !fresh) {
@@ -198,6 +200,7 @@ Result<AnalysisData> loadAnalysisData(ProjectStore &store, const AnalysisParams 
         const QMap<QString, QString> meta{
             {QStringLiteral("data_spec"), data.spec},
             {QStringLiteral("limit"), QString::number(loadOptions.limit)},
+            {QStringLiteral("limit_order"), limitOrderName(loadOptions.limitOrder)},
             {QStringLiteral("image_size"), QString::number(loadOptions.imageSize)},
             {QStringLiteral("noise"), QStringLiteral("%1 %2 seed %3").arg(noiseKindName(params.noiseKind)).arg(params.injectNoise).arg(params.seed)}};
         QString storeError;

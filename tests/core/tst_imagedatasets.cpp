@@ -5,6 +5,8 @@
 
 #include "datasetfixture.h"
 
+#include "base/projectstore.h"
+
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -27,6 +29,7 @@ private Q_SLOTS:
     void imageFolderGreyAndUnicode();
     void imageFolderLimitAndCancel();
     void imageFolderSplits();
+    void limitOrderOfAProject();
     void imageFolderClassesTxt();
     void csvManifest();
     void csvNamedColumns();
@@ -276,12 +279,24 @@ void TestImageDatasets::imageFolderLimitAndCancel()
     LoadOptions options;
     options.limit = 12;
     options.imageSize = 4;
+    // By default a limit takes the classes in turn: c0 00, c1 01, c2 02, c0 03, ...
     LoadResult r = readImageFolder(root, options);
     QVERIFY2(r.ok(), qPrintable(r.error));
     QCOMPARE(r.dataset.samples.size(), std::size_t(12));
+    QCOMPARE(r.dataset.classes.size(), 3);
+    for (int i = 0; i < 12; ++i) {
+        QCOMPARE(int(r.dataset.image(std::size_t(i))[0]), i);
+        QCOMPARE(r.dataset.samples[std::size_t(i)].label, i % 3);
+    }
+    // In file order (projects made before the order was stored): c0's 10 files, then c1: 01, 04.
+    options.limitOrder = LimitOrder::FileOrder;
+    r = readImageFolder(root, options);
+    QVERIFY2(r.ok(), qPrintable(r.error));
+    QCOMPARE(r.dataset.samples.size(), std::size_t(12));
     QCOMPARE(r.dataset.classes.size(), 3); // classes do not depend on the limit
-    QCOMPARE(int(r.dataset.image(11)[0]), 4); // c0 has 00,03,...,27 (10 files), then c1: 01, 04
+    QCOMPARE(int(r.dataset.image(11)[0]), 4);
     QCOMPARE(r.dataset.samples[11].label, 1);
+    options.limitOrder = LimitOrder::AcrossClasses;
 
     options.limit = -1;
     options.progress = [](qint64, qint64) { return false; };
@@ -337,6 +352,50 @@ void TestImageDatasets::imageFolderSplits()
     QCOMPARE(r.dataset.classes, QStringList({"Test", "cars", "train", "val"}));
     for (const Sample &s : r.dataset.samples)
         QVERIFY(s.split.isEmpty());
+}
+
+void TestImageDatasets::limitOrderOfAProject()
+{
+    // A project reads its data again as its import did: one made before "limit_order" existed
+    // kept the first N in file order, a new one the classes in turn.
+    const QString root = m_tmp.filePath(QStringLiteral("ordered"));
+    for (int i = 0; i < 12; ++i)
+        QVERIFY(writeFile(root + QStringLiteral("/c%1/%2.png").arg(i / 4).arg(i, 2, 10, QLatin1Char('0')),
+                          encode(cv::Mat(4, 4, CV_8UC1, cv::Scalar(i)), ".png")));
+    for (const LimitOrder order : {LimitOrder::FileOrder, LimitOrder::AcrossClasses}) {
+        LoadOptions options;
+        options.limit = 3;
+        options.imageSize = 4;
+        options.limitOrder = order;
+        const LoadResult first = readImageFolder(root, options);
+        QVERIFY2(first.ok(), qPrintable(first.error));
+        QMap<QString, QString> meta{{QStringLiteral("limit"), QStringLiteral("3")}, {QStringLiteral("image_size"), QStringLiteral("4")}};
+        if (order == LimitOrder::AcrossClasses)
+            meta.insert(QStringLiteral("limit_order"), limitOrderName(order));
+        ProjectStore store;
+        QString error;
+        const QString file = m_tmp.filePath(QStringLiteral("ordered-%1.lsproj").arg(limitOrderName(order)));
+        QVERIFY2(store.open(file, &error), qPrintable(error));
+        QVERIFY2(store.importDataset(first.dataset, meta, &error), qPrintable(error));
+        const LoadOptions stored = store.importLoadOptions();
+        QCOMPARE(stored.limit, qint64(3));
+        QCOMPARE(stored.imageSize, 4);
+        QVERIFY(stored.limitOrder == order);
+        const LoadResult again = loadDataset(store.meta(QStringLiteral("data_spec")), stored);
+        QVERIFY2(again.ok(), qPrintable(again.error));
+        QStringList keys, storedKeys;
+        QSet<int> labels;
+        for (const Sample &s : again.dataset.samples) {
+            keys << sampleKey(s);
+            labels.insert(s.label);
+        }
+        for (const SampleRow &row : store.samples())
+            storedKeys << sampleKey(row.sample);
+        keys.sort();
+        storedKeys.sort();
+        QCOMPARE(keys, storedKeys);
+        QCOMPARE(labels.size(), order == LimitOrder::FileOrder ? 1 : 3);
+    }
 }
 
 void TestImageDatasets::imageFolderClassesTxt()
@@ -499,11 +558,17 @@ void TestImageDatasets::csvClassesTxtAndLimit()
     QCOMPARE(r.dataset.skipped[1].location, QStringLiteral("line 5"));
     QVERIFY(r.dataset.skipped[1].reason.contains(QLatin1String("not found")));
 
-    // limit: first N per split.
+    // limit: N per split, the classes in turn (train: cat's 2.png before dog's 1.png) ...
     options.limit = 1;
     r = readCsvManifest(dir + QStringLiteral("/m.csv"), options);
     QVERIFY2(r.ok(), qPrintable(r.error));
     QCOMPARE(r.dataset.samples.size(), std::size_t(2));
+    QCOMPARE(QFileInfo(r.dataset.samples[0].path).fileName(), QStringLiteral("2.png"));
+    QCOMPARE(QFileInfo(r.dataset.samples[1].path).fileName(), QStringLiteral("4.png"));
+    // ... or the first N rows.
+    options.limitOrder = LimitOrder::FileOrder;
+    r = readCsvManifest(dir + QStringLiteral("/m.csv"), options);
+    QVERIFY2(r.ok(), qPrintable(r.error));
     QCOMPARE(QFileInfo(r.dataset.samples[0].path).fileName(), QStringLiteral("1.png"));
     QCOMPARE(QFileInfo(r.dataset.samples[1].path).fileName(), QStringLiteral("4.png"));
 }
