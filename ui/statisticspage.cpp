@@ -13,24 +13,29 @@
 #include <QBarSet>
 #include <QChart>
 #include <QChartView>
+#include <QCursor>
 #include <QFileDialog>
 #include <QFileInfo>
+#include <QFont>
 #include <QGridLayout>
 #include <QGroupBox>
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QLabel>
+#include <QLocale>
 #include <QMessageBox>
 #include <QPushButton>
 #include <QScrollArea>
 #include <QStackedBarSeries>
 #include <QTableWidget>
 #include <QTimer>
+#include <QToolTip>
 #include <QVBoxLayout>
 #include <QValueAxis>
 #include <QPointer>
 
 #include <algorithm>
+#include <cmath>
 
 namespace labelscope::ui {
 
@@ -43,6 +48,7 @@ QChart *makeChart(const QString &title)
 {
     auto *chart = new QChart;
     chart->setTitle(title);
+    chart->setProperty("baseTitle", title);
     chart->setAnimationOptions(QChart::NoAnimation);
     chart->legend()->setAlignment(Qt::AlignBottom);
     chart->setMargins(QMargins(4, 4, 4, 4));
@@ -60,7 +66,12 @@ void clearChart(QChart *chart)
 
 // Category axis with the class names, rotated when they would not fit side by side. Labels are
 // never cut to "…" (Qt Charts does that by default when a label needs more room than a category
-// has, e.g. at 1280 × 720): a whole name, rotated, reads better than half a name.
+// has, e.g. at 1280 × 720): a whole name, rotated, reads better than half a name. Beyond 12
+// classes a label at 45° is wider than its category at that size and overlaps its neighbours;
+// upright, each takes one line's height (Qt Charts then hides the first and last labels when a
+// category is narrower than a line; hover a bar for its class). Beyond kMaxNamedClasses no names.
+constexpr int kMaxNamedClasses = 40;
+
 QBarCategoryAxis *classAxis(const QStringList &classes)
 {
     auto *axis = new QBarCategoryAxis;
@@ -68,10 +79,45 @@ QBarCategoryAxis *classAxis(const QStringList &classes)
     qsizetype longest = 0;
     for (const QString &c : classes)
         longest = std::max(longest, c.size());
-    if (classes.size() > 6 || longest > 12)
+    if (classes.size() > kMaxNamedClasses) {
+        // Narrower than a line of text a class at any window size this page is made for.
+        axis->setLabelsVisible(false); // nameClasses() says so in the chart's title
+    } else if (classes.size() > 12) {
+        axis->setLabelsAngle(-90);
+        if (classes.size() > 20) { // a smaller font, so that more names fit without colliding
+            QFont font = axis->labelsFont();
+            font.setPointSizeF(font.pointSizeF() * 0.8);
+            axis->setLabelsFont(font);
+        }
+    } else if (classes.size() > 6 || longest > 12)
         axis->setLabelsAngle(-45);
     axis->setTruncateLabels(false);
     return axis;
+}
+
+/// CHART's title, saying how to find a class when its axis names none (classAxis).
+void nameClasses(QChart *chart, qsizetype classes)
+{
+    const QString base = chart->property("baseTitle").toString();
+    chart->setTitle(classes > kMaxNamedClasses
+                        ? QObject::tr("%1<br><small>%L2 classes: hover a bar for its class</small>").arg(base.toHtmlEscaped()).arg(classes)
+                        : base);
+}
+
+/// The hovered bar's class, set and value as a tool tip: with many classes the axis cannot name
+/// every bar (see classAxis).
+void showBarToolTips(QAbstractBarSeries *series, const QStringList &classes)
+{
+    QObject::connect(series, &QAbstractBarSeries::hovered, series, [classes](bool on, int index, QBarSet *set) {
+        if (!on || !set || index < 0 || index >= classes.size() || index >= set->count()) {
+            QToolTip::hideText();
+            return;
+        }
+        const double value = set->at(index);
+        const QString number = value == std::round(value) ? QLocale().toString(qint64(value))
+                                                          : QLocale().toString(value, 'f', 1);
+        QToolTip::showText(QCursor::pos(), QStringLiteral("%1\n%2: %3").arg(classes.at(index), set->label(), number));
+    });
 }
 
 QValueAxis *countAxis(double max, const QString &title)
@@ -253,6 +299,8 @@ void StatisticsPage::updateCounts()
     classSeries->append(givenSet);
     classSeries->append(currentSet);
     m_classChart->addSeries(classSeries);
+    showBarToolTips(classSeries, classes);
+    nameClasses(m_classChart, classes.size());
     QBarCategoryAxis *x1 = classAxis(classes);
     QValueAxis *y1 = countAxis(double(maxCount), tr("samples"));
     m_classChart->addAxis(x1, Qt::AlignBottom);
@@ -275,6 +323,8 @@ void StatisticsPage::updateCounts()
         stacked->append(set);
     }
     m_categoryChart->addSeries(stacked);
+    showBarToolTips(stacked, classes);
+    nameClasses(m_categoryChart, classes.size());
     QBarCategoryAxis *x2 = classAxis(classes);
     QValueAxis *y2 = countAxis(double(maxStack), tr("samples"));
     m_categoryChart->addAxis(x2, Qt::AlignBottom);
@@ -385,6 +435,8 @@ void StatisticsPage::showImageStats()
     series->append(bright);
     series->append(contrast);
     m_imageChart->addSeries(series);
+    showBarToolTips(series, classes.mid(0, k));
+    nameClasses(m_imageChart, k);
     QBarCategoryAxis *x = classAxis(classes.mid(0, k));
     auto *y = new QValueAxis;
     y->setTruncateLabels(false);

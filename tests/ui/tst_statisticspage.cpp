@@ -22,6 +22,7 @@
 #include <QTabWidget>
 #include <QTableWidget>
 #include <QTemporaryDir>
+#include <QToolTip>
 #include <QTest>
 
 #include <memory>
@@ -101,6 +102,13 @@ private Q_SLOTS:
             for (int p = 0; p < 3; ++p)
                 QCOMPARE(cm->count(g, p), expected[g][p]);
 
+        // Hovering a bar names its class (with many classes the axis cannot name every bar).
+        Q_EMIT stacked->hovered(true, 2, stacked->barSets().at(2));
+        QTRY_VERIFY2(QToolTip::isVisible(), "no tool tip");
+        QCOMPARE(QToolTip::text(), QStringLiteral("%1\n%2: 4").arg(m_window->session()->classes().at(2), stacked->barSets().at(2)->label()));
+        Q_EMIT stacked->hovered(false, 2, stacked->barSets().at(2));
+        QTRY_VERIFY(!QToolTip::isVisible());
+
         // A decision moves sample 1 from class 0 to class 2: the current-label bars follow.
         std::vector<Decision> d{{1, 2, false, QStringLiteral("relabel")}};
         QVERIFY(m_window->session()->decide(d, QStringLiteral("test")));
@@ -175,6 +183,29 @@ private Q_SLOTS:
             for (const QString &t : std::as_const(texts))
                 QVERIFY2(!t.contains(QStringLiteral("...")) && !t.contains(QChar(0x2026)), qPrintable(t));
         }
+    }
+
+    void manyClassesAreNamedByHover()
+    {
+        // Upright names from 13 classes; beyond 40 none (narrower than a line of text): the
+        // chart's title says to hover a bar, and the tool tip names it.
+        StatisticsPage *page = m_window->statistics();
+        const auto axis = [page] { return qobject_cast<QBarCategoryAxis *>(page->classChart()->axes(Qt::Horizontal).value(0)); };
+        for (int c = 3; c < 13; ++c)
+            QVERIFY(m_window->session()->addClass(QStringLiteral("extra %1").arg(c)));
+        QTRY_COMPARE(axis() ? axis()->count() : 0, 13);
+        QCOMPARE(axis()->labelsAngle(), -90);
+        QVERIFY(axis()->labelsVisible());
+        QVERIFY(!page->classChart()->title().contains(QLatin1String("hover")));
+        for (int c = 13; c < 41; ++c)
+            QVERIFY(m_window->session()->addClass(QStringLiteral("extra %1").arg(c)));
+        QTRY_COMPARE(axis() ? axis()->count() : 0, 41);
+        QVERIFY(!axis()->labelsVisible());
+        QVERIFY2(page->classChart()->title().contains(QLatin1String("41 classes: hover a bar")), qPrintable(page->classChart()->title()));
+        auto *series = qobject_cast<QBarSeries *>(page->classChart()->series().value(0));
+        QVERIFY(series);
+        Q_EMIT series->hovered(true, 40, series->barSets().at(0));
+        QTRY_COMPARE(QToolTip::text(), QStringLiteral("extra 40\n%1: 0").arg(series->barSets().at(0)->label()));
     }
 
     void confusionNumbersAt1280x720()
