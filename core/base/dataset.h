@@ -110,7 +110,8 @@ LoadResult readIdx(const QString &imagesFile, const QString &labelsFile, const Q
 /// "folder<TAB>class name" lines (what Labelscope's ImageFolder export writes) names the classes
 /// and fixes their order (listed classes without a folder kept; folders it does not list follow,
 /// by name); a classes.txt in another format is listed in skipped as not used, one naming a folder
-/// or a class twice is an error. Listed in Dataset::skipped, never dropped silently: names that are not valid UTF-8
+/// or a class twice is an error. A root whose only content is one folder of folders (two or more,
+/// or splits), as an archive unpacks, is read as that folder. Listed in Dataset::skipped, never dropped silently: names that are not valid UTF-8
 /// (shown with \xNN escapes), symbolic link loops, broken links named as images, FIFOs, sockets
 /// and devices, unreadable folders, symbolic links to folders inside a class (not followed), and
 /// a class folder none of whose images could be read (the class is then not created). More than

@@ -1,8 +1,8 @@
 // The ImageFolder reader: root/<class>/<image>, images in nested folders of a class belong to
 // it, images directly in root are unlabelled; or root/<split>/<class>/<image> when every folder
 // with images is named as a split (train, test, val, ...; see splitOfFolder); a classes.txt in
-// Labelscope's export format (folder<TAB>class name) gives the class names and their order.
-// Folders are listed with opendir/readdir by bytes
+// Labelscope's export format (folder<TAB>class name) gives the class names and their order; a
+// root that only wraps one such folder is read as that folder. Folders are listed with opendir/readdir by bytes
 // rather than through QDir, so that nothing is lost without a word: a name that is not valid
 // UTF-8 (which QString cannot hold), a symbolic link loop, a FIFO, socket or device, an
 // unreadable folder, a symbolic link to a folder below a class (not followed, so that no walk can
@@ -258,6 +258,26 @@ LoadResult readImageFolder(const QString &root, const LoadOptions &options)
             rootImages.append(e.path);
         else if (TopFolder top = lister.readTop(e); top.hasImages())
             tops.push_back(std::move(top));
+    }
+    // A root that only wraps the dataset (root/<name>/<class>/<image> or
+    // root/<name>/<split>/<class>/<image>, as archives unpack): the folder inside is the root.
+    // One folder with images, none beside it, and in it only folders: two or more, a split, or
+    // one that holds only folders itself (a wrapper inside the wrapper).
+    const auto onlyFolders = [](const TopFolder::Subfolder &f) {
+        return std::all_of(f.images.begin(), f.images.end(), [&](const QString &image) {
+            return image.indexOf(QLatin1Char('/'), f.path.size() + 1) >= 0;
+        });
+    };
+    if (rootImages.isEmpty() && tops.size() == 1 && tops[0].loose.isEmpty() && splitOfFolder(tops[0].name).isEmpty()
+        && !QFileInfo::exists(rootPath + QStringLiteral("/classes.txt"))
+        && (tops[0].subfolders.size() >= 2 || !splitOfFolder(tops[0].subfolders.front().name).isEmpty()
+            || onlyFolders(tops[0].subfolders.front()))) {
+        std::vector<SkippedItem> atRoot; // what root's own listing reports
+        FolderLister(&atRoot).list(rootPath);
+        LoadResult inner = readImageFolder(tops[0].path, options);
+        inner.dataset.skipped.insert(inner.dataset.skipped.begin(), atRoot.begin(), atRoot.end());
+        inner.dataset.spec = root;
+        return inner;
     }
     // root/<split>/<class>/<image> when every folder with images is named as a split.
     const bool splitLayout = !tops.empty() && std::all_of(tops.begin(), tops.end(), [](const TopFolder &t) {

@@ -30,6 +30,7 @@ private Q_SLOTS:
     void imageFolderLimitAndCancel();
     void imageFolderSplits();
     void limitOrderOfAProject();
+    void imageFolderInAWrapper();
     void imageFolderClassesTxt();
     void csvManifest();
     void csvNamedColumns();
@@ -352,6 +353,45 @@ void TestImageDatasets::imageFolderSplits()
     QCOMPARE(r.dataset.classes, QStringList({"Test", "cars", "train", "val"}));
     for (const Sample &s : r.dataset.samples)
         QVERIFY(s.split.isEmpty());
+}
+
+void TestImageDatasets::imageFolderInAWrapper()
+{
+    // Archives unpack into one folder: root/pets/<class>/..., root/ds/<split>/<class>/...
+    const auto write = [&](const QString &path, int value) {
+        return writeFile(m_tmp.filePath(path), encode(cv::Mat(6, 6, CV_8UC1, cv::Scalar(value)), ".png"));
+    };
+    QVERIFY(write(QStringLiteral("wrapped/pets/cat/1.png"), 10));
+    QVERIFY(write(QStringLiteral("wrapped/pets/dog/2.png"), 20));
+    QVERIFY(writeFile(m_tmp.filePath(QStringLiteral("wrapped/README.txt")), "about the pets"));
+    LoadOptions options;
+    options.imageSize = 6;
+    LoadResult r = loadDataset(m_tmp.filePath(QStringLiteral("wrapped")), options);
+    QVERIFY2(r.ok(), qPrintable(r.error));
+    QCOMPARE(r.dataset.classes, QStringList({"cat", "dog"}));
+    QCOMPARE(r.dataset.spec, m_tmp.filePath(QStringLiteral("wrapped")));
+
+    QVERIFY(write(QStringLiteral("twice/archive/ds/train/cat/1.png"), 10));
+    QVERIFY(write(QStringLiteral("twice/archive/ds/val/dog/2.png"), 20));
+    r = loadDataset(m_tmp.filePath(QStringLiteral("twice")), options);
+    QVERIFY2(r.ok(), qPrintable(r.error));
+    QCOMPARE(r.dataset.classes, QStringList({"cat", "dog"}));
+    QCOMPARE(r.dataset.samples.size(), std::size_t(2));
+    QCOMPARE(r.dataset.samples[0].split, QStringLiteral("train"));
+    QCOMPARE(r.dataset.samples[1].split, QStringLiteral("test"));
+
+    // One class with one subfolder, or with an image of its own beside its subfolders: a class.
+    QVERIFY(write(QStringLiteral("single/cat/indoor/1.png"), 10));
+    r = loadDataset(m_tmp.filePath(QStringLiteral("single")), options);
+    QVERIFY2(r.ok(), qPrintable(r.error));
+    QCOMPARE(r.dataset.classes, QStringList({"cat"}));
+    QVERIFY(write(QStringLiteral("own/cat/indoor/1.png"), 10));
+    QVERIFY(write(QStringLiteral("own/cat/outdoor/2.png"), 20));
+    QVERIFY(write(QStringLiteral("own/cat/3.png"), 30));
+    r = loadDataset(m_tmp.filePath(QStringLiteral("own")), options);
+    QVERIFY2(r.ok(), qPrintable(r.error));
+    QCOMPARE(r.dataset.classes, QStringList({"cat"}));
+    QCOMPARE(r.dataset.samples.size(), std::size_t(3));
 }
 
 void TestImageDatasets::limitOrderOfAProject()
