@@ -2,12 +2,14 @@
 // it, images directly in root are unlabelled; or root/<split>/<class>/<image> when every folder
 // with images is named as a split (train, test, val, ...; see splitOfFolder); a classes.txt in
 // Labelscope's export format (folder<TAB>class name) gives the class names and their order; a
-// root that only wraps one such folder is read as that folder. Folders are listed with opendir/readdir by bytes
-// rather than through QDir, so that nothing is lost without a word: a name that is not valid
-// UTF-8 (which QString cannot hold), a symbolic link loop, a FIFO, socket or device, an
-// unreadable folder, a symbolic link to a folder below a class (not followed, so that no walk can
-// loop) and an image in a format that is not read (a .gif, .heic, ...) are each listed in
-// Dataset::skipped with the reason. Other files (README.txt, Thumbs.db) are not images: passed over.
+// root that only wraps one such folder is read as that folder.
+//
+// Folders are listed with opendir/readdir by bytes rather than through QDir, so that nothing is
+// lost without a word: a name that is not valid UTF-8 (which QString cannot hold), a symbolic
+// link loop, a FIFO, socket or device, an unreadable folder, a symbolic link to a folder below a
+// class (not followed, so that no walk can loop) and an image in a format that is not read (a
+// .gif, .heic, ...) are each listed in Dataset::skipped with the reason. Other files
+// (README.txt, Thumbs.db) are not images: passed over.
 
 #include "imageheader.h"
 #include "imagejobs.h"

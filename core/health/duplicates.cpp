@@ -318,21 +318,26 @@ bool fingerprintImage(const DecodedImage &image, ImageFingerprint *fingerprint, 
     }
 }
 
+namespace {
+
+/// L1 distance of two chromaticities given by their R and G parts: the three sum to 1, so the
+/// blue one's difference is −(ΔR + ΔG).
+double chromaticityL1(float r1, float g1, float r2, float g2)
+{
+    const double dr = double(r1) - double(r2), dg = double(g1) - double(g2);
+    return std::abs(dr) + std::abs(dg) + std::abs(dr + dg);
+}
+
+} // namespace
+
 double foregroundChromaticityDistance(const ImageFingerprint &a, const ImageFingerprint &b)
 {
-    if (!a.colour || !b.colour)
-        return 0.0;
-    const double dr = double(a.foregroundR) - double(b.foregroundR), dg = double(a.foregroundG) - double(b.foregroundG);
-    return std::abs(dr) + std::abs(dg) + std::abs(dr + dg);
+    return a.colour && b.colour ? chromaticityL1(a.foregroundR, a.foregroundG, b.foregroundR, b.foregroundG) : 0.0;
 }
 
 double chromaticityDistance(const ImageFingerprint &a, const ImageFingerprint &b)
 {
-    if (!a.colour || !b.colour)
-        return 0.0;
-    // The three chromaticities sum to 1, so the blue one's difference is −(ΔR + ΔG).
-    const double dr = double(a.chromaR) - double(b.chromaR), dg = double(a.chromaG) - double(b.chromaG);
-    return std::abs(dr) + std::abs(dg) + std::abs(dr + dg);
+    return a.colour && b.colour ? chromaticityL1(a.chromaR, a.chromaG, b.chromaR, b.chromaG) : 0.0;
 }
 
 int hammingDistance(std::uint64_t a, std::uint64_t b)
