@@ -53,6 +53,15 @@ inline cv::Mat jpegCopy(const cv::Mat &m, int quality)
     return cv::imdecode(buffer, m.channels() == 1 ? cv::IMREAD_GRAYSCALE : cv::IMREAD_COLOR);
 }
 
+/// jpegCopy of an RGB image (OpenCV encodes BGR): an RGB image back.
+inline cv::Mat jpegCopyRgb(const cv::Mat &rgb, int quality)
+{
+    cv::Mat bgr, out;
+    cv::cvtColor(rgb, bgr, cv::COLOR_RGB2BGR);
+    cv::cvtColor(jpegCopy(bgr, quality), out, cv::COLOR_BGR2RGB);
+    return out;
+}
+
 /// M moved by (DX, DY) pixels; black enters, content leaves the frame.
 inline cv::Mat shifted(const cv::Mat &m, int dx, int dy)
 {

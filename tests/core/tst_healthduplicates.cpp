@@ -231,16 +231,9 @@ private Q_SLOTS:
         cv::cvtColor(ycc, mirrored, cv::COLOR_YCrCb2RGB);
         cv::Mat grey;
         cv::cvtColor(scene, grey, cv::COLOR_RGB2GRAY);
-        std::vector<uchar> buffer;
-        cv::Mat bgr;
-        cv::cvtColor(scene, bgr, cv::COLOR_RGB2BGR);
-        cv::imencode(".jpg", bgr, buffer, {cv::IMWRITE_JPEG_QUALITY, 70});
-        cv::Mat copy;
-        cv::cvtColor(cv::imdecode(buffer, cv::IMREAD_COLOR), copy, cv::COLOR_BGR2RGB);
+        const cv::Mat copy = jpegCopyRgb(scene, 70);
 
-        Corpus c;
-        for (const cv::Mat &m : m_fashion)
-            c.add(m);
+        Corpus c{m_fashion}; // images: the Fashion-MNIST ones first
         const int original = c.add(scene), variant = c.add(mirrored), jpeg = c.add(copy);
         QVERIFY(c.fingerprint());
         ImageFingerprint greyCopy;
@@ -314,16 +307,9 @@ private Q_SLOTS:
             scene(r).setTo(cv::Scalar(30, 50, 150)); // RGB, luma 56
             brown(r).setTo(cv::Scalar(95, 52, 0));   // RGB, luma 59
         }
-        std::vector<uchar> buffer;
-        cv::Mat bgr;
-        cv::cvtColor(scene, bgr, cv::COLOR_RGB2BGR);
-        cv::imencode(".jpg", bgr, buffer, {cv::IMWRITE_JPEG_QUALITY, 70});
-        cv::Mat copy;
-        cv::cvtColor(cv::imdecode(buffer, cv::IMREAD_COLOR), copy, cv::COLOR_BGR2RGB);
+        const cv::Mat copy = jpegCopyRgb(scene, 70);
 
-        Corpus c;
-        for (const cv::Mat &m : m_fashion)
-            c.add(m);
+        Corpus c{m_fashion}; // images: the Fashion-MNIST ones first
         const int blue = c.add(scene), other = c.add(brown), jpeg = c.add(copy);
         QVERIFY(c.fingerprint());
         const auto fp = [&](int i) { return c.fingerprints[std::size_t(i)]; };

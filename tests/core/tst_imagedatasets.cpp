@@ -17,6 +17,11 @@
 using namespace labelscope;
 using namespace labelscope::testing;
 
+namespace {
+/// A 6×6 PNG of one grey level.
+QByteArray greyPng(int value) { return encode(cv::Mat(6, 6, CV_8UC1, cv::Scalar(value)), ".png"); }
+} // namespace
+
 class TestImageDatasets final : public QObject
 {
     Q_OBJECT
@@ -319,9 +324,7 @@ void TestImageDatasets::imageFolderSplits()
     // root/<split>/<class>/<image>, as torchvision-style datasets ship: val and Test are held
     // out ("test"); a class may be missing from one split; loose images in a split are unlabelled.
     const QString root = m_tmp.filePath(QStringLiteral("splits"));
-    const auto write = [&](const QString &rel, int value) {
-        return writeFile(root + QLatin1Char('/') + rel, encode(cv::Mat(6, 6, CV_8UC1, cv::Scalar(value)), ".png"));
-    };
+    const auto write = [&](const QString &rel, int value) { return writeFile(root + QLatin1Char('/') + rel, greyPng(value)); };
     QVERIFY(write(QStringLiteral("train/dog/1.png"), 10));
     QVERIFY(write(QStringLiteral("train/cat/2.png"), 20));
     QVERIFY(write(QStringLiteral("train/cat/deeper/3.png"), 30));
@@ -358,9 +361,7 @@ void TestImageDatasets::imageFolderSplits()
 void TestImageDatasets::imageFolderInAWrapper()
 {
     // Archives unpack into one folder: root/pets/<class>/..., root/ds/<split>/<class>/...
-    const auto write = [&](const QString &path, int value) {
-        return writeFile(m_tmp.filePath(path), encode(cv::Mat(6, 6, CV_8UC1, cv::Scalar(value)), ".png"));
-    };
+    const auto write = [&](const QString &path, int value) { return writeFile(m_tmp.filePath(path), greyPng(value)); };
     QVERIFY(write(QStringLiteral("wrapped/pets/cat/1.png"), 10));
     QVERIFY(write(QStringLiteral("wrapped/pets/dog/2.png"), 20));
     QVERIFY(writeFile(m_tmp.filePath(QStringLiteral("wrapped/README.txt")), "about the pets"));
@@ -443,9 +444,7 @@ void TestImageDatasets::imageFolderClassesTxt()
     // Labelscope's export format: folder<TAB>class name in label order. A class without a folder
     // keeps its place; a folder it does not list comes after, by name.
     const QString root = m_tmp.filePath(QStringLiteral("listed"));
-    const auto write = [&](const QString &rel, int value) {
-        return writeFile(root + QLatin1Char('/') + rel, encode(cv::Mat(6, 6, CV_8UC1, cv::Scalar(value)), ".png"));
-    };
+    const auto write = [&](const QString &rel, int value) { return writeFile(root + QLatin1Char('/') + rel, greyPng(value)); };
     QVERIFY(write(QStringLiteral("train/zebra/1.png"), 10));
     QVERIFY(write(QStringLiteral("train/a_b/2.png"), 20));
     QVERIFY(write(QStringLiteral("test/a_b/3.png"), 30));
