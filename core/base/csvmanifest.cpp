@@ -89,19 +89,16 @@ bool parseCsv(const QString &text, std::vector<CsvRecord> *records, int *badLine
     return true;
 }
 
-/// "train" / "test" / "" from a manifest's split column; false for anything else.
+/// "train" / "test" / "" from a manifest's split column (splitOfName; empty: unassigned); false
+/// for anything else.
 bool normaliseSplit(const QString &value, QString *split)
 {
-    const QString v = value.trimmed().toLower();
-    if (v.isEmpty())
-        *split = QString();
-    else if (v == QLatin1String("train") || v == QLatin1String("training"))
-        *split = QStringLiteral("train");
-    else if (v == QLatin1String("test") || v == QLatin1String("testing"))
-        *split = QStringLiteral("test");
-    else
-        return false;
-    return true;
+    if (value.trimmed().isEmpty()) {
+        split->clear();
+        return true;
+    }
+    *split = splitOfName(value);
+    return !split->isEmpty();
 }
 
 } // namespace
@@ -227,7 +224,7 @@ LoadResult readCsvManifest(const QString &csvFile, const LoadOptions &options)
         }
         QString split;
         if (splitCol >= 0 && splitCol < rec.fields.size() && !normaliseSplit(rec.fields[splitCol], &split)) {
-            ds.skipped.push_back({csvPath, location, QStringLiteral("unknown split \"%1\" (expected train, test or empty)").arg(rec.fields[splitCol])});
+            ds.skipped.push_back({csvPath, location, QStringLiteral("unknown split \"%1\" (expected train, test, val or empty)").arg(rec.fields[splitCol])});
             continue;
         }
         const QString &name = rec.fields[labelCol];

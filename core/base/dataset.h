@@ -120,7 +120,7 @@ LoadResult readImageFolder(const QString &root, const LoadOptions &options = {})
 /// Reads a CSV manifest path,label[,split]; or, when the first row is a header naming "path" and
 /// "label", the columns by name (any order; "split" and "excluded" used when present, a row with
 /// excluded = 1 left out and listed; other columns ignored: Labelscope's CSV export re-imports);
-/// relative paths resolve against the CSV's folder;
+/// relative paths resolve against the CSV's folder; splits as splitOfName (imagejobs.h) names them, val held out;
 /// an empty label means unlabelled. Class names are taken in order of first appearance unless
 /// a classes.txt (one name a line) lies beside the CSV, in which case other labels are errors.
 /// A path given again (after cleaning, e.g. "./a.png" = "a.png") is imported once, from its first

@@ -1,8 +1,8 @@
 // The ImageFolder reader: root/<class>/<image>, images in nested folders of a class belong to
 // it, images directly in root are unlabelled; or root/<split>/<class>/<image> when every folder
-// with images is named as a split (train, test, val, ...; see splitOfFolder); a classes.txt in
-// Labelscope's export format (folder<TAB>class name) gives the class names and their order; a
-// root that only wraps one such folder is read as that folder.
+// with images is named as a split (train, test, val, ...; see splitOfName in imagejobs.h); a
+// classes.txt in Labelscope's export format (folder<TAB>class name) gives the class names and
+// their order; a root that only wraps one such folder is read as that folder.
 //
 // Folders are listed with opendir/readdir by bytes rather than through QDir, so that nothing is
 // lost without a word: a name that is not valid UTF-8 (which QString cannot hold), a symbolic
@@ -176,21 +176,6 @@ private:
     std::vector<SkippedItem> *m_skipped;
 };
 
-/// The split a top folder named NAME stands for in the layout root/<split>/<class>/<image>
-/// (torchvision's and Kaggle's datasets, Labelscope's own --image-folder export): "train" for
-/// train and training; "test" (the held-out split) for test, testing, val, valid, validation
-/// and eval; "" for any other name. Case is ignored.
-QString splitOfFolder(const QString &name)
-{
-    const QString n = name.toLower();
-    if (n == QLatin1String("train") || n == QLatin1String("training"))
-        return QStringLiteral("train");
-    for (const char *held : {"test", "testing", "val", "valid", "validation", "eval"})
-        if (n == QLatin1String(held))
-            return QStringLiteral("test");
-    return QString();
-}
-
 /// Folder → class name pairs from ROOT/classes.txt in Labelscope's export format (a line
 /// "folder<TAB>class name" per class, in label order). A classes.txt in another format (other
 /// datasets ship their own) is not used, and listed in `skipped` saying so; one that names a
@@ -270,9 +255,9 @@ LoadResult readImageFolder(const QString &root, const LoadOptions &options)
             return image.indexOf(QLatin1Char('/'), f.path.size() + 1) >= 0;
         });
     };
-    if (rootImages.isEmpty() && tops.size() == 1 && tops[0].loose.isEmpty() && splitOfFolder(tops[0].name).isEmpty()
+    if (rootImages.isEmpty() && tops.size() == 1 && tops[0].loose.isEmpty() && splitOfName(tops[0].name).isEmpty()
         && !QFileInfo::exists(rootPath + QStringLiteral("/classes.txt"))
-        && (tops[0].subfolders.size() >= 2 || !splitOfFolder(tops[0].subfolders.front().name).isEmpty()
+        && (tops[0].subfolders.size() >= 2 || !splitOfName(tops[0].subfolders.front().name).isEmpty()
             || onlyFolders(tops[0].subfolders.front()))) {
         std::vector<SkippedItem> atRoot; // what root's own listing reports
         FolderLister(&atRoot).list(rootPath);
@@ -283,7 +268,7 @@ LoadResult readImageFolder(const QString &root, const LoadOptions &options)
     }
     // root/<split>/<class>/<image> when every folder with images is named as a split.
     const bool splitLayout = !tops.empty() && std::all_of(tops.begin(), tops.end(), [](const TopFolder &t) {
-        return !splitOfFolder(t.name).isEmpty();
+        return !splitOfName(t.name).isEmpty();
     });
 
     // Class folders by name, each with the folder it was first seen in (its origin).
@@ -339,10 +324,10 @@ LoadResult readImageFolder(const QString &root, const LoadOptions &options)
     } else {
         // Train first, then the held-out folders; images loose in a split folder are unlabelled.
         std::stable_sort(tops.begin(), tops.end(), [](const TopFolder &a, const TopFolder &b) {
-            return splitOfFolder(a.name) == QLatin1String("train") && splitOfFolder(b.name) != QLatin1String("train");
+            return splitOfName(a.name) == QLatin1String("train") && splitOfName(b.name) != QLatin1String("train");
         });
         for (const TopFolder &t : tops) {
-            const QString split = splitOfFolder(t.name);
+            const QString split = splitOfName(t.name);
             for (const TopFolder::Subfolder &s : t.subfolders)
                 add(&jobs, s.images, labelOfFolder.value(s.name), split);
             add(&jobs, t.loose, -1, split);

@@ -180,6 +180,17 @@ std::vector<const ImageJob *> limitOrdered(const std::vector<ImageJob> &jobs, co
 
 } // namespace
 
+QString splitOfName(const QString &name)
+{
+    const QString n = name.trimmed().toLower();
+    if (n == QLatin1String("train") || n == QLatin1String("training"))
+        return QStringLiteral("train");
+    for (const char *held : {"test", "testing", "val", "valid", "validation", "eval"})
+        if (n == QLatin1String(held))
+            return QStringLiteral("test");
+    return QString();
+}
+
 bool readImageJobs(const std::vector<ImageJob> &jobs, const QString &source, const QString &what,
                    const LoadOptions &options, const std::vector<SkippedItem> &classOrigins,
                    LoadResult &result)

@@ -27,6 +27,12 @@ struct ImageJob {
     QString location; ///< "line N" for a CSV row
 };
 
+/// The split a folder or a manifest's split column names: "train" for train and training; "test"
+/// (the held-out split) for test, testing, val, valid, validation and eval; "" for any other
+/// name. Case and surrounding spaces are ignored. (The layout root/<split>/<class>/<image> of
+/// torchvision's and Kaggle's datasets and of Labelscope's own ImageFolder export.)
+QString splitOfName(const QString &name);
+
 /// Decodes the jobs in order into result.dataset (samples, pixels, skipped), whose `classes` the
 /// caller has filled. At most options.limit samples per split, tried in options.limitOrder
 /// (across classes: in turn from each class; the samples then come in that order). Returns false with result.error

@@ -485,6 +485,7 @@ void TestImageDatasets::csvManifest()
     QVERIFY(writeFile(dir + QStringLiteral("/images/b.png"), encode(solid(10, 10, 0, 255, 0), ".png")));
     QVERIFY(writeFile(dir + QStringLiteral("/images/x,y.png"), encode(solid(10, 10, 0, 0, 255), ".png")));
     QVERIFY(writeFile(dir + QStringLiteral("/images/text.png"), "not an image"));
+    QVERIFY(writeFile(dir + QStringLiteral("/images/v.png"), encode(solid(10, 10, 9, 9, 9), ".png")));
     const QString other = m_tmp.filePath(QStringLiteral("elsewhere/c.bmp"));
     QVERIFY(writeFile(other, encode(greyRamp(12, 12), ".bmp")));
     const QString csv = dir + QStringLiteral("/manifest.csv");
@@ -497,15 +498,16 @@ void TestImageDatasets::csvManifest()
                             "images/missing.png,cat\r\n"                 // 7: no such file
                             + QFile::encodeName(other) + ",cat,TRAIN\r\n" // 8: absolute path
                             "images/text.png,cat\r\n"                    // 9: not an image
-                            "images/a.png,cat,validation\r\n"            // 10: unknown split
-                            "images/a.png,cat,train,extra\r\n";          // 11: too many fields
+                            "images/a.png,cat,holdout\r\n"               // 10: unknown split
+                            "images/a.png,cat,train,extra\r\n"           // 11: too many fields
+                            "images/v.png,cat,Val\r\n";                  // 12: val is held out
     QVERIFY(writeFile(csv, text));
     const LoadResult r = loadDataset(csv);
     QVERIFY2(r.ok(), qPrintable(r.error));
     const Dataset &ds = r.dataset;
     QCOMPARE(ds.spec, csv);
     QCOMPARE(ds.classes, QStringList({"cat", "big \"dog\""}));
-    QCOMPARE(ds.samples.size(), std::size_t(4));
+    QCOMPARE(ds.samples.size(), std::size_t(5));
     QCOMPARE(ds.samples[0].path, QDir(dir).filePath(QStringLiteral("images/a.png")));
     QCOMPARE(ds.samples[0].label, 0);
     QCOMPARE(ds.samples[0].split, QStringLiteral("train"));
@@ -516,6 +518,7 @@ void TestImageDatasets::csvManifest()
     QCOMPARE(ds.samples[2].split, QStringLiteral("test"));
     QCOMPARE(ds.samples[3].path, other);
     QCOMPARE(ds.samples[3].split, QStringLiteral("train"));
+    QCOMPARE(ds.samples[4].split, QStringLiteral("test"));
     QCOMPARE(ds.channels, 3);
     QCOMPARE(ds.height, 32);
     QCOMPARE(int(ds.image(2)[2 * 32 * 32]), 255); // blue plane of x,y.png
@@ -532,7 +535,7 @@ void TestImageDatasets::csvManifest()
     QVERIFY(at(QStringLiteral("line 7")) && at(QStringLiteral("line 7"))->file.endsWith(QLatin1String("images/missing.png")));
     QVERIFY(at(QStringLiteral("line 7"))->reason.contains(QLatin1String("not found")));
     QVERIFY(at(QStringLiteral("line 9")) && at(QStringLiteral("line 9"))->reason.contains(QLatin1String("not an image")));
-    QVERIFY(at(QStringLiteral("line 10")) && at(QStringLiteral("line 10"))->reason.contains(QLatin1String("validation")));
+    QVERIFY(at(QStringLiteral("line 10")) && at(QStringLiteral("line 10"))->reason.contains(QLatin1String("holdout")));
     QVERIFY(at(QStringLiteral("line 11")) && at(QStringLiteral("line 11"))->reason.contains(QLatin1String("4 fields")));
 }
 
