@@ -2,6 +2,7 @@
 // IDX folder. The readers live in idxreader.cpp and imagereaders.cpp.
 
 #include "dataset.h"
+#include "imagejobs.h"
 #include "idxreader.h"
 #include "sizelimits.h"
 #include "regularfile.h"
@@ -64,29 +65,6 @@ std::vector<IdxSplitFiles> findIdxSplits(const QDir &dir)
         splits.push_back({QLatin1String(split), images, labels});
     }
     return splits;
-}
-
-/// Class names from DIR/classes.txt (one a line); empty when there is none. A classes.txt that
-/// is a FIFO, device or folder, or that lists more than kMaxClasses names, is an error.
-Result<QStringList> classesTxt(const QDir &dir)
-{
-    const QString path = dir.filePath(QStringLiteral("classes.txt"));
-    QStringList names;
-    if (!QFileInfo::exists(path))
-        return names;
-    if (const Result<> regular = checkRegularFile(path); !regular)
-        return Result<QStringList>::failure(regular.error());
-    QFile f(path);
-    if (!f.open(QIODevice::ReadOnly))
-        return Result<QStringList>::failure(QStringLiteral("%1: cannot open: %2").arg(path, f.errorString()));
-    const QStringList lines = QString::fromUtf8(f.readAll()).split(QLatin1Char('\n'));
-    for (const QString &line : lines)
-        if (!line.trimmed().isEmpty())
-            names << line.trimmed();
-    if (names.size() > kMaxClasses)
-        return Result<QStringList>::failure(QStringLiteral("%1: %2 class names, more than the cap of %3")
-                                                .arg(path).arg(names.size()).arg(kMaxClasses));
-    return names;
 }
 
 QStringList digitNames()
@@ -172,6 +150,27 @@ bool looksLikeDigits(const QStringList &classes)
             return false;
     }
     return !classes.isEmpty();
+}
+
+Result<QStringList> classesTxt(const QDir &dir)
+{
+    const QString path = dir.filePath(QStringLiteral("classes.txt"));
+    QStringList names;
+    if (!QFileInfo::exists(path))
+        return names;
+    if (const Result<> regular = checkRegularFile(path); !regular)
+        return Result<QStringList>::failure(regular.error());
+    QFile f(path);
+    if (!f.open(QIODevice::ReadOnly))
+        return Result<QStringList>::failure(QStringLiteral("%1: cannot open: %2").arg(path, f.errorString()));
+    const QStringList lines = QString::fromUtf8(f.readAll()).split(QLatin1Char('\n'));
+    for (const QString &line : lines)
+        if (!line.trimmed().isEmpty())
+            names << line.trimmed();
+    if (names.size() > kMaxClasses)
+        return Result<QStringList>::failure(QStringLiteral("%1: %2 class names, more than the cap of %3")
+                                                .arg(path).arg(names.size()).arg(kMaxClasses));
+    return names;
 }
 
 QString limitOrderName(LimitOrder order)

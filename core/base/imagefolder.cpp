@@ -176,51 +176,64 @@ private:
     std::vector<SkippedItem> *m_skipped;
 };
 
-/// Folder → class name pairs from ROOT/classes.txt in Labelscope's export format (a line
-/// "folder<TAB>class name" per class, in label order). A classes.txt in another format (other
-/// datasets ship their own) is not used, and listed in `skipped` saying so; one that names a
-/// folder or a class twice, or more than kMaxClasses, is an error.
+/// Folder → class name pairs from ROOT/classes.txt (classesTxt) in Labelscope's export format
+/// (a line "folder<TAB>class name" per class, in label order). A classes.txt in another format
+/// (other datasets ship their own) is not used, and listed in `skipped` saying so; one that
+/// names a folder or a class twice is an error.
 Result<std::vector<std::pair<QString, QString>>> folderClassesTxt(const QString &root,
                                                                   std::vector<SkippedItem> *skipped)
 {
     using R = Result<std::vector<std::pair<QString, QString>>>;
-    std::vector<std::pair<QString, QString>> pairs;
+    const Result<QStringList> lines = classesTxt(QDir(root));
+    if (!lines)
+        return R::failure(lines.error());
     const QString path = root + QStringLiteral("/classes.txt");
-    if (!QFileInfo::exists(path))
-        return pairs;
-    if (const Result<> regular = checkRegularFile(path); !regular)
-        return R::failure(regular.error());
-    QFile f(path);
-    if (!f.open(QIODevice::ReadOnly))
-        return R::failure(QStringLiteral("%1: cannot open: %2").arg(path, f.errorString()));
-    const QStringList lines = QString::fromUtf8(f.readAll()).split(QLatin1Char('\n'));
+    std::vector<std::pair<QString, QString>> pairs;
     QSet<QString> folders, names;
-    for (int i = 0; i < lines.size(); ++i) {
-        QString line = lines.at(i);
-        if (line.endsWith(QLatin1Char('\r')))
-            line.chop(1);
-        if (line.trimmed().isEmpty())
-            continue;
-        const QString where = QStringLiteral("line %1").arg(i + 1);
+    for (const QString &line : lines.value()) {
         const qsizetype tab = line.indexOf(QLatin1Char('\t'));
-        if (tab <= 0 || line.mid(tab + 1).trimmed().isEmpty()) {
-            skipped->push_back({path, where,
-                                QStringLiteral("not used: not Labelscope's \"folder<TAB>class name\" list, so the "
-                                               "class names are the folder names")});
+        if (tab <= 0) {
+            skipped->push_back({path, QString(),
+                                QStringLiteral("not used: \"%1\" is not Labelscope's \"folder<TAB>class name\", so "
+                                               "the class names are the folder names").arg(line)});
             return std::vector<std::pair<QString, QString>>();
         }
         const QString folder = line.left(tab), name = line.mid(tab + 1).trimmed();
-        if (folders.contains(folder) || names.contains(name))
-            return R::failure(QStringLiteral("%1: %2: %3 \"%4\" is listed twice")
-                                  .arg(path, where, folders.contains(folder) ? QStringLiteral("folder") : QStringLiteral("class"),
-                                       folders.contains(folder) ? folder : name));
-        if (pairs.size() >= std::size_t(kMaxClasses))
-            return R::failure(QStringLiteral("%1: more than %2 classes (the cap)").arg(path).arg(kMaxClasses));
+        if (folders.contains(folder))
+            return R::failure(QStringLiteral("%1: folder \"%2\" is listed twice").arg(path, folder));
+        if (names.contains(name))
+            return R::failure(QStringLiteral("%1: class \"%2\" is listed twice").arg(path, name));
         folders.insert(folder);
         names.insert(name);
         pairs.emplace_back(folder, name);
     }
     return pairs;
+}
+
+/// The folder ROOT only wraps, as archives unpack (root/<name>/<class>/<image> or
+/// root/<name>/<split>/<class>/<image>), or "" when ROOT is the dataset itself: root holds one
+/// folder (no image, no classes.txt), not a split, and that folder holds only folders — two or
+/// more, a split, or one that holds only folders itself (a wrapper inside the wrapper). Shallow
+/// listings only; what listing root reports goes to ATROOT (the deeper ones are read again).
+QString wrappedFolder(const QString &rootPath, std::vector<SkippedItem> *atRoot)
+{
+    const auto onlyFolders = [](const std::vector<FolderEntry> &entries) {
+        return !entries.empty()
+               && std::all_of(entries.begin(), entries.end(), [](const FolderEntry &e) { return e.folder; });
+    };
+    const auto name = [](const FolderEntry &e) { return QFileInfo(e.path).fileName(); };
+    const std::vector<FolderEntry> top = FolderLister(atRoot).list(rootPath);
+    if (top.size() != 1 || !top[0].folder || !splitOfName(name(top[0])).isEmpty()
+        || QFileInfo::exists(rootPath + QStringLiteral("/classes.txt")))
+        return QString();
+    std::vector<SkippedItem> deeper; // listed again by the read of the inner folder
+    FolderLister lister(&deeper);
+    const std::vector<FolderEntry> inside = lister.list(top[0].path);
+    if (!onlyFolders(inside))
+        return QString();
+    if (inside.size() >= 2 || !splitOfName(name(inside[0])).isEmpty() || onlyFolders(lister.list(inside[0].path)))
+        return top[0].path;
+    return QString();
 }
 
 } // namespace
@@ -236,6 +249,13 @@ LoadResult readImageFolder(const QString &root, const LoadOptions &options)
         return result;
     }
     const QString rootPath = QDir::cleanPath(rootInfo.absoluteFilePath());
+    std::vector<SkippedItem> atRoot; // what listing root itself reports, kept when it is a wrapper
+    if (const QString inner = wrappedFolder(rootPath, &atRoot); !inner.isEmpty()) {
+        LoadResult wrapped = readImageFolder(inner, options);
+        wrapped.dataset.skipped.insert(wrapped.dataset.skipped.begin(), atRoot.begin(), atRoot.end());
+        wrapped.dataset.spec = root;
+        return wrapped;
+    }
 
     FolderLister lister(&ds.skipped);
     std::vector<TopFolder> tops;
@@ -245,26 +265,6 @@ LoadResult readImageFolder(const QString &root, const LoadOptions &options)
             rootImages.append(e.path);
         else if (TopFolder top = lister.readTop(e); top.hasImages())
             tops.push_back(std::move(top));
-    }
-    // A root that only wraps the dataset (root/<name>/<class>/<image> or
-    // root/<name>/<split>/<class>/<image>, as archives unpack): the folder inside is the root.
-    // One folder with images, none beside it, and in it only folders: two or more, a split, or
-    // one that holds only folders itself (a wrapper inside the wrapper).
-    const auto onlyFolders = [](const TopFolder::Subfolder &f) {
-        return std::all_of(f.images.begin(), f.images.end(), [&](const QString &image) {
-            return image.indexOf(QLatin1Char('/'), f.path.size() + 1) >= 0;
-        });
-    };
-    if (rootImages.isEmpty() && tops.size() == 1 && tops[0].loose.isEmpty() && splitOfName(tops[0].name).isEmpty()
-        && !QFileInfo::exists(rootPath + QStringLiteral("/classes.txt"))
-        && (tops[0].subfolders.size() >= 2 || !splitOfName(tops[0].subfolders.front().name).isEmpty()
-            || onlyFolders(tops[0].subfolders.front()))) {
-        std::vector<SkippedItem> atRoot; // what root's own listing reports
-        FolderLister(&atRoot).list(rootPath);
-        LoadResult inner = readImageFolder(tops[0].path, options);
-        inner.dataset.skipped.insert(inner.dataset.skipped.begin(), atRoot.begin(), atRoot.end());
-        inner.dataset.spec = root;
-        return inner;
     }
     // root/<split>/<class>/<image> when every folder with images is named as a split.
     const bool splitLayout = !tops.empty() && std::all_of(tops.begin(), tops.end(), [](const TopFolder &t) {
@@ -304,11 +304,9 @@ LoadResult readImageFolder(const QString &root, const LoadOptions &options)
     };
     // classes.txt's classes first, in its order (even those without a folder: label order holds);
     // then the folders it does not name.
-    for (std::size_t i = 0; i < listed.value().size(); ++i) {
-        const auto &[folder, name] = listed.value()[i];
-        if (!addClass(folder, name, {rootPath + QStringLiteral("/classes.txt"), QStringLiteral("line %1").arg(i + 1), QString()}))
+    for (const auto &[folder, name] : listed.value())
+        if (!addClass(folder, name, {rootPath + QStringLiteral("/classes.txt"), QString(), QString()}))
             return result;
-    }
     for (const auto &[folder, path] : classFolders)
         if (!labelOfFolder.contains(folder) && !addClass(folder, folder, {path, QString(), QString()}))
             return result;

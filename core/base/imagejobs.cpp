@@ -140,6 +140,12 @@ void dropUnreadClasses(const std::vector<qint64> &tried, const std::vector<qint6
     ds->classes = kept;
 }
 
+/// The split a job counts under for the limit: "test", or "" (train and unassigned share one).
+QString limitSplit(const ImageJob &job)
+{
+    return job.split == QLatin1String("test") ? job.split : QString();
+}
+
 /// With a limit taken across classes, the jobs in the order the limit takes them: per split (in
 /// order of first appearance), one job of each class in turn (label order, the unlabelled
 /// last), each class's jobs in their own order. Without, the jobs as given.
@@ -157,7 +163,7 @@ std::vector<const ImageJob *> limitOrdered(const std::vector<ImageJob> &jobs, co
     std::vector<QString> splits;
     std::map<QString, std::map<int, std::vector<const ImageJob *>>> groups;
     for (const ImageJob &job : jobs) {
-        const QString split = job.split == QLatin1String("test") ? job.split : QString(); // "" is train
+        const QString split = limitSplit(job);
         if (!groups.count(split))
             splits.push_back(split);
         groups[split][key(job.label)].push_back(&job);
@@ -210,8 +216,7 @@ bool readImageJobs(const std::vector<ImageJob> &jobs, const QString &source, con
     for (const ImageJob *next : limitOrdered(jobs, options)) {
         const ImageJob &job = *next;
         ++done;
-        // "" is treated as train: both share one count.
-        qint64 &count = perSplit[job.split == QLatin1String("test") ? job.split : QString()];
+        qint64 &count = perSplit[limitSplit(job)];
         const bool labelled = job.label >= 0 && std::size_t(job.label) < numClasses;
         if (options.limit >= 0 && count >= options.limit) {
             if (labelled)

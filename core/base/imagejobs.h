@@ -3,10 +3,13 @@
 // read, decoded in order into a Dataset at the training resolution.
 
 #include "dataset.h"
+#include "result.h"
 
 #include <QString>
 
 #include <vector>
+
+class QDir;
 
 namespace labelscope {
 
@@ -26,6 +29,10 @@ struct ImageJob {
     QString split;
     QString location; ///< "line N" for a CSV row
 };
+
+/// Non-empty lines of DIR/classes.txt, trimmed (none when there is no such file). A classes.txt
+/// that is a FIFO, device or folder, or that holds more than kMaxClasses lines, is an error.
+Result<QStringList> classesTxt(const QDir &dir);
 
 /// The split a folder or a manifest's split column names: "train" for train and training; "test"
 /// (the held-out split) for test, testing, val, valid, validation and eval; "" for any other

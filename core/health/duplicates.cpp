@@ -38,6 +38,26 @@ cv::Mat reduced(const cv::Mat &grey, int maxSide)
     return out;
 }
 
+/// The median of channel C of IMAGE's border pixels (element type T, any channel count).
+template <typename T>
+double borderMedian(const cv::Mat &image, int c)
+{
+    const int w = image.cols, h = image.rows, channels = image.channels();
+    const auto at = [&](int y, int x) { return float(image.ptr<T>(y)[x * channels + c]); };
+    thread_local std::vector<float> border;
+    border.clear();
+    for (int x = 0; x < w; ++x) {
+        border.push_back(at(0, x));
+        border.push_back(at(h - 1, x));
+    }
+    for (int y = 1; y < h - 1; ++y) {
+        border.push_back(at(y, 0));
+        border.push_back(at(y, w - 1));
+    }
+    std::nth_element(border.begin(), border.begin() + std::ptrdiff_t(border.size() / 2), border.end());
+    return border[border.size() / 2];
+}
+
 /// The centroid of IMAGE's (float) foreground: pixels more than kForegroundMargin grey levels
 /// from the background (the border's median), weighted by that excess. False when there is no
 /// foreground. (Plain loops: this runs twice per image on tiny images, where OpenCV's
@@ -45,18 +65,7 @@ cv::Mat reduced(const cv::Mat &grey, int maxSide)
 bool foregroundCentroid(const cv::Mat &image, double *cx, double *cy, double *background)
 {
     const int w = image.cols, h = image.rows;
-    thread_local std::vector<float> border;
-    border.clear();
-    for (int x = 0; x < w; ++x) {
-        border.push_back(image.at<float>(0, x));
-        border.push_back(image.at<float>(h - 1, x));
-    }
-    for (int y = 1; y < h - 1; ++y) {
-        border.push_back(image.at<float>(y, 0));
-        border.push_back(image.at<float>(y, w - 1));
-    }
-    std::nth_element(border.begin(), border.begin() + std::ptrdiff_t(border.size() / 2), border.end());
-    *background = border[border.size() / 2];
+    *background = borderMedian<float>(image, 0);
     double m00 = 0.0, m10 = 0.0, m01 = 0.0;
     for (int y = 0; y < h; ++y) {
         const float *row = image.ptr<float>(y);
@@ -89,21 +98,8 @@ void setForegroundChromaticity(const cv::Mat &rgb, ImageFingerprint *fp)
     const int w = rgb.cols, h = rgb.rows;
     if (w < 3 || h < 3)
         return;
-    double background[3];
-    thread_local std::vector<std::uint8_t> border;
-    for (int c = 0; c < 3; ++c) {
-        border.clear();
-        for (int x = 0; x < w; ++x) {
-            border.push_back(rgb.at<cv::Vec3b>(0, x)[c]);
-            border.push_back(rgb.at<cv::Vec3b>(h - 1, x)[c]);
-        }
-        for (int y = 1; y < h - 1; ++y) {
-            border.push_back(rgb.at<cv::Vec3b>(y, 0)[c]);
-            border.push_back(rgb.at<cv::Vec3b>(y, w - 1)[c]);
-        }
-        std::nth_element(border.begin(), border.begin() + std::ptrdiff_t(border.size() / 2), border.end());
-        background[c] = border[border.size() / 2];
-    }
+    const double background[3] = {borderMedian<std::uint8_t>(rgb, 0), borderMedian<std::uint8_t>(rgb, 1),
+                                  borderMedian<std::uint8_t>(rgb, 2)};
     double sum[3] = {0.0, 0.0, 0.0}, weights = 0.0;
     for (int y = 0; y < h; ++y)
         for (int x = 0; x < w; ++x) {

@@ -147,10 +147,7 @@ Result<AnalysisData> loadAnalysisData(ProjectStore &store, const AnalysisParams 
         if (!params.dataSpec.isEmpty() && canonicalDataSpec(params.dataSpec) != data.spec)
             return R::failure(QStringLiteral("%1 was made from '%2', not '%3'; use a new --project file")
                                   .arg(params.projectFile, data.spec, params.dataSpec));
-        const LoadOptions stored = store.importLoadOptions();
-        loadOptions.limit = stored.limit;
-        loadOptions.limitOrder = stored.limitOrder;
-        loadOptions.imageSize = stored.imageSize;
+        loadOptions = store.importLoadOptions(); // read as the import did
     }
     context.stage(QStringLiteral("loading"), 0.0, 0.05);
     if (!pixels && !fresh) {
