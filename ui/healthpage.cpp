@@ -30,6 +30,7 @@ namespace labelscope::ui {
 namespace {
 
 constexpr int kExamples = 48; ///< examples shown per type (worst first)
+constexpr int kExampleSide = 72; ///< their icons, px
 
 QString csvField(QString s)
 {
@@ -100,7 +101,7 @@ HealthPage::HealthPage(ReviewSession *session, HealthModel *health, QWidget *par
     m_examples = new QListWidget(lower);
     m_examples->setObjectName(QStringLiteral("healthExamples"));
     m_examples->setViewMode(QListView::IconMode);
-    m_examples->setIconSize(QSize(72, 72));
+    m_examples->setIconSize(QSize(kExampleSide, kExampleSide));
     m_examples->setResizeMode(QListView::Adjust);
     m_examples->setSelectionMode(QAbstractItemView::ExtendedSelection);
     m_examples->setMovement(QListView::Static);
@@ -281,9 +282,9 @@ void HealthPage::showExamples(const std::vector<int> &indices, const QString &ti
         if (int(m_shown.size()) >= kExamples)
             break;
         const SampleRow &r = m_session->row(i);
-        QImage image = ThumbnailLoader::loadImage(r.sample);
+        QImage image = ThumbnailLoader::loadImage(r.sample, nullptr, kExampleSide);
         if (!image.isNull())
-            image = image.scaled(72, 72, Qt::KeepAspectRatio, Qt::FastTransformation);
+            image = image.scaled(kExampleSide, kExampleSide, Qt::KeepAspectRatio, Qt::FastTransformation);
         auto *item = new QListWidgetItem(QIcon(QPixmap::fromImage(image)),
                                          QStringLiteral("#%1 %2").arg(r.id).arg(m_session->classes().value(r.label)), m_examples);
         item->setData(Qt::UserRole, r.id);

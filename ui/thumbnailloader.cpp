@@ -117,8 +117,8 @@ void ThumbnailLoader::work()
         }
         if (req.generation != m_generation.load())
             continue; // the project changed meanwhile
-        const QImage full = loadImage(req.sample);
-        const QImage thumb = full.isNull() ? QImage() : fitImage(full, QSize(req.side, req.side));
+        const QImage image = loadImage(req.sample, nullptr, req.side);
+        const QImage thumb = image.isNull() ? QImage() : fitImage(image, QSize(req.side, req.side));
         // Queued to the GUI thread; dropped by Qt if this object is gone (the destructor waits
         // for the pool, so it is alive here).
         QMetaObject::invokeMethod(
@@ -163,11 +163,11 @@ int ThumbnailLoader::pending() const
     return int(m_queue.size());
 }
 
-QImage ThumbnailLoader::loadImage(const Sample &sample, QString *error)
+QImage ThumbnailLoader::loadImage(const Sample &sample, QString *error, int minSide)
 {
     DecodedImage decoded;
     QString err;
-    if (!loadSampleImage(sample, &decoded, &err)) {
+    if (!loadSampleImage(sample, &decoded, &err, minSide)) {
         if (error)
             *error = err.isEmpty() ? QStringLiteral("cannot read image") : err;
         return {};

@@ -50,7 +50,9 @@ public:
     int cachedCount() const { return int(m_cache.count()); }
 
     /// Loads and decodes one sample synchronously (any thread). Null image and *error on failure.
-    static QImage loadImage(const Sample &sample, QString *error = nullptr);
+    /// minSide > 0: a large JPEG may come reduced, both sides still at least minSide (for a
+    /// picture that will be shown smaller; see decodeImageFile).
+    static QImage loadImage(const Sample &sample, QString *error = nullptr, int minSide = 0);
 
 Q_SIGNALS:
     void thumbnailReady(qint64 sampleId);

@@ -254,7 +254,7 @@ LoadResult loadDataset(const QString &spec, const LoadOptions &options)
     return result;
 }
 
-bool loadSampleImage(const Sample &sample, DecodedImage *out, QString *error)
+bool loadSampleImage(const Sample &sample, DecodedImage *out, QString *error, int minSide)
 {
     QString message;
     if (!error)
@@ -265,7 +265,7 @@ bool loadSampleImage(const Sample &sample, DecodedImage *out, QString *error)
         *error = QStringLiteral("sample has no file");
         return false;
     }
-    if (!decodeImageFile(sample.path, LoadOptions().maxPixels, out, error)) {
+    if (!decodeImageFile(sample.path, LoadOptions().maxPixels, out, error, minSide)) {
         *error = QStringLiteral("%1: %2").arg(sample.path, *error);
         return false;
     }

@@ -74,6 +74,9 @@ struct LoadOptions {
     LimitOrder limitOrder = LimitOrder::AcrossClasses;
     int imageSize = 32;           ///< side of the square training resolution for file images
     qint64 maxPixels = 40000000;  ///< refuse an image whose header claims more pixels than this
+    /// Threads decoding image files side by side (this one included); 0 = one per core. The
+    /// dataset is the same whatever the number: samples, order, skipped entries and pixels.
+    int threads = 0;
     /// Called now and then with (done, total); return false to cancel (LoadResult::error = "cancelled").
     std::function<bool(qint64, qint64)> progress;
 };
@@ -129,20 +132,35 @@ LoadResult readImageFolder(const QString &root, const LoadOptions &options = {})
 /// not created (listed at the line of its first row). More than kMaxClasses classes is an error.
 LoadResult readCsvManifest(const QString &csvFile, const LoadOptions &options = {});
 
-/// A decoded image, interleaved HWC uint8 (channels 1 or 3, RGB order).
+/// A decoded image, interleaved HWC uint8 (channels 1 or 3, RGB order), upright: a JPEG's EXIF
+/// orientation is applied (OpenCV's imdecode does it), so a phone photo taken upright is upright.
 struct DecodedImage {
     int width = 0, height = 0, channels = 0;
+    /// The image's own size, upright, when it was decoded reduced (decodeImageFile's minSide);
+    /// 0 when width × height is its own size. sourceWidth()/sourceHeight() give it either way.
+    int fullWidth = 0, fullHeight = 0;
     std::vector<std::uint8_t> pixels;
+
+    int sourceWidth() const { return fullWidth > 0 ? fullWidth : width; }
+    int sourceHeight() const { return fullHeight > 0 ? fullHeight : height; }
 };
 
 /// Decodes an image file with OpenCV after checking its header's claimed size against
 /// maxPixels. Returns false and sets *error (without the file name) on failure ("file not
 /// found", "a FIFO (named pipe), not a regular file", a header or decoding problem).
-bool decodeImageFile(const QString &file, qint64 maxPixels, DecodedImage *out, QString *error);
+///
+/// minSide > 0 lets a JPEG be decoded reduced, for a caller that will shrink it anyway: at 1/2,
+/// 1/4 or 1/8 of its size (libjpeg's scaled inverse DCT, OpenCV's IMREAD_REDUCED_*; at 1/8 each
+/// pixel is the exact mean of its 8×8 block), the smallest scale whose both sides are still at
+/// least minSide. A 12-megapixel photo decodes about 4× faster at 1/8 (RESULTS.md, session 22).
+/// Other formats, and a JPEG too small to reduce, are decoded whole. out->fullWidth/fullHeight
+/// then hold the image's own size.
+bool decodeImageFile(const QString &file, qint64 maxPixels, DecodedImage *out, QString *error, int minSide = 0);
 
-/// Pixels of one sample for display at its native resolution (IDX files are read once and
-/// cached per process; thread-safe). Returns false and sets *error on failure.
-bool loadSampleImage(const Sample &sample, DecodedImage *out, QString *error);
+/// Pixels of one sample (IDX files are read once and cached per process; thread-safe), at its
+/// native resolution, or reduced as decodeImageFile's minSide allows (files only). Returns false
+/// and sets *error on failure.
+bool loadSampleImage(const Sample &sample, DecodedImage *out, QString *error, int minSide = 0);
 
 /// Class names of Fashion-MNIST, in label order.
 QStringList fashionMnistClasses();

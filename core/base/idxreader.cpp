@@ -495,6 +495,7 @@ bool idxCachedImage(const QString &imagesFile, qint64 index, DecodedImage *out, 
     out->width = file->cols;
     out->height = file->rows;
     out->channels = 1;
+    out->fullWidth = out->fullHeight = 0;
     out->pixels.assign(file->pixels.begin() + std::ptrdiff_t(std::size_t(index) * bytes),
                        file->pixels.begin() + std::ptrdiff_t(std::size_t(index + 1) * bytes));
     return true;

@@ -1,6 +1,7 @@
 // decodeImageFile(): one image file, read through QFile (so non-ASCII paths work everywhere) and
 // decoded from memory with cv::imdecode after its header's size was checked; every OpenCV call
-// is guarded, and a bad image is an error string, never a crash.
+// is guarded, and a bad image is an error string, never a crash. A JPEG may be decoded reduced
+// (minSide) by libjpeg's DCT scaling.
 
 #include "dataset.h"
 #include "imageheader.h"
@@ -29,7 +30,29 @@ qint64 maxFileBytes(qint64 maxPixels)
     return std::max<qint64>(maxPixels, 0) * 8 + (16 << 20);
 }
 
-bool decodeBytes(const QByteArray &bytes, qint64 maxPixels, DecodedImage *out, QString *error)
+/// The largest of 8, 4 and 2 (else 1) by which libjpeg may reduce a width × height JPEG with
+/// both sides staying at least minSide (libjpeg rounds a reduced side up).
+int jpegReduction(qint64 width, qint64 height, int minSide)
+{
+    if (minSide <= 0)
+        return 1;
+    for (int r : {8, 4, 2})
+        if ((width + r - 1) / r >= minSide && (height + r - 1) / r >= minSide)
+            return r;
+    return 1;
+}
+
+int reducedReadMode(int reduction, bool grey)
+{
+    switch (reduction) {
+    case 8: return grey ? cv::IMREAD_REDUCED_GRAYSCALE_8 : cv::IMREAD_REDUCED_COLOR_8;
+    case 4: return grey ? cv::IMREAD_REDUCED_GRAYSCALE_4 : cv::IMREAD_REDUCED_COLOR_4;
+    case 2: return grey ? cv::IMREAD_REDUCED_GRAYSCALE_2 : cv::IMREAD_REDUCED_COLOR_2;
+    default: return cv::IMREAD_ANYCOLOR; // 8-bit, grey kept grey
+    }
+}
+
+bool decodeBytes(const QByteArray &bytes, qint64 maxPixels, int minSide, DecodedImage *out, QString *error)
 {
     ImageHeaderInfo info;
     if (!sniffImageHeader(bytes, &info, error))
@@ -45,7 +68,8 @@ bool decodeBytes(const QByteArray &bytes, qint64 maxPixels, DecodedImage *out, Q
     }
     try {
         const cv::Mat buffer(1, int(bytes.size()), CV_8UC1, const_cast<char *>(bytes.constData()));
-        cv::Mat img = cv::imdecode(buffer, cv::IMREAD_ANYCOLOR); // 8-bit, grey kept grey
+        const int reduction = info.format == QLatin1String("JPEG") ? jpegReduction(info.width, info.height, minSide) : 1;
+        cv::Mat img = cv::imdecode(buffer, reducedReadMode(reduction, info.channels == 1));
         if (img.empty()) {
             *error = QStringLiteral("cannot decode %1 data (corrupt or truncated)").arg(info.format);
             return false;
@@ -75,6 +99,17 @@ bool decodeBytes(const QByteArray &bytes, qint64 maxPixels, DecodedImage *out, Q
         out->width = rgb.cols;
         out->height = rgb.rows;
         out->channels = rgb.channels();
+        out->fullWidth = out->fullHeight = 0;
+        if (reduction > 1) {
+            // The header's size is the stored one; the EXIF orientation may have turned the
+            // image. Turned when the decoded sides match the stored ones crosswise (a reduced
+            // side is the stored one / reduction, rounded up); a square reduced image of a
+            // non-square one (sides within `reduction` px) is taken as not turned.
+            const qint64 w = (info.width + reduction - 1) / reduction, h = (info.height + reduction - 1) / reduction;
+            const bool turned = !(rgb.cols == w && rgb.rows == h) && rgb.cols == h && rgb.rows == w;
+            out->fullWidth = int(turned ? info.height : info.width);
+            out->fullHeight = int(turned ? info.width : info.height);
+        }
         out->pixels.assign(rgb.data, rgb.data + rgb.total() * rgb.elemSize());
         return true;
     } catch (const cv::Exception &e) {
@@ -87,7 +122,7 @@ bool decodeBytes(const QByteArray &bytes, qint64 maxPixels, DecodedImage *out, Q
 
 } // namespace
 
-bool decodeImageFile(const QString &file, qint64 maxPixels, DecodedImage *out, QString *error)
+bool decodeImageFile(const QString &file, qint64 maxPixels, DecodedImage *out, QString *error, int minSide)
 {
     QString message;
     if (!error)
@@ -118,7 +153,7 @@ bool decodeImageFile(const QString &file, qint64 maxPixels, DecodedImage *out, Q
         *error = QStringLiteral("read error: %1").arg(f.errorString());
         return false;
     }
-    return decodeBytes(bytes, maxPixels, out, error);
+    return decodeBytes(bytes, maxPixels, minSide, out, error);
 }
 
 } // namespace labelscope

@@ -5,15 +5,20 @@
 
 #include <QHash>
 
+#include <QElapsedTimer>
 #include <QFileInfo>
 #include <QSet>
+#include <QThread>
 
 #include <opencv2/core.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include <atomic>
 #include <exception>
+#include <functional>
 #include <limits>
 #include <map>
+#include <thread>
 
 namespace labelscope {
 
@@ -45,31 +50,43 @@ QString unreadImageFormat(const QString &fileName)
 
 namespace {
 
-/// Images at the training resolution, collected before the dataset's channel count is known.
+/// One image at the training resolution: side × side, HWC; one channel when the image is grey
+/// or a colour image whose channels are all equal after the resize.
+std::vector<std::uint8_t> tableImage(const DecodedImage &img, int side)
+{
+    const int type = img.channels == 1 ? CV_8UC1 : CV_8UC3;
+    const cv::Mat src(img.height, img.width, type, const_cast<std::uint8_t *>(img.pixels.data()));
+    cv::Mat dst;
+    if (img.width == side && img.height == side) {
+        dst = src.clone();
+    } else {
+        const bool shrinking = img.width >= side && img.height >= side;
+        cv::resize(src, dst, cv::Size(side, side), 0, 0, shrinking ? cv::INTER_AREA : cv::INTER_LINEAR);
+    }
+    bool grey = dst.channels() == 3;
+    for (int y = 0; y < dst.rows && grey; ++y) {
+        const auto *row = dst.ptr<cv::Vec3b>(y);
+        for (int x = 0; x < dst.cols && grey; ++x)
+            grey = row[x][0] == row[x][1] && row[x][0] == row[x][2];
+    }
+    if (grey) {
+        cv::Mat channel;
+        cv::extractChannel(dst, channel, 0);
+        dst = channel;
+    }
+    return std::vector<std::uint8_t>(dst.data, dst.data + dst.total() * dst.elemSize());
+}
+
+/// Images at the training resolution (tableImage), collected before the dataset's channel count is known.
 class ImageTable
 {
 public:
     explicit ImageTable(int side) : m_side(side) {}
 
-    /// Resizes `img` to side×side; a colour image whose channels are all equal is kept as grey.
-    void add(const DecodedImage &img)
+    void add(std::vector<std::uint8_t> &&hwc)
     {
-        const int type = img.channels == 1 ? CV_8UC1 : CV_8UC3;
-        const cv::Mat src(img.height, img.width, type, const_cast<std::uint8_t *>(img.pixels.data()));
-        cv::Mat dst;
-        if (img.width == m_side && img.height == m_side) {
-            dst = src.clone();
-        } else {
-            const bool shrinking = img.width >= m_side && img.height >= m_side;
-            cv::resize(src, dst, cv::Size(m_side, m_side), 0, 0, shrinking ? cv::INTER_AREA : cv::INTER_LINEAR);
-        }
-        if (dst.channels() == 3 && isGrey(dst)) {
-            cv::Mat grey;
-            cv::extractChannel(dst, grey, 0);
-            dst = grey;
-        }
-        m_allGrey = m_allGrey && dst.channels() == 1;
-        m_images.emplace_back(dst.data, dst.data + dst.total() * dst.elemSize());
+        m_allGrey = m_allGrey && hwc.size() == std::size_t(m_side) * std::size_t(m_side);
+        m_images.push_back(std::move(hwc));
     }
 
     std::size_t size() const { return m_images.size(); }
@@ -96,17 +113,6 @@ public:
     }
 
 private:
-    static bool isGrey(const cv::Mat &rgb)
-    {
-        for (int y = 0; y < rgb.rows; ++y) {
-            const auto *row = rgb.ptr<cv::Vec3b>(y);
-            for (int x = 0; x < rgb.cols; ++x)
-                if (row[x][0] != row[x][1] || row[x][0] != row[x][2])
-                    return false;
-        }
-        return true;
-    }
-
     int m_side;
     bool m_allGrey = true;
     std::vector<std::vector<std::uint8_t>> m_images; // HWC, 1 or 3 channels
@@ -184,6 +190,45 @@ std::vector<const ImageJob *> limitOrdered(const std::vector<ImageJob> &jobs, co
     return order;
 }
 
+/// One job's image at the training resolution, or why it was not read.
+struct Decoded {
+    bool ok = false;
+    QString reason;
+    std::vector<std::uint8_t> image; ///< tableImage's HWC pixels
+};
+
+Decoded decodeForTable(const ImageJob &job, const LoadOptions &options)
+{
+    Decoded d;
+    DecodedImage img;
+    // Reduced decoding (JPEG) keeps both sides at least imageSize: the resize below only shrinks.
+    if (!decodeImageFile(job.path, options.maxPixels, &img, &d.reason, options.imageSize))
+        return d;
+    try {
+        d.image = tableImage(img, options.imageSize);
+        d.ok = true;
+    } catch (const std::exception &e) { // cv::Exception, std::bad_alloc
+        d.reason = QStringLiteral("cannot resize: %1").arg(QString::fromLocal8Bit(e.what()));
+    }
+    return d;
+}
+
+/// Calls work(k) for every k of `items` on up to `threads` threads (this one included).
+void decodeSideBySide(const std::vector<std::size_t> &items, int threads, const std::function<void(std::size_t)> &work)
+{
+    std::atomic<std::size_t> next{0};
+    const auto run = [&] {
+        for (std::size_t i = next.fetch_add(1); i < items.size(); i = next.fetch_add(1))
+            work(items[i]);
+    };
+    std::vector<std::thread> helpers;
+    for (int t = 1; t < threads && std::size_t(t) < items.size(); ++t)
+        helpers.emplace_back(run);
+    run();
+    for (std::thread &h : helpers)
+        h.join();
+}
+
 } // namespace
 
 QString splitOfName(const QString &name)
@@ -211,48 +256,66 @@ bool readImageJobs(const std::vector<ImageJob> &jobs, const QString &source, con
     // Per class: images tried, read, and left untried because of the limit.
     const std::size_t numClasses = std::size_t(ds.classes.size());
     std::vector<qint64> tried(numClasses, 0), read(numClasses, 0), untried(numClasses, 0);
-    const qint64 total = qint64(jobs.size());
-    qint64 done = 0;
-    for (const ImageJob *next : limitOrdered(jobs, options)) {
-        const ImageJob &job = *next;
-        ++done;
-        qint64 &count = perSplit[limitSplit(job)];
-        const bool labelled = job.label >= 0 && std::size_t(job.label) < numClasses;
-        if (options.limit >= 0 && count >= options.limit) {
-            if (labelled)
-                ++untried[std::size_t(job.label)];
-        } else {
+    const std::vector<const ImageJob *> order = limitOrdered(jobs, options);
+    const qint64 total = qint64(order.size());
+    const int threads = options.threads > 0 ? options.threads : std::max(1, QThread::idealThreadCount());
+    // Decoded side by side a batch at a time, then taken in order exactly as one thread would
+    // take them. The batch grows while one takes under a quarter of a second and shrinks when one
+    // takes over half a second, so that progress and cancel are polled about every half second
+    // whatever the image sizes.
+    std::size_t batch = std::size_t(threads) * 2;
+    std::vector<Decoded> decoded;
+    for (std::size_t begin = 0; begin < order.size();) {
+        const std::size_t end = std::min(order.size(), begin + batch);
+        // A split that has reached its limit stays there: its jobs are not decoded. Jobs of a
+        // split that reaches it within the batch are decoded for nothing (at most one batch).
+        std::vector<std::size_t> wanted;
+        for (std::size_t i = begin; i < end; ++i)
+            if (options.limit < 0 || perSplit[limitSplit(*order[i])] < options.limit)
+                wanted.push_back(i - begin);
+        decoded.assign(end - begin, Decoded());
+        QElapsedTimer timer;
+        timer.start();
+        decodeSideBySide(wanted, threads, [&](std::size_t k) {
+            decoded[k] = decodeForTable(*order[begin + k], options);
+        });
+        for (std::size_t i = begin; i < end; ++i) {
+            const ImageJob &job = *order[i];
+            Decoded &d = decoded[i - begin];
+            qint64 &count = perSplit[limitSplit(job)];
+            const bool labelled = job.label >= 0 && std::size_t(job.label) < numClasses;
+            if (options.limit >= 0 && count >= options.limit) {
+                if (labelled)
+                    ++untried[std::size_t(job.label)];
+                continue;
+            }
             if (labelled)
                 ++tried[std::size_t(job.label)];
-            DecodedImage img;
-            QString reason;
-            bool ok = decodeImageFile(job.path, options.maxPixels, &img, &reason);
-            if (ok) {
-                try {
-                    table.add(img);
-                } catch (const std::exception &e) { // cv::Exception, std::bad_alloc
-                    reason = QStringLiteral("cannot resize: %1").arg(QString::fromLocal8Bit(e.what()));
-                    ok = false;
-                }
+            if (!d.ok) {
+                ds.skipped.push_back({job.path, job.location, d.reason});
+                continue;
             }
-            if (ok) {
-                Sample s;
-                s.source = source;
-                s.path = job.path;
-                s.split = job.split;
-                s.label = job.label;
-                ds.samples.push_back(s);
-                ++count;
-                if (labelled)
-                    ++read[std::size_t(job.label)];
-            } else {
-                ds.skipped.push_back({job.path, job.location, reason});
-            }
+            table.add(std::move(d.image));
+            Sample s;
+            s.source = source;
+            s.path = job.path;
+            s.split = job.split;
+            s.label = job.label;
+            ds.samples.push_back(s);
+            ++count;
+            if (labelled)
+                ++read[std::size_t(job.label)];
         }
-        if (options.progress && (done % 1000 == 0 || done == total) && !options.progress(done, total)) {
+        if (options.progress && !options.progress(qint64(end), total)) {
             result.error = QStringLiteral("cancelled");
             return false;
         }
+        const qint64 ms = timer.elapsed();
+        if (ms < 250)
+            batch = std::min<std::size_t>(batch * 2, 4096);
+        else if (ms > 500)
+            batch = std::max<std::size_t>(batch / 2, std::size_t(threads));
+        begin = end;
     }
     // When nothing at all was read the load fails below; the images' entries say enough.
     if (!classOrigins.empty() && !ds.samples.empty())

@@ -37,7 +37,9 @@ bool prepareSampleImage(const Sample &sample, const ImagePrep &prep, std::uint8_
 {
     DecodedImage img;
     QString why;
-    if (!loadSampleImage(sample, &img, &why)) {
+    // Both sides at least what the resize below needs, so that it only shrinks a reduced JPEG.
+    const int minSide = prep.centerCrop ? std::max(prep.resizeSize, prep.side) : prep.side;
+    if (!loadSampleImage(sample, &img, &why, minSide)) {
         if (error)
             *error = why;
         return false;

@@ -1,6 +1,7 @@
 #pragma once
 // One sample's image prepared for a backbone (core/ml/backbone.h): decoded from its file (or
-// its IDX record) at its native resolution and brought to the backbone's square input size,
+// its IDX record) at its native resolution (a large JPEG reduced by libjpeg no further than the
+// resize needs: decodeImageFile's minSide) and brought to the backbone's square input size,
 // independent of the project's 32-px training table. Torch-free; thread-safe (OpenCV and the
 // IDX cache of loadSampleImage are).
 

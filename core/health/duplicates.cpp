@@ -268,8 +268,10 @@ bool fingerprintImage(const DecodedImage &image, ImageFingerprint *fingerprint, 
 
         QCryptographicHash hash(QCryptographicHash::Blake2b_160);
         const int channels = greyInRgb ? 1 : image.channels;
-        const QByteArray header = QByteArray::number(image.width) + 'x' + QByteArray::number(image.height) + 'x'
-                                  + QByteArray::number(channels) + ':';
+        QByteArray header = QByteArray::number(image.width) + 'x' + QByteArray::number(image.height) + 'x'
+                            + QByteArray::number(channels) + ':';
+        if (image.fullWidth > 0) // decoded reduced: equal only to the same reduction of the same size
+            header += "of " + QByteArray::number(image.fullWidth) + 'x' + QByteArray::number(image.fullHeight) + ':';
         hash.addData(header);
         if (greyInRgb)
             hash.addData(QByteArrayView(reinterpret_cast<const char *>(grey.data), qsizetype(grey.total())));

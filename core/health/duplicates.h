@@ -4,7 +4,10 @@
 // Exact duplicates: a Blake2b-160 hash (QCryptographicHash) of the decoded pixels with their
 // width, height and channel count; an RGB image whose three channels are equal everywhere is
 // hashed as grey, so the same picture saved grey and as RGB is one set. Equal pixels and size ⇒
-// equal hash ⇒ same set (a collision of different pixels is not checked for: 2^-80). Score
+// equal hash ⇒ same set (a collision of different pixels is not checked for: 2^-80). A large
+// JPEG decoded reduced (HealthOptions::decodeMinSide) is hashed with its own size: two files of
+// the same JPEG data match; a JPEG whose size is also another file's is decoded whole again
+// (healthchecks.cpp), so that it matches a PNG of the same pixels. Score
 // 1/|set| for members (CleanVision), 1 otherwise; flag = member of a set of two or more.
 //
 // Near duplicates: a shifted, noisy or re-encoded copy of another sample.

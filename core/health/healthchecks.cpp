@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <atomic>
+#include <numeric>
+#include <set>
 #include <thread>
 
 namespace labelscope {
@@ -16,19 +18,23 @@ struct ImagePass {
     std::vector<ImageFingerprint> fingerprints;
     std::vector<float> thumbnails; ///< [N, kThumbnailDim]
     std::vector<std::uint8_t> measured;
+    std::vector<std::uint8_t> reduced; ///< 1: decoded reduced (a large JPEG), see wholeDecodesNeeded
     std::vector<QString> errors;   ///< why an image was skipped ("" when measured)
+
+    explicit ImagePass(std::size_t n)
+        : measures(n), fingerprints(n), thumbnails(n * std::size_t(kThumbnailDim), 0.0f), measured(n, 0),
+          reduced(n, 0), errors(n)
+    {
+    }
 };
 
-/// Reads and measures every sample on THREADS workers. Each worker takes 64 samples at a time;
-/// cancellation is polled per image. An exception inside one image's work skips that image.
-Result<> readImages(const Dataset &dataset, int threads, JobContext &context, ImagePass *pass)
+/// Reads and measures the samples INDICES on THREADS workers, a JPEG reduced as minSide allows
+/// (decodeImageFile). Each worker takes 64 samples at a time; cancellation is polled per image.
+/// An exception inside one image's work skips that image.
+Result<> readImages(const Dataset &dataset, const std::vector<std::size_t> &indices, int threads, int minSide,
+                    JobContext &context, ImagePass *pass)
 {
-    const std::size_t n = dataset.samples.size();
-    pass->measures.assign(n, {});
-    pass->fingerprints.assign(n, {});
-    pass->thumbnails.assign(n * std::size_t(kThumbnailDim), 0.0f);
-    pass->measured.assign(n, 0);
-    pass->errors.assign(n, QString());
+    const std::size_t n = indices.size();
     std::atomic<std::size_t> next{0}, done{0};
     auto work = [&]() {
         DecodedImage image;
@@ -38,12 +44,15 @@ Result<> readImages(const Dataset &dataset, int threads, JobContext &context, Im
             if (begin >= n)
                 return;
             const std::size_t end = std::min(n, begin + chunk);
-            for (std::size_t i = begin; i < end; ++i) {
+            for (std::size_t k = begin; k < end; ++k) {
                 if (context.isCancelled())
                     return;
+                const std::size_t i = indices[k];
                 QString error;
+                pass->measured[i] = 0;
+                pass->errors[i].clear();
                 try {
-                    if (!loadSampleImage(dataset.samples[i], &image, &error)) {
+                    if (!loadSampleImage(dataset.samples[i], &image, &error, minSide)) {
                         pass->errors[i] = error.isEmpty() ? QStringLiteral("cannot read the image") : error;
                     } else if (!measureImage(image, &pass->measures[i])
                                || !fingerprintImage(image, &pass->fingerprints[i],
@@ -52,6 +61,7 @@ Result<> readImages(const Dataset &dataset, int threads, JobContext &context, Im
                                               .arg(image.width).arg(image.height).arg(image.channels);
                     } else {
                         pass->measured[i] = 1;
+                        pass->reduced[i] = image.fullWidth > 0 ? 1 : 0;
                     }
                 } catch (...) {
                     pass->errors[i] = exceptionMessage(std::current_exception());
@@ -70,6 +80,23 @@ Result<> readImages(const Dataset &dataset, int threads, JobContext &context, Im
     if (context.isCancelled())
         return Result<>::cancelled();
     return {};
+}
+
+/// The reduced images whose size (their own, upright) is also the size of an image decoded whole:
+/// only when both are decoded whole can their pixels be equal, so these are read again whole for
+/// the exact-duplicate hash (a JPEG beside a PNG of the same pixels). Reduced images compare
+/// with each other as they are: the same size means the same reduction.
+std::vector<std::size_t> wholeDecodesNeeded(const ImagePass &pass)
+{
+    std::set<std::pair<int, int>> wholeSizes;
+    for (std::size_t i = 0; i < pass.measured.size(); ++i)
+        if (pass.measured[i] && !pass.reduced[i])
+            wholeSizes.insert({pass.measures[i].width, pass.measures[i].height});
+    std::vector<std::size_t> again;
+    for (std::size_t i = 0; i < pass.measured.size(); ++i)
+        if (pass.measured[i] && pass.reduced[i] && wholeSizes.count({pass.measures[i].width, pass.measures[i].height}))
+            again.push_back(i);
+    return again;
 }
 
 QString checkEmbedding(const EmbeddingView &e, std::size_t n, const char *what)
@@ -108,11 +135,17 @@ Result<HealthReport> run(const Dataset &dataset, const HealthOptions &options, J
         report.labels.push_back(s.label);
 
     context.stage(QStringLiteral("reading images"), 0.0, 0.6);
-    ImagePass pass;
+    ImagePass pass(n);
     const int threads = std::max(1, options.threads > 0 ? options.threads : QThread::idealThreadCount());
-    const Result<> read = readImages(dataset, threads, context, &pass);
-    if (!read)
+    std::vector<std::size_t> all(n);
+    std::iota(all.begin(), all.end(), std::size_t(0));
+    if (const Result<> read = readImages(dataset, all, threads, options.decodeMinSide, context, &pass); !read)
         return R::from(read);
+    if (const std::vector<std::size_t> again = wholeDecodesNeeded(pass); !again.empty()) {
+        context.stage(QStringLiteral("reading images whole for exact duplicates"), 0.58, 0.6);
+        if (const Result<> read = readImages(dataset, again, threads, 0, context, &pass); !read)
+            return R::from(read);
+    }
     report.measured = pass.measured;
     for (std::size_t i = 0; i < n; ++i) {
         if (pass.measured[i])

@@ -3,7 +3,7 @@
 // exact and near duplicates, leakage and class balance on a loaded dataset, without training;
 // outlier scores on the thumbnails or on an embedding given by the caller (the analysis'). One
 // pass reads every sample's original image (loadSampleImage: IDX from its file, PNG/JPEG/BMP at
-// their native size) on worker threads; an image that cannot be read, or that OpenCV cannot
+// their native size, a large JPEG reduced to at least HealthOptions::decodeMinSide) on worker threads; an image that cannot be read, or that OpenCV cannot
 // measure, is listed in HealthReport::skipped with its file and reason and keeps score 1 / flag 0
 // — never an error of the job.
 //
@@ -47,10 +47,16 @@ struct HealthOptions {
     std::vector<int> outlierRows;
     double imbalanceThreshold = 0.1; ///< Datalab's class_imbalance threshold (healthreport.h)
     int threads = 0;                 ///< image workers; 0 = QThread::idealThreadCount()
+    /// A JPEG is decoded reduced to no less than this many pixels a side (decodeImageFile's
+    /// minSide; 0 = every image whole). Sizes and aspect ratios are the images' own; the pixel
+    /// measures of a 12-megapixel photo are taken at 1/8 (about 500 × 380): the comparison
+    /// images are at most 64 px anyway, and brightness and entropy are statistics of the whole
+    /// picture (RESULTS.md, session 22: the flags on camera-sized photos against whole decoding).
+    int decodeMinSide = 256;
 };
 
-/// Runs the health checks on DATASET (its samples, classes and splits; pixels are read again at
-/// their original resolution). Returns the report, "cancelled", or a failure that names the
+/// Runs the health checks on DATASET (its samples, classes and splits; pixels are read again
+/// from their files, a large JPEG reduced as decodeMinSide allows). Returns the report, "cancelled", or a failure that names the
 /// cause (an embedding of the wrong shape, options out of range, an exception inside a library).
 Result<HealthReport> runHealthChecks(const Dataset &dataset, const HealthOptions &options, JobContext &context);
 

@@ -59,8 +59,8 @@ bool measureImage(const DecodedImage &image, ImageMeasures *out)
         return false;
     try {
         ImageMeasures m;
-        m.width = image.width;
-        m.height = image.height;
+        m.width = image.sourceWidth(); // the image's own size, also when decoded reduced
+        m.height = image.sourceHeight();
         m.channels = image.channels;
         const cv::Mat pixels(image.height, image.width, image.channels == 1 ? CV_8UC1 : CV_8UC3,
                              const_cast<std::uint8_t *>(image.pixels.data()));

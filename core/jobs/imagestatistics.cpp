@@ -39,7 +39,7 @@ Result<ImageStatsResult> computeImageStats(const std::vector<Sample> &samples, c
             continue;
         ClassImageStats &s = result.perClass[std::size_t(k)];
         QString error;
-        if (!loadSampleImage(samples[i], &img, &error) || img.width <= 0 || img.height <= 0
+        if (!loadSampleImage(samples[i], &img, &error, kImageStatsMinSide) || img.width <= 0 || img.height <= 0
             || (img.channels != 1 && img.channels != 3)) {
             ++s.failed;
             if (result.firstError.isEmpty())
@@ -64,8 +64,8 @@ Result<ImageStatsResult> computeImageStats(const std::vector<Sample> &samples, c
         const double mean = sum / double(pixels);
         const double var = std::max(0.0, sumSq / double(pixels) - mean * mean);
         ++s.images;
-        s.meanWidth += img.width;
-        s.meanHeight += img.height;
+        s.meanWidth += img.sourceWidth();
+        s.meanHeight += img.sourceHeight();
         s.meanBrightness += mean;
         s.meanContrast += std::sqrt(var);
         if (img.channels == 3 && chroma / double(pixels) > 4.0)

@@ -10,12 +10,19 @@
 // HUES (default 5) sets the number of classes, 6 x HUES: with 20 hues, 120 classes whose
 // neighbouring hues are 9 OpenCV units apart (the many-classes case, RESULTS.md "Session 20").
 //
-//   build/tests/shapes_folder ROOT [IMAGES_PER_CLASS=60] [SEED=7] [HUES=5]
+// --photo writes camera-sized images instead (RESULTS.md "Session 22"): 1,200-4,032 px a side,
+// all JPEG at quality 90, as a phone saves them; every fifth one is stored on its side with an
+// EXIF orientation tag (6: rotate 90 degrees clockwise to display), as a phone held upright
+// does, so a reader that ignores the tag sees the shape turned (the bars lie down).
+//
+//   build/tests/shapes_folder ROOT [IMAGES_PER_CLASS=60] [SEED=7] [HUES=5] [--photo]
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
 #include <algorithm>
+#include <cstdint>
 #include <cstdio>
+#include <cstring>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -25,10 +32,38 @@
 
 namespace fs = std::filesystem;
 
+// A JPEG whose pixels are stored turned 90 degrees anticlockwise, with the EXIF orientation 6
+// that tells a reader to turn them back: the SOI marker, then a minimal APP1 segment (a
+// big-endian TIFF header and one IFD entry, tag 0x0112 SHORT = 6), then OpenCV's JPEG as written.
+bool writeJpegOnItsSide(const fs::path &file, const cv::Mat &upright)
+{
+    cv::Mat stored;
+    cv::rotate(upright, stored, cv::ROTATE_90_COUNTERCLOCKWISE);
+    std::vector<std::uint8_t> jpeg;
+    if (!cv::imencode(".jpg", stored, jpeg, {cv::IMWRITE_JPEG_QUALITY, 90}) || jpeg.size() < 2)
+        return false;
+    const std::uint8_t app1[] = {0xFF, 0xE1, 0x00, 0x22, 'E', 'x', 'i', 'f', 0, 0,
+                                 'M', 'M', 0x00, 0x2A, 0x00, 0x00, 0x00, 0x08,
+                                 0x00, 0x01, 0x01, 0x12, 0x00, 0x03, 0x00, 0x00, 0x00, 0x01, 0x00, 0x06, 0x00, 0x00,
+                                 0x00, 0x00, 0x00, 0x00};
+    jpeg.insert(jpeg.begin() + 2, std::begin(app1), std::end(app1));
+    std::ofstream out(file, std::ios::binary);
+    out.write(reinterpret_cast<const char *>(jpeg.data()), std::streamsize(jpeg.size()));
+    return bool(out);
+}
+
 int main(int argc, char **argv)
 {
+    bool photo = false;
+    for (int a = 1; a < argc; ++a)
+        if (std::strcmp(argv[a], "--photo") == 0) {
+            photo = true;
+            std::copy(argv + a + 1, argv + argc, argv + a);
+            --argc;
+            break;
+        }
     if (argc < 2) {
-        std::fprintf(stderr, "usage: shapes_folder ROOT [IMAGES_PER_CLASS=60] [SEED=7] [HUES=5]\n");
+        std::fprintf(stderr, "usage: shapes_folder ROOT [IMAGES_PER_CLASS=60] [SEED=7] [HUES=5] [--photo]\n");
         return 2;
     }
     const fs::path root = argv[1];
@@ -54,7 +89,8 @@ int main(int argc, char **argv)
     for (int cls = 0; cls < nClasses; ++cls) {
         const int s = cls / nHues, h = cls % nHues;
         for (int i = 0; i < (cls == singleton ? 1 : perClass); ++i) {
-            const int w = 24 + int(u(rng) * 200), ht = 24 + int(u(rng) * 200);
+            const int w = photo ? 1200 + int(u(rng) * 2832) : 24 + int(u(rng) * 200);
+            const int ht = photo ? 1200 + int(u(rng) * 2832) : 24 + int(u(rng) * 200);
             cv::Mat hsv(ht, w, CV_8UC3, cv::Scalar(int(u(rng) * 180), 30 + int(u(rng) * 40), 60 + int(u(rng) * 80)));
             cv::Mat img;
             cv::cvtColor(hsv, img, cv::COLOR_HSV2BGR);
@@ -91,9 +127,14 @@ int main(int argc, char **argv)
                 given = cls;
             fs::create_directories(root / className(given));
             const char *exts[] = {".png", ".jpg", ".bmp", ".ppm", ".webp", ".tif"};
-            fs::path file = root / className(given) / ("img_" + std::to_string(written) + exts[i % 6]);
+            fs::path file = root / className(given) / ("img_" + std::to_string(written) + (photo ? ".jpg" : exts[i % 6]));
             cv::Mat out = img;
-            if (i % 17 == 3) {
+            if (photo) {
+                if (!(i % 5 == 1 ? writeJpegOnItsSide(file, img) : cv::imwrite(file.string(), img, {cv::IMWRITE_JPEG_QUALITY, 90}))) {
+                    std::fprintf(stderr, "cannot write %s\n", file.c_str());
+                    return 1;
+                }
+            } else if (i % 17 == 3) {
                 cv::cvtColor(img, out, cv::COLOR_BGR2GRAY);
             } else if (i % 19 == 5) {
                 cv::cvtColor(img, out, cv::COLOR_BGR2BGRA);
@@ -104,7 +145,7 @@ int main(int argc, char **argv)
             }
             if (file.extension() == ".ppm" && out.channels() == 1)
                 file.replace_extension(".pgm");
-            if (!cv::imwrite(file.string(), out)) {
+            if (!photo && !cv::imwrite(file.string(), out)) {
                 std::fprintf(stderr, "cannot write %s\n", file.c_str());
                 return 1;
             }
