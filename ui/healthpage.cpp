@@ -9,6 +9,7 @@
 #include "base/savefile.h"
 
 #include <QBuffer>
+#include <QtConcurrent/QtConcurrentMap>
 #include <QComboBox>
 #include <QFileDialog>
 #include <QHBoxLayout>
@@ -106,6 +107,11 @@ HealthPage::HealthPage(ReviewSession *session, HealthModel *health, QWidget *par
     m_examples->setSelectionMode(QAbstractItemView::ExtendedSelection);
     m_examples->setMovement(QListView::Static);
     examplesBox->addWidget(m_examples, 1);
+    connect(&m_icons, &QFutureWatcher<QImage>::resultReadyAt, this, [this](int k) {
+        const QImage image = m_icons.resultAt(k);
+        if (QListWidgetItem *item = m_examples->item(k); item && !image.isNull())
+            item->setIcon(QIcon(QPixmap::fromImage(image)));
+    });
     auto *actions = new QHBoxLayout;
     m_show = new QPushButton(tr("Show in gallery"), lower);
     m_show->setObjectName(QStringLiteral("showIssueInGallery"));
@@ -275,18 +281,17 @@ void HealthPage::rebuild()
 
 void HealthPage::showExamples(const std::vector<int> &indices, const QString &title)
 {
+    m_icons.cancel(); // setFuture below drops the old pictures still on their way
     m_examples->clear();
     m_shown.clear();
     m_examplesTitle->setText(title);
+    QList<Sample> samples;
     for (const int i : indices) {
         if (int(m_shown.size()) >= kExamples)
             break;
         const SampleRow &r = m_session->row(i);
-        QImage image = ThumbnailLoader::loadImage(r.sample, nullptr, kExampleSide);
-        if (!image.isNull())
-            image = image.scaled(kExampleSide, kExampleSide, Qt::KeepAspectRatio, Qt::FastTransformation);
-        auto *item = new QListWidgetItem(QIcon(QPixmap::fromImage(image)),
-                                         QStringLiteral("#%1 %2").arg(r.id).arg(m_session->classes().value(r.label)), m_examples);
+        samples << r.sample;
+        auto *item = new QListWidgetItem(QStringLiteral("#%1 %2").arg(r.id).arg(m_session->classes().value(r.label)), m_examples);
         item->setData(Qt::UserRole, r.id);
         QStringList issues;
         for (const IssueType t : m_health->issuesOf(i))
@@ -297,6 +302,11 @@ void HealthPage::showExamples(const std::vector<int> &indices, const QString &ti
         item->setFont(f);
         m_shown.push_back(i);
     }
+    // Decoding 48 camera photos takes a second or more: off the GUI thread, each icon as it comes.
+    m_icons.setFuture(QtConcurrent::mapped(samples, [](const Sample &sample) {
+        const QImage image = ThumbnailLoader::loadImage(sample, nullptr, kExampleSide);
+        return image.isNull() ? image : fitImage(image, QSize(kExampleSide, kExampleSide));
+    }));
     updateButtons();
 }
 

@@ -14,6 +14,8 @@
 
 #include "health/healthreport.h"
 
+#include <QFutureWatcher>
+#include <QImage>
 #include <QWidget>
 
 #include <optional>
@@ -79,6 +81,7 @@ private:
     QTableWidget *m_table = nullptr;
     QListWidget *m_examples = nullptr, *m_sets = nullptr;
     std::vector<int> m_shown; // session indices in m_examples
+    QFutureWatcher<QImage> m_icons; // the examples' pictures, decoded off the GUI thread in their order
 };
 
 class HealthFilterBar : public QWidget {

@@ -131,6 +131,8 @@ private Q_SLOTS:
         page->selectType(IssueType::Dark);
         QVERIFY(page->examples()->count() >= 1);
         QCOMPARE(page->examples()->item(0)->data(Qt::UserRole).toLongLong(), idOf(session, QStringLiteral("black.png")));
+        // Its picture is decoded off the GUI thread and arrives as the example's icon.
+        QTRY_VERIFY(!page->examples()->item(0)->icon().isNull());
 
         // Gallery filter: only the exact duplicates (all splits).
         GalleryModel *m = w.gallery()->model();
