@@ -11,7 +11,7 @@ packages=(
   build-essential cmake ninja-build pkg-config zlib1g-dev
   qt6-base-dev qt6-charts-dev libqt6opengl6-dev libxkbcommon-dev libqt6sql6-sqlite
   libtorch-dev libfaiss-dev libopencv-dev libopenblas0-openmp
-  libfftw3-dev libyaml-cpp-dev
+  libfftw3-dev libyaml-cpp-dev libheif-dev
   dataset-fashion-mnist xvfb xauth
   postgresql libqt6sql6-psql openssl
 )

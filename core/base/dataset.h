@@ -90,7 +90,7 @@ struct LoadResult {
 /// Resolves SPEC and reads it: "fashion-mnist" (→ /usr/share/datasets/fashion-mnist/), "mnist",
 /// a folder of IDX files (train-images-idx3-ubyte[.gz], t10k-images-idx3-ubyte[.gz], labels
 /// beside them; both splits read), an ImageFolder root (root/<class>/<image> or
-/// root/<split>/<class>/<image>; PNG, JPEG, BMP, WebP, TIFF, PNM),
+/// root/<split>/<class>/<image>; PNG, JPEG, BMP, WebP, TIFF, PNM, HEIC/HEIF and AVIF),
 /// or a CSV manifest (path,label[,split]; header optional).
 LoadResult loadDataset(const QString &spec, const LoadOptions &options = {});
 
@@ -152,9 +152,10 @@ struct DecodedImage {
 /// minSide > 0 lets a JPEG be decoded reduced, for a caller that will shrink it anyway: at 1/2,
 /// 1/4 or 1/8 of its size (libjpeg's scaled inverse DCT, OpenCV's IMREAD_REDUCED_*; at 1/8 each
 /// pixel is the exact mean of its 8×8 block), the smallest scale whose both sides are still at
-/// least minSide. A 12-megapixel photo decodes about 4× faster at 1/8 (RESULTS.md, session 22).
-/// Other formats, and a JPEG too small to reduce, are decoded whole. out->fullWidth/fullHeight
-/// then hold the image's own size.
+/// least minSide. A 12-megapixel photo decodes about 3× faster at 1/8 (RESULTS.md, session 22).
+/// A HEIC or AVIF comes as its smallest thumbnail item with both sides at least minSide when it
+/// has one (heifimage.h). Other formats, and a JPEG too small to reduce, are decoded whole.
+/// out->fullWidth/fullHeight then hold the image's own size.
 bool decodeImageFile(const QString &file, qint64 maxPixels, DecodedImage *out, QString *error, int minSide = 0);
 
 /// Pixels of one sample (IDX files are read once and cached per process; thread-safe), at its

@@ -4,6 +4,7 @@
 // (minSide) by libjpeg's DCT scaling.
 
 #include "dataset.h"
+#include "heifimage.h"
 #include "imageheader.h"
 #include "regularfile.h"
 
@@ -66,6 +67,8 @@ bool decodeBytes(const QByteArray &bytes, qint64 maxPixels, int minSide, Decoded
         *error = info.truncation;
         return false;
     }
+    if (info.format == QLatin1String("HEIF") || info.format == QLatin1String("AVIF"))
+        return decodeHeif(bytes, info.format, minSide, out, error);
     try {
         const cv::Mat buffer(1, int(bytes.size()), CV_8UC1, const_cast<char *>(bytes.constData()));
         const int reduction = info.format == QLatin1String("JPEG") ? jpegReduction(info.width, info.height, minSide) : 1;

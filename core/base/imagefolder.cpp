@@ -8,7 +8,7 @@
 // lost without a word: a name that is not valid UTF-8 (which QString cannot hold), a symbolic
 // link loop, a FIFO, socket or device, an unreadable folder, a symbolic link to a folder below a
 // class (not followed, so that no walk can loop) and an image in a format that is not read (a
-// .gif, .heic, ...) are each listed in Dataset::skipped with the reason. Other files
+// .gif, .jxl, ...) are each listed in Dataset::skipped with the reason. Other files
 // (README.txt, Thumbs.db) are not images: passed over.
 
 #include "imageheader.h"

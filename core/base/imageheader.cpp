@@ -5,6 +5,8 @@
 
 #include "imageheader.h"
 
+#include "heifimage.h"
+
 #include <cstring>
 #include <limits>
 
@@ -356,13 +358,6 @@ QString unreadFormat(const uchar *b, qint64 size)
 {
     if (size >= 6 && (memcmp(b, "GIF87a", 6) == 0 || memcmp(b, "GIF89a", 6) == 0))
         return QStringLiteral("GIF");
-    if (size >= 12 && memcmp(b + 4, "ftyp", 4) == 0) {
-        const QByteArray brand(reinterpret_cast<const char *>(b + 8), 4);
-        if (brand == "avif" || brand == "avis")
-            return QStringLiteral("AVIF");
-        if (brand.startsWith("hei") || brand.startsWith("hev") || brand == "mif1" || brand == "msf1")
-            return QStringLiteral("HEIF/HEIC");
-    }
     static const uchar jp2[12] = {0, 0, 0, 0x0C, 'j', 'P', ' ', ' ', 0x0D, 0x0A, 0x87, 0x0A};
     if ((size >= 12 && memcmp(b, jp2, 12) == 0) || (size >= 4 && b[0] == 0xFF && b[1] == 0x4F && b[2] == 0xFF && b[3] == 0x51))
         return QStringLiteral("JPEG 2000");
@@ -394,6 +389,8 @@ bool sniffImageHeader(const QByteArray &bytes, ImageHeaderInfo *info, QString *e
     if (size >= 8 && ((b[0] == 'I' && b[1] == 'I' && (b[2] == 42 || b[2] == 43) && b[3] == 0)
                       || (b[0] == 'M' && b[1] == 'M' && b[2] == 0 && (b[3] == 42 || b[3] == 43))))
         return sniffTiff(b, size, info, error);
+    if (QString heif; isHeifFamily(bytes, &heif))
+        return sniffHeif(bytes, heif, info, error);
     if (const QString other = unreadFormat(b, size); !other.isEmpty()) {
         *error = unreadFormatReason(other);
         return false;

@@ -10,7 +10,7 @@
 namespace labelscope {
 
 /// The formats the readers decode, as named in messages.
-inline const QString kReadableImageFormats = QStringLiteral("PNG, JPEG, BMP, WebP, TIFF or PNM");
+inline const QString kReadableImageFormats = QStringLiteral("PNG, JPEG, BMP, WebP, TIFF, PNM, HEIC or AVIF");
 
 /// Why a file in format FORMAT ("GIF", "HEIC", ...) is skipped: "a GIF image: not read (...)".
 inline QString unreadFormatReason(const QString &format)
@@ -19,7 +19,7 @@ inline QString unreadFormatReason(const QString &format)
 }
 
 struct ImageHeaderInfo {
-    QString format;          ///< as messages name it: "PNG", "JPEG", "BMP", "WebP", "PNM" or "TIFF"
+    QString format;          ///< as messages name it: "PNG", "JPEG", "BMP", "WebP", "PNM", "TIFF", "HEIF" or "AVIF"
     qint64 width = 0, height = 0;
     int channels = 0;        ///< 1 grey, 3 colour (as the header declares; palettes count as 3)
     QString truncation;      ///< non-empty when the bytes visibly end early (JPEG, BMP, WebP, PNM) or cannot
@@ -27,9 +27,10 @@ struct ImageHeaderInfo {
 };
 
 /// Parses the PNG IHDR chunk, the JPEG SOFn segment, the BMP headers, the WebP VP8/VP8L/VP8X
-/// chunk, the Netpbm (P1–P6) header or the first TIFF directory of `bytes` (the whole file).
+/// chunk, the Netpbm (P1–P6) header, the first TIFF directory or a HEIF/AVIF container (with
+/// libheif, heifimage.h) of `bytes` (the whole file).
 /// Returns false with *error for an unknown signature, a malformed header, or a format recognised
-/// but not read (GIF, HEIF, AVIF, JPEG 2000, JPEG XL, PSD, BigTIFF, animated WebP: named).
+/// but not read (GIF, JPEG 2000, JPEG XL, PSD, BigTIFF, animated WebP: named).
 bool sniffImageHeader(const QByteArray &bytes, ImageHeaderInfo *info, QString *error);
 
 } // namespace labelscope

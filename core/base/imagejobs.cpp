@@ -28,16 +28,15 @@ bool hasImageExtension(const QString &fileName)
         QStringLiteral("png"),  QStringLiteral("jpg"),  QStringLiteral("jpeg"), QStringLiteral("jpe"),
         QStringLiteral("bmp"),  QStringLiteral("dib"),  QStringLiteral("webp"), QStringLiteral("tif"),
         QStringLiteral("tiff"), QStringLiteral("pbm"),  QStringLiteral("pgm"),  QStringLiteral("ppm"),
-        QStringLiteral("pnm")};
+        QStringLiteral("pnm"),  QStringLiteral("heic"), QStringLiteral("heif"), QStringLiteral("hif"),
+        QStringLiteral("avif")};
     return extensions.contains(QFileInfo(fileName).suffix().toLower());
 }
 
 QString unreadImageFormat(const QString &fileName)
 {
     static const QHash<QString, QString> formats = {
-        {QStringLiteral("gif"), QStringLiteral("GIF")},         {QStringLiteral("heic"), QStringLiteral("HEIC")},
-        {QStringLiteral("heif"), QStringLiteral("HEIF")},       {QStringLiteral("avif"), QStringLiteral("AVIF")},
-        {QStringLiteral("jxl"), QStringLiteral("JPEG XL")},     {QStringLiteral("jp2"), QStringLiteral("JPEG 2000")},
+        {QStringLiteral("gif"), QStringLiteral("GIF")},         {QStringLiteral("jxl"), QStringLiteral("JPEG XL")},     {QStringLiteral("jp2"), QStringLiteral("JPEG 2000")},
         {QStringLiteral("j2k"), QStringLiteral("JPEG 2000")},   {QStringLiteral("jpx"), QStringLiteral("JPEG 2000")},
         {QStringLiteral("svg"), QStringLiteral("SVG")},         {QStringLiteral("ico"), QStringLiteral("ICO")},
         {QStringLiteral("psd"), QStringLiteral("Photoshop")},   {QStringLiteral("tga"), QStringLiteral("TGA")},

@@ -14,11 +14,11 @@ class QDir;
 namespace labelscope {
 
 /// True for the extensions the readers take as images (png, jpg, jpeg, jpe, bmp, dib, webp,
-/// tif, tiff, pbm, pgm, ppm, pnm; any case).
+/// tif, tiff, pbm, pgm, ppm, pnm, heic, heif, hif, avif; any case).
 bool hasImageExtension(const QString &fileName);
 
 /// The name of the image format an extension stands for when the readers do not decode it (GIF,
-/// HEIC, AVIF, JPEG 2000, SVG, camera raw, ...), so that such files are listed as skipped rather
+/// JPEG XL, JPEG 2000, SVG, camera raw, ...), so that such files are listed as skipped rather
 /// than passed over; empty for other names.
 QString unreadImageFormat(const QString &fileName);
 

@@ -1,10 +1,11 @@
 // Decoding speed of an image folder's files (RESULTS.md, session 22): every image file under
 // ROOT decoded on one thread with decodeImageFile at each MIN_SIDE (0 = whole; > 0 lets a large
-// JPEG come reduced by libjpeg), then the same files loaded as a dataset (loadDataset, 32-px
+// JPEG come reduced by libjpeg), all files and then the JPEGs and the HEICs alone, then the same files loaded as a dataset (loadDataset, 32-px
 // training table) with THREADS = 1 and 2. Prints images/s and megapixels/s.
 //
 //   build/tests/decode_bench ROOT [MIN_SIDE...]        (default: 0 32 128 256)
 #include "base/dataset.h"
+#include "base/imagejobs.h"
 
 #include <QCoreApplication>
 #include <QDirIterator>
@@ -30,7 +31,7 @@ int main(int argc, char **argv)
     QStringList files;
     for (QDirIterator it(root, QDir::Files, QDirIterator::Subdirectories); it.hasNext();) {
         const QString f = it.next();
-        if (f.endsWith(QLatin1String(".jpg")) || f.endsWith(QLatin1String(".png")))
+        if (hasImageExtension(f))
             files << f;
     }
     files.sort();
@@ -52,6 +53,16 @@ int main(int argc, char **argv)
         const double s = t.elapsed() / 1000.0;
         std::printf("decodeImageFile minSide %4d: %d images in %.2f s, %.1f images/s, %.1f source MP/s (decoded %.1f MP)\n",
                     minSide, ok, s, ok / s, megapixels / s, decodedMegapixels);
+        for (const QString suffix : {QStringLiteral(".jpg"), QStringLiteral(".heic")}) { // per format
+            QElapsedTimer tf;
+            tf.start();
+            int count = 0;
+            for (const QString &f : files)
+                if (f.endsWith(suffix) && decodeImageFile(f, LoadOptions().maxPixels, &img, nullptr, minSide))
+                    ++count;
+            if (count > 0)
+                std::printf("    %s only: %d images, %.1f images/s\n", qPrintable(suffix), count, count / (tf.elapsed() / 1000.0));
+        }
     }
     for (const int threads : {1, 2}) {
         LoadOptions options;

@@ -11,11 +11,15 @@
 // neighbouring hues are 9 OpenCV units apart (the many-classes case, RESULTS.md "Session 20").
 //
 // --photo writes camera-sized images instead (RESULTS.md "Session 22"): 1,200-4,032 px a side,
-// all JPEG at quality 90, as a phone saves them; every fifth one is stored on its side with an
+// JPEG at quality 90, as a phone saves them; every fifth one is stored on its side with an
 // EXIF orientation tag (6: rotate 90 degrees clockwise to display), as a phone held upright
-// does, so a reader that ignores the tag sees the shape turned (the bars lie down).
+// does, so a reader that ignores the tag sees the shape turned (the bars lie down). Every
+// seventh one is a HEIC instead (an iPhone's), stored on its side with a rotation (irot) box
+// and a 320-px thumbnail item. (HEVC encoding is slow: about 6 minutes for 10 images a class.)
 //
 //   build/tests/shapes_folder ROOT [IMAGES_PER_CLASS=60] [SEED=7] [HUES=5] [--photo]
+#include "heicwriter.h"
+
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
@@ -130,7 +134,16 @@ int main(int argc, char **argv)
             fs::path file = root / className(given) / ("img_" + std::to_string(written) + (photo ? ".jpg" : exts[i % 6]));
             cv::Mat out = img;
             if (photo) {
-                if (!(i % 5 == 1 ? writeJpegOnItsSide(file, img) : cv::imwrite(file.string(), img, {cv::IMWRITE_JPEG_QUALITY, 90}))) {
+                bool ok = false;
+                if (i % 7 == 4) {
+                    file.replace_extension(".heic");
+                    cv::Mat stored;
+                    cv::rotate(img, stored, cv::ROTATE_90_COUNTERCLOCKWISE);
+                    ok = labelscope::testing::writeHeic(file.string(), stored, heif_orientation_rotate_90_cw, 320);
+                } else {
+                    ok = i % 5 == 1 ? writeJpegOnItsSide(file, img) : cv::imwrite(file.string(), img, {cv::IMWRITE_JPEG_QUALITY, 90});
+                }
+                if (!ok) {
                     std::fprintf(stderr, "cannot write %s\n", file.c_str());
                     return 1;
                 }

@@ -137,7 +137,8 @@ void TestImageDatasets::decodeBad_data()
     QTest::newRow("TIFF header only") << tif.left(8) << "TIFF";
     QTest::newRow("BigTIFF") << QByteArray("II\x2b\0\x08\0\0\0", 8) + garbage << "BigTIFF";
     QTest::newRow("GIF") << QByteArray("GIF89a") + garbage << "a GIF image: not read";
-    QTest::newRow("HEIC") << QByteArray("\0\0\0\x18" "ftypheic", 12) + garbage << "a HEIF/HEIC image: not read";
+    QTest::newRow("HEIC, no container") << QByteArray("\0\0\0\x18" "ftypheic", 12) + garbage << "malformed HEIF";
+    QTest::newRow("AVIF, no container") << QByteArray("\0\0\0\x18" "ftypavif", 12) + garbage << "malformed AVIF";
 }
 
 void TestImageDatasets::decodeBad()
