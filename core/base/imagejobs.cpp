@@ -14,10 +14,12 @@
 #include <opencv2/imgproc.hpp>
 
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <exception>
-#include <functional>
 #include <limits>
 #include <map>
+#include <mutex>
 #include <thread>
 
 namespace labelscope {
@@ -36,8 +38,9 @@ bool hasImageExtension(const QString &fileName)
 QString unreadImageFormat(const QString &fileName)
 {
     static const QHash<QString, QString> formats = {
-        {QStringLiteral("gif"), QStringLiteral("GIF")},         {QStringLiteral("jxl"), QStringLiteral("JPEG XL")},     {QStringLiteral("jp2"), QStringLiteral("JPEG 2000")},
-        {QStringLiteral("j2k"), QStringLiteral("JPEG 2000")},   {QStringLiteral("jpx"), QStringLiteral("JPEG 2000")},
+        {QStringLiteral("gif"), QStringLiteral("GIF")},         {QStringLiteral("jxl"), QStringLiteral("JPEG XL")},
+        {QStringLiteral("jp2"), QStringLiteral("JPEG 2000")},   {QStringLiteral("j2k"), QStringLiteral("JPEG 2000")},
+        {QStringLiteral("jpx"), QStringLiteral("JPEG 2000")},
         {QStringLiteral("svg"), QStringLiteral("SVG")},         {QStringLiteral("ico"), QStringLiteral("ICO")},
         {QStringLiteral("psd"), QStringLiteral("Photoshop")},   {QStringLiteral("tga"), QStringLiteral("TGA")},
         {QStringLiteral("exr"), QStringLiteral("OpenEXR")},     {QStringLiteral("hdr"), QStringLiteral("Radiance HDR")},
@@ -212,21 +215,88 @@ Decoded decodeForTable(const ImageJob &job, const LoadOptions &options)
     return d;
 }
 
-/// Calls work(k) for every k of `items` on up to `threads` threads (this one included).
-void decodeSideBySide(const std::vector<std::size_t> &items, int threads, const std::function<void(std::size_t)> &work)
+/// Decodes the jobs of ORDER (decodeForTable) on worker threads, at most a window ahead of the
+/// one the caller takes next, and hands them over in order (take), so that the caller builds the
+/// dataset one thread would read and no worker waits for another's slow image. A job whose split
+/// had reached the limit when a worker came to it is not decoded (the caller counts; counts only
+/// grow, so the caller finds it over the limit too).
+class OrderedDecoder
 {
-    std::atomic<std::size_t> next{0};
-    const auto run = [&] {
-        for (std::size_t i = next.fetch_add(1); i < items.size(); i = next.fetch_add(1))
-            work(items[i]);
-    };
-    std::vector<std::thread> helpers;
-    for (int t = 1; t < threads && std::size_t(t) < items.size(); ++t)
-        helpers.emplace_back(run);
-    run();
-    for (std::thread &h : helpers)
-        h.join();
-}
+public:
+    OrderedDecoder(const std::vector<const ImageJob *> &order, const LoadOptions &options, int threads)
+        : m_order(order), m_options(options), m_window(std::size_t(std::max(16, 8 * threads))), m_ring(m_window),
+          m_ready(m_window, 0)
+    {
+        for (int t = 0; t < threads; ++t)
+            m_workers.emplace_back([this] { work(); });
+    }
+    ~OrderedDecoder()
+    {
+        {
+            std::lock_guard<std::mutex> lock(m_mutex);
+            m_stop = true;
+        }
+        m_space.notify_all();
+        for (std::thread &w : m_workers)
+            w.join();
+    }
+
+    /// Waits up to WAIT for job K, the next in order; true with *out when it was ready.
+    bool take(std::size_t k, std::chrono::milliseconds wait, Decoded *out)
+    {
+        std::unique_lock<std::mutex> lock(m_mutex);
+        if (!m_filled.wait_for(lock, wait, [&] { return m_ready[k % m_window] != 0; }))
+            return false;
+        *out = std::move(m_ring[k % m_window]);
+        m_ready[k % m_window] = 0;
+        m_taken = k + 1;
+        lock.unlock();
+        m_space.notify_all();
+        return true;
+    }
+
+    /// The caller read one more image of SPLIT (0: train and unassigned, 1: test).
+    void counted(int split) { m_counts[split].fetch_add(1); }
+
+    static int splitIndex(const ImageJob &job) { return limitSplit(job).isEmpty() ? 0 : 1; }
+
+private:
+    void work()
+    {
+        for (;;) {
+            std::size_t k = 0;
+            {
+                std::unique_lock<std::mutex> lock(m_mutex);
+                m_space.wait(lock, [&] { return m_stop || m_next >= m_order.size() || m_next < m_taken + m_window; });
+                if (m_stop || m_next >= m_order.size())
+                    return;
+                k = m_next++;
+            }
+            Decoded d;
+            const ImageJob &job = *m_order[k];
+            if (m_options.limit < 0 || m_counts[splitIndex(job)].load() < m_options.limit)
+                d = decodeForTable(job, m_options);
+            {
+                std::lock_guard<std::mutex> lock(m_mutex);
+                m_ring[k % m_window] = std::move(d);
+                m_ready[k % m_window] = 1;
+            }
+            m_filled.notify_all();
+        }
+    }
+
+    const std::vector<const ImageJob *> &m_order;
+    const LoadOptions &m_options;
+    const std::size_t m_window;
+    std::mutex m_mutex;
+    std::condition_variable m_filled, m_space;
+    std::vector<Decoded> m_ring;        // job k in slot k % window
+    std::vector<std::uint8_t> m_ready;  // slot holds its job's result
+    std::size_t m_next = 0, m_taken = 0; // the next job a worker takes; jobs the caller took
+    bool m_stop = false;
+    std::atomic<qint64> m_counts[2] = {0, 0};
+    std::vector<std::thread> m_workers;
+};
 
 } // namespace
 
@@ -258,63 +328,55 @@ bool readImageJobs(const std::vector<ImageJob> &jobs, const QString &source, con
     const std::vector<const ImageJob *> order = limitOrdered(jobs, options);
     const qint64 total = qint64(order.size());
     const int threads = options.threads > 0 ? options.threads : std::max(1, QThread::idealThreadCount());
-    // Decoded side by side a batch at a time, then taken in order exactly as one thread would
-    // take them. The batch grows while one takes under a quarter of a second and shrinks when one
-    // takes over half a second, so that progress and cancel are polled about every half second
-    // whatever the image sizes.
-    std::size_t batch = std::size_t(threads) * 2;
-    std::vector<Decoded> decoded;
-    for (std::size_t begin = 0; begin < order.size();) {
-        const std::size_t end = std::min(order.size(), begin + batch);
-        // A split that has reached its limit stays there: its jobs are not decoded. Jobs of a
-        // split that reaches it within the batch are decoded for nothing (at most one batch).
-        std::vector<std::size_t> wanted;
-        for (std::size_t i = begin; i < end; ++i)
-            if (options.limit < 0 || perSplit[limitSplit(*order[i])] < options.limit)
-                wanted.push_back(i - begin);
-        decoded.assign(end - begin, Decoded());
-        QElapsedTimer timer;
-        timer.start();
-        decodeSideBySide(wanted, threads, [&](std::size_t k) {
-            decoded[k] = decodeForTable(*order[begin + k], options);
-        });
-        for (std::size_t i = begin; i < end; ++i) {
-            const ImageJob &job = *order[i];
-            Decoded &d = decoded[i - begin];
-            qint64 &count = perSplit[limitSplit(job)];
-            const bool labelled = job.label >= 0 && std::size_t(job.label) < numClasses;
-            if (options.limit >= 0 && count >= options.limit) {
-                if (labelled)
-                    ++untried[std::size_t(job.label)];
-                continue;
+    // Decoded on THREADS workers, taken here in order exactly as one thread would take them;
+    // progress (and so cancel) about every quarter of a second, whatever the images' sizes.
+    OrderedDecoder decoder(order, options, threads);
+    QElapsedTimer sinceProgress;
+    sinceProgress.start();
+    for (std::size_t i = 0; i < order.size(); ++i) {
+        Decoded d;
+        while (!decoder.take(i, std::chrono::milliseconds(100), &d)) {
+            if (options.progress && sinceProgress.elapsed() >= 250) {
+                if (!options.progress(qint64(i), total)) {
+                    result.error = QStringLiteral("cancelled");
+                    return false;
+                }
+                sinceProgress.restart();
             }
+        }
+        const ImageJob &job = *order[i];
+        qint64 &count = perSplit[limitSplit(job)];
+        const bool labelled = job.label >= 0 && std::size_t(job.label) < numClasses;
+        if (options.limit >= 0 && count >= options.limit) {
+            if (labelled)
+                ++untried[std::size_t(job.label)];
+        } else {
             if (labelled)
                 ++tried[std::size_t(job.label)];
             if (!d.ok) {
                 ds.skipped.push_back({job.path, job.location, d.reason});
-                continue;
+            } else {
+                table.add(std::move(d.image));
+                Sample s;
+                s.source = source;
+                s.path = job.path;
+                s.split = job.split;
+                s.label = job.label;
+                ds.samples.push_back(s);
+                ++count;
+                decoder.counted(OrderedDecoder::splitIndex(job));
+                if (labelled)
+                    ++read[std::size_t(job.label)];
             }
-            table.add(std::move(d.image));
-            Sample s;
-            s.source = source;
-            s.path = job.path;
-            s.split = job.split;
-            s.label = job.label;
-            ds.samples.push_back(s);
-            ++count;
-            if (labelled)
-                ++read[std::size_t(job.label)];
         }
-        if (options.progress && !options.progress(qint64(end), total)) {
-            result.error = QStringLiteral("cancelled");
-            return false;
+        const bool last = i + 1 == order.size();
+        if (options.progress && (last || sinceProgress.elapsed() >= 250)) {
+            if (!options.progress(qint64(i + 1), total)) {
+                result.error = QStringLiteral("cancelled");
+                return false;
+            }
+            sinceProgress.restart();
         }
-        const qint64 ms = timer.elapsed();
-        if (ms < 250)
-            batch = std::min<std::size_t>(batch * 2, 4096);
-        else if (ms > 500)
-            batch = std::max<std::size_t>(batch / 2, std::size_t(threads));
-        begin = end;
     }
     // When nothing at all was read the load fails below; the images' entries say enough.
     if (!classOrigins.empty() && !ds.samples.empty())

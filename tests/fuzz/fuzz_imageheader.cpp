@@ -1,7 +1,9 @@
 // Fuzz target: the image-header sniffer (sniffImageHeader), then, for a header it accepts, the
-// whole decode (decodeImageFile: the header check against the pixel limit, then OpenCV), so that
+// whole decode (decodeImageFile: the header check against the pixel limit, then OpenCV or
+// libheif) and the reduced one (minSide 16: a JPEG at 1/2–1/8, a HEIF's thumbnail item), so that
 // a header that claims less than the decoder allocates shows up as an allocation over libFuzzer's
-// -malloc_limit_mb. The input is the image file.
+// -malloc_limit_mb. The input is the image file. (corpus/imageheader/seed_heic_rotated_thumbnail,
+// 64 × 48 stored turned with a rotation and a 32-px thumbnail, was written with tests/heicwriter.h.)
 
 #include "fuzzutil.h"
 
@@ -40,6 +42,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         check(img.pixels.size() == size_t(img.width) * size_t(img.height) * size_t(img.channels), "pixels fill the image");
     } else {
         check(!error.isEmpty(), "decode refused without a message");
+    }
+    if (decodeImageFile(file, maxPixels, &img, &error, 16)) {
+        check(img.width > 0 && img.height > 0 && qint64(img.width) * img.height <= maxPixels, "reduced within the limit");
+        check(img.pixels.size() == size_t(img.width) * size_t(img.height) * size_t(img.channels), "reduced pixels fill the image");
+        check(img.sourceWidth() > 0 && img.sourceHeight() > 0, "a reduced image knows its own size");
+    } else {
+        check(!error.isEmpty(), "reduced decode refused without a message");
     }
     return 0;
 }
