@@ -145,6 +145,11 @@ struct DecodedImage {
     int sourceHeight() const { return fullHeight > 0 ? fullHeight : height; }
 };
 
+/// The smallest side the whole-picture pixel statistics (the health checks, the statistics page)
+/// decode an image at (decodeImageFile's minSide): a camera JPEG at 1/8 (504 × 378 of 4032 ×
+/// 3024) or an iPhone HEIC's 320 × 240 thumbnail item qualify.
+constexpr int kMeasureMinSide = 240;
+
 /// Decodes an image file with OpenCV after checking its header's claimed size against
 /// maxPixels. Returns false and sets *error (without the file name) on failure ("file not
 /// found", "a FIFO (named pipe), not a regular file", a header or decoding problem).

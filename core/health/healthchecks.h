@@ -47,12 +47,13 @@ struct HealthOptions {
     std::vector<int> outlierRows;
     double imbalanceThreshold = 0.1; ///< Datalab's class_imbalance threshold (healthreport.h)
     int threads = 0;                 ///< image workers; 0 = QThread::idealThreadCount()
-    /// A JPEG is decoded reduced to no less than this many pixels a side (decodeImageFile's
-    /// minSide; 0 = every image whole). Sizes and aspect ratios are the images' own; the pixel
-    /// measures of a 12-megapixel photo are taken at 1/8 (about 500 × 380): the comparison
-    /// images are at most 64 px anyway, and brightness and entropy are statistics of the whole
-    /// picture (RESULTS.md, session 22: the flags on camera-sized photos against whole decoding).
-    int decodeMinSide = 256;
+    /// A JPEG is decoded reduced, a HEIC as its thumbnail, to no less than this many pixels a side
+    /// (decodeImageFile's minSide; 0 = every image whole). Sizes and aspect ratios are the images'
+    /// own; the pixel measures of a 12-megapixel photo are taken at 1/8 (about 500 × 380): the
+    /// comparison images are at most 64 px anyway, and brightness and entropy are statistics of
+    /// the whole picture (RESULTS.md, session 22: the flags on camera-sized photos against whole
+    /// decoding).
+    int decodeMinSide = kMeasureMinSide;
 };
 
 /// Runs the health checks on DATASET (its samples, classes and splits; pixels are read again

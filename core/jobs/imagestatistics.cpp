@@ -39,7 +39,7 @@ Result<ImageStatsResult> computeImageStats(const std::vector<Sample> &samples, c
             continue;
         ClassImageStats &s = result.perClass[std::size_t(k)];
         QString error;
-        if (!loadSampleImage(samples[i], &img, &error, kImageStatsMinSide) || img.width <= 0 || img.height <= 0
+        if (!loadSampleImage(samples[i], &img, &error, kMeasureMinSide) || img.width <= 0 || img.height <= 0
             || (img.channels != 1 && img.channels != 3)) {
             ++s.failed;
             if (result.firstError.isEmpty())

@@ -5,7 +5,7 @@
 // of colour images (an RGB image whose mean |R − G| + |G − B| exceeds 4 grey levels counts as
 // colour; grey images stored as RGB do not). Computed on a sample of at most maxPerClass images
 // per class, evenly spread over each class, decoded with core's loadSampleImage (any thread; a
-// large JPEG reduced to at least kImageStatsMinSide a side: sizes are the images' own, brightness,
+// large JPEG reduced to at least kMeasureMinSide a side: sizes are the images' own, brightness,
 // contrast and colour are taken on the reduced pixels).
 
 #include "base/dataset.h"
@@ -18,9 +18,6 @@
 #include <vector>
 
 namespace labelscope {
-
-/// The smallest side a JPEG is decoded reduced to for the statistics (decodeImageFile's minSide).
-constexpr int kImageStatsMinSide = 256;
 
 struct ClassImageStats {
     qint64 images = 0;        ///< images measured

@@ -304,7 +304,7 @@ void TestPhotos::healthOnReducedJpegs()
                 return int(i);
         return -1;
     };
-    // The measures see the images' own size; the pixels are read at 1/2 (both sides >= 256 hold
+    // The measures see the images' own size; the pixels are read at 1/2 (both sides >= 240 hold
     // at 1/2, 600 × 450, not at 1/4, 300 × 225).
     DecodedImage img;
     QString error;
