@@ -18,7 +18,7 @@ struct ImagePass {
     std::vector<ImageFingerprint> fingerprints;
     std::vector<float> thumbnails; ///< [N, kThumbnailDim]
     std::vector<std::uint8_t> measured;
-    std::vector<std::uint8_t> reduced; ///< 1: decoded reduced (a large JPEG), see wholeDecodesNeeded
+    std::vector<std::uint8_t> reduced; ///< 1: decoded reduced (a large JPEG, a HEIC thumbnail), see wholeDecodesNeeded
     std::vector<QString> errors;   ///< why an image was skipped ("" when measured)
 
     explicit ImagePass(std::size_t n)
@@ -28,7 +28,7 @@ struct ImagePass {
     }
 };
 
-/// Reads and measures the samples INDICES on THREADS workers, a JPEG reduced as minSide allows
+/// Reads and measures the samples INDICES on THREADS workers, reduced as minSide allows
 /// (decodeImageFile). Each worker takes 64 samples at a time; cancellation is polled per image.
 /// An exception inside one image's work skips that image.
 Result<> readImages(const Dataset &dataset, const std::vector<std::size_t> &indices, int threads, int minSide,
