@@ -77,13 +77,12 @@ bool isHeifFamily(const QByteArray &bytes, QString *format)
     return false;
 }
 
-bool sniffHeif(const QByteArray &bytes, const QString &format, ImageHeaderInfo *info, QString *error)
+namespace {
+
+/// INFO from the primary image's handle; false with *error for a size that is not positive.
+bool headerOf(const heif_image_handle *primary, const QString &format, ImageHeaderInfo *info, QString *error)
 {
-    Context context;
-    const Handle handle = primaryImage(bytes, format, &context, error);
-    if (!handle)
-        return false;
-    const int width = heif_image_handle_get_width(handle.get()), height = heif_image_handle_get_height(handle.get());
+    const int width = heif_image_handle_get_width(primary), height = heif_image_handle_get_height(primary);
     if (width <= 0 || height <= 0) {
         *error = QStringLiteral("malformed %1: invalid size %2x%3").arg(format).arg(width).arg(height);
         return false;
@@ -93,6 +92,15 @@ bool sniffHeif(const QByteArray &bytes, const QString &format, ImageHeaderInfo *
     info->height = height;
     info->channels = 3;
     return true;
+}
+
+} // namespace
+
+bool sniffHeif(const QByteArray &bytes, const QString &format, ImageHeaderInfo *info, QString *error)
+{
+    Context context;
+    const Handle handle = primaryImage(bytes, format, &context, error);
+    return handle && headerOf(handle.get(), format, info, error);
 }
 
 namespace {
@@ -121,12 +129,18 @@ Handle thumbnailFor(const heif_image_handle *primary, int minSide)
 
 } // namespace
 
-bool decodeHeif(const QByteArray &bytes, const QString &format, int minSide, DecodedImage *out, QString *error)
+bool decodeHeif(const QByteArray &bytes, const QString &format, qint64 maxPixels, int minSide, DecodedImage *out,
+                QString *error)
 {
     Context context;
     const Handle primary = primaryImage(bytes, format, &context, error);
-    if (!primary)
+    ImageHeaderInfo info;
+    if (!primary || !headerOf(primary.get(), format, &info, error))
         return false;
+    if (const QString over = pixelLimitError(info, maxPixels); !over.isEmpty()) {
+        *error = over;
+        return false;
+    }
     const Handle thumbnail = thumbnailFor(primary.get(), minSide);
     const heif_image_handle *handle = thumbnail ? thumbnail.get() : primary.get();
     std::unique_ptr<heif_decoding_options, void (*)(heif_decoding_options *)> options(heif_decoding_options_alloc(),

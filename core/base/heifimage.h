@@ -22,12 +22,14 @@ bool isHeifFamily(const QByteArray &bytes, QString *format);
 bool sniffHeif(const QByteArray &bytes, const QString &format, ImageHeaderInfo *info, QString *error);
 
 /// Decodes the primary image as 8-bit interleaved RGB (alpha dropped, 10- and 12-bit reduced to
-/// 8), its transformations applied (irot/imir/clap: the image as the camera meant it upright).
+/// 8), its transformations applied (irot/imir/clap: the image as the camera meant it upright),
+/// after checking its size against maxPixels (pixelLimitError) as sniffHeif reads it.
 /// minSide > 0: the smallest thumbnail item whose both sides are at least minSide, when the file
 /// has one (an iPhone's HEIC holds a 320 × 240 one), instead of the primary image, with
 /// out->fullWidth/fullHeight the primary's size (decodeImageFile's minSide: libde265 takes about
 /// a second for 7 megapixels). False with *error ("cannot decode HEIF: <libheif's message>") on
 /// failure. Thread-safe.
-bool decodeHeif(const QByteArray &bytes, const QString &format, int minSide, DecodedImage *out, QString *error);
+bool decodeHeif(const QByteArray &bytes, const QString &format, qint64 maxPixels, int minSide, DecodedImage *out,
+                QString *error);
 
 } // namespace labelscope

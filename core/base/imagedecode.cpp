@@ -55,20 +55,19 @@ int reducedReadMode(int reduction, bool grey)
 
 bool decodeBytes(const QByteArray &bytes, qint64 maxPixels, int minSide, DecodedImage *out, QString *error)
 {
+    if (QString heif; isHeifFamily(bytes, &heif)) // libheif parses its container once, for the size and the pixels
+        return decodeHeif(bytes, heif, maxPixels, minSide, out, error);
     ImageHeaderInfo info;
     if (!sniffImageHeader(bytes, &info, error))
         return false;
-    if (info.width > maxPixels / info.height) {
-        *error = QStringLiteral("%1 header claims %2x%3 pixels, more than the limit of %4")
-                     .arg(info.format).arg(info.width).arg(info.height).arg(maxPixels);
+    if (const QString over = pixelLimitError(info, maxPixels); !over.isEmpty()) {
+        *error = over;
         return false;
     }
     if (!info.truncation.isEmpty()) {
         *error = info.truncation;
         return false;
     }
-    if (info.format == QLatin1String("HEIF") || info.format == QLatin1String("AVIF"))
-        return decodeHeif(bytes, info.format, minSide, out, error);
     try {
         const cv::Mat buffer(1, int(bytes.size()), CV_8UC1, const_cast<char *>(bytes.constData()));
         const int reduction = info.format == QLatin1String("JPEG") ? jpegReduction(info.width, info.height, minSide) : 1;

@@ -370,6 +370,14 @@ QString unreadFormat(const uchar *b, qint64 size)
 
 } // namespace
 
+QString pixelLimitError(const ImageHeaderInfo &info, qint64 maxPixels)
+{
+    if (info.height <= 0 || info.width <= maxPixels / info.height)
+        return QString();
+    return QStringLiteral("%1 header claims %2x%3 pixels, more than the limit of %4")
+        .arg(info.format).arg(info.width).arg(info.height).arg(maxPixels);
+}
+
 bool sniffImageHeader(const QByteArray &bytes, ImageHeaderInfo *info, QString *error)
 {
     *info = ImageHeaderInfo();

@@ -26,6 +26,10 @@ struct ImageHeaderInfo {
                              ///< hold the pixels (PNG: more than 1032 times the file in deflate data)
 };
 
+/// Why an image whose header claims INFO's size is refused under MAXPIXELS ("PNG header claims
+/// 9000x9000 pixels, more than the limit of 40000000"); empty when it is within the limit.
+QString pixelLimitError(const ImageHeaderInfo &info, qint64 maxPixels);
+
 /// Parses the PNG IHDR chunk, the JPEG SOFn segment, the BMP headers, the WebP VP8/VP8L/VP8X
 /// chunk, the Netpbm (P1–P6) header, the first TIFF directory or a HEIF/AVIF container (with
 /// libheif, heifimage.h) of `bytes` (the whole file).

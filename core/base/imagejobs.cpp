@@ -20,6 +20,7 @@
 #include <limits>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 namespace labelscope {
@@ -224,8 +225,7 @@ class OrderedDecoder
 {
 public:
     OrderedDecoder(const std::vector<const ImageJob *> &order, const LoadOptions &options, int threads)
-        : m_order(order), m_options(options), m_window(std::size_t(std::max(16, 8 * threads))), m_ring(m_window),
-          m_ready(m_window, 0)
+        : m_order(order), m_options(options), m_window(std::size_t(std::max(16, 8 * threads))), m_ring(m_window)
     {
         for (int t = 0; t < threads; ++t)
             m_workers.emplace_back([this] { work(); });
@@ -245,10 +245,11 @@ public:
     bool take(std::size_t k, std::chrono::milliseconds wait, Decoded *out)
     {
         std::unique_lock<std::mutex> lock(m_mutex);
-        if (!m_filled.wait_for(lock, wait, [&] { return m_ready[k % m_window] != 0; }))
+        std::optional<Decoded> &slot = m_ring[k % m_window];
+        if (!m_filled.wait_for(lock, wait, [&] { return slot.has_value(); }))
             return false;
-        *out = std::move(m_ring[k % m_window]);
-        m_ready[k % m_window] = 0;
+        *out = std::move(*slot);
+        slot.reset();
         m_taken = k + 1;
         lock.unlock();
         m_space.notify_all();
@@ -279,7 +280,6 @@ private:
             {
                 std::lock_guard<std::mutex> lock(m_mutex);
                 m_ring[k % m_window] = std::move(d);
-                m_ready[k % m_window] = 1;
             }
             m_filled.notify_all();
         }
@@ -290,8 +290,7 @@ private:
     const std::size_t m_window;
     std::mutex m_mutex;
     std::condition_variable m_filled, m_space;
-    std::vector<Decoded> m_ring;        // job k in slot k % window
-    std::vector<std::uint8_t> m_ready;  // slot holds its job's result
+    std::vector<std::optional<Decoded>> m_ring; // job k's result in slot k % window until taken
     std::size_t m_next = 0, m_taken = 0; // the next job a worker takes; jobs the caller took
     bool m_stop = false;
     std::atomic<qint64> m_counts[2] = {0, 0};
